@@ -1,0 +1,264 @@
+"""Every error brondata raises, in one tree.
+
+Each error carries a stable ``code`` (snake_case, part of the public API: match on it, not on
+the message) and a message a person can act on. Catch ``BrondataError`` to catch them all.
+
+    BrondataError
+    ├── RequestError                  the DataRequest itself is not acceptable
+    │   ├── UnknownAttributeError     a name not in the catalogue (suggests the closest)
+    │   ├── LegalBasisError           e.g. person.bsn without a legal obligation (art. 46 UAVG)
+    │   └── NoSourceError             attributes no configured source provides
+    ├── SessionError                  the consent session
+    │   ├── SessionNotFoundError
+    │   ├── SessionStateError         a call out of order (the transition table says no)
+    │   └── ConsentDeniedError        collecting after the consumer said no, or withdrew
+    ├── AuthorizationError            the OAuth 2.0 round trip with a source
+    │   ├── StateMismatchError        callback `state` missing or not ours (CSRF, mix-up)
+    │   ├── IssuerMismatchError       callback `iss` is not the source's issuer (RFC 9207)
+    │   ├── AuthorizationDeniedError  the source returned `error=` to the callback
+    │   └── TokenExchangeError        the token endpoint refused the code (reused, forged, PKCE)
+    ├── ConnectorError                a source's API misbehaved; per source, never fatal to others
+    │   ├── SourceUnavailableError    5xx, connection refused
+    │   ├── SourceTimeoutError        no answer within the source's timeout
+    │   ├── SourceRateLimitedError    429 / ACCESS_EXCEEDED
+    │   ├── SourceRejectedError       4xx with the source's own error payload
+    │   └── SourceProtocolError       malformed JSON, a payload that violates the schema
+    ├── MappingError                  raw data that cannot be mapped to the catalogue
+    ├── RecordError                   signed records (SD-JWT)
+    │   ├── MalformedRecordError      not a parseable SD-JWT
+    │   ├── SignatureError            the issuer signature does not verify
+    │   ├── UnknownKeyError           no key with that `kid` in the JWKS
+    │   ├── AlgorithmError            `alg` not on the allow-list
+    │   ├── DisclosureError           a disclosure is malformed, unreferenced or duplicated
+    │   ├── RecordExpiredError        `exp` in the past / `iat` or `nbf` in the future
+    │   └── KeyBindingError           KB-JWT missing, wrong audience/nonce/sd_hash/signature
+    ├── LedgerError                   the consent ledger
+    │   ├── LedgerAppendOnlyError     an UPDATE or DELETE reached the store
+    │   ├── LedgerIntegrityError      entries or tree do not match
+    │   └── ProofError                an inclusion or consistency proof does not verify
+    └── StoreError                    a storage backend failed or is misconfigured
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "AlgorithmError",
+    "AuthorizationDeniedError",
+    "AuthorizationError",
+    "BrondataError",
+    "ConnectorError",
+    "ConsentDeniedError",
+    "DisclosureError",
+    "IssuerMismatchError",
+    "KeyBindingError",
+    "LedgerAppendOnlyError",
+    "LedgerError",
+    "LedgerIntegrityError",
+    "LegalBasisError",
+    "MalformedRecordError",
+    "MappingError",
+    "NoSourceError",
+    "ProofError",
+    "RecordError",
+    "RecordExpiredError",
+    "RequestError",
+    "SessionError",
+    "SessionNotFoundError",
+    "SessionStateError",
+    "SignatureError",
+    "SourceProtocolError",
+    "SourceRateLimitedError",
+    "SourceRejectedError",
+    "SourceTimeoutError",
+    "SourceUnavailableError",
+    "StateMismatchError",
+    "StoreError",
+    "TokenExchangeError",
+    "UnknownAttributeError",
+    "UnknownKeyError",
+]
+
+
+class BrondataError(Exception):
+    """Root of every brondata error: a stable ``code`` and a human ``message``."""
+
+    code: ClassVar[str] = "brondata_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+    def to_dict(self) -> dict[str, str]:
+        """A JSON-safe form for results, logs and the CLI's ``--json``."""
+        return {"code": self.code, "message": self.message}
+
+
+# --- the data request -----------------------------------------------------------------------
+
+
+class RequestError(BrondataError):
+    code = "invalid_request"
+
+
+class UnknownAttributeError(RequestError):
+    code = "unknown_attribute"
+
+    def __init__(self, name: str, suggestions: list[str]) -> None:
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        super().__init__(f"unknown attribute {name!r}{hint}")
+        self.name = name
+        self.suggestions = suggestions
+
+
+class LegalBasisError(RequestError):
+    code = "legal_basis_insufficient"
+
+
+class NoSourceError(RequestError):
+    code = "no_source"
+
+
+# --- the session ----------------------------------------------------------------------------
+
+
+class SessionError(BrondataError):
+    code = "session_error"
+
+
+class SessionNotFoundError(SessionError):
+    code = "session_not_found"
+
+
+class SessionStateError(SessionError):
+    code = "invalid_transition"
+
+
+class ConsentDeniedError(SessionError):
+    code = "consent_denied"
+
+
+# --- OAuth 2.0 with a source ----------------------------------------------------------------
+
+
+class AuthorizationError(BrondataError):
+    code = "authorization_error"
+
+
+class StateMismatchError(AuthorizationError):
+    code = "state_mismatch"
+
+
+class IssuerMismatchError(AuthorizationError):
+    code = "issuer_mismatch"
+
+
+class AuthorizationDeniedError(AuthorizationError):
+    code = "authorization_denied"
+
+
+class TokenExchangeError(AuthorizationError):
+    code = "token_exchange_failed"
+
+
+# --- source APIs ----------------------------------------------------------------------------
+
+
+class ConnectorError(BrondataError):
+    code = "source_error"
+
+    def __init__(self, message: str, *, source: str | None = None) -> None:
+        super().__init__(message)
+        self.source = source
+
+    def to_dict(self) -> dict[str, str]:
+        out = super().to_dict()
+        if self.source is not None:
+            out["source"] = self.source
+        return out
+
+
+class SourceUnavailableError(ConnectorError):
+    code = "source_unavailable"
+
+
+class SourceTimeoutError(ConnectorError):
+    code = "source_timeout"
+
+
+class SourceRateLimitedError(ConnectorError):
+    code = "source_rate_limited"
+
+
+class SourceRejectedError(ConnectorError):
+    code = "source_rejected"
+
+
+class SourceProtocolError(ConnectorError):
+    code = "source_protocol_error"
+
+
+class MappingError(BrondataError):
+    code = "mapping_failed"
+
+
+# --- signed records -------------------------------------------------------------------------
+
+
+class RecordError(BrondataError):
+    code = "invalid_record"
+
+
+class MalformedRecordError(RecordError):
+    code = "malformed_record"
+
+
+class SignatureError(RecordError):
+    code = "invalid_signature"
+
+
+class UnknownKeyError(RecordError):
+    code = "unknown_key"
+
+
+class AlgorithmError(RecordError):
+    code = "algorithm_not_allowed"
+
+
+class DisclosureError(RecordError):
+    code = "invalid_disclosure"
+
+
+class RecordExpiredError(RecordError):
+    code = "record_expired"
+
+
+class KeyBindingError(RecordError):
+    code = "invalid_key_binding"
+
+
+# --- the consent ledger ---------------------------------------------------------------------
+
+
+class LedgerError(BrondataError):
+    code = "ledger_error"
+
+
+class LedgerAppendOnlyError(LedgerError):
+    code = "ledger_append_only"
+
+
+class LedgerIntegrityError(LedgerError):
+    code = "ledger_integrity"
+
+
+class ProofError(LedgerError):
+    code = "invalid_proof"
+
+
+class StoreError(BrondataError):
+    code = "store_error"
