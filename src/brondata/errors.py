@@ -31,12 +31,16 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │   ├── AlgorithmError            `alg` not on the allow-list
     │   ├── DisclosureError           a disclosure is malformed, unreferenced or duplicated
     │   ├── RecordExpiredError        `exp` in the past / `iat` or `nbf` in the future
-    │   └── KeyBindingError           KB-JWT missing, wrong audience/nonce/sd_hash/signature
+    │   ├── KeyBindingError           KB-JWT missing, wrong audience/nonce/sd_hash/signature
+    │   ├── IssuanceError             claims or attributes a record cannot carry; a bad selection
+    │   └── InvalidKeyError           a JWK or PEM key that is not acceptable (type, curve, private
+    │                                 material in a JWKS, duplicate `kid`)
     ├── LedgerError                   the consent ledger
     │   ├── LedgerAppendOnlyError     an UPDATE or DELETE reached the store
     │   ├── LedgerIntegrityError      entries or tree do not match
     │   └── ProofError                an inclusion or consistency proof does not verify
     └── StoreError                    a storage backend failed or is misconfigured
+        └── KeyStoreError             a signing key store: unsafe file permissions, no active key
 """
 
 from __future__ import annotations
@@ -51,8 +55,11 @@ __all__ = [
     "ConnectorError",
     "ConsentDeniedError",
     "DisclosureError",
+    "InvalidKeyError",
+    "IssuanceError",
     "IssuerMismatchError",
     "KeyBindingError",
+    "KeyStoreError",
     "LedgerAppendOnlyError",
     "LedgerError",
     "LedgerIntegrityError",
@@ -241,6 +248,14 @@ class KeyBindingError(RecordError):
     code = "invalid_key_binding"
 
 
+class IssuanceError(RecordError):
+    code = "invalid_issuance"
+
+
+class InvalidKeyError(RecordError):
+    code = "invalid_key"
+
+
 # --- the consent ledger ---------------------------------------------------------------------
 
 
@@ -262,3 +277,7 @@ class ProofError(LedgerError):
 
 class StoreError(BrondataError):
     code = "store_error"
+
+
+class KeyStoreError(StoreError):
+    code = "key_store_error"
