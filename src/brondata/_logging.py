@@ -1,0 +1,121 @@
+"""Structured logging with redaction: no BSN, IBAN, token, code or password reaches a log.
+
+``Redactor`` is a structlog processor. It masks by key (``access_token``, ``code``,
+``password``, ...) and by value pattern (9-digit numbers that could be a BSN, IBANs, bearer
+tokens), recursively through dicts, lists and strings, so that a careless ``log.info(...,
+body=response)`` still leaks nothing. ``get_logger`` returns a logger bound to brondata's
+pipeline without touching the host application's global structlog configuration.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import structlog
+
+__all__ = ["REDACTED", "Redactor", "get_logger"]
+
+REDACTED = "[redacted]"
+
+_SECRET_KEYS = frozenset(
+    {
+        "access_token",
+        "authorization",
+        "bsn",
+        "burgerservicenummer",
+        "client_secret",
+        "code",
+        "code_verifier",
+        "consent_id_secret",
+        "iban",
+        "id_token",
+        "password",
+        "refresh_token",
+        "secret",
+        "state",
+        "token",
+    }
+)
+# Nine digits standing alone: every BSN, and some harmless numbers too; erring on the safe side.
+_BSN = re.compile(r"(?<!\d)\d{9}(?!\d)")
+# ISO 13616: two letters, two check digits, up to 30 alphanumerics (spaces allowed in print form).
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
+_BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+")
+# OAuth parameters inside URLs or form bodies.
+_URL_SECRET = re.compile(r"(?i)\b(code|state|code_verifier|access_token|refresh_token)=[^&\s\"']+")
+
+
+def _redact_text(text: str) -> str:
+    text = _BEARER.sub("Bearer " + REDACTED, text)
+    text = _URL_SECRET.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
+    text = _IBAN.sub(REDACTED, text)
+    return _BSN.sub(REDACTED, text)
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, str):
+        return _redact_text(value)
+    if isinstance(value, Mapping):
+        return {
+            k: REDACTED if str(k).lower() in _SECRET_KEYS else _redact(v) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_redact(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _redact_text(str(value)) if _BSN.fullmatch(str(value)) else value
+    return value
+
+
+class Redactor:
+    """structlog processor: mask secrets and identifiers in every field of an event."""
+
+    __slots__ = ()
+
+    def __call__(
+        self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        for key in list(event_dict):
+            if key.lower() in _SECRET_KEYS:
+                event_dict[key] = REDACTED
+            else:
+                event_dict[key] = _redact(event_dict[key])
+        return event_dict
+
+
+class _RedactingLogger:
+    """The library's logger: redacts before the host's structlog pipeline sees anything.
+
+    Redacting here rather than relying on a configured processor means a host application
+    that configures structlog its own way (or ``structlog.testing.capture_logs``) still never
+    receives a secret from brondata.
+    """
+
+    __slots__ = ("_bound", "_redactor")
+
+    def __init__(self, name: str, initial: dict[str, Any]) -> None:
+        self._bound = structlog.get_logger(name, **_redact(initial))
+        self._redactor = Redactor()
+
+    def _emit(self, level: str, event: str, fields: dict[str, Any]) -> None:
+        clean = self._redactor(None, level, {"event": event, **fields})
+        message = clean.pop("event")
+        getattr(self._bound, level)(message, **clean)
+
+    def debug(self, event: str, **fields: Any) -> None:
+        self._emit("debug", event, fields)
+
+    def info(self, event: str, **fields: Any) -> None:
+        self._emit("info", event, fields)
+
+    def warning(self, event: str, **fields: Any) -> None:
+        self._emit("warning", event, fields)
+
+    def error(self, event: str, **fields: Any) -> None:
+        self._emit("error", event, fields)
+
+
+def get_logger(name: str = "brondata", **initial: Any) -> _RedactingLogger:
+    """A logger whose every field passes the ``Redactor`` first."""
+    return _RedactingLogger(name, initial)

@@ -1,0 +1,216 @@
+"""Where a consent session lives between HTTP requests: memory or SQLite.
+
+A session is one frozen ``SessionRecord``; every change writes a new version, and a write
+based on a stale version is refused (optimistic concurrency), so two application instances
+cannot both complete the same login. Secrets (PKCE verifiers, OAuth ``state``, tokens) never
+sit in the record in clear: ``SecretBox`` seals them with AES-GCM under the gateway's store
+key, bound to the session and source they belong to.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sqlite3
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from pydantic import BaseModel, ConfigDict
+
+from brondata.errors import SessionNotFoundError, StoreError
+from brondata.request import DataRequest
+from brondata.session import SessionState, SourceState
+
+__all__ = [
+    "MemorySessionStore",
+    "SecretBox",
+    "SessionRecord",
+    "SessionStore",
+    "SourceProgress",
+    "SqliteSessionStore",
+]
+
+
+class SourceProgress(BaseModel):
+    """One source within a session."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    state: SourceState = SourceState.WAITING
+    attributes: tuple[str, ...]
+    #: AES-GCM sealed JSON: pending login (state, PKCE verifier, source consent id) or token.
+    sealed: str | None = None
+    error: dict[str, str] | None = None
+
+
+class SessionRecord(BaseModel):
+    """Everything the gateway knows about one session; no attribute value is ever in it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    version: int = 0
+    consent_id: str
+    subject: str  # the keyed pseudonym, never the caller's own reference
+    request: DataRequest
+    state: SessionState = SessionState.CREATED
+    created_at: datetime
+    updated_at: datetime
+    consent_expires_at: datetime
+    notice_hash: str
+    sources: dict[str, SourceProgress]
+
+
+class SessionStore(Protocol):
+    """A place to keep sessions. Implementations must be safe for several processes."""
+
+    def create(self, record: SessionRecord) -> None: ...
+
+    def get(self, session_id: str) -> SessionRecord: ...
+
+    def replace(self, record: SessionRecord) -> SessionRecord:
+        """Store ``record`` as version ``record.version + 1`` if the stored one is
+        ``record.version``; otherwise ``StoreError``. Returns the stored record."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class SecretBox:
+    """AES-256-GCM sealing of small JSON secrets, bound to a context (AAD)."""
+
+    __slots__ = ("_aead",)
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) != 32:
+            raise StoreError("the session store key must be 32 bytes (AES-256)")
+        self._aead = AESGCM(key)
+
+    @staticmethod
+    def generate_key() -> bytes:
+        return AESGCM.generate_key(bit_length=256)
+
+    def seal(self, value: dict[str, Any], context: str) -> str:
+        nonce = os.urandom(12)
+        plaintext = json.dumps(value, separators=(",", ":")).encode()
+        sealed = nonce + self._aead.encrypt(nonce, plaintext, context.encode())
+        return base64.urlsafe_b64encode(sealed).decode()
+
+    def open(self, sealed: str, context: str) -> dict[str, Any]:
+        try:
+            raw = base64.urlsafe_b64decode(sealed.encode())
+            plaintext = self._aead.decrypt(raw[:12], raw[12:], context.encode())
+        except (InvalidTag, ValueError) as exc:
+            raise StoreError(
+                "a sealed session secret does not open: wrong store key or tampered store"
+            ) from exc
+        value: dict[str, Any] = json.loads(plaintext)
+        return value
+
+
+class MemorySessionStore:
+    """Sessions in a dict: for tests and single-process use."""
+
+    __slots__ = ("_lock", "_records")
+
+    def __init__(self) -> None:
+        self._records: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def create(self, record: SessionRecord) -> None:
+        with self._lock:
+            if record.id in self._records:
+                raise StoreError(f"session {record.id} exists already")
+            self._records[record.id] = record.model_dump_json()
+
+    def get(self, session_id: str) -> SessionRecord:
+        with self._lock:
+            body = self._records.get(session_id)
+        if body is None:
+            raise SessionNotFoundError(f"no session {session_id!r}")
+        return SessionRecord.model_validate_json(body)
+
+    def replace(self, record: SessionRecord) -> SessionRecord:
+        stored = record.model_copy(update={"version": record.version + 1})
+        with self._lock:
+            current = self._records.get(record.id)
+            if current is None:
+                raise SessionNotFoundError(f"no session {record.id!r}")
+            if SessionRecord.model_validate_json(current).version != record.version:
+                raise StoreError(f"session {record.id} was changed concurrently; reload it")
+            self._records[record.id] = stored.model_dump_json()
+        return stored
+
+    def close(self) -> None:
+        pass
+
+
+class SqliteSessionStore:
+    """Sessions in SQLite (stdlib), beside the ledger in the same file if you like.
+
+    WAL mode and ``BEGIN IMMEDIATE`` let several processes share the file; the version
+    column makes a stale write fail instead of overwriting a newer one.
+    """
+
+    __slots__ = ("_conn", "_lock")
+
+    def __init__(self, path: str | Path) -> None:
+        try:
+            self._conn = sqlite3.connect(
+                str(path), isolation_level=None, check_same_thread=False, timeout=30
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the session store: {exc}") from exc
+        self._lock = threading.Lock()
+        if str(path) != ":memory:":
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS session_records ("
+            " id TEXT PRIMARY KEY,"
+            " version INTEGER NOT NULL,"
+            " body TEXT NOT NULL)"
+        )
+
+    def create(self, record: SessionRecord) -> None:
+        with self._lock:
+            try:
+                self._conn.execute(
+                    "INSERT INTO session_records (id, version, body) VALUES (?, ?, ?)",
+                    (record.id, record.version, record.model_dump_json()),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise StoreError(f"session {record.id} exists already") from exc
+
+    def get(self, session_id: str) -> SessionRecord:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT body FROM session_records WHERE id = ?", (session_id,)
+            ).fetchone()
+        if row is None:
+            raise SessionNotFoundError(f"no session {session_id!r}")
+        return SessionRecord.model_validate_json(row[0])
+
+    def replace(self, record: SessionRecord) -> SessionRecord:
+        stored = record.model_copy(update={"version": record.version + 1})
+        with self._lock:
+            cursor = self._conn.execute(
+                "UPDATE session_records SET version = ?, body = ? WHERE id = ? AND version = ?",
+                (stored.version, stored.model_dump_json(), record.id, record.version),
+            )
+            if cursor.rowcount != 1:
+                exists = self._conn.execute(
+                    "SELECT 1 FROM session_records WHERE id = ?", (record.id,)
+                ).fetchone()
+                if exists is None:
+                    raise SessionNotFoundError(f"no session {record.id!r}")
+                raise StoreError(f"session {record.id} was changed concurrently; reload it")
+        return stored
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,278 @@
+"""What every source connector shares: the protocol, the OAuth 2.0 round trip, HTTP errors.
+
+A connector does I/O and nothing else: it starts a login (authorization URL with PKCE S256
+and ``state``), completes it (checks the callback's ``state`` and ``iss``, exchanges the code),
+and fetches raw data with the token. It never maps or releases data; that is the mappings'
+and the gateway's job. Every failure leaves as a ``ConnectorError`` or ``AuthorizationError``
+subclass naming the source, so one bad source never takes the others down.
+
+The OAuth client side is authlib's ``AsyncOAuth2Client`` over httpx2, given the connector's
+injectable transport; the checks authlib leaves to the caller (``iss`` per RFC 9207, exact
+redirect URI, constant-time ``state`` comparison) are made here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+import httpx2
+import rfc8785
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+from brondata.errors import (
+    AuthorizationDeniedError,
+    IssuerMismatchError,
+    SourceProtocolError,
+    SourceRateLimitedError,
+    SourceRejectedError,
+    SourceTimeoutError,
+    SourceUnavailableError,
+    StateMismatchError,
+    TokenExchangeError,
+)
+
+__all__ = [
+    "LoginStart",
+    "OAuthEndpoints",
+    "SourceConnector",
+    "SourceResponse",
+    "check_callback",
+    "response_digest",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class LoginStart:
+    """Where to send the consumer, and what to keep (sealed) until the callback."""
+
+    authorization_url: str
+    #: Secrets the gateway seals in the session store: ``state``, ``code_verifier``, and
+    #: whatever the source needs later (the bank's consent id).
+    pending: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResponse:
+    """Raw data as the source returned it, with the digest that goes into provenance."""
+
+    source: str
+    raw: dict[str, Any]
+    digest: str
+    retrieved_at: datetime
+    #: How many HTTP requests the fetch took (for benchmarks and logs).
+    requests: int = 0
+
+
+class SourceConnector(Protocol):
+    """One source: login, token, fetch. Implementations take an injectable transport."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def begin_login(
+        self, *, attributes: Sequence[str], redirect_uri: str, valid_until: date
+    ) -> LoginStart: ...
+
+    async def complete_login(
+        self, *, callback_url: str, pending: dict[str, str], redirect_uri: str
+    ) -> dict[str, Any]:
+        """Check the callback and exchange the code; returns the grant to seal and keep."""
+        ...
+
+    async def fetch(
+        self, *, grant: dict[str, Any], attributes: Sequence[str], today: date
+    ) -> SourceResponse: ...
+
+    async def aclose(self) -> None: ...
+
+
+def response_digest(raw: Any) -> str:
+    """``sha-256:<hex>`` over the JCS form of a source's raw response."""
+    return "sha-256:" + hashlib.sha256(rfc8785.dumps(raw)).hexdigest()
+
+
+def check_callback(
+    source: str, callback_url: str, *, state: str, issuer: str, redirect_uri: str
+) -> str:
+    """Validate a redirect back from ``source`` and return the authorization code.
+
+    Order matters: a callback that is not ours (wrong URI or ``state``) is rejected before its
+    ``error`` is believed, so a forged ``error=access_denied`` cannot end a session.
+    """
+    parts = urlsplit(callback_url)
+    expected = urlsplit(redirect_uri)
+    if (parts.scheme, parts.netloc, parts.path) != (
+        expected.scheme,
+        expected.netloc,
+        expected.path,
+    ):
+        raise StateMismatchError(f"{source}: the callback did not arrive at the redirect URI")
+    query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items() if v}
+    got_state = query.get("state", "")
+    if not got_state or not hmac.compare_digest(got_state.encode(), state.encode()):
+        raise StateMismatchError(
+            f"{source}: the callback's state is missing or is not the one this login sent"
+        )
+    got_issuer = query.get("iss")
+    # RFC 9207: a server that advertises the parameter must send it; we require it always.
+    if got_issuer != issuer:
+        raise IssuerMismatchError(
+            f"{source}: the callback names issuer {got_issuer!r}, expected {issuer!r} "
+            "(a mix-up between sources?)"
+        )
+    if "error" in query:
+        description = query.get("error_description", "")
+        raise AuthorizationDeniedError(
+            f"{source}: the consumer or the source refused: {query['error']} {description}".strip()
+        )
+    code = query.get("code")
+    if not code:
+        raise AuthorizationDeniedError(f"{source}: the callback carries no authorization code")
+    return code
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthEndpoints:
+    """A source's authorization server, from its RFC 8414 metadata."""
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    revocation_endpoint: str | None = None
+
+    @classmethod
+    def from_metadata(cls, source: str, metadata: Any, expected_issuer: str) -> OAuthEndpoints:
+        if not isinstance(metadata, dict):
+            raise SourceProtocolError(
+                f"{source}: OAuth metadata is not a JSON object", source=source
+            )
+        try:
+            endpoints = cls(
+                issuer=str(metadata["issuer"]),
+                authorization_endpoint=str(metadata["authorization_endpoint"]),
+                token_endpoint=str(metadata["token_endpoint"]),
+                revocation_endpoint=metadata.get("revocation_endpoint"),
+            )
+        except KeyError as exc:
+            raise SourceProtocolError(
+                f"{source}: OAuth metadata lacks {exc.args[0]}", source=source
+            ) from None
+        # RFC 8414 section 3.3: the metadata's issuer must be the one we asked.
+        if endpoints.issuer.rstrip("/") != expected_issuer.rstrip("/"):
+            raise IssuerMismatchError(
+                f"{source}: metadata issuer {endpoints.issuer!r} is not {expected_issuer!r}"
+            )
+        if "S256" not in metadata.get("code_challenge_methods_supported", []):
+            raise SourceProtocolError(
+                f"{source}: the server does not support PKCE S256", source=source
+            )
+        return endpoints
+
+
+def new_pkce_pair() -> tuple[str, str]:
+    """A fresh ``state`` and PKCE ``code_verifier`` (RFC 7636: 43..128 unreserved chars)."""
+    return secrets.token_urlsafe(32), secrets.token_urlsafe(48)
+
+
+def oauth_client(
+    *,
+    client_id: str,
+    redirect_uri: str | None,
+    scope: str | None,
+    transport: httpx2.AsyncBaseTransport | None,
+    timeout: float,
+    token: dict[str, Any] | None = None,
+) -> AsyncOAuth2Client:
+    """authlib's async client as a public PKCE client over the given transport."""
+    return AsyncOAuth2Client(
+        client_id=client_id,
+        token_endpoint_auth_method="none",  # noqa: S106 - a public PKCE client, not a password
+        redirect_uri=redirect_uri,
+        scope=scope,
+        code_challenge_method="S256",
+        token=token,
+        transport=transport,
+        timeout=timeout,
+        follow_redirects=False,
+    )
+
+
+async def exchange_code(
+    source: str,
+    client: AsyncOAuth2Client,
+    endpoints: OAuthEndpoints,
+    *,
+    code: str,
+    code_verifier: str,
+) -> dict[str, Any]:
+    """The authorization-code grant; a refusal (reused, forged, PKCE) is ``TokenExchangeError``."""
+    try:
+        token = await client.fetch_token(
+            endpoints.token_endpoint,
+            grant_type="authorization_code",
+            code=code,
+            code_verifier=code_verifier,
+        )
+    except OAuthError as exc:
+        raise TokenExchangeError(
+            f"{source}: the token endpoint refused the code: {exc.error}"
+            + (f" ({exc.description})" if exc.description else "")
+        ) from None
+    except httpx2.TimeoutException as exc:
+        raise SourceTimeoutError(f"{source}: token endpoint timed out", source=source) from exc
+    except httpx2.TransportError as exc:
+        raise SourceUnavailableError(
+            f"{source}: token endpoint unreachable: {exc}", source=source
+        ) from exc
+    except ValueError as exc:  # authlib parses the body as JSON
+        raise SourceProtocolError(f"{source}: token response is not JSON", source=source) from exc
+    if not isinstance(token, dict) or not token.get("access_token"):
+        raise TokenExchangeError(f"{source}: the token response has no access_token")
+    return dict(token)
+
+
+def json_body(source: str, response: httpx2.Response) -> Any:
+    """The response's JSON, or the typed error its status and body call for."""
+    status = response.status_code
+    if status == 429:
+        raise SourceRateLimitedError(
+            f"{source}: rate limited ({_error_codes(response) or 'HTTP 429'})", source=source
+        )
+    if status >= 500:
+        raise SourceUnavailableError(f"{source}: HTTP {status} from the source", source=source)
+    if status >= 400:
+        raise SourceRejectedError(
+            f"{source}: HTTP {status} {_error_codes(response)}".rstrip(), source=source
+        )
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise SourceProtocolError(
+            f"{source}: the response is not valid JSON", source=source
+        ) from None
+
+
+def _error_codes(response: httpx2.Response) -> str:
+    """The codes of a Berlin Group ``tppMessages`` or an RFC 6749 / Haal Centraal error body."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    messages = body.get("tppMessages")
+    if isinstance(messages, list):
+        return ", ".join(str(m.get("code")) for m in messages if isinstance(m, dict))
+    for key in ("error", "code", "title"):
+        if isinstance(body.get(key), str):
+            return str(body[key])
+    return ""

@@ -1,0 +1,348 @@
+"""The bank: a Berlin Group NextGenPSD2 (1.3.x) account-information connector.
+
+The flow is the spec's OAuth SCA approach: ``POST /v1/consents`` asks for only the access the
+requested attributes need, the consent response's ``scaOAuth`` link leads to the bank's
+RFC 8414 metadata, the consumer logs in at the bank (authorization code, PKCE S256, scope
+``AIS:<consentId>``), and the token plus ``Consent-ID`` then read accounts, balances and
+transactions (following ``_links.next`` until the last page).
+
+Raw responses are parsed into the pydantic models below; a payload that does not fit them is
+a ``SourceProtocolError``, so no record is ever built from malformed bank data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx2
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from brondata._clock import Clock, SystemClock
+from brondata.connectors._base import (
+    LoginStart,
+    OAuthEndpoints,
+    SourceResponse,
+    check_callback,
+    exchange_code,
+    json_body,
+    new_pkce_pair,
+    oauth_client,
+    response_digest,
+)
+from brondata.errors import (
+    SourceProtocolError,
+    SourceTimeoutError,
+    SourceUnavailableError,
+    TokenExchangeError,
+)
+
+__all__ = [
+    "BankAccount",
+    "BankData",
+    "BankTransaction",
+    "Psd2Connector",
+]
+
+#: At most this many transaction pages per account: a source that pages forever is broken.
+MAX_PAGES = 200
+
+
+class _Lenient(BaseModel):
+    # Banks return more than we read; unknown fields are allowed and ignored.
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+
+class Amount(_Lenient):
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    amount: Decimal
+
+
+class AccountReference(_Lenient):
+    iban: str | None = None
+
+
+class BankAccount(_Lenient):
+    resource_id: str = Field(alias="resourceId")
+    iban: str
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    owner_name: str | None = Field(default=None, alias="ownerName")
+    name: str | None = None
+    cash_account_type: str | None = Field(default=None, alias="cashAccountType")
+
+
+class Balance(_Lenient):
+    balance_type: str = Field(alias="balanceType")
+    balance_amount: Amount = Field(alias="balanceAmount")
+    reference_date: date | None = Field(default=None, alias="referenceDate")
+
+
+class BankTransaction(_Lenient):
+    transaction_id: str | None = Field(default=None, alias="transactionId")
+    booking_date: date = Field(alias="bookingDate")
+    value_date: date | None = Field(default=None, alias="valueDate")
+    amount: Amount = Field(alias="transactionAmount")
+    creditor_name: str | None = Field(default=None, alias="creditorName")
+    creditor_account: AccountReference | None = Field(default=None, alias="creditorAccount")
+    debtor_name: str | None = Field(default=None, alias="debtorName")
+    debtor_account: AccountReference | None = Field(default=None, alias="debtorAccount")
+    remittance: str | None = Field(default=None, alias="remittanceInformationUnstructured")
+    bank_transaction_code: str | None = Field(default=None, alias="bankTransactionCode")
+
+    @property
+    def counterparty(self) -> str:
+        """Who paid (for a credit) or was paid (for a debit), by name, else by IBAN."""
+        if self.amount.amount >= 0:
+            name, account = self.debtor_name, self.debtor_account
+        else:
+            name, account = self.creditor_name, self.creditor_account
+        return (name or (account.iban if account else None) or "").strip()
+
+
+class BankData(_Lenient):
+    """What the bank returned, parsed: the input of ``brondata.mappings.bank``."""
+
+    accounts: tuple[BankAccount, ...]
+    balances: dict[str, tuple[Balance, ...]] = {}
+    transactions: dict[str, tuple[BankTransaction, ...]] = {}
+    period_start: date
+    period_end: date
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> BankData:
+        """Parse the raw responses kept in a ``SourceResponse``."""
+        try:
+            return cls(
+                accounts=raw["accounts"]["accounts"],
+                balances={k: v["balances"] for k, v in raw.get("balances", {}).items()},
+                transactions={
+                    k: tuple(t for page in pages for t in page["transactions"].get("booked", []))
+                    for k, pages in raw.get("transactions", {}).items()
+                },
+                period_start=raw["period"]["dateFrom"],
+                period_end=raw["period"]["dateTo"],
+            )
+        except (KeyError, TypeError, AttributeError, ValidationError) as exc:
+            raise SourceProtocolError(
+                f"bank: the response does not match the Berlin Group schema: {_first_line(exc)}",
+                source="bank",
+            ) from None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _needs(attributes: Sequence[str]) -> tuple[bool, bool]:
+    """(balances, transactions): what access the requested bank attributes need."""
+    wanted = set(attributes)
+    balances = "bank.balance_total" in wanted
+    transactions = bool(
+        wanted
+        & {"bank.salary_monthly_average", "bank.fixed_costs_monthly_average", "bank.transactions"}
+    )
+    return balances, transactions
+
+
+def transaction_period(today: date) -> tuple[date, date]:
+    """The six complete calendar months before ``today``'s month, up to ``today``."""
+    month_index = today.year * 12 + today.month - 1 - 6
+    start = date(month_index // 12, month_index % 12 + 1, 1)
+    return start, today
+
+
+class Psd2Connector:
+    """Berlin Group NextGenPSD2 AIS over OAuth 2.0 SCA.
+
+    ``transport`` is any httpx2 async transport: the network by default, an
+    ``httpx2.ASGITransport`` around ``brondata.mock.bank`` in tests and the demo.
+    """
+
+    name = "bank"
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        client_id: str,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        timeout: float = 10.0,
+        clock: Clock | None = None,
+        frequency_per_day: int = 4,
+        psu_ip_address: str | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.issuer = self.base_url
+        self.client_id = client_id
+        self._transport = transport
+        self._timeout = timeout
+        self._clock = clock or SystemClock()
+        self._frequency_per_day = frequency_per_day
+        self._psu_ip_address = psu_ip_address
+        self._http = httpx2.AsyncClient(
+            base_url=self.base_url, transport=transport, timeout=timeout, follow_redirects=False
+        )
+        self._endpoints: OAuthEndpoints | None = None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def _headers(self, consent_id: str | None = None) -> dict[str, str]:
+        headers = {"X-Request-ID": str(uuid.uuid4()), "Accept": "application/json"}
+        if consent_id is not None:
+            headers["Consent-ID"] = consent_id
+        if self._psu_ip_address is not None:
+            headers["PSU-IP-Address"] = self._psu_ip_address
+        return headers
+
+    async def _call(self, method: str, url: str, **kwargs: Any) -> Any:
+        try:
+            response = await self._http.request(method, url, **kwargs)
+        except httpx2.TimeoutException as exc:
+            raise SourceTimeoutError("bank: no answer in time", source="bank") from exc
+        except httpx2.TransportError as exc:
+            raise SourceUnavailableError(f"bank: unreachable: {exc}", source="bank") from exc
+        return json_body("bank", response)
+
+    async def _discover(self, metadata_url: str) -> OAuthEndpoints:
+        if self._endpoints is None:
+            metadata = await self._call("GET", metadata_url)
+            self._endpoints = OAuthEndpoints.from_metadata("bank", metadata, self.issuer)
+        return self._endpoints
+
+    async def begin_login(
+        self, *, attributes: Sequence[str], redirect_uri: str, valid_until: date
+    ) -> LoginStart:
+        balances, transactions = _needs(attributes)
+        # Minimisation starts at the bank: ask for the account list alone unless more is needed.
+        access: dict[str, Any] = (
+            {"allPsd2": "allAccounts"}
+            if balances or transactions
+            else {"availableAccounts": "allAccounts"}
+        )
+        body = {
+            "access": access,
+            "recurringIndicator": False,
+            "validUntil": valid_until.isoformat(),
+            "frequencyPerDay": self._frequency_per_day,
+            "combinedServiceIndicator": False,
+        }
+        headers = self._headers() | {"TPP-Redirect-URI": redirect_uri}
+        created = await self._call("POST", "/v1/consents", json=body, headers=headers)
+        try:
+            consent_id = str(created["consentId"])
+            metadata_url = str(created["_links"]["scaOAuth"]["href"])
+        except (KeyError, TypeError):
+            raise SourceProtocolError(
+                "bank: consent response lacks consentId or _links.scaOAuth", source="bank"
+            ) from None
+        endpoints = await self._discover(metadata_url)
+        state, verifier = new_pkce_pair()
+        async with oauth_client(
+            client_id=self.client_id,
+            redirect_uri=redirect_uri,
+            scope=f"AIS:{consent_id}",
+            transport=self._transport,
+            timeout=self._timeout,
+        ) as client:
+            url, _ = client.create_authorization_url(
+                endpoints.authorization_endpoint, state=state, code_verifier=verifier
+            )
+        return LoginStart(
+            authorization_url=str(url),
+            pending={"state": state, "code_verifier": verifier, "consent_id": consent_id},
+        )
+
+    async def complete_login(
+        self, *, callback_url: str, pending: dict[str, str], redirect_uri: str
+    ) -> dict[str, Any]:
+        if self._endpoints is None:
+            raise TokenExchangeError("bank: no login was started through this connector")
+        code = check_callback(
+            "bank",
+            callback_url,
+            state=pending["state"],
+            issuer=self._endpoints.issuer,
+            redirect_uri=redirect_uri,
+        )
+        async with oauth_client(
+            client_id=self.client_id,
+            redirect_uri=redirect_uri,
+            scope=None,
+            transport=self._transport,
+            timeout=self._timeout,
+        ) as client:
+            token = await exchange_code(
+                "bank", client, self._endpoints, code=code, code_verifier=pending["code_verifier"]
+            )
+        return {"token": token, "consent_id": pending["consent_id"]}
+
+    async def fetch(
+        self, *, grant: dict[str, Any], attributes: Sequence[str], today: date
+    ) -> SourceResponse:
+        balances_needed, transactions_needed = _needs(attributes)
+        consent_id = str(grant["consent_id"])
+        auth = {"Authorization": f"Bearer {grant['token']['access_token']}"}
+        requests = 0
+
+        async def get(url: str, params: dict[str, str] | None = None) -> Any:
+            nonlocal requests
+            requests += 1
+            return await self._call(
+                "GET", url, params=params, headers=self._headers(consent_id) | auth
+            )
+
+        date_from, date_to = transaction_period(today)
+        raw: dict[str, Any] = {
+            "accounts": await get("/v1/accounts"),
+            "period": {"dateFrom": date_from.isoformat(), "dateTo": date_to.isoformat()},
+        }
+        accounts = BankData.from_raw({**raw, "balances": {}, "transactions": {}}).accounts
+        if balances_needed:
+            raw["balances"] = {
+                a.resource_id: await get(f"/v1/accounts/{a.resource_id}/balances") for a in accounts
+            }
+        if transactions_needed:
+            raw["transactions"] = {}
+            for account in accounts:
+                pages = [
+                    await get(
+                        f"/v1/accounts/{account.resource_id}/transactions",
+                        {
+                            "bookingStatus": "booked",
+                            "dateFrom": date_from.isoformat(),
+                            "dateTo": date_to.isoformat(),
+                        },
+                    )
+                ]
+                while (next_href := _next_link(pages[-1])) is not None:
+                    if len(pages) >= MAX_PAGES:
+                        raise SourceProtocolError(
+                            f"bank: more than {MAX_PAGES} transaction pages", source="bank"
+                        )
+                    pages.append(await get(next_href))
+                raw["transactions"][account.resource_id] = pages
+        BankData.from_raw(raw)  # validate before anything downstream sees it
+        return SourceResponse(
+            source="bank",
+            raw=raw,
+            digest=response_digest(raw),
+            retrieved_at=self._clock.now(),
+            requests=requests,
+        )
+
+
+def _next_link(page: Any) -> str | None:
+    try:
+        href = page["transactions"]["_links"]["next"]["href"]
+    except (KeyError, TypeError):
+        return None
+    return str(href) if href else None
+
+
+def valid_until_for(today: date, days: int = 1) -> date:
+    """A one-off consent only needs to outlive the session."""
+    return today + timedelta(days=days)

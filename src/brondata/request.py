@@ -1,0 +1,147 @@
+"""``DataRequest``: what a recipient asks for, why, on what legal basis, and for how long.
+
+A request is validated when it is made, before any consumer sees it: every attribute must be
+in the catalogue (a misspelling gets the closest names), and a national identifier is refused
+unless the legal basis is a legal obligation (art. 46 UAVG). The request works out which
+sources its attributes need, so the consumer logs in only there.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from brondata.attributes import CATALOGUE, SOURCES, Sensitivity
+from brondata.errors import LegalBasisError, NoSourceError, RequestError
+
+__all__ = ["DataRequest", "LegalBasis", "Purpose"]
+
+_DPV_TERM = re.compile(r"^dpv:[A-Z][A-Za-z]+$")
+
+
+class LegalBasis(StrEnum):
+    """GDPR art. 6(1) legal bases, as DPV terms."""
+
+    CONSENT = "dpv:Consent"
+    CONTRACT = "dpv:Contract"
+    LEGAL_OBLIGATION = "dpv:LegalObligation"
+    VITAL_INTEREST = "dpv:VitalInterest"
+    PUBLIC_INTEREST = "dpv:PublicInterest"
+    LEGITIMATE_INTEREST = "dpv:LegitimateInterest"
+
+
+class Purpose(BaseModel):
+    """Why the data is asked: a DPV purpose term and a sentence the consumer reads."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    term: str
+    text: str
+
+    @field_validator("term")
+    @classmethod
+    def _dpv_term(cls, value: str) -> str:
+        if not _DPV_TERM.match(value):
+            raise RequestError(
+                f"purpose term {value!r} is not a DPV term such as 'dpv:CreditChecking'"
+            )
+        return value
+
+    @field_validator("text")
+    @classmethod
+    def _readable(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise RequestError("the purpose needs a text the consumer can read")
+        return value
+
+
+class DataRequest(BaseModel):
+    """An immutable, validated request for catalogue attributes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    purpose: Purpose
+    legal_basis: LegalBasis
+    attributes: tuple[str, ...]
+    retention_days: int
+    recipient: str
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _typed_errors(cls, data: Any, handler: Any) -> Any:
+        # Pydantic's own type errors become a RequestError, so that a caller catches one tree.
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or 'request'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise RequestError(f"invalid data request: {problems}") from None
+
+    @field_validator("attributes", mode="before")
+    @classmethod
+    def _known_attributes(cls, value: Any) -> tuple[str, ...]:
+        if isinstance(value, str):
+            value = [v for v in value.split(",") if v.strip()]
+        names = [str(v).strip() for v in value]
+        if not names:
+            raise RequestError("a data request must ask for at least one attribute")
+        for name in names:
+            CATALOGUE.require(name)
+        return tuple(sorted(set(names)))
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if not 1 <= value <= 3650:
+            raise RequestError(f"retention_days must lie between 1 and 3650, not {value}")
+        return value
+
+    @field_validator("recipient")
+    @classmethod
+    def _recipient(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise RequestError("a data request needs a recipient")
+        return value
+
+    @model_validator(mode="after")
+    def _national_identifier_needs_a_law(self) -> DataRequest:
+        for name in self.attributes:
+            attribute = CATALOGUE[name]
+            if (
+                attribute.sensitivity is Sensitivity.NATIONAL_IDENTIFIER
+                and self.legal_basis is not LegalBasis.LEGAL_OBLIGATION
+            ):
+                raise LegalBasisError(
+                    f"{name} may only be processed where a law requires it (art. 46 UAVG); "
+                    f"the legal basis must be {LegalBasis.LEGAL_OBLIGATION.value}, "
+                    f"not {self.legal_basis.value}"
+                )
+        return self
+
+    def sources(self, available: tuple[str, ...] | list[str] = SOURCES) -> dict[str, list[str]]:
+        """Which of the ``available`` sources to log in at, and the attributes each provides.
+
+        Each attribute goes to the first available source (in ``SOURCES`` order) that
+        provides it; an attribute none of them provides is a ``NoSourceError``.
+        """
+        plan: dict[str, list[str]] = {}
+        missing: list[str] = []
+        for name in self.attributes:
+            providers = [s for s in SOURCES if s in available and s in CATALOGUE[name].sources]
+            if not providers:
+                missing.append(name)
+                continue
+            plan.setdefault(providers[0], []).append(name)
+        if missing:
+            raise NoSourceError(
+                f"no configured source provides {', '.join(missing)} "
+                f"(configured: {', '.join(available) or 'none'})"
+            )
+        return {source: plan[source] for source in SOURCES if source in plan}

@@ -1,0 +1,114 @@
+"""The consent session as a state machine: one table, no I/O.
+
+A session has a state of its own and, for each source it needs, a source state. Every call on
+the gateway is an event; the tables below are the whole of what may happen next. A call the
+table does not allow raises ``SessionStateError`` and changes nothing, so an application that
+calls out of order (collect before consent, a callback before a login was started, a second
+consent after a withdrawal) gets a typed error instead of a half-done session.
+
+Rules the tables encode:
+
+* Nothing is fetched before consent is given, and nothing after it is denied or withdrawn.
+* A login can only be started for a source the request needs, after consent.
+* A callback is only accepted for a login that was started and not yet completed.
+* Collection happens once per session; a source that failed stays failed for that session.
+* Withdrawal is possible from every non-final state and is always final.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from brondata.errors import SessionStateError
+
+__all__ = [
+    "SESSION_TRANSITIONS",
+    "SOURCE_TRANSITIONS",
+    "SessionEvent",
+    "SessionState",
+    "SourceState",
+    "next_session_state",
+    "next_source_state",
+]
+
+
+class SessionState(StrEnum):
+    CREATED = "created"  # request shown to the consumer, no answer yet
+    CONSENTED = "consented"  # consent given; logins may start
+    COLLECTED = "collected"  # records delivered (or per-source errors); final for data
+    DENIED = "denied"  # the consumer said no; final
+    WITHDRAWN = "withdrawn"  # consent withdrawn; final
+    EXPIRED = "expired"  # consent ran out before collection; final
+
+
+class SourceState(StrEnum):
+    WAITING = "waiting"  # needed, no login yet
+    LOGIN_STARTED = "login_started"  # authorization URL handed out; pending state/PKCE kept
+    AUTHORISED = "authorised"  # code exchanged; token kept (encrypted)
+    COLLECTED = "collected"  # fetched, mapped, signed, delivered
+    FAILED = "failed"  # login or fetch failed; a typed error is recorded
+
+
+class SessionEvent(StrEnum):
+    GIVE_CONSENT = "give_consent"
+    DENY_CONSENT = "deny_consent"
+    START_LOGIN = "start_login"
+    COMPLETE_LOGIN = "complete_login"
+    FAIL_LOGIN = "fail_login"
+    COLLECT = "collect"
+    FAIL_COLLECT = "fail_collect"
+    WITHDRAW = "withdraw"
+    EXPIRE = "expire"
+
+
+_S, _E, _Q = SessionState, SessionEvent, SourceState
+
+#: (session state, event) -> next session state. Login events keep the session state.
+SESSION_TRANSITIONS: dict[tuple[SessionState, SessionEvent], SessionState] = {
+    (_S.CREATED, _E.GIVE_CONSENT): _S.CONSENTED,
+    (_S.CREATED, _E.DENY_CONSENT): _S.DENIED,
+    (_S.CREATED, _E.WITHDRAW): _S.WITHDRAWN,
+    (_S.CREATED, _E.EXPIRE): _S.EXPIRED,
+    (_S.CONSENTED, _E.START_LOGIN): _S.CONSENTED,
+    (_S.CONSENTED, _E.COMPLETE_LOGIN): _S.CONSENTED,
+    (_S.CONSENTED, _E.FAIL_LOGIN): _S.CONSENTED,
+    (_S.CONSENTED, _E.COLLECT): _S.COLLECTED,
+    (_S.CONSENTED, _E.WITHDRAW): _S.WITHDRAWN,
+    (_S.CONSENTED, _E.EXPIRE): _S.EXPIRED,
+    # Data already delivered stays delivered, but the consent can still be withdrawn (art. 7(3)
+    # GDPR) so that the ledger shows it and no further use is covered.
+    (_S.COLLECTED, _E.WITHDRAW): _S.WITHDRAWN,
+    (_S.COLLECTED, _E.EXPIRE): _S.EXPIRED,
+}
+
+#: (source state, event) -> next source state.
+SOURCE_TRANSITIONS: dict[tuple[SourceState, SessionEvent], SourceState] = {
+    (_Q.WAITING, _E.START_LOGIN): _Q.LOGIN_STARTED,
+    # The consumer may abandon a login page and start again: a new state and PKCE pair.
+    (_Q.LOGIN_STARTED, _E.START_LOGIN): _Q.LOGIN_STARTED,
+    (_Q.LOGIN_STARTED, _E.COMPLETE_LOGIN): _Q.AUTHORISED,
+    (_Q.LOGIN_STARTED, _E.FAIL_LOGIN): _Q.FAILED,
+    (_Q.AUTHORISED, _E.COLLECT): _Q.COLLECTED,
+    (_Q.AUTHORISED, _E.FAIL_COLLECT): _Q.FAILED,
+}
+
+
+def next_session_state(state: SessionState, event: SessionEvent) -> SessionState:
+    """The state after ``event``, or ``SessionStateError`` if the table does not allow it."""
+    try:
+        return SESSION_TRANSITIONS[(state, event)]
+    except KeyError:
+        raise SessionStateError(
+            f"cannot {event.value.replace('_', ' ')} in a session that is {state.value}"
+        ) from None
+
+
+def next_source_state(source: str, state: SourceState, event: SessionEvent) -> SourceState:
+    """The source's state after ``event``, or ``SessionStateError``."""
+    try:
+        return SOURCE_TRANSITIONS[(state, event)]
+    except KeyError:
+        raise SessionStateError(
+            f"cannot {event.value.replace('_', ' ')} for source {source!r} "
+            f"whose login is {state.value}"
+        ) from None

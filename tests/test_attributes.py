@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from brondata.attributes import CATALOGUE, SOURCES, Attribute, AttributeCatalogue, ValueType
+from brondata.errors import UnknownAttributeError
+
+NAME = re.compile(r"^[a-z_]+(\.[a-z0-9_]+)+$")
+
+
+def test_catalogue_names_are_dotted_and_described_in_two_languages() -> None:
+    assert len(CATALOGUE) >= 30
+    for name, attribute in CATALOGUE.items():
+        assert NAME.match(name), name
+        assert attribute.name == name
+        assert attribute.description_en
+        assert attribute.description_nl
+        assert attribute.sources
+        assert set(attribute.sources) <= set(SOURCES)
+
+
+def test_bank_attributes_are_declared() -> None:
+    bank = {a.name for a in CATALOGUE.provided_by("bank")}
+    assert bank == {
+        "bank.accounts",
+        "bank.balance_total",
+        "bank.salary_monthly_average",
+        "bank.fixed_costs_monthly_average",
+        "bank.transactions",
+    }
+    assert CATALOGUE["bank.transactions"].raw
+    assert CATALOGUE["bank.salary_monthly_average"].derived
+    assert CATALOGUE["bank.balance_total"].type is ValueType.MONEY
+
+
+@pytest.mark.parametrize(
+    ("typo", "expected"),
+    [
+        ("bank.balanse_total", "bank.balance_total"),
+        ("bank.account", "bank.accounts"),
+        ("balance_total", "bank.balance_total"),
+        ("person.birthdate", "person.birth_date"),
+    ],
+)
+def test_unknown_names_suggest_the_closest(typo: str, expected: str) -> None:
+    with pytest.raises(UnknownAttributeError) as caught:
+        CATALOGUE.require(typo)
+    assert caught.value.code == "unknown_attribute"
+    assert expected in caught.value.suggestions
+    assert expected in str(caught.value)
+
+
+def test_a_catalogue_refuses_duplicates_and_unknown_sources() -> None:
+    a = Attribute(
+        "x.y", ValueType.STRING, "x", "x", CATALOGUE["person.surname"].sensitivity, ("bank",)
+    )
+    with pytest.raises(ValueError, match="twice"):
+        AttributeCatalogue([a, a])
+    b = Attribute("x.z", ValueType.STRING, "x", "x", a.sensitivity, ("moon",))
+    with pytest.raises(ValueError, match="unknown sources"):
+        AttributeCatalogue([b])
+
+
+def test_to_dict_is_json_ready() -> None:
+    d = CATALOGUE["bank.accounts"].to_dict()
+    assert d["description"] == {
+        "en": CATALOGUE["bank.accounts"].description_en,
+        "nl": CATALOGUE["bank.accounts"].description_nl,
+    }
+    assert d["sources"] == ["bank"]

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from structlog.testing import capture_logs
+
+from brondata._logging import REDACTED, get_logger
+
+
+def test_secrets_and_identifiers_never_reach_the_log() -> None:
+    log = get_logger(session="s-1")
+    with capture_logs() as captured:
+        log.info(
+            "callback",
+            url="https://lender.example/cb?code=abc123&state=xyz&iss=https://bank",
+            iban="NL76RABO0359400371",
+            body={
+                "access_token": "tok-s3cret",
+                "note": "bsn 999993653, rekening NL76 RABO 0359 4003 71",
+            },
+            header="Authorization: Bearer eyJhbGciOi.x.y",
+            number=123456782,
+        )
+    (event,) = captured
+    text = repr(event)
+    for secret in (
+        "abc123",
+        "xyz",
+        "NL76RABO0359400371",
+        "999993653",
+        "tok-s3cret",
+        "eyJhbGciOi",
+        "0359",
+    ):
+        assert secret not in text, secret
+    assert event["iban"] == REDACTED
+    assert event["session"] == "s-1"
+    assert "iss=https://bank" in event["url"]
+
+
+def test_ordinary_fields_pass_unchanged() -> None:
+    with capture_logs() as captured:
+        get_logger().info("collected", source="bank", records=3, seconds=0.25)
+    assert captured[0]["records"] == 3
+    assert captured[0]["source"] == "bank"

@@ -1,0 +1,104 @@
+"""One conformance suite for every session store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from brondata._session_store import (
+    MemorySessionStore,
+    SecretBox,
+    SessionRecord,
+    SessionStore,
+    SourceProgress,
+    SqliteSessionStore,
+)
+from brondata.errors import SessionNotFoundError, StoreError
+from brondata.request import DataRequest, LegalBasis, Purpose
+from brondata.session import SessionState
+
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def record(session_id: str = "s-1") -> SessionRecord:
+    request = DataRequest(
+        purpose=Purpose(term="dpv:CreditChecking", text="Mortgage"),
+        legal_basis=LegalBasis.CONTRACT,
+        attributes=["bank.accounts"],
+        retention_days=30,
+        recipient="Lender",
+    )
+    return SessionRecord(
+        id=session_id,
+        consent_id="c-1",
+        subject="sub-abc",
+        request=request,
+        created_at=NOW,
+        updated_at=NOW,
+        consent_expires_at=NOW + timedelta(hours=1),
+        notice_hash="sha-256:00",
+        sources={"bank": SourceProgress(attributes=("bank.accounts",))},
+    )
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionStore]:
+    made: SessionStore = (
+        MemorySessionStore() if request.param == "memory" else SqliteSessionStore(tmp_path / "s.db")
+    )
+    yield made
+    made.close()
+
+
+def test_round_trip(store: SessionStore) -> None:
+    store.create(record())
+    assert store.get("s-1") == record()
+
+
+def test_missing_session(store: SessionStore) -> None:
+    with pytest.raises(SessionNotFoundError):
+        store.get("nope")
+    with pytest.raises(SessionNotFoundError):
+        store.replace(record("nope"))
+
+
+def test_create_twice_is_refused(store: SessionStore) -> None:
+    store.create(record())
+    with pytest.raises(StoreError):
+        store.create(record())
+
+
+def test_stale_write_is_refused(store: SessionStore) -> None:
+    store.create(record())
+    first = store.get("s-1")
+    updated = store.replace(first.model_copy(update={"state": SessionState.CONSENTED}))
+    assert updated.version == 1
+    with pytest.raises(StoreError, match="concurrently"):
+        store.replace(first.model_copy(update={"state": SessionState.DENIED}))
+    assert store.get("s-1").state is SessionState.CONSENTED
+
+
+def test_sqlite_store_survives_reopening(tmp_path: Path) -> None:
+    first = SqliteSessionStore(tmp_path / "s.db")
+    first.create(record())
+    first.close()
+    second = SqliteSessionStore(tmp_path / "s.db")
+    try:
+        assert second.get("s-1").consent_id == "c-1"
+    finally:
+        second.close()
+
+
+def test_secret_box_binds_context_and_key() -> None:
+    box = SecretBox(SecretBox.generate_key())
+    sealed = box.seal({"code_verifier": "v"}, "s-1/bank")
+    assert box.open(sealed, "s-1/bank") == {"code_verifier": "v"}
+    with pytest.raises(StoreError):
+        box.open(sealed, "s-2/bank")
+    with pytest.raises(StoreError):
+        SecretBox(SecretBox.generate_key()).open(sealed, "s-1/bank")
+    with pytest.raises(StoreError):
+        SecretBox(b"short")
