@@ -1,0 +1,58 @@
+"""The consent ledger: what was asked, consented, fetched and delivered, tamper-evident.
+
+Entries are RFC 8785 canonical JSON appended to an RFC 9162 Merkle tree; backends are
+``MemoryLedger`` and ``SqliteLedger`` behind the ``ConsentLedger`` protocol. No attribute
+value ever enters the ledger: events carry attribute *names*, digests and codes only (see
+``LedgerEvent``).
+"""
+
+from __future__ import annotations
+
+from brondata.consent._events import (
+    ATTRIBUTE_NAME_PATTERN,
+    EVENT_FIELDS,
+    EventType,
+    LedgerEntry,
+    LedgerEvent,
+    canonical_json,
+    entry_bytes,
+    parse_entry,
+)
+from brondata.consent._ledger import ConsentLedger, MemoryLedger
+from brondata.consent._merkle import (
+    EMPTY_ROOT,
+    MerkleFrontier,
+    MerkleTree,
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    merkle_root,
+    node_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from brondata.consent._sqlite import SqliteLedger
+
+__all__ = [
+    "ATTRIBUTE_NAME_PATTERN",
+    "EMPTY_ROOT",
+    "EVENT_FIELDS",
+    "ConsentLedger",
+    "EventType",
+    "LedgerEntry",
+    "LedgerEvent",
+    "MemoryLedger",
+    "MerkleFrontier",
+    "MerkleTree",
+    "SqliteLedger",
+    "canonical_json",
+    "consistency_proof",
+    "entry_bytes",
+    "inclusion_proof",
+    "leaf_hash",
+    "merkle_root",
+    "node_hash",
+    "parse_entry",
+    "verify_consistency",
+    "verify_inclusion",
+]

@@ -1,0 +1,249 @@
+"""The consent ledger in SQLite (stdlib ``sqlite3``): the embedded default.
+
+Two tables, both prefixed ``ledger_`` so the file can be shared with other stores (the
+gateway keeps its sessions in the same database through its own connection):
+
+* ``ledger_entries(idx, entry, leaf_hash, at)``: the canonical bytes of each entry;
+* ``ledger_nodes(level, idx, hash)``: every complete subtree hash (level 0 are the leaves).
+
+Append-only is enforced in the database, not only in this module: triggers ``RAISE(ABORT)``
+on every UPDATE and DELETE, on an insert at any index but the next, and on an attempt to
+replace a stored node. Triggers stop accidents and casual edits; someone with the file can
+still drop them, which is what the Merkle tree and signed checkpoints are for.
+
+Each append is one ``BEGIN IMMEDIATE`` transaction in WAL mode, with ``synchronous=FULL`` by
+default: a crash leaves either the whole entry with its nodes, or nothing, and an entry whose
+``append`` returned survives a power cut.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Final, Literal, Self
+
+from brondata.consent._events import LedgerEntry, LedgerEvent, entry_bytes
+from brondata.consent._ledger import check_index, check_size
+from brondata.consent._merkle import (
+    NodeKey,
+    append_siblings,
+    completed_nodes,
+    leaf_hash,
+    stored_consistency_proof,
+    stored_inclusion_proof,
+    stored_root,
+)
+from brondata.errors import LedgerAppendOnlyError, LedgerError, LedgerIntegrityError, StoreError
+
+__all__ = ["SqliteLedger"]
+
+# The marker the triggers put in their message, so that the library can tell them apart from
+# any other constraint failure.
+APPEND_ONLY_MARKER: Final = "ledger_append_only"
+
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS ledger_entries (
+    idx       INTEGER PRIMARY KEY CHECK (idx >= 0),
+    entry     BLOB    NOT NULL,
+    leaf_hash BLOB    NOT NULL CHECK (length(leaf_hash) = 32),
+    at        TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ledger_nodes (
+    level INTEGER NOT NULL CHECK (level >= 0),
+    idx   INTEGER NOT NULL CHECK (idx >= 0),
+    hash  BLOB    NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS ledger_entries_no_update BEFORE UPDATE ON ledger_entries
+BEGIN SELECT RAISE(ABORT, 'ledger_append_only: ledger entries cannot be changed'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+BEGIN SELECT RAISE(ABORT, 'ledger_append_only: ledger entries cannot be deleted'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_entries_next_only BEFORE INSERT ON ledger_entries
+WHEN NEW.idx IS NOT (SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries)
+BEGIN SELECT RAISE(ABORT, 'ledger_append_only: entries are only appended at the end'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_nodes_no_update BEFORE UPDATE ON ledger_nodes
+BEGIN SELECT RAISE(ABORT, 'ledger_append_only: tree nodes cannot be changed'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_nodes_no_delete BEFORE DELETE ON ledger_nodes
+BEGIN SELECT RAISE(ABORT, 'ledger_append_only: tree nodes cannot be deleted'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_nodes_no_replace BEFORE INSERT ON ledger_nodes
+WHEN EXISTS (SELECT 1 FROM ledger_nodes WHERE level = NEW.level AND idx = NEW.idx)
+BEGIN SELECT RAISE(ABORT, 'ledger_append_only: tree nodes cannot be replaced'); END;
+"""
+
+_BATCH: Final = 1024
+
+
+class SqliteLedger:
+    """A consent ledger in a SQLite file (or ``":memory:"``); tables are created on open.
+
+    Safe to share between threads (one connection behind a lock) and between processes on one
+    file (appends serialise on SQLite's write lock; ``timeout`` is how long to wait for it).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        synchronous: Literal["FULL", "NORMAL"] = "FULL",
+    ) -> None:
+        # Autocommit mode: this class writes its own BEGIN/COMMIT so that an append is exactly
+        # one transaction; check_same_thread is off because the lock below serialises access.
+        self._conn = sqlite3.connect(
+            path, timeout=timeout, isolation_level=None, check_same_thread=False
+        )
+        self._lock = threading.RLock()
+        self._closed = False
+        try:
+            with self._guard():
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute(f"PRAGMA synchronous={synchronous}")
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _statements(SCHEMA):
+                        self._conn.execute(statement)
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """Serialise access and turn sqlite3 errors into brondata's."""
+        with self._lock:
+            if self._closed:
+                raise LedgerError("the ledger is closed")
+            try:
+                yield
+            except sqlite3.Error as exc:
+                if APPEND_ONLY_MARKER in str(exc):
+                    raise LedgerAppendOnlyError(str(exc)) from exc
+                raise StoreError(f"SQLite ledger: {exc}") from exc
+
+    def append(self, event: LedgerEvent) -> LedgerEntry:
+        with self._guard():
+            conn = self._conn
+            # IMMEDIATE takes the write lock before reading the size, so two writers (threads,
+            # processes, the gateway's own connection) can never compute the same index.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                index = self._size()
+                data = entry_bytes(event, index)
+                leaf = leaf_hash(data)
+                rows = completed_nodes(index, leaf, self._read(append_siblings(index)))
+                conn.execute(
+                    "INSERT INTO ledger_entries (idx, entry, leaf_hash, at) VALUES (?, ?, ?, ?)",
+                    (index, data, leaf, event.at),
+                )
+                conn.executemany(
+                    "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)", rows
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return LedgerEntry(index=index, canonical=data, leaf_hash=leaf, at=event.at)
+
+    def size(self) -> int:
+        with self._guard():
+            return self._size()
+
+    def root(self, size: int | None = None) -> bytes:
+        with self._guard():
+            return stored_root(check_size(size, self._size()), self._read)
+
+    def entry(self, index: int) -> LedgerEntry:
+        with self._guard():
+            row = self._conn.execute(
+                "SELECT idx, entry, leaf_hash, at FROM ledger_entries WHERE idx = ?", (index,)
+            ).fetchone()
+        if row is None:
+            raise LedgerError(f"no entry {index} in the ledger")
+        return LedgerEntry(index=row[0], canonical=row[1], leaf_hash=row[2], at=row[3])
+
+    def entries(self, start: int = 0, stop: int | None = None) -> Iterator[LedgerEntry]:
+        with self._guard():
+            stop = check_size(stop, self._size())
+        # Keyset pages, not one open cursor: a consumer that stops early leaves nothing open,
+        # and appends by others in between do not disturb the pages already read.
+        cursor = max(start, 0)
+        while cursor < stop:
+            with self._guard():
+                rows = self._conn.execute(
+                    "SELECT idx, entry, leaf_hash, at FROM ledger_entries"
+                    " WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?",
+                    (cursor, stop, _BATCH),
+                ).fetchall()
+            if not rows:
+                raise LedgerIntegrityError(f"entries from {cursor} are missing")
+            for idx, data, leaf, at in rows:
+                if idx != cursor:
+                    raise LedgerIntegrityError(f"entry {cursor} is missing")
+                yield LedgerEntry(index=idx, canonical=data, leaf_hash=leaf, at=at)
+                cursor += 1
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        with self._guard():
+            size = check_size(size, self._size())
+            check_index(index, size)
+            return stored_inclusion_proof(index, size, self._read)
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
+        with self._guard():
+            size2 = check_size(size2, self._size())
+            if not 0 < size1 <= size2:
+                raise LedgerError(f"no consistency proof from size {size1} to size {size2}")
+            return stored_consistency_proof(size1, size2, self._read)
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    def _size(self) -> int:
+        (n,) = self._conn.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries").fetchone()
+        return int(n)
+
+    def _read(self, keys: Collection[NodeKey]) -> dict[NodeKey, bytes]:
+        if not keys:
+            return {}
+        ordered = list(keys)
+        # OR of equalities: SQLite answers each term from the primary key.
+        where = " OR ".join(["(level = ? AND idx = ?)"] * len(ordered))
+        params = [v for key in ordered for v in key]
+        found = {
+            (level, idx): bytes(h)
+            for level, idx, h in self._conn.execute(
+                f"SELECT level, idx, hash FROM ledger_nodes WHERE {where}",  # noqa: S608 (placeholders only)
+                params,
+            )
+        }
+        if len(found) != len(set(ordered)):
+            missing = sorted(set(ordered) - found.keys())
+            raise LedgerIntegrityError(f"tree nodes missing from the store: {missing[:5]}")
+        return found
+
+
+def _statements(script: str) -> list[str]:
+    # Split on the CREATE keyword rather than on ';': the trigger bodies contain semicolons.
+    parts = script.split("\nCREATE ")
+    return [p if i == 0 else "CREATE " + p for i, p in enumerate(parts) if p.strip()]

@@ -1,0 +1,32 @@
+"""Fixtures for the consent ledger: event factories and every ledger backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from brondata.consent import ConsentLedger, MemoryLedger, SqliteLedger
+
+from .factories import EventFactory, make_event
+
+
+@pytest.fixture
+def event() -> EventFactory:
+    return make_event
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConsentLedger]:
+    """Every backend, fresh; the conformance suite runs once per backend."""
+    store: ConsentLedger
+    store = MemoryLedger() if request.param == "memory" else SqliteLedger(tmp_path / "brondata.db")
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+# For parametrising at collection time, where fixtures are not yet available.
+REFERENCE_MERKLE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "merkle"
