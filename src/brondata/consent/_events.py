@@ -62,6 +62,9 @@ Token = Annotated[str, Field(pattern=_IDENTIFIER)]
 Digest = Annotated[str, Field(pattern=_DIGEST)]
 SourceName = Annotated[str, Field(pattern=_SOURCE)]
 AttributeName = Annotated[str, Field(pattern=ATTRIBUTE_NAME_PATTERN, max_length=128)]
+# An organisation's name as the consumer reads it ("Voorbeeld Hypotheken B.V."): printable,
+# one line. It names the recipient, never the data subject.
+OrganisationName = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]{1,200}$")]
 
 _COMMON: Final = frozenset({"event", "at", "session_id", "consent_id", "subject"})
 _TERMS: Final = frozenset(
@@ -126,7 +129,7 @@ class LedgerEvent(BaseModel):
     legal_basis: Token | None = None
     attributes: tuple[AttributeName, ...] | None = None
     sources: tuple[SourceName, ...] | None = None
-    recipient: Token | None = None
+    recipient: OrganisationName | None = None
     retention_days: StrictInt | None = Field(default=None, ge=0, le=36500)
     notice_hash: Digest | None = None
 
