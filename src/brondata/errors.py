@@ -38,7 +38,12 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     ├── LedgerError                   the consent ledger
     │   ├── LedgerAppendOnlyError     an UPDATE or DELETE reached the store
     │   ├── LedgerIntegrityError      entries or tree do not match
-    │   └── ProofError                an inclusion or consistency proof does not verify
+    │   ├── ProofError                an inclusion or consistency proof does not verify
+    │   ├── LogKeyError               a log signing or verifier key that cannot be used
+    │   └── CheckpointError           a signed checkpoint (C2SP signed note) is not acceptable
+    │       ├── MalformedCheckpointError  not a checkpoint: truncated, bad lines, bad base64
+    │       ├── CheckpointSignatureError  no valid signature by the log's key (forged, altered)
+    │       └── CheckpointOriginError     a checkpoint of another log
     └── StoreError                    a storage backend failed or is misconfigured
         └── KeyStoreError             a signing key store: unsafe file permissions, no active key
 """
@@ -52,6 +57,9 @@ __all__ = [
     "AuthorizationDeniedError",
     "AuthorizationError",
     "BrondataError",
+    "CheckpointError",
+    "CheckpointOriginError",
+    "CheckpointSignatureError",
     "ConnectorError",
     "ConsentDeniedError",
     "DisclosureError",
@@ -64,6 +72,8 @@ __all__ = [
     "LedgerError",
     "LedgerIntegrityError",
     "LegalBasisError",
+    "LogKeyError",
+    "MalformedCheckpointError",
     "MalformedRecordError",
     "MappingError",
     "NoSourceError",
@@ -273,6 +283,26 @@ class LedgerIntegrityError(LedgerError):
 
 class ProofError(LedgerError):
     code = "invalid_proof"
+
+
+class LogKeyError(LedgerError):
+    code = "invalid_log_key"
+
+
+class CheckpointError(LedgerError):
+    code = "invalid_checkpoint"
+
+
+class MalformedCheckpointError(CheckpointError):
+    code = "malformed_checkpoint"
+
+
+class CheckpointSignatureError(CheckpointError):
+    code = "checkpoint_signature_invalid"
+
+
+class CheckpointOriginError(CheckpointError):
+    code = "checkpoint_wrong_log"
 
 
 class StoreError(BrondataError):

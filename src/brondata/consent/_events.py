@@ -3,9 +3,10 @@
 The rule this module enforces: **no attribute value ever enters the ledger.** An event names
 attributes (``bank.balance_total``), sources, digests, versions and error codes; each of those
 is checked against a narrow pattern, so a value (an amount, an IBAN, a name, a BSN) cannot be
-smuggled in where a name belongs. The only free text is ``purpose_text``, the purpose as shown
-to the consumer. The subject is a pseudonym; a string of digits (a BSN looks like one) is
-refused.
+smuggled in where a name belongs. The only free text is what the consumer was shown about the
+controller's side: ``purpose_text`` (the purpose) and ``recipient`` (an organisation's name, one
+line); neither is about the data subject. The subject is a pseudonym; a string of digits (a BSN
+looks like one) is refused.
 
 Which fields an event carries is one table, ``EVENT_FIELDS``: required and optional per event
 type; anything else is refused. Entry bytes are the RFC 8785 (JCS) canonical JSON of the event
