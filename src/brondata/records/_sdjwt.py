@@ -1,0 +1,376 @@
+"""The SD-JWT core of RFC 9901, as pure functions over JSON values.
+
+Three walks over the same structure, and nothing else (no keys, no time, no profile):
+
+* ``conceal``: issuer side. A claims tree in which ``Disclosable`` marks what may be hidden
+  becomes an SD-JWT payload (digests in ``_sd`` and ``{"...": digest}`` array elements, with
+  decoys) plus the disclosures. Markers may nest: recursive disclosures.
+* ``reveal``: verifier side (RFC 9901 §7.1 steps 3-5). Payload plus the presented
+  disclosures becomes the disclosed claims; every rule that makes a presentation ambiguous is
+  a ``DisclosureError`` or ``MalformedRecordError``.
+* ``select``: holder side. Which disclosures to keep so that chosen paths, and everything
+  under them, are disclosed (plus the enclosing disclosures they need).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, TypeAlias
+
+from brondata.errors import DisclosureError, IssuanceError, MalformedRecordError
+from brondata.records._encoding import (
+    b64url_decode,
+    b64url_encode,
+    json_dumps,
+    json_loads,
+    sha256_b64url,
+)
+
+__all__ = [
+    "ALL",
+    "SD_ALG",
+    "Disclosable",
+    "Disclosure",
+    "Selection",
+    "conceal",
+    "make_disclosure",
+    "parse_disclosure",
+    "reveal",
+    "select",
+    "selection_from_paths",
+]
+
+SD_ALG: Final = "sha-256"
+_SALT_BYTES: Final = 16  # 128 bits, RFC 9901 §9.3
+_RESERVED: Final = frozenset({"_sd", "...", "_sd_alg"})
+
+Path: TypeAlias = str | int
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosable:
+    """Marks a value as selectively disclosable where it stands.
+
+    As an object member's value (``{"street": Disclosable("Main St")}``) it becomes an object
+    property disclosure; as an array element (``[Disclosable("NL"), "DE"]``) an array element
+    disclosure. The wrapped value may itself contain markers (recursive disclosures).
+    """
+
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """One disclosure: its encoded form, digest, salt, claim name (``None`` for an array
+    element) and value."""
+
+    encoded: str
+    digest: str
+    salt: str
+    name: str | None
+    value: Any
+
+
+def make_disclosure(name: str | None, value: Any, *, salt: str | None = None) -> Disclosure:
+    """A fresh disclosure ``[salt, name, value]`` (or ``[salt, value]`` for an element)."""
+    salt = salt if salt is not None else b64url_encode(secrets.token_bytes(_SALT_BYTES))
+    array: list[Any] = [salt, value] if name is None else [salt, name, value]
+    encoded = b64url_encode(json_dumps(array).encode("utf-8"))
+    return Disclosure(encoded, sha256_b64url(encoded), salt, name, value)
+
+
+def parse_disclosure(encoded: str) -> Disclosure:
+    """Decode one disclosure as presented; its digest is over the string exactly as given."""
+    try:
+        array = json_loads(b64url_decode(encoded))
+    except ValueError as exc:
+        raise DisclosureError(f"a disclosure is not base64url JSON: {exc}") from None
+    if not isinstance(array, list) or len(array) not in (2, 3):
+        raise DisclosureError("a disclosure must be a JSON array of two or three elements")
+    salt = array[0]
+    if not isinstance(salt, str):
+        raise DisclosureError("a disclosure's salt must be a string")
+    name: str | None = None
+    if len(array) == 3:
+        name = array[1]
+        if not isinstance(name, str):
+            raise DisclosureError("a disclosure's claim name must be a string")
+        if name in ("_sd", "..."):
+            raise DisclosureError(f"a disclosure must not name the claim {name!r}")
+    return Disclosure(encoded, sha256_b64url(encoded), salt, name, array[-1])
+
+
+def _decoy() -> str:
+    """A digest over random bytes: indistinguishable from a real one (RFC 9901 §4.2.5)."""
+    return sha256_b64url(b64url_encode(secrets.token_bytes(_SALT_BYTES)))
+
+
+def _decoy_count(decoys: int | None) -> int:
+    return 2 + secrets.randbelow(4) if decoys is None else decoys
+
+
+class _Concealer:
+    __slots__ = ("decoys", "disclosures")
+
+    def __init__(self, decoys: int | None) -> None:
+        if decoys is not None and decoys < 0:
+            raise IssuanceError("decoys must be zero or more")
+        self.decoys = decoys
+        self.disclosures: list[Disclosure] = []
+
+    def object(self, value: Mapping[Any, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        digests: list[str] = []
+        for name, member in value.items():
+            if not isinstance(name, str):
+                raise IssuanceError(f"object member names must be strings, not {name!r}")
+            if name in _RESERVED:
+                raise IssuanceError(f"the member name {name!r} is reserved by SD-JWT")
+            if isinstance(member, Disclosable):
+                disclosure = make_disclosure(name, self.value(member.value))
+                self.disclosures.append(disclosure)
+                digests.append(disclosure.digest)
+            else:
+                out[name] = self.value(member)
+        if digests:
+            digests.extend(_decoy() for _ in range(_decoy_count(self.decoys)))
+            out["_sd"] = sorted(digests)
+        return out
+
+    def array(self, value: Sequence[Any]) -> list[Any]:
+        out: list[Any] = []
+        concealed = False
+        for element in value:
+            if isinstance(element, Disclosable):
+                disclosure = make_disclosure(None, self.value(element.value))
+                self.disclosures.append(disclosure)
+                out.append({"...": disclosure.digest})
+                concealed = True
+            else:
+                out.append(self.value(element))
+        if concealed:
+            # Decoy elements at random places hide how many elements were concealed.
+            for _ in range(_decoy_count(self.decoys)):
+                out.insert(secrets.randbelow(len(out) + 1), {"...": _decoy()})
+        return out
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, Disclosable):
+            raise IssuanceError("Disclosable must wrap an object member or array element")
+        if isinstance(value, Mapping):
+            return self.object(value)
+        if isinstance(value, (list, tuple)):
+            return self.array(value)
+        if value is None or isinstance(value, (str, bool, int)):
+            return value
+        if isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise IssuanceError("JSON has no NaN or infinity")
+            return value
+        raise IssuanceError(f"{type(value).__name__} is not a JSON value; use str for decimals")
+
+
+def conceal(
+    claims: Mapping[str, Any], *, decoys: int | None
+) -> tuple[dict[str, Any], list[Disclosure]]:
+    """The SD-JWT payload for ``claims`` (``_sd`` sorted, decoys added) and its disclosures.
+
+    ``decoys`` is the number of decoy digests added to each ``_sd`` array and each array with
+    concealed elements; ``None`` draws 2..5 at random for each.
+    """
+    concealer = _Concealer(decoys)
+    payload = concealer.object(claims)
+    return payload, concealer.disclosures
+
+
+class _Revealer:
+    __slots__ = ("by_digest", "used")
+
+    def __init__(self, disclosures: Iterable[Disclosure]) -> None:
+        self.by_digest: dict[str, Disclosure] = {}
+        for disclosure in disclosures:
+            if disclosure.digest in self.by_digest:
+                raise DisclosureError("the same disclosure is presented twice")
+            self.by_digest[disclosure.digest] = disclosure
+        self.used: set[str] = set()
+
+    def _take(self, digest: Any) -> Disclosure | None:
+        if not isinstance(digest, str):
+            raise MalformedRecordError("a digest must be a string")
+        if digest in self.used:
+            raise MalformedRecordError("a digest is referenced more than once")
+        self.used.add(digest)
+        return self.by_digest.get(digest)
+
+    def object(self, node: dict[str, Any]) -> dict[str, Any]:
+        out = {name: self.value(member) for name, member in node.items() if name != "_sd"}
+        digests = node.get("_sd", [])
+        if not isinstance(digests, list):
+            raise MalformedRecordError("'_sd' must be an array of digests")
+        for digest in digests:
+            disclosure = self._take(digest)
+            if disclosure is None:
+                continue  # a decoy, or a claim the holder did not disclose
+            if disclosure.name is None:
+                raise DisclosureError("an array element disclosure is referenced from '_sd'")
+            if disclosure.name in out:
+                raise DisclosureError(f"the disclosed claim {disclosure.name!r} already exists")
+            out[disclosure.name] = self.value(disclosure.value)
+        return out
+
+    def array(self, node: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for element in node:
+            if isinstance(element, dict) and "..." in element:
+                if len(element) != 1:
+                    raise MalformedRecordError("an array element digest must stand alone")
+                disclosure = self._take(element["..."])
+                if disclosure is None:
+                    continue
+                if disclosure.name is not None:
+                    raise DisclosureError("an object property disclosure is used as an element")
+                out.append(self.value(disclosure.value))
+            else:
+                out.append(self.value(element))
+        return out
+
+    def value(self, node: Any) -> Any:
+        if isinstance(node, dict):
+            return self.object(node)
+        if isinstance(node, list):
+            return self.array(node)
+        return node
+
+
+def reveal(
+    payload: Mapping[str, Any], disclosures: Sequence[Disclosure]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Process a verified payload with its disclosures: (plain claims, disclosed claims).
+
+    Both halves are fully processed (nested digests replaced or removed). Raises
+    ``DisclosureError`` for a disclosure no digest references, one presented twice, one used
+    in the wrong place, or a claim name that collides; ``MalformedRecordError`` for a
+    digest referenced twice or a malformed ``_sd``.
+    """
+    revealer = _Revealer(disclosures)
+    top = {name: value for name, value in payload.items() if name != "_sd_alg"}
+    plain = {name: revealer.value(value) for name, value in top.items() if name != "_sd"}
+    disclosed_only = revealer.object({"_sd": top.get("_sd", [])})
+    for name in disclosed_only:
+        if name in plain:
+            raise DisclosureError(f"the disclosed claim {name!r} collides with a plain claim")
+    unused = set(revealer.by_digest) - revealer.used
+    if unused:
+        raise DisclosureError(f"{len(unused)} disclosure(s) not referenced by any digest")
+    return plain, disclosed_only
+
+
+class _All:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ALL"
+
+
+#: Selects a value and everything beneath it.
+ALL: Final = _All()
+
+Selection: TypeAlias = "_All | dict[Path, Selection]"
+
+
+def selection_from_paths(paths: Iterable[Sequence[Path]]) -> dict[Path, Selection]:
+    """The selection tree for ``paths``; a path that is a prefix of another wins (selects all)."""
+    root: dict[Path, Selection] = {}
+    for path in paths:
+        if not path:
+            raise IssuanceError("an empty path selects nothing")
+        node: dict[Path, Selection] = root
+        for step in path[:-1]:
+            child = node.setdefault(step, {})
+            if isinstance(child, _All):
+                break
+            node = child
+        else:
+            node[path[-1]] = ALL
+    return root
+
+
+class _Selector:
+    __slots__ = ("by_digest", "chosen", "found")
+
+    def __init__(self, disclosures: Iterable[Disclosure]) -> None:
+        self.by_digest = {d.digest: d for d in disclosures}
+        self.chosen: list[Disclosure] = []
+        self.found: set[tuple[Path, ...]] = set()
+
+    def _visit(
+        self,
+        step: Path,
+        value: Any,
+        disclosure: Disclosure | None,
+        selection: Selection,
+        where: tuple[Path, ...],
+    ) -> None:
+        sub: Selection
+        if isinstance(selection, _All):
+            sub = ALL
+        else:
+            chosen = selection.get(step)
+            if chosen is None:
+                return
+            sub = chosen
+            self.found.add((*where, step))
+        if disclosure is not None:
+            self.chosen.append(disclosure)
+        self.value(value, sub, (*where, step))
+
+    def value(self, node: Any, selection: Selection, where: tuple[Path, ...]) -> None:
+        if isinstance(node, Mapping):
+            for name, member in node.items():
+                if name not in _RESERVED:
+                    self._visit(name, member, None, selection, where)
+            for digest in node.get("_sd", []):
+                disclosure = self.by_digest.get(digest)
+                if disclosure is not None and disclosure.name is not None:
+                    self._visit(disclosure.name, disclosure.value, disclosure, selection, where)
+        elif isinstance(node, list):
+            index = 0
+            for element in node:
+                if isinstance(element, Mapping) and "..." in element:
+                    disclosure = self.by_digest.get(element["..."])
+                    if disclosure is None:
+                        continue  # a decoy or an element the holder lacks: it takes no position
+                    self._visit(index, disclosure.value, disclosure, selection, where)
+                else:
+                    self._visit(index, element, None, selection, where)
+                index += 1
+
+
+def select(
+    payload: Mapping[str, Any], disclosures: Sequence[Disclosure], selection: Selection
+) -> list[Disclosure]:
+    """The disclosures, in their original order, that disclose ``selection`` in ``payload``.
+
+    Array positions count the elements as issued (plain and concealed, decoys excluded).
+    Raises ``IssuanceError`` when a selected path does not exist in the record.
+    """
+    selector = _Selector(disclosures)
+    selector.value(payload, selection, ())
+    _check_found(selection, selector.found, ())
+    chosen = {d.digest for d in selector.chosen}
+    return [d for d in disclosures if d.digest in chosen]
+
+
+def _check_found(
+    selection: Selection, found: set[tuple[Path, ...]], where: tuple[Path, ...]
+) -> None:
+    if isinstance(selection, _All):
+        return
+    for step, sub in selection.items():
+        path = (*where, step)
+        if path not in found:
+            shown = "/".join(str(p) for p in path)
+            raise IssuanceError(f"the record has nothing at {shown!r} to disclose")
+        _check_found(sub, found, path)
