@@ -1,13 +1,22 @@
 """The consent ledger: what was asked, consented, fetched and delivered, tamper-evident.
 
 Entries are RFC 8785 canonical JSON appended to an RFC 9162 Merkle tree; backends are
-``MemoryLedger`` and ``SqliteLedger`` behind the ``ConsentLedger`` protocol. No attribute
+``MemoryLedger`` and ``SqliteLedger`` behind the ``ConsentLedger`` protocol. Signed checkpoints
+are C2SP signed notes (``sign_checkpoint``, ``verify_checkpoint``). No attribute
 value ever enters the ledger: events carry attribute *names*, digests and codes only (see
 ``LedgerEvent``).
 """
 
 from __future__ import annotations
 
+from brondata.consent._checkpoint import (
+    Checkpoint,
+    LogSigner,
+    LogVerifier,
+    sign_checkpoint,
+    verify_checkpoint,
+    verify_note,
+)
 from brondata.consent._events import (
     ATTRIBUTE_NAME_PATTERN,
     EVENT_FIELDS,
@@ -37,10 +46,13 @@ __all__ = [
     "ATTRIBUTE_NAME_PATTERN",
     "EMPTY_ROOT",
     "EVENT_FIELDS",
+    "Checkpoint",
     "ConsentLedger",
     "EventType",
     "LedgerEntry",
     "LedgerEvent",
+    "LogSigner",
+    "LogVerifier",
     "MemoryLedger",
     "MerkleFrontier",
     "MerkleTree",
@@ -53,6 +65,9 @@ __all__ = [
     "merkle_root",
     "node_hash",
     "parse_entry",
+    "sign_checkpoint",
+    "verify_checkpoint",
     "verify_consistency",
     "verify_inclusion",
+    "verify_note",
 ]
