@@ -127,7 +127,8 @@ class LogVerifier:
     __slots__ = ("key_id", "name", "public_key")
 
     def __init__(self, vkey: str) -> None:
-        parts = vkey.strip().split("+")
+        # At most two splits: the base64 key material may itself contain '+'.
+        parts = vkey.strip().split("+", 2)
         if len(parts) != 3:
             raise LogKeyError("a verifier key reads <name>+<hex key id>+<base64 key>")
         name, id_hex, key_b64 = parts
@@ -178,7 +179,7 @@ class LogSigner:
         text = skey.strip()
         if not text.startswith(_PRIVATE_PREFIX):
             raise LogKeyError("a log signing key starts with PRIVATE+KEY+")
-        parts = text[len(_PRIVATE_PREFIX) :].split("+")
+        parts = text[len(_PRIVATE_PREFIX) :].split("+", 2)
         if len(parts) != 3:
             raise LogKeyError("a log signing key reads PRIVATE+KEY+<name>+<hex id>+<base64 key>")
         name, id_hex, key_b64 = parts
