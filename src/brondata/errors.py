@@ -16,7 +16,8 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │   ├── StateMismatchError        callback `state` missing or not ours (CSRF, mix-up)
     │   ├── IssuerMismatchError       callback `iss` is not the source's issuer (RFC 9207)
     │   ├── AuthorizationDeniedError  the source returned `error=` to the callback
-    │   └── TokenExchangeError        the token endpoint refused the code (reused, forged, PKCE)
+    │   ├── TokenExchangeError        the token endpoint refused the code (reused, forged, PKCE)
+    │   └── ConsumerLoginError        the scripted consumer (brondata.mock) found no usable form
     ├── ConnectorError                a source's API misbehaved; per source, never fatal to others
     │   ├── SourceUnavailableError    5xx, connection refused
     │   ├── SourceTimeoutError        no answer within the source's timeout
@@ -62,6 +63,7 @@ __all__ = [
     "CheckpointSignatureError",
     "ConnectorError",
     "ConsentDeniedError",
+    "ConsumerLoginError",
     "DisclosureError",
     "InvalidKeyError",
     "IssuanceError",
@@ -180,6 +182,12 @@ class AuthorizationDeniedError(AuthorizationError):
 
 class TokenExchangeError(AuthorizationError):
     code = "token_exchange_failed"
+
+
+class ConsumerLoginError(AuthorizationError):
+    """The scripted consumer could not log in: no form, refused password, no approve button."""
+
+    code = "consumer_login_failed"
 
 
 # --- source APIs ----------------------------------------------------------------------------
