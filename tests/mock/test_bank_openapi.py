@@ -1,0 +1,325 @@
+"""The mock bank's responses validated against the Berlin Group NextGenPSD2 1.3.9 OpenAPI file.
+
+Each response is checked against the schema the specification names for that path, method,
+status and ``application/json``, with every ``#/components/...`` reference resolved inside the
+specification. OpenAPI 3.0 schemas are JSON Schema draft 4 plus ``nullable``, which is turned
+into a ``null`` type before validation. Formats (``date``, ``date-time``) are checked too.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import jsonschema
+import pytest
+import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+from brondata.mock.population import Person, Population
+
+from .conftest import SteppingClock, Tpp, consent_body, new_request_id
+
+pytestmark = pytest.mark.anyio
+
+# Draft 4's own checker knows no "date"; the generic one checks "date" (and more).
+FORMATS = jsonschema.FormatChecker()
+SPEC_URI = "urn:brondata:reference:berlin-group-nextgenpsd2-1.3.9"
+
+# The copy of the specification kept as reference has the message-code enums stripped; these
+# are the AIS codes the Berlin Group implementation guidelines define per HTTP status.
+AIS_CODES = {
+    400: {
+        "FORMAT_ERROR",
+        "PARAMETER_NOT_CONSUMED",
+        "PARAMETER_NOT_SUPPORTED",
+        "SERVICE_INVALID",
+        "RESOURCE_UNKNOWN",
+        "RESOURCE_EXPIRED",
+        "RESOURCE_BLOCKED",
+        "TIMESTAMP_INVALID",
+        "PERIOD_INVALID",
+        "SCA_METHOD_UNKNOWN",
+        "CONSENT_UNKNOWN",
+        "SESSIONS_NOT_SUPPORTED",
+    },
+    401: {
+        "CERTIFICATE_INVALID",
+        "ROLE_INVALID",
+        "CERTIFICATE_EXPIRED",
+        "CERTIFICATE_BLOCKED",
+        "CERTIFICATE_REVOKED",
+        "CERTIFICATE_MISSING",
+        "SIGNATURE_INVALID",
+        "SIGNATURE_MISSING",
+        "CORPORATE_ID_INVALID",
+        "PSU_CREDENTIALS_INVALID",
+        "CONSENT_INVALID",
+        "CONSENT_EXPIRED",
+        "TOKEN_UNKNOWN",
+        "TOKEN_INVALID",
+        "TOKEN_EXPIRED",
+    },
+    403: {
+        "CONSENT_UNKNOWN",
+        "SERVICE_BLOCKED",
+        "RESOURCE_UNKNOWN",
+        "RESOURCE_EXPIRED",
+        "PRODUCT_INVALID",
+    },
+    404: {"RESOURCE_UNKNOWN"},
+    429: {"ACCESS_EXCEEDED"},
+}
+
+
+def _openapi_to_json_schema(node: Any) -> Any:
+    """OpenAPI 3.0 ``nullable: true`` as a draft-4 type list; everything else unchanged."""
+    if isinstance(node, list):
+        return [_openapi_to_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _openapi_to_json_schema(value) for key, value in node.items()}
+    if out.pop("nullable", False) is True:
+        if isinstance(out.get("type"), str):
+            out["type"] = [out["type"], "null"]
+        elif "$ref" in out or "allOf" in out or "oneOf" in out or "anyOf" in out:
+            out = {"anyOf": [out, {"type": "null"}]}
+    return out
+
+
+class BerlinGroupSpec:
+    def __init__(self, path: Path) -> None:
+        with path.open(encoding="utf-8") as handle:
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            raw = yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader either way
+        self.document: dict[str, Any] = _openapi_to_json_schema(raw)
+        resource = Resource.from_contents(self.document, default_specification=DRAFT4)
+        self.registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
+
+    def _deref(self, node: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in node:
+            target: Any = self.document
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            node = target
+        return node
+
+    def response_schema(self, path: str, method: str, status: int) -> dict[str, Any]:
+        operation = self.document["paths"][path][method]
+        response = self._deref(operation["responses"][str(status)])
+        schema = response["content"]["application/json"]["schema"]
+        return self._absolute(copy.deepcopy(schema))
+
+    def component_schema(self, name: str) -> dict[str, Any]:
+        return {"$ref": f"{SPEC_URI}#/components/schemas/{name}"}
+
+    def _absolute(self, node: Any) -> Any:
+        """Inline schemas point into the specification by absolute references."""
+        if isinstance(node, list):
+            return [self._absolute(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: self._absolute(value) for key, value in node.items()}
+        ref = out.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            out["$ref"] = SPEC_URI + ref
+        return out
+
+    def validate(self, instance: Any, schema: dict[str, Any]) -> None:
+        validator = jsonschema.Draft4Validator(
+            schema, registry=self.registry, format_checker=FORMATS
+        )
+        errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.path))
+        assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
+
+
+@pytest.fixture(scope="module")
+def spec(reference: Path) -> BerlinGroupSpec:
+    return BerlinGroupSpec(reference / "openapi" / "berlin-group-nextgenpsd2-1.3.9.yaml")
+
+
+class Checker:
+    """Validates a live response against the specification and counts what it checked."""
+
+    def __init__(self, spec: BerlinGroupSpec) -> None:
+        self.spec = spec
+        self.checked: set[tuple[str, str, int]] = set()
+
+    def __call__(self, response: httpx2.Response, path: str, method: str) -> dict[str, Any]:
+        status = response.status_code
+        body = response.json()
+        self.spec.validate(body, self.spec.response_schema(path, method, status))
+        if status >= 400:
+            for message in body["tppMessages"]:
+                assert message["code"] in AIS_CODES[status], message
+        assert response.headers["x-request-id"] == response.request.headers["x-request-id"]
+        self.checked.add((path, method, status))
+        return dict(body)
+
+
+@pytest.fixture
+def check(spec: BerlinGroupSpec) -> Iterator[Checker]:
+    checker = Checker(spec)
+    yield checker
+    assert checker.checked, "nothing was validated"
+
+
+def test_formats_are_really_checked() -> None:
+    assert "date" in FORMATS.checkers
+
+
+def test_the_specification_resolves_and_rejects(spec: BerlinGroupSpec) -> None:
+    """The validator is not vacuous: bodies that break the schemas are refused."""
+    for path, method, status, body in [
+        ("/v1/consents", "post", 201, {"consentId": 7, "consentStatus": "received"}),
+        ("/v1/consents/{consentId}/status", "get", 200, {"consentStatus": "fine"}),
+        ("/v1/accounts", "get", 200, {"accounts": [{"iban": "NL76RABO0359400371"}]}),
+        (
+            "/v1/accounts/{account-id}/transactions",
+            "get",
+            200,
+            {"transactions": {"booked": [{"bookingDate": "2026-13-01"}], "_links": {}}},
+        ),
+        ("/v1/accounts", "get", 429, {"tppMessages": [{"category": "FATAL", "code": "X"}]}),
+    ]:
+        schema = spec.response_schema(path, method, status)
+        with pytest.raises(AssertionError):
+            spec.validate(body, schema)
+
+
+def test_the_consent_request_the_tests_send_is_valid(spec: BerlinGroupSpec) -> None:
+    spec.validate(consent_body(), spec.component_schema("consents"))
+    spec.validate(
+        consent_body(access={"accounts": [{"iban": "NL76RABO0359400371"}]}),
+        spec.component_schema("consents"),
+    )
+
+
+async def test_consent_responses_follow_the_specification(
+    tpp: Tpp, person: Person, check: Checker
+) -> None:
+    created = await tpp.client.post(
+        "/v1/consents", json=consent_body(), headers={"X-Request-ID": new_request_id()}
+    )
+    consent_id = check(created, "/v1/consents", "post")["consentId"]
+    headers = {"X-Request-ID": new_request_id()}
+    check(
+        await tpp.client.get(f"/v1/consents/{consent_id}", headers=headers),
+        "/v1/consents/{consentId}",
+        "get",
+    )
+    check(
+        await tpp.client.get(f"/v1/consents/{consent_id}/status", headers=headers),
+        "/v1/consents/{consentId}/status",
+        "get",
+    )
+    await tpp.login(consent_id, person)
+    info = check(
+        await tpp.client.get(f"/v1/consents/{consent_id}", headers=headers),
+        "/v1/consents/{consentId}",
+        "get",
+    )
+    assert info["consentStatus"] == "valid"
+    bad = await tpp.client.post(
+        "/v1/consents", json=consent_body(frequencyPerDay=9), headers=headers
+    )
+    check(bad, "/v1/consents", "post")
+    unknown = await tpp.client.get("/v1/consents/unknown", headers=headers)
+    check(unknown, "/v1/consents/{consentId}", "get")
+    assert unknown.status_code == 403
+
+
+async def test_account_responses_follow_the_specification(
+    tpp: Tpp, person: Person, check: Checker
+) -> None:
+    consent_id, tokens = await tpp.connect(person)
+    token = tokens["access_token"]
+    accounts = check(
+        await tpp.client.get(
+            "/v1/accounts?withBalance=true", headers=tpp.headers(consent_id, token)
+        ),
+        "/v1/accounts",
+        "get",
+    )
+    assert len(accounts["accounts"]) == len(person.accounts)
+    for account in person.accounts:
+        url = f"/v1/accounts/{account.resource_id}"
+        check(
+            await tpp.client.get(url, headers=tpp.headers(consent_id, token)),
+            "/v1/accounts/{account-id}",
+            "get",
+        )
+        check(
+            await tpp.client.get(f"{url}/balances", headers=tpp.headers(consent_id, token)),
+            "/v1/accounts/{account-id}/balances",
+            "get",
+        )
+        page: str | None = (
+            f"{url}/transactions?bookingStatus=both&dateFrom=2025-11-01&withBalance=true"
+        )
+        pages = 0
+        while page is not None:
+            body = check(
+                await tpp.client.get(page, headers=tpp.headers(consent_id, token, psu_ip=True)),
+                "/v1/accounts/{account-id}/transactions",
+                "get",
+            )
+            page = body["transactions"]["_links"].get("next", {}).get("href")
+            pages += 1
+        assert pages > 1 or len(person.transactions_of(account.iban)) <= 20
+        check(
+            await tpp.client.get(
+                f"{url}/transactions?bookingStatus=pending&dateFrom=2025-11-01",
+                headers=tpp.headers(consent_id, token),
+            ),
+            "/v1/accounts/{account-id}/transactions",
+            "get",
+        )
+
+
+async def test_error_responses_follow_the_specification(
+    tpp: Tpp, person: Person, population: Population, clock: SteppingClock, check: Checker
+) -> None:
+    consent_id, tokens = await tpp.connect(
+        person, frequencyPerDay=1, validUntil=(clock.now().date() + timedelta(days=1)).isoformat()
+    )
+    token = tokens["access_token"]
+    other_id, _ = await tpp.connect(population.person(person.index + 1))
+    accounts = "/v1/accounts"
+    transactions = f"/v1/accounts/{person.accounts[0].resource_id}/transactions"
+    cases: list[tuple[str, str, dict[str, str], int, str]] = [
+        (accounts, accounts, {"X-Request-ID": new_request_id()}, 400, "FORMAT_ERROR"),
+        (
+            f"{transactions}?bookingStatus=booked&dateFrom=bad",
+            "/v1/accounts/{account-id}/transactions",
+            tpp.headers(consent_id, token),
+            400,
+            "FORMAT_ERROR",
+        ),
+        (accounts, accounts, tpp.headers(consent_id, "forged"), 401, "TOKEN_INVALID"),
+        (accounts, accounts, tpp.headers(other_id, token), 401, "CONSENT_INVALID"),
+        (accounts, accounts, tpp.headers("nope", token), 403, "CONSENT_UNKNOWN"),
+        (
+            "/v1/accounts/nope/balances",
+            "/v1/accounts/{account-id}/balances",
+            tpp.headers(consent_id, token),
+            404,
+            "RESOURCE_UNKNOWN",
+        ),
+        (accounts, accounts, tpp.headers(consent_id, token), 200, ""),
+        (accounts, accounts, tpp.headers(consent_id, token), 429, "ACCESS_EXCEEDED"),
+    ]
+    for url, path, headers, status, code in cases:
+        response = await tpp.client.get(url, headers=headers)
+        assert response.status_code == status, (url, response.text)
+        body = check(response, path, "get")
+        if code:
+            assert body["tppMessages"][0]["code"] == code
+    clock.advance(days=2)
+    expired = await tpp.client.get(accounts, headers=tpp.headers(consent_id, token))
+    assert check(expired, accounts, "get")["tppMessages"][0]["code"] == "CONSENT_EXPIRED"
