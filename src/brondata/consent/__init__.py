@@ -2,13 +2,15 @@
 
 Entries are RFC 8785 canonical JSON appended to an RFC 9162 Merkle tree; backends are
 ``MemoryLedger`` and ``SqliteLedger`` behind the ``ConsentLedger`` protocol. Signed checkpoints
-are C2SP signed notes (``sign_checkpoint``, ``verify_checkpoint``). No attribute
+are C2SP signed notes (``sign_checkpoint``, ``verify_checkpoint``); ``export`` writes what an
+auditor needs and ``audit_verify`` checks it offline. No attribute
 value ever enters the ledger: events carry attribute *names*, digests and codes only (see
 ``LedgerEvent``).
 """
 
 from __future__ import annotations
 
+from brondata.consent._audit import AuditFinding, AuditReport, audit_verify, export
 from brondata.consent._checkpoint import (
     Checkpoint,
     LogSigner,
@@ -46,6 +48,8 @@ __all__ = [
     "ATTRIBUTE_NAME_PATTERN",
     "EMPTY_ROOT",
     "EVENT_FIELDS",
+    "AuditFinding",
+    "AuditReport",
     "Checkpoint",
     "ConsentLedger",
     "EventType",
@@ -57,9 +61,11 @@ __all__ = [
     "MerkleFrontier",
     "MerkleTree",
     "SqliteLedger",
+    "audit_verify",
     "canonical_json",
     "consistency_proof",
     "entry_bytes",
+    "export",
     "inclusion_proof",
     "leaf_hash",
     "merkle_root",
