@@ -7,11 +7,36 @@ listed here may change without notice.
 from __future__ import annotations
 
 from brondata import errors
+from brondata.attributes import CATALOGUE, Attribute, Sensitivity, ValueType
+from brondata.connectors._base import LoginStart, SourceConnector, SourceResponse
+from brondata.connectors.psd2 import Psd2Connector
 from brondata.errors import BrondataError
+from brondata.gateway import CollectionResult, ConsentView, Gateway
+from brondata.records import KeySet, SignedRecord, SigningKey, VerifiedRecord, verify_record
+from brondata.request import DataRequest, LegalBasis, Purpose
 
 __all__ = [
+    "CATALOGUE",
+    "Attribute",
     "BrondataError",
+    "CollectionResult",
+    "ConsentView",
+    "DataRequest",
+    "Gateway",
+    "KeySet",
+    "LegalBasis",
+    "LoginStart",
+    "Psd2Connector",
+    "Purpose",
+    "Sensitivity",
+    "SignedRecord",
+    "SigningKey",
+    "SourceConnector",
+    "SourceResponse",
+    "ValueType",
+    "VerifiedRecord",
     "errors",
+    "verify_record",
 ]
 
 __version__ = "0.1.0.dev0"

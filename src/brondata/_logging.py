@@ -99,6 +99,10 @@ class _RedactingLogger:
         self._redactor = Redactor()
 
     def _emit(self, level: str, event: str, fields: dict[str, Any]) -> None:
+        # A library stays quiet until its host sets up logging; structlog's unconfigured
+        # default would print every event to stdout.
+        if not structlog.is_configured():
+            return
         clean = self._redactor(None, level, {"event": event, **fields})
         message = clean.pop("event")
         getattr(self._bound, level)(message, **clean)

@@ -271,7 +271,11 @@ def _error_codes(response: httpx2.Response) -> str:
         return ""
     messages = body.get("tppMessages")
     if isinstance(messages, list):
-        return ", ".join(str(m.get("code")) for m in messages if isinstance(m, dict))
+        return "; ".join(
+            f"{m.get('code')}: {m.get('text')}" if m.get("text") else str(m.get("code"))
+            for m in messages
+            if isinstance(m, dict)
+        )
     for key in ("error", "code", "title"):
         if isinstance(body.get(key), str):
             return str(body[key])

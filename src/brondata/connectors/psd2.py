@@ -171,7 +171,7 @@ class Psd2Connector:
         transport: httpx2.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
         clock: Clock | None = None,
-        frequency_per_day: int = 4,
+        frequency_per_day: int = 1,
         psu_ip_address: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -225,7 +225,9 @@ class Psd2Connector:
         )
         body = {
             "access": access,
-            "recurringIndicator": False,
+            # One session, one read: a one-off consent, which the spec pins at one access a
+            # day per resource without the consumer present.
+            "recurringIndicator": self._frequency_per_day > 1,
             "validUntil": valid_until.isoformat(),
             "frequencyPerDay": self._frequency_per_day,
             "combinedServiceIndicator": False,

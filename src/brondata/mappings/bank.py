@@ -29,7 +29,7 @@ from brondata.errors import MappingError
 
 __all__ = ["MAPPING_VERSION", "map_bank"]
 
-MAPPING_VERSION = "brondata.mappings.bank/1"
+MAPPING_VERSION = "bank.v1"
 
 _MONTHS = 6
 _MIN_MONTHS = 3

@@ -1,0 +1,1 @@
+"""brondata's benchmarks: ``make bench`` (``python -m bench``). Figures, never assertions."""

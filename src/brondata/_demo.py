@@ -1,0 +1,150 @@
+"""The end-to-end demo: one consent session against the in-process mock sources.
+
+``run_demo`` plays every part: the lender's application (a ``Gateway`` on the embedded
+defaults), the consumer (a ``Consumer`` that fills in the sources' login pages), and writes
+what an auditor and a recipient would receive: the signed records, the public keys, the
+ledger, and a summary. The CLI's ``brondata demo`` and the benchmarks call it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from brondata._clock import SystemClock
+from brondata.gateway import CollectionResult, Gateway
+from brondata.request import DataRequest, LegalBasis, Purpose
+from brondata.testing import MockSources
+
+__all__ = ["PRESETS", "DemoResult", "preset_request", "run_demo"]
+
+#: Ready-made requests, by the application a lender would build.
+PRESETS: dict[str, dict[str, Any]] = {
+    "mortgage": {
+        "purpose": {
+            "term": "dpv:CreditChecking",
+            "text": "Assess your mortgage application: income, fixed costs and savings.",
+        },
+        "legal_basis": LegalBasis.CONTRACT,
+        "attributes": [
+            "bank.accounts",
+            "bank.balance_total",
+            "bank.fixed_costs_monthly_average",
+            "bank.salary_monthly_average",
+        ],
+        "retention_days": 365,
+        "recipient": "Voorbeeld Hypotheken B.V.",
+    },
+    "rental": {
+        "purpose": {
+            "term": "dpv:CreditChecking",
+            "text": "Check that the rent is affordable for your income.",
+        },
+        "legal_basis": LegalBasis.CONTRACT,
+        "attributes": ["bank.salary_monthly_average", "bank.fixed_costs_monthly_average"],
+        "retention_days": 90,
+        "recipient": "Voorbeeld Verhuur B.V.",
+    },
+}
+
+
+def preset_request(name: str, attributes: Sequence[str] | None = None) -> DataRequest:
+    """The preset ``name``, optionally with other attributes."""
+    try:
+        fields = dict(PRESETS[name])
+    except KeyError:
+        raise ValueError(f"unknown purpose {name!r}; choose one of {', '.join(PRESETS)}") from None
+    if attributes:
+        fields["attributes"] = list(attributes)
+    fields["purpose"] = Purpose(**fields["purpose"])
+    return DataRequest(**fields)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    out: Path
+    summary: dict[str, Any]
+    result: CollectionResult
+
+
+Progress = Callable[[str, str], None]
+
+
+def _fresh_directory(out: Path) -> Path:
+    """Create ``out`` and ``out/records``; remove a previous run's database."""
+    (out / "records").mkdir(parents=True, exist_ok=True)
+    db = out / "brondata.db"
+    for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    return db
+
+
+def _write_outputs(
+    out: Path, gateway: Gateway, result: CollectionResult, summary: dict[str, Any]
+) -> None:
+    for source, record in result.records.items():
+        (out / "records" / f"{source}.sd-jwt").write_text(record.compact + "\n", encoding="ascii")
+    (out / "jwks.json").write_text(
+        json.dumps(gateway.jwks().to_dict(), indent=2) + "\n", encoding="utf-8"
+    )
+    with (out / "ledger.jsonl").open("wb") as ledger:
+        for entry in gateway.ledger.entries():
+            ledger.write(entry.canonical + b"\n")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    # The store holds sealed tokens and the ledger: readable by its owner only.
+    os.chmod(out / "brondata.db", 0o600)
+
+
+async def run_demo(
+    out: Path,
+    *,
+    request: DataRequest,
+    seed: int = 42,
+    person: int = 0,
+    subject: str | None = None,
+    sources: MockSources | None = None,
+    progress: Progress | None = None,
+) -> DemoResult:
+    """Run one session end to end and write its artefacts into ``out``."""
+    note = progress or (lambda source, step: None)
+    db = _fresh_directory(out)
+    mocks = sources or MockSources(seed=seed, clock=SystemClock())
+    applicant = mocks.person(person)
+    async with Gateway.embedded(mocks.connectors(), path=db, clock=mocks.clock) as gateway:
+        session = await gateway.start(request, subject or f"demo-applicant-{seed}-{person}")
+        view = gateway.consent_view(session.id)
+        await gateway.give_consent(session.id, notice_hash=view.notice_hash)
+        for source in session.sources:
+            note(source, "login")
+            url = await gateway.login_url(session.id, source)
+            async with mocks.consumer(source) as consumer:
+                callback = await consumer.authorize(
+                    url, username=applicant.username, password=applicant.password
+                )
+            await gateway.callback(session.id, source, callback)
+            note(source, "authorised")
+        result = await gateway.collect(session.id)
+        for source in session.sources:
+            note(source, "delivered" if source in result.records else "failed")
+        summary: dict[str, Any] = {
+            "session_id": session.id,
+            "consent_id": session.consent_id,
+            "purpose": request.purpose.term,
+            "requested_attributes": list(request.attributes),
+            "sources": {
+                source: (
+                    {"status": "delivered", "record": f"records/{source}.sd-jwt"}
+                    if source in result.records
+                    else {"status": "failed", "error": result.errors[source].to_dict()}
+                )
+                for source in session.sources
+            },
+            "ledger_size": gateway.ledger.size(),
+            "ledger_root": gateway.ledger.root().hex(),
+        }
+        _write_outputs(out, gateway, result, summary)
+    return DemoResult(out=out, summary=summary, result=result)

@@ -1,0 +1,519 @@
+"""The ``Gateway``: one consent session from request to signed records, with its evidence.
+
+    app                        Gateway                                     source
+     | start(request, subject)  -> session; ledger: consent.requested
+     | consent_view(id)         -> what is asked, why, from where, for how long
+     | give_consent(id)         -> ledger: consent.given          (deny_consent: consent.denied)
+     | login_url(id, source)    -> authorization URL (PKCE S256, state)   --> consumer logs in
+     | callback(id, source, u)  -> state/iss checked, code exchanged; ledger: login.completed
+     | collect(id)              -> sources fetched concurrently; per source: data.retrieved,
+     |                             map, minimise, sign, data.delivered   (or data.failed)
+     | <- CollectionResult(records, errors)
+
+Every call loads the session from the store, asks the transition table (``brondata.session``)
+whether it may happen, does its I/O, appends to the ledger, and writes the new session
+version. A call the table refuses changes nothing. A ledger append comes before the state
+change it records, and a record is only returned once its ``data.delivered`` entry is in the
+ledger: the ledger may hold an entry for work whose session write then failed, never the
+reverse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import anyio
+import rfc8785
+
+from brondata._clock import Clock, SystemClock
+from brondata._logging import get_logger
+from brondata._session_store import (
+    SecretBox,
+    SessionRecord,
+    SessionStore,
+    SourceProgress,
+    SqliteSessionStore,
+)
+from brondata.attributes import CATALOGUE
+from brondata.connectors._base import SourceConnector, SourceResponse
+from brondata.consent import ConsentLedger, EventType, LedgerEvent, SqliteLedger
+from brondata.errors import (
+    AuthorizationDeniedError,
+    AuthorizationError,
+    BrondataError,
+    ConsentDeniedError,
+    SessionStateError,
+    SourceTimeoutError,
+)
+from brondata.mappings import MAPPINGS, minimise
+from brondata.records import KeySet, SignedRecord, SigningKey, issue_record
+from brondata.request import DataRequest
+from brondata.session import (
+    SessionEvent,
+    SessionState,
+    SourceState,
+    next_session_state,
+    next_source_state,
+)
+
+__all__ = ["CollectionResult", "ConsentView", "Gateway"]
+
+_log = get_logger("brondata.gateway")
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentView:
+    """What the consumer is shown before saying yes or no. Its hash goes into the ledger."""
+
+    session_id: str
+    consent_id: str
+    purpose: str
+    purpose_text: str
+    legal_basis: str
+    recipient: str
+    retention_days: int
+    #: source -> [(attribute name, English description, Dutch description)]
+    sources: dict[str, list[tuple[str, str, str]]]
+    notice_hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "session_id": self.session_id,
+            "consent_id": self.consent_id,
+            "purpose": self.purpose,
+            "purpose_text": self.purpose_text,
+            "legal_basis": self.legal_basis,
+            "recipient": self.recipient,
+            "retention_days": self.retention_days,
+            "sources": {
+                source: [{"name": n, "en": en, "nl": nl} for n, en, nl in rows]
+                for source, rows in self.sources.items()
+            },
+            "notice_hash": self.notice_hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionResult:
+    """Signed records per source, and a typed error for each source that did not deliver."""
+
+    session_id: str
+    records: dict[str, SignedRecord] = field(default_factory=dict)
+    errors: dict[str, BrondataError] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+
+def _notice(record: SessionRecord) -> dict[str, Any]:
+    request = record.request
+    plan = {source: list(p.attributes) for source, p in record.sources.items()}
+    return {
+        "consent_id": record.consent_id,
+        "purpose": request.purpose.term,
+        "purpose_text": request.purpose.text,
+        "legal_basis": request.legal_basis.value,
+        "recipient": request.recipient,
+        "retention_days": request.retention_days,
+        "sources": plan,
+    }
+
+
+def _notice_hash(notice: Mapping[str, Any]) -> str:
+    return "sha-256:" + hashlib.sha256(rfc8785.dumps(dict(notice))).hexdigest()
+
+
+class Gateway:
+    """Consent sessions over a set of source connectors, a ledger and a session store.
+
+    The gateway owns neither the connectors' transports nor the stores' lifetimes unless it
+    created them (``Gateway.embedded``); ``aclose`` closes what it owns.
+    """
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        connectors: Mapping[str, SourceConnector],
+        redirect_uri: str,
+        ledger: ConsentLedger,
+        sessions: SessionStore,
+        signing_key: SigningKey,
+        store_key: bytes,
+        pseudonym_key: bytes,
+        clock: Clock | None = None,
+        consent_ttl: timedelta = timedelta(hours=1),
+        source_timeout: float = 30.0,
+        owned: Sequence[Any] = (),
+    ) -> None:
+        if "{source}" not in redirect_uri:
+            raise ValueError("redirect_uri must contain '{source}', one callback per source")
+        if len(pseudonym_key) < 32:
+            raise ValueError("the pseudonym key must be at least 32 bytes")
+        self.issuer = issuer
+        self.connectors = dict(connectors)
+        self.ledger = ledger
+        self.sessions = sessions
+        self.signing_key = signing_key
+        self._redirect_uri = redirect_uri
+        self._box = SecretBox(store_key)
+        self._pseudonym_key = pseudonym_key
+        self._clock = clock or SystemClock()
+        self._consent_ttl = consent_ttl
+        self._source_timeout = source_timeout
+        self._owned = list(owned)
+
+    @classmethod
+    def embedded(
+        cls,
+        connectors: Mapping[str, SourceConnector],
+        *,
+        path: str | Path = ":memory:",
+        issuer: str = "https://lender.example",
+        redirect_uri: str = "https://lender.example/callback/{source}",
+        signing_key: SigningKey | None = None,
+        clock: Clock | None = None,
+    ) -> Gateway:
+        """A gateway on the embedded defaults: one SQLite file for ledger and sessions, fresh
+        keys (ES256 for records, AES-256 for the store, HMAC for pseudonyms)."""
+        ledger = SqliteLedger(str(path))
+        sessions = SqliteSessionStore(path)
+        return cls(
+            issuer=issuer,
+            connectors=connectors,
+            redirect_uri=redirect_uri,
+            ledger=ledger,
+            sessions=sessions,
+            signing_key=signing_key or SigningKey.generate("ES256"),
+            store_key=SecretBox.generate_key(),
+            pseudonym_key=secrets.token_bytes(32),
+            clock=clock,
+            owned=[ledger, sessions, *connectors.values()],
+        )
+
+    async def aclose(self) -> None:
+        for resource in reversed(self._owned):
+            closer = getattr(resource, "aclose", None)
+            if closer is not None:
+                await closer()
+            else:
+                resource.close()
+        self._owned.clear()
+
+    async def __aenter__(self) -> Gateway:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def jwks(self) -> KeySet:
+        """The public keys a recipient needs to verify this gateway's records."""
+        return KeySet([self.signing_key.public_jwk()])
+
+    def redirect_uri(self, source: str) -> str:
+        return self._redirect_uri.format(source=source)
+
+    def pseudonym(self, subject: str) -> str:
+        """The keyed pseudonym of a subject reference: stable per gateway key, not reversible."""
+        digest = hmac.new(self._pseudonym_key, subject.encode(), hashlib.sha256).hexdigest()
+        return f"sub-{digest[:32]}"
+
+    # --- ledger -----------------------------------------------------------------------------
+
+    def _append(self, record: SessionRecord, event: EventType, **fields: Any) -> None:
+        self.ledger.append(
+            LedgerEvent(
+                event=event,
+                at=self._clock.now(),  # the model writes it as RFC 3339 UTC
+                session_id=record.id,
+                consent_id=record.consent_id,
+                subject=record.subject,
+                **fields,
+            )
+        )
+
+    def _terms(self, record: SessionRecord) -> dict[str, Any]:
+        request = record.request
+        return {
+            "purpose": request.purpose.term,
+            "purpose_text": request.purpose.text,
+            "legal_basis": request.legal_basis.value,
+            "attributes": request.attributes,
+            "sources": tuple(record.sources),
+            "recipient": request.recipient,
+            "retention_days": request.retention_days,
+            "notice_hash": record.notice_hash,
+        }
+
+    # --- the flow ---------------------------------------------------------------------------
+
+    async def start(self, request: DataRequest, subject: str) -> SessionRecord:
+        """Open a session for ``subject`` (the application's own reference for the consumer)."""
+        if not subject.strip():
+            raise ValueError("subject must be the application's reference for the consumer")
+        plan = request.sources(tuple(self.connectors))  # NoSourceError before any login
+        now = self._clock.now()
+        draft = SessionRecord(
+            id=str(uuid.uuid4()),
+            consent_id=str(uuid.uuid4()),
+            subject=self.pseudonym(subject),
+            request=request,
+            created_at=now,
+            updated_at=now,
+            consent_expires_at=now + self._consent_ttl,
+            notice_hash="",
+            sources={s: SourceProgress(attributes=tuple(a)) for s, a in plan.items()},
+        )
+        record = draft.model_copy(update={"notice_hash": _notice_hash(_notice(draft))})
+        self._append(record, "consent.requested", **self._terms(record))
+        self.sessions.create(record)
+        _log.info("session.started", session=record.id, sources=list(plan))
+        return record
+
+    def session(self, session_id: str) -> SessionRecord:
+        return self.sessions.get(session_id)
+
+    def consent_view(self, session_id: str) -> ConsentView:
+        record = self.sessions.get(session_id)
+        notice = _notice(record)
+        return ConsentView(
+            session_id=record.id,
+            consent_id=record.consent_id,
+            purpose=notice["purpose"],
+            purpose_text=notice["purpose_text"],
+            legal_basis=notice["legal_basis"],
+            recipient=notice["recipient"],
+            retention_days=notice["retention_days"],
+            sources={
+                source: [
+                    (n, CATALOGUE[n].description_en, CATALOGUE[n].description_nl) for n in names
+                ]
+                for source, names in notice["sources"].items()
+            },
+            notice_hash=record.notice_hash,
+        )
+
+    def _transition(
+        self, record: SessionRecord, event: SessionEvent, **changes: Any
+    ) -> SessionRecord:
+        state = next_session_state(record.state, event)
+        return record.model_copy(
+            update={"state": state, "updated_at": self._clock.now(), **changes}
+        )
+
+    def _check_not_expired(self, record: SessionRecord) -> None:
+        if self._clock.now() >= record.consent_expires_at:
+            raise SessionStateError(
+                f"the consent of session {record.id} expired at "
+                f"{record.consent_expires_at.isoformat()}; start a new session"
+            )
+
+    async def give_consent(
+        self, session_id: str, *, notice_hash: str | None = None
+    ) -> SessionRecord:
+        """The consumer agrees to exactly what ``consent_view`` showed.
+
+        Pass the ``notice_hash`` the consumer saw to bind the consent to that text: a
+        request changed in between is refused rather than consented.
+        """
+        record = self.sessions.get(session_id)
+        updated = self._transition(record, SessionEvent.GIVE_CONSENT)
+        self._check_not_expired(record)
+        if notice_hash is not None and not hmac.compare_digest(notice_hash, record.notice_hash):
+            raise ConsentDeniedError("the consent notice changed after it was shown")
+        self._append(record, "consent.given", **self._terms(record))
+        return self.sessions.replace(updated)
+
+    async def deny_consent(self, session_id: str) -> SessionRecord:
+        record = self.sessions.get(session_id)
+        updated = self._transition(record, SessionEvent.DENY_CONSENT)
+        self._append(record, "consent.denied", notice_hash=record.notice_hash)
+        return self.sessions.replace(updated)
+
+    def _source(self, record: SessionRecord, source: str) -> tuple[SourceProgress, SourceConnector]:
+        progress = record.sources.get(source)
+        if progress is None:
+            raise SessionStateError(
+                f"session {record.id} does not need source {source!r} "
+                f"(it needs {', '.join(record.sources)})"
+            )
+        return progress, self.connectors[source]
+
+    def _with_source(
+        self, record: SessionRecord, source: str, event: SessionEvent, **changes: Any
+    ) -> SessionRecord:
+        progress = record.sources[source]
+        state = next_source_state(source, progress.state, event)
+        sources = dict(record.sources)
+        sources[source] = progress.model_copy(update={"state": state, **changes})
+        return record.model_copy(update={"sources": sources})
+
+    async def login_url(self, session_id: str, source: str) -> str:
+        """Where to send the consumer to log in at ``source``."""
+        record = self.sessions.get(session_id)
+        next_session_state(record.state, SessionEvent.START_LOGIN)
+        self._check_not_expired(record)
+        progress, connector = self._source(record, source)
+        next_source_state(source, progress.state, SessionEvent.START_LOGIN)  # check first
+        start = await connector.begin_login(
+            attributes=progress.attributes,
+            redirect_uri=self.redirect_uri(source),
+            valid_until=record.consent_expires_at.date() + timedelta(days=1),
+        )
+        sealed = self._box.seal(start.pending, f"{record.id}/{source}/pending")
+        updated = self._with_source(record, source, SessionEvent.START_LOGIN, sealed=sealed)
+        self.sessions.replace(updated.model_copy(update={"updated_at": self._clock.now()}))
+        return start.authorization_url
+
+    async def callback(self, session_id: str, source: str, callback_url: str) -> SessionRecord:
+        """The consumer is back from ``source``: check the redirect and exchange the code.
+
+        A callback that is not ours (wrong ``state`` or ``iss``) and a refused code leave the
+        session as it was, so the real consumer can still finish or start the login again.
+        A refusal by the consumer or the source fails that source, and the ledger says so.
+        """
+        record = self.sessions.get(session_id)
+        next_session_state(record.state, SessionEvent.COMPLETE_LOGIN)
+        progress, connector = self._source(record, source)
+        next_source_state(source, progress.state, SessionEvent.COMPLETE_LOGIN)
+        assert progress.sealed is not None  # LOGIN_STARTED always carries its pending secrets
+        pending = self._box.open(progress.sealed, f"{record.id}/{source}/pending")
+        try:
+            grant = await connector.complete_login(
+                callback_url=callback_url, pending=pending, redirect_uri=self.redirect_uri(source)
+            )
+        except AuthorizationDeniedError as exc:
+            self._append(record, "data.failed", source=source, error_code=exc.code)
+            failed = self._with_source(
+                record, source, SessionEvent.FAIL_LOGIN, sealed=None, error=exc.to_dict()
+            )
+            self.sessions.replace(failed)
+            raise
+        self._append(record, "login.completed", source=source)
+        sealed = self._box.seal(grant, f"{record.id}/{source}/grant")
+        updated = self._with_source(record, source, SessionEvent.COMPLETE_LOGIN, sealed=sealed)
+        return self.sessions.replace(updated.model_copy(update={"updated_at": self._clock.now()}))
+
+    async def collect(self, session_id: str) -> CollectionResult:
+        """Fetch every authorised source at once, and deliver one signed record per source.
+
+        Sources fail one by one: a timeout, a 5xx or malformed data at one source becomes a
+        typed error for that source (and a ``data.failed`` entry) while the others deliver.
+        """
+        record = self.sessions.get(session_id)
+        if record.state is SessionState.DENIED or record.state is SessionState.WITHDRAWN:
+            raise ConsentDeniedError(f"session {record.id} has no consent ({record.state.value})")
+        updated = self._transition(record, SessionEvent.COLLECT)
+        self._check_not_expired(record)
+        authorised = [s for s, p in record.sources.items() if p.state is SourceState.AUTHORISED]
+        if not authorised:
+            raise SessionStateError(f"session {record.id} has no completed login to collect from")
+
+        records: dict[str, SignedRecord] = {}
+        errors: dict[str, BrondataError] = {}
+        for source, progress in record.sources.items():
+            if progress.state is not SourceState.AUTHORISED:
+                errors[source] = AuthorizationError(
+                    f"{source}: no completed login ({progress.state.value})"
+                )
+
+        async def one(source: str) -> None:
+            try:
+                records[source] = await self._collect_source(record, source)
+            except BrondataError as exc:
+                errors[source] = exc
+                self._append(record, "data.failed", source=source, error_code=exc.code)
+
+        async with anyio.create_task_group() as group:
+            for source in authorised:
+                group.start_soon(one, source)
+
+        for source in authorised:
+            event = SessionEvent.COLLECT if source in records else SessionEvent.FAIL_COLLECT
+            error = errors[source].to_dict() if source in errors else None
+            updated = self._with_source(updated, source, event, sealed=None, error=error)
+        self.sessions.replace(updated)
+        _log.info(
+            "session.collected", session=record.id, delivered=sorted(records), failed=sorted(errors)
+        )
+        return CollectionResult(session_id=record.id, records=records, errors=errors)
+
+    async def _collect_source(self, record: SessionRecord, source: str) -> SignedRecord:
+        progress = record.sources[source]
+        assert progress.sealed is not None  # AUTHORISED always carries its grant
+        grant = self._box.open(progress.sealed, f"{record.id}/{source}/grant")
+        connector = self.connectors[source]
+        mapping = MAPPINGS[source]
+        today = self._clock.now().date()
+        with anyio.move_on_after(self._source_timeout) as scope:
+            response: SourceResponse = await connector.fetch(
+                grant=grant, attributes=progress.attributes, today=today
+            )
+        if scope.cancelled_caught:
+            raise SourceTimeoutError(
+                f"{source}: no complete answer within {self._source_timeout:g} s", source=source
+            )
+        self._append(
+            record,
+            "data.retrieved",
+            source=source,
+            response_digest=response.digest,
+            attributes=progress.attributes,
+            mapping_version=mapping.version,
+        )
+        values = minimise(
+            mapping.map(response.raw, progress.attributes, today), progress.attributes
+        )
+        signed = self._sign(record, source, response, mapping.version, values)
+        self._append(
+            record,
+            "data.delivered",
+            source=source,
+            attributes=progress.attributes,
+            record_digest=signed.digest,
+            response_digest=response.digest,
+            mapping_version=mapping.version,
+            recipient=record.request.recipient,
+        )
+        return signed
+
+    def _sign(
+        self,
+        record: SessionRecord,
+        source: str,
+        response: SourceResponse,
+        mapping_version: str,
+        values: dict[str, Any],
+    ) -> SignedRecord:
+        now = self._clock.now()
+        expires = now + timedelta(days=record.request.retention_days)
+        return issue_record(
+            claims={
+                "iss": self.issuer,
+                "iat": int(now.timestamp()),
+                "exp": int(expires.timestamp()),
+                "vct": f"urn:brondata:{source}:1",
+                "sub": record.subject,
+                "source": source,
+                "retrieved_at": _rfc3339(response.retrieved_at),
+                "source_response_digest": response.digest,
+                "mapping_version": mapping_version,
+                "consent_id": record.consent_id,
+                "purpose": record.request.purpose.term,
+            },
+            attributes=values,
+            key=self.signing_key,
+        )
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -1,0 +1,119 @@
+"""Public helpers for tests and demos: a fixed clock, and the mock sources wired in-process.
+
+``MockSources`` builds each mock source's ASGI app over one synthetic population and hands
+out connectors whose transport is ``httpx2.ASGITransport`` around those apps, plus a
+``Consumer`` per source that logs in as a person would. Nothing here opens a socket. Needs the
+``brondata[mock]`` extra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx2
+
+from brondata._clock import Clock, utc
+from brondata.connectors._base import SourceConnector
+from brondata.connectors.psd2 import Psd2Connector
+from brondata.mock.bank import create_bank_app
+from brondata.mock.consumer import Consumer
+from brondata.mock.population import Person, Population
+
+__all__ = ["DEMO_CLIENT_ID", "DEMO_REDIRECT_URI", "FixedClock", "MockSources"]
+
+DEMO_CLIENT_ID = "brondata-demo"
+DEMO_REDIRECT_URI = "https://lender.example/callback/{source}"
+
+#: Where each in-process mock pretends to live. Nothing resolves these names: the ASGI
+#: transport hands every request straight to the app.
+IN_PROCESS_URLS: dict[str, str] = {
+    "bank": "https://bank.mock.brondata.test",
+}
+
+
+class FixedClock:
+    """A clock that only moves when told to."""
+
+    __slots__ = ("_now",)
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self._now = utc(now) if now is not None else datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        self._now += delta
+
+
+_AppFactory = Callable[..., Any]
+_APPS: dict[str, _AppFactory] = {"bank": create_bank_app}
+_CONNECTORS: dict[str, Callable[..., SourceConnector]] = {"bank": Psd2Connector}
+
+
+class MockSources:
+    """Every mock source in-process, over one deterministic population.
+
+    >>> sources = MockSources(seed=7)                                  # doctest: +SKIP
+    >>> gateway = Gateway.embedded(sources.connectors())               # doctest: +SKIP
+    >>> callback = await sources.consumer("bank").authorize(url, ...)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 42,
+        as_of: date | None = None,
+        clock: Clock | None = None,
+        client_id: str = DEMO_CLIENT_ID,
+        redirect_uri: str = DEMO_REDIRECT_URI,
+        sources: tuple[str, ...] = tuple(_APPS),
+        app_options: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        self.clock = clock or FixedClock()
+        self.population = Population(seed=seed, as_of=as_of or self.clock.now().date())
+        self.client_id = client_id
+        self.base_urls = {s: IN_PROCESS_URLS[s] for s in sources}
+        options = app_options or {}
+        self.apps = {
+            source: _APPS[source](
+                self.population,
+                base_url=self.base_urls[source],
+                clients={client_id: [redirect_uri.format(source=source)]},
+                clock=self.clock,
+                **options.get(source, {}),
+            )
+            for source in sources
+        }
+
+    def transport(self, source: str) -> httpx2.ASGITransport:
+        return httpx2.ASGITransport(app=self.apps[source])
+
+    def connectors(self, **options: Any) -> dict[str, SourceConnector]:
+        """One connector per source, each over its own in-process transport."""
+        return {
+            source: _CONNECTORS[source](
+                base_url=self.base_urls[source],
+                client_id=self.client_id,
+                transport=self.transport(source),
+                clock=self.clock,
+                **options,
+            )
+            for source in self.apps
+        }
+
+    def person(self, index: int) -> Person:
+        return self.population.person(index)
+
+    @asynccontextmanager
+    async def consumer(self, source: str) -> AsyncIterator[Consumer]:
+        """A person's browser at ``source``: fills in and submits the login pages."""
+        async with httpx2.AsyncClient(
+            transport=self.transport(source),
+            base_url=self.base_urls[source],
+            follow_redirects=False,
+        ) as client:
+            yield Consumer(client)

@@ -1,0 +1,68 @@
+"""``brondata demo`` and ``brondata attributes`` through the real command."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from brondata import KeySet, verify_record
+from brondata.cli import app
+from brondata.consent import merkle_root
+
+runner = CliRunner()
+
+
+def test_demo_writes_records_keys_ledger_and_summary(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["demo", "--out", str(out), "--seed", "3", "--person", "2"])
+    assert result.exit_code == 0, result.output
+    assert "delivered" in result.output
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["sources"] == {"bank": {"status": "delivered", "record": "records/bank.sd-jwt"}}
+    assert summary["requested_attributes"] == sorted(summary["requested_attributes"])
+
+    lines = (out / "ledger.jsonl").read_bytes().splitlines()
+    assert len(lines) == summary["ledger_size"] == 5
+    assert merkle_root(lines).hex() == summary["ledger_root"]
+
+    jwks = KeySet.from_dict(json.loads((out / "jwks.json").read_text()))
+    (record,) = (out / "records" / "bank.sd-jwt").read_text().splitlines()
+    verified = verify_record(record, jwks)
+    assert sorted(verified.attributes) == summary["requested_attributes"]
+    assert (out / "brondata.db").exists()
+    assert stat.S_IMODE((out / "brondata.db").stat().st_mode) == 0o600
+
+
+def test_demo_with_chosen_attributes_and_a_second_run_in_the_same_directory(
+    tmp_path: Path,
+) -> None:
+    for _ in range(2):
+        result = runner.invoke(
+            app, ["demo", "--out", str(tmp_path), "--attributes", "bank.balance_total"]
+        )
+        assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["requested_attributes"] == ["bank.balance_total"]
+    assert summary["ledger_size"] == 5  # a fresh store per run, not the previous one's
+
+
+def test_demo_refuses_an_unknown_attribute(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--attributes", "bank.balanse"])
+    assert result.exit_code == 2
+    assert "unknown_attribute" in result.output
+    assert not (tmp_path / "summary.json").exists()
+
+
+def test_attributes_lists_the_catalogue() -> None:
+    result = runner.invoke(app, ["attributes", "--json"])
+    assert result.exit_code == 0
+    names = [a["name"] for a in json.loads(result.output)]
+    assert "bank.salary_monthly_average" in names
+    assert len(names) >= 30
+    table = runner.invoke(app, ["attributes"])
+    assert table.exit_code == 0
+    assert "bank.balance_total" in table.output

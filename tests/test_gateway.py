@@ -1,0 +1,357 @@
+"""The whole consent flow against the in-process mock bank, and every way to misuse it.
+
+Each bad-input test also checks that nothing was lost or half-written: the ledger holds
+exactly the entries it held before (or the one entry the failure itself calls for), and the
+session is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+import pytest
+
+from brondata import DataRequest, Gateway, LegalBasis, Purpose, SigningKey, verify_record
+from brondata._session_store import SqliteSessionStore
+from brondata.consent import SqliteLedger, merkle_root
+from brondata.errors import (
+    AuthorizationDeniedError,
+    ConsentDeniedError,
+    IssuerMismatchError,
+    NoSourceError,
+    SessionNotFoundError,
+    SessionStateError,
+    StateMismatchError,
+    TokenExchangeError,
+)
+from brondata.session import SessionState, SourceState
+from brondata.testing import FixedClock, MockSources
+
+pytestmark = pytest.mark.anyio
+
+BANK = ["bank.accounts", "bank.balance_total", "bank.salary_monthly_average"]
+
+
+def request(attributes: list[str] = BANK) -> DataRequest:
+    return DataRequest(
+        purpose=Purpose(term="dpv:CreditChecking", text="Assess a mortgage application"),
+        legal_basis=LegalBasis.CONTRACT,
+        attributes=attributes,
+        retention_days=30,
+        recipient="Voorbeeld Hypotheken B.V.",
+    )
+
+
+@pytest.fixture
+def sources() -> MockSources:
+    return MockSources(seed=11, clock=FixedClock())
+
+
+@pytest.fixture
+async def gateway(sources: MockSources) -> AsyncIterator[Gateway]:
+    async with Gateway.embedded(sources.connectors(), clock=sources.clock) as gw:
+        yield gw
+
+
+async def login(sources: MockSources, url: str, *, person: int = 0, approve: bool = True) -> str:
+    p = sources.person(person)
+    async with sources.consumer("bank") as consumer:
+        return await consumer.authorize(
+            url, username=p.username, password=p.password, approve=approve
+        )
+
+
+async def consented(gateway: Gateway, attributes: list[str] = BANK) -> str:
+    session = await gateway.start(request(attributes), "applicant-1")
+    await gateway.give_consent(session.id)
+    return session.id
+
+
+def events(gateway: Gateway) -> list[str]:
+    return [json.loads(e.canonical)["event"] for e in gateway.ledger.entries()]
+
+
+def with_query(url: str, **changes: str | None) -> str:
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    for key, value in changes.items():
+        if value is None:
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+async def test_full_flow_delivers_exactly_the_requested_attributes(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session = await gateway.start(request(), "applicant-1")
+    view = gateway.consent_view(session.id)
+    assert set(view.sources) == {"bank"}
+    assert [row[0] for row in view.sources["bank"]] == sorted(BANK)
+    await gateway.give_consent(session.id, notice_hash=view.notice_hash)
+    url = await gateway.login_url(session.id, "bank")
+    query = parse_qs(urlsplit(url).query)
+    assert query["code_challenge_method"] == ["S256"]
+    assert query["state"][0]
+    await gateway.callback(session.id, "bank", await login(sources, url))
+    result = await gateway.collect(session.id)
+
+    assert result.complete
+    verified = verify_record(
+        result.records["bank"].compact, gateway.jwks(), now=sources.clock.now()
+    )
+    assert set(verified.attributes) == set(BANK)
+    person = sources.person(0)
+    assert person.iban in {a["iban"] for a in verified.attributes["bank.accounts"]}
+    assert verified.claims["source"] == "bank"
+    assert verified.claims["consent_id"] == session.consent_id
+    assert verified.claims["sub"] == session.subject
+    assert verified.claims["sub"] != "applicant-1"
+    assert verified.claims["source_response_digest"].startswith("sha-256:")
+    assert events(gateway) == [
+        "consent.requested",
+        "consent.given",
+        "login.completed",
+        "data.retrieved",
+        "data.delivered",
+    ]
+    delivered = json.loads(list(gateway.ledger.entries())[-1].canonical)
+    assert delivered["record_digest"] == result.records["bank"].digest
+    assert gateway.session(session.id).state is SessionState.COLLECTED
+
+
+async def test_no_attribute_value_enters_the_ledger(gateway: Gateway, sources: MockSources) -> None:
+    session_id = await consented(gateway)
+    url = await gateway.login_url(session_id, "bank")
+    await gateway.callback(session_id, "bank", await login(sources, url))
+    result = await gateway.collect(session_id)
+    values = verify_record(result.records["bank"].compact, gateway.jwks(), now=sources.clock.now())
+    ledger = b"".join(e.canonical for e in gateway.ledger.entries()).decode()
+    person = sources.person(0)
+    for secret in (person.iban, person.surname, values.attributes["bank.balance_total"]["amount"]):
+        assert secret not in ledger
+
+
+async def test_salary_matches_the_population(gateway: Gateway, sources: MockSources) -> None:
+    session_id = await consented(gateway, ["bank.salary_monthly_average"])
+    url = await gateway.login_url(session_id, "bank")
+    await gateway.callback(session_id, "bank", await login(sources, url))
+    result = await gateway.collect(session_id)
+    got = verify_record(result.records["bank"].compact, gateway.jwks(), now=sources.clock.now())
+    salary = float(got.attributes["bank.salary_monthly_average"]["amount"])
+    assert salary == pytest.approx(float(sources.person(0).net_monthly_salary), rel=0.02)
+
+
+async def test_unknown_source_attributes_are_refused_before_any_login(gateway: Gateway) -> None:
+    with pytest.raises(NoSourceError):
+        await gateway.start(request(["person.birth_date"]), "applicant-1")
+    assert gateway.ledger.size() == 0
+
+
+@pytest.mark.parametrize("call", ["login", "collect", "callback"])
+async def test_calls_out_of_order_change_nothing(gateway: Gateway, call: str) -> None:
+    session = await gateway.start(request(), "applicant-1")
+    before = gateway.ledger.size()
+    calls = {
+        "login": lambda: gateway.login_url(session.id, "bank"),
+        "collect": lambda: gateway.collect(session.id),
+        "callback": lambda: gateway.callback(
+            session.id, "bank", "https://lender.example/callback/bank?code=x"
+        ),
+    }
+    with pytest.raises(SessionStateError) as caught:
+        await calls[call]()
+    assert caught.value.code == "invalid_transition"
+    assert gateway.ledger.size() == before
+    assert gateway.session(session.id) == session
+
+
+async def test_callback_before_login_started_is_out_of_order(gateway: Gateway) -> None:
+    session_id = await consented(gateway)
+    with pytest.raises(SessionStateError):
+        await gateway.callback(session_id, "bank", "https://lender.example/callback/bank?code=x")
+
+
+async def test_consent_twice_and_collect_twice(gateway: Gateway, sources: MockSources) -> None:
+    session_id = await consented(gateway)
+    with pytest.raises(SessionStateError):
+        await gateway.give_consent(session_id)
+    url = await gateway.login_url(session_id, "bank")
+    await gateway.callback(session_id, "bank", await login(sources, url))
+    await gateway.collect(session_id)
+    size = gateway.ledger.size()
+    with pytest.raises(SessionStateError):
+        await gateway.collect(session_id)
+    assert gateway.ledger.size() == size
+
+
+async def test_denied_consent_is_final(gateway: Gateway) -> None:
+    session = await gateway.start(request(), "applicant-1")
+    await gateway.deny_consent(session.id)
+    assert events(gateway) == ["consent.requested", "consent.denied"]
+    with pytest.raises(SessionStateError):
+        await gateway.login_url(session.id, "bank")
+    with pytest.raises(ConsentDeniedError):
+        await gateway.collect(session.id)
+
+
+async def test_notice_hash_binds_the_consent(gateway: Gateway) -> None:
+    session = await gateway.start(request(), "applicant-1")
+    with pytest.raises(ConsentDeniedError):
+        await gateway.give_consent(session.id, notice_hash="sha-256:" + "0" * 64)
+    assert events(gateway) == ["consent.requested"]
+
+
+async def test_expired_consent_cannot_be_used(gateway: Gateway, sources: MockSources) -> None:
+    session = await gateway.start(request(), "applicant-1")
+    assert isinstance(sources.clock, FixedClock)
+    sources.clock.advance(timedelta(hours=2))
+    with pytest.raises(SessionStateError, match="expired"):
+        await gateway.give_consent(session.id)
+
+
+async def test_unknown_session(gateway: Gateway) -> None:
+    with pytest.raises(SessionNotFoundError):
+        await gateway.give_consent("no-such-session")
+
+
+async def test_wrong_source_is_refused(gateway: Gateway) -> None:
+    session_id = await consented(gateway)
+    with pytest.raises(SessionStateError, match="does not need"):
+        await gateway.login_url(session_id, "tax")
+
+
+class _Snapshot:
+    def __init__(self, gateway: Gateway, session_id: str) -> None:
+        self.gateway, self.session_id = gateway, session_id
+        self.size = gateway.ledger.size()
+        self.root = gateway.ledger.root()
+        self.session = gateway.session(session_id)
+
+    def unchanged(self) -> bool:
+        return (
+            self.gateway.ledger.size() == self.size
+            and self.gateway.ledger.root() == self.root
+            and self.gateway.session(self.session_id) == self.session
+        )
+
+
+@pytest.mark.parametrize(
+    ("tamper", "error"),
+    [
+        ({"state": "forged-state"}, StateMismatchError),
+        ({"state": None}, StateMismatchError),
+        ({"iss": "https://evil.example"}, IssuerMismatchError),
+        ({"iss": None}, IssuerMismatchError),
+        ({"code": "forged-code"}, TokenExchangeError),
+    ],
+)
+async def test_bad_callbacks_leave_everything_intact(
+    gateway: Gateway, sources: MockSources, tamper: dict[str, Any], error: type[Exception]
+) -> None:
+    session_id = await consented(gateway)
+    url = await gateway.login_url(session_id, "bank")
+    callback = await login(sources, url)
+    snapshot = _Snapshot(gateway, session_id)
+    with pytest.raises(error):
+        await gateway.callback(session_id, "bank", with_query(callback, **tamper))
+    assert snapshot.unchanged()
+    # The genuine callback still completes the login afterwards.
+    await gateway.callback(session_id, "bank", callback)
+    assert gateway.session(session_id).sources["bank"].state is SourceState.AUTHORISED
+
+
+async def test_callback_at_another_uri_is_refused(gateway: Gateway, sources: MockSources) -> None:
+    session_id = await consented(gateway)
+    callback = await login(sources, await gateway.login_url(session_id, "bank"))
+    snapshot = _Snapshot(gateway, session_id)
+    with pytest.raises(StateMismatchError):
+        await gateway.callback(session_id, "bank", callback.replace("/callback/bank", "/elsewhere"))
+    assert snapshot.unchanged()
+
+
+async def test_reused_code_is_refused(gateway: Gateway, sources: MockSources) -> None:
+    first = await consented(gateway)
+    callback = await login(sources, await gateway.login_url(first, "bank"))
+    await gateway.callback(first, "bank", callback)
+    # A second session replays the first one's code with its own state: the bank refuses.
+    second = await consented(gateway)
+    url = await gateway.login_url(second, "bank")
+    state = parse_qs(urlsplit(url).query)["state"][0]
+    snapshot = _Snapshot(gateway, second)
+    with pytest.raises(TokenExchangeError):
+        await gateway.callback(second, "bank", with_query(callback, state=state))
+    assert snapshot.unchanged()
+
+
+async def test_wrong_pkce_verifier_is_refused(gateway: Gateway, sources: MockSources) -> None:
+    session_id = await consented(gateway)
+    url = await gateway.login_url(session_id, "bank")
+    callback = await login(sources, url)
+    # Start the login again: a new verifier is sealed, the old code was bound to the old one.
+    await gateway.login_url(session_id, "bank")
+    new_state = gateway._box.open(  # test reaches in to forge a consistent state
+        gateway.session(session_id).sources["bank"].sealed or "", f"{session_id}/bank/pending"
+    )["state"]
+    snapshot = _Snapshot(gateway, session_id)
+    with pytest.raises(TokenExchangeError):
+        await gateway.callback(session_id, "bank", with_query(callback, state=new_state))
+    assert snapshot.unchanged()
+
+
+async def test_consumer_denies_at_the_bank(gateway: Gateway, sources: MockSources) -> None:
+    session_id = await consented(gateway)
+    callback = await login(sources, await gateway.login_url(session_id, "bank"), approve=False)
+    with pytest.raises(AuthorizationDeniedError):
+        await gateway.callback(session_id, "bank", callback)
+    assert events(gateway)[-1] == "data.failed"
+    assert gateway.session(session_id).sources["bank"].state is SourceState.FAILED
+    with pytest.raises(SessionStateError, match="no completed login"):
+        await gateway.collect(session_id)
+
+
+async def test_session_survives_a_new_gateway_on_the_same_store(
+    sources: MockSources, tmp_path: Any
+) -> None:
+    db = tmp_path / "shared.db"
+    common: dict[str, Any] = {
+        "issuer": "https://lender.example",
+        "redirect_uri": "https://lender.example/callback/{source}",
+        "signing_key": SigningKey.generate(),
+        "store_key": b"k" * 32,
+        "pseudonym_key": b"p" * 32,
+        "clock": sources.clock,
+    }
+    connectors = sources.connectors()
+    first = Gateway(
+        connectors=connectors,
+        ledger=SqliteLedger(str(db)),
+        sessions=SqliteSessionStore(db),
+        **common,
+    )
+    session_id = await consented(first)
+    url = await first.login_url(session_id, "bank")
+    first.ledger.close()
+    first.sessions.close()
+
+    second = Gateway(
+        connectors=connectors,
+        ledger=SqliteLedger(str(db)),
+        sessions=SqliteSessionStore(db),
+        **common,
+    )
+    try:
+        await second.callback(session_id, "bank", await login(sources, url))
+        result = await second.collect(session_id)
+        assert result.complete
+        assert second.ledger.root() == merkle_root([e.canonical for e in second.ledger.entries()])
+    finally:
+        second.ledger.close()
+        second.sessions.close()
+        for connector in connectors.values():
+            await connector.aclose()
