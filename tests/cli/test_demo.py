@@ -66,3 +66,21 @@ def test_attributes_lists_the_catalogue() -> None:
     table = runner.invoke(app, ["attributes"])
     assert table.exit_code == 0
     assert "bank.balance_total" in table.output
+
+
+def test_verify_accepts_the_demo_record_and_rejects_a_tampered_one(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["demo", "--out", str(tmp_path)]).exit_code == 0
+    record = tmp_path / "records" / "bank.sd-jwt"
+    jwks = tmp_path / "jwks.json"
+    ok = runner.invoke(app, ["verify", str(record), "--jwks", str(jwks), "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert "bank.balance_total" in ok.output
+
+    compact = record.read_text().strip()
+    jws, _, rest = compact.partition("~")
+    header, payload, signature = jws.split(".")
+    forged = tmp_path / "forged.sd-jwt"
+    forged.write_text(f"{header}.{payload}.{signature[:-4]}AAAA~{rest}\n")
+    bad = runner.invoke(app, ["verify", str(forged), "--jwks", str(jwks)])
+    assert bad.exit_code == 1
+    assert "invalid_signature" in bad.output

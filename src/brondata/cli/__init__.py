@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from brondata.cli import _demo
+from brondata.cli import _demo, _records
 
 __all__ = ["app", "main"]
 
@@ -21,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 _demo.register(app)
+_records.register(app)
 
 
 def main() -> None:
