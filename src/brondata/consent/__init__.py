@@ -1,14 +1,16 @@
 """The consent ledger: what was asked, consented, fetched and delivered, tamper-evident.
 
 Entries are RFC 8785 canonical JSON appended to an RFC 9162 Merkle tree; backends are
-``MemoryLedger`` and ``SqliteLedger`` behind the ``ConsentLedger`` protocol. Signed checkpoints
-are C2SP signed notes (``sign_checkpoint``, ``verify_checkpoint``); ``export`` writes what an
-auditor needs and ``audit_verify`` checks it offline. No attribute
-value ever enters the ledger: events carry attribute *names*, digests and codes only (see
-``LedgerEvent``).
+``MemoryLedger``, ``SqliteLedger`` and ``PostgresLedger`` (the ``postgres`` extra) behind the
+``ConsentLedger`` protocol. Signed checkpoints are C2SP signed notes (``sign_checkpoint``,
+``verify_checkpoint``); ``export`` writes what an auditor needs and ``audit_verify`` checks it
+offline. No attribute value ever enters the ledger: events carry attribute *names*, digests
+and codes only (see ``LedgerEvent``).
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from brondata.consent._audit import AuditFinding, AuditReport, audit_verify, export
 from brondata.consent._checkpoint import (
@@ -44,6 +46,9 @@ from brondata.consent._merkle import (
 )
 from brondata.consent._sqlite import SqliteLedger
 
+if TYPE_CHECKING:
+    from brondata.consent._postgres import PostgresLedger
+
 __all__ = [
     "ATTRIBUTE_NAME_PATTERN",
     "EMPTY_ROOT",
@@ -60,6 +65,7 @@ __all__ = [
     "MemoryLedger",
     "MerkleFrontier",
     "MerkleTree",
+    "PostgresLedger",
     "SqliteLedger",
     "audit_verify",
     "canonical_json",
@@ -77,3 +83,12 @@ __all__ = [
     "verify_inclusion",
     "verify_note",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # PostgreSQL support is an extra (psycopg): import it only when it is asked for.
+    if name == "PostgresLedger":
+        from brondata.consent._postgres import PostgresLedger
+
+        return PostgresLedger
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,298 @@
+"""The consent ledger in PostgreSQL (psycopg 3 with a connection pool): many app instances,
+one ledger.
+
+The same two tables as the SQLite store (``ledger_entries``, ``ledger_nodes``) plus
+``ledger_head``, one row that appends lock (``SELECT ... FOR UPDATE``) so that writers in any
+number of processes take turns: the size is read, the entry and the subtrees it completes are
+written, and the transaction commits, all under that lock. Nothing in ``ledger_head`` ever
+changes; it is a lock, not a counter.
+
+Append-only is enforced by triggers that raise on UPDATE, DELETE and TRUNCATE of the ledger
+tables and on an insert at any index but the next. The schema is created by the library, in
+the schema named at construction (``public`` by default), under an advisory lock so that
+several processes opening a new ledger at once do not race.
+
+Requires the ``postgres`` extra (``psycopg[binary]``, ``psycopg-pool``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, Final, Self
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+
+from brondata.consent._events import LedgerEntry, LedgerEvent, entry_bytes
+from brondata.consent._ledger import check_index, check_size
+from brondata.consent._merkle import (
+    NodeKey,
+    append_siblings,
+    completed_nodes,
+    leaf_hash,
+    stored_consistency_proof,
+    stored_inclusion_proof,
+    stored_root,
+)
+from brondata.errors import LedgerAppendOnlyError, LedgerError, LedgerIntegrityError, StoreError
+
+__all__ = ["PostgresLedger"]
+
+_MARKER: Final = "ledger_append_only"
+_SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_BATCH: Final = 1024
+
+# {s} is the schema, quoted by psycopg.sql; nothing else is interpolated.
+_DDL: Final = """
+CREATE SCHEMA IF NOT EXISTS {s};
+CREATE TABLE IF NOT EXISTS {s}.ledger_entries (
+    idx       bigint PRIMARY KEY CHECK (idx >= 0),
+    entry     bytea  NOT NULL,
+    leaf_hash bytea  NOT NULL CHECK (length(leaf_hash) = 32),
+    at        text   NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {s}.ledger_nodes (
+    level integer NOT NULL CHECK (level >= 0),
+    idx   bigint  NOT NULL CHECK (idx >= 0),
+    hash  bytea   NOT NULL CHECK (length(hash) = 32),
+    PRIMARY KEY (level, idx)
+);
+CREATE TABLE IF NOT EXISTS {s}.ledger_head (
+    id integer PRIMARY KEY CHECK (id = 1)
+);
+INSERT INTO {s}.ledger_head (id) VALUES (1) ON CONFLICT DO NOTHING;
+CREATE OR REPLACE FUNCTION {s}.ledger_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'ledger_append_only: % on % is refused', TG_OP, TG_TABLE_NAME;
+END $$;
+CREATE OR REPLACE FUNCTION {s}.ledger_next_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.idx IS DISTINCT FROM (SELECT COALESCE(MAX(e.idx) + 1, 0)
+                                 FROM {s}.ledger_entries e) THEN
+        RAISE EXCEPTION 'ledger_append_only: entries are only appended at the end';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER ledger_entries_no_change BEFORE UPDATE OR DELETE
+    ON {s}.ledger_entries FOR EACH ROW EXECUTE FUNCTION {s}.ledger_refuse();
+CREATE OR REPLACE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE
+    ON {s}.ledger_entries FOR EACH STATEMENT EXECUTE FUNCTION {s}.ledger_refuse();
+CREATE OR REPLACE TRIGGER ledger_entries_next_only BEFORE INSERT
+    ON {s}.ledger_entries FOR EACH ROW EXECUTE FUNCTION {s}.ledger_next_only();
+CREATE OR REPLACE TRIGGER ledger_nodes_no_change BEFORE UPDATE OR DELETE
+    ON {s}.ledger_nodes FOR EACH ROW EXECUTE FUNCTION {s}.ledger_refuse();
+CREATE OR REPLACE TRIGGER ledger_nodes_no_truncate BEFORE TRUNCATE
+    ON {s}.ledger_nodes FOR EACH STATEMENT EXECUTE FUNCTION {s}.ledger_refuse();
+CREATE OR REPLACE TRIGGER ledger_head_no_change BEFORE UPDATE OR DELETE
+    ON {s}.ledger_head FOR EACH ROW EXECUTE FUNCTION {s}.ledger_refuse();
+"""
+
+
+class PostgresLedger:
+    """A consent ledger in PostgreSQL; tables are created on open.
+
+    ``dsn`` is a libpq connection string or URL. ``schema`` lets several ledgers (or test
+    runs) share a database. Pass ``pool`` to share an existing psycopg ``ConnectionPool``
+    (the ledger then does not close it); otherwise one of ``max_connections`` is opened.
+    """
+
+    def __init__(
+        self,
+        dsn: str = "",
+        *,
+        schema: str = "public",
+        pool: ConnectionPool[Any] | None = None,
+        max_connections: int = 4,
+        timeout: float = 30.0,
+    ) -> None:
+        if not _SCHEMA_NAME.fullmatch(schema):
+            raise StoreError(f"schema name {schema!r}: lowercase letters, digits, underscores")
+        self._schema = sql.Identifier(schema)
+        self._owns_pool = pool is None
+        self._closed = False
+        if pool is None:
+            pool = ConnectionPool(
+                dsn,
+                min_size=1,
+                max_size=max_connections,
+                timeout=timeout,
+                open=False,
+                name=f"brondata-ledger-{schema}",
+            )
+            try:
+                pool.open(wait=True, timeout=timeout)
+            except Exception as exc:
+                pool.close()
+                raise StoreError(f"cannot connect to the ledger database: {exc}") from exc
+        self._pool = pool
+        try:
+            self._create_schema(schema)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _q(self, text: str) -> sql.Composed:
+        # Every template is a literal in this module; only the quoted schema name is inserted.
+        return sql.SQL(text).format(s=self._schema)
+
+    def _create_schema(self, schema: str) -> None:
+        with self._connection() as conn, conn.transaction():
+            # Serialise first-time creation across processes; hashtext gives the lock a key.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"brondata:{schema}",))
+            for statement in _split(_DDL):
+                conn.execute(self._q(statement))
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection, with psycopg errors turned into brondata's."""
+        if self._closed:
+            raise LedgerError("the ledger is closed")
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg.Error as exc:
+            text = str(exc)
+            if _MARKER in text or isinstance(exc, psycopg.errors.UniqueViolation):
+                raise LedgerAppendOnlyError(text.splitlines()[0]) from exc
+            raise StoreError(f"PostgreSQL ledger: {text}") from exc
+
+    def append(self, event: LedgerEvent) -> LedgerEntry:
+        with self._connection() as conn, conn.transaction():
+            conn.execute(self._q("SELECT id FROM {s}.ledger_head WHERE id = 1 FOR UPDATE"))
+            index = self._size(conn)
+            data = entry_bytes(event, index)
+            leaf = leaf_hash(data)
+            rows = completed_nodes(index, leaf, self._read(conn, append_siblings(index)))
+            conn.execute(
+                self._q(
+                    "INSERT INTO {s}.ledger_entries (idx, entry, leaf_hash, at)"
+                    " VALUES (%s, %s, %s, %s)"
+                ),
+                (index, data, leaf, event.at),
+            )
+            with conn.cursor() as cur:
+                cur.executemany(
+                    self._q("INSERT INTO {s}.ledger_nodes (level, idx, hash) VALUES (%s, %s, %s)"),
+                    rows,
+                )
+        return LedgerEntry(index=index, canonical=data, leaf_hash=leaf, at=event.at)
+
+    def size(self) -> int:
+        with self._connection() as conn:
+            return self._size(conn)
+
+    def root(self, size: int | None = None) -> bytes:
+        with self._connection() as conn:
+            size = check_size(size, self._size(conn))
+            return stored_root(size, lambda keys: self._read(conn, keys))
+
+    def entry(self, index: int) -> LedgerEntry:
+        with self._connection() as conn:
+            row = conn.execute(
+                self._q("SELECT idx, entry, leaf_hash, at FROM {s}.ledger_entries WHERE idx = %s"),
+                (index,),
+            ).fetchone()
+        if row is None:
+            raise LedgerError(f"no entry {index} in the ledger")
+        return LedgerEntry(
+            index=row[0], canonical=bytes(row[1]), leaf_hash=bytes(row[2]), at=row[3]
+        )
+
+    def entries(self, start: int = 0, stop: int | None = None) -> Iterator[LedgerEntry]:
+        with self._connection() as conn:
+            stop = check_size(stop, self._size(conn))
+        cursor = max(start, 0)
+        while cursor < stop:
+            # Keyset pages on short-lived connections: a consumer may stop at any point.
+            with self._connection() as conn:
+                rows = conn.execute(
+                    self._q(
+                        "SELECT idx, entry, leaf_hash, at FROM {s}.ledger_entries"
+                        " WHERE idx >= %s AND idx < %s ORDER BY idx LIMIT %s"
+                    ),
+                    (cursor, stop, _BATCH),
+                ).fetchall()
+            if not rows:
+                raise LedgerIntegrityError(f"entries from {cursor} are missing")
+            for idx, data, leaf, at in rows:
+                if idx != cursor:
+                    raise LedgerIntegrityError(f"entry {cursor} is missing")
+                yield LedgerEntry(index=idx, canonical=bytes(data), leaf_hash=bytes(leaf), at=at)
+                cursor += 1
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        with self._connection() as conn:
+            size = check_size(size, self._size(conn))
+            check_index(index, size)
+            return stored_inclusion_proof(index, size, lambda keys: self._read(conn, keys))
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
+        with self._connection() as conn:
+            size2 = check_size(size2, self._size(conn))
+            if not 0 < size1 <= size2:
+                raise LedgerError(f"no consistency proof from size {size1} to size {size2}")
+            return stored_consistency_proof(size1, size2, lambda keys: self._read(conn, keys))
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            if self._owns_pool:
+                self._pool.close()
+
+    def _size(self, conn: psycopg.Connection[Any]) -> int:
+        row = conn.execute(
+            self._q("SELECT COALESCE(MAX(idx) + 1, 0) FROM {s}.ledger_entries")
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def _read(
+        self, conn: psycopg.Connection[Any], keys: Collection[NodeKey]
+    ) -> dict[NodeKey, bytes]:
+        if not keys:
+            return {}
+        wanted = set(keys)
+        levels = [level for level, _ in wanted]
+        indexes = [idx for _, idx in wanted]
+        rows = conn.execute(
+            self._q(
+                "SELECT n.level, n.idx, n.hash"
+                " FROM unnest(%s::integer[], %s::bigint[]) AS k(level, idx)"
+                " JOIN {s}.ledger_nodes n ON n.level = k.level AND n.idx = k.idx"
+            ),
+            (levels, indexes),
+        ).fetchall()
+        found = {(level, idx): bytes(h) for level, idx, h in rows}
+        if len(found) != len(wanted):
+            missing = sorted(wanted - found.keys())
+            raise LedgerIntegrityError(f"tree nodes missing from the store: {missing[:5]}")
+        return found
+
+
+def _split(script: str) -> list[str]:
+    # Statements end with ';' at the end of a line; function bodies end with 'END $$;'.
+    statements: list[str] = []
+    current: list[str] = []
+    for line in script.strip().splitlines():
+        current.append(line)
+        if line.rstrip().endswith(";") and (
+            not any("$$" in c for c in current) or line.strip().startswith("END $$")
+        ):
+            statements.append("\n".join(current))
+            current = []
+    return statements

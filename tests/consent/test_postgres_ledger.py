@@ -1,0 +1,96 @@
+"""PostgreSQL specifics: append-only triggers, many processes appending to one ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from brondata.consent import PostgresLedger, merkle_root
+from brondata.errors import LedgerAppendOnlyError, StoreError
+
+from .factories import make_event
+from .workers import start_appender
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def filled(postgres_dsn: str, pg_schema: str) -> Iterator[PostgresLedger]:
+    with PostgresLedger(postgres_dsn, schema=pg_schema) as ledger:
+        for i in range(5):
+            ledger.append(make_event(session_id=f"ses_{i}"))
+        yield ledger
+
+
+RAW_TAMPERING = [
+    "UPDATE {s}.ledger_entries SET entry = '\\x00' WHERE idx = 1",
+    "DELETE FROM {s}.ledger_entries WHERE idx = 4",
+    "TRUNCATE {s}.ledger_entries",
+    "INSERT INTO {s}.ledger_entries VALUES (9, '\\x00', decode(repeat('00', 32), 'hex'), 'x')",
+    "INSERT INTO {s}.ledger_entries VALUES (1, '\\x00', decode(repeat('00', 32), 'hex'), 'x')"
+    " ON CONFLICT (idx) DO UPDATE SET entry = EXCLUDED.entry",
+    "UPDATE {s}.ledger_nodes SET hash = decode(repeat('00', 32), 'hex')",
+    "DELETE FROM {s}.ledger_nodes WHERE level = 2",
+    "TRUNCATE {s}.ledger_nodes",
+    "DELETE FROM {s}.ledger_head",
+]
+
+
+@pytest.mark.parametrize("statement", RAW_TAMPERING)
+def test_raw_sql_tampering_fails_in_the_database(
+    filled: PostgresLedger, postgres_dsn: str, pg_schema: str, statement: str
+) -> None:
+    root = filled.root()
+    query = sql.SQL(statement).format(s=sql.Identifier(pg_schema))  # type: ignore[arg-type]
+    with (
+        psycopg.connect(postgres_dsn, autocommit=True) as conn,
+        pytest.raises(psycopg.errors.RaiseException, match="ledger_append_only"),
+    ):
+        conn.execute(query)
+    # ... and through the library's own connections it is the library's error.
+    with pytest.raises(LedgerAppendOnlyError), filled._connection() as conn:
+        conn.execute(query)
+    assert filled.size() == 5
+    assert filled.root() == root
+
+
+def test_a_bad_schema_name_or_server_is_a_store_error(postgres_dsn: str) -> None:
+    with pytest.raises(StoreError):
+        PostgresLedger(postgres_dsn, schema="Robert'); DROP TABLE x;--")
+    with pytest.raises(StoreError):
+        PostgresLedger("postgresql://nobody@127.0.0.1:1/none", timeout=1)
+
+
+def test_two_ledgers_share_one_schema(postgres_dsn: str, pg_schema: str) -> None:
+    with (
+        PostgresLedger(postgres_dsn, schema=pg_schema) as a,
+        PostgresLedger(postgres_dsn, schema=pg_schema) as b,
+    ):
+        for i in range(6):
+            (a if i % 2 else b).append(make_event(session_id=f"ses_{i}"))
+        assert a.root() == b.root() == merkle_root([e.canonical for e in b.entries()])
+
+
+@pytest.mark.slow
+def test_four_processes_append_two_thousand_contiguous_entries(
+    postgres_dsn: str, pg_schema: str
+) -> None:
+    # The schema does not exist yet: the four also race to create it.
+    workers = [start_appender("postgres", postgres_dsn, pg_schema, f"w{n}", 500) for n in range(4)]
+    acknowledged: dict[int, str] = {}
+    for proc in workers:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        for line in out.splitlines():
+            index, session = line.split()
+            assert int(index) not in acknowledged
+            acknowledged[int(index)] = session
+    assert sorted(acknowledged) == list(range(2000))
+    with PostgresLedger(postgres_dsn, schema=pg_schema) as ledger:
+        entries = list(ledger.entries())
+        assert [e.index for e in entries] == list(range(2000))
+        assert all(e.event.session_id == acknowledged[e.index] for e in entries)
+        assert ledger.root() == merkle_root([e.canonical for e in entries])
