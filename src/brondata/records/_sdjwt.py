@@ -331,15 +331,17 @@ class _Selector:
             for name, member in node.items():
                 if name not in _RESERVED:
                     self._visit(name, member, None, selection, where)
-            for digest in node.get("_sd", []):
-                disclosure = self.by_digest.get(digest)
+            digests = node.get("_sd", [])
+            for digest in digests if isinstance(digests, list) else []:
+                disclosure = self.by_digest.get(digest) if isinstance(digest, str) else None
                 if disclosure is not None and disclosure.name is not None:
                     self._visit(disclosure.name, disclosure.value, disclosure, selection, where)
         elif isinstance(node, list):
             index = 0
             for element in node:
                 if isinstance(element, Mapping) and "..." in element:
-                    disclosure = self.by_digest.get(element["..."])
+                    digest = element["..."]
+                    disclosure = self.by_digest.get(digest) if isinstance(digest, str) else None
                     if disclosure is None:
                         continue  # a decoy or an element the holder lacks: it takes no position
                     self._visit(index, disclosure.value, disclosure, selection, where)
