@@ -42,7 +42,7 @@ from brondata._session_store import (
     SourceProgress,
     SqliteSessionStore,
 )
-from brondata.attributes import CATALOGUE
+from brondata.attributes import CATALOGUE, ValueType
 from brondata.connectors._base import SourceConnector, SourceResponse
 from brondata.consent import ConsentLedger, EventType, LedgerEvent, SqliteLedger
 from brondata.errors import (
@@ -182,6 +182,7 @@ class Gateway:
         redirect_uri: str = "https://lender.example/callback/{source}",
         signing_key: SigningKey | None = None,
         clock: Clock | None = None,
+        source_timeout: float = 30.0,
     ) -> Gateway:
         """A gateway on the embedded defaults: one SQLite file for ledger and sessions, fresh
         keys (ES256 for records, AES-256 for the store, HMAC for pseudonyms)."""
@@ -197,6 +198,7 @@ class Gateway:
             store_key=SecretBox.generate_key(),
             pseudonym_key=secrets.token_bytes(32),
             clock=clock,
+            source_timeout=source_timeout,
             owned=[ledger, sessions, *connectors.values()],
         )
 
@@ -512,6 +514,12 @@ class Gateway:
             },
             attributes=values,
             key=self.signing_key,
+            # Each account, property or employment in a list can be passed on by itself.
+            array_elements={
+                name
+                for name, value in values.items()
+                if CATALOGUE[name].type is ValueType.ARRAY and isinstance(value, list)
+            },
         )
 
 

@@ -8,21 +8,30 @@ out connectors whose transport is ``httpx2.ASGITransport`` around those apps, pl
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 
 from brondata._clock import Clock, utc
 from brondata.connectors._base import SourceConnector
 from brondata.connectors.psd2 import Psd2Connector
+from brondata.mock._faults import Fault, FaultInjector
 from brondata.mock.bank import create_bank_app
 from brondata.mock.consumer import Consumer
 from brondata.mock.population import Person, Population
 
-__all__ = ["DEMO_CLIENT_ID", "DEMO_REDIRECT_URI", "FixedClock", "MockSources"]
+__all__ = [
+    "DEMO_CLIENT_ID",
+    "DEMO_REDIRECT_URI",
+    "Fault",
+    "FixedClock",
+    "HostDispatchTransport",
+    "MockSources",
+]
 
 DEMO_CLIENT_ID = "brondata-demo"
 DEMO_REDIRECT_URI = "https://lender.example/callback/{source}"
@@ -78,16 +87,20 @@ class MockSources:
         self.client_id = client_id
         self.base_urls = {s: IN_PROCESS_URLS[s] for s in sources}
         options = app_options or {}
-        self.apps = {
-            source: _APPS[source](
-                self.population,
-                base_url=self.base_urls[source],
-                clients={client_id: [redirect_uri.format(source=source)]},
-                clock=self.clock,
-                **options.get(source, {}),
+        #: Per source, the fault injector around its app: ``faults["bank"].add(Fault(...))``.
+        self.faults = {
+            source: FaultInjector(
+                _APPS[source](
+                    self.population,
+                    base_url=self.base_urls[source],
+                    clients={client_id: [redirect_uri.format(source=source)]},
+                    clock=self.clock,
+                    **options.get(source, {}),
+                )
             )
             for source in sources
         }
+        self.apps: dict[str, Any] = dict(self.faults)
 
     def transport(self, source: str) -> httpx2.ASGITransport:
         return httpx2.ASGITransport(app=self.apps[source])
@@ -109,11 +122,40 @@ class MockSources:
         return self.population.person(index)
 
     @asynccontextmanager
-    async def consumer(self, source: str) -> AsyncIterator[Consumer]:
-        """A person's browser at ``source``: fills in and submits the login pages."""
+    async def browser(self) -> AsyncIterator[Consumer]:
+        """A person's browser: one cookie jar, every mock source reachable by its host."""
+        routes = {
+            urlsplit(url).netloc: self.transport(source) for source, url in self.base_urls.items()
+        }
         async with httpx2.AsyncClient(
-            transport=self.transport(source),
-            base_url=self.base_urls[source],
-            follow_redirects=False,
+            transport=HostDispatchTransport(routes), follow_redirects=False
         ) as client:
             yield Consumer(client)
+
+    def consumer(self, source: str) -> AbstractAsyncContextManager[Consumer]:
+        """The browser, for a login at ``source`` (all sources share one browser)."""
+        if source not in self.apps:
+            raise KeyError(f"no mock source {source!r}")
+        return self.browser()
+
+
+class HostDispatchTransport(httpx2.AsyncBaseTransport):
+    """Routes each request to the transport registered for its ``host[:port]``.
+
+    In-process, this is the network: the browser follows a redirect from one mock source to
+    another (or to DigiD) and lands on the right app. An unknown host is a connection error,
+    as it would be on a network.
+    """
+
+    def __init__(self, routes: Mapping[str, httpx2.AsyncBaseTransport]) -> None:
+        self._routes = dict(routes)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        transport = self._routes.get(request.url.netloc.decode("ascii"))
+        if transport is None:
+            raise httpx2.ConnectError(f"no route to {request.url.host}", request=request)
+        return await transport.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for transport in self._routes.values():
+            await transport.aclose()

@@ -191,6 +191,7 @@ def oauth_client(
     transport: httpx2.AsyncBaseTransport | None,
     timeout: float,
     token: dict[str, Any] | None = None,
+    base_url: str = "",
 ) -> AsyncOAuth2Client:
     """authlib's async client as a public PKCE client over the given transport."""
     return AsyncOAuth2Client(
@@ -203,6 +204,7 @@ def oauth_client(
         transport=transport,
         timeout=timeout,
         follow_redirects=False,
+        base_url=base_url,
     )
 
 

@@ -14,31 +14,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import httpx2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from brondata._clock import Clock, SystemClock
-from brondata.connectors._base import (
-    LoginStart,
-    OAuthEndpoints,
-    SourceResponse,
-    check_callback,
-    exchange_code,
-    json_body,
-    new_pkce_pair,
-    oauth_client,
-    response_digest,
-)
-from brondata.errors import (
-    SourceProtocolError,
-    SourceTimeoutError,
-    SourceUnavailableError,
-    TokenExchangeError,
-)
+from brondata._clock import Clock
+from brondata.connectors._oauth_source import OAuthSourceConnector, SourceApi
+from brondata.errors import SourceProtocolError
 
 __all__ = [
     "BankAccount",
@@ -154,11 +139,11 @@ def transaction_period(today: date) -> tuple[date, date]:
     return start, today
 
 
-class Psd2Connector:
+class Psd2Connector(OAuthSourceConnector):
     """Berlin Group NextGenPSD2 AIS over OAuth 2.0 SCA.
 
-    ``transport`` is any httpx2 async transport: the network by default, an
-    ``httpx2.ASGITransport`` around ``brondata.mock.bank`` in tests and the demo.
+    ``psu_ip_address``, when the application knows the consumer's address, marks each call
+    as made with the consumer present, which the spec exempts from ``frequencyPerDay``.
     """
 
     name = "bank"
@@ -174,50 +159,27 @@ class Psd2Connector:
         frequency_per_day: int = 1,
         psu_ip_address: str | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.issuer = self.base_url
-        self.client_id = client_id
-        self._transport = transport
-        self._timeout = timeout
-        self._clock = clock or SystemClock()
+        super().__init__(
+            base_url=base_url,
+            client_id=client_id,
+            transport=transport,
+            timeout=timeout,
+            clock=clock,
+        )
         self._frequency_per_day = frequency_per_day
         self._psu_ip_address = psu_ip_address
-        self._http = httpx2.AsyncClient(
-            base_url=self.base_url, transport=transport, timeout=timeout, follow_redirects=False
-        )
-        self._endpoints: OAuthEndpoints | None = None
 
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    def _headers(self, consent_id: str | None = None) -> dict[str, str]:
-        headers = {"X-Request-ID": str(uuid.uuid4()), "Accept": "application/json"}
-        if consent_id is not None:
-            headers["Consent-ID"] = consent_id
+    def _headers(self) -> dict[str, str]:
+        headers = {"X-Request-ID": str(uuid.uuid4())}
         if self._psu_ip_address is not None:
             headers["PSU-IP-Address"] = self._psu_ip_address
         return headers
 
-    async def _call(self, method: str, url: str, **kwargs: Any) -> Any:
-        try:
-            response = await self._http.request(method, url, **kwargs)
-        except httpx2.TimeoutException as exc:
-            raise SourceTimeoutError("bank: no answer in time", source="bank") from exc
-        except httpx2.TransportError as exc:
-            raise SourceUnavailableError(f"bank: unreachable: {exc}", source="bank") from exc
-        return json_body("bank", response)
-
-    async def _discover(self, metadata_url: str) -> OAuthEndpoints:
-        if self._endpoints is None:
-            metadata = await self._call("GET", metadata_url)
-            self._endpoints = OAuthEndpoints.from_metadata("bank", metadata, self.issuer)
-        return self._endpoints
-
-    async def begin_login(
+    async def prepare_login(
         self, *, attributes: Sequence[str], redirect_uri: str, valid_until: date
-    ) -> LoginStart:
+    ) -> tuple[str, str, dict[str, str]]:
         balances, transactions = _needs(attributes)
-        # Minimisation starts at the bank: ask for the account list alone unless more is needed.
+        # Minimisation starts at the bank: the account list alone unless more is needed.
         access: dict[str, Any] = (
             {"allPsd2": "allAccounts"}
             if balances or transactions
@@ -233,7 +195,7 @@ class Psd2Connector:
             "combinedServiceIndicator": False,
         }
         headers = self._headers() | {"TPP-Redirect-URI": redirect_uri}
-        created = await self._call("POST", "/v1/consents", json=body, headers=headers)
+        created = await self.call("POST", "/v1/consents", json=body, headers=headers)
         try:
             consent_id = str(created["consentId"])
             metadata_url = str(created["_links"]["scaOAuth"]["href"])
@@ -241,68 +203,25 @@ class Psd2Connector:
             raise SourceProtocolError(
                 "bank: consent response lacks consentId or _links.scaOAuth", source="bank"
             ) from None
-        endpoints = await self._discover(metadata_url)
-        state, verifier = new_pkce_pair()
-        async with oauth_client(
-            client_id=self.client_id,
-            redirect_uri=redirect_uri,
-            scope=f"AIS:{consent_id}",
-            transport=self._transport,
-            timeout=self._timeout,
-        ) as client:
-            url, _ = client.create_authorization_url(
-                endpoints.authorization_endpoint, state=state, code_verifier=verifier
-            )
-        return LoginStart(
-            authorization_url=str(url),
-            pending={"state": state, "code_verifier": verifier, "consent_id": consent_id},
-        )
+        return metadata_url, f"AIS:{consent_id}", {"consent_id": consent_id}
 
-    async def complete_login(
-        self, *, callback_url: str, pending: dict[str, str], redirect_uri: str
+    def api_headers(self, grant: dict[str, Any]) -> dict[str, str]:
+        return {"Accept": "application/json", "Consent-ID": str(grant["consent_id"])}
+
+    async def read(
+        self, api: SourceApi, grant: dict[str, Any], attributes: Sequence[str], today: date
     ) -> dict[str, Any]:
-        if self._endpoints is None:
-            raise TokenExchangeError("bank: no login was started through this connector")
-        code = check_callback(
-            "bank",
-            callback_url,
-            state=pending["state"],
-            issuer=self._endpoints.issuer,
-            redirect_uri=redirect_uri,
-        )
-        async with oauth_client(
-            client_id=self.client_id,
-            redirect_uri=redirect_uri,
-            scope=None,
-            transport=self._transport,
-            timeout=self._timeout,
-        ) as client:
-            token = await exchange_code(
-                "bank", client, self._endpoints, code=code, code_verifier=pending["code_verifier"]
-            )
-        return {"token": token, "consent_id": pending["consent_id"]}
-
-    async def fetch(
-        self, *, grant: dict[str, Any], attributes: Sequence[str], today: date
-    ) -> SourceResponse:
         balances_needed, transactions_needed = _needs(attributes)
-        consent_id = str(grant["consent_id"])
-        auth = {"Authorization": f"Bearer {grant['token']['access_token']}"}
-        requests = 0
 
         async def get(url: str, params: dict[str, str] | None = None) -> Any:
-            nonlocal requests
-            requests += 1
-            return await self._call(
-                "GET", url, params=params, headers=self._headers(consent_id) | auth
-            )
+            return await api.call("GET", url, params=params, headers=self._headers())
 
         date_from, date_to = transaction_period(today)
         raw: dict[str, Any] = {
             "accounts": await get("/v1/accounts"),
             "period": {"dateFrom": date_from.isoformat(), "dateTo": date_to.isoformat()},
         }
-        accounts = BankData.from_raw({**raw, "balances": {}, "transactions": {}}).accounts
+        accounts = BankData.from_raw(raw).accounts
         if balances_needed:
             raw["balances"] = {
                 a.resource_id: await get(f"/v1/accounts/{a.resource_id}/balances") for a in accounts
@@ -328,13 +247,7 @@ class Psd2Connector:
                     pages.append(await get(next_href))
                 raw["transactions"][account.resource_id] = pages
         BankData.from_raw(raw)  # validate before anything downstream sees it
-        return SourceResponse(
-            source="bank",
-            raw=raw,
-            digest=response_digest(raw),
-            retrieved_at=self._clock.now(),
-            requests=requests,
-        )
+        return raw
 
 
 def _next_link(page: Any) -> str | None:
@@ -343,8 +256,3 @@ def _next_link(page: Any) -> str | None:
     except (KeyError, TypeError):
         return None
     return str(href) if href else None
-
-
-def valid_until_for(today: date, days: int = 1) -> date:
-    """A one-off consent only needs to outlive the session."""
-    return today + timedelta(days=days)

@@ -1,0 +1,221 @@
+"""``OAuthSourceConnector``: the login and token half that every source connector shares.
+
+A source is an OAuth 2.0 authorization server plus an API. This base class does the login
+(RFC 8414 discovery, authorization URL with PKCE S256 and ``state``, callback checks,
+code exchange) and gives subclasses an authenticated client for the API, with authlib
+refreshing an expired token on the way. A subclass says what scope it asks for
+(``prepare_login``, which may also create a source-side consent first, as PSD2 does) and
+how to read its API (``read``); it never touches tokens or PKCE itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, ClassVar
+
+import httpx2
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+
+from brondata._clock import Clock, SystemClock
+from brondata.connectors._base import (
+    LoginStart,
+    OAuthEndpoints,
+    SourceResponse,
+    check_callback,
+    exchange_code,
+    json_body,
+    new_pkce_pair,
+    oauth_client,
+    response_digest,
+)
+from brondata.errors import SourceTimeoutError, SourceUnavailableError
+
+__all__ = ["OAuthSourceConnector", "SourceApi"]
+
+
+class SourceApi:
+    """An authenticated view of one source's API for ``read``: JSON in, typed errors out."""
+
+    __slots__ = ("_client", "_headers", "requests", "source")
+
+    def __init__(self, source: str, client: AsyncOAuth2Client, headers: dict[str, str]) -> None:
+        self.source = source
+        self._client = client
+        self._headers = headers
+        self.requests = 0
+
+    async def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        self.requests += 1
+        try:
+            response = await self._client.request(
+                method, url, params=params, json=json, headers=self._headers | (headers or {})
+            )
+        except httpx2.TimeoutException as exc:
+            raise SourceTimeoutError(
+                f"{self.source}: no answer in time", source=self.source
+            ) from exc
+        except httpx2.TransportError as exc:
+            raise SourceUnavailableError(
+                f"{self.source}: unreachable: {exc}", source=self.source
+            ) from exc
+        return json_body(self.source, response)
+
+    async def get(self, url: str, params: dict[str, str] | None = None) -> Any:
+        return await self.call("GET", url, params=params)
+
+    async def post(self, url: str, body: Any) -> Any:
+        return await self.call("POST", url, json=body)
+
+
+class OAuthSourceConnector:
+    """Base for a source behind OAuth 2.0 (authorization code + PKCE S256).
+
+    ``transport`` is any httpx2 async transport: the network by default, an
+    ``httpx2.ASGITransport`` around a mock source in tests and the demo.
+    """
+
+    name: ClassVar[str]
+    #: The scope asked for unless ``prepare_login`` says otherwise.
+    scope: ClassVar[str] = ""
+    metadata_path: ClassVar[str] = "/.well-known/oauth-authorization-server"
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        client_id: str,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        timeout: float = 10.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.issuer = self.base_url
+        self.client_id = client_id
+        self._transport = transport
+        self._timeout = timeout
+        self._clock: Clock = clock or SystemClock()
+        self._http = httpx2.AsyncClient(
+            base_url=self.base_url, transport=transport, timeout=timeout, follow_redirects=False
+        )
+        self._endpoints: OAuthEndpoints | None = None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- what a subclass provides --------------------------------------------------------
+
+    async def prepare_login(
+        self, *, attributes: Sequence[str], redirect_uri: str, valid_until: date
+    ) -> tuple[str, str, dict[str, str]]:
+        """``(metadata URL, scope, extra pending secrets)`` for a new login."""
+        return self.base_url + self.metadata_path, self.scope, {}
+
+    def api_headers(self, grant: dict[str, Any]) -> dict[str, str]:
+        """Headers every API call carries besides the bearer token."""
+        return {"Accept": "application/json"}
+
+    async def read(
+        self, api: SourceApi, grant: dict[str, Any], attributes: Sequence[str], today: date
+    ) -> dict[str, Any]:
+        """Fetch the raw responses the requested attributes need."""
+        raise NotImplementedError
+
+    # --- shared machinery --------------------------------------------------------------
+
+    async def call(self, method: str, url: str, **kwargs: Any) -> Any:
+        """An unauthenticated call (discovery, a PSD2 consent): JSON or a typed error."""
+        try:
+            response = await self._http.request(method, url, **kwargs)
+        except httpx2.TimeoutException as exc:
+            raise SourceTimeoutError(f"{self.name}: no answer in time", source=self.name) from exc
+        except httpx2.TransportError as exc:
+            raise SourceUnavailableError(
+                f"{self.name}: unreachable: {exc}", source=self.name
+            ) from exc
+        return json_body(self.name, response)
+
+    async def endpoints(self, metadata_url: str) -> OAuthEndpoints:
+        if self._endpoints is None:
+            metadata = await self.call("GET", metadata_url)
+            self._endpoints = OAuthEndpoints.from_metadata(self.name, metadata, self.issuer)
+        return self._endpoints
+
+    def _oauth(
+        self, redirect_uri: str | None, scope: str | None, token: Any = None
+    ) -> AsyncOAuth2Client:
+        return oauth_client(
+            client_id=self.client_id,
+            redirect_uri=redirect_uri,
+            scope=scope,
+            transport=self._transport,
+            timeout=self._timeout,
+            token=token,
+            base_url=self.base_url,
+        )
+
+    async def begin_login(
+        self, *, attributes: Sequence[str], redirect_uri: str, valid_until: date
+    ) -> LoginStart:
+        metadata_url, scope, extra = await self.prepare_login(
+            attributes=attributes, redirect_uri=redirect_uri, valid_until=valid_until
+        )
+        endpoints = await self.endpoints(metadata_url)
+        state, verifier = new_pkce_pair()
+        async with self._oauth(redirect_uri, scope) as client:
+            url, _ = client.create_authorization_url(
+                endpoints.authorization_endpoint, state=state, code_verifier=verifier
+            )
+        return LoginStart(
+            authorization_url=str(url),
+            pending={
+                "state": state,
+                "code_verifier": verifier,
+                "metadata_url": metadata_url,
+                **extra,
+            },
+        )
+
+    async def complete_login(
+        self, *, callback_url: str, pending: dict[str, str], redirect_uri: str
+    ) -> dict[str, Any]:
+        # The callback may reach another application instance than the one that started
+        # the login: discovery again (cached per connector) from what the session kept.
+        endpoints = await self.endpoints(pending["metadata_url"])
+        code = check_callback(
+            self.name,
+            callback_url,
+            state=pending["state"],
+            issuer=endpoints.issuer,
+            redirect_uri=redirect_uri,
+        )
+        async with self._oauth(redirect_uri, None) as client:
+            token = await exchange_code(
+                self.name, client, endpoints, code=code, code_verifier=pending["code_verifier"]
+            )
+        extra = {k: v for k, v in pending.items() if k not in ("state", "code_verifier")}
+        return {"token": token, **extra}
+
+    async def fetch(
+        self, *, grant: dict[str, Any], attributes: Sequence[str], today: date
+    ) -> SourceResponse:
+        endpoints = await self.endpoints(grant["metadata_url"])
+        async with self._oauth(None, None, token=grant["token"]) as client:
+            client.metadata["token_endpoint"] = endpoints.token_endpoint  # for refresh
+            api = SourceApi(self.name, client, self.api_headers(grant))
+            raw = await self.read(api, grant, attributes, today)
+        return SourceResponse(
+            source=self.name,
+            raw=raw,
+            digest=response_digest(raw),
+            retrieved_at=self._clock.now(),
+            requests=api.requests,
+        )
