@@ -1,0 +1,202 @@
+"""``brondata audit``: the consent ledger for a data-protection auditor.
+
+* ``audit keygen``  create the organisation's Ed25519 log key (a file of mode 0600);
+* ``audit export``  write entries, leaf hashes, a signed checkpoint and the verifier key;
+* ``audit verify``  check an export offline, optionally against an older checkpoint;
+* ``audit prove``   an inclusion proof for one entry, in the RFC 9162 test-vector JSON shape.
+
+Where the log key lives: in a file given by ``--key`` (or ``BRONDATA_LOG_KEY``), readable
+only by the service account that exports (the command refuses a file others can read), kept
+apart from the ledger database and never inside an export or a backup of the database. Its
+first line, ``PRIVATE+KEY+<name>+<id>+<key>``, names the log: that name is the checkpoint
+origin, so use the organisation's domain (``hypotheek-bv.example/consent-ledger``). Publish
+the verifier key (``audit keygen`` prints it) where auditors can fetch it independently of an
+export; ``verify --vkey`` takes that copy rather than trusting the one in the folder.
+
+``--db`` is a SQLite file or a ``postgresql://`` URL. Exit codes: 0 all good, 1 the audit or
+proof found a problem, 2 unusable input (missing file, bad key, unreachable database).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from contextlib import closing
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from brondata.consent import (
+    ConsentLedger,
+    LogSigner,
+    SqliteLedger,
+    audit_verify,
+    export,
+    verify_inclusion,
+)
+from brondata.errors import BrondataError, ProofError
+
+__all__ = ["register"]
+
+audit_app = typer.Typer(
+    name="audit",
+    help="The consent ledger: export it for an auditor, verify an export, prove an entry.",
+    no_args_is_help=True,
+)
+
+DbOption = Annotated[
+    str,
+    typer.Option("--db", help="The ledger: a SQLite file, or a postgresql:// URL."),
+]
+SchemaOption = Annotated[
+    str, typer.Option("--schema", help="PostgreSQL schema of the ledger tables.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _fail(error: BrondataError | str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {error}", err=True)
+    return typer.Exit(code)
+
+
+def _open(db: str, schema: str) -> ConsentLedger:
+    if db.startswith(("postgresql://", "postgres://")):
+        from brondata.consent import PostgresLedger
+
+        return PostgresLedger(db, schema=schema)
+    if not Path(db).is_file():
+        # Opening would create an empty ledger; an audit of nothing is a mistake.
+        raise _fail(f"no ledger database at {db}")
+    return SqliteLedger(db)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+@audit_app.command("keygen")
+def keygen(
+    name: Annotated[
+        str, typer.Option("--name", help="The log's name and checkpoint origin, e.g. a domain.")
+    ],
+    key: Annotated[Path, typer.Option("--key", help="Where to create the key file (0600).")],
+) -> None:
+    """Create the organisation's log signing key; prints the verifier key to publish."""
+    try:
+        signer = LogSigner.generate(name)
+        signer.write(key)
+    except FileExistsError:
+        raise _fail(f"{key} exists; a log key is never overwritten") from None
+    except (BrondataError, OSError) as exc:
+        raise _fail(exc if isinstance(exc, BrondataError) else str(exc)) from None
+    typer.echo(signer.vkey())
+
+
+@audit_app.command("export")
+def export_command(
+    db: DbOption,
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the export to.")],
+    key: Annotated[
+        Path,
+        typer.Option("--key", envvar="BRONDATA_LOG_KEY", help="The log signing key file (0600)."),
+    ],
+    schema: SchemaOption = "public",
+) -> None:
+    """Export the ledger with a freshly signed checkpoint."""
+    try:
+        signer = LogSigner.from_file(key)
+        with closing(_open(db, schema)) as ledger:
+            checkpoint = export(ledger, out, signer)
+    except BrondataError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"exported {checkpoint.size} entries to {out}")
+    typer.echo(f"checkpoint {checkpoint.origin} {checkpoint.size} {_b64(checkpoint.root)}")
+
+
+@audit_app.command("verify")
+def verify_command(
+    directory: Annotated[Path, typer.Argument(help="An export directory.")],
+    since: Annotated[
+        Path | None,
+        typer.Option("--since", help="An older checkpoint file the export must extend."),
+    ] = None,
+    vkey: Annotated[
+        str | None,
+        typer.Option(
+            "--vkey",
+            help="The published verifier key, or a file holding it (default: the export's).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Verify an export offline: signature, tree, consistency, and what was delivered."""
+    if vkey is not None and "+" not in vkey:
+        try:
+            vkey = Path(vkey).read_text(encoding="ascii").strip()
+        except OSError as exc:
+            raise _fail(f"cannot read the verifier key: {exc}") from None
+    try:
+        report = audit_verify(directory, since, vkey=vkey)
+    except BrondataError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        cp = report.checkpoint
+        head = f"{cp.origin}: {cp.size} entries" if cp else "no valid checkpoint"
+        typer.echo(f"{head}, {report.entries_read} read, root {_b64(report.root)}")
+        if report.since is not None:
+            typer.echo(f"extends the checkpoint of {report.since.size} entries")
+        typer.echo(f"{report.consents} consents, {report.deliveries} deliveries")
+        for finding in report.findings:
+            where = f"entry {finding.index}: " if finding.index is not None else ""
+            typer.echo(f"  {finding.code}: {where}{finding.message}")
+        if report.ok:
+            typer.echo("OK")
+        else:
+            typer.echo(f"FAILED: first bad entry {report.first_bad_index}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("prove")
+def prove_command(
+    db: DbOption,
+    index: Annotated[int, typer.Option("--index", min=0, help="The entry to prove.")],
+    size: Annotated[
+        int | None,
+        typer.Option("--size", min=1, help="Tree size to prove against (a checkpoint's size)."),
+    ] = None,
+    schema: SchemaOption = "public",
+) -> None:
+    """Print an inclusion proof of one entry as JSON (leafIdx, treeSize, root, leafHash, proof).
+
+    The shape is that of the RFC 9162 test vectors, so any verifier can check it; the
+    command checks it too before printing.
+    """
+    try:
+        with closing(_open(db, schema)) as ledger:
+            tree_size = size if size is not None else ledger.size()
+            proof = ledger.inclusion_proof(index, tree_size)
+            root = ledger.root(tree_size)
+            entry = ledger.entry(index)
+        verify_inclusion(entry.leaf_hash, index, tree_size, proof, root)
+    except ProofError as exc:
+        raise _fail(exc, 1) from None
+    except BrondataError as exc:
+        raise _fail(exc) from None
+    out: dict[str, Any] = {
+        "leafIdx": index,
+        "treeSize": tree_size,
+        "root": _b64(root),
+        "leafHash": _b64(entry.leaf_hash),
+        "proof": [_b64(p) for p in proof],
+        "entry": entry.canonical.decode("utf-8"),
+    }
+    typer.echo(json.dumps(out, indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``audit`` commands to ``app``."""
+    app.add_typer(audit_app, name="audit")
