@@ -102,3 +102,12 @@ def test_secret_box_binds_context_and_key() -> None:
         SecretBox(SecretBox.generate_key()).open(sealed, "s-1/bank")
     with pytest.raises(StoreError):
         SecretBox(b"short")
+
+
+def test_due_lists_live_sessions_whose_term_ended(store: SessionStore) -> None:
+    store.create(record("s-1"))
+    store.create(record("s-2"))
+    denied = store.get("s-2").model_copy(update={"state": SessionState.DENIED})
+    store.replace(denied)
+    assert store.due(NOW) == []
+    assert store.due(NOW + timedelta(hours=1)) == ["s-1"]

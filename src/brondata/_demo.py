@@ -18,7 +18,7 @@ from typing import Any
 from brondata._clock import SystemClock
 from brondata.gateway import CollectionResult, Gateway
 from brondata.request import DataRequest, LegalBasis, Purpose
-from brondata.testing import MockSources
+from brondata.testing import MockSources, RemoteSources
 
 __all__ = ["PRESETS", "DemoResult", "preset_request", "run_demo"]
 
@@ -105,28 +105,35 @@ async def run_demo(
     request: DataRequest,
     seed: int = 42,
     person: int = 0,
+    scenario: str | None = None,
     subject: str | None = None,
-    sources: MockSources | None = None,
+    sources: MockSources | RemoteSources | None = None,
     progress: Progress | None = None,
 ) -> DemoResult:
-    """Run one session end to end and write its artefacts into ``out``."""
+    """Run one session end to end and write its artefacts into ``out``.
+
+    The consumer is person ``person`` of the population, or the first of ``scenario``; one
+    browser plays them at every source, so a government login is typed once (DigiD SSO).
+    """
     note = progress or (lambda source, step: None)
     db = _fresh_directory(out)
     mocks = sources or MockSources(seed=seed, clock=SystemClock())
-    applicant = mocks.person(person)
+    applicant = mocks.scenario(scenario) if scenario else mocks.person(person)
+    reference = subject or f"demo-applicant-{seed}-{scenario or person}"
     async with Gateway.embedded(mocks.connectors(), path=db, clock=mocks.clock) as gateway:
-        session = await gateway.start(request, subject or f"demo-applicant-{seed}-{person}")
+        session = await gateway.start(request, reference)
         view = gateway.consent_view(session.id)
         await gateway.give_consent(session.id, notice_hash=view.notice_hash)
-        for source in session.sources:
-            note(source, "login")
-            url = await gateway.login_url(session.id, source)
-            async with mocks.consumer(source) as consumer:
-                callback = await consumer.authorize(
+        async with mocks.browser() as browser:
+            for source in session.sources:
+                note(source, "login")
+                url = await gateway.login_url(session.id, source)
+                callback = await browser.authorize(
                     url, username=applicant.username, password=applicant.password
                 )
-            await gateway.callback(session.id, source, callback)
-            note(source, "authorised")
+                await gateway.callback(session.id, source, callback)
+                note(source, "authorised")
+        note("all", "collecting")
         result = await gateway.collect(session.id)
         for source in session.sources:
             note(source, "delivered" if source in result.records else "failed")

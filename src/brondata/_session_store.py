@@ -78,7 +78,14 @@ class SessionStore(Protocol):
         ``record.version``; otherwise ``StoreError``. Returns the stored record."""
         ...
 
+    def due(self, now: datetime) -> list[str]:
+        """Ids of live sessions (not denied, withdrawn or expired) whose consent ended."""
+        ...
+
     def close(self) -> None: ...
+
+
+_LIVE = (SessionState.CREATED, SessionState.CONSENTED, SessionState.COLLECTED)
 
 
 class SecretBox:
@@ -146,6 +153,12 @@ class MemorySessionStore:
             self._records[record.id] = stored.model_dump_json()
         return stored
 
+    def due(self, now: datetime) -> list[str]:
+        with self._lock:
+            bodies = list(self._records.values())
+        records = [SessionRecord.model_validate_json(b) for b in bodies]
+        return sorted(r.id for r in records if r.state in _LIVE and r.consent_expires_at <= now)
+
     def close(self) -> None:
         pass
 
@@ -173,15 +186,27 @@ class SqliteSessionStore:
             "CREATE TABLE IF NOT EXISTS session_records ("
             " id TEXT PRIMARY KEY,"
             " version INTEGER NOT NULL,"
+            " state TEXT NOT NULL,"
+            " expires_at REAL NOT NULL,"  # POSIX seconds: sortable, no time-zone parsing
             " body TEXT NOT NULL)"
+        )
+        self._conn.execute(
+            "CREATE INDEX IF NOT EXISTS session_records_due ON session_records (expires_at)"
         )
 
     def create(self, record: SessionRecord) -> None:
         with self._lock:
             try:
                 self._conn.execute(
-                    "INSERT INTO session_records (id, version, body) VALUES (?, ?, ?)",
-                    (record.id, record.version, record.model_dump_json()),
+                    "INSERT INTO session_records (id, version, state, expires_at, body)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (
+                        record.id,
+                        record.version,
+                        record.state.value,
+                        record.consent_expires_at.timestamp(),
+                        record.model_dump_json(),
+                    ),
                 )
             except sqlite3.IntegrityError as exc:
                 raise StoreError(f"session {record.id} exists already") from exc
@@ -199,8 +224,16 @@ class SqliteSessionStore:
         stored = record.model_copy(update={"version": record.version + 1})
         with self._lock:
             cursor = self._conn.execute(
-                "UPDATE session_records SET version = ?, body = ? WHERE id = ? AND version = ?",
-                (stored.version, stored.model_dump_json(), record.id, record.version),
+                "UPDATE session_records SET version = ?, state = ?, expires_at = ?, body = ?"
+                " WHERE id = ? AND version = ?",
+                (
+                    stored.version,
+                    stored.state.value,
+                    stored.consent_expires_at.timestamp(),
+                    stored.model_dump_json(),
+                    record.id,
+                    record.version,
+                ),
             )
             if cursor.rowcount != 1:
                 exists = self._conn.execute(
@@ -210,6 +243,16 @@ class SqliteSessionStore:
                     raise SessionNotFoundError(f"no session {record.id!r}")
                 raise StoreError(f"session {record.id} was changed concurrently; reload it")
         return stored
+
+    def due(self, now: datetime) -> list[str]:
+        marks = ",".join("?" for _ in _LIVE)
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT id FROM session_records WHERE expires_at <= ? AND state IN ({marks})"  # noqa: S608 - placeholders only
+                " ORDER BY id",
+                (now.timestamp(), *(s.value for s in _LIVE)),
+            ).fetchall()
+        return [row[0] for row in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -412,7 +412,7 @@ class Gateway:
         typed error for that source (and a ``data.failed`` entry) while the others deliver.
         """
         record = self.sessions.get(session_id)
-        if record.state is SessionState.DENIED or record.state is SessionState.WITHDRAWN:
+        if record.state in (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED):
             raise ConsentDeniedError(f"session {record.id} has no consent ({record.state.value})")
         updated = self._transition(record, SessionEvent.COLLECT)
         self._check_not_expired(record)
@@ -434,6 +434,8 @@ class Gateway:
             except BrondataError as exc:
                 errors[source] = exc
                 self._append(record, "data.failed", source=source, error_code=exc.code)
+            # Fetched once, for one purpose: the access is no longer needed either way.
+            await self._revoke(record, source)
 
         async with anyio.create_task_group() as group:
             for source in authorised:
@@ -443,11 +445,79 @@ class Gateway:
             event = SessionEvent.COLLECT if source in records else SessionEvent.FAIL_COLLECT
             error = errors[source].to_dict() if source in errors else None
             updated = self._with_source(updated, source, event, sealed=None, error=error)
-        self.sessions.replace(updated)
+        # From here the consent covers keeping the data: it ends with the retention period.
+        retention = timedelta(days=record.request.retention_days)
+        self.sessions.replace(
+            updated.model_copy(update={"consent_expires_at": self._clock.now() + retention})
+        )
         _log.info(
             "session.collected", session=record.id, delivered=sorted(records), failed=sorted(errors)
         )
         return CollectionResult(session_id=record.id, records=records, errors=errors)
+
+    async def _revoke(self, record: SessionRecord, source: str) -> None:
+        """Give up the access a source granted, if any is held. Best effort: the grant is
+        dropped from the session whatever the source answers, and a failure is logged."""
+        progress = record.sources[source]
+        if progress.state is not SourceState.AUTHORISED or progress.sealed is None:
+            return
+        grant = self._box.open(progress.sealed, f"{record.id}/{source}/grant")
+        try:
+            with anyio.fail_after(self._source_timeout):
+                await self.connectors[source].revoke(grant=grant)
+        except (BrondataError, TimeoutError) as exc:
+            _log.warning("source.revoke_failed", session=record.id, source=source, error=str(exc))
+
+    def _without_secrets(self, record: SessionRecord) -> SessionRecord:
+        sources = {s: p.model_copy(update={"sealed": None}) for s, p in record.sources.items()}
+        return record.model_copy(update={"sources": sources})
+
+    async def withdraw(self, session_id: str) -> SessionRecord:
+        """The consumer withdraws consent (art. 7(3) GDPR): as easy as giving it.
+
+        The ledger records it, access still held at a source is revoked, and the session
+        is closed for good; records already delivered are not recalled (the recipient's
+        retention rules apply), but no further delivery is covered.
+        """
+        record = self.sessions.get(session_id)
+        updated = self._transition(record, SessionEvent.WITHDRAW)
+        self._append(record, "consent.withdrawn")
+        for source in record.sources:
+            await self._revoke(record, source)
+        return self.sessions.replace(self._without_secrets(updated))
+
+    async def renew(self, session_id: str, *, notice_hash: str | None = None) -> SessionRecord:
+        """The consumer agrees again: a new login window, or a new retention period."""
+        record = self.sessions.get(session_id)
+        updated = self._transition(record, SessionEvent.RENEW)
+        if notice_hash is not None and not hmac.compare_digest(notice_hash, record.notice_hash):
+            raise ConsentDeniedError("the consent notice changed after it was shown")
+        term = (
+            self._consent_ttl
+            if record.state is SessionState.CONSENTED
+            else timedelta(days=record.request.retention_days)
+        )
+        self._append(record, "consent.renewed", notice_hash=record.notice_hash)
+        return self.sessions.replace(
+            updated.model_copy(update={"consent_expires_at": self._clock.now() + term})
+        )
+
+    async def expire_due(self) -> list[str]:
+        """Expire every live session whose consent term has ended; returns their ids.
+
+        Run it periodically (a scheduler, a cron job); each expiry is a ledger entry, and
+        access still held at a source is revoked.
+        """
+        expired = []
+        for session_id in self.sessions.due(self._clock.now()):
+            record = self.sessions.get(session_id)
+            updated = self._transition(record, SessionEvent.EXPIRE)
+            self._append(record, "consent.expired")
+            for source in record.sources:
+                await self._revoke(record, source)
+            self.sessions.replace(self._without_secrets(updated))
+            expired.append(session_id)
+        return expired
 
     async def _collect_source(self, record: SessionRecord, source: str) -> SignedRecord:
         progress = record.sources[source]

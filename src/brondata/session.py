@@ -13,6 +13,8 @@ Rules the tables encode:
 * A callback is only accepted for a login that was started and not yet completed.
 * Collection happens once per session; a source that failed stays failed for that session.
 * Withdrawal is possible from every non-final state and is always final.
+* A consent expires when its term ends: the login window before collection, the retention
+  period after it. A renewal (the consumer agreeing again) extends the term; expiry is final.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class SessionEvent(StrEnum):
     FAIL_COLLECT = "fail_collect"
     WITHDRAW = "withdraw"
     EXPIRE = "expire"
+    RENEW = "renew"
 
 
 _S, _E, _Q = SessionState, SessionEvent, SourceState
@@ -79,6 +82,9 @@ SESSION_TRANSITIONS: dict[tuple[SessionState, SessionEvent], SessionState] = {
     # GDPR) so that the ledger shows it and no further use is covered.
     (_S.COLLECTED, _E.WITHDRAW): _S.WITHDRAWN,
     (_S.COLLECTED, _E.EXPIRE): _S.EXPIRED,
+    # The consumer agrees to a longer term: more time to log in, or a longer retention.
+    (_S.CONSENTED, _E.RENEW): _S.CONSENTED,
+    (_S.COLLECTED, _E.RENEW): _S.COLLECTED,
 }
 
 #: (source state, event) -> next source state.

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx2
 
-from brondata._clock import Clock, utc
+from brondata._clock import Clock, SystemClock, utc
 from brondata.connectors._base import SourceConnector
 from brondata.connectors.psd2 import Psd2Connector
 from brondata.mock._faults import Fault, FaultInjector
@@ -31,6 +31,7 @@ __all__ = [
     "FixedClock",
     "HostDispatchTransport",
     "MockSources",
+    "RemoteSources",
 ]
 
 DEMO_CLIENT_ID = "brondata-demo"
@@ -81,11 +82,19 @@ class MockSources:
         redirect_uri: str = DEMO_REDIRECT_URI,
         sources: tuple[str, ...] = tuple(_APPS),
         app_options: dict[str, dict[str, Any]] | None = None,
+        base_urls: dict[str, str] | None = None,
     ) -> None:
+        unknown = set(sources) - set(_APPS)
+        if unknown:
+            raise KeyError(
+                f"no mock for {', '.join(sorted(unknown))}; there are {', '.join(_APPS)}"
+            )
         self.clock = clock or FixedClock()
         self.population = Population(seed=seed, as_of=as_of or self.clock.now().date())
         self.client_id = client_id
-        self.base_urls = {s: IN_PROCESS_URLS[s] for s in sources}
+        self.redirect_uri = redirect_uri
+        #: Where each source is reached: in-process names by default, real URLs when served.
+        self.base_urls = {s: (base_urls or IN_PROCESS_URLS)[s] for s in sources}
         options = app_options or {}
         #: Per source, the fault injector around its app: ``faults["bank"].add(Fault(...))``.
         self.faults = {
@@ -105,21 +114,33 @@ class MockSources:
     def transport(self, source: str) -> httpx2.ASGITransport:
         return httpx2.ASGITransport(app=self.apps[source])
 
+    @staticmethod
+    def source_names() -> list[str]:
+        """Every source there is a mock of."""
+        return list(_APPS)
+
+    def connector(
+        self, source: str, *, transport: httpx2.AsyncBaseTransport | None = None, **options: Any
+    ) -> SourceConnector:
+        """A connector for ``source`` over its in-process transport (or the one given)."""
+        return _CONNECTORS[source](
+            base_url=self.base_urls[source],
+            client_id=self.client_id,
+            transport=transport or self.transport(source),
+            clock=self.clock,
+            **options,
+        )
+
     def connectors(self, **options: Any) -> dict[str, SourceConnector]:
         """One connector per source, each over its own in-process transport."""
-        return {
-            source: _CONNECTORS[source](
-                base_url=self.base_urls[source],
-                client_id=self.client_id,
-                transport=self.transport(source),
-                clock=self.clock,
-                **options,
-            )
-            for source in self.apps
-        }
+        return {source: self.connector(source, **options) for source in self.apps}
 
     def person(self, index: int) -> Person:
         return self.population.person(index)
+
+    def scenario(self, name: str, n: int = 0) -> Person:
+        """The ``n``-th person of a named scenario (``salaried``, ``retired``, ...)."""
+        return self.population.scenario(name, n)  # type: ignore[attr-defined,no-any-return]  # until the population has scenarios
 
     @asynccontextmanager
     async def browser(self) -> AsyncIterator[Consumer]:
@@ -136,6 +157,57 @@ class MockSources:
         """The browser, for a login at ``source`` (all sources share one browser)."""
         if source not in self.apps:
             raise KeyError(f"no mock source {source!r}")
+        return self.browser()
+
+
+class RemoteSources:
+    """Mock sources already running as real servers (``brondata mock serve``).
+
+    Takes the URL map the server printed; connectors and the browser use the network. The
+    population is rebuilt from the same seed, so the persons' logins match the servers'.
+    """
+
+    def __init__(
+        self,
+        urls: Mapping[str, str],
+        *,
+        seed: int = 42,
+        as_of: date | None = None,
+        client_id: str = DEMO_CLIENT_ID,
+        redirect_uri: str = DEMO_REDIRECT_URI,
+        timeout: float = 10.0,
+    ) -> None:
+        self.clock: Clock = SystemClock()
+        self.population = Population(seed=seed, as_of=as_of or self.clock.now().date())
+        self.base_urls = {s: u.rstrip("/") for s, u in urls.items() if s in _CONNECTORS}
+        self.client_id = client_id
+        self.redirect_uri = redirect_uri
+        self._timeout = timeout
+
+    def connectors(self, **options: Any) -> dict[str, SourceConnector]:
+        return {
+            source: _CONNECTORS[source](
+                base_url=url,
+                client_id=self.client_id,
+                clock=self.clock,
+                timeout=self._timeout,
+                **options,
+            )
+            for source, url in self.base_urls.items()
+        }
+
+    def person(self, index: int) -> Person:
+        return self.population.person(index)
+
+    def scenario(self, name: str, n: int = 0) -> Person:
+        return self.population.scenario(name, n)  # type: ignore[attr-defined,no-any-return]  # until the population has scenarios
+
+    @asynccontextmanager
+    async def browser(self) -> AsyncIterator[Consumer]:
+        async with httpx2.AsyncClient(follow_redirects=False, timeout=self._timeout) as client:
+            yield Consumer(client)
+
+    def consumer(self, source: str) -> AbstractAsyncContextManager[Consumer]:
         return self.browser()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from brondata.cli import _demo, _records
+from brondata.cli import _audit, _demo, _mock, _records
 
 __all__ = ["app", "main"]
 
@@ -22,6 +22,8 @@ app = typer.Typer(
 )
 _demo.register(app)
 _records.register(app)
+_audit.register(app)
+_mock.register(app)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from rich.table import Table
 from brondata._demo import PRESETS, preset_request, run_demo
 from brondata.attributes import CATALOGUE
 from brondata.errors import BrondataError
+from brondata.testing import RemoteSources
 
 __all__ = ["register"]
 
@@ -55,6 +56,16 @@ def demo(
     purpose: Annotated[
         str, typer.Option(help=f"Preset request: {', '.join(PRESETS)}.")
     ] = "mortgage",
+    scenario: Annotated[
+        str | None, typer.Option(help="Play the first person of this population scenario.")
+    ] = None,
+    sources: Annotated[
+        Path | None,
+        typer.Option(
+            "--sources",
+            help="URL map printed by `brondata mock serve` (same --seed): use those servers.",
+        ),
+    ] = None,
 ) -> None:
     """Run one consent session end to end against the in-process mock sources."""
     console = Console(stderr=False)
@@ -65,6 +76,15 @@ def demo(
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
 
+    remote = None
+    if sources is not None:
+        try:
+            urls = json.loads(sources.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            console.print(f"[red]error:[/red] cannot read the URL map: {escape(str(exc))}")
+            raise typer.Exit(2) from None
+        remote = RemoteSources(urls, seed=seed)
+
     def progress(source: str, step: str) -> None:
         console.print(f"  [bold]{source:<14}[/bold] {step}")
 
@@ -73,7 +93,14 @@ def demo(
     try:
         result = anyio.run(
             lambda: run_demo(
-                out, request=request, seed=seed, person=person, subject=subject, progress=progress
+                out,
+                request=request,
+                seed=seed,
+                person=person,
+                scenario=scenario,
+                subject=subject,
+                sources=remote,
+                progress=progress,
             )
         )
     except BrondataError as exc:

@@ -92,6 +92,11 @@ class SourceConnector(Protocol):
         self, *, grant: dict[str, Any], attributes: Sequence[str], today: date
     ) -> SourceResponse: ...
 
+    async def revoke(self, *, grant: dict[str, Any]) -> None:
+        """End the access ``grant`` gives (tokens, a source-side consent). Best effort: a
+        source that cannot be reached raises a ``ConnectorError``; the caller decides."""
+        ...
+
     async def aclose(self) -> None: ...
 
 

@@ -204,6 +204,32 @@ class OAuthSourceConnector:
         extra = {k: v for k, v in pending.items() if k not in ("state", "code_verifier")}
         return {"token": token, **extra}
 
+    async def revoke(self, *, grant: dict[str, Any]) -> None:
+        """RFC 7009: revoke the refresh token (and with it the access token), then the
+        access token itself for servers that keep them apart."""
+        endpoints = await self.endpoints(grant["metadata_url"])
+        if endpoints.revocation_endpoint is None:
+            return
+        token = grant.get("token", {})
+        for kind in ("refresh_token", "access_token"):
+            value = token.get(kind)
+            if not value:
+                continue
+            try:
+                response = await self._http.post(
+                    endpoints.revocation_endpoint,
+                    data={"token": value, "token_type_hint": kind, "client_id": self.client_id},
+                )
+            except httpx2.HTTPError as exc:
+                raise SourceUnavailableError(
+                    f"{self.name}: revocation failed: {exc}", source=self.name
+                ) from exc
+            if response.status_code >= 400:  # RFC 7009 §2.2: 200 even for unknown tokens
+                raise SourceUnavailableError(
+                    f"{self.name}: revocation refused with HTTP {response.status_code}",
+                    source=self.name,
+                )
+
     async def fetch(
         self, *, grant: dict[str, Any], attributes: Sequence[str], today: date
     ) -> SourceResponse:

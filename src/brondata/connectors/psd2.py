@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from brondata._clock import Clock
 from brondata.connectors._oauth_source import OAuthSourceConnector, SourceApi
-from brondata.errors import SourceProtocolError
+from brondata.errors import SourceProtocolError, SourceUnavailableError
 
 __all__ = [
     "BankAccount",
@@ -204,6 +204,22 @@ class Psd2Connector(OAuthSourceConnector):
                 "bank: consent response lacks consentId or _links.scaOAuth", source="bank"
             ) from None
         return metadata_url, f"AIS:{consent_id}", {"consent_id": consent_id}
+
+    async def revoke(self, *, grant: dict[str, Any]) -> None:
+        """End the bank-side consent (``DELETE /v1/consents``), then revoke the tokens."""
+        try:
+            response = await self._http.delete(
+                f"/v1/consents/{grant['consent_id']}", headers=self._headers()
+            )
+        except httpx2.HTTPError as exc:
+            raise SourceUnavailableError(
+                f"bank: consent deletion failed: {exc}", source="bank"
+            ) from exc
+        if response.status_code >= 500:
+            raise SourceUnavailableError(
+                f"bank: consent deletion failed with HTTP {response.status_code}", source="bank"
+            )
+        await super().revoke(grant=grant)
 
     def api_headers(self, grant: dict[str, Any]) -> dict[str, str]:
         return {"Accept": "application/json", "Consent-ID": str(grant["consent_id"])}

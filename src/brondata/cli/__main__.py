@@ -1,0 +1,5 @@
+"""``python -m brondata.cli``: the same as the ``brondata`` command."""
+
+from brondata.cli import main
+
+main()

@@ -1,0 +1,75 @@
+"""``brondata mock serve`` and ``brondata mock sample``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import anyio
+import typer
+
+from brondata.mock._faults import Fault, parse_fault
+from brondata.mock._serve import sample, serve
+
+__all__ = ["register"]
+
+mock_app = typer.Typer(help="Run or inspect the mock sources.", no_args_is_help=True)
+
+
+@mock_app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="First port; each source takes the next one.")] = 8700,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic population.")] = 42,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Inject a fault: SOURCE=KIND[:PATH][:VALUE], e.g. bank=status:/v1/accounts:503 "
+            "or tax=delay::0.15 (repeatable).",
+        ),
+    ] = None,
+) -> None:
+    """Serve every mock source over HTTP; the first line printed maps sources to URLs."""
+    faults: dict[str, list[Fault]] = {}
+    for spec in fault or []:
+        source, _, text = spec.partition("=")
+        try:
+            faults.setdefault(source, []).append(parse_fault(text))
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    def ready(urls: dict[str, str]) -> None:
+        typer.echo(json.dumps(urls))
+        sys.stdout.flush()
+
+    try:
+        anyio.run(lambda: serve(host=host, port=port, seed=seed, faults=faults, on_ready=ready))
+    except OSError as exc:
+        typer.echo(f"error: cannot listen on {host}:{port}+: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@mock_app.command("sample")
+def sample_command(
+    source: Annotated[str, typer.Argument(help="bank, population, tax, ...")],
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic population.")] = 42,
+    person: Annotated[int | None, typer.Option(help="Index of the person.")] = None,
+    scenario: Annotated[str | None, typer.Option(help="Or: first person of a scenario.")] = None,
+) -> None:
+    """Print what the mock API returns for one person: request -> response body."""
+    try:
+        bodies = anyio.run(lambda: sample(source, seed=seed, person=person, scenario=scenario))
+    except (KeyError, ValueError) as exc:
+        typer.echo(f"error: {exc.args[0] if exc.args else exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(json.dumps(bodies, indent=2, ensure_ascii=False))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(mock_app, name="mock")

@@ -1,0 +1,170 @@
+"""Running the mock sources as real HTTP servers, and sampling what their APIs return.
+
+``serve`` binds one port per source (from ``port`` upwards) and runs a single uvicorn server
+over all those sockets; an ASGI dispatcher sends each connection to the app of the port it
+arrived on. One server means one event loop and one signal handler, so Ctrl-C stops
+everything cleanly. Each app's issuer is its real base URL, so discovery, redirects and
+``iss`` checks work exactly as against a deployed source.
+
+``sample`` logs a synthetic person in at one source (in-process) and records every request
+its connector makes and the body that came back: what a connector receives, for a tester.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
+from datetime import date
+from typing import Any
+
+import anyio
+import httpx2
+import uvicorn
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from brondata._clock import SystemClock
+from brondata.attributes import CATALOGUE
+from brondata.mock._faults import Fault
+
+__all__ = ["PortDispatcher", "sample", "serve"]
+
+
+class PortDispatcher:
+    """ASGI app that hands each connection to the app bound to its local port."""
+
+    def __init__(self, apps: Mapping[int, ASGIApp]) -> None:
+        self._apps = dict(apps)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            message = await receive()
+            while message["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+                message = await receive()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        server = scope.get("server") or ("", 0)
+        app = self._apps.get(int(server[1]))
+        if app is None:  # pragma: no cover - only reachable through a port we did not bind
+            raise RuntimeError(f"no mock source on port {server[1]}")
+        await app(scope, receive, send)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+async def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8700,
+    seed: int = 42,
+    as_of: date | None = None,
+    faults: Mapping[str, Sequence[Fault]] | None = None,
+    on_ready: Callable[[dict[str, str]], None] = lambda urls: None,
+    log_level: str = "warning",
+) -> None:
+    """Serve every mock source on ``host`` from ``port`` upwards until cancelled."""
+    from brondata.testing import MockSources
+
+    with ExitStack() as stack:
+        names = MockSources.source_names()
+        sockets: dict[str, socket.socket] = {}
+        for offset, name in enumerate(names):
+            sock = _bind(host, port + offset if port else 0)
+            stack.callback(sock.close)
+            sockets[name] = sock
+        urls = {name: _url(host, s.getsockname()[1]) for name, s in sockets.items()}
+        sources = MockSources(
+            seed=seed, as_of=as_of, clock=SystemClock(), base_urls=urls, sources=tuple(names)
+        )
+        for name, planned in (faults or {}).items():
+            for fault in planned:
+                sources.faults[name].add(fault)
+        dispatcher = PortDispatcher(
+            {s.getsockname()[1]: sources.apps[name] for name, s in sockets.items()}
+        )
+        config = uvicorn.Config(dispatcher, log_level=log_level, lifespan="off", access_log=False)
+        server = uvicorn.Server(config)
+
+        async def announce() -> None:
+            # uvicorn exposes readiness only as a flag, not as an event to wait on.
+            while not server.started:  # noqa: ASYNC110
+                await anyio.sleep(0.01)
+            on_ready(urls)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(announce)
+            await server.serve(sockets=list(sockets.values()))
+            group.cancel_scope.cancel()
+
+
+class _Recorder(httpx2.AsyncBaseTransport):
+    def __init__(self, inner: httpx2.AsyncBaseTransport, log: dict[str, Any]) -> None:
+        self._inner = inner
+        self._log = log
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self._inner.handle_async_request(request)
+        path = request.url.raw_path.decode("ascii")
+        if path.startswith(("/oauth", "/.well-known")):
+            return response
+        body = await response.aread()
+        try:
+            parsed: Any = json.loads(body)
+        except ValueError:
+            parsed = body.decode("utf-8", "replace")
+        key = f"{request.method} {path}"
+        self._log[key] = parsed
+        return httpx2.Response(
+            response.status_code, headers=response.headers, content=body, request=request
+        )
+
+
+async def sample(
+    source: str, *, seed: int = 42, person: int | None = None, scenario: str | None = None
+) -> dict[str, Any]:
+    """Every API request a connector makes for one person at ``source``, with its body."""
+    from brondata.testing import MockSources
+
+    sources = MockSources(seed=seed, clock=SystemClock())
+    if source not in sources.apps:
+        raise KeyError(f"unknown source {source!r}; choose one of {', '.join(sources.apps)}")
+    who = sources.scenario(scenario) if scenario else sources.person(person or 0)
+    log: dict[str, Any] = {}
+    connector = sources.connector(source, transport=_Recorder(sources.transport(source), log))
+    attributes = [a.name for a in CATALOGUE.provided_by(source)]
+    redirect_uri = sources.redirect_uri.format(source=source)
+    today = sources.clock.now().date()
+    try:
+        start = await connector.begin_login(
+            attributes=attributes, redirect_uri=redirect_uri, valid_until=today
+        )
+        async with sources.browser() as browser:
+            callback = await browser.authorize(
+                start.authorization_url, username=who.username, password=who.password
+            )
+        grant = await connector.complete_login(
+            callback_url=callback, pending=start.pending, redirect_uri=redirect_uri
+        )
+        log.clear()  # the consent set-up is not the data; keep only what fetch receives
+        await connector.fetch(grant=grant, attributes=attributes, today=today)
+    finally:
+        await connector.aclose()
+    return log
