@@ -240,6 +240,9 @@ class _Auditor:
         self.missing: set[int] = set()
         self.prev: tuple[int, bytes] | None = None  # (carried index, leaf) of the last line
         self.consents: dict[str, _Consent] = {}
+        # Withdrawn and denied consents are final: only their state is kept, so that memory
+        # follows the consents still open rather than every consent ever given.
+        self.closed: dict[str, Literal["denied", "withdrawn"]] = {}
         self.counts: dict[str, int] = {}
         self.deliveries = 0
 
@@ -306,9 +309,23 @@ class _Auditor:
                 position,
             )
 
+    def consent(self, consent_id: str) -> _Consent:
+        consent = self.consents.get(consent_id)
+        if consent is None:
+            consent = _Consent(state=self.closed.pop(consent_id, "requested"))
+            self.consents[consent_id] = consent
+        return consent
+
     def semantics(self, index: int, event: LedgerEvent) -> None:
+        self.apply(index, event)
+        consent = self.consents[event.consent_id]
+        if consent.state in ("denied", "withdrawn"):
+            self.closed[event.consent_id] = consent.state
+            del self.consents[event.consent_id]
+
+    def apply(self, index: int, event: LedgerEvent) -> None:
         kind = event.event
-        consent = self.consents.setdefault(event.consent_id, _Consent())
+        consent = self.consent(event.consent_id)
         if kind in ("consent.requested", "consent.given"):
             consent.attributes = frozenset(event.attributes or ())
             consent.sources = frozenset(event.sources or ())
@@ -354,6 +371,8 @@ class _Auditor:
         if consent.state == "given" and (beyond or event.source not in consent.sources):
             what = ", ".join(beyond) if beyond else f"source {event.source}"
             self.add("delivered_beyond_consent", f"delivered {what} outside the consent", index)
+        if consent.state in ("denied", "withdrawn"):
+            return  # a final consent keeps no retrievals: the delivery is wrong either way
         source = event.source or ""
         retrieved = {digest for src, digest in consent.retrieved if src == source}
         if not retrieved or (event.response_digest and event.response_digest not in retrieved):
@@ -456,7 +475,7 @@ def audit_verify(
         root=auditor.frontier.root(),
         findings=tuple(sorted(auditor.findings.values(), key=_order)),
         since=since,
-        consents=len(auditor.consents),
+        consents=len(auditor.consents) + len(auditor.closed),
         deliveries=auditor.deliveries,
         counts=auditor.counts,
     )
