@@ -287,3 +287,18 @@ def test_a_delivery_names_a_response_that_was_retrieved(tmp_path: Path, signer: 
         ledger.append(make_event("data.delivered", response_digest=digest("other"), **IDS))
 
     assert _audit(tmp_path, signer, build) == [("delivered_without_retrieval", 3)]
+
+
+class _CorruptLedger(MemoryLedger):
+    """A store whose tree disagrees with its entries."""
+
+    def root(self, size: int | None = None) -> bytes:
+        return bytes(32)
+
+
+def test_export_refuses_to_sign_a_corrupt_store(tmp_path: Path, signer: LogSigner) -> None:
+    ledger = _CorruptLedger()
+    session(ledger, 1)
+    with pytest.raises(LedgerError, match="do not hash"):
+        export(ledger, tmp_path, signer)
+    assert not (tmp_path / "checkpoint").exists()

@@ -13,6 +13,7 @@ from brondata.consent import _sqlite as sqlite_module
 from brondata.errors import LedgerAppendOnlyError, StoreError
 
 from .factories import make_event
+from .workers import start_appender
 
 
 @pytest.fixture
@@ -129,3 +130,19 @@ def test_a_closed_ledger_refuses_work(db: Path) -> None:
     ledger.close()
     with pytest.raises(Exception, match="closed"):
         ledger.size()
+
+
+def test_processes_sharing_the_file_append_contiguously(db: Path) -> None:
+    workers = [start_appender("sqlite", str(db), "", f"w{n}", 150) for n in range(3)]
+    acknowledged: dict[int, str] = {}
+    for proc in workers:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        for line in out.splitlines():
+            index, session = line.split()
+            acknowledged[int(index)] = session
+    assert sorted(acknowledged) == list(range(450))
+    with SqliteLedger(db) as ledger:
+        entries = list(ledger.entries())
+        assert all(e.event.session_id == acknowledged[e.index] for e in entries)
+        assert ledger.root() == merkle_root([e.canonical for e in entries])

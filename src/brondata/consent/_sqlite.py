@@ -108,7 +108,8 @@ class SqliteLedger:
                         self._conn.execute(statement)
                     self._conn.execute("COMMIT")
                 except BaseException:
-                    self._conn.execute("ROLLBACK")
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
                     raise
         except BaseException:
             self._conn.close()
@@ -158,7 +159,9 @@ class SqliteLedger:
                 )
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite may have rolled back by itself (I/O error, disk full).
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
             return LedgerEntry(index=index, canonical=data, leaf_hash=leaf, at=event.at)
 
