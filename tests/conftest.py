@@ -1,7 +1,16 @@
-"""Shared fixtures: the anyio backend, the reference material beside the project."""
+"""Shared fixtures: the anyio backend, the reference material, a PostgreSQL database.
+
+PostgreSQL: the DSN comes from ``BRONDATA_TEST_DSN`` (default: the local test database). Each
+test gets its own schema, dropped afterwards. Without a server the tests skip, with the reason
+shown; in CI (``CI=true``) a missing server is a failure, so that the PostgreSQL stores are
+never silently untested.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,3 +30,41 @@ def reference() -> Path:
     if not REFERENCE.is_dir():
         pytest.fail(f"reference material not found beside the project: {REFERENCE.name}")
     return REFERENCE
+
+
+DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("true", "1")
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """A reachable PostgreSQL server, or a skip (a failure in CI)."""
+    dsn = os.environ.get("BRONDATA_TEST_DSN", DEFAULT_DSN)
+    try:
+        import psycopg
+
+        with psycopg.connect(dsn, connect_timeout=5):
+            pass
+    except Exception as exc:
+        reason = f"PostgreSQL not reachable via BRONDATA_TEST_DSN: {type(exc).__name__}: {exc}"
+        if in_ci():
+            pytest.fail(f"CI=true: the PostgreSQL tests must run. {reason}")
+        pytest.skip(reason)
+    return dsn
+
+
+@pytest.fixture
+def pg_schema(postgres_dsn: str) -> Iterator[str]:
+    """A schema of its own for one test; dropped with everything in it afterwards."""
+    import psycopg
+    from psycopg import sql
+
+    name = f"brondata_test_{uuid.uuid4().hex[:16]}"
+    try:
+        yield name
+    finally:
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))

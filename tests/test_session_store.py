@@ -10,6 +10,7 @@ import pytest
 
 from brondata._session_store import (
     MemorySessionStore,
+    PostgresSessionStore,
     SecretBox,
     SessionRecord,
     SessionStore,
@@ -44,11 +45,17 @@ def record(session_id: str = "s-1") -> SessionRecord:
     )
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionStore]:
-    made: SessionStore = (
-        MemorySessionStore() if request.param == "memory" else SqliteSessionStore(tmp_path / "s.db")
-    )
+    made: SessionStore
+    if request.param == "memory":
+        made = MemorySessionStore()
+    elif request.param == "sqlite":
+        made = SqliteSessionStore(tmp_path / "s.db")
+    else:
+        made = PostgresSessionStore(
+            request.getfixturevalue("postgres_dsn"), schema=request.getfixturevalue("pg_schema")
+        )
     yield made
     made.close()
 

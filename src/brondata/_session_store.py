@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import sqlite3
 import threading
 from datetime import datetime
@@ -28,6 +29,7 @@ from brondata.session import SessionState, SourceState
 
 __all__ = [
     "MemorySessionStore",
+    "PostgresSessionStore",
     "SecretBox",
     "SessionRecord",
     "SessionStore",
@@ -86,6 +88,7 @@ class SessionStore(Protocol):
 
 
 _LIVE = (SessionState.CREATED, SessionState.CONSENTED, SessionState.COLLECTED)
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class SecretBox:
@@ -257,3 +260,146 @@ class SqliteSessionStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+class PostgresSessionStore:
+    """Sessions in PostgreSQL, shared by every application instance (``brondata[postgres]``).
+
+    The same optimistic versioning as SQLite: ``UPDATE ... WHERE version = %s`` either
+    moves the session one version on or touches nothing, so of two instances racing to
+    complete one login exactly one wins. The table is created on open.
+    """
+
+    def __init__(
+        self,
+        dsn: str = "",
+        *,
+        schema: str = "public",
+        pool: Any = None,
+        max_connections: int = 4,
+        timeout: float = 30.0,
+    ) -> None:
+        try:
+            from psycopg import sql
+            from psycopg_pool import ConnectionPool
+        except ImportError as exc:  # pragma: no cover - the extra is part of dev
+            raise StoreError(
+                "PostgreSQL needs the extra: pip install 'brondata[postgres]'"
+            ) from exc
+        if not _SCHEMA.fullmatch(schema):
+            raise StoreError(f"schema name {schema!r}: lowercase letters, digits, underscores")
+        self._table = sql.Identifier(schema, "session_records")
+        self._sql = sql
+        self._owns_pool = pool is None
+        if pool is None:
+            pool = ConnectionPool(
+                dsn, min_size=1, max_size=max_connections, timeout=timeout, open=False
+            )
+            try:
+                pool.open(wait=True, timeout=timeout)
+            except Exception as exc:
+                pool.close()
+                raise StoreError(f"cannot connect to the session database: {exc}") from exc
+        self._pool = pool
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                conn.execute(
+                    self._sql.SQL("SELECT pg_advisory_xact_lock(hashtext(%s))"),
+                    (f"brondata:sessions:{schema}",),
+                )
+                conn.execute(
+                    self._sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                        self._sql.Identifier(schema)
+                    )
+                )
+                conn.execute(
+                    self._q(
+                        "CREATE TABLE IF NOT EXISTS {t} ("
+                        " id TEXT PRIMARY KEY,"
+                        " version INTEGER NOT NULL,"
+                        " state TEXT NOT NULL,"
+                        " expires_at TIMESTAMPTZ NOT NULL,"
+                        " body JSONB NOT NULL)"
+                    )
+                )
+                conn.execute(
+                    self._q("CREATE INDEX IF NOT EXISTS session_records_due ON {t} (expires_at)")
+                )
+        except Exception as exc:
+            self.close()
+            raise StoreError(f"cannot prepare the session table: {exc}") from exc
+
+    def _q(self, text: str) -> Any:
+        # Every template is a literal here; only the quoted table name is inserted.
+        return self._sql.SQL(text).format(t=self._table)
+
+    def create(self, record: SessionRecord) -> None:
+        import psycopg
+
+        try:
+            with self._pool.connection() as conn:
+                conn.execute(
+                    self._q(
+                        "INSERT INTO {t} (id, version, state, expires_at, body)"
+                        " VALUES (%s, %s, %s, %s, %s)"
+                    ),
+                    (
+                        record.id,
+                        record.version,
+                        record.state.value,
+                        record.consent_expires_at,
+                        record.model_dump_json(),
+                    ),
+                )
+        except psycopg.errors.UniqueViolation as exc:
+            raise StoreError(f"session {record.id} exists already") from exc
+
+    def get(self, session_id: str) -> SessionRecord:
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                self._q("SELECT body::text FROM {t} WHERE id = %s"), (session_id,)
+            ).fetchone()
+        if row is None:
+            raise SessionNotFoundError(f"no session {session_id!r}")
+        return SessionRecord.model_validate_json(row[0])
+
+    def replace(self, record: SessionRecord) -> SessionRecord:
+        stored = record.model_copy(update={"version": record.version + 1})
+        with self._pool.connection() as conn:
+            cursor = conn.execute(
+                self._q(
+                    "UPDATE {t} SET version = %s, state = %s, expires_at = %s, body = %s"
+                    " WHERE id = %s AND version = %s"
+                ),
+                (
+                    stored.version,
+                    stored.state.value,
+                    stored.consent_expires_at,
+                    stored.model_dump_json(),
+                    record.id,
+                    record.version,
+                ),
+            )
+            if cursor.rowcount != 1:
+                exists = conn.execute(
+                    self._q("SELECT 1 FROM {t} WHERE id = %s"), (record.id,)
+                ).fetchone()
+                if exists is None:
+                    raise SessionNotFoundError(f"no session {record.id!r}")
+                raise StoreError(f"session {record.id} was changed concurrently; reload it")
+        return stored
+
+    def due(self, now: datetime) -> list[str]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                self._q(
+                    "SELECT id FROM {t} WHERE expires_at <= %s AND state = ANY(%s) ORDER BY id"
+                ),
+                (now, [s.value for s in _LIVE]),
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def close(self) -> None:
+        if self._owns_pool and self._pool is not None:
+            self._pool.close()
+            self._pool = None
