@@ -140,7 +140,7 @@ class MockSources:
 
     def scenario(self, name: str, n: int = 0) -> Person:
         """The ``n``-th person of a named scenario (``salaried``, ``retired``, ...)."""
-        return self.population.scenario(name, n)  # type: ignore[attr-defined,no-any-return]  # until the population has scenarios
+        return self.population.scenario(name, n)
 
     @asynccontextmanager
     async def browser(self) -> AsyncIterator[Consumer]:
@@ -200,7 +200,7 @@ class RemoteSources:
         return self.population.person(index)
 
     def scenario(self, name: str, n: int = 0) -> Person:
-        return self.population.scenario(name, n)  # type: ignore[attr-defined,no-any-return]  # until the population has scenarios
+        return self.population.scenario(name, n)
 
     @asynccontextmanager
     async def browser(self) -> AsyncIterator[Consumer]:
