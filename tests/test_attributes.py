@@ -18,6 +18,7 @@ def test_catalogue_names_are_dotted_and_described_in_two_languages() -> None:
         assert attribute.description_en
         assert attribute.description_nl
         assert attribute.sources
+        assert attribute.category.startswith("dpv-pd:")
         assert set(attribute.sources) <= set(SOURCES)
 
 
@@ -54,11 +55,17 @@ def test_unknown_names_suggest_the_closest(typo: str, expected: str) -> None:
 
 def test_a_catalogue_refuses_duplicates_and_unknown_sources() -> None:
     a = Attribute(
-        "x.y", ValueType.STRING, "x", "x", CATALOGUE["person.surname"].sensitivity, ("bank",)
+        "x.y",
+        ValueType.STRING,
+        "x",
+        "x",
+        CATALOGUE["person.surname"].sensitivity,
+        ("bank",),
+        "dpv-pd:Name",
     )
     with pytest.raises(ValueError, match="twice"):
         AttributeCatalogue([a, a])
-    b = Attribute("x.z", ValueType.STRING, "x", "x", a.sensitivity, ("moon",))
+    b = Attribute("x.z", ValueType.STRING, "x", "x", a.sensitivity, ("moon",), "dpv-pd:Name")
     with pytest.raises(ValueError, match="unknown sources"):
         AttributeCatalogue([b])
 

@@ -73,6 +73,8 @@ class Attribute:
     description_nl: str
     sensitivity: Sensitivity
     sources: tuple[str, ...]
+    #: The DPV personal-data category (``dpv-pd:Income``), for consent records and receipts.
+    category: str
     #: Computed from raw source data (an average, a sum, a yes/no) rather than copied.
     derived: bool = False
     #: Raw data: only released when asked for by name, never as a by-product.
@@ -89,6 +91,7 @@ class Attribute:
             "description": {"en": self.description_en, "nl": self.description_nl},
             "sensitivity": self.sensitivity.value,
             "sources": list(self.sources),
+            "category": self.category,
             "derived": self.derived,
             "raw": self.raw,
         }
@@ -152,6 +155,7 @@ CATALOGUE = AttributeCatalogue(
             "Burgerservicenummer (BSN)",
             _N,
             ("population",),
+            category="dpv-pd:NationalIdentificationNumber",
         ),
         Attribute(
             "person.given_names",
@@ -160,6 +164,7 @@ CATALOGUE = AttributeCatalogue(
             "Voornamen",
             _P,
             ("population",),
+            category="dpv-pd:Name",
         ),
         Attribute(
             "person.surname",
@@ -168,6 +173,7 @@ CATALOGUE = AttributeCatalogue(
             "Geslachtsnaam, met voorvoegsel",
             _P,
             ("population",),
+            category="dpv-pd:Name",
         ),
         Attribute(
             "person.birth_date",
@@ -176,6 +182,7 @@ CATALOGUE = AttributeCatalogue(
             "Geboortedatum",
             _P,
             ("population",),
+            category="dpv-pd:BirthDate",
         ),
         Attribute(
             "person.age_over_18",
@@ -184,6 +191,7 @@ CATALOGUE = AttributeCatalogue(
             "Of de persoon vandaag 18 jaar of ouder is",
             _P,
             ("population",),
+            category="dpv-pd:Age",
             derived=True,
         ),
         Attribute(
@@ -193,6 +201,7 @@ CATALOGUE = AttributeCatalogue(
             "Woonadres (straat, huisnummer, postcode, woonplaats)",
             _P,
             ("population",),
+            category="dpv-pd:Address",
         ),
         Attribute(
             "person.nationality",
@@ -201,6 +210,7 @@ CATALOGUE = AttributeCatalogue(
             "Nationaliteiten",
             _P,
             ("population",),
+            category="dpv-pd:Nationality",
         ),
         Attribute(
             "household.partner",
@@ -209,6 +219,7 @@ CATALOGUE = AttributeCatalogue(
             "Partner (echtgenoot, geregistreerd of fiscaal): naam en geboortedatum",
             _P,
             ("population", "tax"),
+            category="dpv-pd:Family",
         ),
         # --- income: the tax authority's pre-filled return -------------------------------
         Attribute(
@@ -218,6 +229,7 @@ CATALOGUE = AttributeCatalogue(
             "Belastbaar inkomen uit werk en woning (box 1) van het laatste volledige belastingjaar",
             _F,
             ("tax",),
+            category="dpv-pd:Income",
             derived=True,
         ),
         Attribute(
@@ -227,6 +239,7 @@ CATALOGUE = AttributeCatalogue(
             "Werkgevers en uitkeringsinstanties met loon over het laatste volledige belastingjaar",
             _F,
             ("tax",),
+            category="dpv-pd:Employer",
         ),
         Attribute(
             "income.tax_year",
@@ -235,6 +248,7 @@ CATALOGUE = AttributeCatalogue(
             "Het belastingjaar waarop de inkomensgegevens betrekking hebben",
             _P,
             ("tax",),
+            category="dpv-pd:Tax",
         ),
         # --- employment: UWV --------------------------------------------------------------
         Attribute(
@@ -244,6 +258,7 @@ CATALOGUE = AttributeCatalogue(
             "Huidige dienstverbanden: werkgever, begindatum, soort contract, uren",
             _P,
             ("employment",),
+            category="dpv-pd:EmploymentHistory",
         ),
         Attribute(
             "employment.history",
@@ -252,6 +267,7 @@ CATALOGUE = AttributeCatalogue(
             "Dienstverbanden van de afgelopen vijf jaar",
             _P,
             ("employment",),
+            category="dpv-pd:EmploymentHistory",
             raw=True,
         ),
         Attribute(
@@ -261,6 +277,7 @@ CATALOGUE = AttributeCatalogue(
             "SV-loon over de afgelopen 12 maanden",
             _F,
             ("employment",),
+            category="dpv-pd:Salary",
             derived=True,
         ),
         Attribute(
@@ -270,6 +287,7 @@ CATALOGUE = AttributeCatalogue(
             "Of de persoon nu een vast contract heeft",
             _P,
             ("employment",),
+            category="dpv-pd:EmploymentHistory",
             derived=True,
         ),
         # --- pension: Mijnpensioenoverzicht ---------------------------------------------
@@ -280,6 +298,7 @@ CATALOGUE = AttributeCatalogue(
             "Te bereiken bruto pensioen per jaar op pensioenleeftijd, inclusief AOW",
             _F,
             ("pension",),
+            category="dpv-pd:Income",
             derived=True,
         ),
         Attribute(
@@ -289,6 +308,7 @@ CATALOGUE = AttributeCatalogue(
             "Opgebouwd bruto pensioen per jaar tot nu, inclusief AOW",
             _F,
             ("pension",),
+            category="dpv-pd:Income",
             derived=True,
         ),
         Attribute(
@@ -298,6 +318,7 @@ CATALOGUE = AttributeCatalogue(
             "Pensioenuitvoerders met opgebouwde en te bereiken bedragen",
             _F,
             ("pension",),
+            category="dpv-pd:FinancialStatus",
         ),
         Attribute(
             "pension.aow_age",
@@ -306,6 +327,7 @@ CATALOGUE = AttributeCatalogue(
             "De AOW-leeftijd, bijvoorbeeld '67 jaar 3 maanden'",
             _P,
             ("pension",),
+            category="dpv-pd:Age",
         ),
         # --- property: Kadaster BRK and WOZ ---------------------------------------------
         Attribute(
@@ -315,6 +337,7 @@ CATALOGUE = AttributeCatalogue(
             "Geregistreerde onroerende zaken in eigendom: adres, kadastrale aanduiding, aandeel",
             _F,
             ("land_registry",),
+            category="dpv-pd:Ownership",
         ),
         Attribute(
             "property.woz_value",
@@ -323,6 +346,7 @@ CATALOGUE = AttributeCatalogue(
             "WOZ-waarde van de eigen woning, met waardepeildatum",
             _F,
             ("land_registry",),
+            category="dpv-pd:Ownership",
         ),
         Attribute(
             "property.mortgage_registered_total",
@@ -331,6 +355,7 @@ CATALOGUE = AttributeCatalogue(
             "Som van de ingeschreven hypotheekbedragen op eigen onroerende zaken",
             _F,
             ("land_registry",),
+            category="dpv-pd:LoanRecord",
             derived=True,
         ),
         Attribute(
@@ -340,6 +365,7 @@ CATALOGUE = AttributeCatalogue(
             "Aantal geregistreerde onroerende zaken in eigendom",
             _F,
             ("land_registry",),
+            category="dpv-pd:Ownership",
             derived=True,
         ),
         Attribute(
@@ -349,6 +375,7 @@ CATALOGUE = AttributeCatalogue(
             "Hypotheekrente eigen woning over het laatste volledige belastingjaar",
             _F,
             ("tax",),
+            category="dpv-pd:Tax",
         ),
         Attribute(
             "tax.student_debt",
@@ -357,6 +384,7 @@ CATALOGUE = AttributeCatalogue(
             "Of er een studieschuld (DUO) is opgegeven",
             _F,
             ("tax",),
+            category="dpv-pd:LoanRecord",
             derived=True,
         ),
         # --- bank: PSD2 account information ---------------------------------------------
@@ -367,6 +395,7 @@ CATALOGUE = AttributeCatalogue(
             "Betaalrekeningen: IBAN, valuta, naam rekeninghouder per rekening",
             _F,
             ("bank",),
+            category="dpv-pd:BankAccount",
         ),
         Attribute(
             "bank.balance_total",
@@ -375,6 +404,7 @@ CATALOGUE = AttributeCatalogue(
             "Som van de geboekte saldi van alle rekeningen in euro",
             _F,
             ("bank",),
+            category="dpv-pd:FinancialStatus",
             derived=True,
         ),
         Attribute(
@@ -384,6 +414,7 @@ CATALOGUE = AttributeCatalogue(
             "Gemiddelde maandelijkse salarisbijschrijving over de laatste 6 volle maanden",
             _F,
             ("bank",),
+            category="dpv-pd:Salary",
             derived=True,
         ),
         Attribute(
@@ -394,6 +425,7 @@ CATALOGUE = AttributeCatalogue(
             "verzekeringen)",
             _F,
             ("bank",),
+            category="dpv-pd:FinancialStatus",
             derived=True,
         ),
         Attribute(
@@ -403,6 +435,7 @@ CATALOGUE = AttributeCatalogue(
             "Geboekte transacties van de laatste 6 maanden (ruw; alleen op verzoek)",
             _F,
             ("bank",),
+            category="dpv-pd:Transaction",
             raw=True,
         ),
     ]
