@@ -7,7 +7,9 @@ RFC 9207 (``iss`` in the authorization response) and RFC 7009 (revocation), as s
 careful real server would, so that the gateway's client code is tested against the rules and
 not against a lenient toy.
 
-What is source-specific is injected: who may log in (``Authenticator``) and what a scope means
+What is source-specific is injected: who may log in (``Authenticator``, a password form on the
+source's own page; or ``ExternalLogin``, a shared identity provider such as the mock DigiD that
+the browser is sent to and that answers with a one-time artifact) and what a scope means
 (``ScopePolicy``: is it acceptable, what does the approval page show, what happens on approve or
 deny). What does not live here: the source's own API; it asks ``access_grant(token)``.
 
@@ -43,6 +45,7 @@ __all__ = [
     "Authenticator",
     "AuthorizationServer",
     "Branding",
+    "ExternalLogin",
     "ScopePolicy",
 ]
 
@@ -65,6 +68,21 @@ class Authenticator(Protocol):
     """Checks a login; returns the subject (a stable user id) or ``None``."""
 
     def authenticate(self, username: str, password: str) -> str | None: ...
+
+
+class ExternalLogin(Protocol):
+    """A login elsewhere (an identity provider the browser is sent to), as SAML's artifact
+    binding has it: the provider sends the browser back with a one-time artifact, and the
+    source resolves that artifact over a back channel to the subject."""
+
+    def login_url(self, *, return_url: str, request_id: str) -> str:
+        """Where to send the browser to log in; it comes back to ``return_url``."""
+        ...
+
+    def resolve(self, artifact: str, *, audience: str, request_id: str) -> str | None:
+        """The subject behind an artifact issued for ``audience`` and ``request_id``, once;
+        ``None`` for an unknown, reused, expired or misdirected artifact."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +207,7 @@ class AuthorizationServer:
         *,
         issuer: str,
         clients: Mapping[str, Sequence[str]],
-        authenticator: Authenticator,
+        authenticator: Authenticator | None = None,
         scopes: ScopePolicy,
         clock: Clock,
         branding: Branding,
@@ -199,10 +217,14 @@ class AuthorizationServer:
         refresh_ttl_seconds: int = 90 * 24 * 3600,
         login_ttl_seconds: int = 900,
         path_prefix: str = "/oauth",
+        external_login: ExternalLogin | None = None,
     ) -> None:
+        if (authenticator is None) == (external_login is None):
+            raise ValueError("give exactly one of authenticator and external_login")
         self.issuer = issuer.rstrip("/")
         self._clients = {cid: tuple(uris) for cid, uris in clients.items()}
         self._authenticator = authenticator
+        self._external = external_login
         self._scopes = scopes
         self._clock = clock
         self._branding = branding
@@ -258,14 +280,18 @@ class AuthorizationServer:
 
     def routes(self) -> list[BaseRoute]:
         p = self._prefix
-        return [
+        routes: list[BaseRoute] = [
             Route("/.well-known/oauth-authorization-server", self._metadata, methods=["GET"]),
             Route(f"{p}/authorize", self._authorize, methods=["GET"]),
-            Route(f"{p}/login", self._login, methods=["POST"]),
             Route(f"{p}/approve", self._approve, methods=["POST"]),
             Route(f"{p}/token", self._token, methods=["POST"]),
             Route(f"{p}/revoke", self._revoke, methods=["POST"]),
         ]
+        if self._external is None:
+            routes.append(Route(f"{p}/login", self._login, methods=["POST"]))
+        else:
+            routes.append(Route(f"{p}/login/return", self._login_return, methods=["GET"]))
+        return routes
 
     # --- endpoints --------------------------------------------------------------------------
 
@@ -315,13 +341,19 @@ class AuthorizationServer:
             code_challenge=challenge,
             created_at=self._clock.now(),
         )
+        if self._external is not None:
+            location = self._external.login_url(
+                return_url=f"{self.issuer}{self._prefix}/login/return",
+                request_id=authorization_id,
+            )
+            return RedirectResponse(location, status_code=303, headers=_HTML_HEADERS)
         return self._login_page(authorization_id, message=None, status=200)
 
     async def _login(self, request: Request) -> Response:
         form = await request.form()
         authorization_id = str(form.get("authorization_id", ""))
         pending = self._live_pending(authorization_id)
-        if pending is None:
+        if pending is None or self._authenticator is None:
             return self._error_page("Deze inlogpoging is verlopen. Begin opnieuw.", 400)
         subject = self._authenticator.authenticate(
             str(form.get("username", "")), str(form.get("password", ""))
@@ -334,6 +366,34 @@ class AuthorizationServer:
             return self._login_page(
                 authorization_id, message="Onjuiste gebruikersnaam of wachtwoord.", status=401
             )
+        return self._logged_in(authorization_id, pending, subject)
+
+    async def _login_return(self, request: Request) -> Response:
+        """The browser is back from the external login with an artifact (SAML artifact binding:
+        ``SAMLart``, and the request id as ``RelayState``)."""
+        if self._external is None:  # the route exists only with an external login
+            raise RuntimeError("no external login configured")
+        params = request.query_params
+        authorization_id = params.get("RelayState", "")
+        pending = self._live_pending(authorization_id)
+        if pending is None:
+            return self._error_page("Deze inlogpoging is verlopen. Begin opnieuw.", 400)
+        if pending.subject is not None:
+            # One login per authorization request: a second artifact is a replay.
+            del self._pending[authorization_id]
+            return self._error_page("Deze inlogpoging is al gebruikt. Begin opnieuw.", 400)
+        subject = self._external.resolve(
+            params.get("SAMLart", ""), audience=self.issuer, request_id=authorization_id
+        )
+        if subject is None:
+            del self._pending[authorization_id]
+            return self._error_page(
+                "Het inloggen kon niet worden bevestigd (ongeldig of verlopen). Begin opnieuw.",
+                401,
+            )
+        return self._logged_in(authorization_id, pending, subject)
+
+    def _logged_in(self, authorization_id: str, pending: _Pending, subject: str) -> Response:
         pending.subject = subject
         # A fresh secret only the logged-in browser has: the approve form must carry it, so
         # knowing the authorization id alone cannot approve on the subject's behalf.

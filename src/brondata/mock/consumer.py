@@ -7,15 +7,21 @@ lender's ``redirect_uri`` and is not fetched. It only uses what a browser would 
 their hidden inputs, submit buttons, redirects), so it works against any source whose pages
 follow the same shape, in-process (ASGI) or over a real port.
 
+A login may take the browser to another site (the government sources send it to DigiD and
+back), so redirects are followed wherever they go until one reaches the ``redirect_uri`` named
+in the authorization URL. With single sign-on there may be no password form at all. Give it
+one client that reaches every site involved and keeps cookies, as a browser does.
+
 It lives in the library, not in the tests, because integration tests, the demo and the CLI
 all need a person to click through the login.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx2
 
@@ -104,14 +110,14 @@ class Consumer:
         self, authorization_url: str, *, username: str, password: str, approve: bool = True
     ) -> str:
         """Log in and approve (or deny); the final redirect ``Location`` off the source."""
-        source = urlsplit(authorization_url).netloc
+        is_callback = _callback_matcher(authorization_url)
         response = await self._client.get(authorization_url)
         logged_in = False
         for _ in range(_MAX_STEPS):
             if response.is_redirect:
                 location = urljoin(str(response.url), response.headers["location"])
-                if urlsplit(location).netloc != source:
-                    return location  # the lender's redirect_uri: the browser leaves the source
+                if is_callback(location):
+                    return location  # the lender's redirect_uri: not ours to fetch
                 response = await self._client.get(location)
                 continue
             forms, alerts = parse_forms(response.text)
@@ -151,6 +157,26 @@ class Consumer:
         if form.method == "post":
             return await self._client.post(target, data=data)
         return await self._client.get(target, params=data)
+
+
+def _callback_matcher(authorization_url: str) -> Callable[[str], bool]:
+    """Whether a redirect target is the lender's callback: the ``redirect_uri`` of the request
+    (scheme, host and path), or, if the URL names none, any other host than the source's."""
+    parts = urlsplit(authorization_url)
+    named = parse_qs(parts.query).get("redirect_uri")
+    if not named:
+        return lambda location: urlsplit(location).netloc != parts.netloc
+    target = urlsplit(named[0])
+
+    def matches(location: str) -> bool:
+        found = urlsplit(location)
+        return (found.scheme, found.netloc, found.path) == (
+            target.scheme,
+            target.netloc,
+            target.path,
+        )
+
+    return matches
 
 
 def _decision(forms: list[Form], approve: bool) -> tuple[Form, tuple[str, str]]:

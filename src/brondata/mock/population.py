@@ -67,9 +67,12 @@ __all__ = [
     "Transaction",
     "WageLine",
     "WozValue",
+    "country_code",
     "elfproef",
     "iban_valid",
     "make_iban",
+    "municipality",
+    "nationality_code",
     "payroll_tax_number",
     "split_surname",
 ]
@@ -919,6 +922,26 @@ def _rsin(name: str) -> str:
         if found is not None and found[0] != "0":
             return found
     raise AssertionError("unreachable: one in eleven heads fails the check")
+
+
+def municipality(city: str) -> tuple[str, str]:
+    """(CBS code, official name) of the municipality a city of the population lies in."""
+    code, name, _ = _MUNICIPALITIES[city]
+    return code, "'s-Gravenhage" if city == "Den Haag" else name
+
+
+def nationality_code(nationality: str) -> str | None:
+    """The BRP table code of a nationality the population uses ("Nederlandse" → "0001")."""
+    if nationality == _DUTCH_NATIONALITY[1]:
+        return _DUTCH_NATIONALITY[0]
+    return next((o[0] for o in _FOREIGN_ORIGINS if o[1] == nationality), None)
+
+
+def country_code(country: str) -> str | None:
+    """The BRP table code of a country the population uses ("Nederland" → "6030")."""
+    if country == _NETHERLANDS[1]:
+        return _NETHERLANDS[0]
+    return next((o[2] for o in _FOREIGN_ORIGINS if o[3] == country), None)
 
 
 def payroll_tax_number(name: str) -> str:
