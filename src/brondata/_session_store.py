@@ -185,6 +185,10 @@ class SqliteSessionStore:
         self._lock = threading.Lock()
         if str(path) != ":memory:":
             self._conn.execute("PRAGMA journal_mode=WAL")
+            # Sessions are working state, not evidence: in WAL mode NORMAL never corrupts the
+            # file and at worst loses the last write on power loss, which the consumer redoes.
+            # The ledger keeps FULL.
+            self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS session_records ("
             " id TEXT PRIMARY KEY,"

@@ -100,9 +100,18 @@ class SourceConnector(Protocol):
     async def aclose(self) -> None: ...
 
 
-def response_digest(raw: Any) -> str:
-    """``sha-256:<hex>`` over the JCS form of a source's raw response."""
-    return "sha-256:" + hashlib.sha256(rfc8785.dumps(raw)).hexdigest()
+def response_digest(exchanges: Sequence[tuple[str, bytes]]) -> str:
+    """The provenance digest of one fetch: ``sha-256:<hex>`` over the JCS list of
+    ``{"request": "GET /path?query", "sha-256": <hex of the body bytes as received>}``.
+
+    Hashing the bytes as received (not a re-serialisation) means anyone holding the
+    source's responses can recompute it; the list keeps the order the requests were made.
+    """
+    listing = [
+        {"request": request, "sha-256": hashlib.sha256(body).hexdigest()}
+        for request, body in exchanges
+    ]
+    return "sha-256:" + hashlib.sha256(rfc8785.dumps(listing)).hexdigest()
 
 
 def check_callback(

@@ -37,13 +37,14 @@ __all__ = ["OAuthSourceConnector", "SourceApi"]
 class SourceApi:
     """An authenticated view of one source's API for ``read``: JSON in, typed errors out."""
 
-    __slots__ = ("_client", "_headers", "requests", "source")
+    __slots__ = ("_client", "_headers", "exchanges", "source")
 
     def __init__(self, source: str, client: AsyncOAuth2Client, headers: dict[str, str]) -> None:
         self.source = source
         self._client = client
         self._headers = headers
-        self.requests = 0
+        #: ``(METHOD /path?query, body bytes)`` of every answered request, in order.
+        self.exchanges: list[tuple[str, bytes]] = []
 
     async def call(
         self,
@@ -54,7 +55,6 @@ class SourceApi:
         json: Any = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
-        self.requests += 1
         try:
             response = await self._client.request(
                 method, url, params=params, json=json, headers=self._headers | (headers or {})
@@ -67,6 +67,8 @@ class SourceApi:
             raise SourceUnavailableError(
                 f"{self.source}: unreachable: {exc}", source=self.source
             ) from exc
+        target = response.request.url.raw_path.decode("ascii")
+        self.exchanges.append((f"{method} {target}", response.content))
         return json_body(self.source, response)
 
     async def get(self, url: str, params: dict[str, str] | None = None) -> Any:
@@ -241,7 +243,7 @@ class OAuthSourceConnector:
         return SourceResponse(
             source=self.name,
             raw=raw,
-            digest=response_digest(raw),
+            digest=response_digest(api.exchanges),
             retrieved_at=self._clock.now(),
-            requests=api.requests,
+            requests=len(api.exchanges),
         )
