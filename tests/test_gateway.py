@@ -13,10 +13,12 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
+import httpx2
 import pytest
 
 from brondata import DataRequest, Gateway, LegalBasis, Purpose, SigningKey, verify_record
 from brondata._session_store import SqliteSessionStore
+from brondata.connectors._base import response_digest
 from brondata.consent import SqliteLedger, merkle_root
 from brondata.errors import (
     AuthorizationDeniedError,
@@ -355,3 +357,32 @@ async def test_session_survives_a_new_gateway_on_the_same_store(
         second.sessions.close()
         for connector in connectors.values():
             await connector.aclose()
+
+
+class _Recorder(httpx2.AsyncBaseTransport):
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.seen: list[tuple[str, bytes]] = []
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self.inner.handle_async_request(request)
+        body = await response.aread()
+        target = request.url.raw_path.decode()
+        self.seen.append((f"{request.method} {target}", body))
+        return httpx2.Response(response.status_code, headers=response.headers, content=body)
+
+
+async def test_provenance_digest_is_over_the_bytes_the_bank_sent(sources: MockSources) -> None:
+    recorder = _Recorder(sources.transport("bank"))
+    connector = sources.connector("bank", transport=recorder)
+    async with Gateway.embedded({"bank": connector}, clock=sources.clock) as gateway:
+        session_id = await consented(gateway)
+        callback = await login(sources, await gateway.login_url(session_id, "bank"))
+        await gateway.callback(session_id, "bank", callback)
+        result = await gateway.collect(session_id)
+    claims = verify_record(
+        result.records["bank"].compact, gateway.jwks(), now=sources.clock.now()
+    ).claims
+    api = [(r, b) for r, b in recorder.seen if r.startswith("GET /v1/accounts")]
+    assert len(api) >= 3
+    assert claims["source_response_digest"] == response_digest(api)
