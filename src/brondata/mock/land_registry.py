@@ -26,7 +26,7 @@ Errors are Haal Centraal ``Foutbericht`` bodies (``application/problem+json``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -175,7 +175,7 @@ class _LandRegistry:
 
     def woz(self, person: Person, prop: Property) -> dict[str, Any]:
         href = f"{self.base}{WOZ_PREFIX}/wozobjecten/{prop.woz_object_number}"
-        code, _ = prop.address.municipality_code, prop.address.city
+        code = prop.address.municipality_code
         return {
             "identificatie": prop.woz_object_number,
             "aanduiding": {
@@ -345,7 +345,7 @@ def create_land_registry_app(
         if person is None:
             return unauthorized(request)
         params = request.query_params
-        checks = {
+        checks: dict[str, Callable[[Property, str], bool]] = {
             "nummeraanduidingIdentificatie": lambda p, v: p.address.nummeraanduiding_id == v,
             "adresseerbaarObjectIdentificatie": lambda p, v: p.address.verblijfsobject_id == v,
             "postcode": lambda p, v: p.address.postcode_compact == v.replace(" ", "").upper(),
