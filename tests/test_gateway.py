@@ -149,10 +149,14 @@ async def test_salary_matches_the_population(gateway: Gateway, sources: MockSour
     assert salary == pytest.approx(float(sources.person(0).net_monthly_salary), rel=0.02)
 
 
-async def test_unknown_source_attributes_are_refused_before_any_login(gateway: Gateway) -> None:
-    with pytest.raises(NoSourceError):
-        await gateway.start(request(["person.birth_date"]), "applicant-1")
-    assert gateway.ledger.size() == 0
+async def test_attributes_no_configured_source_provides_are_refused_before_any_login(
+    sources: MockSources,
+) -> None:
+    bank_only = {"bank": sources.connector("bank")}
+    async with Gateway.embedded(bank_only, clock=sources.clock) as gateway:
+        with pytest.raises(NoSourceError, match=r"person\.birth_date"):
+            await gateway.start(request(["bank.accounts", "person.birth_date"]), "applicant-1")
+        assert gateway.ledger.size() == 0
 
 
 @pytest.mark.parametrize("call", ["login", "collect", "callback"])

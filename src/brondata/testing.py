@@ -18,11 +18,14 @@ import httpx2
 
 from brondata._clock import Clock, SystemClock, utc
 from brondata.connectors._base import SourceConnector
+from brondata.connectors.government import PopulationConnector
 from brondata.connectors.psd2 import Psd2Connector
 from brondata.mock._faults import Fault, FaultInjector
 from brondata.mock.bank import create_bank_app
 from brondata.mock.consumer import Consumer
+from brondata.mock.digid import DigidIdP, create_digid_app
 from brondata.mock.population import Person, Population
+from brondata.mock.population_api import create_population_app
 
 __all__ = [
     "DEMO_CLIENT_ID",
@@ -40,6 +43,8 @@ DEMO_REDIRECT_URI = "https://lender.example/callback/{source}"
 #: Where each in-process mock pretends to live. Nothing resolves these names: the ASGI
 #: transport hands every request straight to the app.
 IN_PROCESS_URLS: dict[str, str] = {
+    "digid": "https://digid.mock.brondata.test",
+    "population": "https://brp.mock.brondata.test",
     "bank": "https://bank.mock.brondata.test",
 }
 
@@ -60,8 +65,15 @@ class FixedClock:
 
 
 _AppFactory = Callable[..., Any]
-_APPS: dict[str, _AppFactory] = {"bank": create_bank_app}
-_CONNECTORS: dict[str, Callable[..., SourceConnector]] = {"bank": Psd2Connector}
+#: source -> (app factory, whether it logs in through DigiD), in the order of ``SOURCES``.
+_APPS: dict[str, tuple[_AppFactory, bool]] = {
+    "population": (create_population_app, True),
+    "bank": (create_bank_app, False),
+}
+_CONNECTORS: dict[str, Callable[..., SourceConnector]] = {
+    "population": PopulationConnector,
+    "bank": Psd2Connector,
+}
 
 
 class MockSources:
@@ -94,22 +106,29 @@ class MockSources:
         self.client_id = client_id
         self.redirect_uri = redirect_uri
         #: Where each source is reached: in-process names by default, real URLs when served.
-        self.base_urls = {s: (base_urls or IN_PROCESS_URLS)[s] for s in sources}
+        urls = base_urls or IN_PROCESS_URLS
+        self.base_urls = {s: urls[s] for s in sources}
+        #: The DigiD every government mock sends the consumer to (single sign-on).
+        self.digid = DigidIdP(self.population, base_url=urls["digid"], clock=self.clock)
+        self.digid_url = urls["digid"]
         options = app_options or {}
         #: Per source, the fault injector around its app: ``faults["bank"].add(Fault(...))``.
-        self.faults = {
-            source: FaultInjector(
-                _APPS[source](
+        self.faults: dict[str, FaultInjector] = {}
+        for source in sources:
+            factory, behind_digid = _APPS[source]
+            extra: dict[str, Any] = {"digid": self.digid} if behind_digid else {}
+            self.faults[source] = FaultInjector(
+                factory(
                     self.population,
                     base_url=self.base_urls[source],
                     clients={client_id: [redirect_uri.format(source=source)]},
                     clock=self.clock,
+                    **extra,
                     **options.get(source, {}),
                 )
             )
-            for source in sources
-        }
         self.apps: dict[str, Any] = dict(self.faults)
+        self.digid_app = create_digid_app(self.digid)
 
     def transport(self, source: str) -> httpx2.ASGITransport:
         return httpx2.ASGITransport(app=self.apps[source])
@@ -118,6 +137,10 @@ class MockSources:
     def source_names() -> list[str]:
         """Every source there is a mock of."""
         return list(_APPS)
+
+    def all_apps(self) -> dict[str, Any]:
+        """Every app to serve: the sources and DigiD."""
+        return {**self.apps, "digid": self.digid_app}
 
     def connector(
         self, source: str, *, transport: httpx2.AsyncBaseTransport | None = None, **options: Any
@@ -145,9 +168,10 @@ class MockSources:
     @asynccontextmanager
     async def browser(self) -> AsyncIterator[Consumer]:
         """A person's browser: one cookie jar, every mock source reachable by its host."""
-        routes = {
+        routes: dict[str, httpx2.AsyncBaseTransport] = {
             urlsplit(url).netloc: self.transport(source) for source, url in self.base_urls.items()
         }
+        routes[urlsplit(self.digid_url).netloc] = httpx2.ASGITransport(app=self.digid_app)
         async with httpx2.AsyncClient(
             transport=HostDispatchTransport(routes), follow_redirects=False
         ) as client:

@@ -14,7 +14,7 @@ from typing import Any
 
 from brondata.connectors.psd2 import BankData
 from brondata.errors import MappingError
-from brondata.mappings import bank
+from brondata.mappings import bank, population
 
 __all__ = ["MAPPINGS", "SourceMapping", "minimise"]
 
@@ -29,8 +29,13 @@ def _bank(raw: dict[str, Any], attributes: Iterable[str], today: date) -> dict[s
     return bank.map_bank(BankData.from_raw(raw), attributes)
 
 
+def _population(raw: dict[str, Any], attributes: Iterable[str], today: date) -> dict[str, Any]:
+    return population.map_population(population.BrpAnswer.from_raw(raw), attributes)
+
+
 MAPPINGS: dict[str, SourceMapping] = {
     "bank": SourceMapping(version=bank.MAPPING_VERSION, map=_bank),
+    "population": SourceMapping(version=population.MAPPING_VERSION, map=_population),
 }
 
 

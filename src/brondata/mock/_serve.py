@@ -84,7 +84,7 @@ async def serve(
     from brondata.testing import MockSources
 
     with ExitStack() as stack:
-        names = MockSources.source_names()
+        names = [*MockSources.source_names(), "digid"]
         sockets: dict[str, socket.socket] = {}
         for offset, name in enumerate(names):
             sock = _bind(host, port + offset if port else 0)
@@ -92,14 +92,17 @@ async def serve(
             sockets[name] = sock
         urls = {name: _url(host, s.getsockname()[1]) for name, s in sockets.items()}
         sources = MockSources(
-            seed=seed, as_of=as_of, clock=SystemClock(), base_urls=urls, sources=tuple(names)
+            seed=seed,
+            as_of=as_of,
+            clock=SystemClock(),
+            base_urls=urls,
+            sources=tuple(MockSources.source_names()),
         )
+        apps = sources.all_apps()
         for name, planned in (faults or {}).items():
             for fault in planned:
                 sources.faults[name].add(fault)
-        dispatcher = PortDispatcher(
-            {s.getsockname()[1]: sources.apps[name] for name, s in sockets.items()}
-        )
+        dispatcher = PortDispatcher({s.getsockname()[1]: apps[name] for name, s in sockets.items()})
         config = uvicorn.Config(dispatcher, log_level=log_level, lifespan="off", access_log=False)
         server = uvicorn.Server(config)
 

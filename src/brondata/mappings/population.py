@@ -1,0 +1,185 @@
+"""From a Haal Centraal BRP Personen answer to ``person.*`` and ``household.partner``.
+
+The register answers with only the fields the connector asked for, so every rule here reads
+what it needs and nothing else. The shapes follow BRP Personen 2.x: dates are typed objects
+(``{"type": "Datum", "datum": ...}``; an incomplete date such as ``JaarDatum`` is released as
+what is known, never guessed), the residence is a Dutch ``Adres`` or a foreign
+``VerblijfplaatsBuitenland``, a partner whose partnership was dissolved is not a partner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from brondata.errors import MappingError, SourceProtocolError
+
+__all__ = ["MAPPING_VERSION", "BrpAnswer", "map_population"]
+
+MAPPING_VERSION = "population.v1"
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="allow", populate_by_name=True)
+
+
+class Naam(_Lenient):
+    voornamen: str | None = None
+    voorvoegsel: str | None = None
+    geslachtsnaam: str | None = None
+
+
+class Persoon(_Lenient):
+    burgerservicenummer: str | None = Field(default=None, pattern=r"^\d{9}$")
+    leeftijd: int | None = Field(default=None, ge=0, le=150)
+    naam: Naam | None = None
+    geboorte: dict[str, Any] | None = None
+    verblijfplaats: dict[str, Any] | None = None
+    nationaliteiten: list[dict[str, Any]] | None = None
+    partners: list[dict[str, Any]] | None = None
+
+
+class BrpAnswer(_Lenient):
+    """The ``RaadpleegMetBurgerservicenummer`` answer: exactly one person for one BSN."""
+
+    type: str
+    personen: list[Persoon]
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> Persoon:
+        try:
+            answer = cls.model_validate(raw["personen"])
+        except (KeyError, TypeError, ValidationError) as exc:
+            raise SourceProtocolError(
+                f"population: the answer does not match BRP Personen: {exc}".splitlines()[0],
+                source="population",
+            ) from None
+        if len(answer.personen) != 1:
+            raise SourceProtocolError(
+                f"population: expected one person, got {len(answer.personen)}",
+                source="population",
+            )
+        return answer.personen[0]
+
+
+def _date(value: Any) -> str:
+    """A BRP date object as ISO text: ``1980-11-14``, ``1980-11`` or ``1980``."""
+    if not isinstance(value, dict):
+        raise MappingError("population: a date is missing")
+    kind = value.get("type")
+    if kind == "Datum" and isinstance(value.get("datum"), str):
+        return str(value["datum"])
+    if kind == "JaarMaandDatum":
+        return f"{int(value['jaar']):04d}-{int(value['maand']):02d}"
+    if kind == "JaarDatum":
+        return f"{int(value['jaar']):04d}"
+    raise MappingError(f"population: date of type {kind!r} has no known part")
+
+
+def _surname(naam: Naam | None) -> str:
+    if naam is None or not naam.geslachtsnaam:
+        raise MappingError("population: the register gave no surname")
+    return f"{naam.voorvoegsel} {naam.geslachtsnaam}" if naam.voorvoegsel else naam.geslachtsnaam
+
+
+def _given_names(p: Persoon) -> str:
+    if p.naam is None or not p.naam.voornamen:
+        raise MappingError("population: the register gave no given names")
+    return p.naam.voornamen
+
+
+def _bsn(p: Persoon) -> str:
+    if p.burgerservicenummer is None:
+        raise MappingError("population: the register gave no BSN")
+    return p.burgerservicenummer
+
+
+def _birth_date(p: Persoon) -> str:
+    return _date((p.geboorte or {}).get("datum"))
+
+
+def _age_over_18(p: Persoon) -> bool:
+    if p.leeftijd is None:
+        raise MappingError("population: the register gave no age")
+    return p.leeftijd >= 18
+
+
+def _postcode(text: str) -> str:
+    compact = text.replace(" ", "").upper()
+    return f"{compact[:4]} {compact[4:]}" if len(compact) == 6 else compact
+
+
+def _address(p: Persoon) -> dict[str, Any]:
+    place = p.verblijfplaats or {}
+    kind = place.get("type")
+    if kind == "Adres":
+        a = place.get("verblijfadres") or {}
+        addition = "".join(str(a.get(k) or "") for k in ("huisletter", "huisnummertoevoeging"))
+        return {
+            "street": a.get("officieleStraatnaam") or a.get("korteStraatnaam"),
+            "house_number": a.get("huisnummer"),
+            "house_number_addition": addition or None,
+            "postcode": _postcode(str(a.get("postcode", ""))),
+            "city": a.get("woonplaats"),
+            "country": "NL",
+        }
+    if kind == "VerblijfplaatsBuitenland":
+        a = place.get("verblijfadres") or {}
+        land = a.get("land") or {}
+        return {
+            "lines": [a[k] for k in ("regel1", "regel2", "regel3") if a.get(k)],
+            "country": land.get("omschrijving"),
+        }
+    raise MappingError(f"population: residence of type {kind!r} cannot be released as an address")
+
+
+def _nationality(p: Persoon) -> list[dict[str, str | None]]:
+    out: list[dict[str, str | None]] = []
+    for entry in p.nationaliteiten or []:
+        nationality = entry.get("nationaliteit") or {}
+        if entry.get("type") == "Nationaliteit" and nationality:
+            out.append(
+                {"code": nationality.get("code"), "description": nationality.get("omschrijving")}
+            )
+        elif entry.get("type"):
+            # Stateless, treated as Dutch, unknown: the kind itself is the answer.
+            out.append({"code": None, "description": entry["type"]})
+    return out
+
+
+def _partner(p: Persoon) -> dict[str, Any] | None:
+    for partner in p.partners or []:
+        if partner.get("ontbindingHuwelijkPartnerschap"):
+            continue
+        naam = Naam.model_validate(partner.get("naam") or {})
+        return {
+            "given_names": naam.voornamen,
+            "surname": _surname(naam),
+            "birth_date": _date((partner.get("geboorte") or {}).get("datum")),
+        }
+    return None
+
+
+_MAPPERS: dict[str, Callable[[Persoon], Any]] = {
+    "person.bsn": _bsn,
+    "person.given_names": _given_names,
+    "person.surname": lambda p: _surname(p.naam),
+    "person.birth_date": _birth_date,
+    "person.age_over_18": _age_over_18,
+    "person.address": _address,
+    "person.nationality": _nationality,
+    "household.partner": _partner,
+}
+
+
+def map_population(person: Persoon, attributes: Iterable[str]) -> dict[str, Any]:
+    """Exactly the requested attributes the population register provides."""
+    out: dict[str, Any] = {}
+    for name in attributes:
+        mapper = _MAPPERS.get(name)
+        if mapper is None:
+            raise MappingError(f"the population mapping does not provide {name!r}")
+        out[name] = mapper(person)
+    return out
