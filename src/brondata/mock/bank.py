@@ -38,7 +38,7 @@ from brondata._clock import Clock, SystemClock
 from brondata.mock._oauth import ApprovalView, AuthorizationServer, Branding
 from brondata.mock.population import Account, Person, Population, Transaction
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_CLIENTS", "create_bank_app"]
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_CLIENTS", "create_bank_app", "sample_requests"]
 
 DEFAULT_BASE_URL = "https://bank.mock.brondata.test"
 DEFAULT_CLIENTS: Mapping[str, Sequence[str]] = {
@@ -733,3 +733,18 @@ def create_bank_app(
     app.add_middleware(_EchoRequestId)
     app.state.bank = bank
     return app
+
+
+def sample_requests(person: Person) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """The account-information requests a connector makes for ``person`` once its consent is
+    authorised: (method, path, JSON body). Berlin Group also needs the ``X-Request-ID`` and
+    ``Consent-ID`` headers, which a caller adds."""
+    dated = min((t.booking_date for t in person.transactions), default=person.birth_date)
+    out: list[tuple[str, str, dict[str, Any] | None]] = [("GET", "/v1/accounts", None)]
+    for account in person.accounts:
+        base = f"/v1/accounts/{account.resource_id}"
+        out.append(("GET", f"{base}/balances", None))
+        out.append(
+            ("GET", f"{base}/transactions?bookingStatus=booked&dateFrom={dated.isoformat()}", None)
+        )
+    return out

@@ -45,6 +45,8 @@ __all__ = [
     "DigidIdP",
     "DigidSource",
     "create_digid_app",
+    "json_error",
+    "json_unauthorized",
 ]
 
 DEFAULT_BASE_URL = "https://digid.mock.brondata.test"
@@ -313,6 +315,17 @@ def create_digid_app(idp: DigidIdP) -> Starlette:
     )
     app.state.digid = idp
     return app
+
+
+def json_error(status: int, code: str, message: str) -> JSONResponse:
+    """An error as the JSON APIs of the tax authority, the pension registry and the UWV mocks
+    answer it: ``{"code": "NOT_FOUND", "message": "..."}``."""
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
+
+
+def json_unauthorized(request: Request) -> Response:
+    return json_error(401, "UNAUTHORIZED", "a valid bearer token is required")
 
 
 class DigidSource:

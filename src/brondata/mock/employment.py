@@ -1,0 +1,142 @@
+"""The mock employment insurer: the UWV verzekeringsbericht of a person.
+
+``create_employment_app(population, digid=idp)`` serves ``GET /api/uwv/v1/verzekeringsbericht``
+behind an OAuth server (scope ``employment``) whose login is the mock DigiD: the person's
+income relations as employee (``inkomstenverhoudingen``: number, employer with payroll tax
+number, start and end, contract ``onbepaald``/``bepaald``, hours a week) with the SV-loon per
+monthly period (``svLoon`` a decimal string, ``verloondeUren``) over the last five years at
+most. Benefits (AOW, pensions) and self-employment do not appear: the report is about
+insured employment. ``datumEinde`` is set once a relation has ended; a running fixed-term
+contract shows ``soortContract: bepaald`` and ``datumEinde: null``.
+
+Errors are JSON ``{"code": ..., "message": ...}``; 401 without a valid token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from brondata._clock import Clock, SystemClock
+from brondata.mock._oauth import ApprovalView, Branding
+from brondata.mock.digid import DigidIdP, DigidSource, json_unauthorized
+from brondata.mock.population import Person, Population
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CLIENTS",
+    "SCOPE",
+    "VERZEKERINGSBERICHT_PATH",
+    "create_employment_app",
+    "sample_requests",
+    "verzekeringsbericht",
+]
+
+DEFAULT_BASE_URL = "https://uwv.mock.brondata.test"
+DEFAULT_CLIENTS: Mapping[str, Sequence[str]] = {
+    "brondata-demo": ["https://lender.example/callback/employment"]
+}
+SCOPE = "employment"
+VERZEKERINGSBERICHT_PATH = "/api/uwv/v1/verzekeringsbericht"
+_YEARS_SHOWN = 5
+
+
+def verzekeringsbericht(person: Person, today: date) -> dict[str, Any]:
+    """The verzekeringsbericht of ``person`` as made on ``today``."""
+    earliest = date(today.year - _YEARS_SHOWN, today.month, 1)
+    relations = []
+    for relation in person.employments:
+        slips = [
+            s
+            for s in person.payslips_of(relation.payroll_tax_number, relation.number)
+            if s.period_start >= earliest and s.pay_date < today
+        ]
+        if not slips:
+            continue
+        ended = relation.end is not None and relation.end < today
+        relations.append(
+            {
+                "nummerInkomstenverhouding": relation.number,
+                "werkgever": {
+                    "naam": relation.payer,
+                    "loonheffingennummer": relation.payroll_tax_number,
+                },
+                "datumAanvang": relation.start.isoformat(),
+                "datumEinde": relation.end.isoformat() if ended and relation.end else None,
+                "soortContract": relation.contract,
+                "urenPerWeek": relation.hours_per_week,
+                "perioden": [
+                    {
+                        "datumAanvang": s.period_start.isoformat(),
+                        "datumEinde": s.period_end.isoformat(),
+                        "svLoon": f"{s.sv_wage:.2f}",
+                        "verloondeUren": s.hours,
+                    }
+                    for s in slips
+                ],
+            }
+        )
+    return {
+        "burgerservicenummer": person.bsn,
+        "datumAanmaak": today.isoformat(),
+        "inkomstenverhoudingen": relations,
+    }
+
+
+def create_employment_app(
+    population: Population,
+    *,
+    digid: DigidIdP,
+    base_url: str = DEFAULT_BASE_URL,
+    clients: Mapping[str, Sequence[str]] | None = None,
+    clock: Clock | None = None,
+    code_ttl_seconds: int = 60,
+    token_ttl_seconds: int = 3600,
+) -> Starlette:
+    """The mock UWV as an ASGI app; ``base_url`` is the OAuth issuer."""
+    clock = SystemClock() if clock is None else clock
+    source = DigidSource(
+        population,
+        digid=digid,
+        base_url=base_url,
+        clients=DEFAULT_CLIENTS if clients is None else clients,
+        clock=clock,
+        scope=SCOPE,
+        branding=Branding("UWV · Mijn UWV", "DigiD", "#0075be"),
+        approval=lambda person: ApprovalView(
+            heading=f"{person.full_name}, een partij vraagt uw verzekeringsbericht.",
+            lines=(
+                "Uw werkgevers en dienstverbanden van de laatste vijf jaar",
+                "Soort contract en uren per week",
+                "Uw SV-loon per maand",
+            ),
+        ),
+        code_ttl_seconds=code_ttl_seconds,
+        token_ttl_seconds=token_ttl_seconds,
+    )
+
+    async def report(request: Request) -> Response:
+        person = source.person(request)
+        if person is None:
+            return json_unauthorized(request)
+        return JSONResponse(verzekeringsbericht(person, clock.now().date()))
+
+    app = Starlette(
+        routes=[
+            Route(VERZEKERINGSBERICHT_PATH, report, methods=["GET"]),
+            *source.routes(json_unauthorized),
+        ]
+    )
+    app.state.source = source
+    return app
+
+
+def sample_requests(person: Person) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """The request a connector makes for ``person``: (method, path, JSON body)."""
+    return [("GET", VERZEKERINGSBERICHT_PATH, None)]
