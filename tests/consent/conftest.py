@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from brondata.consent import ConsentLedger, MemoryLedger, SqliteLedger
+from brondata.consent import (
+    ConsentLedger,
+    ConsentLog,
+    MemoryLedger,
+    MemorySubjectKeyring,
+    SqliteLedger,
+    SqliteSubjectKeyring,
+)
 
 from .factories import EventFactory, make_event
 
@@ -41,3 +48,26 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConsentLe
 
 # For parametrising at collection time, where fixtures are not yet available.
 REFERENCE_MERKLE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "merkle"
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def consent_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConsentLog]:
+    """A ledger and its subject keyring, on every backend (the keyring beside the ledger)."""
+    log: ConsentLog
+    if request.param == "memory":
+        log = ConsentLog(MemoryLedger(), MemorySubjectKeyring())
+    elif request.param == "sqlite":
+        path = tmp_path / "brondata.db"
+        log = ConsentLog(SqliteLedger(path), SqliteSubjectKeyring(path))
+    else:
+        from brondata.consent import PostgresLedger, PostgresSubjectKeyring
+
+        dsn = request.getfixturevalue("postgres_dsn")
+        schema = request.getfixturevalue("pg_schema")
+        log = ConsentLog(
+            PostgresLedger(dsn, schema=schema), PostgresSubjectKeyring(dsn, schema=schema)
+        )
+    try:
+        yield log
+    finally:
+        log.close()

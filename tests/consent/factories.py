@@ -6,11 +6,14 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from brondata.consent import LedgerEvent
+from brondata.consent import LedgerEvent, seal_subject
 
 EventFactory = Callable[..., LedgerEvent]
 
 AT = "2026-03-01T09:30:00Z"
+SUBJECT = "sub-7f3a9c4e0b1d2a3f"
+KEY_ID = "key-00000000000000000000000000000001"
+KEY = bytes(range(32))  # the factory's subject key: events are sealed as ConsentLog seals them
 
 
 def digest(text: str) -> str:
@@ -47,14 +50,32 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 def make_event(kind: str = "consent.requested", **fields: Any) -> LedgerEvent:
-    """A valid event of ``kind``; ``fields`` override the defaults."""
+    """A valid event of ``kind``, its subject sealed under ``KEY``; ``fields`` override the
+    defaults. Passing ``subject`` gives an event with the subject in clear (the form written
+    before sealing), ``subject_key`` or ``subject_sealed`` replaces that part of the seal."""
     base: dict[str, Any] = {
         "event": kind,
         "at": AT,
         "session_id": "ses_01",
         "consent_id": "con_01",
-        "subject": "psn_7f3a9c",
         **DEFAULTS.get(kind, {}),
     }
     base.update(fields)
+    if "subject" in fields:
+        return LedgerEvent.model_validate(base)
+    draft = LedgerEvent.model_validate({**base, "subject": SUBJECT})
+    base["at"] = draft.at
+    base.setdefault("subject_key", KEY_ID)
+    base.setdefault(
+        "subject_sealed",
+        seal_subject(
+            KEY,
+            SUBJECT,
+            event=kind,
+            at=draft.at,
+            session_id=draft.session_id,
+            consent_id=draft.consent_id,
+            key_id=KEY_ID,
+        ),
+    )
     return LedgerEvent.model_validate(base)

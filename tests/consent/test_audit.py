@@ -116,7 +116,7 @@ def _edit(line: bytes, **changes: object) -> bytes:
 TAMPERING: dict[str, tuple[Callable[[list[bytes]], list[bytes]], str, int]] = {
     # name: (change, the code of the first finding, the first bad index)
     "edited": (
-        lambda ls: [*ls[:10], _edit(ls[10], subject="psn_other"), *ls[11:]],
+        lambda ls: [*ls[:10], _edit(ls[10], subject_key="key-other"), *ls[11:]],
         "entry_edited",
         10,
     ),
@@ -153,7 +153,7 @@ def test_tampering_names_the_first_bad_entry(exported: Path, signer: LogSigner, 
 
 def test_an_edit_is_detected_without_the_leaves_file(exported: Path, signer: LogSigner) -> None:
     (exported / "ledger.leaves").unlink()
-    rewrite(exported, lambda ls: [*ls[:3], _edit(ls[3], subject="psn_other"), *ls[4:]])
+    rewrite(exported, lambda ls: [*ls[:3], _edit(ls[3], subject_key="key-other"), *ls[4:]])
     report = audit_verify(exported, vkey=signer.vkey())
     assert [f.code for f in report.findings] == ["root_mismatch"]
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import string
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from brondata.consent import (
     EVENT_FIELDS,
     LedgerEntry,
+    LedgerEvent,
     canonical_json,
     entry_bytes,
     leaf_hash,
@@ -19,7 +23,7 @@ from brondata.consent import (
 )
 from brondata.errors import LedgerIntegrityError
 
-from .factories import AT, digest, make_event
+from .factories import AT, KEY_ID, SUBJECT, digest, make_event
 
 
 def test_canonical_json_is_rfc8785() -> None:
@@ -35,7 +39,8 @@ def test_entry_bytes_are_jcs_of_the_event_plus_its_index() -> None:
         b'{"at":"2026-03-01T09:30:00Z","attributes":["bank.balance_total"],'
         b'"consent_id":"con_01","event":"data.delivered","index":7,'
         b'"record_digest":"' + digest("record").encode() + b'","session_id":"ses_01",'
-        b'"source":"bank","subject":"psn_7f3a9c"}'
+        b'"source":"bank","subject_key":"' + KEY_ID.encode() + b'",'
+        b'"subject_sealed":"' + (event.subject_sealed or "").encode() + b'"}'
     )
     assert parse_entry(data) == (7, event)
     # The same event at another position is another leaf: entries cannot be moved unnoticed.
@@ -89,6 +94,15 @@ def test_no_attribute_value_where_a_name_belongs(value: str) -> None:
     [
         ("subject", "999993653"),  # a BSN is never the subject
         ("subject", "Jan Jansen"),
+        ("subject_key", "key 1"),
+        ("subject_sealed", "not base64url!"),
+        ("subject_sealed", "c2hvcnQ"),  # too short to hold a nonce and a tag
+        ("categories", ["Income"]),
+        ("categories", ["dpv-pd:Income", "dpv-pd:Income"]),
+        ("storage_location", "Netherlands"),
+        ("notice_language", "Nederlands"),
+        ("controller", "Hypotheek BV\nDamrak 1"),
+        ("withdrawal_method", ""),
         ("session_id", "ses 01"),
         ("consent_id", ""),
         ("purpose", "credit checking"),
@@ -168,3 +182,68 @@ def test_an_aware_datetime_becomes_rfc3339_z() -> None:
 def test_parse_entry_refuses_what_is_not_a_canonical_entry(data: bytes) -> None:
     with pytest.raises(LedgerIntegrityError):
         parse_entry(data)
+
+
+def test_the_record_fields_of_a_consent() -> None:
+    event = make_event(
+        "consent.given",
+        controller="Voorbeeld Hypotheken B.V.",
+        controller_contact="privacy@hypotheek.example",
+        categories=["dpv-pd:Income", "dpv-pd:BankAccount"],
+        storage_location="NL",
+        withdrawal_method="https://hypotheek.example/toestemmingen",
+        notice_language="nl",
+    )
+    assert event.categories == ("dpv-pd:BankAccount", "dpv-pd:Income")
+    with pytest.raises(ValidationError, match="does not carry"):
+        make_event("data.delivered", controller="Voorbeeld Hypotheken B.V.")
+
+
+def test_the_subject_is_sealed_or_in_clear_never_both_never_neither() -> None:
+    sealed = make_event()
+    assert sealed.subject is None
+    assert sealed.subject_key == KEY_ID
+    assert make_event(subject=SUBJECT).subject == SUBJECT  # written before sealing
+    with pytest.raises(ValidationError, match="not both"):
+        make_event(subject=SUBJECT, subject_key=KEY_ID, subject_sealed=sealed.subject_sealed)
+    with pytest.raises(ValidationError, match="needs its subject"):
+        make_event(subject_sealed=None)
+    with pytest.raises(ValidationError, match="needs its subject"):
+        make_event(subject_key=None)
+
+
+def test_the_erasure_of_a_subject_names_its_key_only() -> None:
+    erased = LedgerEvent(event="data.erased", at=AT, subject_key=KEY_ID)
+    assert erased.erases_subject
+    assert parse_entry(entry_bytes(erased, 3)) == (3, erased)
+    assert not make_event("data.erased").erases_subject  # one consent's record, as before
+    with pytest.raises(ValidationError, match="only"):
+        LedgerEvent(event="data.erased", at=AT, subject_key=KEY_ID, source="bank")
+    with pytest.raises(ValidationError, match="requires session_id"):
+        LedgerEvent(event="consent.withdrawn", at=AT, subject_key=KEY_ID)
+    with pytest.raises(ValidationError, match="only"):
+        LedgerEvent(event="data.erased", at=AT, session_id="ses_01", subject_key=KEY_ID)
+
+
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | _TEXT,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(string.printable, max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_TEXT, extra=_JSON)
+def test_entry_bytes_are_exactly_rfc8785(text: str, extra: Any) -> None:
+    # entry_bytes writes with the standard library for speed; it must be JCS byte for byte.
+    event = make_event("consent.given", purpose_text=text or "x")
+    obj = {**event.to_json_dict(), "index": 12}
+    assert entry_bytes(event, 12) == canonical_json(obj)
+    plain = json.dumps(
+        {"v": extra}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+    assert plain == canonical_json({"v": extra})

@@ -5,7 +5,9 @@ Entries are RFC 8785 canonical JSON appended to an RFC 9162 Merkle tree; backend
 ``ConsentLedger`` protocol. Signed checkpoints are C2SP signed notes (``sign_checkpoint``,
 ``verify_checkpoint``); ``export`` writes what an auditor needs and ``audit_verify`` checks it
 offline. No attribute value ever enters the ledger: events carry attribute *names*, digests
-and codes only (see ``LedgerEvent``).
+and codes only (see ``LedgerEvent``). The subject is sealed under a per-subject key from a
+``SubjectKeyring`` (memory, SQLite, PostgreSQL); ``ConsentLog`` appends with the subject
+sealed and erases a subject by destroying its key (crypto-shredding).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from brondata.consent._events import (
     parse_entry,
 )
 from brondata.consent._ledger import ConsentLedger, MemoryLedger
+from brondata.consent._log import ConsentLog
 from brondata.consent._merkle import (
     EMPTY_ROOT,
     MerkleFrontier,
@@ -45,9 +48,16 @@ from brondata.consent._merkle import (
     verify_inclusion,
 )
 from brondata.consent._sqlite import SqliteLedger
+from brondata.consent._subjects import (
+    MemorySubjectKeyring,
+    SqliteSubjectKeyring,
+    SubjectKeyring,
+    open_subject,
+    seal_subject,
+)
 
 if TYPE_CHECKING:
-    from brondata.consent._postgres import PostgresLedger
+    from brondata.consent._postgres import PostgresLedger, PostgresSubjectKeyring
 
 __all__ = [
     "ATTRIBUTE_NAME_PATTERN",
@@ -57,16 +67,21 @@ __all__ = [
     "AuditReport",
     "Checkpoint",
     "ConsentLedger",
+    "ConsentLog",
     "EventType",
     "LedgerEntry",
     "LedgerEvent",
     "LogSigner",
     "LogVerifier",
     "MemoryLedger",
+    "MemorySubjectKeyring",
     "MerkleFrontier",
     "MerkleTree",
     "PostgresLedger",
+    "PostgresSubjectKeyring",
     "SqliteLedger",
+    "SqliteSubjectKeyring",
+    "SubjectKeyring",
     "audit_verify",
     "canonical_json",
     "consistency_proof",
@@ -76,7 +91,9 @@ __all__ = [
     "leaf_hash",
     "merkle_root",
     "node_hash",
+    "open_subject",
     "parse_entry",
+    "seal_subject",
     "sign_checkpoint",
     "verify_checkpoint",
     "verify_consistency",
@@ -87,8 +104,8 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     # PostgreSQL support is an extra (psycopg): import it only when it is asked for.
-    if name == "PostgresLedger":
-        from brondata.consent._postgres import PostgresLedger
+    if name in ("PostgresLedger", "PostgresSubjectKeyring"):
+        from brondata.consent import _postgres
 
-        return PostgresLedger
+        return getattr(_postgres, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

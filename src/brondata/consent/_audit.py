@@ -13,7 +13,9 @@ Merkle frontier, not a tree; per-consent state is the only thing that grows, wit
 of consents). It checks the checkpoint signature, recomputes the root, checks consistency with
 an older checkpoint the auditor kept, and then what the entries *say*: nothing delivered
 outside its consent, before ``consent.given``, after ``consent.withdrawn`` or
-``consent.expired``, or without its ``data.retrieved``.
+``consent.expired``, or without its ``data.retrieved``, and no entry for a subject after that
+subject's erasure. The audit needs no subject keys: the consent semantics hang on consent ids,
+so a log with erased subjects verifies exactly as before, their entries simply stay sealed.
 
 Locating tampering: each entry carries its ``index``, which exposes deleted, duplicated,
 inserted and reordered lines; ``ledger.leaves``, once its own root matches the signed one, is
@@ -82,6 +84,7 @@ FindingCode = Literal[
     "delivered_after_expiry",
     "delivered_beyond_consent",
     "delivered_without_retrieval",
+    "subject_after_erasure",  # an entry sealed under a key whose erasure the log recorded
 ]
 
 _CONSENT_CODES: Final = frozenset(
@@ -92,6 +95,7 @@ _CONSENT_CODES: Final = frozenset(
         "delivered_after_expiry",
         "delivered_beyond_consent",
         "delivered_without_retrieval",
+        "subject_after_erasure",
     }
 )
 
@@ -245,6 +249,7 @@ class _Auditor:
         self.closed: dict[str, Literal["denied", "withdrawn"]] = {}
         self.counts: dict[str, int] = {}
         self.deliveries = 0
+        self.erased_keys: set[str] = set()  # grows with erasures, not with entries
 
     def add(self, code: FindingCode, message: str, index: int | None = None) -> None:
         if len(self.findings) < _MAX_FINDINGS:
@@ -317,15 +322,27 @@ class _Auditor:
         return consent
 
     def semantics(self, index: int, event: LedgerEvent) -> None:
-        self.apply(index, event)
-        consent = self.consents[event.consent_id]
+        if event.subject_key is not None and event.subject_key in self.erased_keys:
+            self.add(
+                "subject_after_erasure",
+                f"{event.event} for a subject whose key {event.subject_key} was destroyed",
+                index,
+            )
+        if event.erases_subject:
+            assert event.subject_key is not None  # the event's own validation
+            self.erased_keys.add(event.subject_key)
+            return
+        consent_id = event.consent_id
+        assert consent_id is not None  # only a subject's erasure has none
+        self.apply(index, consent_id, event)
+        consent = self.consents[consent_id]
         if consent.state in ("denied", "withdrawn"):
-            self.closed[event.consent_id] = consent.state
-            del self.consents[event.consent_id]
+            self.closed[consent_id] = consent.state
+            del self.consents[consent_id]
 
-    def apply(self, index: int, event: LedgerEvent) -> None:
+    def apply(self, index: int, consent_id: str, event: LedgerEvent) -> None:
         kind = event.event
-        consent = self.consent(event.consent_id)
+        consent = self.consent(consent_id)
         if kind in ("consent.requested", "consent.given"):
             consent.attributes = frozenset(event.attributes or ())
             consent.sources = frozenset(event.sources or ())

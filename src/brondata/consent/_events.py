@@ -4,14 +4,27 @@ The rule this module enforces: **no attribute value ever enters the ledger.** An
 attributes (``bank.balance_total``), sources, digests, versions and error codes; each of those
 is checked against a narrow pattern, so a value (an amount, an IBAN, a name, a BSN) cannot be
 smuggled in where a name belongs. The only free text is what the consumer was shown about the
-controller's side: ``purpose_text`` (the purpose) and ``recipient`` (an organisation's name, one
-line); neither is about the data subject. The subject is a pseudonym; a string of digits (a BSN
-looks like one) is refused.
+controller's side: ``purpose_text`` (the purpose), ``recipient`` and ``controller`` (an
+organisation's name, one line), ``controller_contact`` and ``withdrawal_method`` (where to
+write or click, one line); none of them is about the data subject.
+
+The second rule: **the data subject is sealed.** The subject is a keyed pseudonym
+(``sub-...``), and the only subject-linked field of an event. An entry carries it as
+``subject_key`` (the random id of a per-subject key in a ``SubjectKeyring``) and
+``subject_sealed`` (the pseudonym, AES-GCM encrypted under that key, bound to the entry's
+event, time, session and consent; see ``_subjects``). Everything else is about the
+controller's side or random: session and consent ids are random UUIDs, digests are of
+responses and records that never enter the ledger. Destroying a subject's key (GDPR art. 17)
+therefore leaves every entry verifiable and its consent semantics auditable, while no entry
+can be tied to the person any more; the entries of one erased subject stay linkable to each
+other through their ``subject_key``, which is random and names nobody. The plain ``subject``
+field is still accepted, for ledgers written before sealing; new entries should not use it.
 
 Which fields an event carries is one table, ``EVENT_FIELDS``: required and optional per event
-type; anything else is refused. Entry bytes are the RFC 8785 (JCS) canonical JSON of the event
-plus its ``index`` in the log, so an entry moved to another position no longer hashes to the
-leaf stored there.
+type; anything else is refused. A ``data.erased`` entry without session and consent is the
+erasure of a whole subject and carries only ``subject_key``. Entry bytes are the RFC 8785
+(JCS) canonical JSON of the event plus its ``index`` in the log, so an entry moved to another
+position no longer hashes to the leaf stored there.
 """
 
 from __future__ import annotations
@@ -57,6 +70,8 @@ ATTRIBUTE_NAME_PATTERN: Final = r"^[a-z_]+(\.[a-z0-9_]+)+$"
 _IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$"
 _DIGEST = r"^sha-256:[0-9a-f]{64}$"
 _SOURCE = r"^[a-z][a-z0-9_]{0,63}$"
+# base64url (no padding) of a 12-byte nonce, the pseudonym, and the 16-byte tag.
+_SEALED = r"^[A-Za-z0-9_-]{38,512}$"
 _RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
 
 Token = Annotated[str, Field(pattern=_IDENTIFIER)]
@@ -66,18 +81,37 @@ AttributeName = Annotated[str, Field(pattern=ATTRIBUTE_NAME_PATTERN, max_length=
 # An organisation's name as the consumer reads it ("Voorbeeld Hypotheken B.V."): printable,
 # one line. It names the recipient, never the data subject.
 OrganisationName = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]{1,200}$")]
+# A DPV personal-data category (``dpv-pd:Income``): a term, never the data.
+DataCategory = Annotated[str, Field(pattern=r"^dpv-pd:[A-Z][A-Za-z0-9]{0,63}$")]
 
-_COMMON: Final = frozenset({"event", "at", "session_id", "consent_id", "subject"})
+# Carried by every event: what, when, which session and consent, whose (sealed, see above).
+_COMMON: Final = frozenset(
+    {"event", "at", "session_id", "consent_id", "subject", "subject_key", "subject_sealed"}
+)
 _TERMS: Final = frozenset(
     {"purpose", "legal_basis", "attributes", "sources", "recipient", "retention_days"}
 )
-_CONSENT_ALL: Final = _TERMS | {"purpose_text", "notice_hash"}
+# The rest of a DPV consent record: optional, so that a ledger written before they existed
+# still reads; an event that has them makes the ledger hold the whole consent record.
+_RECORD: Final = frozenset(
+    {
+        "purpose_text",
+        "notice_hash",
+        "notice_language",
+        "controller",
+        "controller_contact",
+        "categories",
+        "storage_location",
+        "withdrawal_method",
+    }
+)
+_CONSENT_ALL: Final = _TERMS | _RECORD
 
 # The transition-table of fields: for each event, (required, optional) beyond the common five.
 EVENT_FIELDS: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     # What the consumer is asked and what they agree to: the full terms.
-    "consent.requested": (_TERMS, frozenset({"purpose_text", "notice_hash"})),
-    "consent.given": (_TERMS, frozenset({"purpose_text", "notice_hash"})),
+    "consent.requested": (_TERMS, _RECORD),
+    "consent.given": (_TERMS, _RECORD),
     "consent.denied": (frozenset(), frozenset({"notice_hash"})),
     "consent.withdrawn": (frozenset(), frozenset()),
     "consent.expired": (frozenset(), frozenset()),
@@ -121,9 +155,17 @@ class LedgerEvent(BaseModel):
 
     event: EventType
     at: str = Field(description="RFC 3339 UTC time ending in Z; an aware datetime is converted")
-    session_id: Token
-    consent_id: Token
-    subject: Token = Field(description="keyed pseudonym of the consumer; never a BSN")
+    # Absent only on the erasure of a whole subject (``data.erased`` with ``subject_key``).
+    session_id: Token | None = None
+    consent_id: Token | None = None
+    subject: Token | None = Field(
+        default=None,
+        description="the pseudonym in clear: only in ledgers written before sealing; never a BSN",
+    )
+    subject_key: Token | None = Field(default=None, description="id of the subject's key")
+    subject_sealed: str | None = Field(
+        default=None, pattern=_SEALED, description="the pseudonym, sealed under subject_key"
+    )
 
     purpose: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*:[A-Z][A-Za-z0-9]*$")
     purpose_text: str | None = Field(default=None, min_length=1, max_length=1000)
@@ -133,6 +175,22 @@ class LedgerEvent(BaseModel):
     recipient: OrganisationName | None = None
     retention_days: StrictInt | None = Field(default=None, ge=0, le=36500)
     notice_hash: Digest | None = None
+    notice_language: str | None = Field(
+        default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$", description="BCP 47 tag"
+    )
+    controller: OrganisationName | None = None
+    controller_contact: OrganisationName | None = Field(
+        default=None, description="how to reach the controller (its DPO): an address or URL"
+    )
+    categories: tuple[DataCategory, ...] | None = None
+    storage_location: str | None = Field(
+        default=None,
+        pattern=r"^(EU|EEA|[A-Z]{2})$",
+        description="where the records are kept: ISO 3166-1 alpha-2, or EU / EEA",
+    )
+    withdrawal_method: OrganisationName | None = Field(
+        default=None, description="how the consumer withdraws: a URL or one line of text"
+    )
 
     source: SourceName | None = None
     response_digest: Digest | None = None
@@ -155,12 +213,12 @@ class LedgerEvent(BaseModel):
 
     @field_validator("subject")
     @classmethod
-    def _subject_is_not_a_number(cls, value: str) -> str:
-        if value.isdigit():
+    def _subject_is_not_a_number(cls, value: str | None) -> str | None:
+        if value is not None and value.isdigit():
             raise ValueError("subject must be a pseudonym, not a number (never a BSN)")
         return value
 
-    @field_validator("attributes", "sources")
+    @field_validator("attributes", "sources", "categories")
     @classmethod
     def _sorted_unique(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
         if value is None:
@@ -169,10 +227,27 @@ class LedgerEvent(BaseModel):
             raise ValueError("names must not repeat")
         return tuple(sorted(value))
 
+    @property
+    def erases_subject(self) -> bool:
+        """Whether this is the erasure of a whole subject (its key destroyed)."""
+        return self.event == "data.erased" and self.consent_id is None
+
     @model_validator(mode="after")
     def _fields_fit_the_event(self) -> LedgerEvent:
-        required, optional = EVENT_FIELDS[self.event]
         present = {name for name in type(self).model_fields if getattr(self, name) is not None}
+        if self.erases_subject:
+            if present != {"event", "at", "subject_key"}:
+                raise ValueError("the erasure of a subject carries event, at and subject_key only")
+            return self
+        if self.session_id is None or self.consent_id is None:
+            raise ValueError(f"{self.event} requires session_id and consent_id")
+        sealed = (self.subject_key is not None, self.subject_sealed is not None)
+        if self.subject is not None:
+            if any(sealed):
+                raise ValueError("subject is either in clear or sealed, not both")
+        elif sealed != (True, True):
+            raise ValueError("an event needs its subject: subject_key with subject_sealed")
+        required, optional = EVENT_FIELDS[self.event]
         missing = required - present
         if missing:
             raise ValueError(f"{self.event} requires {', '.join(sorted(missing))}")
@@ -188,7 +263,19 @@ class LedgerEvent(BaseModel):
 
 def entry_bytes(event: LedgerEvent, index: int) -> bytes:
     """The leaf input of ``event`` at position ``index``: JCS of the event plus ``index``."""
-    return canonical_json({**event.to_json_dict(), "index": index})
+    obj = {**event.to_json_dict(), "index": index}
+    try:
+        # For what an event holds (ASCII keys, strings, lists, integers far below 2**53) the
+        # standard library writes exactly the JCS bytes: keys in code-point order, which is
+        # UTF-16 order for ASCII, and the same string escapes. It is several times faster than
+        # a general JCS encoder, which matters to a million-entry audit; a property test keeps
+        # the two equal. A lone surrogate cannot be encoded as UTF-8: leave it to rfc8785.
+        text = json.dumps(
+            obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return canonical_json(obj)
 
 
 def parse_entry(data: bytes) -> tuple[int, LedgerEvent]:

@@ -1,5 +1,5 @@
 """The consent ledger in PostgreSQL (psycopg 3 with a connection pool): many app instances,
-one ledger.
+one ledger; and the subject keyring beside it (``PostgresSubjectKeyring``).
 
 The same two tables as the SQLite store (``ledger_entries``, ``ledger_nodes``) plus
 ``ledger_head``, one row that appends lock (``SELECT ... FOR UPDATE``) so that writers in any
@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 import psycopg
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
@@ -38,9 +39,10 @@ from brondata.consent._merkle import (
     stored_inclusion_proof,
     stored_root,
 )
+from brondata.consent._subjects import new_key_id, subject_digest
 from brondata.errors import LedgerAppendOnlyError, LedgerError, LedgerIntegrityError, StoreError
 
-__all__ = ["PostgresLedger"]
+__all__ = ["PostgresLedger", "PostgresSubjectKeyring"]
 
 _MARKER: Final = "ledger_append_only"
 _SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
@@ -296,3 +298,183 @@ def _split(script: str) -> list[str]:
             statements.append("\n".join(current))
             current = []
     return statements
+
+
+_KEYRING_DDL: Final = """
+CREATE SCHEMA IF NOT EXISTS {s};
+CREATE TABLE IF NOT EXISTS {s}.subject_keys (
+    subject_digest bytea PRIMARY KEY CHECK (length(subject_digest) = 32),
+    key_id         text  NOT NULL UNIQUE,
+    key            bytea NOT NULL CHECK (length(key) = 32)
+);
+CREATE TABLE IF NOT EXISTS {s}.subject_erasures (
+    subject_digest bytea PRIMARY KEY CHECK (length(subject_digest) = 32)
+);
+"""
+
+
+class PostgresSubjectKeyring:
+    """Subject keys in PostgreSQL, beside the ledger (tables ``subject_keys`` and
+    ``subject_erasures`` in the same schema); tables are created on open.
+
+    What a destroy can and cannot promise here: the row is deleted and committed, so no query
+    can return the key again. PostgreSQL's MVCC keeps the old row version in the table file
+    until VACUUM reclaims it, so ``destroy`` runs ``VACUUM`` on ``subject_keys`` right after
+    (it needs the table's owner; without that right the dead row waits for autovacuum).
+    VACUUM frees the row but does not zero it: the page is compacted, which usually
+    overwrites the bytes, yet a row at the edge of the free space can stay readable in the
+    raw file until the space is reused. The key is also in the write-ahead log until its
+    segments are recycled, in WAL archives, on replicas and in base backups; those expire on
+    the retention you give them, which is therefore part of the erasure period you can
+    promise. For a hard bound, keep this database's files, WAL and backups on encrypted
+    storage whose key you rotate. The keys sit in the database in clear; protect it as the
+    personal data they stand for.
+    """
+
+    def __init__(
+        self,
+        dsn: str = "",
+        *,
+        schema: str = "public",
+        pool: ConnectionPool[Any] | None = None,
+        max_connections: int = 2,
+        timeout: float = 30.0,
+        vacuum: bool = True,
+    ) -> None:
+        if not _SCHEMA_NAME.fullmatch(schema):
+            raise StoreError(f"schema name {schema!r}: lowercase letters, digits, underscores")
+        self._schema = sql.Identifier(schema)
+        self._vacuum = vacuum
+        self._owns_pool = pool is None
+        self._closed = False
+        if pool is None:
+            pool = ConnectionPool(
+                dsn,
+                min_size=1,
+                max_size=max_connections,
+                timeout=timeout,
+                open=False,
+                name=f"brondata-keyring-{schema}",
+            )
+            try:
+                pool.open(wait=True, timeout=timeout)
+            except Exception as exc:
+                pool.close()
+                raise StoreError(f"cannot connect to the keyring database: {exc}") from exc
+        self._pool = pool
+        try:
+            with self._connection() as conn, conn.transaction():
+                conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"brondata:keyring:{schema}",)
+                )
+                for statement in _split(_KEYRING_DDL):
+                    conn.execute(self._q(statement))
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _q(self, text: str) -> sql.Composed:
+        return sql.SQL(text).format(s=self._schema)
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        if self._closed:
+            raise StoreError("the subject keyring is closed")
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL subject keyring: {exc}") from exc
+
+    def key_for(self, subject: str) -> tuple[str, bytes]:
+        digest = subject_digest(subject)
+        with self._connection() as conn, conn.transaction():
+            # Of two instances creating the first key at once, the first insert wins and both
+            # read it back.
+            conn.execute(
+                self._q(
+                    "INSERT INTO {s}.subject_keys (subject_digest, key_id, key)"
+                    " VALUES (%s, %s, %s) ON CONFLICT (subject_digest) DO NOTHING"
+                ),
+                (digest, new_key_id(), AESGCM.generate_key(bit_length=256)),
+            )
+            row = conn.execute(
+                self._q("SELECT key_id, key FROM {s}.subject_keys WHERE subject_digest = %s"),
+                (digest,),
+            ).fetchone()
+        assert row is not None  # inserted or already there
+        return str(row[0]), bytes(row[1])
+
+    def lookup(self, subject: str) -> str | None:
+        with self._connection() as conn:
+            row = conn.execute(
+                self._q("SELECT key_id FROM {s}.subject_keys WHERE subject_digest = %s"),
+                (subject_digest(subject),),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def key(self, key_id: str) -> bytes | None:
+        with self._connection() as conn:
+            row = conn.execute(
+                self._q("SELECT key FROM {s}.subject_keys WHERE key_id = %s"), (key_id,)
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def destroy(self, subject: str) -> str | None:
+        digest = subject_digest(subject)
+        with self._connection() as conn:
+            with conn.transaction():
+                row = conn.execute(
+                    self._q(
+                        "DELETE FROM {s}.subject_keys WHERE subject_digest = %s RETURNING key_id"
+                    ),
+                    (digest,),
+                ).fetchone()
+                if row is None:
+                    return None
+                conn.execute(
+                    self._q(
+                        "INSERT INTO {s}.subject_erasures (subject_digest) VALUES (%s)"
+                        " ON CONFLICT DO NOTHING"
+                    ),
+                    (digest,),
+                )
+            if self._vacuum:
+                self._vacuum_keys(conn)
+        return str(row[0])
+
+    def _vacuum_keys(self, conn: psycopg.Connection[Any]) -> None:
+        # VACUUM cannot run inside a transaction block: switch this pooled connection to
+        # autocommit for the one statement, and back.
+        conn.autocommit = True
+        try:
+            conn.execute(self._q("VACUUM {s}.subject_keys"))
+        except psycopg.errors.InsufficientPrivilege:
+            pass  # documented: the dead row then waits for autovacuum
+        finally:
+            conn.autocommit = False
+
+    def was_erased(self, subject: str) -> bool:
+        with self._connection() as conn:
+            row = conn.execute(
+                self._q("SELECT 1 FROM {s}.subject_erasures WHERE subject_digest = %s"),
+                (subject_digest(subject),),
+            ).fetchone()
+        return row is not None
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            if self._owns_pool:
+                self._pool.close()

@@ -1,0 +1,194 @@
+"""``ConsentLog``: a ledger and a subject keyring used together, the way the gateway needs.
+
+``append`` takes the subject pseudonym in clear and writes it sealed (``subject_key`` and
+``subject_sealed``, see ``_events``); ``subject_of`` opens it again while the key exists;
+``erase`` destroys the key and records a ``data.erased`` entry that names the key id only.
+The tree-level calls (size, root, entries, proofs) pass through to the ledger unchanged.
+
+Finding a subject's or a consent's entries scans the log: entries are opaque canonical bytes
+and the ledger has no index on them. A byte search of the JCS form picks the candidates (a
+field's serialisation is fixed), and only those are parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from brondata.consent._events import EventType, LedgerEntry, LedgerEvent, canonical_json
+from brondata.consent._ledger import ConsentLedger
+from brondata.consent._subjects import SubjectKeyring, open_subject, seal_subject
+
+__all__ = ["ConsentLog"]
+
+
+def _needle(name: str, value: str) -> bytes:
+    # The exact bytes JCS writes for one string member of an object.
+    return canonical_json({name: value})[1:-1]
+
+
+class ConsentLog:
+    """Appends with a sealed subject, erasure by key destruction, and lookups by subject.
+
+    ``close`` closes the ledger and the keyring.
+    """
+
+    def __init__(self, ledger: ConsentLedger, keyring: SubjectKeyring) -> None:
+        self.ledger = ledger
+        self.keyring = keyring
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def append(
+        self,
+        event: EventType,
+        *,
+        subject: str,
+        at: datetime | str,
+        session_id: str,
+        consent_id: str,
+        **fields: Any,
+    ) -> LedgerEntry:
+        """Append ``event`` for ``subject`` (the pseudonym), sealed under the subject's key.
+
+        ``fields`` are the event's own (``EVENT_FIELDS``); an invalid event raises pydantic's
+        ``ValidationError`` before anything is written.
+        """
+        # Validate everything, the subject included, before a key is made for it.
+        draft = LedgerEvent(
+            event=event,
+            at=at,
+            session_id=session_id,
+            consent_id=consent_id,
+            subject=subject,
+            **fields,
+        )
+        key_id, key = self.keyring.key_for(subject)
+        sealed = seal_subject(
+            key,
+            subject,
+            event=event,
+            at=draft.at,  # as the entry writes it: the seal is bound to that text
+            session_id=session_id,
+            consent_id=consent_id,
+            key_id=key_id,
+        )
+        record = LedgerEvent.model_validate(
+            {
+                **draft.model_dump(exclude_none=True, exclude={"subject"}),
+                "subject_key": key_id,
+                "subject_sealed": sealed,
+            }
+        )
+        return self.ledger.append(record)
+
+    def erase(self, subject: str, *, at: datetime | str) -> LedgerEntry | None:
+        """Erase ``subject`` (GDPR art. 17): destroy its key, then append ``data.erased``.
+
+        Returns the erasure entry, or ``None`` if the subject has no key (unknown, or erased
+        already). The key goes first: if the append then fails, the subject is erased but the
+        ledger does not say so yet, which is better than a ledger that claims an erasure that
+        did not happen; the error names the key id, to record the erasure by hand
+        (``record_erasure``).
+        """
+        key_id = self.keyring.destroy(subject)
+        if key_id is None:
+            return None
+        return self.record_erasure(key_id, at=at)
+
+    def record_erasure(self, key_id: str, *, at: datetime | str) -> LedgerEntry:
+        """Append the ``data.erased`` entry of a destroyed key (``erase`` does this itself)."""
+        return self.ledger.append(LedgerEvent(event="data.erased", at=at, subject_key=key_id))
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def subject_of(self, entry: LedgerEntry | LedgerEvent) -> str | None:
+        """The pseudonym an entry is about, or ``None`` when its key was destroyed (or the
+        entry is about no single subject). A sealed value that does not open with its key
+        raises ``LedgerIntegrityError``."""
+        event = entry.event if isinstance(entry, LedgerEntry) else entry
+        if event.subject is not None:
+            return event.subject
+        if event.subject_key is None or event.subject_sealed is None:
+            return None
+        key = self.keyring.key(event.subject_key)
+        if key is None:
+            return None
+        return open_subject(
+            key,
+            event.subject_sealed,
+            event=event.event,
+            at=event.at,
+            session_id=event.session_id,
+            consent_id=event.consent_id,
+            key_id=event.subject_key,
+        )
+
+    def entries_of_subject(self, subject: str) -> Iterator[tuple[LedgerEntry, LedgerEvent]]:
+        """Every entry about ``subject`` that can still be read, with its parsed event:
+        sealed under its current key, or (in ledgers written before sealing) in clear."""
+        key_id = self.keyring.lookup(subject)
+        needles = [_needle("subject", subject)]
+        if key_id is not None:
+            needles.append(_needle("subject_key", key_id))
+        for entry in self.ledger.entries():
+            if any(n in entry.canonical for n in needles):
+                event = entry.event
+                if self.subject_of(event) == subject:
+                    yield entry, event
+
+    def entries_of_consent(self, consent_id: str) -> Iterator[tuple[LedgerEntry, LedgerEvent]]:
+        """Every entry of one consent, with its parsed event, in log order."""
+        needle = _needle("consent_id", consent_id)
+        for entry in self.ledger.entries():
+            if needle in entry.canonical:
+                event = entry.event
+                if event.consent_id == consent_id:
+                    yield entry, event
+
+    def erasure_of(self, key_id: str) -> LedgerEntry | None:
+        """The ``data.erased`` entry of a destroyed key, if the log has one."""
+        needle = _needle("subject_key", key_id)
+        for entry in self.ledger.entries():
+            if needle in entry.canonical and entry.event.erases_subject:
+                return entry
+        return None
+
+    # --- the tree, passed through --------------------------------------------------------------
+
+    def size(self) -> int:
+        return self.ledger.size()
+
+    def root(self, size: int | None = None) -> bytes:
+        return self.ledger.root(size)
+
+    def entry(self, index: int) -> LedgerEntry:
+        return self.ledger.entry(index)
+
+    def entries(self, start: int = 0, stop: int | None = None) -> Iterator[LedgerEntry]:
+        return self.ledger.entries(start, stop)
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        return self.ledger.inclusion_proof(index, size)
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
+        return self.ledger.consistency_proof(size1, size2)
+
+    def close(self) -> None:
+        try:
+            self.ledger.close()
+        finally:
+            self.keyring.close()
