@@ -342,8 +342,10 @@ CATALOGUE = AttributeCatalogue(
         Attribute(
             "property.woz_value",
             _T.MONEY,
-            "Assessed (WOZ) value of the owned home, with its reference date",
-            "WOZ-waarde van de eigen woning, met waardepeildatum",
+            "Latest assessed (WOZ) value of the owned properties (your share), with its "
+            "reference date; for one home, that home's WOZ value",
+            "Laatste WOZ-waarde van de onroerende zaken in eigendom (uw aandeel), met "
+            "waardepeildatum; bij één woning de WOZ-waarde van die woning",
             _F,
             ("land_registry",),
             category="dpv-pd:Ownership",

@@ -117,12 +117,54 @@ class EmploymentConnector(_DigidSource):
 
 
 class LandRegistryConnector(_DigidSource):
-    """Kadaster: BRK bevragen 2.0 (properties, rights, mortgages) and WOZ bevragen 1.0."""
+    """Kadaster: BRK bevragen 2.0 (properties, rights, mortgages) and WOZ bevragen 1.0.
+
+    The property list comes first; rights, mortgages and WOZ values are only read when a
+    requested attribute needs them.
+    """
 
     name = "land_registry"
-    scope: ClassVar[str] = "brk woz"
+    scope: ClassVar[str] = "land_registry"
+    brk: ClassVar[str] = "/esd/bevragen/v2"
+    woz: ClassVar[str] = "/api/woz/v1"
 
     async def read(
         self, api: SourceApi, grant: dict[str, Any], attributes: Sequence[str], today: date
     ) -> dict[str, Any]:
-        raise NotImplementedError  # written against the mock's BRK/WOZ paths
+        wanted = set(attributes)
+        zaken = await api.post(
+            f"{self.brk}/kadastraalonroerendezaken", {"burgerservicenummer": await self._bsn(api)}
+        )
+        raw: dict[str, Any] = {"kadastraalonroerendezaken": zaken}
+        listed = _embedded(zaken, "kadastraalOnroerendeZaken", self.name)
+        ids = [str(z.get("identificatie")) for z in listed if isinstance(z, dict)]
+        if "property.owned" in wanted or "property.woz_value" in wanted:
+            raw["zakelijkgerechtigden"] = {
+                i: await api.get(f"{self.brk}/kadastraalonroerendezaken/{i}/zakelijkgerechtigden")
+                for i in ids
+            }
+        if "property.mortgage_registered_total" in wanted:
+            raw["hypotheken"] = {
+                i: await api.get(f"{self.brk}/kadastraalonroerendezaken/{i}/hypotheken")
+                for i in ids
+            }
+        if "property.woz_value" in wanted:
+            raw["wozobjecten"] = {}
+            for zaak in listed:
+                for adres in zaak.get("adressen") or []:
+                    number = adres.get("nummeraanduidingIdentificatie")
+                    if number and number not in raw["wozobjecten"]:
+                        raw["wozobjecten"][number] = await api.get(
+                            f"{self.woz}/wozobjecten", {"nummeraanduidingIdentificatie": number}
+                        )
+        return raw
+
+
+def _embedded(collection: Any, key: str, source: str) -> list[dict[str, Any]]:
+    """The ``_embedded[key]`` list of a HAL collection (an absent list is an empty one)."""
+    if not isinstance(collection, dict):
+        raise SourceProtocolError(f"{source}: expected a HAL collection", source=source)
+    items = (collection.get("_embedded") or {}).get(key, [])
+    if not isinstance(items, list):
+        raise SourceProtocolError(f"{source}: _embedded.{key} is not a list", source=source)
+    return items

@@ -14,7 +14,7 @@ from typing import Any
 
 from brondata.connectors.psd2 import BankData
 from brondata.errors import MappingError
-from brondata.mappings import bank, population
+from brondata.mappings import bank, land_registry, population
 
 __all__ = ["MAPPINGS", "SourceMapping", "minimise"]
 
@@ -36,6 +36,10 @@ def _population(raw: dict[str, Any], attributes: Iterable[str], today: date) -> 
 MAPPINGS: dict[str, SourceMapping] = {
     "bank": SourceMapping(version=bank.MAPPING_VERSION, map=_bank),
     "population": SourceMapping(version=population.MAPPING_VERSION, map=_population),
+    "land_registry": SourceMapping(
+        version=land_registry.MAPPING_VERSION,
+        map=lambda raw, attributes, today: land_registry.map_land_registry(raw, attributes),
+    ),
 }
 
 

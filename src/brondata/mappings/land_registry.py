@@ -1,0 +1,142 @@
+"""From Kadaster BRK 2.0 and WOZ 1.0 answers to the ``property.*`` attributes.
+
+* ``property.owned``: each registered property (perceel or appartementsrecht) with its
+  cadastral designation, address, and the person's share (``teller/noemer`` of the right).
+* ``property.count``: how many there are.
+* ``property.mortgage_registered_total``: the sum of ``bedragZekerheidsstelling`` of the
+  mortgages registered on them (the whole registered amount: a mortgage secures the whole
+  right, not a share of it).
+* ``property.woz_value``: the latest assessed value of each owned property times the person's
+  share, summed, with the latest ``waardepeildatum``. For the common case of one home this is
+  the home's WOZ value; the land registry alone cannot tell which of several properties the
+  person lives in, so it does not pretend to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+from typing import Any
+
+from brondata.errors import MappingError, SourceProtocolError
+
+__all__ = ["MAPPING_VERSION", "map_land_registry"]
+
+MAPPING_VERSION = "land_registry.v1"
+
+_SOURCE = "land_registry"
+
+
+def _items(collection: Any, key: str) -> list[dict[str, Any]]:
+    if not isinstance(collection, dict):
+        raise SourceProtocolError(f"{_SOURCE}: expected a HAL collection", source=_SOURCE)
+    items = (collection.get("_embedded") or {}).get(key, [])
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise SourceProtocolError(f"{_SOURCE}: _embedded.{key} is malformed", source=_SOURCE)
+    return items
+
+
+def _zaken(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    return _items(raw.get("kadastraalonroerendezaken"), "kadastraalOnroerendeZaken")
+
+
+def _share(raw: dict[str, Any], zaak_id: str) -> Fraction:
+    """The person's share in a property: their (only) zakelijk gerechtigde's aandeel."""
+    rights = _items(raw.get("zakelijkgerechtigden", {}).get(zaak_id), "zakelijkGerechtigden")
+    total = Fraction(0)
+    for right in rights:
+        aandeel = (right.get("tenaamstelling") or {}).get("aandeel") or {}
+        try:
+            total += Fraction(int(aandeel["teller"]), int(aandeel["noemer"]))
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            raise SourceProtocolError(
+                f"{_SOURCE}: property {zaak_id} has a right without a valid share", source=_SOURCE
+            ) from None
+    if not 0 < total <= 1:
+        raise MappingError(f"{_SOURCE}: the share in property {zaak_id} is {total}")
+    return total
+
+
+def _address(adres: dict[str, Any]) -> dict[str, Any]:
+    postcode = str(adres.get("postcode") or "").replace(" ", "")
+    addition = "".join(str(adres.get(k) or "") for k in ("huisletter", "huisnummertoevoeging"))
+    return {
+        "street": adres.get("straat"),
+        "house_number": adres.get("huisnummer"),
+        "house_number_addition": addition or None,
+        "postcode": f"{postcode[:4]} {postcode[4:]}" if len(postcode) == 6 else postcode,
+        "city": adres.get("woonplaats"),
+    }
+
+
+def _owned(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for zaak in _zaken(raw):
+        zaak_id = str(zaak.get("identificatie"))
+        share = _share(raw, zaak_id)
+        out.append(
+            {
+                "cadastral_designation": zaak.get("kadastraleAanduiding"),
+                "type": zaak.get("type"),
+                "addresses": [_address(a) for a in zaak.get("adressen") or []],
+                "share": f"{share.numerator}/{share.denominator}",
+            }
+        )
+    return out
+
+
+def _money(amount: Decimal) -> dict[str, str]:
+    return {"amount": str(amount.quantize(Decimal("0.01"), ROUND_HALF_EVEN)), "currency": "EUR"}
+
+
+def _mortgages(raw: dict[str, Any]) -> dict[str, str]:
+    total = Decimal(0)
+    for zaak in _zaken(raw):
+        zaak_id = str(zaak.get("identificatie"))
+        for mortgage in _items(raw.get("hypotheken", {}).get(zaak_id), "hypotheken"):
+            amount = mortgage.get("bedragZekerheidsstelling") or {}
+            currency = (amount.get("valuta") or {}).get("code", "EUR")
+            if currency != "EUR" or not isinstance(amount.get("som"), int | float):
+                raise SourceProtocolError(
+                    f"{_SOURCE}: mortgage on {zaak_id} has no amount in EUR", source=_SOURCE
+                )
+            total += Decimal(str(amount["som"]))
+    return _money(total)
+
+
+def _woz_value(raw: dict[str, Any]) -> dict[str, Any]:
+    total = Decimal(0)
+    latest_date = ""
+    for zaak in _zaken(raw):
+        share = _share(raw, str(zaak.get("identificatie")))
+        values: list[dict[str, Any]] = []
+        for adres in zaak.get("adressen") or []:
+            found = raw.get("wozobjecten", {}).get(adres.get("nummeraanduidingIdentificatie"))
+            for woz in _items(found, "wozObjecten") if found is not None else []:
+                values.extend(v for v in woz.get("waarden") or [] if isinstance(v, dict))
+        if not values:
+            raise MappingError(f"{_SOURCE}: no WOZ value for {zaak.get('kadastraleAanduiding')}")
+        newest = max(values, key=lambda v: str(v.get("waardepeildatum", "")))
+        total += Decimal(str(newest["vastgesteldeWaarde"])) * share.numerator / share.denominator
+        latest_date = max(latest_date, str(newest.get("waardepeildatum", "")))
+    return {**_money(total), "reference_date": latest_date or None}
+
+
+_MAPPERS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "property.owned": _owned,
+    "property.count": lambda raw: len(_zaken(raw)),
+    "property.mortgage_registered_total": _mortgages,
+    "property.woz_value": _woz_value,
+}
+
+
+def map_land_registry(raw: dict[str, Any], attributes: Iterable[str]) -> dict[str, Any]:
+    """Exactly the requested ``property.*`` attributes."""
+    out: dict[str, Any] = {}
+    for name in attributes:
+        mapper = _MAPPERS.get(name)
+        if mapper is None:
+            raise MappingError(f"the land registry mapping does not provide {name!r}")
+        out[name] = mapper(raw)
+    return out

@@ -1,0 +1,91 @@
+"""The Kadaster mapping on hand-built BRK and WOZ answers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from brondata.errors import MappingError, SourceProtocolError
+from brondata.mappings import MAPPINGS
+
+TODAY = date(2026, 11, 2)
+ALL = [
+    "property.owned",
+    "property.count",
+    "property.woz_value",
+    "property.mortgage_registered_total",
+]
+
+
+def hal(key: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"_links": {"self": {"href": "x"}}, "_embedded": {key: items}}
+
+
+def raw(share: tuple[int, int] = (1, 2), mortgage: Any = 300000) -> dict[str, Any]:
+    zaak = {
+        "identificatie": "1",
+        "type": "perceel",
+        "kadastraleAanduiding": "UTRECHT A 1",
+        "adressen": [
+            {
+                "straat": "Laan",
+                "huisnummer": 3,
+                "postcode": "3511AB",
+                "woonplaats": "Utrecht",
+                "nummeraanduidingIdentificatie": "n1",
+            }
+        ],
+    }
+    right = {"tenaamstelling": {"aandeel": {"teller": share[0], "noemer": share[1]}}}
+    woz = {
+        "waarden": [
+            {"vastgesteldeWaarde": 400000, "waardepeildatum": "2024-01-01"},
+            {"vastgesteldeWaarde": 420000, "waardepeildatum": "2025-01-01"},
+        ]
+    }
+    return {
+        "kadastraalonroerendezaken": hal("kadastraalOnroerendeZaken", [zaak]),
+        "zakelijkgerechtigden": {"1": hal("zakelijkGerechtigden", [right])},
+        "hypotheken": {
+            "1": hal(
+                "hypotheken",
+                [{"bedragZekerheidsstelling": {"som": mortgage, "valuta": {"code": "EUR"}}}],
+            )
+        },
+        "wozobjecten": {"n1": hal("wozObjecten", [woz])},
+    }
+
+
+def test_every_attribute_from_one_half_owned_home() -> None:
+    values = MAPPINGS["land_registry"].map(raw(), ALL, TODAY)
+    assert values["property.count"] == 1
+    assert values["property.owned"][0]["share"] == "1/2"
+    assert values["property.owned"][0]["addresses"][0]["postcode"] == "3511 AB"
+    assert values["property.woz_value"] == {
+        "amount": "210000.00",
+        "currency": "EUR",
+        "reference_date": "2025-01-01",
+    }
+    assert values["property.mortgage_registered_total"] == {
+        "amount": "300000.00",
+        "currency": "EUR",
+    }
+
+
+def test_no_property() -> None:
+    empty = {"kadastraalonroerendezaken": hal("kadastraalOnroerendeZaken", [])}
+    values = MAPPINGS["land_registry"].map(empty, ["property.owned", "property.count"], TODAY)
+    assert values == {"property.owned": [], "property.count": 0}
+
+
+def test_bad_answers() -> None:
+    with pytest.raises(SourceProtocolError):
+        MAPPINGS["land_registry"].map(raw(mortgage="lots"), ALL, TODAY)
+    with pytest.raises(MappingError):
+        MAPPINGS["land_registry"].map(raw(share=(3, 2)), ALL, TODAY)
+    broken = raw()
+    broken["wozobjecten"] = {}
+    with pytest.raises(MappingError, match="no WOZ value"):
+        MAPPINGS["land_registry"].map(broken, ["property.woz_value"], TODAY)
