@@ -18,15 +18,24 @@ import httpx2
 
 from brondata._clock import Clock, SystemClock, utc
 from brondata.connectors._base import SourceConnector
-from brondata.connectors.government import LandRegistryConnector, PopulationConnector
+from brondata.connectors.government import (
+    EmploymentConnector,
+    LandRegistryConnector,
+    PensionConnector,
+    PopulationConnector,
+    TaxConnector,
+)
 from brondata.connectors.psd2 import Psd2Connector
 from brondata.mock._faults import Fault, FaultInjector
 from brondata.mock.bank import create_bank_app
 from brondata.mock.consumer import Consumer
 from brondata.mock.digid import DigidIdP, create_digid_app
+from brondata.mock.employment import create_employment_app
 from brondata.mock.land_registry import create_land_registry_app
+from brondata.mock.pension import create_pension_app
 from brondata.mock.population import Person, Population
 from brondata.mock.population_api import create_population_app
+from brondata.mock.tax import create_tax_app
 
 __all__ = [
     "DEMO_CLIENT_ID",
@@ -46,6 +55,9 @@ DEMO_REDIRECT_URI = "https://lender.example/callback/{source}"
 IN_PROCESS_URLS: dict[str, str] = {
     "digid": "https://digid.mock.brondata.test",
     "population": "https://brp.mock.brondata.test",
+    "tax": "https://belastingdienst.mock.brondata.test",
+    "employment": "https://uwv.mock.brondata.test",
+    "pension": "https://mijnpensioenoverzicht.mock.brondata.test",
     "land_registry": "https://kadaster.mock.brondata.test",
     "bank": "https://bank.mock.brondata.test",
 }
@@ -70,11 +82,17 @@ _AppFactory = Callable[..., Any]
 #: source -> (app factory, whether it logs in through DigiD), in the order of ``SOURCES``.
 _APPS: dict[str, tuple[_AppFactory, bool]] = {
     "population": (create_population_app, True),
+    "tax": (create_tax_app, True),
+    "employment": (create_employment_app, True),
+    "pension": (create_pension_app, True),
     "land_registry": (create_land_registry_app, True),
     "bank": (create_bank_app, False),
 }
 _CONNECTORS: dict[str, Callable[..., SourceConnector]] = {
     "population": PopulationConnector,
+    "tax": TaxConnector,
+    "employment": EmploymentConnector,
+    "pension": PensionConnector,
     "land_registry": LandRegistryConnector,
     "bank": Psd2Connector,
 }

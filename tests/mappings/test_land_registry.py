@@ -89,3 +89,23 @@ def test_bad_answers() -> None:
     broken["wozobjecten"] = {}
     with pytest.raises(MappingError, match="no WOZ value"):
         MAPPINGS["land_registry"].map(broken, ["property.woz_value"], TODAY)
+
+
+def test_only_the_persons_own_right_counts() -> None:
+    data = raw()
+    mine = {
+        "persoon": {"identificatie": "111222333"},
+        "tenaamstelling": {"aandeel": {"teller": 1, "noemer": 2}},
+    }
+    partner = {
+        "persoon": {"identificatie": "999888777"},
+        "tenaamstelling": {"aandeel": {"teller": 1, "noemer": 2}},
+    }
+    data["subject"] = "111222333"
+    data["zakelijkgerechtigden"] = {"1": hal("zakelijkGerechtigden", [partner, mine])}
+    values = MAPPINGS["land_registry"].map(data, ["property.owned", "property.woz_value"], TODAY)
+    assert values["property.owned"][0]["share"] == "1/2"
+    assert values["property.woz_value"]["amount"] == "210000.00"
+    data["subject"] = "000000000"
+    with pytest.raises(MappingError, match="none of the rights"):
+        MAPPINGS["land_registry"].map(data, ["property.owned"], TODAY)

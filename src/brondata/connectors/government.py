@@ -75,16 +75,19 @@ class TaxConnector(_DigidSource):
     """The pre-filled income tax return (VIA) of the last complete tax year."""
 
     name = "tax"
-    scope: ClassVar[str] = "via"
+    scope: ClassVar[str] = "tax"
     path: ClassVar[str] = "/api/via/v1/aangiften"
 
     async def read(
         self, api: SourceApi, grant: dict[str, Any], attributes: Sequence[str], today: date
     ) -> dict[str, Any]:
         listing = await api.get(self.path)
-        years = listing.get("belastingjaren", listing) if isinstance(listing, dict) else listing
-        if not isinstance(years, list) or not all(isinstance(y, int) for y in years):
-            raise SourceProtocolError("tax: the list of tax years is malformed", source="tax")
+        try:
+            years = [int(entry["belastingjaar"]) for entry in listing["belastingjaren"]]
+        except (KeyError, TypeError, ValueError):
+            raise SourceProtocolError(
+                "tax: the list of tax years is malformed", source="tax"
+            ) from None
         complete = [y for y in years if y < today.year]
         if not complete:
             return {"belastingjaren": years, "aangifte": None}
@@ -96,7 +99,7 @@ class PensionConnector(_DigidSource):
     """Mijnpensioenoverzicht: the ``Pensioenaanspraken`` export."""
 
     name = "pension"
-    scope: ClassVar[str] = "mpo"
+    scope: ClassVar[str] = "pension"
 
     async def read(
         self, api: SourceApi, grant: dict[str, Any], attributes: Sequence[str], today: date
@@ -108,7 +111,7 @@ class EmploymentConnector(_DigidSource):
     """UWV: the verzekeringsbericht (employment relations and SV-loon per period)."""
 
     name = "employment"
-    scope: ClassVar[str] = "uwv"
+    scope: ClassVar[str] = "employment"
 
     async def read(
         self, api: SourceApi, grant: dict[str, Any], attributes: Sequence[str], today: date
@@ -132,10 +135,12 @@ class LandRegistryConnector(_DigidSource):
         self, api: SourceApi, grant: dict[str, Any], attributes: Sequence[str], today: date
     ) -> dict[str, Any]:
         wanted = set(attributes)
+        bsn = await self._bsn(api)
         zaken = await api.post(
-            f"{self.brk}/kadastraalonroerendezaken", {"burgerservicenummer": await self._bsn(api)}
+            f"{self.brk}/kadastraalonroerendezaken", {"burgerservicenummer": bsn}
         )
-        raw: dict[str, Any] = {"kadastraalonroerendezaken": zaken}
+        # Whose share is whose: the mapping picks the person's own right among co-owners'.
+        raw: dict[str, Any] = {"subject": bsn, "kadastraalonroerendezaken": zaken}
         listed = _embedded(zaken, "kadastraalOnroerendeZaken", self.name)
         ids = [str(z.get("identificatie")) for z in listed if isinstance(z, dict)]
         if "property.owned" in wanted or "property.woz_value" in wanted:

@@ -14,7 +14,7 @@ from typing import Any
 
 from brondata.connectors.psd2 import BankData
 from brondata.errors import MappingError
-from brondata.mappings import bank, land_registry, population
+from brondata.mappings import bank, employment, land_registry, pension, population, tax
 
 __all__ = ["MAPPINGS", "SourceMapping", "minimise"]
 
@@ -39,6 +39,22 @@ MAPPINGS: dict[str, SourceMapping] = {
     "land_registry": SourceMapping(
         version=land_registry.MAPPING_VERSION,
         map=lambda raw, attributes, today: land_registry.map_land_registry(raw, attributes),
+    ),
+    "tax": SourceMapping(
+        version=tax.MAPPING_VERSION,
+        map=lambda raw, attributes, today: tax.map_tax(tax.TaxReturn.from_raw(raw), attributes),
+    ),
+    "employment": SourceMapping(
+        version=employment.MAPPING_VERSION,
+        map=lambda raw, attributes, today: employment.map_employment(
+            employment.Verzekeringsbericht.from_raw(raw), attributes, today
+        ),
+    ),
+    "pension": SourceMapping(
+        version=pension.MAPPING_VERSION,
+        map=lambda raw, attributes, today: pension.map_pension(
+            pension.Aanspraken.from_raw(raw), attributes
+        ),
     ),
 }
 

@@ -42,8 +42,17 @@ def _zaken(raw: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _share(raw: dict[str, Any], zaak_id: str) -> Fraction:
-    """The person's share in a property: their (only) zakelijk gerechtigde's aandeel."""
+    """The person's share in a property: the aandeel of their own right(s) in it.
+
+    Co-owners (a partner) hold rights of their own in the same property; only the rights
+    whose ``persoon`` is the logged-in person count. A property with one right is theirs.
+    """
     rights = _items(raw.get("zakelijkgerechtigden", {}).get(zaak_id), "zakelijkGerechtigden")
+    own = [r for r in rights if (r.get("persoon") or {}).get("identificatie") == raw.get("subject")]
+    if own:
+        rights = own
+    elif len(rights) != 1:
+        raise MappingError(f"{_SOURCE}: none of the rights in property {zaak_id} is the person's")
     total = Fraction(0)
     for right in rights:
         aandeel = (right.get("tenaamstelling") or {}).get("aandeel") or {}

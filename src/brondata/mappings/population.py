@@ -154,9 +154,9 @@ def _partner(p: Persoon) -> dict[str, Any] | None:
         if partner.get("ontbindingHuwelijkPartnerschap"):
             continue
         naam = Naam.model_validate(partner.get("naam") or {})
+        # The same shape as the tax authority's fiscal partner: one name, one date.
         return {
-            "given_names": naam.voornamen,
-            "surname": _surname(naam),
+            "name": " ".join(n for n in (naam.voornamen, _surname(naam)) if n),
             "birth_date": _date((partner.get("geboorte") or {}).get("datum")),
         }
     return None

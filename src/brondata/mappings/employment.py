@@ -1,0 +1,110 @@
+"""From the UWV verzekeringsbericht to ``employment.*``.
+
+* ``employment.current``: relations without an end date, or ending after today.
+* ``employment.history``: every relation in the message (UWV gives five years at most).
+* ``employment.sv_wage_12m``: the SV-loon of the periods that start in the 12 complete
+  calendar months before today's month, summed; lenders take it as the annual income.
+* ``employment.permanent_contract``: a current relation with ``soortContract`` onbepaald.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from brondata.errors import MappingError, SourceProtocolError
+
+__all__ = ["MAPPING_VERSION", "Verzekeringsbericht", "map_employment"]
+
+MAPPING_VERSION = "employment.v1"
+
+_CONTRACT = {"onbepaald": "permanent", "bepaald": "temporary"}
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
+class Werkgever(_Lenient):
+    naam: str
+
+
+class Periode(_Lenient):
+    datumAanvang: date
+    datumEinde: date
+    svLoon: Decimal
+
+
+class Inkomstenverhouding(_Lenient):
+    werkgever: Werkgever
+    datumAanvang: date
+    datumEinde: date | None = None
+    soortContract: str
+    urenPerWeek: int | float | None = None
+    perioden: list[Periode] = []
+
+
+class Verzekeringsbericht(_Lenient):
+    inkomstenverhoudingen: list[Inkomstenverhouding]
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> Verzekeringsbericht:
+        try:
+            return cls.model_validate(raw["verzekeringsbericht"])
+        except (KeyError, ValidationError) as exc:
+            raise SourceProtocolError(
+                f"employment: not a verzekeringsbericht: {exc}".splitlines()[0], source="employment"
+            ) from None
+
+
+def _relation(r: Inkomstenverhouding) -> dict[str, Any]:
+    return {
+        "employer": r.werkgever.naam,
+        "start": r.datumAanvang.isoformat(),
+        "end": r.datumEinde.isoformat() if r.datumEinde else None,
+        "contract": _CONTRACT.get(r.soortContract, r.soortContract),
+        "hours_per_week": r.urenPerWeek,
+    }
+
+
+def _current(b: Verzekeringsbericht, today: date) -> list[Inkomstenverhouding]:
+    return [r for r in b.inkomstenverhoudingen if r.datumEinde is None or r.datumEinde >= today]
+
+
+def _sv_wage_12m(b: Verzekeringsbericht, today: date) -> dict[str, str]:
+    this_month = today.year * 12 + today.month - 1
+    first = this_month - 12
+    total = Decimal(0)
+    for relation in b.inkomstenverhoudingen:
+        for period in relation.perioden:
+            month = period.datumAanvang.year * 12 + period.datumAanvang.month - 1
+            if first <= month < this_month:
+                total += period.svLoon
+    return {"amount": f"{total:.2f}", "currency": "EUR"}
+
+
+_MAPPERS: dict[str, Callable[[Verzekeringsbericht, date], Any]] = {
+    "employment.current": lambda b, today: [_relation(r) for r in _current(b, today)],
+    "employment.history": lambda b, today: [_relation(r) for r in b.inkomstenverhoudingen],
+    "employment.sv_wage_12m": _sv_wage_12m,
+    "employment.permanent_contract": lambda b, today: any(
+        r.soortContract == "onbepaald" for r in _current(b, today)
+    ),
+}
+
+
+def map_employment(
+    message: Verzekeringsbericht, attributes: Iterable[str], today: date
+) -> dict[str, Any]:
+    """Exactly the requested ``employment.*`` attributes, as of ``today``."""
+    out: dict[str, Any] = {}
+    for name in attributes:
+        mapper = _MAPPERS.get(name)
+        if mapper is None:
+            raise MappingError(f"the employment mapping does not provide {name!r}")
+        out[name] = mapper(message, today)
+    return out

@@ -1,0 +1,116 @@
+"""From the pre-filled income tax return (VIA) to ``income.*``, ``tax.*`` and the partner.
+
+The connector fetches the return of the last complete tax year. Amounts are whole euros, as
+the tax authority states them. A person without such a return (recently arrived) gets
+``None`` for the year-bound attributes rather than a guess; ``tax.student_debt`` is then
+``False`` only in the sense that no debt was reported, which the catalogue text says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from brondata.errors import MappingError, SourceProtocolError
+
+__all__ = ["MAPPING_VERSION", "TaxReturn", "map_tax"]
+
+MAPPING_VERSION = "tax.v1"
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
+class Person(_Lenient):
+    naam: str
+    geboortedatum: str
+
+
+class Wage(_Lenient):
+    naamInhoudingsplichtige: str
+    codeInkomstenverhouding: str
+    loon: int
+
+
+class Income(_Lenient):
+    loonEnUitkeringen: list[Wage]
+    winstUitOnderneming: int | None = None
+
+
+class OwnHome(_Lenient):
+    hypotheekrenteBetaald: int = 0
+
+
+class Debt(_Lenient):
+    soort: str
+    bedrag: int
+
+
+class TaxReturn(_Lenient):
+    belastingjaar: int
+    fiscaalPartner: Person | None = None
+    inkomsten: Income
+    eigenWoning: OwnHome | None = None
+    schulden: list[Debt] = []
+    belastbaarInkomenWerkEnWoning: int
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> TaxReturn | None:
+        if raw.get("aangifte") is None:
+            return None
+        try:
+            return cls.model_validate(raw["aangifte"])
+        except ValidationError as exc:
+            raise SourceProtocolError(
+                f"tax: the return does not match the VIA shape: {exc}".splitlines()[0],
+                source="tax",
+            ) from None
+
+
+def _euros(amount: int) -> dict[str, str]:
+    return {"amount": f"{Decimal(amount):.2f}", "currency": "EUR"}
+
+
+def _employers(r: TaxReturn) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": w.naamInhoudingsplichtige,
+            "income_code": w.codeInkomstenverhouding,
+            **_euros(w.loon),
+        }
+        for w in r.inkomsten.loonEnUitkeringen
+    ]
+
+
+def _partner(r: TaxReturn) -> dict[str, Any] | None:
+    p = r.fiscaalPartner
+    return None if p is None else {"name": p.naam, "birth_date": p.geboortedatum}
+
+
+_MAPPERS: dict[str, Callable[[TaxReturn], Any]] = {
+    "income.tax_year": lambda r: r.belastingjaar,
+    "income.taxable_annual": lambda r: _euros(r.belastbaarInkomenWerkEnWoning),
+    "income.employers": _employers,
+    "tax.mortgage_interest_paid": lambda r: _euros(
+        r.eigenWoning.hypotheekrenteBetaald if r.eigenWoning else 0
+    ),
+    "tax.student_debt": lambda r: any(
+        d.soort == "studieschuld" and d.bedrag > 0 for d in r.schulden
+    ),
+    "household.partner": _partner,
+}
+
+
+def map_tax(tax_return: TaxReturn | None, attributes: Iterable[str]) -> dict[str, Any]:
+    """Exactly the requested attributes the tax return provides (``None`` without one)."""
+    out: dict[str, Any] = {}
+    for name in attributes:
+        mapper = _MAPPERS.get(name)
+        if mapper is None:
+            raise MappingError(f"the tax mapping does not provide {name!r}")
+        out[name] = None if tax_return is None else mapper(tax_return)
+    return out
