@@ -41,6 +41,9 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │   ├── LedgerIntegrityError      entries or tree do not match
     │   ├── ProofError                an inclusion or consistency proof does not verify
     │   ├── LogKeyError               a log signing or verifier key that cannot be used
+    │   ├── ConsentRecordError        no consent record can be built (e.g. never given)
+    │   │   ├── ConsentNotFoundError  the ledger has no entry of that consent
+    │   │   └── SubjectErasedError    the subject was erased: their pseudonym cannot be read
     │   └── CheckpointError           a signed checkpoint (C2SP signed note) is not acceptable
     │       ├── MalformedCheckpointError  not a checkpoint: truncated, bad lines, bad base64
     │       ├── CheckpointSignatureError  no valid signature by the log's key (forged, altered)
@@ -63,6 +66,8 @@ __all__ = [
     "CheckpointSignatureError",
     "ConnectorError",
     "ConsentDeniedError",
+    "ConsentNotFoundError",
+    "ConsentRecordError",
     "ConsumerLoginError",
     "DisclosureError",
     "InvalidKeyError",
@@ -94,6 +99,7 @@ __all__ = [
     "SourceUnavailableError",
     "StateMismatchError",
     "StoreError",
+    "SubjectErasedError",
     "TokenExchangeError",
     "UnknownAttributeError",
     "UnknownKeyError",
@@ -295,6 +301,18 @@ class ProofError(LedgerError):
 
 class LogKeyError(LedgerError):
     code = "invalid_log_key"
+
+
+class ConsentRecordError(LedgerError):
+    code = "consent_record_unavailable"
+
+
+class ConsentNotFoundError(ConsentRecordError):
+    code = "consent_not_found"
+
+
+class SubjectErasedError(ConsentRecordError):
+    code = "subject_erased"
 
 
 class CheckpointError(LedgerError):
