@@ -22,17 +22,25 @@ def test_demo_writes_records_keys_ledger_and_summary(tmp_path: Path) -> None:
     assert "delivered" in result.output
 
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["sources"] == {"bank": {"status": "delivered", "record": "records/bank.sd-jwt"}}
+    sources = ["population", "tax", "employment", "pension", "land_registry", "bank"]
+    assert summary["sources"] == {
+        s: {"status": "delivered", "record": f"records/{s}.sd-jwt"} for s in sources
+    }
     assert summary["requested_attributes"] == sorted(summary["requested_attributes"])
 
     lines = (out / "ledger.jsonl").read_bytes().splitlines()
-    assert len(lines) == summary["ledger_size"] == 5
+    # requested + given, then per source: login, retrieved, delivered
+    assert len(lines) == summary["ledger_size"] == 2 + 3 * len(sources)
     assert merkle_root(lines).hex() == summary["ledger_root"]
 
     jwks = KeySet.from_dict(json.loads((out / "jwks.json").read_text()))
-    (record,) = (out / "records" / "bank.sd-jwt").read_text().splitlines()
-    verified = verify_record(record, jwks)
-    assert sorted(verified.attributes) == summary["requested_attributes"]
+    released: list[str] = []
+    for source in sources:
+        (record,) = (out / "records" / f"{source}.sd-jwt").read_text().splitlines()
+        verified = verify_record(record, jwks)
+        assert verified.claims["source"] == source
+        released += verified.attributes
+    assert sorted(released) == summary["requested_attributes"]
     assert (out / "brondata.db").exists()
     assert stat.S_IMODE((out / "brondata.db").stat().st_mode) == 0o600
 

@@ -1,0 +1,158 @@
+"""All six sources in one session, for every scenario of the synthetic population.
+
+The records of different sources must tell one consistent story about one person, one
+failing source must not cost the others their records, and the sources are fetched at once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio
+import pytest
+
+from brondata import Gateway, verify_record
+from brondata._demo import preset_request
+from brondata.errors import SourceUnavailableError
+from brondata.mock._faults import Fault
+from brondata.mock.population import SCENARIOS
+from brondata.testing import FixedClock, MockSources
+
+pytestmark = pytest.mark.anyio
+
+ATTRIBUTES = [
+    *preset_request("mortgage").attributes,
+    "pension.providers",
+    "property.count",
+    "person.nationality",
+]
+
+
+async def session(sources: MockSources, scenario: str) -> tuple[Gateway, Any]:
+    gateway = Gateway.embedded(sources.connectors(), clock=sources.clock)
+    request = preset_request("mortgage", ATTRIBUTES)
+    started = await gateway.start(request, f"applicant-{scenario}")
+    await gateway.give_consent(started.id)
+    person = sources.scenario(scenario)
+    async with sources.browser() as browser:
+        for source in started.sources:
+            url = await gateway.login_url(started.id, source)
+            callback = await browser.authorize(
+                url, username=person.username, password=person.password
+            )
+            await gateway.callback(started.id, source, callback)
+    return gateway, await gateway.collect(started.id)
+
+
+def released(gateway: Gateway, result: Any, now: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for record in result.records.values():
+        out.update(verify_record(record.compact, gateway.jwks(), now=now).attributes)
+    return out
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+async def test_every_scenario_tells_one_story(scenario: str) -> None:
+    sources = MockSources(seed=17, clock=FixedClock())
+    gateway, result = await session(sources, scenario)
+    try:
+        assert result.errors == {}
+        assert set(result.records) == {
+            "population",
+            "tax",
+            "employment",
+            "pension",
+            "land_registry",
+            "bank",
+        }
+        v = released(gateway, result, sources.clock.now())
+        assert sorted(v) == sorted(set(ATTRIBUTES))
+        person = sources.scenario(scenario)
+
+        assert v["person.surname"].endswith(person.surname.split()[-1])
+        assert (v["household.partner"] is not None) == (scenario == "two_incomes")
+        assert (v["employment.current"] == []) == (scenario in ("self_employed", "retired"))
+        assert v["tax.student_debt"] is (
+            True if scenario == "student_debt" else v["tax.student_debt"]
+        )
+        if scenario == "tenant":
+            assert v["property.owned"] == []
+            assert v["property.count"] == 0
+        if scenario == "several_properties":
+            assert v["property.count"] >= 2
+        if scenario == "three_pension_providers":
+            assert len({p["provider"] for p in v["pension.providers"]}) == 3
+        if scenario == "recent_arrival":
+            assert v["person.nationality"][0]["description"] != "Nederlandse"
+        if v["property.owned"] and scenario != "several_properties":
+            # The home in the land registry is where the population register says they live.
+            owned = {a["postcode"] for p in v["property.owned"] for a in p["addresses"]}
+            assert v["person.address"]["postcode"] in owned
+        if scenario in ("salaried", "temporary_contract", "two_incomes", "student_debt"):
+            # The bank's salary and UWV's SV-loon describe one payroll: net below gross.
+            net = float(v["bank.salary_monthly_average"]["amount"])
+            gross_month = float(v["employment.sv_wage_12m"]["amount"]) / 12
+            assert 0.45 * gross_month < net < gross_month
+    finally:
+        await gateway.aclose()
+
+
+async def test_one_failing_source_costs_only_its_own_record() -> None:
+    sources = MockSources(seed=17, clock=FixedClock())
+    sources.faults["tax"].add(Fault("status", "/api/via", status=503))
+    gateway, result = await session(sources, "salaried")
+    try:
+        assert set(result.errors) == {"tax"}
+        assert isinstance(result.errors["tax"], SourceUnavailableError)
+        assert set(result.records) == {
+            "population",
+            "employment",
+            "pension",
+            "land_registry",
+            "bank",
+        }
+        entries = [json.loads(e.canonical) for e in gateway.ledger.entries()]
+        failed = [e for e in entries if e["event"] == "data.failed"]
+        assert [(e["source"], e["error_code"]) for e in failed] == [("tax", "source_unavailable")]
+        delivered = {e["source"] for e in entries if e["event"] == "data.delivered"}
+        assert delivered == set(result.records)
+    finally:
+        await gateway.aclose()
+
+
+class _InFlight:
+    """ASGI wrapper counting requests in flight across every source it wraps."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.most = 0
+
+    def wrap(self, app: Any) -> Any:
+        async def counted(scope: Any, receive: Any, send: Any) -> None:
+            if scope["type"] == "http" and scope["path"].startswith(
+                ("/api", "/v1", "/esd", "/haal")
+            ):
+                self.now += 1
+                self.most = max(self.most, self.now)
+                try:
+                    await anyio.sleep(0.02)  # long enough for the other sources to start
+                    await app(scope, receive, send)
+                finally:
+                    self.now -= 1
+            else:
+                await app(scope, receive, send)
+
+        return counted
+
+
+async def test_sources_are_fetched_at_the_same_time() -> None:
+    sources = MockSources(seed=17, clock=FixedClock())
+    flight = _InFlight()
+    sources.apps = {name: flight.wrap(app) for name, app in sources.apps.items()}
+    gateway, result = await session(sources, "salaried")
+    try:
+        assert result.complete
+        assert flight.most >= 5  # one request per source in flight together (six sources)
+    finally:
+        await gateway.aclose()
