@@ -109,3 +109,24 @@ def test_only_the_persons_own_right_counts() -> None:
     data["subject"] = "000000000"
     with pytest.raises(MappingError, match="none of the rights"):
         MAPPINGS["land_registry"].map(data, ["property.owned"], TODAY)
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda d: d["kadastraalonroerendezaken"]["_embedded"]["kadastraalOnroerendeZaken"][
+            0
+        ].update(kadastraleAanduiding=12345),
+        lambda d: d["wozobjecten"]["n1"]["_embedded"]["wozObjecten"][0]["waarden"][0].update(
+            vastgesteldeWaarde="much"
+        ),
+        lambda d: d["zakelijkgerechtigden"]["1"]["_embedded"]["zakelijkGerechtigden"][0].update(
+            tenaamstelling={"aandeel": {"teller": "1", "noemer": 2}}
+        ),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_refused(corrupt: Any) -> None:
+    data = raw()
+    corrupt(data)
+    with pytest.raises(SourceProtocolError):
+        MAPPINGS["land_registry"].map(data, ALL, TODAY)

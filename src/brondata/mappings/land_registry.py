@@ -19,6 +19,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from brondata.errors import MappingError, SourceProtocolError
 
 __all__ = ["MAPPING_VERSION", "map_land_registry"]
@@ -28,12 +30,72 @@ MAPPING_VERSION = "land_registry.v1"
 _SOURCE = "land_registry"
 
 
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class _Adres(_Lenient):
+    straat: str
+    huisnummer: int
+    postcode: str
+    woonplaats: str
+    huisletter: str | None = None
+    huisnummertoevoeging: str | None = None
+    nummeraanduidingIdentificatie: str | None = None
+
+
+class _Zaak(_Lenient):
+    identificatie: str
+    type: str
+    kadastraleAanduiding: str
+    adressen: list[_Adres] = []
+
+
+class _Aandeel(_Lenient):
+    teller: int
+    noemer: int
+
+
+class _Bedrag(_Lenient):
+    som: int | float
+
+
+class _Waarde(_Lenient):
+    vastgesteldeWaarde: int | float
+    waardepeildatum: str
+
+
+class _WozObject(_Lenient):
+    waarden: list[_Waarde] = []
+
+
+# What each embedded list must hold; the mapping reads nothing these do not check.
+_SHAPES: dict[str, type[_Lenient]] = {
+    "kadastraalOnroerendeZaken": _Zaak,
+    "wozObjecten": _WozObject,
+}
+
+
 def _items(collection: Any, key: str) -> list[dict[str, Any]]:
     if not isinstance(collection, dict):
         raise SourceProtocolError(f"{_SOURCE}: expected a HAL collection", source=_SOURCE)
     items = (collection.get("_embedded") or {}).get(key, [])
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise SourceProtocolError(f"{_SOURCE}: _embedded.{key} is malformed", source=_SOURCE)
+    shape = _SHAPES.get(key)
+    try:
+        for item in items:
+            if shape is not None:
+                shape.model_validate(item)
+            if key == "zakelijkGerechtigden":
+                _Aandeel.model_validate((item.get("tenaamstelling") or {}).get("aandeel"))
+            if key == "hypotheken":
+                _Bedrag.model_validate(item.get("bedragZekerheidsstelling"))
+    except ValidationError as exc:
+        raise SourceProtocolError(
+            f"{_SOURCE}: _embedded.{key} does not match the spec: {exc}".splitlines()[0],
+            source=_SOURCE,
+        ) from None
     return items
 
 

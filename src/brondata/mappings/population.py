@@ -31,13 +31,42 @@ class Naam(_Lenient):
     geslachtsnaam: str | None = None
 
 
+class Verblijfadres(_Lenient):
+    officieleStraatnaam: str | None = None
+    korteStraatnaam: str | None = None
+    huisnummer: int | None = None
+    huisletter: str | None = None
+    huisnummertoevoeging: str | None = None
+    postcode: str | None = None
+    woonplaats: str | None = None
+    regel1: str | None = None
+    regel2: str | None = None
+    regel3: str | None = None
+    land: dict[str, str] | None = None
+
+
+class Verblijfplaats(_Lenient):
+    type: str
+    verblijfadres: Verblijfadres | None = None
+
+
+class Waarde(_Lenient):
+    code: str | None = None
+    omschrijving: str | None = None
+
+
+class Nationaliteit(_Lenient):
+    type: str
+    nationaliteit: Waarde | None = None
+
+
 class Persoon(_Lenient):
     burgerservicenummer: str | None = Field(default=None, pattern=r"^\d{9}$")
     leeftijd: int | None = Field(default=None, ge=0, le=150)
     naam: Naam | None = None
     geboorte: dict[str, Any] | None = None
-    verblijfplaats: dict[str, Any] | None = None
-    nationaliteiten: list[dict[str, Any]] | None = None
+    verblijfplaats: Verblijfplaats | None = None
+    nationaliteiten: list[Nationaliteit] | None = None
     partners: list[dict[str, Any]] | None = None
 
 
@@ -112,25 +141,22 @@ def _postcode(text: str) -> str:
 
 
 def _address(p: Persoon) -> dict[str, Any]:
-    place = p.verblijfplaats or {}
-    kind = place.get("type")
+    place = p.verblijfplaats
+    kind = place.type if place else None
+    a = (place.verblijfadres if place else None) or Verblijfadres()
     if kind == "Adres":
-        a = place.get("verblijfadres") or {}
-        addition = "".join(str(a.get(k) or "") for k in ("huisletter", "huisnummertoevoeging"))
         return {
-            "street": a.get("officieleStraatnaam") or a.get("korteStraatnaam"),
-            "house_number": a.get("huisnummer"),
-            "house_number_addition": addition or None,
-            "postcode": _postcode(str(a.get("postcode", ""))),
-            "city": a.get("woonplaats"),
+            "street": a.officieleStraatnaam or a.korteStraatnaam,
+            "house_number": a.huisnummer,
+            "house_number_addition": (a.huisletter or "") + (a.huisnummertoevoeging or "") or None,
+            "postcode": _postcode(a.postcode or ""),
+            "city": a.woonplaats,
             "country": "NL",
         }
     if kind == "VerblijfplaatsBuitenland":
-        a = place.get("verblijfadres") or {}
-        land = a.get("land") or {}
         return {
-            "lines": [a[k] for k in ("regel1", "regel2", "regel3") if a.get(k)],
-            "country": land.get("omschrijving"),
+            "lines": [line for line in (a.regel1, a.regel2, a.regel3) if line],
+            "country": (a.land or {}).get("omschrijving"),
         }
     raise MappingError(f"population: residence of type {kind!r} cannot be released as an address")
 
@@ -138,14 +164,13 @@ def _address(p: Persoon) -> dict[str, Any]:
 def _nationality(p: Persoon) -> list[dict[str, str | None]]:
     out: list[dict[str, str | None]] = []
     for entry in p.nationaliteiten or []:
-        nationality = entry.get("nationaliteit") or {}
-        if entry.get("type") == "Nationaliteit" and nationality:
+        if entry.type == "Nationaliteit" and entry.nationaliteit is not None:
             out.append(
-                {"code": nationality.get("code"), "description": nationality.get("omschrijving")}
+                {"code": entry.nationaliteit.code, "description": entry.nationaliteit.omschrijving}
             )
-        elif entry.get("type"):
+        else:
             # Stateless, treated as Dutch, unknown: the kind itself is the answer.
-            out.append({"code": None, "description": entry["type"]})
+            out.append({"code": None, "description": entry.type})
     return out
 
 

@@ -1,0 +1,72 @@
+"""Every source, every kind of misbehaviour: a typed error for that source, never a record."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from brondata import Gateway
+from brondata._demo import preset_request
+from brondata.errors import (
+    ConnectorError,
+    SourceProtocolError,
+    SourceRateLimitedError,
+    SourceTimeoutError,
+    SourceUnavailableError,
+)
+from brondata.mock._faults import Fault
+from brondata.testing import FixedClock, MockSources
+
+pytestmark = pytest.mark.anyio
+
+API = {
+    "population": "/haalcentraal",
+    "tax": "/api/via",
+    "employment": "/api/uwv",
+    "pension": "/api/mpo",
+    "land_registry": "/esd",
+    "bank": "/v1/accounts",
+}
+FAULTS: list[tuple[str, dict[str, object], type[ConnectorError]]] = [
+    ("status", {"status": 500}, SourceUnavailableError),
+    ("status", {"status": 429}, SourceRateLimitedError),
+    ("malformed_json", {}, SourceProtocolError),
+    ("schema_violation", {}, SourceProtocolError),
+    ("hang", {}, SourceTimeoutError),
+]
+
+
+@pytest.mark.parametrize("source", list(API))
+@pytest.mark.parametrize(
+    ("kind", "options", "error"), FAULTS, ids=[f[0] + str(f[1].get("status", "")) for f in FAULTS]
+)
+async def test_a_faulty_source(
+    source: str, kind: str, options: dict[str, object], error: type[ConnectorError]
+) -> None:
+    sources = MockSources(seed=3, clock=FixedClock())
+    fault = Fault(kind, API[source], **options)  # type: ignore[arg-type]
+    sources.faults[source].add(fault)
+    request = preset_request("mortgage")
+    async with Gateway.embedded(
+        sources.connectors(), clock=sources.clock, source_timeout=0.3
+    ) as gw:
+        session = await gw.start(request, "applicant")
+        await gw.give_consent(session.id)
+        person = sources.scenario("several_properties")
+        async with sources.browser() as browser:
+            for name in session.sources:
+                url = await gw.login_url(session.id, name)
+                callback = await browser.authorize(
+                    url, username=person.username, password=person.password
+                )
+                await gw.callback(session.id, name, callback)
+        result = await gw.collect(session.id)
+        assert fault.hits >= 1
+        assert set(result.errors) == {source}, result.errors
+        assert isinstance(result.errors[source], error), result.errors[source]
+        assert source not in result.records
+        assert len(result.records) == 5
+        events = [json.loads(e.canonical) for e in gw.ledger.entries()]
+        assert not any(e["event"] == "data.delivered" and e["source"] == source for e in events)
+        assert any(e["event"] == "data.failed" and e["source"] == source for e in events)
