@@ -3,7 +3,9 @@
 * ``audit keygen``  create the organisation's Ed25519 log key (a file of mode 0600);
 * ``audit export``  write entries, leaf hashes, a signed checkpoint and the verifier key;
 * ``audit verify``  check an export offline, optionally against an older checkpoint;
-* ``audit prove``   an inclusion proof for one entry, in the RFC 9162 test-vector JSON shape.
+* ``audit prove``   an inclusion proof for one entry, in the RFC 9162 test-vector JSON shape;
+* ``audit subject`` the access report of one data subject (GDPR art. 15);
+* ``audit erase``   erase one data subject (GDPR art. 17): destroy their key, record it.
 
 Where the log key lives: in a file given by ``--key`` (or ``BRONDATA_LOG_KEY``), readable
 only by the service account that exports (the command refuses a file others can read), kept
@@ -22,6 +24,7 @@ from __future__ import annotations
 import base64
 import json
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,10 +32,13 @@ import typer
 
 from brondata.consent import (
     ConsentLedger,
+    ConsentLog,
     LogSigner,
     SqliteLedger,
+    SqliteSubjectKeyring,
     audit_verify,
     export,
+    subject_report,
     verify_inclusion,
 )
 from brondata.errors import BrondataError, ProofError
@@ -41,7 +47,10 @@ __all__ = ["register"]
 
 audit_app = typer.Typer(
     name="audit",
-    help="The consent ledger: export it for an auditor, verify an export, prove an entry.",
+    help=(
+        "The consent ledger: export it for an auditor, verify an export, prove an entry;"
+        " report on or erase one data subject."
+    ),
     no_args_is_help=True,
 )
 
@@ -69,6 +78,28 @@ def _open(db: str, schema: str) -> ConsentLedger:
         # Opening would create an empty ledger; an audit of nothing is a mistake.
         raise _fail(f"no ledger database at {db}")
     return SqliteLedger(db)
+
+
+def _open_log(db: str, schema: str) -> ConsentLog:
+    """The ledger with its subject keyring, which lives in the same database."""
+    ledger = _open(db, schema)
+    try:
+        if db.startswith(("postgresql://", "postgres://")):
+            from brondata.consent import PostgresSubjectKeyring
+
+            return ConsentLog(ledger, PostgresSubjectKeyring(db, schema=schema))
+        return ConsentLog(ledger, SqliteSubjectKeyring(db))
+    except BaseException:
+        ledger.close()
+        raise
+
+
+SubjectOption = Annotated[
+    str,
+    typer.Option(
+        "--subject", help="The subject's pseudonym (sub-...), as in the records' 'sub' claim."
+    ),
+]
 
 
 def _b64(raw: bytes) -> str:
@@ -195,6 +226,51 @@ def prove_command(
         "entry": entry.canonical.decode("utf-8"),
     }
     typer.echo(json.dumps(out, indent=2))
+
+
+@audit_app.command("subject")
+def subject_command(
+    db: DbOption,
+    subject: SubjectOption,
+    schema: SchemaOption = "public",
+    as_json: JsonOption = False,
+) -> None:
+    """The access report of one data subject (GDPR art. 15): consents, purposes, sources,
+    deliveries and retention, as the ledger records them."""
+    try:
+        with _open_log(db, schema) as log:
+            report = subject_report(log, subject)
+    except BrondataError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        typer.echo(report.to_text(), nl=False)
+
+
+@audit_app.command("erase")
+def erase_command(
+    db: DbOption,
+    subject: SubjectOption,
+    schema: SchemaOption = "public",
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase one data subject (GDPR art. 17): destroy their key and record data.erased.
+
+    The ledger keeps verifying; the subject's entries can no longer be read or tied to them.
+    This cannot be undone. Exit code 1 if the subject has no key (unknown or erased already).
+    """
+    if not yes:
+        typer.confirm(f"Destroy the key of {subject}? This cannot be undone", abort=True)
+    try:
+        with _open_log(db, schema) as log:
+            entry = log.erase(subject, at=datetime.now(UTC))
+    except BrondataError as exc:
+        raise _fail(exc) from None
+    if entry is None:
+        typer.echo(f"{subject}: no key to destroy (unknown, or erased already)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"erased {subject}: key destroyed, data.erased recorded as entry {entry.index}")
 
 
 def register(app: typer.Typer) -> None:

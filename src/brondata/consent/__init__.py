@@ -47,6 +47,12 @@ from brondata.consent._merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from brondata.consent._migrate import (
+    SCHEMA_VERSION,
+    SchemaUpgrade,
+    upgrade_postgres,
+    upgrade_sqlite,
+)
 from brondata.consent._records import (
     ConsentRecord,
     ConsentState,
@@ -73,6 +79,7 @@ __all__ = [
     "ATTRIBUTE_NAME_PATTERN",
     "EMPTY_ROOT",
     "EVENT_FIELDS",
+    "SCHEMA_VERSION",
     "AuditFinding",
     "AuditReport",
     "Checkpoint",
@@ -94,6 +101,7 @@ __all__ = [
     "PostgresLedger",
     "PostgresSubjectKeyring",
     "PurposeTerm",
+    "SchemaUpgrade",
     "SqliteLedger",
     "SqliteSubjectKeyring",
     "StateChange",
@@ -115,6 +123,8 @@ __all__ = [
     "seal_subject",
     "sign_checkpoint",
     "subject_report",
+    "upgrade_postgres",
+    "upgrade_sqlite",
     "verify_checkpoint",
     "verify_consistency",
     "verify_inclusion",

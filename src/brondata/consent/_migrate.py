@@ -1,0 +1,178 @@
+"""Create and migrate the consent tables (ledger, tree, subject keys) to this library's schema.
+
+The stores create their tables on open, so an application works without this module; what it
+adds is a record of the schema version, ``brondata_schema``: one row per applied migration
+(component, version, description, time), so that a later release can change the tables step
+by step and know where each database stands. ``upgrade_sqlite`` and ``upgrade_postgres`` are
+idempotent, and refuse a database that a newer release has already migrated further.
+
+A migration is a version number, a description and its statements per backend. Version 1 is
+the schema the stores themselves create; later versions list their ``ALTER``s here. Each runs
+in one transaction with its version row, under a lock (SQLite's write lock, a PostgreSQL
+advisory lock), so that two upgrades at once apply every step exactly once.
+
+``brondata db upgrade`` calls these, and creates the session table as well.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from brondata.consent._sqlite import SqliteLedger
+from brondata.consent._subjects import SqliteSubjectKeyring
+from brondata.errors import StoreError
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Migration",
+    "SchemaUpgrade",
+    "upgrade_postgres",
+    "upgrade_sqlite",
+]
+
+COMPONENT: Final = "consent"
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One step of the schema: statements for each backend ({s} is the PostgreSQL schema)."""
+
+    version: int
+    description: str
+    sqlite: tuple[str, ...] = ()
+    postgres: tuple[str, ...] = ()
+
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    Migration(
+        1,
+        "ledger entries and tree nodes (append-only), subject keys and erasure markers",
+        # The stores create these tables on open; the upgrade opens them first.
+    ),
+)
+SCHEMA_VERSION: Final = MIGRATIONS[-1].version
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaUpgrade:
+    """What an upgrade did: the version before and after, and the steps applied."""
+
+    component: str
+    before: int
+    after: int
+    applied: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "component": self.component,
+            "before": self.before,
+            "after": self.after,
+            "applied": list(self.applied),
+        }
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def _pending(current: int) -> list[Migration]:
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"the database's {COMPONENT} schema is at version {current}, newer than this "
+            f"release knows ({SCHEMA_VERSION}): upgrade brondata instead"
+        )
+    return [m for m in MIGRATIONS if m.version > current]
+
+
+_SQLITE_TABLE: Final = """CREATE TABLE IF NOT EXISTS brondata_schema (
+    component   TEXT    NOT NULL,
+    version     INTEGER NOT NULL,
+    description TEXT    NOT NULL,
+    applied_at  TEXT    NOT NULL,
+    PRIMARY KEY (component, version)
+)"""
+
+
+def upgrade_sqlite(path: str | os.PathLike[str]) -> SchemaUpgrade:
+    """Create or migrate the consent tables in the SQLite file ``path``."""
+    # Opening the stores creates the version-1 tables (idempotently).
+    SqliteLedger(path).close()
+    SqliteSubjectKeyring(path).close()
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(_SQLITE_TABLE)
+            (current,) = conn.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM brondata_schema WHERE component = ?",
+                (COMPONENT,),
+            ).fetchone()
+            applied = []
+            for migration in _pending(int(current)):
+                for statement in migration.sqlite:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO brondata_schema VALUES (?, ?, ?, ?)",
+                    (COMPONENT, migration.version, migration.description, _now()),
+                )
+                applied.append(f"{migration.version}: {migration.description}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as exc:
+        raise StoreError(f"SQLite schema upgrade: {exc}") from exc
+    finally:
+        conn.close()
+    return SchemaUpgrade(COMPONENT, int(current), SCHEMA_VERSION, tuple(applied))
+
+
+def upgrade_postgres(dsn: str, *, schema: str = "public") -> SchemaUpgrade:
+    """Create or migrate the consent tables in the PostgreSQL ``schema`` (needs the extra)."""
+    import psycopg
+    from psycopg import sql
+
+    from brondata.consent._postgres import PostgresLedger, PostgresSubjectKeyring
+
+    PostgresLedger(dsn, schema=schema, max_connections=1).close()
+    PostgresSubjectKeyring(dsn, schema=schema, max_connections=1).close()
+    s = sql.Identifier(schema)
+    try:
+        with psycopg.connect(dsn) as conn, conn.transaction():
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"brondata:schema:{schema}",)
+            )
+            conn.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {s}.brondata_schema ("
+                    " component text NOT NULL, version integer NOT NULL,"
+                    " description text NOT NULL, applied_at text NOT NULL,"
+                    " PRIMARY KEY (component, version))"
+                ).format(s=s)
+            )
+            row = conn.execute(
+                sql.SQL(
+                    "SELECT COALESCE(MAX(version), 0) FROM {s}.brondata_schema WHERE component = %s"
+                ).format(s=s),
+                (COMPONENT,),
+            ).fetchone()
+            current = int(row[0]) if row else 0
+            applied = []
+            for migration in _pending(current):
+                for statement in migration.postgres:
+                    # Statements are literals of this module; only the schema is inserted.
+                    conn.execute(sql.SQL(statement).format(s=s))
+                conn.execute(
+                    sql.SQL("INSERT INTO {s}.brondata_schema VALUES (%s, %s, %s, %s)").format(s=s),
+                    (COMPONENT, migration.version, migration.description, _now()),
+                )
+                applied.append(f"{migration.version}: {migration.description}")
+    except psycopg.Error as exc:
+        raise StoreError(f"PostgreSQL schema upgrade: {exc}") from exc
+    return SchemaUpgrade(COMPONENT, current, SCHEMA_VERSION, tuple(applied))
