@@ -11,7 +11,12 @@ from typing import Any
 
 import anyio
 
-MODULES = ["bench.bench_session", "bench.bench_records", "bench.bench_ledger"]
+MODULES = [
+    "bench.bench_session",
+    "bench.bench_sources",
+    "bench.bench_records",
+    "bench.bench_ledger",
+]
 
 
 def main() -> None:
