@@ -21,7 +21,7 @@ import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from brondata.mock.population import Person, Population
+from brondata.mock.population import SCENARIOS, Person, Population
 
 from .conftest import SteppingClock, Tpp, consent_body, new_request_id
 
@@ -234,9 +234,18 @@ async def test_consent_responses_follow_the_specification(
     assert unknown.status_code == 403
 
 
+@pytest.fixture(params=["general", *SCENARIOS])
+def account_holder(
+    request: pytest.FixtureRequest, person: Person, population: Population
+) -> Person:
+    """The multi-account person, then the first person of every scenario."""
+    return person if request.param == "general" else population.scenario(request.param)
+
+
 async def test_account_responses_follow_the_specification(
-    tpp: Tpp, person: Person, check: Checker
+    tpp: Tpp, account_holder: Person, check: Checker
 ) -> None:
+    person = account_holder
     consent_id, tokens = await tpp.connect(person)
     token = tokens["access_token"]
     accounts = check(
