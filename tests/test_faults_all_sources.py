@@ -70,3 +70,28 @@ async def test_a_faulty_source(
         events = [json.loads(e.canonical) for e in gw.ledger.entries()]
         assert not any(e["event"] == "data.delivered" and e["source"] == source for e in events)
         assert any(e["event"] == "data.failed" and e["source"] == source for e in events)
+
+
+async def test_each_source_has_its_own_timeout() -> None:
+    sources = MockSources(seed=3, clock=FixedClock())
+    for name in ("tax", "bank"):
+        sources.faults[name].add(Fault("delay", API[name], seconds=0.2))
+    request = preset_request("mortgage")
+    timeouts = dict.fromkeys(API, 5.0) | {"tax": 0.1}
+    async with Gateway.embedded(
+        sources.connectors(), clock=sources.clock, source_timeout=timeouts
+    ) as gw:
+        session = await gw.start(request, "applicant")
+        await gw.give_consent(session.id)
+        person = sources.scenario("salaried")
+        async with sources.browser() as browser:
+            for name in session.sources:
+                url = await gw.login_url(session.id, name)
+                callback = await browser.authorize(
+                    url, username=person.username, password=person.password
+                )
+                await gw.callback(session.id, name, callback)
+        result = await gw.collect(session.id)
+    assert set(result.errors) == {"tax"}  # the bank is as slow, but it may take 5 s
+    assert isinstance(result.errors["tax"], SourceTimeoutError)
+    assert "bank" in result.records
