@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from brondata.cli import _audit, _demo, _mock, _records
+from brondata.cli import _audit, _db, _demo, _mock, _records
 
 __all__ = ["app", "main"]
 
@@ -24,6 +24,7 @@ _demo.register(app)
 _records.register(app)
 _audit.register(app)
 _mock.register(app)
+_db.register(app)
 
 
 def main() -> None:
