@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ import rfc8785
 
 from brondata._clock import Clock, SystemClock
 from brondata._logging import get_logger
+from brondata._secrets import GatewaySecrets
 from brondata._session_store import (
     SecretBox,
     SessionRecord,
@@ -54,7 +54,15 @@ from brondata.errors import (
     SourceTimeoutError,
 )
 from brondata.mappings import MAPPINGS, minimise
-from brondata.records import KeySet, SignedRecord, SigningKey, issue_record
+from brondata.records import (
+    FileKeyStore,
+    KeySet,
+    KeyStore,
+    MemoryKeyStore,
+    SignedRecord,
+    SigningKey,
+    issue_record,
+)
 from brondata.request import DataRequest
 from brondata.session import (
     SessionEvent,
@@ -147,7 +155,7 @@ class Gateway:
         redirect_uri: str,
         ledger: ConsentLedger,
         sessions: SessionStore,
-        signing_key: SigningKey,
+        signing_key: SigningKey | KeyStore,
         store_key: bytes,
         pseudonym_key: bytes,
         clock: Clock | None = None,
@@ -163,7 +171,9 @@ class Gateway:
         self.connectors = dict(connectors)
         self.ledger = ledger
         self.sessions = sessions
-        self.signing_key = signing_key
+        # A key store rotates and keeps retired public keys in the JWKS; a single key is fixed.
+        self._keys: KeyStore | None = signing_key if isinstance(signing_key, KeyStore) else None
+        self._fixed_key = signing_key if isinstance(signing_key, SigningKey) else None
         self._redirect_uri = redirect_uri
         self._box = SecretBox(store_key)
         self._pseudonym_key = pseudonym_key
@@ -183,14 +193,33 @@ class Gateway:
         connectors: Mapping[str, SourceConnector],
         *,
         path: str | Path = ":memory:",
+        keys: str | Path | None = None,
         issuer: str = "https://lender.example",
         redirect_uri: str = "https://lender.example/callback/{source}",
-        signing_key: SigningKey | None = None,
+        signing_key: SigningKey | KeyStore | None = None,
         clock: Clock | None = None,
         source_timeout: float | Mapping[str, float] = 30.0,
     ) -> Gateway:
-        """A gateway on the embedded defaults: one SQLite file for ledger and sessions, fresh
-        keys (ES256 for records, AES-256 for the store, HMAC for pseudonyms)."""
+        """A gateway on the embedded defaults: one SQLite file for ledger and sessions.
+
+        Keys live in the directory ``keys`` (default: ``<path>.keys`` beside the database):
+        ``secrets.json`` (store and pseudonym keys, 0600) and ``signing/`` (a
+        ``FileKeyStore``, ES256), created on first use and reused after, so that a restarted
+        application opens its sessions and keeps its pseudonyms. An in-memory database gets
+        in-memory keys.
+        """
+        in_memory = str(path) == ":memory:"
+        key_dir = Path(keys) if keys is not None else None
+        if key_dir is None and not in_memory:
+            key_dir = Path(f"{path}.keys")
+        if key_dir is None:
+            gateway_secrets = GatewaySecrets.generate()
+            store: KeyStore = MemoryKeyStore()
+        else:
+            gateway_secrets = GatewaySecrets.load_or_create(key_dir / "secrets.json")
+            store = FileKeyStore(key_dir / "signing")
+        if signing_key is None and not any(info.active for info in store.key_infos()):
+            store.generate("ES256", now=(clock or SystemClock()).now())
         ledger = SqliteLedger(str(path))
         sessions = SqliteSessionStore(path)
         return cls(
@@ -199,9 +228,9 @@ class Gateway:
             redirect_uri=redirect_uri,
             ledger=ledger,
             sessions=sessions,
-            signing_key=signing_key or SigningKey.generate("ES256"),
-            store_key=SecretBox.generate_key(),
-            pseudonym_key=secrets.token_bytes(32),
+            signing_key=signing_key or store,
+            store_key=gateway_secrets.store_key,
+            pseudonym_key=gateway_secrets.pseudonym_key,
             clock=clock,
             source_timeout=source_timeout,
             owned=[ledger, sessions, *connectors.values()],
@@ -222,8 +251,18 @@ class Gateway:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
+    @property
+    def signing_key(self) -> SigningKey:
+        """The key that signs records now."""
+        if self._keys is not None:
+            return self._keys.active()
+        assert self._fixed_key is not None  # one of the two is always set
+        return self._fixed_key
+
     def jwks(self) -> KeySet:
-        """The public keys a recipient needs to verify this gateway's records."""
+        """The public keys a recipient needs: the active one and retired ones still kept."""
+        if self._keys is not None:
+            return self._keys.jwks(self._clock.now())
         return KeySet([self.signing_key.public_jwk()])
 
     def redirect_uri(self, source: str) -> str:
