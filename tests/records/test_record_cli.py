@@ -178,3 +178,15 @@ def test_key_bound_presentation(
     assert json.loads(bad.stdout)[0]["error"]["code"] == "invalid_key_binding"
     half = runner.invoke(app, ["verify", str(presented), "--jwks", str(jwks_file), "--aud", "x"])
     assert half.exit_code == 2
+
+
+def test_present_takes_a_comma_separated_list(app: typer.Typer, records_file: Path) -> None:
+    both = runner.invoke(
+        app, ["present", str(records_file), "--attributes", "bank.balance_total,tax.income"]
+    )
+    assert both.exit_code == 0, both.output
+    repeated = runner.invoke(
+        app, ["present", str(records_file), "-a", "bank.balance_total", "-a", "tax.income"]
+    )
+    assert repeated.exit_code == 0, repeated.output
+    assert len(both.stdout.splitlines()) == len(repeated.stdout.splitlines())

@@ -138,8 +138,14 @@ def _holder_key(path: Path) -> SigningKey:
 
 def present(
     file: Annotated[Path, typer.Argument(help="Records, one compact SD-JWT per line.")],
-    attribute: Annotated[
-        list[str], typer.Option("--attribute", "-a", help="An attribute to disclose (repeat).")
+    attributes: Annotated[
+        list[str],
+        typer.Option(
+            "--attributes",
+            "--attribute",
+            "-a",
+            help="Attributes to disclose, comma-separated (a,b) or repeated.",
+        ),
     ],
     holder_key: Annotated[
         Path | None, typer.Option(help="Holder private key (PEM or JWK) for a KB-JWT.")
@@ -149,7 +155,7 @@ def present(
 ) -> None:
     """Print a presentation of each record holding only the named attributes."""
     holder = _holder_key(holder_key) if holder_key is not None else None
-    wanted = set(attribute)
+    wanted = {name.strip() for item in attributes for name in item.split(",") if name.strip()}
     shown: set[str] = set()
     out: list[str] = []
     try:
