@@ -1,19 +1,33 @@
-"""The consent ledger: what the Merkle tree and the append-only discipline cost.
+"""The consent ledger: what the Merkle tree, sealing and the append-only discipline cost.
 
-* appends per second, one writer, next to a bare INSERT of the same bytes with the same
-  durability (one transaction per row): SQLite (``synchronous=FULL``, the default, and
+* appends per second through ``ConsentLog`` (the subject sealed under its key), one writer and
+  four writer processes on one ledger, next to a bare INSERT of the same bytes with the same
+  durability (one transaction per row), for SQLite (``synchronous=FULL``, the default, and
   ``NORMAL``) and PostgreSQL (skipped, with the reason, when no server answers
   ``BRONDATA_TEST_DSN``);
-* an inclusion proof at 1k and 100k entries, from SQLite and from memory: O(log n) stored
-  nodes, so the two sizes should cost about the same;
-* ``audit_verify`` of a 100k-entry export: wall time, and peak memory under tracemalloc.
+* an inclusion proof at 1k, 100k and 1M entries, from SQLite: O(log n) stored nodes, so the
+  sizes should cost about the same. The 1M-entry ledger is bulk-loaded (entries and every
+  complete subtree hash computed in memory and inserted in one transaction, the append-only
+  triggers dropped while loading and restored by reopening): appending a million entries
+  one durable transaction at a time would take ten minutes and measure nothing new; the
+  export then recomputes the root from the entries and refuses a tree that differs;
+* ``audit_verify`` of an export: wall time, and peak memory as the peak RSS of a fresh
+  process that does nothing else (tracemalloc is also given at 100k).
+
+The million-entry part adds about two minutes and ~1 GB of temporary disk; it runs when
+``BRONDATA_BENCH_FULL=1``. Without it the same measurements are made at 100k entries.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import multiprocessing
 import os
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -24,62 +38,189 @@ from typing import Any, Literal
 from bench._util import print_table
 from brondata.consent import (
     ConsentLedger,
-    LedgerEvent,
+    ConsentLog,
     LogSigner,
-    MemoryLedger,
     SqliteLedger,
+    SqliteSubjectKeyring,
     audit_verify,
-    entry_bytes,
     export,
+    leaf_hash,
+    node_hash,
+    seal_subject,
 )
 
 APPENDS = 2000
+WRITERS = 4
 BIG = 100_000
+FULL = 1_000_000
 PROOFS = 500
 DSN = os.environ.get("BRONDATA_TEST_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 DIGEST = "sha-256:" + "ab" * 32
+AT = "2026-03-01T09:30:00Z"
+
+TERMS: dict[str, Any] = {
+    "purpose": "dpv:CreditChecking",
+    "purpose_text": "Beoordeling van uw hypotheekaanvraag",
+    "legal_basis": "dpv:Consent",
+    "attributes": ["bank.balance_total", "income.gross_annual"],
+    "sources": ["bank"],
+    "recipient": "Voorbeeld Hypotheken B.V.",
+    "retention_days": 30,
+    "controller": "Voorbeeld Hypotheken B.V.",
+    "categories": ["dpv-pd:BankAccount", "dpv-pd:Income"],
+}
+_DATA: dict[str, Any] = {"source": "bank", "attributes": ["bank.balance_total"]}
+# Whole consent sessions (requested, given, retrieved, delivered, withdrawn), repeated.
+FLOW: list[tuple[str, dict[str, Any]]] = [
+    ("consent.requested", TERMS),
+    ("consent.given", TERMS),
+    ("data.retrieved", {**_DATA, "response_digest": DIGEST}),
+    ("data.delivered", {**_DATA, "record_digest": DIGEST}),
+    ("consent.withdrawn", {}),
+]
 
 
-def events(n: int) -> Iterator[LedgerEvent]:
-    """Whole consent sessions (requested, given, retrieved, delivered, withdrawn), repeated."""
-    common = {"at": "2026-03-01T09:30:00Z", "subject": "psn_7f3a9c4e"}
-    terms = {
-        "purpose": "dpv:CreditChecking",
-        "legal_basis": "dpv:Consent",
-        "attributes": ["bank.balance_total", "income.gross_annual"],
-        "sources": ["bank"],
-        "recipient": "Voorbeeld Hypotheken B.V.",
-        "retention_days": 30,
-    }
-    data = {"source": "bank", "attributes": ["bank.balance_total"]}
-    flow: list[dict[str, Any]] = [
-        {"event": "consent.requested", **terms},
-        {"event": "consent.given", **terms},
-        {"event": "data.retrieved", **data, "response_digest": DIGEST},
-        {"event": "data.delivered", **data, "record_digest": DIGEST},
-        {"event": "consent.withdrawn"},
-    ]
+def subject(session: int) -> str:
+    # Two sessions per subject, as a consumer who comes back.
+    return f"sub-{session // 2:032x}"
+
+
+def appends(n: int, prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(event, fields)`` for ``ConsentLog.append``: whole sessions, subjects in clear."""
     for i in range(n):
-        session = i // len(flow)
-        yield LedgerEvent.model_validate(
+        session = i // len(FLOW)
+        kind, fields = FLOW[i % len(FLOW)]
+        yield (
+            kind,
             {
-                **flow[i % len(flow)],
-                **common,
-                "session_id": f"ses_{session}",
-                "consent_id": f"con_{session}",
-            }
+                **fields,
+                "at": AT,
+                "subject": subject(session),
+                "session_id": f"ses_{prefix}{session}",
+                "consent_id": f"con_{prefix}{session}",
+            },
         )
+
+
+def entry_stream(n: int) -> Iterator[bytes]:
+    """The canonical bytes of ``n`` sealed entries, as ``ConsentLog`` writes them, built
+    without the model (the audit parses and checks every one of them afterwards)."""
+    keys: dict[str, tuple[str, bytes]] = {}
+    for i in range(n):
+        session = i // len(FLOW)
+        kind, fields = FLOW[i % len(FLOW)]
+        who = subject(session)
+        if who not in keys:
+            keys.clear()  # subjects come in order: one live key at a time is enough
+            keys[who] = ("key-" + hashlib.sha256(who.encode()).hexdigest()[:32], os.urandom(32))
+        key_id, key = keys[who]
+        ids = {"session_id": f"ses_{session}", "consent_id": f"con_{session}"}
+        sealed = seal_subject(key, who, event=kind, at=AT, key_id=key_id, **ids)
+        obj = {
+            **fields,
+            **ids,
+            "event": kind,
+            "at": AT,
+            "subject_key": key_id,
+            "subject_sealed": sealed,
+            "index": i,
+        }
+        yield json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _rate(n: int, seconds: float) -> float:
     return round(n / seconds, 1)
 
 
-def _time_appends(ledger: ConsentLedger, batch: list[LedgerEvent]) -> float:
+def _time_appends(log: ConsentLog, n: int, prefix: str = "") -> float:
+    batch = list(appends(n, prefix))
     start = time.perf_counter()
-    for event in batch:
-        ledger.append(event)
+    for kind, fields in batch:
+        log.append(kind, **fields)  # type: ignore[arg-type]
     return time.perf_counter() - start
+
+
+# --- concurrent writers ------------------------------------------------------------------------
+
+
+def _open_log(backend: str, target: str, schema: str) -> ConsentLog:
+    if backend == "sqlite":
+        return ConsentLog(SqliteLedger(target), SqliteSubjectKeyring(target))
+    from brondata.consent import PostgresLedger, PostgresSubjectKeyring
+
+    return ConsentLog(
+        PostgresLedger(target, schema=schema, max_connections=1),
+        PostgresSubjectKeyring(target, schema=schema, max_connections=1),
+    )
+
+
+def _bare_insert(backend: str, target: str, schema: str) -> Callable[[bytes], None]:
+    if backend == "sqlite":
+        conn = sqlite3.connect(target, isolation_level=None, timeout=60)
+        conn.execute("PRAGMA synchronous=FULL")
+
+        def insert(blob: bytes) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO bare (entry) VALUES (?)", (blob,))
+            conn.execute("COMMIT")
+
+        return insert
+    import psycopg
+    from psycopg import sql
+
+    pg = psycopg.connect(target, autocommit=True)
+    statement = sql.SQL("INSERT INTO {}.bare (entry) VALUES (%s)").format(sql.Identifier(schema))
+
+    def insert_pg(blob: bytes) -> None:
+        pg.execute(statement, (blob,))
+
+    return insert_pg
+
+
+def _writer(
+    kind: str, backend: str, target: str, schema: str, worker: int, n: int, barrier: Any, out: Any
+) -> None:
+    """One writer process: prepares, waits for the others, writes ``n`` rows, reports when."""
+    if kind == "ledger":
+        log = _open_log(backend, target, schema)
+        batch = list(appends(n, f"w{worker}_"))
+        barrier.wait()
+        for event, fields in batch:
+            log.append(event, **fields)  # type: ignore[arg-type]
+        log.close()
+    else:
+        insert = _bare_insert(backend, target, schema)
+        blobs = list(entry_stream(n))
+        barrier.wait()
+        for blob in blobs:
+            insert(blob)
+    out.put(time.monotonic())  # CLOCK_MONOTONIC: one clock for every process on the host
+
+
+def _concurrent(kind: str, backend: str, target: str, schema: str, per_writer: int) -> float:
+    """Rows per second of ``WRITERS`` processes writing at once, from the common start."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(WRITERS + 1)
+    out = ctx.Queue()
+    procs = [
+        ctx.Process(
+            target=_writer, args=(kind, backend, target, schema, w, per_writer, barrier, out)
+        )
+        for w in range(WRITERS)
+    ]
+    for p in procs:
+        p.start()
+    barrier.wait(timeout=120)  # a writer that died before it got here breaks the barrier
+    start = time.monotonic()
+    ends = [out.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join()
+        if p.exitcode != 0:
+            raise RuntimeError(f"a {kind} writer failed ({p.exitcode})")
+    return _rate(WRITERS * per_writer, max(ends) - start)
+
+
+# --- appends ----------------------------------------------------------------------------------
 
 
 def _bare_sqlite(path: Path, blobs: list[bytes], synchronous: str) -> float:
@@ -87,11 +228,11 @@ def _bare_sqlite(path: Path, blobs: list[bytes], synchronous: str) -> float:
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={synchronous}")
-        conn.execute("CREATE TABLE bare (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL)")
+        conn.execute("CREATE TABLE IF NOT EXISTS bare (idx INTEGER PRIMARY KEY, entry BLOB)")
         start = time.perf_counter()
-        for i, blob in enumerate(blobs):
+        for blob in blobs:
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute("INSERT INTO bare VALUES (?, ?)", (i, blob))
+            conn.execute("INSERT INTO bare (entry) VALUES (?)", (blob,))
             conn.execute("COMMIT")
         return time.perf_counter() - start
     finally:
@@ -99,19 +240,31 @@ def _bare_sqlite(path: Path, blobs: list[bytes], synchronous: str) -> float:
 
 
 def bench_sqlite_appends(tmp: Path) -> dict[str, Any]:
-    batch = list(events(APPENDS))
-    blobs = [entry_bytes(e, i) for i, e in enumerate(batch)]
+    blobs = list(entry_stream(APPENDS))
     out: dict[str, Any] = {"appends": APPENDS}
     modes: tuple[Literal["FULL", "NORMAL"], ...] = ("FULL", "NORMAL")
     for sync in modes:
-        with SqliteLedger(tmp / f"ledger-{sync}.db", synchronous=sync) as ledger:
-            ledger_s = _time_appends(ledger, batch)
+        path = tmp / f"ledger-{sync}.db"
+        log = ConsentLog(SqliteLedger(path, synchronous=sync), SqliteSubjectKeyring(path))
+        with log:
+            ledger_s = _time_appends(log, APPENDS)
         bare_s = _bare_sqlite(tmp / f"bare-{sync}.db", blobs, sync)
         out[sync.lower()] = {
             "ledger_appends_per_s": _rate(APPENDS, ledger_s),
             "bare_inserts_per_s": _rate(APPENDS, bare_s),
             "ratio": round(bare_s / ledger_s, 2),
         }
+    per_writer = APPENDS // WRITERS
+    shared = tmp / "shared.db"
+    _open_log("sqlite", str(shared), "").close()
+    bare = tmp / "bare-shared.db"
+    _bare_sqlite(bare, [], "FULL")
+    out[f"full_{WRITERS}_writers"] = {
+        "ledger_appends_per_s": _concurrent("ledger", "sqlite", str(shared), "", per_writer),
+        "bare_inserts_per_s": _concurrent("bare", "sqlite", str(bare), "", per_writer),
+    }
+    with SqliteLedger(shared) as check:
+        assert check.size() == APPENDS
     return out
 
 
@@ -120,39 +273,102 @@ def bench_postgres_appends() -> dict[str, Any]:
         import psycopg
         from psycopg import sql
 
-        from brondata.consent import PostgresLedger
-
         with psycopg.connect(DSN, connect_timeout=5):
             pass
     except Exception as exc:
         return {"skipped": f"{type(exc).__name__}: {exc}".splitlines()[0]}
     n = APPENDS // 2
-    batch = list(events(n))
-    blobs = [entry_bytes(e, i) for i, e in enumerate(batch)]
+    blobs = list(entry_stream(n))
     schema = f"brondata_bench_{os.getpid()}"
+    ident = sql.Identifier(schema)
     try:
-        with PostgresLedger(DSN, schema=schema, max_connections=1) as ledger:
-            ledger_s = _time_appends(ledger, batch)
+        with _open_log("postgres", DSN, schema) as log:
+            ledger_s = _time_appends(log, n)
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(
                 sql.SQL(
-                    "CREATE TABLE {}.bare (idx bigint PRIMARY KEY, entry bytea NOT NULL)"
-                ).format(sql.Identifier(schema))
+                    "CREATE TABLE {}.bare (idx bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                    " entry bytea NOT NULL)"
+                ).format(ident)
             )
-            insert = sql.SQL("INSERT INTO {}.bare VALUES (%s, %s)").format(sql.Identifier(schema))
+            insert = sql.SQL("INSERT INTO {}.bare (entry) VALUES (%s)").format(ident)
             start = time.perf_counter()
-            for i, blob in enumerate(blobs):
-                conn.execute(insert, (i, blob))
+            for blob in blobs:
+                conn.execute(insert, (blob,))
             bare_s = time.perf_counter() - start
+        per_writer = n // WRITERS
+        many = {
+            "ledger_appends_per_s": _concurrent("ledger", "postgres", DSN, schema, per_writer),
+            "bare_inserts_per_s": _concurrent("bare", "postgres", DSN, schema, per_writer),
+        }
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(ident))
     return {
         "appends": n,
         "ledger_appends_per_s": _rate(n, ledger_s),
         "bare_inserts_per_s": _rate(n, bare_s),
         "ratio": round(bare_s / ledger_s, 2),
+        f"{WRITERS}_writers": many,
     }
+
+
+# --- proofs and audit at scale ----------------------------------------------------------------
+
+_TRIGGERS = (
+    "ledger_entries_no_update",
+    "ledger_entries_no_delete",
+    "ledger_entries_next_only",
+    "ledger_nodes_no_update",
+    "ledger_nodes_no_delete",
+    "ledger_nodes_no_replace",
+)
+
+
+def bulk_load(path: Path, n: int) -> float:
+    """A SQLite ledger of ``n`` sealed entries with its stored tree; returns seconds taken."""
+    start = time.perf_counter()
+    SqliteLedger(path).close()  # the tables
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA synchronous=OFF")
+        for name in _TRIGGERS:
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("BEGIN")
+        # Every complete subtree: a node whose index is odd is a right child, completed now;
+        # ``left[level]`` holds the left sibling it waits for.
+        left: dict[int, bytes] = {}
+        nodes: list[tuple[int, int, bytes]] = []
+        entries: list[tuple[int, bytes, bytes, str]] = []
+        for i, data in enumerate(entry_stream(n)):
+            h = leaf_hash(data)
+            entries.append((i, data, h, AT))
+            nodes.append((0, i, h))
+            level, idx = 0, i
+            while idx % 2 == 1:
+                h = node_hash(left[level], h)
+                level, idx = level + 1, idx // 2
+                nodes.append((level, idx, h))
+            left[level] = h
+            if len(entries) >= 50_000:
+                _flush(conn, entries, nodes)
+        _flush(conn, entries, nodes)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    SqliteLedger(path).close()  # the triggers again
+    return time.perf_counter() - start
+
+
+def _flush(
+    conn: sqlite3.Connection,
+    entries: list[tuple[int, bytes, bytes, str]],
+    nodes: list[tuple[int, int, bytes]],
+) -> None:
+    conn.executemany("INSERT INTO ledger_entries VALUES (?, ?, ?, ?)", entries)
+    conn.executemany("INSERT INTO ledger_nodes VALUES (?, ?, ?)", nodes)
+    entries.clear()
+    nodes.clear()
 
 
 def _proof_us(ledger: ConsentLedger, size: int) -> float:
@@ -165,61 +381,86 @@ def _proof_us(ledger: ConsentLedger, size: int) -> float:
     return round(statistics.median(times) * 1e6, 1)
 
 
-def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start
+_VERIFY = """
+import json, resource, sys, time
+from brondata.consent import audit_verify
+start = time.perf_counter()
+report = audit_verify(sys.argv[1], vkey=sys.argv[2])
+seconds = time.perf_counter() - start
+print(json.dumps({
+    "ok": report.ok, "seconds": seconds, "consents": report.consents,
+    "findings": [f.to_dict() for f in report.findings[:3]],
+    "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+}))
+"""
 
 
-def bench_proofs_and_audit(tmp: Path) -> dict[str, Any]:
-    memory = MemoryLedger()
-    # Bulk loading with synchronous=NORMAL: durability is not what is measured here.
-    with SqliteLedger(tmp / "big.db", synchronous="NORMAL") as ledger:
+def verify_in_fresh_process(folder: Path, vkey: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", _VERIFY, str(folder), vkey],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    assert result["ok"], result["findings"]
+    return result
 
-        def load() -> None:
-            for event in events(BIG):
-                ledger.append(event)
-                memory.append(event)
 
-        _, load_s = _timed(load)
+def bench_scale(tmp: Path, n: int, *, with_tracemalloc: bool) -> dict[str, Any]:
+    path = tmp / f"ledger-{n}.db"
+    load_s = bulk_load(path, n)
+    signer = LogSigner.generate("bench.example/consent-ledger")
+    with SqliteLedger(path) as ledger:
         proofs = {
-            "sqlite_1k_us": _proof_us(ledger, 1000),
-            "sqlite_100k_us": _proof_us(ledger, BIG),
-            "memory_1k_us": _proof_us(memory, 1000),
-            "memory_100k_us": _proof_us(memory, BIG),
+            f"{size // 1000}k_us" if size < 1_000_000 else f"{size // 1_000_000}M_us": _proof_us(
+                ledger, size
+            )
+            for size in (1000, 100_000, 1_000_000)
+            if size <= n
         }
-        signer = LogSigner.generate("bench.example/consent-ledger")
-        _, export_s = _timed(lambda: export(ledger, tmp / "export", signer))
-    vkey = signer.vkey()
-    report, verify_s = _timed(lambda: audit_verify(tmp / "export", vkey=vkey))
-    assert report.ok, report.findings[:3]
-    tracemalloc.start()
-    try:
-        audit_verify(tmp / "export", vkey=vkey)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return {
-        "entries": BIG,
-        "load_s_memory_and_sqlite_normal": round(load_s, 1),
+        start = time.perf_counter()
+        export(ledger, tmp / f"export-{n}", signer)
+        export_s = time.perf_counter() - start
+    verified = verify_in_fresh_process(tmp / f"export-{n}", signer.vkey())
+    out: dict[str, Any] = {
+        "entries": n,
+        "bulk_load_s": round(load_s, 1),
         "inclusion_proof_median": proofs,
-        "export_s": round(export_s, 2),
-        "audit_verify_s": round(verify_s, 2),
-        "audit_verify_entries_per_s": _rate(BIG, verify_s),
-        "audit_verify_peak_mib": round(peak / 2**20, 2),
-        "audit_verify_consents": report.consents,
-        "export_mib": round(sum(p.stat().st_size for p in (tmp / "export").iterdir()) / 2**20, 1),
+        "export_s": round(export_s, 1),
+        "audit_verify_s": round(verified["seconds"], 1),
+        "audit_verify_entries_per_s": _rate(n, verified["seconds"]),
+        "audit_verify_peak_rss_mib": round(verified["peak_rss_kib"] / 1024, 1),
+        "audit_verify_consents": verified["consents"],
+        "export_mib": round(
+            sum(p.stat().st_size for p in (tmp / f"export-{n}").iterdir()) / 2**20, 1
+        ),
     }
+    if with_tracemalloc:
+        tracemalloc.start()
+        try:
+            audit_verify(tmp / f"export-{n}", vkey=signer.vkey())
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        out["audit_verify_tracemalloc_peak_mib"] = round(peak / 2**20, 2)
+    path.unlink()
+    return out
 
 
 def run() -> dict[str, Any]:
+    full = os.environ.get("BRONDATA_BENCH_FULL") == "1"
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        results = {
+        results: dict[str, Any] = {
             "sqlite": bench_sqlite_appends(tmp),
             "postgres": bench_postgres_appends(),
-            "proofs_and_audit": bench_proofs_and_audit(tmp),
+            "scale_100k": bench_scale(tmp, BIG, with_tracemalloc=True),
         }
+        if full:
+            results["scale_1M"] = bench_scale(tmp, FULL, with_tracemalloc=False)
+        else:
+            results["scale_1M"] = {"skipped": "set BRONDATA_BENCH_FULL=1 (a few minutes)"}
     rows = [
         (f"{section}.{key}", str(value))
         for section, values in results.items()

@@ -399,20 +399,23 @@ class PostgresSubjectKeyring:
 
     def key_for(self, subject: str) -> tuple[str, bytes]:
         digest = subject_digest(subject)
-        with self._connection() as conn, conn.transaction():
-            # Of two instances creating the first key at once, the first insert wins and both
-            # read it back.
-            conn.execute(
-                self._q(
-                    "INSERT INTO {s}.subject_keys (subject_digest, key_id, key)"
-                    " VALUES (%s, %s, %s) ON CONFLICT (subject_digest) DO NOTHING"
-                ),
-                (digest, new_key_id(), AESGCM.generate_key(bit_length=256)),
-            )
-            row = conn.execute(
-                self._q("SELECT key_id, key FROM {s}.subject_keys WHERE subject_digest = %s"),
-                (digest,),
-            ).fetchone()
+        select = self._q("SELECT key_id, key FROM {s}.subject_keys WHERE subject_digest = %s")
+        with self._connection() as conn:
+            # Read first: nearly every call finds the key, and a read commits without a WAL
+            # flush, where an INSERT ... ON CONFLICT would cost one per append.
+            row = conn.execute(select, (digest,)).fetchone()
+            if row is None:
+                with conn.transaction():
+                    # Of two instances creating the first key at once, the first insert wins
+                    # and both read it back.
+                    conn.execute(
+                        self._q(
+                            "INSERT INTO {s}.subject_keys (subject_digest, key_id, key)"
+                            " VALUES (%s, %s, %s) ON CONFLICT (subject_digest) DO NOTHING"
+                        ),
+                        (digest, new_key_id(), AESGCM.generate_key(bit_length=256)),
+                    )
+                    row = conn.execute(select, (digest,)).fetchone()
         assert row is not None  # inserted or already there
         return str(row[0]), bytes(row[1])
 
