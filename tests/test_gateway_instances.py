@@ -12,7 +12,7 @@ import pytest
 
 from brondata import DataRequest, Gateway, LegalBasis, Purpose, SigningKey, verify_record
 from brondata._session_store import PostgresSessionStore
-from brondata.consent import PostgresLedger, merkle_root
+from brondata.consent import PostgresLedger, PostgresSubjectKeyring, merkle_root
 from brondata.testing import FixedClock, MockSources
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
@@ -36,6 +36,7 @@ async def test_a_session_started_on_one_instance_completes_on_another(
             connectors=sources.connectors(),
             ledger=PostgresLedger(postgres_dsn, schema=pg_schema),
             sessions=PostgresSessionStore(postgres_dsn, schema=pg_schema),
+            keyring=PostgresSubjectKeyring(postgres_dsn, schema=pg_schema),
             **shared,
         )
 
@@ -73,9 +74,11 @@ async def test_a_session_started_on_one_instance_completes_on_another(
             "data.delivered",
         ]
         assert first.ledger.root() == second.ledger.root() == merkle_root(lines)
+        # One keyring: each instance opens the subjects the other sealed.
+        assert {first.log.subject_of(e) for e in second.ledger.entries()} == {session.subject}
     finally:
         for gateway in (first, second):
             for connector in gateway.connectors.values():
                 await connector.aclose()
-            gateway.ledger.close()
+            gateway.log.close()
             gateway.sessions.close()

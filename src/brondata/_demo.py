@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from brondata._clock import SystemClock
+from brondata.consent import Controller
 from brondata.gateway import CollectionResult, Gateway
 from brondata.request import DataRequest, LegalBasis, Purpose
 from brondata.testing import MockSources, RemoteSources
@@ -139,7 +140,15 @@ async def run_demo(
     mocks = sources or MockSources(seed=seed, clock=SystemClock())
     applicant = mocks.scenario(scenario) if scenario else mocks.person(person)
     reference = subject or f"demo-applicant-{seed}-{scenario or person}"
-    async with Gateway.embedded(mocks.connectors(), path=db, clock=mocks.clock) as gateway:
+    controller = Controller(
+        name=request.recipient,
+        contact="privacy@lender.example",
+        email="privacy@lender.example",
+        url="https://lender.example",
+    )
+    async with Gateway.embedded(
+        mocks.connectors(), path=db, clock=mocks.clock, controller=controller
+    ) as gateway:
         session = await gateway.start(request, reference)
         view = gateway.consent_view(session.id)
         await gateway.give_consent(session.id, notice_hash=view.notice_hash)

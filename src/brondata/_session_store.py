@@ -84,6 +84,14 @@ class SessionStore(Protocol):
         """Ids of live sessions (not denied, withdrawn or expired) whose consent ended."""
         ...
 
+    def of_subject(self, subject: str) -> list[SessionRecord]:
+        """Every session of one subject (the pseudonym)."""
+        ...
+
+    def forget_subject(self, subject: str) -> int:
+        """Delete every session of one subject (erasure); returns how many there were."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -261,6 +269,24 @@ class SqliteSessionStore:
             ).fetchall()
         return [row[0] for row in rows]
 
+    def of_subject(self, subject: str) -> list[SessionRecord]:
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT body FROM session_records WHERE json_extract(body, '$.subject') = ?",
+                (subject,),
+            ).fetchall()
+        return [SessionRecord.model_validate_json(row[0]) for row in rows]
+
+    def forget_subject(self, subject: str) -> int:
+        with self._lock:
+            # secure_delete: the freed pages are zeroed, not left for a forensic read.
+            self._conn.execute("PRAGMA secure_delete=ON")
+            cursor = self._conn.execute(
+                "DELETE FROM session_records WHERE json_extract(body, '$.subject') = ?",
+                (subject,),
+            )
+        return cursor.rowcount
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
@@ -402,6 +428,20 @@ class PostgresSessionStore:
                 (now, [s.value for s in _LIVE]),
             ).fetchall()
         return [row[0] for row in rows]
+
+    def of_subject(self, subject: str) -> list[SessionRecord]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                self._q("SELECT body::text FROM {t} WHERE body->>'subject' = %s"), (subject,)
+            ).fetchall()
+        return [SessionRecord.model_validate_json(row[0]) for row in rows]
+
+    def forget_subject(self, subject: str) -> int:
+        with self._pool.connection() as conn:
+            cursor = conn.execute(
+                self._q("DELETE FROM {t} WHERE body->>'subject' = %s"), (subject,)
+            )
+        return int(cursor.rowcount)
 
     def close(self) -> None:
         if self._owns_pool and self._pool is not None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import rfc8785
@@ -44,7 +45,21 @@ from brondata._session_store import (
 )
 from brondata.attributes import CATALOGUE, ValueType
 from brondata.connectors._base import SourceConnector, SourceResponse
-from brondata.consent import ConsentLedger, EventType, LedgerEvent, SqliteLedger
+from brondata.consent import (
+    ConsentLedger,
+    ConsentLog,
+    ConsentRecord,
+    Controller,
+    EventType,
+    MemorySubjectKeyring,
+    SqliteLedger,
+    SqliteSubjectKeyring,
+    SubjectKeyring,
+    SubjectReport,
+    consent_record_from_ledger,
+    kantara_receipt,
+    subject_report,
+)
 from brondata.errors import (
     AuthorizationDeniedError,
     AuthorizationError,
@@ -91,6 +106,11 @@ class ConsentView:
     #: source -> [(attribute name, English description, Dutch description)]
     sources: dict[str, list[tuple[str, str, str]]]
     notice_hash: str
+    controller: str
+    controller_contact: str
+    withdrawal_method: str
+    storage_location: str
+    notice_language: str
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +126,11 @@ class ConsentView:
                 for source, rows in self.sources.items()
             },
             "notice_hash": self.notice_hash,
+            "controller": self.controller,
+            "controller_contact": self.controller_contact,
+            "withdrawal_method": self.withdrawal_method,
+            "storage_location": self.storage_location,
+            "notice_language": self.notice_language,
         }
 
 
@@ -122,7 +147,8 @@ class CollectionResult:
         return not self.errors
 
 
-def _notice(record: SessionRecord) -> dict[str, Any]:
+def _notice(record: SessionRecord, terms: Mapping[str, str]) -> dict[str, Any]:
+    """Everything the consumer is shown; its hash binds the consent to exactly this text."""
     request = record.request
     plan = {source: list(p.attributes) for source, p in record.sources.items()}
     return {
@@ -133,6 +159,7 @@ def _notice(record: SessionRecord) -> dict[str, Any]:
         "recipient": request.recipient,
         "retention_days": request.retention_days,
         "sources": plan,
+        **terms,
     }
 
 
@@ -161,6 +188,11 @@ class Gateway:
         clock: Clock | None = None,
         consent_ttl: timedelta = timedelta(hours=1),
         source_timeout: float | Mapping[str, float] = 30.0,
+        keyring: SubjectKeyring | None = None,
+        controller: Controller | None = None,
+        storage_location: str = "EU",
+        notice_language: str = "en",
+        withdrawal_method: str | None = None,
         owned: Sequence[Any] = (),
     ) -> None:
         if "{source}" not in redirect_uri:
@@ -170,7 +202,18 @@ class Gateway:
         self.issuer = issuer
         self.connectors = dict(connectors)
         self.ledger = ledger
+        #: The ledger with subjects sealed under per-subject keys (erasable, art. 17). Many
+        #: instances sharing a ledger must share the keyring too (SQLite file, PostgreSQL).
+        self.log = ConsentLog(ledger, keyring if keyring is not None else MemorySubjectKeyring())
         self.sessions = sessions
+        self.controller = controller or Controller(name=urlsplit(issuer).hostname or issuer)
+        self._record_terms = {
+            "controller": self.controller.name,
+            "controller_contact": self.controller.contact or issuer,
+            "storage_location": storage_location,
+            "notice_language": notice_language,
+            "withdrawal_method": withdrawal_method or f"{issuer.rstrip('/')}/consent/withdraw",
+        }
         # A key store rotates and keeps retired public keys in the JWKS; a single key is fixed.
         self._keys: KeyStore | None = signing_key if isinstance(signing_key, KeyStore) else None
         self._fixed_key = signing_key if isinstance(signing_key, SigningKey) else None
@@ -199,6 +242,7 @@ class Gateway:
         signing_key: SigningKey | KeyStore | None = None,
         clock: Clock | None = None,
         source_timeout: float | Mapping[str, float] = 30.0,
+        controller: Controller | None = None,
     ) -> Gateway:
         """A gateway on the embedded defaults: one SQLite file for ledger and sessions.
 
@@ -222,6 +266,9 @@ class Gateway:
             store.generate("ES256", now=(clock or SystemClock()).now())
         ledger = SqliteLedger(str(path))
         sessions = SqliteSessionStore(path)
+        keyring: SubjectKeyring = (
+            MemorySubjectKeyring() if in_memory else SqliteSubjectKeyring(str(path))
+        )
         return cls(
             issuer=issuer,
             connectors=connectors,
@@ -233,7 +280,9 @@ class Gateway:
             pseudonym_key=gateway_secrets.pseudonym_key,
             clock=clock,
             source_timeout=source_timeout,
-            owned=[ledger, sessions, *connectors.values()],
+            keyring=keyring,
+            controller=controller,
+            owned=[ledger, keyring, sessions, *connectors.values()],
         )
 
     async def aclose(self) -> None:
@@ -276,15 +325,13 @@ class Gateway:
     # --- ledger -----------------------------------------------------------------------------
 
     def _append(self, record: SessionRecord, event: EventType, **fields: Any) -> None:
-        self.ledger.append(
-            LedgerEvent(
-                event=event,
-                at=self._clock.now(),  # the model writes it as RFC 3339 UTC
-                session_id=record.id,
-                consent_id=record.consent_id,
-                subject=record.subject,
-                **fields,
-            )
+        self.log.append(
+            event,
+            subject=record.subject,
+            at=self._clock.now(),  # the event writes it as RFC 3339 UTC
+            session_id=record.id,
+            consent_id=record.consent_id,
+            **fields,
         )
 
     def _terms(self, record: SessionRecord) -> dict[str, Any]:
@@ -298,6 +345,8 @@ class Gateway:
             "recipient": request.recipient,
             "retention_days": request.retention_days,
             "notice_hash": record.notice_hash,
+            "categories": tuple(sorted({CATALOGUE[a].category for a in request.attributes})),
+            **self._record_terms,
         }
 
     # --- the flow ---------------------------------------------------------------------------
@@ -319,7 +368,8 @@ class Gateway:
             notice_hash="",
             sources={s: SourceProgress(attributes=tuple(a)) for s, a in plan.items()},
         )
-        record = draft.model_copy(update={"notice_hash": _notice_hash(_notice(draft))})
+        notice = _notice(draft, self._record_terms)
+        record = draft.model_copy(update={"notice_hash": _notice_hash(notice)})
         self._append(record, "consent.requested", **self._terms(record))
         self.sessions.create(record)
         _log.info("session.started", session=record.id, sources=list(plan))
@@ -330,7 +380,7 @@ class Gateway:
 
     def consent_view(self, session_id: str) -> ConsentView:
         record = self.sessions.get(session_id)
-        notice = _notice(record)
+        notice = _notice(record, self._record_terms)
         return ConsentView(
             session_id=record.id,
             consent_id=record.consent_id,
@@ -346,6 +396,11 @@ class Gateway:
                 for source, names in notice["sources"].items()
             },
             notice_hash=record.notice_hash,
+            controller=notice["controller"],
+            controller_contact=notice["controller_contact"],
+            withdrawal_method=notice["withdrawal_method"],
+            storage_location=notice["storage_location"],
+            notice_language=notice["notice_language"],
         )
 
     def _transition(
@@ -498,6 +553,36 @@ class Gateway:
             "session.collected", session=record.id, delivered=sorted(records), failed=sorted(errors)
         )
         return CollectionResult(session_id=record.id, records=records, errors=errors)
+
+    # --- the data subject's rights and the consent's evidence ------------------------------
+
+    def consent_record(self, session_id: str) -> ConsentRecord:
+        """The session's consent as the ledger holds it (the DPV / ISO 27560 fields)."""
+        return consent_record_from_ledger(self.log, self.sessions.get(session_id).consent_id)
+
+    def consent_receipt(self, session_id: str) -> dict[str, Any]:
+        """A Kantara Consent Receipt v1.1 for the consumer to keep."""
+        return kantara_receipt(self.consent_record(session_id), controller=self.controller)
+
+    def subject_report(self, subject: str) -> SubjectReport:
+        """The GDPR art. 15 report for ``subject`` (the application's reference)."""
+        return subject_report(self.log, self.pseudonym(subject), now=self._clock.now())
+
+    async def erase_subject(self, subject: str) -> bool:
+        """GDPR art. 17: erase ``subject`` (the application's reference) by crypto-shredding.
+
+        The subject's key is destroyed (their ledger entries stay, verifiable but no longer
+        readable as theirs), ``data.erased`` is appended, access still held at a source is
+        revoked, and their sessions are removed from the session store. Returns whether there
+        was anything to erase. Records already delivered are the recipient's to erase.
+        """
+        pseudonym = self.pseudonym(subject)
+        for record in self.sessions.of_subject(pseudonym):
+            for source in record.sources:
+                await self._revoke(record, source)
+        removed = self.sessions.forget_subject(pseudonym)
+        erased = self.log.erase(pseudonym, at=self._clock.now())
+        return erased is not None or removed > 0
 
     async def _revoke(self, record: SessionRecord, source: str) -> None:
         """Give up the access a source granted, if any is held. Best effort: the grant is
