@@ -13,6 +13,8 @@ database would carry its own key.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -31,6 +33,12 @@ class GatewaySecrets:
     store_key: bytes
     #: HMAC key turning the application's subject references into pseudonyms.
     pseudonym_key: bytes
+
+    def pseudonym(self, subject: str) -> str:
+        """The keyed pseudonym of the application's reference for a consumer (HMAC-SHA-256):
+        stable for this key, not reversible without it."""
+        digest = hmac.new(self.pseudonym_key, subject.encode(), hashlib.sha256).hexdigest()
+        return f"sub-{digest[:32]}"
 
     @classmethod
     def generate(cls) -> GatewaySecrets:

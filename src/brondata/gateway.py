@@ -219,7 +219,7 @@ class Gateway:
         self._fixed_key = signing_key if isinstance(signing_key, SigningKey) else None
         self._redirect_uri = redirect_uri
         self._box = SecretBox(store_key)
-        self._pseudonym_key = pseudonym_key
+        self._secrets = GatewaySecrets(store_key=store_key, pseudonym_key=pseudonym_key)
         self._clock = clock or SystemClock()
         self._consent_ttl = consent_ttl
         # One figure for all, or per source ({"bank": 20.0, "tax": 5.0}); unnamed ones get 30 s.
@@ -319,8 +319,7 @@ class Gateway:
 
     def pseudonym(self, subject: str) -> str:
         """The keyed pseudonym of a subject reference: stable per gateway key, not reversible."""
-        digest = hmac.new(self._pseudonym_key, subject.encode(), hashlib.sha256).hexdigest()
-        return f"sub-{digest[:32]}"
+        return self._secrets.pseudonym(subject)
 
     # --- ledger -----------------------------------------------------------------------------
 

@@ -30,6 +30,8 @@ from typing import Annotated, Any
 
 import typer
 
+from brondata._secrets import GatewaySecrets
+from brondata._session_store import PostgresSessionStore, SessionStore, SqliteSessionStore
 from brondata.consent import (
     ConsentLedger,
     ConsentLog,
@@ -69,8 +71,12 @@ def _fail(error: BrondataError | str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _is_dsn(db: str) -> bool:
+    return db.startswith(("postgresql://", "postgres://"))
+
+
 def _open(db: str, schema: str) -> ConsentLedger:
-    if db.startswith(("postgresql://", "postgres://")):
+    if _is_dsn(db):
         from brondata.consent import PostgresLedger
 
         return PostgresLedger(db, schema=schema)
@@ -84,7 +90,7 @@ def _open_log(db: str, schema: str) -> ConsentLog:
     """The ledger with its subject keyring, which lives in the same database."""
     ledger = _open(db, schema)
     try:
-        if db.startswith(("postgresql://", "postgres://")):
+        if _is_dsn(db):
             from brondata.consent import PostgresSubjectKeyring
 
             return ConsentLog(ledger, PostgresSubjectKeyring(db, schema=schema))
@@ -97,9 +103,36 @@ def _open_log(db: str, schema: str) -> ConsentLog:
 SubjectOption = Annotated[
     str,
     typer.Option(
-        "--subject", help="The subject's pseudonym (sub-...), as in the records' 'sub' claim."
+        "--subject",
+        help="The subject: the pseudonym (sub-...) as in the records' 'sub' claim, or the "
+        "application's own reference, turned into the pseudonym with the gateway's keys.",
     ),
 ]
+KeysOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--keys",
+        help="The gateway's key directory (default: <db>.keys beside a SQLite database).",
+    ),
+]
+
+
+def _pseudonym(subject: str, db: str, keys: Path | None) -> str:
+    """``subject`` as the ledger knows it: a pseudonym stays, a reference is keyed."""
+    if subject.startswith("sub-"):
+        return subject
+    directory = keys if keys is not None else Path(f"{db}.keys")
+    secrets_file = directory / "secrets.json"
+    if not secrets_file.exists():
+        raise _fail(
+            f"{subject!r} is not a pseudonym (sub-...), and there are no gateway keys at "
+            f"{directory} to make one: pass --keys DIR",
+            2,
+        )
+    try:
+        return GatewaySecrets.load_or_create(secrets_file).pseudonym(subject)
+    except BrondataError as exc:
+        raise _fail(exc) from None
 
 
 def _b64(raw: bytes) -> str:
@@ -234,9 +267,11 @@ def subject_command(
     subject: SubjectOption,
     schema: SchemaOption = "public",
     as_json: JsonOption = False,
+    keys: KeysOption = None,
 ) -> None:
     """The access report of one data subject (GDPR art. 15): consents, purposes, sources,
     deliveries and retention, as the ledger records them."""
+    subject = _pseudonym(subject, db, keys)
     try:
         with _open_log(db, schema) as log:
             report = subject_report(log, subject)
@@ -254,17 +289,27 @@ def erase_command(
     subject: SubjectOption,
     schema: SchemaOption = "public",
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    keys: KeysOption = None,
 ) -> None:
     """Erase one data subject (GDPR art. 17): destroy their key and record data.erased.
 
     The ledger keeps verifying; the subject's entries can no longer be read or tied to them.
     This cannot be undone. Exit code 1 if the subject has no key (unknown or erased already).
     """
+    subject = _pseudonym(subject, db, keys)
     if not yes:
         typer.confirm(f"Destroy the key of {subject}? This cannot be undone", abort=True)
     try:
         with _open_log(db, schema) as log:
             entry = log.erase(subject, at=datetime.now(UTC))
+        # The session store holds the pseudonym too: the subject's sessions go as well.
+        sessions: SessionStore = (
+            PostgresSessionStore(db, schema=schema) if _is_dsn(db) else SqliteSessionStore(db)
+        )
+        try:
+            sessions.forget_subject(subject)
+        finally:
+            sessions.close()
     except BrondataError as exc:
         raise _fail(exc) from None
     if entry is None:
