@@ -30,6 +30,12 @@ from brondata.mock.consumer import Consumer
 from brondata.testing import MockSources
 
 REPEAT = 20
+BANK_ATTRIBUTES = [
+    "bank.accounts",
+    "bank.balance_total",
+    "bank.fixed_costs_monthly_average",
+    "bank.salary_monthly_average",
+]
 
 
 def _sources() -> MockSources:
@@ -48,7 +54,7 @@ def make_gateway(sources: MockSources, log: list[str], db: Path) -> Gateway:
 
 async def gateway_session(gateway: Gateway, sources: MockSources, log: list[str]) -> None:
     person = sources.person(0)
-    session = await gateway.start(preset_request("mortgage"), "bench")
+    session = await gateway.start(preset_request("mortgage", BANK_ATTRIBUTES), "bench")
     await gateway.give_consent(session.id)
     url = await gateway.login_url(session.id, "bank")
     async with httpx2.AsyncClient(
