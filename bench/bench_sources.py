@@ -25,14 +25,7 @@ SCENARIO = "two_incomes"
 async def _authorised(sources: MockSources, gateway: Gateway) -> str:
     session = await gateway.start(preset_request("mortgage"), "bench")
     await gateway.give_consent(session.id)
-    person = sources.scenario(SCENARIO)
-    async with sources.browser() as browser:
-        for source in session.sources:
-            url = await gateway.login_url(session.id, source)
-            callback = await browser.authorize(
-                url, username=person.username, password=person.password
-            )
-            await gateway.callback(session.id, source, callback)
+    await sources.authorise(gateway, session.id, sources.scenario(SCENARIO))
     return session.id
 
 

@@ -34,14 +34,7 @@ async def session(sources: MockSources, scenario: str) -> tuple[Gateway, Any]:
     request = preset_request("mortgage", ATTRIBUTES)
     started = await gateway.start(request, f"applicant-{scenario}")
     await gateway.give_consent(started.id)
-    person = sources.scenario(scenario)
-    async with sources.browser() as browser:
-        for source in started.sources:
-            url = await gateway.login_url(started.id, source)
-            callback = await browser.authorize(
-                url, username=person.username, password=person.password
-            )
-            await gateway.callback(started.id, source, callback)
+    await sources.authorise(gateway, started.id, sources.scenario(scenario))
     return gateway, await gateway.collect(started.id)
 
 

@@ -53,14 +53,7 @@ async def test_a_faulty_source(
     ) as gw:
         session = await gw.start(request, "applicant")
         await gw.give_consent(session.id)
-        person = sources.scenario("several_properties")
-        async with sources.browser() as browser:
-            for name in session.sources:
-                url = await gw.login_url(session.id, name)
-                callback = await browser.authorize(
-                    url, username=person.username, password=person.password
-                )
-                await gw.callback(session.id, name, callback)
+        await sources.authorise(gw, session.id, sources.scenario("several_properties"))
         result = await gw.collect(session.id)
         assert fault.hits >= 1
         assert set(result.errors) == {source}, result.errors
@@ -83,14 +76,7 @@ async def test_each_source_has_its_own_timeout() -> None:
     ) as gw:
         session = await gw.start(request, "applicant")
         await gw.give_consent(session.id)
-        person = sources.scenario("salaried")
-        async with sources.browser() as browser:
-            for name in session.sources:
-                url = await gw.login_url(session.id, name)
-                callback = await browser.authorize(
-                    url, username=person.username, password=person.password
-                )
-                await gw.callback(session.id, name, callback)
+        await sources.authorise(gw, session.id, sources.scenario("salaried"))
         result = await gw.collect(session.id)
     assert set(result.errors) == {"tax"}  # the bank is as slow, but it may take 5 s
     assert isinstance(result.errors["tax"], SourceTimeoutError)

@@ -53,14 +53,7 @@ async def collected(gateway: Gateway, sources: MockSources, subject: str) -> str
     )
     session = await gateway.start(request, subject)
     await gateway.give_consent(session.id)
-    person = sources.person(0)
-    async with sources.browser() as browser:
-        for source in session.sources:
-            url = await gateway.login_url(session.id, source)
-            callback = await browser.authorize(
-                url, username=person.username, password=person.password
-            )
-            await gateway.callback(session.id, source, callback)
+    await sources.authorise(gateway, session.id, sources.person(0))
     assert (await gateway.collect(session.id)).complete
     return session.id
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx2
@@ -36,6 +36,9 @@ from brondata.mock.pension import create_pension_app
 from brondata.mock.population import Person, Population
 from brondata.mock.population_api import create_population_app
 from brondata.mock.tax import create_tax_app
+
+if TYPE_CHECKING:
+    from brondata.gateway import Gateway
 
 __all__ = [
     "DEMO_CLIENT_ID",
@@ -98,7 +101,36 @@ _CONNECTORS: dict[str, Callable[..., SourceConnector]] = {
 }
 
 
-class MockSources:
+class _Consumers:
+    """What every set of sources offers a test: the population's persons, and a browser
+    in which one of them logs in where a session needs it."""
+
+    population: Population
+
+    def browser(self) -> AbstractAsyncContextManager[Consumer]:
+        raise NotImplementedError
+
+    def person(self, index: int) -> Person:
+        return self.population.person(index)
+
+    def scenario(self, name: str, n: int = 0) -> Person:
+        """The ``n``-th person of a named scenario (``salaried``, ``retired``, ...)."""
+        return self.population.scenario(name, n)
+
+    async def authorise(self, gateway: Gateway, session_id: str, person: Person) -> None:
+        """Play the consumer: log in as ``person`` at every source the session needs (one
+        browser, so DigiD's single sign-on applies) and hand each callback to the gateway."""
+        session = gateway.session(session_id)
+        async with self.browser() as browser:
+            for source in session.sources:
+                url = await gateway.login_url(session_id, source)
+                callback = await browser.authorize(
+                    url, username=person.username, password=person.password
+                )
+                await gateway.callback(session_id, source, callback)
+
+
+class MockSources(_Consumers):
     """Every mock source in-process, over one deterministic population.
 
     >>> sources = MockSources(seed=7)                                  # doctest: +SKIP
@@ -180,13 +212,6 @@ class MockSources:
         """One connector per source, each over its own in-process transport."""
         return {source: self.connector(source, **options) for source in self.apps}
 
-    def person(self, index: int) -> Person:
-        return self.population.person(index)
-
-    def scenario(self, name: str, n: int = 0) -> Person:
-        """The ``n``-th person of a named scenario (``salaried``, ``retired``, ...)."""
-        return self.population.scenario(name, n)
-
     @asynccontextmanager
     async def browser(self) -> AsyncIterator[Consumer]:
         """A person's browser: one cookie jar, every mock source reachable by its host."""
@@ -206,7 +231,7 @@ class MockSources:
         return self.browser()
 
 
-class RemoteSources:
+class RemoteSources(_Consumers):
     """Mock sources already running as real servers (``brondata mock serve``).
 
     Takes the URL map the server printed; connectors and the browser use the network. The
@@ -242,19 +267,10 @@ class RemoteSources:
             for source, url in self.base_urls.items()
         }
 
-    def person(self, index: int) -> Person:
-        return self.population.person(index)
-
-    def scenario(self, name: str, n: int = 0) -> Person:
-        return self.population.scenario(name, n)
-
     @asynccontextmanager
     async def browser(self) -> AsyncIterator[Consumer]:
         async with httpx2.AsyncClient(follow_redirects=False, timeout=self._timeout) as client:
             yield Consumer(client)
-
-    def consumer(self, source: str) -> AbstractAsyncContextManager[Consumer]:
-        return self.browser()
 
 
 class HostDispatchTransport(httpx2.AsyncBaseTransport):
