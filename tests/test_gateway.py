@@ -25,6 +25,7 @@ from brondata.errors import (
     ConsentDeniedError,
     IssuerMismatchError,
     NoSourceError,
+    RequestError,
     SessionNotFoundError,
     SessionStateError,
     StateMismatchError,
@@ -390,3 +391,9 @@ async def test_provenance_digest_is_over_the_bytes_the_bank_sent(sources: MockSo
     api = [(r, b) for r, b in recorder.seen if r.startswith("GET /v1/accounts")]
     assert len(api) >= 3
     assert claims["source_response_digest"] == response_digest(api)
+
+
+async def test_an_empty_subject_reference_is_a_request_error(gateway: Gateway) -> None:
+    with pytest.raises(RequestError):
+        await gateway.start(request(), "  ")
+    assert gateway.ledger.size() == 0

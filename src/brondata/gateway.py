@@ -65,6 +65,7 @@ from brondata.errors import (
     AuthorizationError,
     BrondataError,
     ConsentDeniedError,
+    RequestError,
     SessionStateError,
     SourceTimeoutError,
 )
@@ -353,7 +354,7 @@ class Gateway:
     async def start(self, request: DataRequest, subject: str) -> SessionRecord:
         """Open a session for ``subject`` (the application's own reference for the consumer)."""
         if not subject.strip():
-            raise ValueError("subject must be the application's reference for the consumer")
+            raise RequestError("subject must be the application's reference for the consumer")
         plan = request.sources(tuple(self.connectors))  # NoSourceError before any login
         now = self._clock.now()
         draft = SessionRecord(
