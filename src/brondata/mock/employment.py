@@ -21,11 +21,11 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from brondata._clock import Clock, SystemClock
-from brondata.mock._oauth import ApprovalView, Branding
-from brondata.mock.digid import DigidIdP, DigidSource, json_unauthorized
+from brondata._clock import Clock
+from brondata.mock._government import GovernmentMock, PersonRoute, demo_clients
+from brondata.mock._oauth import Branding
+from brondata.mock.digid import DigidIdP, DigidSource
 from brondata.mock.population import Person, Population
 
 __all__ = [
@@ -39,10 +39,8 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://uwv.mock.brondata.test"
-DEFAULT_CLIENTS: Mapping[str, Sequence[str]] = {
-    "brondata-demo": ["https://lender.example/callback/employment"]
-}
 SCOPE = "employment"
+DEFAULT_CLIENTS = demo_clients(SCOPE)
 VERZEKERINGSBERICHT_PATH = "/api/uwv/v1/verzekeringsbericht"
 _YEARS_SHOWN = 5
 
@@ -89,6 +87,26 @@ def verzekeringsbericht(person: Person, today: date) -> dict[str, Any]:
     }
 
 
+def _routes(source: DigidSource) -> list[PersonRoute]:
+    async def report(request: Request, person: Person) -> Response:
+        return JSONResponse(verzekeringsbericht(person, source.clock.now().date()))
+
+    return [("GET", VERZEKERINGSBERICHT_PATH, report)]
+
+
+_MOCK = GovernmentMock(
+    scope=SCOPE,
+    branding=Branding("UWV · Mijn UWV", "DigiD", "#0075be"),
+    asks_for="uw verzekeringsbericht",
+    shows=(
+        "Uw werkgevers en dienstverbanden van de laatste vijf jaar",
+        "Soort contract en uren per week",
+        "Uw SV-loon per maand",
+    ),
+    routes=_routes,
+)
+
+
 def create_employment_app(
     population: Population,
     *,
@@ -100,41 +118,15 @@ def create_employment_app(
     token_ttl_seconds: int = 3600,
 ) -> Starlette:
     """The mock UWV as an ASGI app; ``base_url`` is the OAuth issuer."""
-    clock = SystemClock() if clock is None else clock
-    source = DigidSource(
+    return _MOCK.app(
         population,
         digid=digid,
         base_url=base_url,
-        clients=DEFAULT_CLIENTS if clients is None else clients,
+        clients=clients,
         clock=clock,
-        scope=SCOPE,
-        branding=Branding("UWV · Mijn UWV", "DigiD", "#0075be"),
-        approval=lambda person: ApprovalView(
-            heading=f"{person.full_name}, een partij vraagt uw verzekeringsbericht.",
-            lines=(
-                "Uw werkgevers en dienstverbanden van de laatste vijf jaar",
-                "Soort contract en uren per week",
-                "Uw SV-loon per maand",
-            ),
-        ),
         code_ttl_seconds=code_ttl_seconds,
         token_ttl_seconds=token_ttl_seconds,
     )
-
-    async def report(request: Request) -> Response:
-        person = source.person(request)
-        if person is None:
-            return json_unauthorized(request)
-        return JSONResponse(verzekeringsbericht(person, clock.now().date()))
-
-    app = Starlette(
-        routes=[
-            Route(VERZEKERINGSBERICHT_PATH, report, methods=["GET"]),
-            *source.routes(json_unauthorized),
-        ]
-    )
-    app.state.source = source
-    return app
 
 
 def sample_requests(person: Person) -> list[tuple[str, str, dict[str, Any] | None]]:

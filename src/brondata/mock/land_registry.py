@@ -32,10 +32,10 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from brondata._clock import Clock, SystemClock
-from brondata.mock._oauth import ApprovalView, Branding
+from brondata._clock import Clock
+from brondata.mock._government import GovernmentMock, PersonRoute, demo_clients
+from brondata.mock._oauth import Branding
 from brondata.mock.digid import DigidIdP, DigidSource
 from brondata.mock.population import Address, Person, Population, Property
 from brondata.mock.population_api import (
@@ -57,10 +57,8 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://kadaster.mock.brondata.test"
-DEFAULT_CLIENTS: Mapping[str, Sequence[str]] = {
-    "brondata-demo": ["https://lender.example/callback/land_registry"]
-}
 SCOPE = "land_registry"
+DEFAULT_CLIENTS = demo_clients(SCOPE)
 BRK_PREFIX = "/esd/bevragen/v2"
 WOZ_PREFIX = "/api/woz/v1"
 _HAL = "application/hal+json"
@@ -69,6 +67,11 @@ _EURO = {"code": "EUR", "waarde": "Euro"}
 
 def _hal(body: Any) -> JSONResponse:
     return JSONResponse(body, media_type=_HAL, headers={"api-version": "2.0.0"})
+
+
+def _collection(request: Request, name: str, items: list[dict[str, Any]]) -> JSONResponse:
+    """A HAL collection of ``items`` under ``_embedded.<name>``, linking to itself."""
+    return _hal({"_links": {"self": {"href": str(request.url)}}, "_embedded": {name: items}})
 
 
 def _address(address: Address) -> dict[str, Any]:
@@ -226,36 +229,7 @@ class _LandRegistry:
         }
 
 
-def create_land_registry_app(
-    population: Population,
-    *,
-    digid: DigidIdP,
-    base_url: str = DEFAULT_BASE_URL,
-    clients: Mapping[str, Sequence[str]] | None = None,
-    clock: Clock | None = None,
-    code_ttl_seconds: int = 60,
-    token_ttl_seconds: int = 3600,
-) -> Starlette:
-    """The mock Kadaster (BRK and WOZ) as an ASGI app; ``base_url`` is the OAuth issuer."""
-    source = DigidSource(
-        population,
-        digid=digid,
-        base_url=base_url,
-        clients=DEFAULT_CLIENTS if clients is None else clients,
-        clock=SystemClock() if clock is None else clock,
-        scope=SCOPE,
-        branding=Branding("Kadaster · Mijn Kadaster", "DigiD", "#00689e"),
-        approval=lambda person: ApprovalView(
-            heading=f"{person.full_name}, een partij vraagt uw gegevens bij het Kadaster.",
-            lines=(
-                "Uw onroerende zaken en uw aandeel daarin (BRK)",
-                "De hypotheken die erop zijn ingeschreven",
-                "De WOZ-waarden van uw woning(en)",
-            ),
-        ),
-        code_ttl_seconds=code_ttl_seconds,
-        token_ttl_seconds=token_ttl_seconds,
-    )
+def _routes(source: DigidSource) -> list[PersonRoute]:
     registry = _LandRegistry(source)
 
     def not_found(request: Request) -> Response:
@@ -265,10 +239,7 @@ def create_land_registry_app(
         wanted = request.path_params["koz"]
         return next((p for p in person.properties if p.brk_id == wanted), None)
 
-    async def search_koz(request: Request) -> Response:
-        person = source.person(request)
-        if person is None:
-            return unauthorized(request)
+    async def search_koz(request: Request, person: Person) -> Response:
         try:
             body = await request.json()
         except ValueError:
@@ -285,54 +256,27 @@ def create_land_registry_app(
             )
         if bsn != person.bsn:
             return forbidden(request)
-        return _hal(
-            {
-                "_links": {"self": {"href": str(request.url)}},
-                "_embedded": {
-                    "kadastraalOnroerendeZaken": [registry.koz(p) for p in person.properties]
-                },
-            }
+        return _collection(
+            request, "kadastraalOnroerendeZaken", [registry.koz(p) for p in person.properties]
         )
 
-    async def get_koz(request: Request) -> Response:
-        person = source.person(request)
-        if person is None:
-            return unauthorized(request)
+    async def get_koz(request: Request, person: Person) -> Response:
         prop = owned(request, person)
         return not_found(request) if prop is None else _hal(registry.koz(prop))
 
-    async def get_rights(request: Request) -> Response:
-        person = source.person(request)
-        if person is None:
-            return unauthorized(request)
+    async def get_rights(request: Request, person: Person) -> Response:
         prop = owned(request, person)
         if prop is None:
             return not_found(request)
-        return _hal(
-            {
-                "_links": {"self": {"href": str(request.url)}},
-                "_embedded": {"zakelijkGerechtigden": registry.rights(person, prop)},
-            }
-        )
+        return _collection(request, "zakelijkGerechtigden", registry.rights(person, prop))
 
-    async def get_mortgages(request: Request) -> Response:
-        person = source.person(request)
-        if person is None:
-            return unauthorized(request)
+    async def get_mortgages(request: Request, person: Person) -> Response:
         prop = owned(request, person)
         if prop is None:
             return not_found(request)
-        return _hal(
-            {
-                "_links": {"self": {"href": str(request.url)}},
-                "_embedded": {"hypotheken": registry.mortgages(prop)},
-            }
-        )
+        return _collection(request, "hypotheken", registry.mortgages(prop))
 
-    async def get_mortgage(request: Request) -> Response:
-        person = source.person(request)
-        if person is None:
-            return unauthorized(request)
+    async def get_mortgage(request: Request, person: Person) -> Response:
         prop = owned(request, person)
         wanted = request.path_params["hypotheek"]
         found = (
@@ -340,10 +284,7 @@ def create_land_registry_app(
         )
         return _hal(found[0]) if found else not_found(request)
 
-    async def search_woz(request: Request) -> Response:
-        person = source.person(request)
-        if person is None:
-            return unauthorized(request)
+    async def search_woz(request: Request, person: Person) -> Response:
         params = request.query_params
         checks: dict[str, Callable[[Property, str], bool]] = {
             "nummeraanduidingIdentificatie": lambda p, v: p.address.nummeraanduiding_id == v,
@@ -378,36 +319,59 @@ def create_land_registry_app(
             for p in person.properties
             if all(check(p, given[k]) for k, check in checks.items() if k in given)
         ]
-        return _hal(
-            {
-                "_links": {"self": {"href": str(request.url)}},
-                "_embedded": {"wozObjecten": found},
-            }
-        )
+        return _collection(request, "wozObjecten", found)
 
-    async def get_woz(request: Request) -> Response:
-        person = source.person(request)
-        if person is None:
-            return unauthorized(request)
+    async def get_woz(request: Request, person: Person) -> Response:
         wanted = request.path_params["identificatie"]
         prop = next((p for p in person.properties if p.woz_object_number == wanted), None)
         return not_found(request) if prop is None else _hal(registry.woz(person, prop))
 
     koz = f"{BRK_PREFIX}/kadastraalonroerendezaken"
-    app = Starlette(
-        routes=[
-            Route(koz, search_koz, methods=["POST"]),
-            Route(f"{koz}/{{koz}}", get_koz, methods=["GET"]),
-            Route(f"{koz}/{{koz}}/zakelijkgerechtigden", get_rights, methods=["GET"]),
-            Route(f"{koz}/{{koz}}/hypotheken", get_mortgages, methods=["GET"]),
-            Route(f"{koz}/{{koz}}/hypotheken/{{hypotheek}}", get_mortgage, methods=["GET"]),
-            Route(f"{WOZ_PREFIX}/wozobjecten", search_woz, methods=["GET"]),
-            Route(f"{WOZ_PREFIX}/wozobjecten/{{identificatie}}", get_woz, methods=["GET"]),
-            *source.routes(unauthorized),
-        ]
+    return [
+        ("POST", koz, search_koz),
+        ("GET", f"{koz}/{{koz}}", get_koz),
+        ("GET", f"{koz}/{{koz}}/zakelijkgerechtigden", get_rights),
+        ("GET", f"{koz}/{{koz}}/hypotheken", get_mortgages),
+        ("GET", f"{koz}/{{koz}}/hypotheken/{{hypotheek}}", get_mortgage),
+        ("GET", f"{WOZ_PREFIX}/wozobjecten", search_woz),
+        ("GET", f"{WOZ_PREFIX}/wozobjecten/{{identificatie}}", get_woz),
+    ]
+
+
+_MOCK = GovernmentMock(
+    scope=SCOPE,
+    branding=Branding("Kadaster · Mijn Kadaster", "DigiD", "#00689e"),
+    asks_for="uw gegevens bij het Kadaster",
+    shows=(
+        "Uw onroerende zaken en uw aandeel daarin (BRK)",
+        "De hypotheken die erop zijn ingeschreven",
+        "De WOZ-waarden van uw woning(en)",
+    ),
+    routes=_routes,
+    unauthorized=unauthorized,
+)
+
+
+def create_land_registry_app(
+    population: Population,
+    *,
+    digid: DigidIdP,
+    base_url: str = DEFAULT_BASE_URL,
+    clients: Mapping[str, Sequence[str]] | None = None,
+    clock: Clock | None = None,
+    code_ttl_seconds: int = 60,
+    token_ttl_seconds: int = 3600,
+) -> Starlette:
+    """The mock Kadaster (BRK and WOZ) as an ASGI app; ``base_url`` is the OAuth issuer."""
+    return _MOCK.app(
+        population,
+        digid=digid,
+        base_url=base_url,
+        clients=clients,
+        clock=clock,
+        code_ttl_seconds=code_ttl_seconds,
+        token_ttl_seconds=token_ttl_seconds,
     )
-    app.state.source = source
-    return app
 
 
 def sample_requests(person: Person) -> list[tuple[str, str, dict[str, Any] | None]]:

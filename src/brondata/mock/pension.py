@@ -21,11 +21,11 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from brondata._clock import Clock, SystemClock
-from brondata.mock._oauth import ApprovalView, Branding
-from brondata.mock.digid import DigidIdP, DigidSource, json_unauthorized
+from brondata._clock import Clock
+from brondata.mock._government import GovernmentMock, PersonRoute, demo_clients
+from brondata.mock._oauth import Branding
+from brondata.mock.digid import DigidIdP, DigidSource
 from brondata.mock.population import Person, Population
 
 __all__ = [
@@ -39,10 +39,8 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://mijnpensioenoverzicht.mock.brondata.test"
-DEFAULT_CLIENTS: Mapping[str, Sequence[str]] = {
-    "brondata-demo": ["https://lender.example/callback/pension"]
-}
 SCOPE = "pension"
+DEFAULT_CLIENTS = demo_clients(SCOPE)
 AANSPRAKEN_PATH = "/api/mpo/v1/pensioenaanspraken"
 
 
@@ -109,6 +107,26 @@ def pension_export(person: Person) -> dict[str, Any]:
     }
 
 
+def _routes(source: DigidSource) -> list[PersonRoute]:
+    async def entitlements(request: Request, person: Person) -> Response:
+        return JSONResponse(pension_export(person))
+
+    return [("GET", AANSPRAKEN_PATH, entitlements)]
+
+
+_MOCK = GovernmentMock(
+    scope=SCOPE,
+    branding=Branding("Mijnpensioenoverzicht.nl", "DigiD", "#2f6c7c"),
+    asks_for="uw pensioenoverzicht",
+    shows=(
+        "Uw AOW: opgebouwd en te bereiken",
+        "Uw pensioen per pensioenuitvoerder: opgebouwd en te bereiken",
+        "Partnerpensioen",
+    ),
+    routes=_routes,
+)
+
+
 def create_pension_app(
     population: Population,
     *,
@@ -120,40 +138,15 @@ def create_pension_app(
     token_ttl_seconds: int = 3600,
 ) -> Starlette:
     """The mock Mijnpensioenoverzicht as an ASGI app; ``base_url`` is the OAuth issuer."""
-    source = DigidSource(
+    return _MOCK.app(
         population,
         digid=digid,
         base_url=base_url,
-        clients=DEFAULT_CLIENTS if clients is None else clients,
-        clock=SystemClock() if clock is None else clock,
-        scope=SCOPE,
-        branding=Branding("Mijnpensioenoverzicht.nl", "DigiD", "#2f6c7c"),
-        approval=lambda person: ApprovalView(
-            heading=f"{person.full_name}, een partij vraagt uw pensioenoverzicht.",
-            lines=(
-                "Uw AOW: opgebouwd en te bereiken",
-                "Uw pensioen per pensioenuitvoerder: opgebouwd en te bereiken",
-                "Partnerpensioen",
-            ),
-        ),
+        clients=clients,
+        clock=clock,
         code_ttl_seconds=code_ttl_seconds,
         token_ttl_seconds=token_ttl_seconds,
     )
-
-    async def entitlements(request: Request) -> Response:
-        person = source.person(request)
-        if person is None:
-            return json_unauthorized(request)
-        return JSONResponse(pension_export(person))
-
-    app = Starlette(
-        routes=[
-            Route(AANSPRAKEN_PATH, entitlements, methods=["GET"]),
-            *source.routes(json_unauthorized),
-        ]
-    )
-    app.state.source = source
-    return app
 
 
 def sample_requests(person: Person) -> list[tuple[str, str, dict[str, Any] | None]]:

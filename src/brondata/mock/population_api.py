@@ -20,10 +20,10 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from brondata._clock import Clock, SystemClock
-from brondata.mock._oauth import ApprovalView, Branding
+from brondata._clock import Clock
+from brondata.mock._government import GovernmentMock, PersonRoute, demo_clients
+from brondata.mock._oauth import Branding
 from brondata.mock.digid import DigidIdP, DigidSource
 from brondata.mock.population import (
     Address,
@@ -45,10 +45,8 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://brp.mock.brondata.test"
-DEFAULT_CLIENTS: Mapping[str, Sequence[str]] = {
-    "brondata-demo": ["https://lender.example/callback/population"]
-}
 SCOPE = "population"
+DEFAULT_CLIENTS = demo_clients(SCOPE)
 PERSONEN_PATH = "/haalcentraal/api/brp/personen"
 _PROBLEM = "application/problem+json"
 _RFC2616 = "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html"
@@ -408,43 +406,8 @@ def select(value: Any, paths: Sequence[Sequence[str]]) -> Any:
     return out
 
 
-def create_population_app(
-    population: Population,
-    *,
-    digid: DigidIdP,
-    base_url: str = DEFAULT_BASE_URL,
-    clients: Mapping[str, Sequence[str]] | None = None,
-    clock: Clock | None = None,
-    code_ttl_seconds: int = 60,
-    token_ttl_seconds: int = 3600,
-) -> Starlette:
-    """The mock BRP as an ASGI app; ``base_url`` is where it is reached (the OAuth issuer)."""
-    clock = SystemClock() if clock is None else clock
-    source = DigidSource(
-        population,
-        digid=digid,
-        base_url=base_url,
-        clients=DEFAULT_CLIENTS if clients is None else clients,
-        clock=clock,
-        scope=SCOPE,
-        branding=Branding("MijnOverheid · Basisregistratie Personen", "DigiD", "#154273"),
-        approval=lambda person: ApprovalView(
-            heading=f"{person.full_name}, een partij vraagt uw gegevens uit de BRP.",
-            lines=(
-                "Naam, geboortedatum en geslacht",
-                "Woonadres en datum van inschrijving",
-                "Nationaliteit",
-                "Partner (huwelijk of geregistreerd partnerschap)",
-            ),
-        ),
-        code_ttl_seconds=code_ttl_seconds,
-        token_ttl_seconds=token_ttl_seconds,
-    )
-
-    async def personen(request: Request) -> Response:
-        person = source.person(request)
-        if person is None:
-            return unauthorized(request)
+def _routes(source: DigidSource) -> list[PersonRoute]:
+    async def personen(request: Request, person: Person) -> Response:
         try:
             body = await request.json()
         except ValueError:
@@ -489,18 +452,48 @@ def create_population_app(
         assert isinstance(fields, list)
         if any(bsn != person.bsn for bsn in bsns):
             return forbidden(request)
-        full = persoon(person, clock.now().date())
+        full = persoon(person, source.clock.now().date())
         chosen = select(full, [str(f).split(".") for f in fields])
         return JSONResponse({"type": "RaadpleegMetBurgerservicenummer", "personen": [chosen]})
 
-    app = Starlette(
-        routes=[
-            Route(PERSONEN_PATH, personen, methods=["POST"]),
-            *source.routes(unauthorized),
-        ]
+    return [("POST", PERSONEN_PATH, personen)]
+
+
+_MOCK = GovernmentMock(
+    scope=SCOPE,
+    branding=Branding("MijnOverheid · Basisregistratie Personen", "DigiD", "#154273"),
+    asks_for="uw gegevens uit de BRP",
+    shows=(
+        "Naam, geboortedatum en geslacht",
+        "Woonadres en datum van inschrijving",
+        "Nationaliteit",
+        "Partner (huwelijk of geregistreerd partnerschap)",
+    ),
+    routes=_routes,
+    unauthorized=unauthorized,
+)
+
+
+def create_population_app(
+    population: Population,
+    *,
+    digid: DigidIdP,
+    base_url: str = DEFAULT_BASE_URL,
+    clients: Mapping[str, Sequence[str]] | None = None,
+    clock: Clock | None = None,
+    code_ttl_seconds: int = 60,
+    token_ttl_seconds: int = 3600,
+) -> Starlette:
+    """The mock BRP as an ASGI app; ``base_url`` is where it is reached (the OAuth issuer)."""
+    return _MOCK.app(
+        population,
+        digid=digid,
+        base_url=base_url,
+        clients=clients,
+        clock=clock,
+        code_ttl_seconds=code_ttl_seconds,
+        token_ttl_seconds=token_ttl_seconds,
     )
-    app.state.source = source
-    return app
 
 
 #: The fields a connector typically asks for: identity, address, nationality and partner.

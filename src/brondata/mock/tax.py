@@ -24,11 +24,11 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from brondata._clock import Clock, SystemClock
-from brondata.mock._oauth import ApprovalView, Branding
-from brondata.mock.digid import DigidIdP, DigidSource, json_error, json_unauthorized
+from brondata._clock import Clock
+from brondata.mock._government import GovernmentMock, PersonRoute, demo_clients
+from brondata.mock._oauth import Branding
+from brondata.mock.digid import DigidIdP, DigidSource, json_error
 from brondata.mock.population import Person, Population, TaxYear
 
 __all__ = [
@@ -42,10 +42,8 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL = "https://belastingdienst.mock.brondata.test"
-DEFAULT_CLIENTS: Mapping[str, Sequence[str]] = {
-    "brondata-demo": ["https://lender.example/callback/tax"]
-}
 SCOPE = "tax"
+DEFAULT_CLIENTS = demo_clients(SCOPE)
 AANGIFTEN_PATH = "/api/via/v1/aangiften"
 
 
@@ -117,43 +115,8 @@ def tax_return(person: Person, year: TaxYear) -> dict[str, Any]:
     }
 
 
-def create_tax_app(
-    population: Population,
-    *,
-    digid: DigidIdP,
-    base_url: str = DEFAULT_BASE_URL,
-    clients: Mapping[str, Sequence[str]] | None = None,
-    clock: Clock | None = None,
-    code_ttl_seconds: int = 60,
-    token_ttl_seconds: int = 3600,
-) -> Starlette:
-    """The mock tax authority as an ASGI app; ``base_url`` is the OAuth issuer."""
-    source = DigidSource(
-        population,
-        digid=digid,
-        base_url=base_url,
-        clients=DEFAULT_CLIENTS if clients is None else clients,
-        clock=SystemClock() if clock is None else clock,
-        scope=SCOPE,
-        branding=Branding("Belastingdienst · Mijn Belastingdienst", "DigiD", "#01689b"),
-        approval=lambda person: ApprovalView(
-            heading=f"{person.full_name}, een partij vraagt uw vooringevulde aangifte.",
-            lines=(
-                "Loon en uitkeringen per werkgever of uitkeringsinstantie",
-                "Winst uit onderneming",
-                "Eigen woning: WOZ-waarde en betaalde hypotheekrente",
-                "Bankrekeningen, schulden en overige bezittingen",
-                "Uw fiscaal partner (naam en geboortedatum)",
-            ),
-        ),
-        code_ttl_seconds=code_ttl_seconds,
-        token_ttl_seconds=token_ttl_seconds,
-    )
-
-    async def years(request: Request) -> Response:
-        person = source.person(request)
-        if person is None:
-            return json_unauthorized(request)
+def _routes(source: DigidSource) -> list[PersonRoute]:
+    async def years(request: Request, person: Person) -> Response:
         return JSONResponse(
             {
                 "belastingjaren": [
@@ -166,10 +129,7 @@ def create_tax_app(
             }
         )
 
-    async def one_year(request: Request) -> Response:
-        person = source.person(request)
-        if person is None:
-            return json_unauthorized(request)
+    async def one_year(request: Request, person: Person) -> Response:
         raw = request.path_params["jaar"]
         if not (len(raw) == 4 and raw.isdigit()):
             return json_error(400, "FORMAT_ERROR", "belastingjaar must be a year, e.g. 2025")
@@ -178,15 +138,44 @@ def create_tax_app(
             return json_error(404, "NOT_FOUND", f"no pre-filled return for tax year {raw}")
         return JSONResponse(tax_return(person, year))
 
-    app = Starlette(
-        routes=[
-            Route(AANGIFTEN_PATH, years, methods=["GET"]),
-            Route(f"{AANGIFTEN_PATH}/{{jaar}}", one_year, methods=["GET"]),
-            *source.routes(json_unauthorized),
-        ]
+    return [("GET", AANGIFTEN_PATH, years), ("GET", f"{AANGIFTEN_PATH}/{{jaar}}", one_year)]
+
+
+_MOCK = GovernmentMock(
+    scope=SCOPE,
+    branding=Branding("Belastingdienst · Mijn Belastingdienst", "DigiD", "#01689b"),
+    asks_for="uw vooringevulde aangifte",
+    shows=(
+        "Loon en uitkeringen per werkgever of uitkeringsinstantie",
+        "Winst uit onderneming",
+        "Eigen woning: WOZ-waarde en betaalde hypotheekrente",
+        "Bankrekeningen, schulden en overige bezittingen",
+        "Uw fiscaal partner (naam en geboortedatum)",
+    ),
+    routes=_routes,
+)
+
+
+def create_tax_app(
+    population: Population,
+    *,
+    digid: DigidIdP,
+    base_url: str = DEFAULT_BASE_URL,
+    clients: Mapping[str, Sequence[str]] | None = None,
+    clock: Clock | None = None,
+    code_ttl_seconds: int = 60,
+    token_ttl_seconds: int = 3600,
+) -> Starlette:
+    """The mock tax authority as an ASGI app; ``base_url`` is the OAuth issuer."""
+    return _MOCK.app(
+        population,
+        digid=digid,
+        base_url=base_url,
+        clients=clients,
+        clock=clock,
+        code_ttl_seconds=code_ttl_seconds,
+        token_ttl_seconds=token_ttl_seconds,
     )
-    app.state.source = source
-    return app
 
 
 def sample_requests(person: Person) -> list[tuple[str, str, dict[str, Any] | None]]:

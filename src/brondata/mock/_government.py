@@ -1,0 +1,98 @@
+"""How a government mock is put together: a ``GovernmentMock`` and its ``app``.
+
+The population register, tax authority, UWV, pension registry and land registry mocks differ
+only in their scope, their look, what their approval page says is asked, and their routes.
+``GovernmentMock`` holds those; ``GovernmentMock.app`` builds the ASGI app around a
+``DigidSource`` (OAuth through DigiD, ``/oauth/userinfo``) and answers a request without a valid
+bearer token with the mock's own 401 before any of its routes runs. Payloads and routes live in
+each source's module; the DigiD login in ``digid``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from brondata._clock import Clock, SystemClock
+from brondata.mock._oauth import ApprovalView, Branding
+from brondata.mock.digid import DigidIdP, DigidSource, json_unauthorized
+from brondata.mock.population import Person, Population
+
+__all__ = ["GovernmentMock", "PersonEndpoint", "PersonRoute", "demo_clients"]
+
+#: An endpoint that runs only for a logged-in person: the request and that person.
+PersonEndpoint = Callable[[Request, Person], Awaitable[Response]]
+#: (method, path, endpoint), as ``sample_requests`` names a request.
+PersonRoute = tuple[str, str, PersonEndpoint]
+
+
+def demo_clients(scope: str) -> Mapping[str, Sequence[str]]:
+    """The demo lender and its callback for ``scope``: the clients a mock knows by default."""
+    return {"brondata-demo": [f"https://lender.example/callback/{scope}"]}
+
+
+@dataclass(frozen=True, slots=True)
+class GovernmentMock:
+    """What is a government mock's own: one scope, its look, its approval text, its routes."""
+
+    scope: str
+    branding: Branding
+    asks_for: str  # the approval page's "een partij vraagt …", e.g. "uw pensioenoverzicht"
+    shows: tuple[str, ...]  # the approval page's lines: what the grant gives
+    routes: Callable[[DigidSource], Sequence[PersonRoute]]
+    unauthorized: Callable[[Request], Response] = json_unauthorized  # the 401 in its own style
+
+    def approval(self, person: Person) -> ApprovalView:
+        return ApprovalView(
+            heading=f"{person.full_name}, een partij vraagt {self.asks_for}.", lines=self.shows
+        )
+
+    def app(
+        self,
+        population: Population,
+        *,
+        digid: DigidIdP,
+        base_url: str,
+        clients: Mapping[str, Sequence[str]] | None,
+        clock: Clock | None,
+        code_ttl_seconds: int,
+        token_ttl_seconds: int,
+    ) -> Starlette:
+        """The ASGI app; ``base_url`` is the OAuth issuer, ``app.state.source`` the source."""
+        source = DigidSource(
+            population,
+            digid=digid,
+            base_url=base_url,
+            clients=demo_clients(self.scope) if clients is None else clients,
+            clock=SystemClock() if clock is None else clock,
+            scope=self.scope,
+            branding=self.branding,
+            approval=self.approval,
+            code_ttl_seconds=code_ttl_seconds,
+            token_ttl_seconds=token_ttl_seconds,
+        )
+        own: list[BaseRoute] = [
+            Route(path, self._signed_in(source, endpoint), methods=[method], name=endpoint.__name__)
+            for method, path, endpoint in self.routes(source)
+        ]
+        app = Starlette(routes=[*own, *source.routes(self.unauthorized)])
+        app.state.source = source
+        return app
+
+    def _signed_in(
+        self, source: DigidSource, endpoint: PersonEndpoint
+    ) -> Callable[[Request], Awaitable[Response]]:
+        unauthorized = self.unauthorized
+
+        async def checked(request: Request) -> Response:
+            person = source.person(request)
+            if person is None:
+                return unauthorized(request)
+            return await endpoint(request, person)
+
+        return checked
