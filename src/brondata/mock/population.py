@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 __all__ = [
     "BANKS",
@@ -254,18 +254,7 @@ _CARD = "PMNT-CCRD-POSD"
 # --- scenarios and the tables they draw from ------------------------------------------------
 
 #: The named scenarios, in the order that numbers them (see ``Population.scenario``).
-SCENARIOS: tuple[Scenario, ...] = (
-    "salaried",
-    "two_incomes",
-    "self_employed",
-    "retired",
-    "temporary_contract",
-    "student_debt",
-    "tenant",
-    "several_properties",
-    "three_pension_providers",
-    "recent_arrival",
-)
+SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
 #: ``person(i)`` for ``i`` below this is the general population (salaried, as in the first
 #: cut); from here on, index ``SCENARIO_BASE + n·len(SCENARIOS) + k`` is the n-th person of
 #: scenario ``SCENARIOS[k]``.
@@ -1256,6 +1245,29 @@ class _Life:
         self.relations.append(relation)
         return relation
 
+    def benefit(self, kind: IncomeKind, payer: str, start: date, gross: Decimal) -> None:
+        """An AOW (from the SVB, which applies the tax credits) or a pension paid from ``start``."""
+        aow = kind == "aow"
+        self.relations.append(
+            IncomeRelation(
+                kind=kind,
+                payer=payer,
+                payer_iban=_stable_iban(payer),
+                payroll_tax_number=payroll_tax_number(payer),
+                number=str(self.rng.randint(1, 9_999)),
+                income_code=INCOME_CODE_AOW if aow else INCOME_CODE_PENSION,
+                start=start,
+                end=None,
+                contract=None,
+                hours_per_week=0,
+                gross_annual=gross,
+                premium_rate=0.0,
+                applies_credits=aow,
+                pension_provider=None,
+                pay_day=23 if aow else 24,
+            )
+        )
+
     def payslips(self) -> list[Payslip]:
         last = self.last_pay_month
         first = date(self.as_of.year - 5, 1, 1)
@@ -1600,46 +1612,10 @@ def _generate(seed: int, as_of: date, index: int) -> Person:
     if retired:
         # In retirement the SVB pays the AOW and applies the tax credits; each fund pays its
         # pension without them.
-        life.relations.append(
-            IncomeRelation(
-                kind="aow",
-                payer=_SVB,
-                payer_iban=_stable_iban(_SVB),
-                payroll_tax_number=payroll_tax_number(_SVB),
-                number=str(life_rng.randint(1, 9_999)),
-                income_code=INCOME_CODE_AOW,
-                start=aow_start,
-                end=None,
-                contract=None,
-                hours_per_week=0,
-                gross_annual=Decimal(aow.reachable_single),
-                premium_rate=0.0,
-                applies_credits=True,
-                pension_provider=None,
-                pay_day=23,
-            )
-        )
+        life.benefit("aow", _SVB, aow_start, Decimal(aow.reachable_single))
         for entitlement in pensions:
             legal_name = _PENSION_PROVIDERS[entitlement.provider][0]
-            life.relations.append(
-                IncomeRelation(
-                    kind="pension",
-                    payer=legal_name,
-                    payer_iban=_stable_iban(legal_name),
-                    payroll_tax_number=payroll_tax_number(legal_name),
-                    number=str(life_rng.randint(1, 9_999)),
-                    income_code=INCOME_CODE_PENSION,
-                    start=aow_start,
-                    end=None,
-                    contract=None,
-                    hours_per_week=0,
-                    gross_annual=Decimal(entitlement.reachable),
-                    premium_rate=0.0,
-                    applies_credits=False,
-                    pension_provider=None,
-                    pay_day=24,
-                )
-            )
+            life.benefit("pension", legal_name, aow_start, Decimal(entitlement.reachable))
     payslips = life.payslips()
     current = [r for r in life.relations if r.end is None]
     if main_relation is None and current:
@@ -1715,39 +1691,27 @@ def _generate(seed: int, as_of: date, index: int) -> Person:
     if arrival is not None:
         address_since = arrival + timedelta(days=life_rng.randint(0, 20))
     if scenario == "several_properties":
+
+        def let_property(number: int, held_years_at_most: int, mortgage_chance: float) -> Property:
+            # The draws in this order: address, purchase month, mortgage (none drawn at 0).
+            return _property(
+                life_rng,
+                seed=seed,
+                index=index,
+                number=number,
+                address=_address(life_rng, seed, index, f"let-{number}"),
+                as_of=as_of,
+                acquired=life.month_start_before(life_rng.randint(13, held_years_at_most * 12)),
+                own_home=False,
+                share=(1, 1),
+                co_owner_bsn=None,
+                with_mortgage=mortgage_chance > 0 and life_rng.random() < mortgage_chance,
+            )
+
         for number in range(1, life_rng.randint(2, 3)):
-            properties.append(
-                _property(
-                    life_rng,
-                    seed=seed,
-                    index=index,
-                    number=number,
-                    address=_address(life_rng, seed, index, f"let-{number}"),
-                    as_of=as_of,
-                    acquired=life.month_start_before(life_rng.randint(13, 15 * 12)),
-                    own_home=False,
-                    share=(1, 1),
-                    co_owner_bsn=None,
-                    with_mortgage=life_rng.random() < 0.6,
-                )
-            )
+            properties.append(let_property(number, 15, 0.6))
         if len(properties) < 3 and life_rng.random() < 0.5:
-            number = len(properties)
-            properties.append(
-                _property(
-                    life_rng,
-                    seed=seed,
-                    index=index,
-                    number=number,
-                    address=_address(life_rng, seed, index, f"let-{number}"),
-                    as_of=as_of,
-                    acquired=life.month_start_before(life_rng.randint(13, 10 * 12)),
-                    own_home=False,
-                    share=(1, 1),
-                    co_owner_bsn=None,
-                    with_mortgage=False,
-                )
-            )
+            properties.append(let_property(len(properties), 10, 0.0))
 
     # --- accounts -----------------------------------------------------------------------------
     opened: date | None = None
