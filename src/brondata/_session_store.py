@@ -23,6 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict
 
+from brondata._db import open_pool
 from brondata.errors import SessionNotFoundError, StoreError
 from brondata.request import DataRequest
 from brondata.session import SessionState, SourceState
@@ -311,7 +312,6 @@ class PostgresSessionStore:
     ) -> None:
         try:
             from psycopg import sql
-            from psycopg_pool import ConnectionPool
         except ImportError as exc:  # pragma: no cover - the extra is part of dev
             raise StoreError(
                 "PostgreSQL needs the extra: pip install 'brondata[postgres]'"
@@ -322,14 +322,9 @@ class PostgresSessionStore:
         self._sql = sql
         self._owns_pool = pool is None
         if pool is None:
-            pool = ConnectionPool(
-                dsn, min_size=1, max_size=max_connections, timeout=timeout, open=False
+            pool = open_pool(
+                dsn, name=None, max_size=max_connections, timeout=timeout, store="session"
             )
-            try:
-                pool.open(wait=True, timeout=timeout)
-            except Exception as exc:
-                pool.close()
-                raise StoreError(f"cannot connect to the session database: {exc}") from exc
         self._pool = pool
         try:
             with self._pool.connection() as conn, conn.transaction():

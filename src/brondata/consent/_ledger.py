@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import Protocol, runtime_checkable
 
+from brondata._db import ClosingContext
 from brondata.consent._events import LedgerEntry, LedgerEvent, entry_bytes
 from brondata.consent._merkle import MerkleTree, leaf_hash
 from brondata.errors import LedgerError
@@ -73,24 +73,13 @@ def check_index(index: int, size: int) -> None:
         raise LedgerError(f"entry {index} is outside a tree of {size} entries")
 
 
-class MemoryLedger:
+class MemoryLedger(ClosingContext):
     """A ledger held in memory: for tests, examples and short-lived processes."""
 
     def __init__(self) -> None:
         self._tree = MerkleTree()
         self._entries: list[LedgerEntry] = []
         self._lock = threading.Lock()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def append(self, event: LedgerEvent) -> LedgerEntry:
         with self._lock:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
+from brondata._db import ClosingContext
 from brondata.consent._events import EventType, LedgerEntry, LedgerEvent, canonical_json
 from brondata.consent._ledger import ConsentLedger
 from brondata.consent._subjects import SubjectKeyring, open_subject, seal_subject
@@ -29,7 +29,7 @@ def _needle(name: str, value: str) -> bytes:
     return canonical_json({name: value})[1:-1]
 
 
-class ConsentLog:
+class ConsentLog(ClosingContext):
     """Appends with a sealed subject, erasure by key destruction, and lookups by subject.
 
     ``close`` closes the ledger and the keyring.
@@ -38,17 +38,6 @@ class ConsentLog:
     def __init__(self, ledger: ConsentLedger, keyring: SubjectKeyring) -> None:
         self.ledger = ledger
         self.keyring = keyring
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # --- writing ------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from brondata._db import immediate_transaction
 from brondata.consent._sqlite import SqliteLedger
 from brondata.consent._subjects import SqliteSubjectKeyring
 from brondata.errors import StoreError
@@ -105,8 +106,7 @@ def upgrade_sqlite(path: str | os.PathLike[str]) -> SchemaUpgrade:
     SqliteSubjectKeyring(path).close()
     conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate_transaction(conn):
             conn.execute(_SQLITE_TABLE)
             (current,) = conn.execute(
                 "SELECT COALESCE(MAX(version), 0) FROM brondata_schema WHERE component = ?",
@@ -121,11 +121,6 @@ def upgrade_sqlite(path: str | os.PathLike[str]) -> SchemaUpgrade:
                     (COMPONENT, migration.version, migration.description, _now()),
                 )
                 applied.append(f"{migration.version}: {migration.description}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
     except sqlite3.Error as exc:
         raise StoreError(f"SQLite schema upgrade: {exc}") from exc
     finally:

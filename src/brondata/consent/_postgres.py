@@ -20,14 +20,14 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
 import psycopg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
+from brondata._db import ClosingContext, open_pool
 from brondata.consent._events import LedgerEntry, LedgerEvent, entry_bytes
 from brondata.consent._ledger import check_index, check_size
 from brondata.consent._merkle import (
@@ -40,7 +40,13 @@ from brondata.consent._merkle import (
     stored_root,
 )
 from brondata.consent._subjects import new_key_id, subject_digest
-from brondata.errors import LedgerAppendOnlyError, LedgerError, LedgerIntegrityError, StoreError
+from brondata.errors import (
+    BrondataError,
+    LedgerAppendOnlyError,
+    LedgerError,
+    LedgerIntegrityError,
+    StoreError,
+)
 
 __all__ = ["PostgresLedger", "PostgresSubjectKeyring"]
 
@@ -94,13 +100,87 @@ CREATE OR REPLACE TRIGGER ledger_head_no_change BEFORE UPDATE OR DELETE
 """
 
 
-class PostgresLedger:
+class _PostgresStore(ClosingContext):
+    """A store in one schema of a PostgreSQL database, through a connection pool (its own, or
+    one it is given and then does not close); its tables are created on open, under an
+    advisory lock so that several processes opening a new store at once do not race."""
+
+    _what = "store"  # how messages name the store: "ledger", "subject keyring"
+    _pool_name = "store"  # its pool is brondata-<this>-<schema>
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str,
+        pool: ConnectionPool[Any] | None,
+        max_connections: int,
+        timeout: float,
+        ddl: str,
+        lock: str,
+    ) -> None:
+        if not _SCHEMA_NAME.fullmatch(schema):
+            raise StoreError(f"schema name {schema!r}: lowercase letters, digits, underscores")
+        self._schema = sql.Identifier(schema)
+        self._owns_pool = pool is None
+        self._closed = False
+        if pool is None:
+            pool = open_pool(
+                dsn,
+                name=f"brondata-{self._pool_name}-{schema}",
+                max_size=max_connections,
+                timeout=timeout,
+                store=self._pool_name,
+            )
+        self._pool = pool
+        try:
+            with self._connection() as conn, conn.transaction():
+                # Serialise first-time creation across processes; hashtext gives the lock a key.
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock,))
+                for statement in _split(ddl):
+                    conn.execute(self._q(statement))
+        except BaseException:
+            self.close()
+            raise
+
+    def _q(self, text: str) -> sql.Composed:
+        # Every template is a literal in this module; only the quoted schema name is inserted.
+        return sql.SQL(text).format(s=self._schema)
+
+    def _closed_error(self) -> BrondataError:
+        return StoreError(f"the {self._what} is closed")
+
+    def _error(self, exc: psycopg.Error) -> BrondataError:
+        return StoreError(f"PostgreSQL {self._what}: {exc}")
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection, with psycopg errors turned into brondata's."""
+        if self._closed:
+            raise self._closed_error()
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except psycopg.Error as exc:
+            raise self._error(exc) from exc
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            if self._owns_pool:
+                self._pool.close()
+
+
+class PostgresLedger(_PostgresStore):
     """A consent ledger in PostgreSQL; tables are created on open.
 
     ``dsn`` is a libpq connection string or URL. ``schema`` lets several ledgers (or test
     runs) share a database. Pass ``pool`` to share an existing psycopg ``ConnectionPool``
     (the ledger then does not close it); otherwise one of ``max_connections`` is opened.
     """
+
+    _what = "ledger"
+    _pool_name = "ledger"
 
     def __init__(
         self,
@@ -111,67 +191,24 @@ class PostgresLedger:
         max_connections: int = 4,
         timeout: float = 30.0,
     ) -> None:
-        if not _SCHEMA_NAME.fullmatch(schema):
-            raise StoreError(f"schema name {schema!r}: lowercase letters, digits, underscores")
-        self._schema = sql.Identifier(schema)
-        self._owns_pool = pool is None
-        self._closed = False
-        if pool is None:
-            pool = ConnectionPool(
-                dsn,
-                min_size=1,
-                max_size=max_connections,
-                timeout=timeout,
-                open=False,
-                name=f"brondata-ledger-{schema}",
-            )
-            try:
-                pool.open(wait=True, timeout=timeout)
-            except Exception as exc:
-                pool.close()
-                raise StoreError(f"cannot connect to the ledger database: {exc}") from exc
-        self._pool = pool
-        try:
-            self._create_schema(schema)
-        except BaseException:
-            self.close()
-            raise
+        super().__init__(
+            dsn,
+            schema=schema,
+            pool=pool,
+            max_connections=max_connections,
+            timeout=timeout,
+            ddl=_DDL,
+            lock=f"brondata:{schema}",
+        )
 
-    def __enter__(self) -> Self:
-        return self
+    def _closed_error(self) -> BrondataError:
+        return LedgerError("the ledger is closed")
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _q(self, text: str) -> sql.Composed:
-        # Every template is a literal in this module; only the quoted schema name is inserted.
-        return sql.SQL(text).format(s=self._schema)
-
-    def _create_schema(self, schema: str) -> None:
-        with self._connection() as conn, conn.transaction():
-            # Serialise first-time creation across processes; hashtext gives the lock a key.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"brondata:{schema}",))
-            for statement in _split(_DDL):
-                conn.execute(self._q(statement))
-
-    @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A pooled connection, with psycopg errors turned into brondata's."""
-        if self._closed:
-            raise LedgerError("the ledger is closed")
-        try:
-            with self._pool.connection() as conn:
-                yield conn
-        except psycopg.Error as exc:
-            text = str(exc)
-            if _MARKER in text or isinstance(exc, psycopg.errors.UniqueViolation):
-                raise LedgerAppendOnlyError(text.splitlines()[0]) from exc
-            raise StoreError(f"PostgreSQL ledger: {text}") from exc
+    def _error(self, exc: psycopg.Error) -> BrondataError:
+        text = str(exc)
+        if _MARKER in text or isinstance(exc, psycopg.errors.UniqueViolation):
+            return LedgerAppendOnlyError(text.splitlines()[0])
+        return StoreError(f"PostgreSQL ledger: {text}")
 
     def append(self, event: LedgerEvent) -> LedgerEntry:
         with self._connection() as conn, conn.transaction():
@@ -250,12 +287,6 @@ class PostgresLedger:
                 raise LedgerError(f"no consistency proof from size {size1} to size {size2}")
             return stored_consistency_proof(size1, size2, lambda keys: self._read(conn, keys))
 
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            if self._owns_pool:
-                self._pool.close()
-
     def _size(self, conn: psycopg.Connection[Any]) -> int:
         row = conn.execute(
             self._q("SELECT COALESCE(MAX(idx) + 1, 0) FROM {s}.ledger_entries")
@@ -313,7 +344,7 @@ CREATE TABLE IF NOT EXISTS {s}.subject_erasures (
 """
 
 
-class PostgresSubjectKeyring:
+class PostgresSubjectKeyring(_PostgresStore):
     """Subject keys in PostgreSQL, beside the ledger (tables ``subject_keys`` and
     ``subject_erasures`` in the same schema); tables are created on open.
 
@@ -331,6 +362,9 @@ class PostgresSubjectKeyring:
     personal data they stand for.
     """
 
+    _what = "subject keyring"
+    _pool_name = "keyring"
+
     def __init__(
         self,
         dsn: str = "",
@@ -341,61 +375,16 @@ class PostgresSubjectKeyring:
         timeout: float = 30.0,
         vacuum: bool = True,
     ) -> None:
-        if not _SCHEMA_NAME.fullmatch(schema):
-            raise StoreError(f"schema name {schema!r}: lowercase letters, digits, underscores")
-        self._schema = sql.Identifier(schema)
         self._vacuum = vacuum
-        self._owns_pool = pool is None
-        self._closed = False
-        if pool is None:
-            pool = ConnectionPool(
-                dsn,
-                min_size=1,
-                max_size=max_connections,
-                timeout=timeout,
-                open=False,
-                name=f"brondata-keyring-{schema}",
-            )
-            try:
-                pool.open(wait=True, timeout=timeout)
-            except Exception as exc:
-                pool.close()
-                raise StoreError(f"cannot connect to the keyring database: {exc}") from exc
-        self._pool = pool
-        try:
-            with self._connection() as conn, conn.transaction():
-                conn.execute(
-                    "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"brondata:keyring:{schema}",)
-                )
-                for statement in _split(_KEYRING_DDL):
-                    conn.execute(self._q(statement))
-        except BaseException:
-            self.close()
-            raise
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _q(self, text: str) -> sql.Composed:
-        return sql.SQL(text).format(s=self._schema)
-
-    @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        if self._closed:
-            raise StoreError("the subject keyring is closed")
-        try:
-            with self._pool.connection() as conn:
-                yield conn
-        except psycopg.Error as exc:
-            raise StoreError(f"PostgreSQL subject keyring: {exc}") from exc
+        super().__init__(
+            dsn,
+            schema=schema,
+            pool=pool,
+            max_connections=max_connections,
+            timeout=timeout,
+            ddl=_KEYRING_DDL,
+            lock=f"brondata:keyring:{schema}",
+        )
 
     def key_for(self, subject: str) -> tuple[str, bytes]:
         digest = subject_digest(subject)
@@ -475,9 +464,3 @@ class PostgresSubjectKeyring:
                 (subject_digest(subject),),
             ).fetchone()
         return row is not None
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            if self._owns_pool:
-                self._pool.close()

@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
-from types import TracebackType
-from typing import Final, Literal, Self
+from typing import Final, Literal
 
+from brondata._db import SqliteStore
 from brondata.consent._events import LedgerEntry, LedgerEvent, entry_bytes
 from brondata.consent._ledger import check_index, check_size
 from brondata.consent._merkle import (
@@ -37,7 +35,12 @@ from brondata.consent._merkle import (
     stored_inclusion_proof,
     stored_root,
 )
-from brondata.errors import LedgerAppendOnlyError, LedgerError, LedgerIntegrityError, StoreError
+from brondata.errors import (
+    BrondataError,
+    LedgerAppendOnlyError,
+    LedgerError,
+    LedgerIntegrityError,
+)
 
 __all__ = ["SqliteLedger"]
 
@@ -77,12 +80,14 @@ BEGIN SELECT RAISE(ABORT, 'ledger_append_only: tree nodes cannot be replaced'); 
 _BATCH: Final = 1024
 
 
-class SqliteLedger:
+class SqliteLedger(SqliteStore):
     """A consent ledger in a SQLite file (or ``":memory:"``); tables are created on open.
 
     Safe to share between threads (one connection behind a lock) and between processes on one
     file (appends serialise on SQLite's write lock; ``timeout`` is how long to wait for it).
     """
+
+    _what = "ledger"
 
     def __init__(
         self,
@@ -91,79 +96,37 @@ class SqliteLedger:
         timeout: float = 30.0,
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
     ) -> None:
-        # Autocommit mode: this class writes its own BEGIN/COMMIT so that an append is exactly
-        # one transaction; check_same_thread is off because the lock below serialises access.
-        self._conn = sqlite3.connect(
-            path, timeout=timeout, isolation_level=None, check_same_thread=False
+        # An append is exactly one transaction of its own (see ``append``).
+        super().__init__(
+            path,
+            timeout=timeout,
+            pragmas=("journal_mode=WAL", f"synchronous={synchronous}"),
+            schema=_statements(SCHEMA),
         )
-        self._lock = threading.RLock()
-        self._closed = False
-        try:
-            with self._guard():
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute(f"PRAGMA synchronous={synchronous}")
-                self._conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in _statements(SCHEMA):
-                        self._conn.execute(statement)
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    if self._conn.in_transaction:
-                        self._conn.execute("ROLLBACK")
-                    raise
-        except BaseException:
-            self._conn.close()
-            raise
 
-    def __enter__(self) -> Self:
-        return self
+    def _closed_error(self) -> BrondataError:
+        return LedgerError("the ledger is closed")
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @contextmanager
-    def _guard(self) -> Iterator[None]:
-        """Serialise access and turn sqlite3 errors into brondata's."""
-        with self._lock:
-            if self._closed:
-                raise LedgerError("the ledger is closed")
-            try:
-                yield
-            except sqlite3.Error as exc:
-                if APPEND_ONLY_MARKER in str(exc):
-                    raise LedgerAppendOnlyError(str(exc)) from exc
-                raise StoreError(f"SQLite ledger: {exc}") from exc
+    def _error(self, exc: sqlite3.Error) -> BrondataError:
+        if APPEND_ONLY_MARKER in str(exc):
+            return LedgerAppendOnlyError(str(exc))
+        return super()._error(exc)
 
     def append(self, event: LedgerEvent) -> LedgerEntry:
-        with self._guard():
+        # IMMEDIATE takes the write lock before reading the size, so two writers (threads,
+        # processes, the gateway's own connection) can never compute the same index.
+        with self._guard(), self._transaction():
             conn = self._conn
-            # IMMEDIATE takes the write lock before reading the size, so two writers (threads,
-            # processes, the gateway's own connection) can never compute the same index.
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                index = self._size()
-                data = entry_bytes(event, index)
-                leaf = leaf_hash(data)
-                rows = completed_nodes(index, leaf, self._read(append_siblings(index)))
-                conn.execute(
-                    "INSERT INTO ledger_entries (idx, entry, leaf_hash, at) VALUES (?, ?, ?, ?)",
-                    (index, data, leaf, event.at),
-                )
-                conn.executemany(
-                    "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)", rows
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                # SQLite may have rolled back by itself (I/O error, disk full).
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            return LedgerEntry(index=index, canonical=data, leaf_hash=leaf, at=event.at)
+            index = self._size()
+            data = entry_bytes(event, index)
+            leaf = leaf_hash(data)
+            rows = completed_nodes(index, leaf, self._read(append_siblings(index)))
+            conn.execute(
+                "INSERT INTO ledger_entries (idx, entry, leaf_hash, at) VALUES (?, ?, ?, ?)",
+                (index, data, leaf, event.at),
+            )
+            conn.executemany("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)", rows)
+        return LedgerEntry(index=index, canonical=data, leaf_hash=leaf, at=event.at)
 
     def size(self) -> int:
         with self._guard():
@@ -215,12 +178,6 @@ class SqliteLedger:
             if not 0 < size1 <= size2:
                 raise LedgerError(f"no consistency proof from size {size1} to size {size2}")
             return stored_consistency_proof(size1, size2, self._read)
-
-    def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._conn.close()
 
     def _size(self) -> int:
         (n,) = self._conn.execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries").fetchone()

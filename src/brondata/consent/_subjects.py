@@ -26,18 +26,15 @@ import base64
 import hashlib
 import os
 import secrets
-import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import TracebackType
-from typing import Final, Protocol, Self, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from brondata._db import ClosingContext, SqliteStore
 from brondata.consent._events import canonical_json
-from brondata.errors import LedgerIntegrityError, StoreError
+from brondata.errors import LedgerIntegrityError
 
 __all__ = [
     "MemorySubjectKeyring",
@@ -154,7 +151,7 @@ class SubjectKeyring(Protocol):
         ...
 
 
-class MemorySubjectKeyring:
+class MemorySubjectKeyring(ClosingContext):
     """Keys in a dict: for tests and short-lived processes."""
 
     def __init__(self) -> None:
@@ -162,17 +159,6 @@ class MemorySubjectKeyring:
         self._keys: dict[str, bytes] = {}
         self._erased: set[bytes] = set()
         self._lock = threading.Lock()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def key_for(self, subject: str) -> tuple[str, bytes]:
         digest = subject_digest(subject)
@@ -218,7 +204,7 @@ SQLITE_SCHEMA: Final = (
 )
 
 
-class SqliteSubjectKeyring:
+class SqliteSubjectKeyring(SqliteStore):
     """Subject keys in a SQLite file, normally the ledger's own (tables ``subject_keys`` and
     ``subject_erasures``, through a connection of its own); tables are created on open.
 
@@ -226,56 +212,16 @@ class SqliteSubjectKeyring:
     (permissions, disk encryption) as you would the personal data it stands for.
     """
 
+    _what = "subject keyring"
+
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
-        self._conn = sqlite3.connect(
-            path, timeout=timeout, isolation_level=None, check_same_thread=False
+        super().__init__(
+            path,
+            timeout=timeout,
+            # Zero what a DELETE frees, so that a destroyed key is not left in a free page.
+            pragmas=("secure_delete=ON", "journal_mode=WAL", "synchronous=FULL"),
+            schema=SQLITE_SCHEMA,
         )
-        self._lock = threading.RLock()
-        self._closed = False
-        try:
-            with self._guard():
-                # Zero what a DELETE frees, so that a destroyed key is not left in a free page.
-                self._conn.execute("PRAGMA secure_delete=ON")
-                self._conn.execute("PRAGMA journal_mode=WAL")
-                self._conn.execute("PRAGMA synchronous=FULL")
-                with self._transaction():
-                    for statement in SQLITE_SCHEMA:
-                        self._conn.execute(statement)
-        except BaseException:
-            self._conn.close()
-            raise
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    @contextmanager
-    def _guard(self) -> Iterator[None]:
-        with self._lock:
-            if self._closed:
-                raise StoreError("the subject keyring is closed")
-            try:
-                yield
-            except sqlite3.Error as exc:
-                raise StoreError(f"SQLite subject keyring: {exc}") from exc
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            self._conn.execute("COMMIT")
-        except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            raise
 
     def key_for(self, subject: str) -> tuple[str, bytes]:
         digest = subject_digest(subject)
@@ -339,9 +285,3 @@ class SqliteSubjectKeyring:
                 (subject_digest(subject),),
             ).fetchone()
         return row is not None
-
-    def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._conn.close()
