@@ -51,8 +51,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 
 def make_event(kind: str = "consent.requested", **fields: Any) -> LedgerEvent:
     """A valid event of ``kind``, its subject sealed under ``KEY``; ``fields`` override the
-    defaults. Passing ``subject`` gives an event with the subject in clear (the form written
-    before sealing), ``subject_key`` or ``subject_sealed`` replaces that part of the seal."""
+    defaults, ``subject_key`` or ``subject_sealed`` replaces that part of the seal."""
     base: dict[str, Any] = {
         "event": kind,
         "at": AT,
@@ -61,10 +60,9 @@ def make_event(kind: str = "consent.requested", **fields: Any) -> LedgerEvent:
         **DEFAULTS.get(kind, {}),
     }
     base.update(fields)
-    if "subject" in fields:
-        return LedgerEvent.model_validate(base)
-    draft = LedgerEvent.model_validate({**base, "subject": SUBJECT})
-    base["at"] = draft.at
+    # The time as an entry writes it (the seal is bound to that text): a bare erasure has it.
+    at = LedgerEvent(event="data.erased", at=base["at"], subject_key=KEY_ID).at
+    base["at"] = at
     base.setdefault("subject_key", KEY_ID)
     base.setdefault(
         "subject_sealed",
@@ -72,9 +70,9 @@ def make_event(kind: str = "consent.requested", **fields: Any) -> LedgerEvent:
             KEY,
             SUBJECT,
             event=kind,
-            at=draft.at,
-            session_id=draft.session_id,
-            consent_id=draft.consent_id,
+            at=at,
+            session_id=base.get("session_id"),
+            consent_id=base.get("consent_id"),
             key_id=KEY_ID,
         ),
     )

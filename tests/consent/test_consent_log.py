@@ -47,7 +47,7 @@ def test_append_seals_the_subject(consent_log: ConsentLog) -> None:
     )
     assert ALICE.encode() not in entry.canonical
     event = entry.event
-    assert event.subject is None
+    assert "subject" not in event.to_json_dict()
     assert event.subject_key == consent_log.keyring.lookup(ALICE)
     assert consent_log.subject_of(entry) == ALICE
     assert consent_log.size() == 1

@@ -13,24 +13,24 @@ import sys
 # Prints "<index> <session_id>" once each append has returned: an acknowledged entry.
 APPENDER = """
 import sys
-from brondata.consent import LedgerEvent, PostgresLedger, SqliteLedger
+from brondata.consent import LedgerEvent, PostgresLedger, SqliteLedger, seal_subject
 
 backend, target, schema, worker, count = sys.argv[1:6]
 if backend == "sqlite":
     ledger = SqliteLedger(target)
 else:
     ledger = PostgresLedger(target, schema=schema, max_connections=1)
+key_id, key = "key-00000000000000000000000000000001", bytes(range(32))
 with ledger:
     for i in range(int(count)):
-        entry = ledger.append(
-            LedgerEvent(
-                event="consent.withdrawn",
-                at="2026-03-01T09:30:00Z",
-                session_id=f"ses_{worker}_{i}",
-                consent_id=f"con_{worker}",
-                subject="psn_7f3a9c",
-            )
-        )
+        ids = {
+            "event": "consent.withdrawn",
+            "at": "2026-03-01T09:30:00Z",
+            "session_id": f"ses_{worker}_{i}",
+            "consent_id": f"con_{worker}",
+        }
+        sealed = seal_subject(key, "psn_7f3a9c", key_id=key_id, **ids)
+        entry = ledger.append(LedgerEvent(**ids, subject_key=key_id, subject_sealed=sealed))
         print(entry.index, f"ses_{worker}_{i}", flush=True)
 """
 

@@ -322,7 +322,7 @@ class _Auditor:
         return consent
 
     def semantics(self, index: int, event: LedgerEvent) -> None:
-        if event.subject_key is not None and event.subject_key in self.erased_keys:
+        if event.subject_key in self.erased_keys:
             self.add(
                 "subject_after_erasure",
                 f"{event.event} for a subject whose key {event.subject_key} was destroyed",

@@ -17,8 +17,8 @@ controller's side or random: session and consent ids are random UUIDs, digests a
 responses and records that never enter the ledger. Destroying a subject's key (GDPR art. 17)
 therefore leaves every entry verifiable and its consent semantics auditable, while no entry
 can be tied to the person any more; the entries of one erased subject stay linkable to each
-other through their ``subject_key``, which is random and names nobody. The plain ``subject``
-field is still accepted, for ledgers written before sealing; new entries should not use it.
+other through their ``subject_key``, which is random and names nobody. The pseudonym itself
+is never a field of an event: ``check_subject`` says whether a string may be one.
 
 Which fields an event carries is one table, ``EVENT_FIELDS``: required and optional per event
 type; anything else is refused. A ``data.erased`` entry without session and consent is the
@@ -36,7 +36,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
 
 import rfc8785
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from brondata.errors import LedgerIntegrityError
 
@@ -47,6 +56,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerEvent",
     "canonical_json",
+    "check_subject",
     "entry_bytes",
     "parse_entry",
 ]
@@ -75,6 +85,26 @@ _SEALED = r"^[A-Za-z0-9_-]{38,512}$"
 _RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
 
 Token = Annotated[str, Field(pattern=_IDENTIFIER)]
+
+
+def _not_a_number(value: str) -> str:
+    if value.isdigit():
+        raise ValueError("subject must be a pseudonym, not a number (never a BSN)")
+    return value
+
+
+# A subject pseudonym (``sub-...``): a token, and never a number, so never a BSN.
+_SUBJECT: Final = TypeAdapter(
+    Annotated[str, Field(pattern=_IDENTIFIER), AfterValidator(_not_a_number)]
+)
+
+
+def check_subject(subject: str) -> str:
+    """``subject`` if it may stand for a data subject (sealed) in the ledger; pydantic's
+    ``ValidationError`` if not: a pseudonym is a token, never a number (a BSN)."""
+    return _SUBJECT.validate_python(subject)
+
+
 Digest = Annotated[str, Field(pattern=_DIGEST)]
 SourceName = Annotated[str, Field(pattern=_SOURCE)]
 AttributeName = Annotated[str, Field(pattern=ATTRIBUTE_NAME_PATTERN, max_length=128)]
@@ -86,7 +116,7 @@ DataCategory = Annotated[str, Field(pattern=r"^dpv-pd:[A-Z][A-Za-z0-9]{0,63}$")]
 
 # Carried by every event: what, when, which session and consent, whose (sealed, see above).
 _COMMON: Final = frozenset(
-    {"event", "at", "session_id", "consent_id", "subject", "subject_key", "subject_sealed"}
+    {"event", "at", "session_id", "consent_id", "subject_key", "subject_sealed"}
 )
 _TERMS: Final = frozenset(
     {"purpose", "legal_basis", "attributes", "sources", "recipient", "retention_days"}
@@ -158,10 +188,6 @@ class LedgerEvent(BaseModel):
     # Absent only on the erasure of a whole subject (``data.erased`` with ``subject_key``).
     session_id: Token | None = None
     consent_id: Token | None = None
-    subject: Token | None = Field(
-        default=None,
-        description="the pseudonym in clear: only in ledgers written before sealing; never a BSN",
-    )
     subject_key: Token | None = Field(default=None, description="id of the subject's key")
     subject_sealed: str | None = Field(
         default=None, pattern=_SEALED, description="the pseudonym, sealed under subject_key"
@@ -211,13 +237,6 @@ class LedgerEvent(BaseModel):
             datetime.fromisoformat(value)  # the calendar check: no 2025-02-30
         return value
 
-    @field_validator("subject")
-    @classmethod
-    def _subject_is_not_a_number(cls, value: str | None) -> str | None:
-        if value is not None and value.isdigit():
-            raise ValueError("subject must be a pseudonym, not a number (never a BSN)")
-        return value
-
     @field_validator("attributes", "sources", "categories")
     @classmethod
     def _sorted_unique(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
@@ -241,11 +260,7 @@ class LedgerEvent(BaseModel):
             return self
         if self.session_id is None or self.consent_id is None:
             raise ValueError(f"{self.event} requires session_id and consent_id")
-        sealed = (self.subject_key is not None, self.subject_sealed is not None)
-        if self.subject is not None:
-            if any(sealed):
-                raise ValueError("subject is either in clear or sealed, not both")
-        elif sealed != (True, True):
+        if self.subject_key is None or self.subject_sealed is None:
             raise ValueError("an event needs its subject: subject_key with subject_sealed")
         required, optional = EVENT_FIELDS[self.event]
         missing = required - present

@@ -17,11 +17,22 @@ from datetime import datetime
 from typing import Any
 
 from brondata._db import ClosingContext
-from brondata.consent._events import EventType, LedgerEntry, LedgerEvent, canonical_json
+from brondata.consent._events import (
+    EventType,
+    LedgerEntry,
+    LedgerEvent,
+    canonical_json,
+    check_subject,
+)
 from brondata.consent._ledger import ConsentLedger
 from brondata.consent._subjects import SubjectKeyring, open_subject, seal_subject
 
 __all__ = ["ConsentLog"]
+
+
+# A seal of the right form, for validating an event before its subject has a key.
+_STAND_IN_KEY = "key-stand-in"
+_STAND_IN_SEAL = "A" * 43
 
 
 def _needle(name: str, value: str) -> bytes:
@@ -56,13 +67,16 @@ class ConsentLog(ClosingContext):
         ``fields`` are the event's own (``EVENT_FIELDS``); an invalid event raises pydantic's
         ``ValidationError`` before anything is written.
         """
-        # Validate everything, the subject included, before a key is made for it.
+        # Validate everything, the subject included, before a key is made for it: the event
+        # with a stand-in seal of the right form, replaced by the real one below.
+        check_subject(subject)
         draft = LedgerEvent(
             event=event,
             at=at,
             session_id=session_id,
             consent_id=consent_id,
-            subject=subject,
+            subject_key=_STAND_IN_KEY,
+            subject_sealed=_STAND_IN_SEAL,
             **fields,
         )
         key_id, key = self.keyring.key_for(subject)
@@ -77,7 +91,7 @@ class ConsentLog(ClosingContext):
         )
         record = LedgerEvent.model_validate(
             {
-                **draft.model_dump(exclude_none=True, exclude={"subject"}),
+                **draft.model_dump(exclude_none=True),
                 "subject_key": key_id,
                 "subject_sealed": sealed,
             }
@@ -109,8 +123,6 @@ class ConsentLog(ClosingContext):
         entry is about no single subject). A sealed value that does not open with its key
         raises ``LedgerIntegrityError``."""
         event = entry.event if isinstance(entry, LedgerEntry) else entry
-        if event.subject is not None:
-            return event.subject
         if event.subject_key is None or event.subject_sealed is None:
             return None
         key = self.keyring.key(event.subject_key)
@@ -127,14 +139,14 @@ class ConsentLog(ClosingContext):
         )
 
     def entries_of_subject(self, subject: str) -> Iterator[tuple[LedgerEntry, LedgerEvent]]:
-        """Every entry about ``subject`` that can still be read, with its parsed event:
-        sealed under its current key, or (in ledgers written before sealing) in clear."""
+        """Every entry about ``subject`` that can still be read (sealed under the subject's
+        current key), with its parsed event."""
         key_id = self.keyring.lookup(subject)
-        needles = [_needle("subject", subject)]
-        if key_id is not None:
-            needles.append(_needle("subject_key", key_id))
+        if key_id is None:
+            return
+        needle = _needle("subject_key", key_id)
         for entry in self.ledger.entries():
-            if any(n in entry.canonical for n in needles):
+            if needle in entry.canonical:
                 event = entry.event
                 if self.subject_of(event) == subject:
                     yield entry, event

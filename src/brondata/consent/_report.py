@@ -1,10 +1,10 @@
 """The access report of one data subject (GDPR art. 15), from the ledger.
 
 For a pseudonym, ``subject_report`` reads every entry still tied to it (sealed under the
-subject's current key, or in clear in a ledger written before sealing) and says: which
-consents, for which purposes, on which legal basis, which categories and attributes from which
-sources, to which recipients, kept how long, with the lifecycle of each consent; and which
-records were retrieved and delivered when, with the digest of each delivered record.
+subject's current key) and says: which consents, for which purposes, on which legal basis,
+which categories and attributes from which sources, to which recipients, kept how long, with
+the lifecycle of each consent; and which records were retrieved and delivered when, with the
+digest of each delivered record.
 
 An erased subject's entries cannot be found any more (that is the erasure), so the report can
 say only that an erasure happened: not when, nor under which key, since either would lead
