@@ -1,4 +1,5 @@
-"""Fixtures for the mock sources: a population, a clock the test moves, the bank, and a TPP."""
+"""Fixtures for the mock sources: a population, a clock the test moves, the bank and a TPP,
+the government mocks (``world``) and a browser that reaches them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx2
@@ -19,6 +20,9 @@ from starlette.applications import Starlette
 from brondata.mock.bank import create_bank_app
 from brondata.mock.consumer import Consumer
 from brondata.mock.population import Person, Population
+
+if TYPE_CHECKING:  # ``_government`` imports this module: the fixtures import it when they run
+    from ._government import World
 
 AS_OF = date(2026, 11, 1)
 BASE = "https://bank.mock.brondata.test"
@@ -179,3 +183,18 @@ async def client(anyio_backend: str, bank_app: Starlette) -> AsyncIterator[httpx
 @pytest.fixture
 def tpp(client: httpx2.AsyncClient) -> Tpp:
     return Tpp(client)
+
+
+@pytest.fixture
+def world(population: Population, clock: SteppingClock) -> World:
+    """DigiD and the government mocks over one population and clock."""
+    from ._government import World
+
+    return World(population, clock)
+
+
+@pytest.fixture
+async def browser(anyio_backend: str, world: World) -> AsyncIterator[httpx2.AsyncClient]:
+    """One browser that reaches every government mock by its host name."""
+    async with world.browser() as http:
+        yield http

@@ -8,28 +8,21 @@ into a ``null`` type before validation. Formats (``date``, ``date-time``) are ch
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx2
-import jsonschema
 import pytest
-import yaml
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
 
 from brondata.mock.population import SCENARIOS, Person, Population
 
+from ._openapi import FORMATS, Spec
 from .conftest import SteppingClock, Tpp, consent_body, new_request_id
 
 pytestmark = pytest.mark.anyio
 
-# Draft 4's own checker knows no "date"; the generic one checks "date" (and more).
-FORMATS = jsonschema.FormatChecker()
-SPEC_URI = "urn:brondata:reference:berlin-group-nextgenpsd2-1.3.9"
 
 # The copy of the specification kept as reference has the message-code enums stripped; these
 # are the AIS codes the Berlin Group implementation guidelines define per HTTP status.
@@ -77,76 +70,15 @@ AIS_CODES = {
 }
 
 
-def _openapi_to_json_schema(node: Any) -> Any:
-    """OpenAPI 3.0 ``nullable: true`` as a draft-4 type list; everything else unchanged."""
-    if isinstance(node, list):
-        return [_openapi_to_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: _openapi_to_json_schema(value) for key, value in node.items()}
-    if out.pop("nullable", False) is True:
-        if isinstance(out.get("type"), str):
-            out["type"] = [out["type"], "null"]
-        elif "$ref" in out or "allOf" in out or "oneOf" in out or "anyOf" in out:
-            out = {"anyOf": [out, {"type": "null"}]}
-    return out
-
-
-class BerlinGroupSpec:
-    def __init__(self, path: Path) -> None:
-        with path.open(encoding="utf-8") as handle:
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            raw = yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader either way
-        self.document: dict[str, Any] = _openapi_to_json_schema(raw)
-        resource = Resource.from_contents(self.document, default_specification=DRAFT4)
-        self.registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
-
-    def _deref(self, node: dict[str, Any]) -> dict[str, Any]:
-        while "$ref" in node:
-            target: Any = self.document
-            for part in node["$ref"].removeprefix("#/").split("/"):
-                target = target[part]
-            node = target
-        return node
-
-    def response_schema(self, path: str, method: str, status: int) -> dict[str, Any]:
-        operation = self.document["paths"][path][method]
-        response = self._deref(operation["responses"][str(status)])
-        schema = response["content"]["application/json"]["schema"]
-        return self._absolute(copy.deepcopy(schema))
-
-    def component_schema(self, name: str) -> dict[str, Any]:
-        return {"$ref": f"{SPEC_URI}#/components/schemas/{name}"}
-
-    def _absolute(self, node: Any) -> Any:
-        """Inline schemas point into the specification by absolute references."""
-        if isinstance(node, list):
-            return [self._absolute(item) for item in node]
-        if not isinstance(node, dict):
-            return node
-        out = {key: self._absolute(value) for key, value in node.items()}
-        ref = out.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/"):
-            out["$ref"] = SPEC_URI + ref
-        return out
-
-    def validate(self, instance: Any, schema: dict[str, Any]) -> None:
-        validator = jsonschema.Draft4Validator(
-            schema, registry=self.registry, format_checker=FORMATS
-        )
-        errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.path))
-        assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors)
-
-
 @pytest.fixture(scope="module")
-def spec(reference: Path) -> BerlinGroupSpec:
-    return BerlinGroupSpec(reference / "openapi" / "berlin-group-nextgenpsd2-1.3.9.yaml")
+def spec(reference: Path) -> Spec:
+    return Spec(reference / "openapi" / "berlin-group-nextgenpsd2-1.3.9.yaml")
 
 
 class Checker:
     """Validates a live response against the specification and counts what it checked."""
 
-    def __init__(self, spec: BerlinGroupSpec) -> None:
+    def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.checked: set[tuple[str, str, int]] = set()
 
@@ -163,7 +95,7 @@ class Checker:
 
 
 @pytest.fixture
-def check(spec: BerlinGroupSpec) -> Iterator[Checker]:
+def check(spec: Spec) -> Iterator[Checker]:
     checker = Checker(spec)
     yield checker
     assert checker.checked, "nothing was validated"
@@ -173,7 +105,7 @@ def test_formats_are_really_checked() -> None:
     assert "date" in FORMATS.checkers
 
 
-def test_the_specification_resolves_and_rejects(spec: BerlinGroupSpec) -> None:
+def test_the_specification_resolves_and_rejects(spec: Spec) -> None:
     """The validator is not vacuous: bodies that break the schemas are refused."""
     for path, method, status, body in [
         ("/v1/consents", "post", 201, {"consentId": 7, "consentStatus": "received"}),
@@ -192,11 +124,11 @@ def test_the_specification_resolves_and_rejects(spec: BerlinGroupSpec) -> None:
             spec.validate(body, schema)
 
 
-def test_the_consent_request_the_tests_send_is_valid(spec: BerlinGroupSpec) -> None:
-    spec.validate(consent_body(), spec.component_schema("consents"))
+def test_the_consent_request_the_tests_send_is_valid(spec: Spec) -> None:
+    spec.validate(consent_body(), spec.component("consents"))
     spec.validate(
         consent_body(access={"accounts": [{"iban": "NL76RABO0359400371"}]}),
-        spec.component_schema("consents"),
+        spec.component("consents"),
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from urllib.parse import urljoin
 
 import httpx2
@@ -17,17 +16,6 @@ from ._government import DIGID, World
 from .conftest import SteppingClock, pkce_pair, query_of
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def world(population: Population, clock: SteppingClock) -> World:
-    return World(population, clock)
-
-
-@pytest.fixture
-async def browser(anyio_backend: str, world: World) -> AsyncIterator[httpx2.AsyncClient]:
-    async with world.browser() as http:
-        yield http
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx2
@@ -13,7 +12,6 @@ from brondata.mock.population import SCENARIOS, Population
 
 from ._government import World
 from ._openapi import Spec
-from .conftest import SteppingClock
 
 pytestmark = pytest.mark.anyio
 KOZ = "/kadastraalonroerendezaken"
@@ -28,17 +26,6 @@ def brk(reference: Path) -> Spec:
 @pytest.fixture(scope="module")
 def woz(reference: Path) -> Spec:
     return Spec(reference / "openapi" / "woz-bevragen.yaml")
-
-
-@pytest.fixture
-def world(population: Population, clock: SteppingClock) -> World:
-    return World(population, clock)
-
-
-@pytest.fixture
-async def browser(anyio_backend: str, world: World) -> AsyncIterator[httpx2.AsyncClient]:
-    async with world.browser() as http:
-        yield http
 
 
 def _spec_path(path: str) -> tuple[str, str]:

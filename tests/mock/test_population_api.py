@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ from brondata.mock.population_api import PERSONEN_PATH, sample_requests
 
 from ._government import World
 from ._openapi import Spec
-from .conftest import SteppingClock
 
 pytestmark = pytest.mark.anyio
 
@@ -22,17 +20,6 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture(scope="module")
 def spec(reference: Path) -> Spec:
     return Spec(reference / "openapi" / "brp-personen-bevragen.yaml")
-
-
-@pytest.fixture
-def world(population: Population, clock: SteppingClock) -> World:
-    return World(population, clock)
-
-
-@pytest.fixture
-async def browser(anyio_backend: str, world: World) -> AsyncIterator[httpx2.AsyncClient]:
-    async with world.browser() as http:
-        yield http
 
 
 def _query(bsn: str, *fields: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from brondata.mock.population import (
     SCENARIO_BASE,
     SCENARIOS,
+    Payslip,
     Person,
     Population,
     elfproef,
@@ -34,6 +35,15 @@ examples = settings(max_examples=25, deadline=None)
 
 def _someone(seed: int, scenario: str, n: int, as_of: date = AS_OF) -> Person:
     return Population(seed=seed, as_of=as_of).scenario(scenario, n)
+
+
+def _slips_of(person: Person, payroll_tax_number: str, year: int) -> list[Payslip]:
+    """The payslips of one payer for periods in ``year``: what one wage line of a tax year sums."""
+    return [
+        s
+        for s in person.payslips
+        if s.payroll_tax_number == payroll_tax_number and s.period_start.year == year
+    ]
 
 
 def test_scenarios_are_the_documented_ten() -> None:
@@ -148,12 +158,7 @@ def test_tax_wages_are_the_payroll_summed_per_year(seed: int, scenario: str, n: 
     p = _someone(seed, scenario, n)
     for year in p.tax_years:
         for line in year.wages:
-            slips = [
-                s
-                for s in p.payslips
-                if s.payroll_tax_number == line.payroll_tax_number
-                and s.period_start.year == year.year
-            ]
+            slips = _slips_of(p, line.payroll_tax_number, year.year)
             fiscal = sum((s.fiscal_wage for s in slips), Decimal(0))
             assert line.wage == int(fiscal)
             assert line.withheld_tax == int(sum((s.withheld_tax for s in slips), Decimal(0)))
@@ -172,12 +177,7 @@ def test_twelve_months_of_sv_wage_match_a_full_tax_year(seed: int, scenario: str
     p = _someone(seed, scenario, n)
     for year in p.tax_years:
         for line in year.wages:
-            slips = [
-                s
-                for s in p.payslips
-                if s.payroll_tax_number == line.payroll_tax_number
-                and s.period_start.year == year.year
-            ]
+            slips = _slips_of(p, line.payroll_tax_number, year.year)
             if len(slips) == 12 and line.income_code in ("11", "15"):
                 sv = sum((s.sv_wage for s in slips), Decimal(0))
                 assert line.wage <= sv <= line.wage * Decimal("1.12") + 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import httpx2
@@ -13,20 +12,9 @@ from brondata.mock.bank import sample_requests as bank_sample_requests
 from brondata.mock.population import SCENARIOS, Person, Population
 
 from ._government import World
-from .conftest import AS_OF, SteppingClock, Tpp
+from .conftest import AS_OF, Tpp
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture
-def world(population: Population, clock: SteppingClock) -> World:
-    return World(population, clock)
-
-
-@pytest.fixture
-async def browser(anyio_backend: str, world: World) -> AsyncIterator[httpx2.AsyncClient]:
-    async with world.browser() as http:
-        yield http
 
 
 async def _fetch(
