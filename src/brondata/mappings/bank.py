@@ -20,12 +20,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from statistics import median
 from typing import Any
 
 from brondata.connectors.psd2 import BankData, BankTransaction
 from brondata.errors import MappingError
+from brondata.mappings._common import money, select
 
 __all__ = ["MAPPING_VERSION", "map_bank"]
 
@@ -36,10 +37,6 @@ _MIN_MONTHS = 3
 _STABLE = Decimal("0.25")
 _CENT = Decimal("0.01")
 _BOOKED_PREFERENCE = ("closingBooked", "interimBooked", "expected", "interimAvailable")
-
-
-def _money(amount: Decimal, currency: str = "EUR") -> dict[str, str]:
-    return {"amount": str(amount.quantize(_CENT, rounding=ROUND_HALF_EVEN)), "currency": currency}
 
 
 def _month(day: date) -> tuple[int, int]:
@@ -81,7 +78,7 @@ def _balance_total(data: BankData) -> dict[str, str]:
         if chosen is None:
             raise MappingError(f"bank: account {account.resource_id} has no booked balance")
         total += chosen.balance_amount.amount
-    return _money(total)
+    return money(total)
 
 
 def _by_counterparty(
@@ -110,7 +107,7 @@ def _salary(data: BankData) -> dict[str, str]:
         amounts = [t.amount.amount for t in txs]
         if len(per_month) >= _MIN_MONTHS and len(txs) <= 2 * len(per_month) and _stable(amounts):
             best = max(best, sum(amounts, Decimal(0)))
-    return _money(best / _MONTHS)
+    return money(best / _MONTHS)
 
 
 def _fixed_costs(data: BankData) -> dict[str, str]:
@@ -123,7 +120,7 @@ def _fixed_costs(data: BankData) -> dict[str, str]:
         amounts = [-t.amount.amount for t in txs]
         if len(per_month) >= _MIN_MONTHS and max(per_month.values()) <= 2 and _stable(amounts):
             total += sum(amounts, Decimal(0))
-    return _money(total / _MONTHS)
+    return money(total / _MONTHS)
 
 
 def _transactions(data: BankData) -> list[dict[str, Any]]:
@@ -134,7 +131,7 @@ def _transactions(data: BankData) -> list[dict[str, Any]]:
                 {
                     "account_iban": account.iban,
                     "booking_date": t.booking_date.isoformat(),
-                    **_money(t.amount.amount, t.amount.currency),
+                    **money(t.amount.amount, t.amount.currency),
                     "counterparty": t.counterparty,
                     "description": t.remittance or "",
                 }
@@ -154,10 +151,4 @@ _MAPPERS: dict[str, Callable[[BankData], Any]] = {
 
 def map_bank(data: BankData, attributes: Iterable[str]) -> dict[str, Any]:
     """Exactly the requested bank attributes, computed from ``data``; nothing else."""
-    out: dict[str, Any] = {}
-    for name in attributes:
-        mapper = _MAPPERS.get(name)
-        if mapper is None:
-            raise MappingError(f"the bank mapping does not provide {name!r}")
-        out[name] = mapper(data)
-    return out
+    return select("bank", _MAPPERS, data, attributes)

@@ -16,7 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from brondata.errors import MappingError, SourceProtocolError
+from brondata.errors import SourceProtocolError
+from brondata.mappings._common import money, select
 
 __all__ = ["MAPPING_VERSION", "Verzekeringsbericht", "map_employment"]
 
@@ -84,15 +85,17 @@ def _sv_wage_12m(b: Verzekeringsbericht, today: date) -> dict[str, str]:
             month = period.datumAanvang.year * 12 + period.datumAanvang.month - 1
             if first <= month < this_month:
                 total += period.svLoon
-    return {"amount": f"{total:.2f}", "currency": "EUR"}
+    return money(total)
 
 
-_MAPPERS: dict[str, Callable[[Verzekeringsbericht, date], Any]] = {
-    "employment.current": lambda b, today: [_relation(r) for r in _current(b, today)],
-    "employment.history": lambda b, today: [_relation(r) for r in b.inkomstenverhoudingen],
-    "employment.sv_wage_12m": _sv_wage_12m,
-    "employment.permanent_contract": lambda b, today: any(
-        r.soortContract == "onbepaald" for r in _current(b, today)
+_Input = tuple[Verzekeringsbericht, date]
+
+_MAPPERS: dict[str, Callable[[_Input], Any]] = {
+    "employment.current": lambda m: [_relation(r) for r in _current(*m)],
+    "employment.history": lambda m: [_relation(r) for r in m[0].inkomstenverhoudingen],
+    "employment.sv_wage_12m": lambda m: _sv_wage_12m(*m),
+    "employment.permanent_contract": lambda m: any(
+        r.soortContract == "onbepaald" for r in _current(*m)
     ),
 }
 
@@ -101,10 +104,4 @@ def map_employment(
     message: Verzekeringsbericht, attributes: Iterable[str], today: date
 ) -> dict[str, Any]:
     """Exactly the requested ``employment.*`` attributes, as of ``today``."""
-    out: dict[str, Any] = {}
-    for name in attributes:
-        mapper = _MAPPERS.get(name)
-        if mapper is None:
-            raise MappingError(f"the employment mapping does not provide {name!r}")
-        out[name] = mapper(message, today)
-    return out
+    return select("employment", _MAPPERS, (message, today), attributes)

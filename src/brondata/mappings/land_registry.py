@@ -15,13 +15,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from brondata.errors import MappingError, SourceProtocolError
+from brondata.mappings._common import money, select
 
 __all__ = ["MAPPING_VERSION", "map_land_registry"]
 
@@ -157,10 +158,6 @@ def _owned(raw: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _money(amount: Decimal) -> dict[str, str]:
-    return {"amount": str(amount.quantize(Decimal("0.01"), ROUND_HALF_EVEN)), "currency": "EUR"}
-
-
 def _mortgages(raw: dict[str, Any]) -> dict[str, str]:
     total = Decimal(0)
     for zaak in _zaken(raw):
@@ -173,7 +170,7 @@ def _mortgages(raw: dict[str, Any]) -> dict[str, str]:
                     f"{_SOURCE}: mortgage on {zaak_id} has no amount in EUR", source=_SOURCE
                 )
             total += Decimal(str(amount["som"]))
-    return _money(total)
+    return money(total)
 
 
 def _woz_value(raw: dict[str, Any]) -> dict[str, Any]:
@@ -191,7 +188,7 @@ def _woz_value(raw: dict[str, Any]) -> dict[str, Any]:
         newest = max(values, key=lambda v: str(v.get("waardepeildatum", "")))
         total += Decimal(str(newest["vastgesteldeWaarde"])) * share.numerator / share.denominator
         latest_date = max(latest_date, str(newest.get("waardepeildatum", "")))
-    return {**_money(total), "reference_date": latest_date or None}
+    return {**money(total), "reference_date": latest_date or None}
 
 
 _MAPPERS: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -204,10 +201,4 @@ _MAPPERS: dict[str, Callable[[dict[str, Any]], Any]] = {
 
 def map_land_registry(raw: dict[str, Any], attributes: Iterable[str]) -> dict[str, Any]:
     """Exactly the requested ``property.*`` attributes."""
-    out: dict[str, Any] = {}
-    for name in attributes:
-        mapper = _MAPPERS.get(name)
-        if mapper is None:
-            raise MappingError(f"the land registry mapping does not provide {name!r}")
-        out[name] = mapper(raw)
-    return out
+    return select("land registry", _MAPPERS, raw, attributes)

@@ -10,12 +10,12 @@ conservative figure a lender should use (the catalogue text says "AOW included")
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from brondata.errors import MappingError, SourceProtocolError
+from brondata.mappings._common import money, select
 
 __all__ = ["MAPPING_VERSION", "Aanspraken", "map_pension"]
 
@@ -92,10 +92,6 @@ class Aanspraken(_Lenient):
         raise MappingError("pension: no period of the export covers the AOW age")
 
 
-def _euros(amount: int) -> dict[str, str]:
-    return {"amount": f"{Decimal(amount):.2f}", "currency": "EUR"}
-
-
 def _total(a: Aanspraken, accrued: bool) -> dict[str, str]:
     period = a.at_retirement()
     pensions = sum(p.Opgebouwd if accrued else p.TeBereiken for p in period.Pensioen)
@@ -103,7 +99,7 @@ def _total(a: Aanspraken, accrued: bool) -> dict[str, str]:
     if period.AOW is not None:
         build = period.AOW.AOWDetailsOpbouw
         aow = build.OpgebouwdSamenwonend if accrued else build.TeBereikenSamenwonend
-    return _euros(pensions + aow)
+    return money(pensions + aow)
 
 
 def _providers(a: Aanspraken) -> list[dict[str, Any]]:
@@ -113,8 +109,8 @@ def _providers(a: Aanspraken) -> list[dict[str, Any]]:
             {
                 "provider": p.PensioenUitvoerder,
                 "reference": p.HerkenningsNummer,
-                "accrued": _euros(p.Opgebouwd),
-                "reachable": _euros(p.TeBereiken),
+                "accrued": money(p.Opgebouwd),
+                "reachable": money(p.TeBereiken),
                 "as_of": p.StandPer or a.StandPer,
             }
         )
@@ -136,10 +132,4 @@ _MAPPERS: dict[str, Callable[[Aanspraken], Any]] = {
 
 def map_pension(export: Aanspraken, attributes: Iterable[str]) -> dict[str, Any]:
     """Exactly the requested ``pension.*`` attributes."""
-    out: dict[str, Any] = {}
-    for name in attributes:
-        mapper = _MAPPERS.get(name)
-        if mapper is None:
-            raise MappingError(f"the pension mapping does not provide {name!r}")
-        out[name] = mapper(export)
-    return out
+    return select("pension", _MAPPERS, export, attributes)

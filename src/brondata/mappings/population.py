@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from brondata.errors import MappingError, SourceProtocolError
+from brondata.mappings._common import select
 
 __all__ = ["MAPPING_VERSION", "BrpAnswer", "map_population"]
 
@@ -201,10 +202,4 @@ _MAPPERS: dict[str, Callable[[Persoon], Any]] = {
 
 def map_population(person: Persoon, attributes: Iterable[str]) -> dict[str, Any]:
     """Exactly the requested attributes the population register provides."""
-    out: dict[str, Any] = {}
-    for name in attributes:
-        mapper = _MAPPERS.get(name)
-        if mapper is None:
-            raise MappingError(f"the population mapping does not provide {name!r}")
-        out[name] = mapper(person)
-    return out
+    return select("population", _MAPPERS, person, attributes)

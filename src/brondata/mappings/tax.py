@@ -9,12 +9,12 @@ the tax authority states them. A person without such a return (recently arrived)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from brondata.errors import MappingError, SourceProtocolError
+from brondata.errors import SourceProtocolError
+from brondata.mappings._common import money, select
 
 __all__ = ["MAPPING_VERSION", "TaxReturn", "map_tax"]
 
@@ -71,16 +71,12 @@ class TaxReturn(_Lenient):
             ) from None
 
 
-def _euros(amount: int) -> dict[str, str]:
-    return {"amount": f"{Decimal(amount):.2f}", "currency": "EUR"}
-
-
 def _employers(r: TaxReturn) -> list[dict[str, Any]]:
     return [
         {
             "name": w.naamInhoudingsplichtige,
             "income_code": w.codeInkomstenverhouding,
-            **_euros(w.loon),
+            **money(w.loon),
         }
         for w in r.inkomsten.loonEnUitkeringen
     ]
@@ -93,9 +89,9 @@ def _partner(r: TaxReturn) -> dict[str, Any] | None:
 
 _MAPPERS: dict[str, Callable[[TaxReturn], Any]] = {
     "income.tax_year": lambda r: r.belastingjaar,
-    "income.taxable_annual": lambda r: _euros(r.belastbaarInkomenWerkEnWoning),
+    "income.taxable_annual": lambda r: money(r.belastbaarInkomenWerkEnWoning),
     "income.employers": _employers,
-    "tax.mortgage_interest_paid": lambda r: _euros(
+    "tax.mortgage_interest_paid": lambda r: money(
         r.eigenWoning.hypotheekrenteBetaald if r.eigenWoning else 0
     ),
     "tax.student_debt": lambda r: any(
@@ -107,10 +103,10 @@ _MAPPERS: dict[str, Callable[[TaxReturn], Any]] = {
 
 def map_tax(tax_return: TaxReturn | None, attributes: Iterable[str]) -> dict[str, Any]:
     """Exactly the requested attributes the tax return provides (``None`` without one)."""
-    out: dict[str, Any] = {}
-    for name in attributes:
-        mapper = _MAPPERS.get(name)
-        if mapper is None:
-            raise MappingError(f"the tax mapping does not provide {name!r}")
-        out[name] = None if tax_return is None else mapper(tax_return)
-    return out
+    if tax_return is None:
+        return select("tax", dict.fromkeys(_MAPPERS, _nothing), None, attributes)
+    return select("tax", _MAPPERS, tax_return, attributes)
+
+
+def _nothing(_: object) -> None:
+    return None
