@@ -397,3 +397,31 @@ async def test_an_empty_subject_reference_is_a_request_error(gateway: Gateway) -
     with pytest.raises(RequestError):
         await gateway.start(request(), "  ")
     assert gateway.ledger.size() == 0
+
+
+async def test_a_short_lived_token_is_refreshed_before_use(sources: MockSources) -> None:
+    # authlib counts a token living 60 s or less as expired at once: a 30 s token must be
+    # refreshed (refresh_token grant) before the first API call, and collection still works.
+    short = MockSources(
+        seed=11, clock=sources.clock, app_options={"bank": {"token_ttl_seconds": 30}}
+    )
+    grants: list[str] = []
+
+    class _Watch(httpx2.AsyncBaseTransport):
+        def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+            self.inner = inner
+
+        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+            if request.url.path == "/oauth/token":
+                form = dict(x.split("=", 1) for x in request.content.decode().split("&"))
+                grants.append(form["grant_type"])
+            return await self.inner.handle_async_request(request)
+
+    connector = short.connector("bank", transport=_Watch(short.transport("bank")))
+    async with Gateway.embedded({"bank": connector}, clock=short.clock) as gateway:
+        session_id = await consented(gateway)
+        await short.authorise(gateway, session_id, short.person(0))
+        result = await gateway.collect(session_id)
+    assert result.complete
+    assert grants[0] == "authorization_code"
+    assert "refresh_token" in grants[1:]
