@@ -425,3 +425,17 @@ async def test_a_short_lived_token_is_refreshed_before_use(sources: MockSources)
     assert result.complete
     assert grants[0] == "authorization_code"
     assert "refresh_token" in grants[1:]
+
+
+async def test_the_consent_text_in_english_and_dutch(gateway: Gateway) -> None:
+    session = await gateway.start(request(), "applicant-1")
+    view = gateway.consent_view(session.id)
+    english = view.text()
+    dutch = view.text("nl")
+    assert "Voorbeeld Hypotheken B.V. asks" in english
+    assert "Sum of the booked balances" in english
+    assert "vraagt met uw toestemming" in dutch
+    assert "Som van de geboekte saldi" in dutch
+    for text in (english, dutch):
+        assert view.notice_hash in text
+        assert "30" in text  # retention days

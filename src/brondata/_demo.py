@@ -151,6 +151,7 @@ async def run_demo(
     ) as gateway:
         session = await gateway.start(request, reference)
         view = gateway.consent_view(session.id)
+        note("consent", "shown:\n" + view.text())
         await gateway.give_consent(session.id, notice_hash=view.notice_hash)
         async with mocks.browser() as browser:
             for source in session.sources:

@@ -93,6 +93,28 @@ __all__ = ["CollectionResult", "ConsentView", "Gateway"]
 _log = get_logger("brondata.gateway")
 
 
+_ENGLISH = {
+    "asks": "{recipient} asks for the following data, with your consent.",
+    "purpose": "Purpose",
+    "basis": "Legal basis",
+    "from": "From",
+    "kept": "Kept for {days} days, stored in {where}.",
+    "controller": "Controller",
+    "withdraw": "Withdraw your consent at",
+    "notice": "Notice",
+}
+_DUTCH = {
+    "asks": "{recipient} vraagt met uw toestemming de volgende gegevens.",
+    "purpose": "Doel",
+    "basis": "Grondslag",
+    "from": "Van",
+    "kept": "Bewaard gedurende {days} dagen, opgeslagen in {where}.",
+    "controller": "Verwerkingsverantwoordelijke",
+    "withdraw": "Trek uw toestemming in via",
+    "notice": "Kennisgeving",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ConsentView:
     """What the consumer is shown before saying yes or no. Its hash goes into the ledger."""
@@ -112,6 +134,26 @@ class ConsentView:
     withdrawal_method: str
     storage_location: str
     notice_language: str
+
+    def text(self, language: str | None = None) -> str:
+        """The notice as the consumer reads it, in English or Dutch (``"nl"``)."""
+        dutch = (language or self.notice_language).startswith("nl")
+        label = _DUTCH if dutch else _ENGLISH
+        lines = [
+            label["asks"].format(recipient=self.recipient),
+            f"{label['purpose']}: {self.purpose_text} ({self.purpose})",
+            f"{label['basis']}: {self.legal_basis}",
+        ]
+        for source, rows in self.sources.items():
+            lines.append(f"{label['from']} {source}:")
+            lines += [f"  - {nl if dutch else en} ({name})" for name, en, nl in rows]
+        lines += [
+            label["kept"].format(days=self.retention_days, where=self.storage_location),
+            f"{label['controller']}: {self.controller} ({self.controller_contact})",
+            f"{label['withdraw']}: {self.withdrawal_method}",
+            f"{label['notice']}: {self.notice_hash}",
+        ]
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         return {

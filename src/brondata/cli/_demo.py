@@ -86,7 +86,7 @@ def demo(
         remote = RemoteSources(urls, seed=seed)
 
     def progress(source: str, step: str) -> None:
-        console.print(f"  [bold]{source:<14}[/bold] {step}")
+        console.print(f"  [bold]{source:<14}[/bold] {escape(step)}")
 
     console.print(f"[bold]brondata demo[/bold]: {request.purpose.text}")
     console.print(f"  asked: {', '.join(request.attributes)}")
