@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT.parent / "shared" / "reference"
@@ -22,6 +23,13 @@ REFERENCE = ROOT.parent / "shared" / "reference"
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_structlog() -> Iterator[None]:
+    """The CLI configures structlog for its process; in tests, each starts unconfigured."""
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.fixture(scope="session")

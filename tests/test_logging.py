@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
+
+import pytest
 from structlog.testing import capture_logs
 
-from brondata._logging import REDACTED, get_logger
+from brondata._logging import REDACTED, configure_logging, get_logger
 
 
 def test_secrets_and_identifiers_never_reach_the_log() -> None:
@@ -41,3 +44,21 @@ def test_ordinary_fields_pass_unchanged() -> None:
         get_logger().info("collected", source="bank", records=3, seconds=0.25)
     assert captured[0]["records"] == 3
     assert captured[0]["source"] == "bank"
+
+
+def test_the_cli_pipeline_redacts_and_filters(capsys: pytest.CaptureFixture[str]) -> None:
+    import structlog
+
+    configure_logging("info", as_json=True)
+    try:
+        log = get_logger()
+        log.debug("hidden", detail="x")
+        log.info("callback", url="https://x/cb?code=abc123&state=s1", iban="NL76RABO0359400371")
+        err = capsys.readouterr().err
+    finally:
+        structlog.reset_defaults()
+    lines = [json.loads(line) for line in err.splitlines()]
+    assert [entry["event"] for entry in lines] == ["callback"]
+    assert "abc123" not in err
+    assert "NL76RABO0359400371" not in err
+    assert lines[0]["level"] == "info"

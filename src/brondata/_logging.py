@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-__all__ = ["REDACTED", "Redactor", "get_logger"]
+__all__ = ["REDACTED", "Redactor", "configure_logging", "get_logger"]
 
 REDACTED = "[redacted]"
 
@@ -123,3 +123,31 @@ class _RedactingLogger:
 def get_logger(name: str = "brondata", **initial: Any) -> _RedactingLogger:
     """A logger whose every field passes the ``Redactor`` first."""
     return _RedactingLogger(name, initial)
+
+
+def configure_logging(level: str = "warning", *, as_json: bool = False) -> None:
+    """Set up structlog for a process that runs brondata (the CLI; an app may do its own).
+
+    Every event passes the ``Redactor`` first, then gets a level and a UTC time, and is
+    written to stderr as key=value pairs or JSON lines.
+    """
+    import logging
+    import sys
+
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
+    )
+    structlog.configure(
+        processors=[
+            Redactor(),
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping()[level.upper()]
+        ),
+        # sys.stderr looked up per logger, not once: a host (or a test runner) may swap it.
+        logger_factory=lambda *args: structlog.PrintLogger(sys.stderr),
+        cache_logger_on_first_use=False,
+    )

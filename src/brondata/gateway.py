@@ -542,6 +542,7 @@ class Gateway:
             self.sessions.replace(failed)
             raise
         self._append(record, "login.completed", source=source)
+        _log.info("source.authorised", session=record.id, source=source)
         sealed = self._box.seal(grant, f"{record.id}/{source}/grant")
         updated = self._with_source(record, source, SessionEvent.COMPLETE_LOGIN, sealed=sealed)
         return self.sessions.replace(updated.model_copy(update={"updated_at": self._clock.now()}))
@@ -575,6 +576,7 @@ class Gateway:
             except BrondataError as exc:
                 errors[source] = exc
                 self._append(record, "data.failed", source=source, error_code=exc.code)
+                _log.warning("source.failed", session=record.id, source=source, error=exc.code)
             # Fetched once, for one purpose: the access is no longer needed either way.
             await self._revoke(record, source)
 
@@ -705,6 +707,7 @@ class Gateway:
             raise SourceTimeoutError(
                 f"{source}: no complete answer within {self._timeouts[source]:g} s", source=source
             )
+        _log.info("source.retrieved", session=record.id, source=source, requests=response.requests)
         self._append(
             record,
             "data.retrieved",
