@@ -115,6 +115,10 @@ def _write_outputs(
         for entry in gateway.ledger.entries():
             ledger.write(entry.canonical + b"\n")
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    receipt = gateway.consent_receipt(summary["session_id"])
+    (out / "consent-receipt.json").write_text(
+        json.dumps(receipt, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     # The store holds sealed tokens and the ledger: readable by its owner only.
     os.chmod(out / "brondata.db", 0o600)
 

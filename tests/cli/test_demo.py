@@ -41,6 +41,9 @@ def test_demo_writes_records_keys_ledger_and_summary(tmp_path: Path) -> None:
         assert verified.claims["source"] == source
         released += verified.attributes
     assert sorted(released) == summary["requested_attributes"]
+    receipt = json.loads((out / "consent-receipt.json").read_text())
+    assert receipt["version"] == "KI-CR-v1.1.0"
+    assert receipt["consentReceiptID"]
     assert (out / "brondata.db").exists()
     assert stat.S_IMODE((out / "brondata.db").stat().st_mode) == 0o600
 
