@@ -75,6 +75,24 @@ def test_sample_maps_each_request_to_its_body() -> None:
     assert bodies["GET /v1/accounts"]["accounts"][0]["iban"].startswith("NL")
 
 
+@pytest.mark.parametrize(
+    ("source", "request_line"),
+    [
+        ("population", "POST /haalcentraal/api/brp/personen"),
+        ("tax", "GET /api/via/v1/aangiften"),
+        ("employment", "GET /api/uwv/v1/verzekeringsbericht"),
+        ("pension", "GET /api/mpo/v1/pensioenaanspraken"),
+        ("land_registry", "POST /esd/bevragen/v2/kadastraalonroerendezaken"),
+    ],
+)
+def test_sample_of_every_government_source(source: str, request_line: str) -> None:
+    result = runner.invoke(app, ["mock", "sample", source, "--scenario", "two_incomes"])
+    assert result.exit_code == 0, result.output
+    bodies = json.loads(result.output)
+    assert request_line in bodies
+    assert not any("/oauth" in line for line in bodies)  # the data, not the login
+
+
 def test_sample_of_an_unknown_source() -> None:
     result = runner.invoke(app, ["mock", "sample", "moon"])
     assert result.exit_code == 2
