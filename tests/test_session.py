@@ -29,7 +29,9 @@ def test_no_login_or_collection_before_consent(event: SessionEvent) -> None:
 def test_happy_path() -> None:
     state = next_session_state(SessionState.CREATED, SessionEvent.GIVE_CONSENT)
     assert state is SessionState.CONSENTED
-    assert next_session_state(state, SessionEvent.COLLECT) is SessionState.COLLECTED
+    collecting = next_session_state(state, SessionEvent.COLLECT)
+    assert collecting is SessionState.COLLECTING
+    assert next_session_state(collecting, SessionEvent.FINISH_COLLECT) is SessionState.COLLECTED
     source = next_source_state("bank", SourceState.WAITING, SessionEvent.START_LOGIN)
     source = next_source_state("bank", source, SessionEvent.COMPLETE_LOGIN)
     assert next_source_state("bank", source, SessionEvent.COLLECT) is SourceState.COLLECTED

@@ -118,3 +118,15 @@ def test_due_lists_live_sessions_whose_term_ended(store: SessionStore) -> None:
     store.replace(denied)
     assert store.due(NOW) == []
     assert store.due(NOW + timedelta(hours=1)) == ["s-1"]
+
+
+def test_sessions_of_a_subject_and_forgetting_them(store: SessionStore) -> None:
+    store.create(record("s-1"))
+    store.create(record("s-2").model_copy(update={"subject": "sub-other"}))
+    assert [r.id for r in store.of_subject("sub-abc")] == ["s-1"]
+    assert store.forget_subject("sub-abc") == 1
+    assert store.of_subject("sub-abc") == []
+    with pytest.raises(SessionNotFoundError):
+        store.get("s-1")
+    assert store.get("s-2").subject == "sub-other"
+    assert store.forget_subject("sub-abc") == 0

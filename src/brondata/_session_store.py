@@ -65,6 +65,8 @@ class SessionRecord(BaseModel):
     created_at: datetime
     updated_at: datetime
     consent_expires_at: datetime
+    #: When the running collection claimed the session (``COLLECTING``), else ``None``.
+    collecting_since: datetime | None = None
     notice_hash: str
     sources: dict[str, SourceProgress]
 
@@ -96,7 +98,12 @@ class SessionStore(Protocol):
     def close(self) -> None: ...
 
 
-_LIVE = (SessionState.CREATED, SessionState.CONSENTED, SessionState.COLLECTED)
+_LIVE = (
+    SessionState.CREATED,
+    SessionState.CONSENTED,
+    SessionState.COLLECTING,
+    SessionState.COLLECTED,
+)
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -170,6 +177,18 @@ class MemorySessionStore:
             bodies = list(self._records.values())
         records = [SessionRecord.model_validate_json(b) for b in bodies]
         return sorted(r.id for r in records if r.state in _LIVE and r.consent_expires_at <= now)
+
+    def of_subject(self, subject: str) -> list[SessionRecord]:
+        with self._lock:
+            bodies = list(self._records.values())
+        return [r for r in map(SessionRecord.model_validate_json, bodies) if r.subject == subject]
+
+    def forget_subject(self, subject: str) -> int:
+        doomed = {r.id for r in self.of_subject(subject)}
+        with self._lock:
+            for session_id in doomed:
+                self._records.pop(session_id, None)
+        return len(doomed)
 
     def close(self) -> None:
         pass

@@ -67,7 +67,9 @@ from brondata.errors import (
     ConsentDeniedError,
     RequestError,
     SessionStateError,
+    SourceProtocolError,
     SourceTimeoutError,
+    StoreError,
 )
 from brondata.mappings import MAPPINGS, minimise
 from brondata.records import (
@@ -552,15 +554,22 @@ class Gateway:
 
         Sources fail one by one: a timeout, a 5xx or malformed data at one source becomes a
         typed error for that source (and a ``data.failed`` entry) while the others deliver.
+        The session is claimed (``collecting``) in the store before any source is called, so
+        a second collect, here or on another instance, is refused instead of fetching twice;
+        a withdrawal during the collection stops every delivery not yet made.
         """
         record = self.sessions.get(session_id)
         if record.state in (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED):
             raise ConsentDeniedError(f"session {record.id} has no consent ({record.state.value})")
-        updated = self._transition(record, SessionEvent.COLLECT)
+        now = self._clock.now()
+        if record.state is SessionState.COLLECTING and not self._claim_is_stale(record, now):
+            raise SessionStateError(f"session {record.id} is being collected already")
+        claim = self._transition(record, SessionEvent.COLLECT, collecting_since=now)
         self._check_not_expired(record)
         authorised = [s for s, p in record.sources.items() if p.state is SourceState.AUTHORISED]
         if not authorised:
             raise SessionStateError(f"session {record.id} has no completed login to collect from")
+        record = self.sessions.replace(claim)  # the compare-and-set: one collector wins
 
         records: dict[str, SignedRecord] = {}
         errors: dict[str, BrondataError] = {}
@@ -573,10 +582,11 @@ class Gateway:
         async def one(source: str) -> None:
             try:
                 records[source] = await self._collect_source(record, source)
-            except BrondataError as exc:
-                errors[source] = exc
-                self._append(record, "data.failed", source=source, error_code=exc.code)
-                _log.warning("source.failed", session=record.id, source=source, error=exc.code)
+            except Exception as exc:
+                error = exc if isinstance(exc, BrondataError) else _unexpected(source, exc)
+                errors[source] = error
+                self._append(record, "data.failed", source=source, error_code=error.code)
+                _log.warning("source.failed", session=record.id, source=source, error=error.code)
             # Fetched once, for one purpose: the access is no longer needed either way.
             await self._revoke(record, source)
 
@@ -584,19 +594,58 @@ class Gateway:
             for source in authorised:
                 group.start_soon(one, source)
 
-        for source in authorised:
-            event = SessionEvent.COLLECT if source in records else SessionEvent.FAIL_COLLECT
-            error = errors[source].to_dict() if source in errors else None
-            updated = self._with_source(updated, source, event, sealed=None, error=error)
-        # From here the consent covers keeping the data: it ends with the retention period.
-        retention = timedelta(days=record.request.retention_days)
-        self.sessions.replace(
-            updated.model_copy(update={"consent_expires_at": self._clock.now() + retention})
-        )
+        self._finish_collection(record.id, authorised, records, errors)
         _log.info(
             "session.collected", session=record.id, delivered=sorted(records), failed=sorted(errors)
         )
         return CollectionResult(session_id=record.id, records=records, errors=errors)
+
+    def _claim_is_stale(self, record: SessionRecord, now: datetime) -> bool:
+        """A claim older than the slowest source's timeout (twice, plus a minute) belongs
+        to a collector that died; another may take the session over."""
+        since = record.collecting_since or record.updated_at
+        limit = timedelta(seconds=2 * max(self._timeouts.values(), default=30.0) + 60)
+        return now - since > limit
+
+    def _finish_collection(
+        self,
+        session_id: str,
+        authorised: list[str],
+        records: Mapping[str, SignedRecord],
+        errors: Mapping[str, BrondataError],
+    ) -> None:
+        """Write what became of each source; the session leaves ``collecting`` unless it was
+        withdrawn or expired meanwhile. Retried on a concurrent write (a withdrawal)."""
+        for _ in range(5):
+            current = self.sessions.get(session_id)
+            updated = current
+            if current.state is SessionState.COLLECTING:
+                # From here the consent covers keeping the data: it ends with the retention.
+                retention = timedelta(days=current.request.retention_days)
+                updated = self._transition(
+                    current,
+                    SessionEvent.FINISH_COLLECT,
+                    collecting_since=None,
+                    consent_expires_at=self._clock.now() + retention,
+                )
+            for source in authorised:
+                event = SessionEvent.COLLECT if source in records else SessionEvent.FAIL_COLLECT
+                error = errors[source].to_dict() if source in errors else None
+                updated = self._with_source(updated, source, event, sealed=None, error=error)
+            try:
+                self.sessions.replace(updated)
+                return
+            except StoreError:
+                continue
+        raise StoreError(f"session {session_id} keeps changing; its collection was not saved")
+
+    def _still_consented(self, session_id: str, source: str) -> None:
+        """Right before a delivery: the consent must still stand (no withdrawal meanwhile)."""
+        state = self.sessions.get(session_id).state
+        if state is not SessionState.COLLECTING:
+            raise ConsentDeniedError(
+                f"{source}: not delivered, the consent was {state.value} during the collection"
+            )
 
     # --- the data subject's rights and the consent's evidence ------------------------------
 
@@ -720,6 +769,7 @@ class Gateway:
             mapping.map(response.raw, progress.attributes, today), progress.attributes
         )
         signed = self._sign(record, source, response, mapping.version, values)
+        self._still_consented(record.id, source)
         self._append(
             record,
             "data.delivered",
@@ -765,6 +815,13 @@ class Gateway:
                 if CATALOGUE[name].type is ValueType.ARRAY and isinstance(value, list)
             },
         )
+
+
+def _unexpected(source: str, exc: Exception) -> BrondataError:
+    """A failure no connector or mapping anticipated, as a typed error of that source."""
+    return SourceProtocolError(
+        f"{source}: unexpected {type(exc).__name__} while collecting", source=source
+    )
 
 
 def _rfc3339(moment: datetime) -> str:

@@ -11,7 +11,8 @@ Rules the tables encode:
 * Nothing is fetched before consent is given, and nothing after it is denied or withdrawn.
 * A login can only be started for a source the request needs, after consent.
 * A callback is only accepted for a login that was started and not yet completed.
-* Collection happens once per session; a source that failed stays failed for that session.
+* Collection happens once per session, claimed before any I/O; a withdrawal during it
+  stops further deliveries. A source that failed stays failed for that session.
 * Withdrawal is possible from every non-final state and is always final.
 * A consent expires when its term ends: the login window before collection, the retention
   period after it. A renewal (the consumer agreeing again) extends the term; expiry is final.
@@ -37,6 +38,7 @@ __all__ = [
 class SessionState(StrEnum):
     CREATED = "created"  # request shown to the consumer, no answer yet
     CONSENTED = "consented"  # consent given; logins may start
+    COLLECTING = "collecting"  # one gateway instance is fetching; claimed in the store
     COLLECTED = "collected"  # records delivered (or per-source errors); final for data
     DENIED = "denied"  # the consumer said no; final
     WITHDRAWN = "withdrawn"  # consent withdrawn; final
@@ -58,6 +60,7 @@ class SessionEvent(StrEnum):
     COMPLETE_LOGIN = "complete_login"
     FAIL_LOGIN = "fail_login"
     COLLECT = "collect"
+    FINISH_COLLECT = "finish_collect"
     FAIL_COLLECT = "fail_collect"
     WITHDRAW = "withdraw"
     EXPIRE = "expire"
@@ -75,9 +78,17 @@ SESSION_TRANSITIONS: dict[tuple[SessionState, SessionEvent], SessionState] = {
     (_S.CONSENTED, _E.START_LOGIN): _S.CONSENTED,
     (_S.CONSENTED, _E.COMPLETE_LOGIN): _S.CONSENTED,
     (_S.CONSENTED, _E.FAIL_LOGIN): _S.CONSENTED,
-    (_S.CONSENTED, _E.COLLECT): _S.COLLECTED,
+    # Collection is claimed first (a compare-and-set in the store), so that two instances
+    # never fetch and deliver the same session twice; the claim ends in COLLECTED.
+    (_S.CONSENTED, _E.COLLECT): _S.COLLECTING,
     (_S.CONSENTED, _E.WITHDRAW): _S.WITHDRAWN,
     (_S.CONSENTED, _E.EXPIRE): _S.EXPIRED,
+    (_S.COLLECTING, _E.FINISH_COLLECT): _S.COLLECTED,
+    # A collector that died leaves its claim behind; the gateway lets another take it over
+    # once the claim is older than any source could take.
+    (_S.COLLECTING, _E.COLLECT): _S.COLLECTING,
+    (_S.COLLECTING, _E.WITHDRAW): _S.WITHDRAWN,
+    (_S.COLLECTING, _E.EXPIRE): _S.EXPIRED,
     # Data already delivered stays delivered, but the consent can still be withdrawn (art. 7(3)
     # GDPR) so that the ledger shows it and no further use is covered.
     (_S.COLLECTED, _E.WITHDRAW): _S.WITHDRAWN,

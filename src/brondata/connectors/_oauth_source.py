@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 import httpx2
+from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from brondata._clock import Clock, SystemClock
@@ -29,7 +30,7 @@ from brondata.connectors._base import (
     oauth_client,
     response_digest,
 )
-from brondata.errors import SourceTimeoutError, SourceUnavailableError
+from brondata.errors import SourceTimeoutError, SourceUnavailableError, TokenExchangeError
 
 __all__ = ["OAuthSourceConnector", "SourceApi"]
 
@@ -59,6 +60,12 @@ class SourceApi:
             response = await self._client.request(
                 method, url, params=params, json=json, headers=self._headers | (headers or {})
             )
+        except OAuthError as exc:
+            # authlib refreshes an expired token before the call; a refused or impossible
+            # refresh (no refresh token, invalid_grant) ends up here.
+            raise TokenExchangeError(
+                f"{self.source}: the access token could not be renewed: {exc.error}"
+            ) from None
         except httpx2.TimeoutException as exc:
             raise SourceTimeoutError(
                 f"{self.source}: no answer in time", source=self.source

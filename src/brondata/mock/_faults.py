@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["Fault", "FaultInjector", "FaultKind", "parse_fault"]
 
-FaultKind = Literal["delay", "status", "malformed_json", "schema_violation", "hang"]
+FaultKind = Literal["delay", "status", "malformed_json", "schema_violation", "hang", "body"]
 
 _AUTH_PATHS = ("/oauth", "/.well-known", "/login")
 
@@ -33,7 +33,8 @@ class Fault:
     """One kind of misbehaviour, for requests whose path starts with ``path``.
 
     ``times`` is how many matching requests it hits (``None``: all of them); ``status`` is
-    the HTTP status for ``kind="status"``; ``seconds`` the delay for ``delay`` and ``hang``.
+    the HTTP status for ``kind="status"``; ``seconds`` the delay for ``delay`` and ``hang``;
+    ``body`` the JSON that ``kind="body"`` answers with (status 200), a crafted payload.
     """
 
     kind: FaultKind
@@ -42,6 +43,7 @@ class Fault:
     times: int | None = None
     status: int = 503
     seconds: float = 0.15
+    body: Any = None
     include_auth: bool = False
     hits: int = field(default=0, init=False)
 
@@ -58,11 +60,13 @@ def parse_fault(text: str) -> Fault:
     ``delay::0.15``, ``hang:/api``, ``malformed_json``."""
     kind, _, rest = text.partition(":")
     path, _, value = rest.partition(":")
-    if kind not in ("delay", "status", "malformed_json", "schema_violation", "hang"):
+    if kind not in ("delay", "status", "malformed_json", "schema_violation", "hang", "body"):
         raise ValueError(f"unknown fault kind {kind!r}")
     fault = Fault(kind=kind, path=path or "/")  # type: ignore[arg-type]  # checked just above
     if value:
-        if kind == "status":
+        if kind == "body":
+            fault.body = json.loads(value)
+        elif kind == "status":
             fault.status = int(value)
         else:
             fault.seconds = float(value)
@@ -112,6 +116,9 @@ class FaultInjector:
         if "status" in kinds:
             await _send_json(send, kinds["status"].status, {"error": "injected fault"})
             return
+        if "body" in kinds:
+            await _send_json(send, 200, kinds["body"].body)
+            return
         rewrite = kinds.get("malformed_json") or kinds.get("schema_violation")
         if rewrite is None:
             await self.app(scope, receive, send)
@@ -143,7 +150,7 @@ class FaultInjector:
         await send({"type": "http.response.body", "body": body})
 
 
-async def _send_json(send: Send, status: int, payload: dict[str, Any]) -> None:
+async def _send_json(send: Send, status: int, payload: Any) -> None:
     body = json.dumps(payload).encode()
     await send(
         {
