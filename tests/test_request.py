@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from brondata.errors import (
     BrondataError,
@@ -83,5 +84,5 @@ def test_sources_plan_and_refusal() -> None:
 
 def test_requests_are_frozen() -> None:
     request = make()
-    with pytest.raises(Exception, match="frozen"):
+    with pytest.raises(ValidationError, match="frozen"):
         request.retention_days = 1  # type: ignore[misc]

@@ -52,7 +52,11 @@ class GatewaySecrets:
             mode = file.stat().st_mode
         except FileNotFoundError:
             made = cls.generate()
-            made._write(file)
+            try:
+                made._write(file)
+            except FileExistsError:
+                # Another process created it first: theirs is the one everybody uses.
+                return cls.load_or_create(file)
             return made
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise StoreError(

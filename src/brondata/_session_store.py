@@ -23,7 +23,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict
 
-from brondata._db import open_pool
+from brondata._db import SqliteStore, open_pool
 from brondata.errors import SessionNotFoundError, StoreError
 from brondata.request import DataRequest
 from brondata.session import SessionState, SourceState
@@ -194,44 +194,43 @@ class MemorySessionStore:
         pass
 
 
-class SqliteSessionStore:
+class SqliteSessionStore(SqliteStore):
     """Sessions in SQLite (stdlib), beside the ledger in the same file if you like.
 
-    WAL mode and ``BEGIN IMMEDIATE`` let several processes share the file; the version
-    column makes a stale write fail instead of overwriting a newer one.
+    WAL mode lets several processes share the file; each write is one statement, and the
+    version column makes a stale write fail instead of overwriting a newer one. SQLite errors
+    (a locked or corrupt file) come out as ``StoreError``.
     """
 
-    __slots__ = ("_conn", "_lock")
+    _what = "session store"
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+        in_memory = str(path) == ":memory:"
         try:
-            self._conn = sqlite3.connect(
-                str(path), isolation_level=None, check_same_thread=False, timeout=30
+            super().__init__(
+                path,
+                timeout=timeout,
+                # Sessions are working state, not evidence: in WAL mode NORMAL never corrupts
+                # the file and at worst loses the last write on power loss, which the
+                # consumer redoes. The ledger keeps FULL.
+                pragmas=() if in_memory else ("journal_mode=WAL", "synchronous=NORMAL"),
+                schema=(
+                    "CREATE TABLE IF NOT EXISTS session_records ("
+                    " id TEXT PRIMARY KEY,"
+                    " version INTEGER NOT NULL,"
+                    " state TEXT NOT NULL,"
+                    " expires_at REAL NOT NULL,"  # POSIX seconds: sortable, no zone parsing
+                    " body TEXT NOT NULL)",
+                    "CREATE INDEX IF NOT EXISTS session_records_due"
+                    " ON session_records (expires_at)",
+                ),
             )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the session store: {exc}") from exc
-        self._lock = threading.Lock()
-        if str(path) != ":memory:":
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            # Sessions are working state, not evidence: in WAL mode NORMAL never corrupts the
-            # file and at worst loses the last write on power loss, which the consumer redoes.
-            # The ledger keeps FULL.
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS session_records ("
-            " id TEXT PRIMARY KEY,"
-            " version INTEGER NOT NULL,"
-            " state TEXT NOT NULL,"
-            " expires_at REAL NOT NULL,"  # POSIX seconds: sortable, no time-zone parsing
-            " body TEXT NOT NULL)"
-        )
-        self._conn.execute(
-            "CREATE INDEX IF NOT EXISTS session_records_due ON session_records (expires_at)"
-        )
 
     def create(self, record: SessionRecord) -> None:
-        with self._lock:
-            try:
+        try:
+            with self._guard():
                 self._conn.execute(
                     "INSERT INTO session_records (id, version, state, expires_at, body)"
                     " VALUES (?, ?, ?, ?, ?)",
@@ -243,11 +242,13 @@ class SqliteSessionStore:
                         record.model_dump_json(),
                     ),
                 )
-            except sqlite3.IntegrityError as exc:
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
                 raise StoreError(f"session {record.id} exists already") from exc
+            raise
 
     def get(self, session_id: str) -> SessionRecord:
-        with self._lock:
+        with self._guard():
             row = self._conn.execute(
                 "SELECT body FROM session_records WHERE id = ?", (session_id,)
             ).fetchone()
@@ -257,7 +258,7 @@ class SqliteSessionStore:
 
     def replace(self, record: SessionRecord) -> SessionRecord:
         stored = record.model_copy(update={"version": record.version + 1})
-        with self._lock:
+        with self._guard():
             cursor = self._conn.execute(
                 "UPDATE session_records SET version = ?, state = ?, expires_at = ?, body = ?"
                 " WHERE id = ? AND version = ?",
@@ -281,7 +282,7 @@ class SqliteSessionStore:
 
     def due(self, now: datetime) -> list[str]:
         marks = ",".join("?" for _ in _LIVE)
-        with self._lock:
+        with self._guard():
             rows = self._conn.execute(
                 f"SELECT id FROM session_records WHERE expires_at <= ? AND state IN ({marks})"  # noqa: S608 - placeholders only
                 " ORDER BY id",
@@ -290,7 +291,7 @@ class SqliteSessionStore:
         return [row[0] for row in rows]
 
     def of_subject(self, subject: str) -> list[SessionRecord]:
-        with self._lock:
+        with self._guard():
             rows = self._conn.execute(
                 "SELECT body FROM session_records WHERE json_extract(body, '$.subject') = ?",
                 (subject,),
@@ -298,18 +299,16 @@ class SqliteSessionStore:
         return [SessionRecord.model_validate_json(row[0]) for row in rows]
 
     def forget_subject(self, subject: str) -> int:
-        with self._lock:
-            # secure_delete: the freed pages are zeroed, not left for a forensic read.
+        with self._guard():
+            # Zero the freed pages, and fold the WAL back into the file and truncate it, so
+            # the deleted rows (pseudonym -> session and consent ids) are not left readable.
             self._conn.execute("PRAGMA secure_delete=ON")
             cursor = self._conn.execute(
                 "DELETE FROM session_records WHERE json_extract(body, '$.subject') = ?",
                 (subject,),
             )
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return cursor.rowcount
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
 
 
 class PostgresSessionStore:

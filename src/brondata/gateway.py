@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import stat
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +68,7 @@ from brondata.errors import (
     BrondataError,
     ConsentDeniedError,
     RequestError,
+    SessionError,
     SessionStateError,
     SourceProtocolError,
     SourceTimeoutError,
@@ -215,8 +218,9 @@ def _notice_hash(notice: Mapping[str, Any]) -> str:
 class Gateway:
     """Consent sessions over a set of source connectors, a ledger and a session store.
 
-    The gateway owns neither the connectors' transports nor the stores' lifetimes unless it
-    created them (``Gateway.embedded``); ``aclose`` closes what it owns.
+    A gateway built directly owns nothing: the caller closes its stores and connectors. One
+    from ``Gateway.embedded`` owns its stores and the connectors handed to it, and ``aclose``
+    (or ``async with``) closes them.
     """
 
     def __init__(
@@ -309,6 +313,8 @@ class Gateway:
             store = FileKeyStore(key_dir / "signing")
         if signing_key is None and not any(info.active for info in store.key_infos()):
             store.generate("ES256", now=(clock or SystemClock()).now())
+        if not in_memory:
+            _private_file(Path(path))
         ledger = SqliteLedger(str(path))
         sessions = SqliteSessionStore(path)
         keyring: SubjectKeyring = (
@@ -331,13 +337,20 @@ class Gateway:
         )
 
     async def aclose(self) -> None:
-        for resource in reversed(self._owned):
-            closer = getattr(resource, "aclose", None)
-            if closer is not None:
-                await closer()
-            else:
-                resource.close()
-        self._owned.clear()
+        """Close what the gateway owns; every resource is closed even if one fails."""
+        failures: list[BaseException] = []
+        owned, self._owned = self._owned, []
+        for resource in reversed(owned):
+            try:
+                closer = getattr(resource, "aclose", None)
+                if closer is not None:
+                    await closer()
+                else:
+                    resource.close()
+            except Exception as exc:
+                failures.append(exc)
+        if failures:
+            raise StoreError(f"closing the gateway failed: {failures[0]}") from failures[0]
 
     async def __aenter__(self) -> Gateway:
         return self
@@ -528,6 +541,7 @@ class Gateway:
         """
         record = self.sessions.get(session_id)
         next_session_state(record.state, SessionEvent.COMPLETE_LOGIN)
+        self._check_not_expired(record)
         progress, connector = self._source(record, source)
         next_source_state(source, progress.state, SessionEvent.COMPLETE_LOGIN)
         assert progress.sealed is not None  # LOGIN_STARTED always carries its pending secrets
@@ -732,12 +746,18 @@ class Gateway:
         """
         expired = []
         for session_id in self.sessions.due(self._clock.now()):
-            record = self.sessions.get(session_id)
-            updated = self._transition(record, SessionEvent.EXPIRE)
-            self._append(record, "consent.expired")
-            for source in record.sources:
-                await self._revoke(record, source)
-            self.sessions.replace(self._without_secrets(updated))
+            try:
+                record = self.sessions.get(session_id)
+                updated = self._transition(record, SessionEvent.EXPIRE)
+                self._append(record, "consent.expired")
+                for source in record.sources:
+                    await self._revoke(record, source)
+                self.sessions.replace(self._without_secrets(updated))
+            except (SessionError, StoreError) as exc:
+                # Erased, withdrawn or changed meanwhile by another instance: the next run
+                # sees it as it is then; the others still expire now.
+                _log.warning("session.expiry_skipped", session=session_id, error=exc.code)
+                continue
             expired.append(session_id)
         return expired
 
@@ -815,6 +835,18 @@ class Gateway:
                 if CATALOGUE[name].type is ValueType.ARRAY and isinstance(value, list)
             },
         )
+
+
+def _private_file(path: Path) -> None:
+    """Create the database readable by its owner only: it holds the subject keys whose
+    destruction is the erasure, the sealed tokens and the ledger. SQLite gives its -wal and
+    -shm files the same mode. An existing file keeps its mode, with a warning if others can
+    read it."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            _log.warning("store.readable_by_others", file=path.name)
 
 
 def _unexpected(source: str, exc: Exception) -> BrondataError:

@@ -88,7 +88,11 @@ class DataRequest(BaseModel):
     def _known_attributes(cls, value: Any) -> tuple[str, ...]:
         if isinstance(value, str):
             value = [v for v in value.split(",") if v.strip()]
-        names = [str(v).strip() for v in value]
+        if not isinstance(value, list | tuple | set | frozenset) or not all(
+            isinstance(v, str) for v in value
+        ):
+            raise RequestError("attributes must be a list of attribute names (or 'a,b,c')")
+        names = [v.strip() for v in value]
         if not names:
             raise RequestError("a data request must ask for at least one attribute")
         for name in names:

@@ -10,7 +10,7 @@ import pytest
 
 from brondata.consent import SqliteLedger, merkle_root
 from brondata.consent import _sqlite as sqlite_module
-from brondata.errors import LedgerAppendOnlyError, StoreError
+from brondata.errors import LedgerAppendOnlyError, LedgerError, StoreError
 
 from .factories import make_event
 from .workers import start_appender
@@ -128,7 +128,7 @@ def test_a_closed_ledger_refuses_work(db: Path) -> None:
     ledger = SqliteLedger(db)
     ledger.close()
     ledger.close()
-    with pytest.raises(Exception, match="closed"):
+    with pytest.raises(LedgerError, match="closed"):
         ledger.size()
 
 

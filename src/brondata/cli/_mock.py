@@ -51,6 +51,9 @@ def serve_command(
     except OSError as exc:
         typer.echo(f"error: cannot listen on {host}:{port}+: {exc}", err=True)
         raise typer.Exit(1) from None
+    except KeyError as exc:
+        typer.echo(f"error: {exc.args[0]}", err=True)
+        raise typer.Exit(2) from None
     except KeyboardInterrupt:
         pass
 

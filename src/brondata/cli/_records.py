@@ -121,6 +121,8 @@ def _read_lines(path: Path) -> list[str]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise _fail(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise _fail(f"{path} is not text: records are compact SD-JWTs, one per line") from None
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -235,6 +237,8 @@ def verify(
         raise _fail(exc) from None
     if (aud is None) != (nonce is None):
         raise _fail("--aud and --nonce go together")
+    if aud is not None and nonce is not None and not (aud and nonce):
+        raise _fail("--aud and --nonce must not be empty: key binding would not be checked")
     policy = KeyBindingPolicy(aud=aud, nonce=nonce) if aud and nonce else None
     lines = _read_lines(file)
     if not lines:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import httpx2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -255,7 +256,7 @@ class Psd2Connector(OAuthSourceConnector):
                         },
                     )
                 ]
-                while (next_href := _next_link(pages[-1])) is not None:
+                while (next_href := _next_link(pages[-1], self.base_url)) is not None:
                     if len(pages) >= MAX_PAGES:
                         raise SourceProtocolError(
                             f"bank: more than {MAX_PAGES} transaction pages", source="bank"
@@ -266,9 +267,19 @@ class Psd2Connector(OAuthSourceConnector):
         return raw
 
 
-def _next_link(page: Any) -> str | None:
+def _next_link(page: Any, base_url: str) -> str | None:
+    """The next page's URL, resolved against the bank's base URL. A link to another origin
+    is refused: following it would hand the bearer token and Consent-ID to that host."""
     try:
         href = page["transactions"]["_links"]["next"]["href"]
     except (KeyError, TypeError):
         return None
-    return str(href) if href else None
+    if not href:
+        return None
+    target = urljoin(base_url + "/", str(href))
+    own, there = urlsplit(base_url), urlsplit(target)
+    if (there.scheme, there.netloc) != (own.scheme, own.netloc):
+        raise SourceProtocolError(
+            f"bank: the next page link leaves the bank ({there.netloc})", source="bank"
+        )
+    return target

@@ -299,6 +299,8 @@ def parse_entry(data: bytes) -> tuple[int, LedgerEvent]:
         obj = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LedgerIntegrityError(f"entry is not JSON: {exc}") from exc
+    except RecursionError:
+        raise LedgerIntegrityError("entry is nested too deeply to be an event") from None
     if not isinstance(obj, dict):
         raise LedgerIntegrityError("entry is not a JSON object")
     index = obj.pop("index", None)

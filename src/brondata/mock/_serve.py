@@ -100,6 +100,8 @@ async def serve(
         )
         apps = sources.all_apps()
         for name, planned in (faults or {}).items():
+            if name not in sources.faults:
+                raise KeyError(f"no mock source {name!r} to inject a fault into")
             for fault in planned:
                 sources.faults[name].add(fault)
         dispatcher = PortDispatcher({s.getsockname()[1]: apps[name] for name, s in sockets.items()})

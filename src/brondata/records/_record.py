@@ -453,7 +453,10 @@ def _check_key_binding(
         raise KeyBindingError("the KB-JWT has no 'iat'")
     if not isinstance(aud, str) or not isinstance(nonce, str):
         raise KeyBindingError("the KB-JWT has no 'aud' or 'nonce'")
-    issued = datetime.fromtimestamp(iat, UTC)
+    try:
+        issued = datetime.fromtimestamp(iat, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise KeyBindingError("the KB-JWT 'iat' is not a time") from None
     if policy is not None:
         if aud != policy.aud:
             raise KeyBindingError("the KB-JWT is meant for another audience")
