@@ -115,21 +115,31 @@ async def test_one_failing_source_costs_only_its_own_record() -> None:
 
 
 class _InFlight:
-    """ASGI wrapper counting requests in flight across every source it wraps."""
+    """ASGI wrapper counting requests in flight across every source it wraps.
+
+    Each data request waits (up to 5 s) until five are in flight at once: concurrent
+    collection gets there at once, a sequential one never does, whatever the machine's speed.
+    """
 
     def __init__(self) -> None:
         self.now = 0
         self.most = 0
+        self.armed = False  # only the collection counts, not the logins before it
+        self.together = anyio.Event()
 
     def wrap(self, app: Any) -> Any:
         async def counted(scope: Any, receive: Any, send: Any) -> None:
-            if scope["type"] == "http" and scope["path"].startswith(
-                ("/api", "/v1", "/esd", "/haal")
-            ):
+            data = scope["type"] == "http" and scope["path"].startswith(
+                ("/api", "/v1/accounts", "/esd", "/haal")
+            )
+            if self.armed and data:
                 self.now += 1
                 self.most = max(self.most, self.now)
+                if self.most >= 5:
+                    self.together.set()
                 try:
-                    await anyio.sleep(0.02)  # long enough for the other sources to start
+                    with anyio.move_on_after(5):
+                        await self.together.wait()
                     await app(scope, receive, send)
                 finally:
                     self.now -= 1
@@ -143,8 +153,13 @@ async def test_sources_are_fetched_at_the_same_time() -> None:
     sources = MockSources(seed=17, clock=FixedClock())
     flight = _InFlight()
     sources.apps = {name: flight.wrap(app) for name, app in sources.apps.items()}
-    gateway, result = await session(sources, "salaried")
+    gateway = Gateway.embedded(sources.connectors(), clock=sources.clock)
     try:
+        started = await gateway.start(preset_request("mortgage", ATTRIBUTES), "applicant")
+        await gateway.give_consent(started.id)
+        await sources.authorise(gateway, started.id, sources.scenario("salaried"))
+        flight.armed = True
+        result = await gateway.collect(started.id)
         assert result.complete
         assert flight.most >= 5  # one request per source in flight together (six sources)
     finally:

@@ -30,7 +30,7 @@ def sources() -> MockSources:
 @pytest.fixture
 async def gateway(sources: MockSources) -> AsyncIterator[Gateway]:
     async with Gateway.embedded(
-        sources.connectors(), clock=sources.clock, source_timeout=0.5
+        sources.connectors(), clock=sources.clock, source_timeout=2.0
     ) as gw:
         yield gw
 

@@ -7,6 +7,7 @@ session is unchanged.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -390,7 +391,12 @@ async def test_provenance_digest_is_over_the_bytes_the_bank_sent(sources: MockSo
     ).claims
     api = [(r, b) for r, b in recorder.seen if r.startswith("GET /v1/accounts")]
     assert len(api) >= 3
-    assert claims["source_response_digest"] == response_digest(api)
+    evidence = result.evidence["bank"]
+    salt = base64.urlsafe_b64decode(evidence.salt + "=" * (-len(evidence.salt) % 4))
+    assert len(salt) == 16
+    assert claims["source_response_digest"] == response_digest(api, salt)
+    # Without the salt the same bytes give another digest: a short answer cannot be guessed.
+    assert claims["source_response_digest"] != response_digest(api, b"\0" * 16)
 
 
 async def test_an_empty_subject_reference_is_a_request_error(gateway: Gateway) -> None:

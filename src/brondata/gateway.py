@@ -46,7 +46,7 @@ from brondata._session_store import (
     SqliteSessionStore,
 )
 from brondata.attributes import CATALOGUE, ValueType
-from brondata.connectors._base import SourceConnector, SourceResponse
+from brondata.connectors._base import Evidence, SourceConnector, SourceResponse
 from brondata.consent import (
     ConsentLedger,
     ConsentLog,
@@ -189,6 +189,9 @@ class CollectionResult:
     session_id: str
     records: dict[str, SignedRecord] = field(default_factory=dict)
     errors: dict[str, BrondataError] = field(default_factory=dict)
+    #: Per delivered source, what proves its ``source_response_digest`` (salt and response
+    #: hashes): keep it with the raw responses if you keep those.
+    evidence: dict[str, Evidence] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -586,6 +589,7 @@ class Gateway:
         record = self.sessions.replace(claim)  # the compare-and-set: one collector wins
 
         records: dict[str, SignedRecord] = {}
+        evidence: dict[str, Evidence] = {}
         errors: dict[str, BrondataError] = {}
         for source, progress in record.sources.items():
             if progress.state is not SourceState.AUTHORISED:
@@ -595,7 +599,7 @@ class Gateway:
 
         async def one(source: str) -> None:
             try:
-                records[source] = await self._collect_source(record, source)
+                records[source], evidence[source] = await self._collect_source(record, source)
             except Exception as exc:
                 error = exc if isinstance(exc, BrondataError) else _unexpected(source, exc)
                 errors[source] = error
@@ -612,7 +616,9 @@ class Gateway:
         _log.info(
             "session.collected", session=record.id, delivered=sorted(records), failed=sorted(errors)
         )
-        return CollectionResult(session_id=record.id, records=records, errors=errors)
+        return CollectionResult(
+            session_id=record.id, records=records, errors=errors, evidence=evidence
+        )
 
     def _claim_is_stale(self, record: SessionRecord, now: datetime) -> bool:
         """A claim older than the slowest source's timeout (twice, plus a minute) belongs
@@ -761,7 +767,9 @@ class Gateway:
             expired.append(session_id)
         return expired
 
-    async def _collect_source(self, record: SessionRecord, source: str) -> SignedRecord:
+    async def _collect_source(
+        self, record: SessionRecord, source: str
+    ) -> tuple[SignedRecord, Evidence]:
         progress = record.sources[source]
         assert progress.sealed is not None  # AUTHORISED always carries its grant
         grant = self._box.open(progress.sealed, f"{record.id}/{source}/grant")
@@ -800,7 +808,7 @@ class Gateway:
             mapping_version=mapping.version,
             recipient=record.request.recipient,
         )
-        return signed
+        return signed, response.evidence
 
     def _sign(
         self,

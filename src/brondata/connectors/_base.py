@@ -13,6 +13,7 @@ redirect URI, constant-time ``state`` comparison) are made here.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -41,11 +42,13 @@ from brondata.errors import (
 )
 
 __all__ = [
+    "Evidence",
     "LoginStart",
     "OAuthEndpoints",
     "SourceConnector",
     "SourceResponse",
     "check_callback",
+    "evidence_of",
     "response_digest",
 ]
 
@@ -61,15 +64,43 @@ class LoginStart:
 
 
 @dataclass(frozen=True, slots=True)
+class Evidence:
+    """What proves a record's ``source_response_digest``: the salt, and per request made
+    the SHA-256 of the body as received. Keep it beside the raw responses if you keep those;
+    on its own it reveals nothing about the data."""
+
+    salt: str  # base64url, 128 bits
+    responses: tuple[tuple[str, str], ...]  # (request line, hex SHA-256 of the body)
+
+    def digest(self) -> str:
+        listing = [{"request": request, "sha-256": body} for request, body in self.responses]
+        salt = base64.urlsafe_b64decode(self.salt + "=" * (-len(self.salt) % 4))
+        return "sha-256:" + hashlib.sha256(salt + rfc8785.dumps(listing)).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "salt": self.salt,
+            "responses": [{"request": r, "sha-256": h} for r, h in self.responses],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class SourceResponse:
     """Raw data as the source returned it, with the digest that goes into provenance."""
 
     source: str
     raw: dict[str, Any]
-    digest: str
+    evidence: Evidence
     retrieved_at: datetime
-    #: How many HTTP requests the fetch took (for benchmarks and logs).
-    requests: int = 0
+
+    @property
+    def digest(self) -> str:
+        return self.evidence.digest()
+
+    @property
+    def requests(self) -> int:
+        """How many HTTP requests the fetch took (for benchmarks and logs)."""
+        return len(self.evidence.responses)
 
 
 class SourceConnector(Protocol):
@@ -100,18 +131,24 @@ class SourceConnector(Protocol):
     async def aclose(self) -> None: ...
 
 
-def response_digest(exchanges: Sequence[tuple[str, bytes]]) -> str:
-    """The provenance digest of one fetch: ``sha-256:<hex>`` over the JCS list of
-    ``{"request": "GET /path?query", "sha-256": <hex of the body bytes as received>}``.
+def evidence_of(exchanges: Sequence[tuple[str, bytes]], salt: bytes | None = None) -> Evidence:
+    """The provenance of one fetch: per request the SHA-256 of the body bytes as received,
+    in the order made, under a fresh 128-bit salt.
 
-    Hashing the bytes as received (not a re-serialisation) means anyone holding the
-    source's responses can recompute it; the list keeps the order the requests were made.
+    The record's digest is ``sha-256:<hex>`` of the salt followed by the JCS list of
+    ``{"request": "GET /path?query", "sha-256": <hex>}``. Hashing the bytes as received (not
+    a re-serialisation) lets anyone holding the responses and the salt recompute it; the salt
+    keeps a short, guessable answer (one age, one yes/no) from being found by trying every
+    candidate against a digest that travels in every presentation and stays in the ledger.
     """
-    listing = [
-        {"request": request, "sha-256": hashlib.sha256(body).hexdigest()}
-        for request, body in exchanges
-    ]
-    return "sha-256:" + hashlib.sha256(rfc8785.dumps(listing)).hexdigest()
+    listing = tuple((request, hashlib.sha256(body).hexdigest()) for request, body in exchanges)
+    chosen = salt if salt is not None else secrets.token_bytes(16)
+    return Evidence(salt=base64.urlsafe_b64encode(chosen).rstrip(b"=").decode(), responses=listing)
+
+
+def response_digest(exchanges: Sequence[tuple[str, bytes]], salt: bytes) -> str:
+    """The digest ``evidence_of(exchanges, salt)`` commits to (see there)."""
+    return evidence_of(exchanges, salt).digest()
 
 
 def check_callback(

@@ -24,11 +24,11 @@ from brondata.connectors._base import (
     OAuthEndpoints,
     SourceResponse,
     check_callback,
+    evidence_of,
     exchange_code,
     json_body,
     new_pkce_pair,
     oauth_client,
-    response_digest,
 )
 from brondata.errors import SourceTimeoutError, SourceUnavailableError, TokenExchangeError
 
@@ -250,7 +250,6 @@ class OAuthSourceConnector:
         return SourceResponse(
             source=self.name,
             raw=raw,
-            digest=response_digest(api.exchanges),
+            evidence=evidence_of(api.exchanges),
             retrieved_at=self._clock.now(),
-            requests=len(api.exchanges),
         )
