@@ -293,8 +293,11 @@ def erase_command(
 ) -> None:
     """Erase one data subject (GDPR art. 17): destroy their key and record data.erased.
 
-    The ledger keeps verifying; the subject's entries can no longer be read or tied to them.
-    This cannot be undone. Exit code 1 if the subject has no key (unknown or erased already).
+    The ledger keeps verifying; the subject's entries can no longer be read or tied to them,
+    and their sessions are deleted. This command has no connectors, so access a source still
+    grants (a session between login and collection) lapses when its token expires;
+    ``Gateway.erase_subject`` in the application revokes it at once. This cannot be undone.
+    Exit code 1 if the subject has no key (unknown or erased already).
     """
     subject = _pseudonym(subject, db, keys)
     if not yes:
