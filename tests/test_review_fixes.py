@@ -14,6 +14,7 @@ from brondata._session_store import SqliteSessionStore
 from brondata.cli import app
 from brondata.consent import parse_entry
 from brondata.errors import (
+    KeyBindingError,
     LedgerIntegrityError,
     RequestError,
     SessionStateError,
@@ -21,6 +22,9 @@ from brondata.errors import (
     StoreError,
 )
 from brondata.mock._faults import Fault
+from brondata.records import KeySet, SigningKey, issue_record, verify_record
+from brondata.records._encoding import json_dumps, sha256_b64url
+from brondata.records._jws import sign_compact
 from brondata.testing import FixedClock, MockSources
 
 runner = CliRunner()
@@ -132,11 +136,6 @@ def test_mock_serve_refuses_a_fault_for_an_unknown_source() -> None:
 
 
 def test_a_key_binding_with_an_impossible_iat_is_refused() -> None:
-    from brondata.errors import KeyBindingError
-    from brondata.records import KeySet, SigningKey, issue_record, verify_record
-    from brondata.records._encoding import json_dumps, sha256_b64url
-    from brondata.records._jws import sign_compact
-
     issuer, holder = SigningKey.generate("ES256"), SigningKey.generate("ES256")
     now = 1_767_225_600
     record = issue_record(
