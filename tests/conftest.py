@@ -17,7 +17,7 @@ import pytest
 import structlog
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT.parent / "shared" / "reference"
+REFERENCE = ROOT / "tests" / "vectors"
 
 
 @pytest.fixture
@@ -34,9 +34,9 @@ def _fresh_structlog() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def reference() -> Path:
-    """../shared/reference: the specifications and test vectors brondata conforms to."""
+    """tests/vectors: the specifications and test vectors brondata conforms to (see its README)."""
     if not REFERENCE.is_dir():
-        pytest.fail(f"reference material not found beside the project: {REFERENCE.name}")
+        pytest.fail(f"test vectors missing: {REFERENCE.relative_to(ROOT)}")
     return REFERENCE
 
 

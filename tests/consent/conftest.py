@@ -47,7 +47,7 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ConsentLe
 
 
 # For parametrising at collection time, where fixtures are not yet available.
-REFERENCE_MERKLE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "merkle"
+REFERENCE_MERKLE = Path(__file__).resolve().parents[1] / "vectors" / "merkle"
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
