@@ -25,8 +25,8 @@ from bench._util import RecordingTransport, median_ms, print_table, timed
 from brondata import Gateway, Psd2Connector
 from brondata._clock import SystemClock
 from brondata._demo import preset_request
-from brondata.connectors.psd2 import transaction_period
 from brondata.mock.consumer import Consumer
+from brondata.sources.bank.connector import transaction_period
 from brondata.testing import MockSources
 
 REPEAT = 20

@@ -6,14 +6,15 @@ listed here may change without notice.
 
 from __future__ import annotations
 
-from brondata import errors
+from brondata import errors, sources
 from brondata.attributes import CATALOGUE, Attribute, Sensitivity, ValueType
 from brondata.connectors._base import LoginStart, SourceConnector, SourceResponse
-from brondata.connectors.psd2 import Psd2Connector
 from brondata.errors import BrondataError
 from brondata.gateway import CollectionResult, ConsentView, Gateway
 from brondata.records import KeySet, SignedRecord, SigningKey, VerifiedRecord, verify_record
 from brondata.request import DataRequest, LegalBasis, Purpose
+from brondata.sources import SourceKind, SourceMapping
+from brondata.sources.bank.connector import Psd2Connector
 
 __all__ = [
     "CATALOGUE",
@@ -32,10 +33,13 @@ __all__ = [
     "SignedRecord",
     "SigningKey",
     "SourceConnector",
+    "SourceKind",
+    "SourceMapping",
     "SourceResponse",
     "ValueType",
     "VerifiedRecord",
     "errors",
+    "sources",
     "verify_record",
 ]
 

@@ -70,11 +70,12 @@ from brondata.errors import (
     RequestError,
     SessionError,
     SessionStateError,
+    SourceKindError,
     SourceProtocolError,
     SourceTimeoutError,
     StoreError,
+    UnknownSourceError,
 )
-from brondata.mappings import MAPPINGS, minimise
 from brondata.records import (
     FileKeyStore,
     KeySet,
@@ -92,6 +93,10 @@ from brondata.session import (
     next_session_state,
     next_source_state,
 )
+from brondata.sources import get as source_kind
+from brondata.sources import kind_of
+from brondata.sources._kind import valid_instance_id
+from brondata.sources._mapping import minimise
 
 __all__ = ["CollectionResult", "ConsentView", "Gateway"]
 
@@ -201,7 +206,6 @@ class CollectionResult:
 def _notice(record: SessionRecord, terms: Mapping[str, str]) -> dict[str, Any]:
     """Everything the consumer is shown; its hash binds the consent to exactly this text."""
     request = record.request
-    plan = {source: list(p.attributes) for source, p in record.sources.items()}
     return {
         "consent_id": record.consent_id,
         "purpose": request.purpose.term,
@@ -209,9 +213,18 @@ def _notice(record: SessionRecord, terms: Mapping[str, str]) -> dict[str, Any]:
         "legal_basis": request.legal_basis.value,
         "recipient": request.recipient,
         "retention_days": request.retention_days,
-        "sources": plan,
+        "sources": _plan(record),
         **terms,
     }
+
+
+def _plan(record: SessionRecord) -> dict[str, list[str]]:
+    """Per source kind, the attributes asked: what the consumer consents to. Which
+    instances (banks) deliver them is the consumer's choice and not part of the consent."""
+    plan: dict[str, list[str]] = {}
+    for instance, progress in record.sources.items():
+        plan.setdefault(kind_of(instance), list(progress.attributes))
+    return plan
 
 
 def _notice_hash(notice: Mapping[str, Any]) -> str:
@@ -253,6 +266,17 @@ class Gateway:
             raise ValueError("the pseudonym key must be at least 32 bytes")
         self.issuer = issuer
         self.connectors = dict(connectors)
+        #: Per source kind, the ids of its configured instances, in configuration order.
+        self.instances: dict[str, list[str]] = {}
+        for instance in self.connectors:
+            if not valid_instance_id(instance):
+                raise UnknownSourceError(instance, [], what="source instance id (kind[.name])")
+            self.instances.setdefault(source_kind(instance).name, []).append(instance)
+        for kind, ids in self.instances.items():
+            if len(ids) > 1 and source_kind(kind).combine is None:
+                raise SourceKindError(
+                    f"source kind {kind!r} cannot combine several instances ({', '.join(ids)})"
+                )
         self.ledger = ledger
         #: The ledger with subjects sealed under per-subject keys (erasable, art. 17). Many
         #: instances sharing a ledger must share the keyring too (SQLite file, PostgreSQL).
@@ -274,11 +298,15 @@ class Gateway:
         self._secrets = GatewaySecrets(store_key=store_key, pseudonym_key=pseudonym_key)
         self._clock = clock or SystemClock()
         self._consent_ttl = consent_ttl
-        # One figure for all, or per source ({"bank": 20.0, "tax": 5.0}); unnamed ones get 30 s.
+        # One figure for all, or per instance or kind ({"bank": 20.0, "tax": 5.0}); unnamed
+        # ones get 30 s.
         self._timeouts: dict[str, float] = (
             dict.fromkeys(self.connectors, float(source_timeout))
             if isinstance(source_timeout, int | float)
-            else {s: float(source_timeout.get(s, 30.0)) for s in self.connectors}
+            else {
+                s: float(source_timeout.get(s, source_timeout.get(kind_of(s), 30.0)))
+                for s in self.connectors
+            }
         )
         self._owned = list(owned)
 
@@ -401,7 +429,7 @@ class Gateway:
             "purpose_text": request.purpose.text,
             "legal_basis": request.legal_basis.value,
             "attributes": request.attributes,
-            "sources": tuple(record.sources),
+            "sources": tuple(_plan(record)),
             "recipient": request.recipient,
             "retention_days": request.retention_days,
             "notice_hash": record.notice_hash,
@@ -411,11 +439,20 @@ class Gateway:
 
     # --- the flow ---------------------------------------------------------------------------
 
-    async def start(self, request: DataRequest, subject: str) -> SessionRecord:
-        """Open a session for ``subject`` (the application's own reference for the consumer)."""
+    async def start(
+        self, request: DataRequest, subject: str, *, sources: Sequence[str] | None = None
+    ) -> SessionRecord:
+        """Open a session for ``subject`` (the application's own reference for the consumer).
+
+        ``sources`` is the consumer's (or the application's) choice of instances: ids
+        (``bank.noordbank``) or kinds (``bank``: all its configured instances). A kind the
+        request needs and ``sources`` does not name uses its first configured instance; more
+        can be added before collection with ``add_source``.
+        """
         if not subject.strip():
             raise RequestError("subject must be the application's reference for the consumer")
-        plan = request.sources(tuple(self.connectors))  # NoSourceError before any login
+        needed = request.sources(tuple(self.connectors))  # NoSourceError before any login
+        plan = {instance: needed[kind_of(instance)] for instance in self._choose(needed, sources)}
         now = self._clock.now()
         draft = SessionRecord(
             id=str(uuid.uuid4()),
@@ -434,6 +471,50 @@ class Gateway:
         self.sessions.create(record)
         _log.info("session.started", session=record.id, sources=list(plan))
         return record
+
+    def _choose(self, needed: Mapping[str, list[str]], chosen: Sequence[str] | None) -> list[str]:
+        """The instances a new session uses: the chosen ones the request needs, and the first
+        configured instance of each needed kind nobody chose."""
+        picked: list[str] = []
+        for name in chosen or ():
+            if name in self.connectors:
+                ids = [name]
+            elif name in self.instances:
+                ids = self.instances[name]
+            else:
+                raise UnknownSourceError(name, list(self.connectors), what="source instance")
+            picked += [i for i in ids if kind_of(i) in needed and i not in picked]
+        covered = {kind_of(i) for i in picked}
+        picked += [self.instances[kind][0] for kind in needed if kind not in covered]
+        order = list(needed)
+        return sorted(
+            picked, key=lambda i: (order.index(kind_of(i)), list(self.connectors).index(i))
+        )
+
+    async def add_source(self, session_id: str, instance: str) -> SessionRecord:
+        """Add an instance of a kind the session already uses (a second bank), before the
+        collection. The consent stays as given: it names kinds, not instances."""
+        record = self.sessions.get(session_id)
+        if record.state not in (SessionState.CREATED, SessionState.CONSENTED):
+            raise SessionStateError(
+                f"cannot add a source to a session that is {record.state.value}"
+            )
+        if instance not in self.connectors:
+            raise UnknownSourceError(instance, list(self.connectors), what="source instance")
+        plan = _plan(record)
+        kind = kind_of(instance)
+        if kind not in plan:
+            raise SessionStateError(
+                f"session {record.id} asks nothing of a {kind} source "
+                f"(it asks of {', '.join(plan)})"
+            )
+        if instance in record.sources:
+            return record
+        sources = dict(record.sources)
+        sources[instance] = SourceProgress(attributes=tuple(plan[kind]))
+        return self.sessions.replace(
+            record.model_copy(update={"sources": sources, "updated_at": self._clock.now()})
+        )
 
     def session(self, session_id: str) -> SessionRecord:
         return self.sessions.get(session_id)
@@ -591,20 +672,24 @@ class Gateway:
         records: dict[str, SignedRecord] = {}
         evidence: dict[str, Evidence] = {}
         errors: dict[str, BrondataError] = {}
+        responses: dict[str, SourceResponse] = {}
         for source, progress in record.sources.items():
             if progress.state is not SourceState.AUTHORISED:
                 errors[source] = AuthorizationError(
                     f"{source}: no completed login ({progress.state.value})"
                 )
 
+        def failed(source: str, exc: Exception) -> None:
+            error = exc if isinstance(exc, BrondataError) else _unexpected(source, exc)
+            errors[source] = error
+            self._append(record, "data.failed", source=source, error_code=error.code)
+            _log.warning("source.failed", session=record.id, source=source, error=error.code)
+
         async def one(source: str) -> None:
             try:
-                records[source], evidence[source] = await self._collect_source(record, source)
+                responses[source] = await self._fetch(record, source)
             except Exception as exc:
-                error = exc if isinstance(exc, BrondataError) else _unexpected(source, exc)
-                errors[source] = error
-                self._append(record, "data.failed", source=source, error_code=error.code)
-                _log.warning("source.failed", session=record.id, source=source, error=error.code)
+                failed(source, exc)
             # Fetched once, for one purpose: the access is no longer needed either way.
             await self._revoke(record, source)
 
@@ -612,7 +697,22 @@ class Gateway:
             for source in authorised:
                 group.start_soon(one, source)
 
-        self._finish_collection(record.id, authorised, records, errors)
+        # One record per kind, from every instance of it that answered (two banks: one
+        # record with both banks' accounts); an instance that did not is an error of its own.
+        delivered: set[str] = set()
+        for kind in _plan(record):
+            fetched = {i: responses[i] for i in authorised if kind_of(i) == kind and i in responses}
+            if not fetched:
+                continue
+            try:
+                records[kind] = self._deliver(record, kind, fetched)
+            except Exception as exc:
+                failed(kind, exc)
+                continue
+            delivered.update(fetched)
+            evidence.update({i: r.evidence for i, r in fetched.items()})
+
+        self._finish_collection(record.id, authorised, delivered, errors)
         _log.info(
             "session.collected", session=record.id, delivered=sorted(records), failed=sorted(errors)
         )
@@ -631,7 +731,7 @@ class Gateway:
         self,
         session_id: str,
         authorised: list[str],
-        records: Mapping[str, SignedRecord],
+        delivered: set[str],
         errors: Mapping[str, BrondataError],
     ) -> None:
         """Write what became of each source; the session leaves ``collecting`` unless it was
@@ -649,8 +749,9 @@ class Gateway:
                     consent_expires_at=self._clock.now() + retention,
                 )
             for source in authorised:
-                event = SessionEvent.COLLECT if source in records else SessionEvent.FAIL_COLLECT
-                error = errors[source].to_dict() if source in errors else None
+                event = SessionEvent.COLLECT if source in delivered else SessionEvent.FAIL_COLLECT
+                problem = errors.get(source) or errors.get(kind_of(source))
+                error = problem.to_dict() if problem is not None else None
                 updated = self._with_source(updated, source, event, sealed=None, error=error)
             try:
                 self.sessions.replace(updated)
@@ -767,14 +868,12 @@ class Gateway:
             expired.append(session_id)
         return expired
 
-    async def _collect_source(
-        self, record: SessionRecord, source: str
-    ) -> tuple[SignedRecord, Evidence]:
+    async def _fetch(self, record: SessionRecord, source: str) -> SourceResponse:
+        """One instance's raw data, within its timeout; ledger: ``data.retrieved``."""
         progress = record.sources[source]
         assert progress.sealed is not None  # AUTHORISED always carries its grant
         grant = self._box.open(progress.sealed, f"{record.id}/{source}/grant")
         connector = self.connectors[source]
-        mapping = MAPPINGS[source]
         today = self._clock.now().date()
         with anyio.move_on_after(self._timeouts[source]) as scope:
             response: SourceResponse = await connector.fetch(
@@ -791,30 +890,56 @@ class Gateway:
             source=source,
             response_digest=response.digest,
             attributes=progress.attributes,
-            mapping_version=mapping.version,
+            mapping_version=source_kind(source).mapping.version,
         )
+        return response
+
+    def _deliver(
+        self, record: SessionRecord, kind: str, responses: Mapping[str, SourceResponse]
+    ) -> SignedRecord:
+        """Map the raw data of the kind's instances as one, minimise, sign; ledger:
+        ``data.delivered`` once the consent is seen to stand."""
+        registered = source_kind(kind)
+        attributes = record.sources[next(iter(responses))].attributes
+        if len(responses) == 1:
+            raw = next(iter(responses.values())).raw
+        else:
+            assert registered.combine is not None  # checked when the gateway was built
+            raw = registered.combine({i: r.raw for i, r in responses.items()})
         values = minimise(
-            mapping.map(response.raw, progress.attributes, today), progress.attributes
+            registered.mapping.map(raw, attributes, self._clock.now().date()), attributes
         )
-        signed = self._sign(record, source, response, mapping.version, values)
-        self._still_consented(record.id, source)
+        digest = _combined_digest(responses)
+        signed = self._sign(
+            record,
+            kind,
+            instances=sorted(responses),
+            retrieved_at=max(r.retrieved_at for r in responses.values()),
+            response_digest=digest,
+            mapping_version=registered.mapping.version,
+            values=values,
+        )
+        self._still_consented(record.id, kind)
         self._append(
             record,
             "data.delivered",
-            source=source,
-            attributes=progress.attributes,
+            source=kind,
+            attributes=attributes,
             record_digest=signed.digest,
-            response_digest=response.digest,
-            mapping_version=mapping.version,
+            response_digest=digest,
+            mapping_version=registered.mapping.version,
             recipient=record.request.recipient,
         )
-        return signed, response.evidence
+        return signed
 
     def _sign(
         self,
         record: SessionRecord,
-        source: str,
-        response: SourceResponse,
+        kind: str,
+        *,
+        instances: list[str],
+        retrieved_at: datetime,
+        response_digest: str,
         mapping_version: str,
         values: dict[str, Any],
     ) -> SignedRecord:
@@ -825,11 +950,12 @@ class Gateway:
                 "iss": self.issuer,
                 "iat": int(now.timestamp()),
                 "exp": int(expires.timestamp()),
-                "vct": f"urn:brondata:{source}:1",
+                "vct": f"urn:brondata:{kind}:1",
                 "sub": record.subject,
-                "source": source,
-                "retrieved_at": _rfc3339(response.retrieved_at),
-                "source_response_digest": response.digest,
+                "source": kind,
+                "instances": instances,
+                "retrieved_at": _rfc3339(retrieved_at),
+                "source_response_digest": response_digest,
                 "mapping_version": mapping_version,
                 "consent_id": record.consent_id,
                 "purpose": record.request.purpose.term,
@@ -855,6 +981,15 @@ def _private_file(path: Path) -> None:
     except FileExistsError:
         if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             _log.warning("store.readable_by_others", file=path.name)
+
+
+def _combined_digest(responses: Mapping[str, SourceResponse]) -> str:
+    """The provenance digest of a record: one instance's own digest, or for several the
+    SHA-256 of the JCS object ``{instance id: digest}`` (each digest is salted already)."""
+    if len(responses) == 1:
+        return next(iter(responses.values())).digest
+    listing = {instance: response.digest for instance, response in responses.items()}
+    return "sha-256:" + hashlib.sha256(rfc8785.dumps(listing)).hexdigest()
 
 
 def _unexpected(source: str, exc: Exception) -> BrondataError:

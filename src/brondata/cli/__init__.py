@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from brondata._logging import configure_logging
-from brondata.cli import _audit, _db, _demo, _mock, _records
+from brondata.cli import _audit, _db, _demo, _mock, _records, _sources
 
 __all__ = ["app", "main"]
 
@@ -47,6 +47,7 @@ _records.register(app)
 _audit.register(app)
 _mock.register(app)
 _db.register(app)
+_sources.register(app)
 
 
 def main() -> None:

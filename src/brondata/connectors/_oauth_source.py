@@ -92,7 +92,9 @@ class OAuthSourceConnector:
     ``httpx2.ASGITransport`` around a mock source in tests and the demo.
     """
 
-    name: ClassVar[str]
+    #: The kind's name by default; an instance's id (``bank.noordbank``) when given, so that
+    #: every error and response names the instance it came from.
+    name: str
     #: The scope asked for unless ``prepare_login`` says otherwise.
     scope: ClassVar[str] = ""
     metadata_path: ClassVar[str] = "/.well-known/oauth-authorization-server"
@@ -105,7 +107,10 @@ class OAuthSourceConnector:
         transport: httpx2.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
         clock: Clock | None = None,
+        name: str | None = None,
     ) -> None:
+        if name is not None:
+            self.name = name
         self.base_url = base_url.rstrip("/")
         self.issuer = self.base_url
         self.client_id = client_id

@@ -6,8 +6,8 @@ RFC 8414 metadata, the consumer logs in at the bank (authorization code, PKCE S2
 ``AIS:<consentId>``), and the token plus ``Consent-ID`` then read accounts, balances and
 transactions (following ``_links.next`` until the last page).
 
-Raw responses are parsed into the pydantic models below; a payload that does not fit them is
-a ``SourceProtocolError``, so no record is ever built from malformed bank data.
+Raw responses are checked against the models of ``brondata.sources.bank.models`` before
+anything downstream sees them; a payload that does not fit is a ``SourceProtocolError``.
 """
 
 from __future__ import annotations
@@ -15,111 +15,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx2
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from brondata._clock import Clock
 from brondata.connectors._oauth_source import OAuthSourceConnector, SourceApi
 from brondata.errors import SourceProtocolError, SourceUnavailableError
+from brondata.sources.bank.models import BankData
 
-__all__ = [
-    "BankAccount",
-    "BankData",
-    "BankTransaction",
-    "Psd2Connector",
-]
+__all__ = ["Psd2Connector"]
 
 #: At most this many transaction pages per account: a source that pages forever is broken.
 MAX_PAGES = 200
-
-
-class _Lenient(BaseModel):
-    # Banks return more than we read; unknown fields are allowed and ignored.
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-
-class Amount(_Lenient):
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    amount: Decimal
-
-
-class AccountReference(_Lenient):
-    iban: str | None = None
-
-
-class BankAccount(_Lenient):
-    resource_id: str = Field(alias="resourceId")
-    iban: str
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    owner_name: str | None = Field(default=None, alias="ownerName")
-    name: str | None = None
-    cash_account_type: str | None = Field(default=None, alias="cashAccountType")
-
-
-class Balance(_Lenient):
-    balance_type: str = Field(alias="balanceType")
-    balance_amount: Amount = Field(alias="balanceAmount")
-    reference_date: date | None = Field(default=None, alias="referenceDate")
-
-
-class BankTransaction(_Lenient):
-    transaction_id: str | None = Field(default=None, alias="transactionId")
-    booking_date: date = Field(alias="bookingDate")
-    value_date: date | None = Field(default=None, alias="valueDate")
-    amount: Amount = Field(alias="transactionAmount")
-    creditor_name: str | None = Field(default=None, alias="creditorName")
-    creditor_account: AccountReference | None = Field(default=None, alias="creditorAccount")
-    debtor_name: str | None = Field(default=None, alias="debtorName")
-    debtor_account: AccountReference | None = Field(default=None, alias="debtorAccount")
-    remittance: str | None = Field(default=None, alias="remittanceInformationUnstructured")
-    bank_transaction_code: str | None = Field(default=None, alias="bankTransactionCode")
-
-    @property
-    def counterparty(self) -> str:
-        """Who paid (for a credit) or was paid (for a debit), by name, else by IBAN."""
-        if self.amount.amount >= 0:
-            name, account = self.debtor_name, self.debtor_account
-        else:
-            name, account = self.creditor_name, self.creditor_account
-        return (name or (account.iban if account else None) or "").strip()
-
-
-class BankData(_Lenient):
-    """What the bank returned, parsed: the input of ``brondata.mappings.bank``."""
-
-    accounts: tuple[BankAccount, ...]
-    balances: dict[str, tuple[Balance, ...]] = {}
-    transactions: dict[str, tuple[BankTransaction, ...]] = {}
-    period_start: date
-    period_end: date
-
-    @classmethod
-    def from_raw(cls, raw: dict[str, Any]) -> BankData:
-        """Parse the raw responses kept in a ``SourceResponse``."""
-        try:
-            return cls(
-                accounts=raw["accounts"]["accounts"],
-                balances={k: v["balances"] for k, v in raw.get("balances", {}).items()},
-                transactions={
-                    k: tuple(t for page in pages for t in page["transactions"].get("booked", []))
-                    for k, pages in raw.get("transactions", {}).items()
-                },
-                period_start=raw["period"]["dateFrom"],
-                period_end=raw["period"]["dateTo"],
-            )
-        except (KeyError, TypeError, AttributeError, ValidationError) as exc:
-            raise SourceProtocolError(
-                f"bank: the response does not match the Berlin Group schema: {_first_line(exc)}",
-                source="bank",
-            ) from None
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _needs(attributes: Sequence[str]) -> tuple[bool, bool]:
@@ -159,6 +68,7 @@ class Psd2Connector(OAuthSourceConnector):
         clock: Clock | None = None,
         frequency_per_day: int = 1,
         psu_ip_address: str | None = None,
+        name: str | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -166,6 +76,7 @@ class Psd2Connector(OAuthSourceConnector):
             transport=transport,
             timeout=timeout,
             clock=clock,
+            name=name,
         )
         self._frequency_per_day = frequency_per_day
         self._psu_ip_address = psu_ip_address
@@ -202,7 +113,8 @@ class Psd2Connector(OAuthSourceConnector):
             metadata_url = str(created["_links"]["scaOAuth"]["href"])
         except (KeyError, TypeError):
             raise SourceProtocolError(
-                "bank: consent response lacks consentId or _links.scaOAuth", source="bank"
+                f"{self.name}: consent response lacks consentId or _links.scaOAuth",
+                source=self.name,
             ) from None
         return metadata_url, f"AIS:{consent_id}", {"consent_id": consent_id}
 
@@ -214,11 +126,12 @@ class Psd2Connector(OAuthSourceConnector):
             )
         except httpx2.HTTPError as exc:
             raise SourceUnavailableError(
-                f"bank: consent deletion failed: {exc}", source="bank"
+                f"{self.name}: consent deletion failed: {exc}", source=self.name
             ) from exc
         if response.status_code >= 500:
             raise SourceUnavailableError(
-                f"bank: consent deletion failed with HTTP {response.status_code}", source="bank"
+                f"{self.name}: consent deletion failed with HTTP {response.status_code}",
+                source=self.name,
             )
         await super().revoke(grant=grant)
 
@@ -256,10 +169,11 @@ class Psd2Connector(OAuthSourceConnector):
                         },
                     )
                 ]
-                while (next_href := _next_link(pages[-1], self.base_url)) is not None:
+                while (next_href := _next_link(pages[-1], self.base_url, self.name)) is not None:
                     if len(pages) >= MAX_PAGES:
                         raise SourceProtocolError(
-                            f"bank: more than {MAX_PAGES} transaction pages", source="bank"
+                            f"{self.name}: more than {MAX_PAGES} transaction pages",
+                            source=self.name,
                         )
                     pages.append(await get(next_href))
                 raw["transactions"][account.resource_id] = pages
@@ -267,7 +181,7 @@ class Psd2Connector(OAuthSourceConnector):
         return raw
 
 
-def _next_link(page: Any, base_url: str) -> str | None:
+def _next_link(page: Any, base_url: str, source: str) -> str | None:
     """The next page's URL, resolved against the bank's base URL. A link to another origin
     is refused: following it would hand the bearer token and Consent-ID to that host."""
     try:
@@ -280,6 +194,6 @@ def _next_link(page: Any, base_url: str) -> str | None:
     own, there = urlsplit(base_url), urlsplit(target)
     if (there.scheme, there.netloc) != (own.scheme, own.netloc):
         raise SourceProtocolError(
-            f"bank: the next page link leaves the bank ({there.netloc})", source="bank"
+            f"{source}: the next page link leaves the bank ({there.netloc})", source=source
         )
     return target

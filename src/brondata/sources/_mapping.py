@@ -1,4 +1,5 @@
-"""What every mapping shares: money in catalogue shape, and picking the requested attributes."""
+"""What every mapping shares: money in catalogue shape, picking the requested attributes,
+and ``minimise``, the last gate before signing (exactly the requested names, nothing else)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any, TypeVar
 
 from brondata.errors import MappingError
 
-__all__ = ["money", "select"]
+__all__ = ["minimise", "money", "select"]
 
 _CENT = Decimal("0.01")
 T = TypeVar("T")
@@ -34,3 +35,16 @@ def select(
             raise MappingError(f"the {source} mapping does not provide {name!r}")
         out[name] = mapper(data)
     return out
+
+
+def minimise(values: Mapping[str, Any], attributes: Iterable[str]) -> dict[str, Any]:
+    """Exactly ``attributes`` out of ``values``: a missing one is an error, extras are dropped.
+
+    Mappings already compute only what is asked; this gate makes minimisation hold even for
+    a mapping that computes more (a future one, or a bug).
+    """
+    wanted = sorted(set(attributes))
+    missing = [name for name in wanted if name not in values]
+    if missing:
+        raise MappingError(f"the mapping did not produce {', '.join(missing)}")
+    return {name: values[name] for name in wanted}

@@ -9,15 +9,17 @@ conservative figure a lender should use (the catalogue text says "AOW included")
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from brondata.errors import MappingError, SourceProtocolError
-from brondata.mappings._common import money, select
+from brondata.sources._kind import SourceMapping
+from brondata.sources._mapping import money, select
 
-__all__ = ["MAPPING_VERSION", "Aanspraken", "map_pension"]
+__all__ = ["MAPPING", "MAPPING_VERSION", "Aanspraken", "map_pension"]
 
 MAPPING_VERSION = "pension.v1"
 
@@ -133,3 +135,10 @@ _MAPPERS: dict[str, Callable[[Aanspraken], Any]] = {
 def map_pension(export: Aanspraken, attributes: Iterable[str]) -> dict[str, Any]:
     """Exactly the requested ``pension.*`` attributes."""
     return select("pension", _MAPPERS, export, attributes)
+
+
+def _map(raw: Mapping[str, Any], attributes: Sequence[str], today: date) -> dict[str, Any]:
+    return map_pension(Aanspraken.from_raw(dict(raw)), attributes)
+
+
+MAPPING = SourceMapping(version=MAPPING_VERSION, provides=frozenset(_MAPPERS), map=_map)

@@ -9,15 +9,17 @@ what is known, never guessed), the residence is a Dutch ``Adres`` or a foreign
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from brondata.errors import MappingError, SourceProtocolError
-from brondata.mappings._common import select
+from brondata.sources._kind import SourceMapping
+from brondata.sources._mapping import select
 
-__all__ = ["MAPPING_VERSION", "BrpAnswer", "map_population"]
+__all__ = ["MAPPING", "MAPPING_VERSION", "BrpAnswer", "map_population"]
 
 MAPPING_VERSION = "population.v1"
 
@@ -203,3 +205,10 @@ _MAPPERS: dict[str, Callable[[Persoon], Any]] = {
 def map_population(person: Persoon, attributes: Iterable[str]) -> dict[str, Any]:
     """Exactly the requested attributes the population register provides."""
     return select("population", _MAPPERS, person, attributes)
+
+
+def _map(raw: Mapping[str, Any], attributes: Sequence[str], today: date) -> dict[str, Any]:
+    return map_population(BrpAnswer.from_raw(dict(raw)), attributes)
+
+
+MAPPING = SourceMapping(version=MAPPING_VERSION, provides=frozenset(_MAPPERS), map=_map)

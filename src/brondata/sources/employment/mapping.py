@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,9 +17,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from brondata.errors import SourceProtocolError
-from brondata.mappings._common import money, select
+from brondata.sources._kind import SourceMapping
+from brondata.sources._mapping import money, select
 
-__all__ = ["MAPPING_VERSION", "Verzekeringsbericht", "map_employment"]
+__all__ = ["MAPPING", "MAPPING_VERSION", "Verzekeringsbericht", "map_employment"]
 
 MAPPING_VERSION = "employment.v1"
 
@@ -105,3 +106,10 @@ def map_employment(
 ) -> dict[str, Any]:
     """Exactly the requested ``employment.*`` attributes, as of ``today``."""
     return select("employment", _MAPPERS, (message, today), attributes)
+
+
+def _map(raw: Mapping[str, Any], attributes: Sequence[str], today: date) -> dict[str, Any]:
+    return map_employment(Verzekeringsbericht.from_raw(dict(raw)), attributes, today)
+
+
+MAPPING = SourceMapping(version=MAPPING_VERSION, provides=frozenset(_MAPPERS), map=_map)

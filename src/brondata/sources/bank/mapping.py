@@ -18,17 +18,18 @@ dates); nothing relies on a category the bank does not send. The rules:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from statistics import median
 from typing import Any
 
-from brondata.connectors.psd2 import BankData, BankTransaction
 from brondata.errors import MappingError
-from brondata.mappings._common import money, select
+from brondata.sources._kind import SourceMapping
+from brondata.sources._mapping import money, select
+from brondata.sources.bank.models import BankData, BankTransaction
 
-__all__ = ["MAPPING_VERSION", "map_bank"]
+__all__ = ["MAPPING", "MAPPING_VERSION", "map_bank"]
 
 MAPPING_VERSION = "bank.v1"
 
@@ -152,3 +153,10 @@ _MAPPERS: dict[str, Callable[[BankData], Any]] = {
 def map_bank(data: BankData, attributes: Iterable[str]) -> dict[str, Any]:
     """Exactly the requested bank attributes, computed from ``data``; nothing else."""
     return select("bank", _MAPPERS, data, attributes)
+
+
+def _map(raw: Mapping[str, Any], attributes: Sequence[str], today: date) -> dict[str, Any]:
+    return map_bank(BankData.from_raw(dict(raw)), attributes)
+
+
+MAPPING = SourceMapping(version=MAPPING_VERSION, provides=frozenset(_MAPPERS), map=_map)

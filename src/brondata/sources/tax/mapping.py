@@ -8,15 +8,17 @@ the tax authority states them. A person without such a return (recently arrived)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from brondata.errors import SourceProtocolError
-from brondata.mappings._common import money, select
+from brondata.sources._kind import SourceMapping
+from brondata.sources._mapping import money, select
 
-__all__ = ["MAPPING_VERSION", "TaxReturn", "map_tax"]
+__all__ = ["MAPPING", "MAPPING_VERSION", "TaxReturn", "map_tax"]
 
 MAPPING_VERSION = "tax.v1"
 
@@ -110,3 +112,10 @@ def map_tax(tax_return: TaxReturn | None, attributes: Iterable[str]) -> dict[str
 
 def _nothing(_: object) -> None:
     return None
+
+
+def _map(raw: Mapping[str, Any], attributes: Sequence[str], today: date) -> dict[str, Any]:
+    return map_tax(TaxReturn.from_raw(dict(raw)), attributes)
+
+
+MAPPING = SourceMapping(version=MAPPING_VERSION, provides=frozenset(_MAPPERS), map=_map)

@@ -14,7 +14,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -22,9 +23,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from brondata.errors import MappingError, SourceProtocolError
-from brondata.mappings._common import money, select
+from brondata.sources._kind import SourceMapping
+from brondata.sources._mapping import money, select
 
-__all__ = ["MAPPING_VERSION", "map_land_registry"]
+__all__ = ["MAPPING", "MAPPING_VERSION", "map_land_registry"]
 
 MAPPING_VERSION = "land_registry.v1"
 
@@ -202,3 +204,10 @@ _MAPPERS: dict[str, Callable[[dict[str, Any]], Any]] = {
 def map_land_registry(raw: dict[str, Any], attributes: Iterable[str]) -> dict[str, Any]:
     """Exactly the requested ``property.*`` attributes."""
     return select("land registry", _MAPPERS, raw, attributes)
+
+
+def _map(raw: Mapping[str, Any], attributes: Sequence[str], today: date) -> dict[str, Any]:
+    return map_land_registry(dict(raw), attributes)
+
+
+MAPPING = SourceMapping(version=MAPPING_VERSION, provides=frozenset(_MAPPERS), map=_map)

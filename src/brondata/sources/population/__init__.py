@@ -1,0 +1,27 @@
+"""The population register (BRP via Haal Centraal BRP Personen), behind DigiD."""
+
+from __future__ import annotations
+
+from brondata.sources._kind import MockInstance, MockSpec, SourceKind
+from brondata.sources.population.attributes import ATTRIBUTES
+from brondata.sources.population.connector import PopulationConnector
+from brondata.sources.population.mapping import MAPPING, BrpAnswer
+
+__all__ = ["KIND"]
+
+KIND = SourceKind(
+    name="population",
+    title="Basisregistratie Personen (BRP)",
+    attributes=ATTRIBUTES,
+    connector=PopulationConnector,
+    mapping=MAPPING,
+    models=(BrpAnswer,),
+    mock=MockSpec(
+        app="brondata.mock.population_api:create_population_app",
+        instances=(
+            MockInstance(None, "Basisregistratie Personen (BRP)", "brp.mock.brondata.test"),
+        ),
+        digid=True,
+    ),
+    order=10,
+)

@@ -1,0 +1,25 @@
+"""The tax authority's pre-filled income tax return (VIA), behind DigiD."""
+
+from __future__ import annotations
+
+from brondata.sources._kind import MockInstance, MockSpec, SourceKind
+from brondata.sources.tax.attributes import ATTRIBUTES
+from brondata.sources.tax.connector import TaxConnector
+from brondata.sources.tax.mapping import MAPPING, TaxReturn
+
+__all__ = ["KIND"]
+
+KIND = SourceKind(
+    name="tax",
+    title="Belastingdienst",
+    attributes=ATTRIBUTES,
+    connector=TaxConnector,
+    mapping=MAPPING,
+    models=(TaxReturn,),
+    mock=MockSpec(
+        app="brondata.mock.tax:create_tax_app",
+        instances=(MockInstance(None, "Belastingdienst", "belastingdienst.mock.brondata.test"),),
+        digid=True,
+    ),
+    order=20,
+)
