@@ -19,6 +19,7 @@ from brondata._clock import SystemClock
 from brondata.consent import Controller
 from brondata.gateway import CollectionResult, Gateway
 from brondata.request import DataRequest, LegalBasis, Purpose
+from brondata.sources import kind_of
 from brondata.testing import MockSources, RemoteSources
 
 __all__ = ["PRESETS", "DemoResult", "preset_request", "run_demo"]
@@ -169,7 +170,7 @@ async def run_demo(
         note("all", "collecting")
         result = await gateway.collect(session.id)
         for source in session.sources:
-            note(source, "delivered" if source in result.records else "failed")
+            note(source, "delivered" if result.delivered(source) else "failed")
         summary: dict[str, Any] = {
             "session_id": session.id,
             "consent_id": session.consent_id,
@@ -177,9 +178,9 @@ async def run_demo(
             "requested_attributes": list(request.attributes),
             "sources": {
                 source: (
-                    {"status": "delivered", "record": f"records/{source}.sd-jwt"}
-                    if source in result.records
-                    else {"status": "failed", "error": result.errors[source].to_dict()}
+                    {"status": "delivered", "record": f"records/{kind_of(source)}.sd-jwt"}
+                    if result.delivered(source)
+                    else {"status": "failed", "error": result.error(source).to_dict()}
                 )
                 for source in session.sources
             },

@@ -46,7 +46,12 @@ from brondata._session_store import (
     SqliteSessionStore,
 )
 from brondata.attributes import CATALOGUE, ValueType
-from brondata.connectors._base import Evidence, SourceConnector, SourceResponse
+from brondata.connectors._base import (
+    Evidence,
+    SourceConnector,
+    SourceResponse,
+    combined_digest,
+)
 from brondata.consent import (
     ConsentLedger,
     ConsentLog,
@@ -189,18 +194,33 @@ class ConsentView:
 
 @dataclass(frozen=True, slots=True)
 class CollectionResult:
-    """Signed records per source, and a typed error for each source that did not deliver."""
+    """One signed record per source kind, and a typed error for each source instance (or
+    kind, when its mapping failed) that did not deliver."""
 
     session_id: str
+    #: By kind (``bank``): a kind's record combines every instance of it that answered.
     records: dict[str, SignedRecord] = field(default_factory=dict)
+    #: By instance id (``bank.noordbank``), or by kind for a failure after the fetch.
     errors: dict[str, BrondataError] = field(default_factory=dict)
-    #: Per delivered source, what proves its ``source_response_digest`` (salt and response
-    #: hashes): keep it with the raw responses if you keep those.
+    #: Per instance that answered, what proves its part of the record's
+    #: ``source_response_digest`` (salt and response hashes): keep it with the raw
+    #: responses if you keep those.
     evidence: dict[str, Evidence] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
         return not self.errors
+
+    def delivered(self, instance: str) -> bool:
+        """Whether ``instance``'s data is in its kind's record."""
+        return instance in self.evidence and kind_of(instance) in self.records
+
+    def error(self, instance: str) -> BrondataError:
+        """Why ``instance`` did not deliver (its own error, else its kind's)."""
+        found = self.errors.get(instance) or self.errors.get(kind_of(instance))
+        if found is None:
+            raise KeyError(instance)
+        return found
 
 
 def _notice(record: SessionRecord, terms: Mapping[str, str]) -> dict[str, Any]:
@@ -909,7 +929,7 @@ class Gateway:
         values = minimise(
             registered.mapping.map(raw, attributes, self._clock.now().date()), attributes
         )
-        digest = _combined_digest(responses)
+        digest = combined_digest({i: r.digest for i, r in responses.items()})
         signed = self._sign(
             record,
             kind,
@@ -981,15 +1001,6 @@ def _private_file(path: Path) -> None:
     except FileExistsError:
         if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             _log.warning("store.readable_by_others", file=path.name)
-
-
-def _combined_digest(responses: Mapping[str, SourceResponse]) -> str:
-    """The provenance digest of a record: one instance's own digest, or for several the
-    SHA-256 of the JCS object ``{instance id: digest}`` (each digest is salted already)."""
-    if len(responses) == 1:
-        return next(iter(responses.values())).digest
-    listing = {instance: response.digest for instance, response in responses.items()}
-    return "sha-256:" + hashlib.sha256(rfc8785.dumps(listing)).hexdigest()
 
 
 def _unexpected(source: str, exc: Exception) -> BrondataError:

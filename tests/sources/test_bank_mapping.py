@@ -10,10 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from brondata.connectors.psd2 import BankData, transaction_period
+from brondata.sources.bank.connector import transaction_period
+from brondata.sources.bank.models import BankData
 from brondata.errors import MappingError, SourceProtocolError
-from brondata.mappings import MAPPINGS, minimise
-from brondata.mappings.bank import map_bank
+from brondata import sources as source_kinds
+from brondata.sources._mapping import minimise
+from brondata.sources.bank.mapping import map_bank
 
 TODAY = date(2026, 11, 2)
 
@@ -129,7 +131,7 @@ def test_accounts_and_transactions_in_catalogue_shape() -> None:
 def test_output_holds_exactly_the_requested_attributes() -> None:
     data = raw(salaried())
     for asked in (["bank.accounts"], ["bank.balance_total", "bank.salary_monthly_average"]):
-        assert set(MAPPINGS["bank"].map(data, asked, TODAY)) == set(asked)
+        assert set(source_kinds.get("bank").mapping.map(data, asked, TODAY)) == set(asked)
 
 
 def test_minimise_drops_extras_and_refuses_gaps() -> None:

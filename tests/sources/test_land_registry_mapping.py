@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from brondata.errors import MappingError, SourceProtocolError
-from brondata.mappings import MAPPINGS
+from brondata import sources as source_kinds
 
 TODAY = date(2026, 11, 2)
 ALL = [
@@ -59,7 +59,7 @@ def raw(share: tuple[int, int] = (1, 2), mortgage: Any = 300000) -> dict[str, An
 
 
 def test_every_attribute_from_one_half_owned_home() -> None:
-    values = MAPPINGS["land_registry"].map(raw(), ALL, TODAY)
+    values = source_kinds.get("land_registry").mapping.map(raw(), ALL, TODAY)
     assert values["property.count"] == 1
     assert values["property.owned"][0]["share"] == "1/2"
     assert values["property.owned"][0]["addresses"][0]["postcode"] == "3511 AB"
@@ -76,19 +76,19 @@ def test_every_attribute_from_one_half_owned_home() -> None:
 
 def test_no_property() -> None:
     empty = {"kadastraalonroerendezaken": hal("kadastraalOnroerendeZaken", [])}
-    values = MAPPINGS["land_registry"].map(empty, ["property.owned", "property.count"], TODAY)
+    values = source_kinds.get("land_registry").mapping.map(empty, ["property.owned", "property.count"], TODAY)
     assert values == {"property.owned": [], "property.count": 0}
 
 
 def test_bad_answers() -> None:
     with pytest.raises(SourceProtocolError):
-        MAPPINGS["land_registry"].map(raw(mortgage="lots"), ALL, TODAY)
+        source_kinds.get("land_registry").mapping.map(raw(mortgage="lots"), ALL, TODAY)
     with pytest.raises(MappingError):
-        MAPPINGS["land_registry"].map(raw(share=(3, 2)), ALL, TODAY)
+        source_kinds.get("land_registry").mapping.map(raw(share=(3, 2)), ALL, TODAY)
     broken = raw()
     broken["wozobjecten"] = {}
     with pytest.raises(MappingError, match="no WOZ value"):
-        MAPPINGS["land_registry"].map(broken, ["property.woz_value"], TODAY)
+        source_kinds.get("land_registry").mapping.map(broken, ["property.woz_value"], TODAY)
 
 
 def test_only_the_persons_own_right_counts() -> None:
@@ -103,12 +103,12 @@ def test_only_the_persons_own_right_counts() -> None:
     }
     data["subject"] = "111222333"
     data["zakelijkgerechtigden"] = {"1": hal("zakelijkGerechtigden", [partner, mine])}
-    values = MAPPINGS["land_registry"].map(data, ["property.owned", "property.woz_value"], TODAY)
+    values = source_kinds.get("land_registry").mapping.map(data, ["property.owned", "property.woz_value"], TODAY)
     assert values["property.owned"][0]["share"] == "1/2"
     assert values["property.woz_value"]["amount"] == "210000.00"
     data["subject"] = "000000000"
     with pytest.raises(MappingError, match="none of the rights"):
-        MAPPINGS["land_registry"].map(data, ["property.owned"], TODAY)
+        source_kinds.get("land_registry").mapping.map(data, ["property.owned"], TODAY)
 
 
 @pytest.mark.parametrize(
@@ -129,4 +129,4 @@ def test_a_field_of_the_wrong_type_is_refused(corrupt: Any) -> None:
     data = raw()
     corrupt(data)
     with pytest.raises(SourceProtocolError):
-        MAPPINGS["land_registry"].map(data, ALL, TODAY)
+        source_kinds.get("land_registry").mapping.map(data, ALL, TODAY)

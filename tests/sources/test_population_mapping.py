@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from brondata.errors import MappingError, SourceProtocolError
-from brondata.mappings import MAPPINGS
-from brondata.mappings.population import BrpAnswer, map_population
+from brondata import sources as source_kinds
+from brondata.sources.population.mapping import BrpAnswer, map_population
 
 TODAY = date(2026, 11, 2)
 
@@ -28,7 +28,7 @@ def test_names_with_a_prefix_and_dates() -> None:
         geboorte={"datum": datum("1979-04-03")},
         leeftijd=47,
     )
-    values = MAPPINGS["population"].map(
+    values = source_kinds.get("population").mapping.map(
         raw,
         ["person.given_names", "person.surname", "person.birth_date", "person.age_over_18"],
         TODAY,
@@ -43,7 +43,7 @@ def test_names_with_a_prefix_and_dates() -> None:
 
 def test_an_incomplete_date_is_released_as_far_as_known() -> None:
     raw = answer(geboorte={"datum": {"type": "JaarMaandDatum", "jaar": 1961, "maand": 7}})
-    assert MAPPINGS["population"].map(raw, ["person.birth_date"], TODAY) == {
+    assert source_kinds.get("population").mapping.map(raw, ["person.birth_date"], TODAY) == {
         "person.birth_date": "1961-07"
     }
 
@@ -61,7 +61,7 @@ def test_dutch_and_foreign_addresses() -> None:
             },
         }
     )
-    assert MAPPINGS["population"].map(dutch, ["person.address"], TODAY)["person.address"] == {
+    assert source_kinds.get("population").mapping.map(dutch, ["person.address"], TODAY)["person.address"] == {
         "street": "Kerkstraat",
         "house_number": 12,
         "house_number_addition": "a",
@@ -79,7 +79,7 @@ def test_dutch_and_foreign_addresses() -> None:
             },
         }
     )
-    assert MAPPINGS["population"].map(foreign, ["person.address"], TODAY)["person.address"] == {
+    assert source_kinds.get("population").mapping.map(foreign, ["person.address"], TODAY)["person.address"] == {
         "lines": ["Rue 1", "Paris"],
         "country": "Frankrijk",
     }
@@ -92,7 +92,7 @@ def test_a_dissolved_partnership_is_no_partner() -> None:
         "ontbindingHuwelijkPartnerschap": {"datum": datum("2010-01-01")},
     }
     raw = answer(partners=[dissolved])
-    assert MAPPINGS["population"].map(raw, ["household.partner"], TODAY) == {
+    assert source_kinds.get("population").mapping.map(raw, ["household.partner"], TODAY) == {
         "household.partner": None
     }
 

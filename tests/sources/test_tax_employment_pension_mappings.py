@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from brondata.errors import MappingError, SourceProtocolError
-from brondata.mappings import MAPPINGS
+from brondata import sources as source_kinds
 
 TODAY = date(2026, 11, 2)
 
@@ -45,7 +45,7 @@ def test_tax_return() -> None:
         "tax.student_debt",
         "household.partner",
     ]
-    values = MAPPINGS["tax"].map(tax_return(), names, TODAY)
+    values = source_kinds.get("tax").mapping.map(tax_return(), names, TODAY)
     assert values == {
         "income.tax_year": 2025,
         "income.taxable_annual": {"amount": "45400.00", "currency": "EUR"},
@@ -56,7 +56,7 @@ def test_tax_return() -> None:
         "tax.student_debt": True,
         "household.partner": {"name": "B C", "birth_date": "1982-02-02"},
     }
-    tenant = MAPPINGS["tax"].map(tax_return(eigenWoning=None, schulden=[]), names[3:5], TODAY)
+    tenant = source_kinds.get("tax").mapping.map(tax_return(eigenWoning=None, schulden=[]), names[3:5], TODAY)
     assert tenant == {
         "tax.mortgage_interest_paid": {"amount": "0.00", "currency": "EUR"},
         "tax.student_debt": False,
@@ -65,14 +65,14 @@ def test_tax_return() -> None:
 
 def test_no_complete_tax_year_gives_none() -> None:
     raw = {"belastingjaren": [2026], "aangifte": None}
-    assert MAPPINGS["tax"].map(raw, ["income.taxable_annual"], TODAY) == {
+    assert source_kinds.get("tax").mapping.map(raw, ["income.taxable_annual"], TODAY) == {
         "income.taxable_annual": None
     }
 
 
 def test_tax_shape_errors() -> None:
     with pytest.raises(SourceProtocolError):
-        MAPPINGS["tax"].map(
+        source_kinds.get("tax").mapping.map(
             tax_return(belastbaarInkomenWerkEnWoning="much"), ["income.tax_year"], TODAY
         )
 
@@ -112,7 +112,7 @@ def test_employment() -> None:
         "employment.sv_wage_12m",
         "employment.permanent_contract",
     ]
-    values = MAPPINGS["employment"].map(uwv(), names, TODAY)
+    values = source_kinds.get("employment").mapping.map(uwv(), names, TODAY)
     assert values["employment.current"] == [
         {
             "employer": "Nieuw B.V.",
@@ -177,7 +177,7 @@ def test_pension_figures_at_the_aow_age() -> None:
         "pension.providers",
         "pension.aow_age",
     ]
-    values = MAPPINGS["pension"].map(pension_export(periods), names, TODAY)
+    values = source_kinds.get("pension").mapping.map(pension_export(periods), names, TODAY)
     assert values["pension.expected_annual"] == {"amount": "37000.00", "currency": "EUR"}
     assert values["pension.accrued_annual"] == {"amount": "16000.00", "currency": "EUR"}
     assert [p["provider"] for p in values["pension.providers"]] == ["ABP", "PMT"]
@@ -187,6 +187,6 @@ def test_pension_figures_at_the_aow_age() -> None:
 def test_pension_without_a_period_at_the_aow_age() -> None:
     periods = [{"Van": {"Jaren": 60}, "Tot": {"Jaren": 62}, "Pensioen": []}]
     with pytest.raises(MappingError, match="AOW age"):
-        MAPPINGS["pension"].map(pension_export(periods), ["pension.expected_annual"], TODAY)
+        source_kinds.get("pension").mapping.map(pension_export(periods), ["pension.expected_annual"], TODAY)
     with pytest.raises(SourceProtocolError):
-        MAPPINGS["pension"].map({"export": {}}, ["pension.expected_annual"], TODAY)
+        source_kinds.get("pension").mapping.map({"export": {}}, ["pension.expected_annual"], TODAY)
