@@ -601,14 +601,21 @@ class Gateway:
         self._append(record, "consent.denied", notice_hash=record.notice_hash)
         return self.sessions.replace(updated)
 
+    def _instance(self, record: SessionRecord, source: str) -> str:
+        """The session's instance ``source`` names: its id, or a kind the session uses one
+        instance of (``"bank"`` for a session with one bank)."""
+        if source in record.sources:
+            return source
+        same_kind = [s for s in record.sources if kind_of(s) == source]
+        if len(same_kind) == 1:
+            return same_kind[0]
+        raise SessionStateError(
+            f"session {record.id} does not use source {source!r} "
+            f"(it uses {', '.join(record.sources)})"
+        )
+
     def _source(self, record: SessionRecord, source: str) -> tuple[SourceProgress, SourceConnector]:
-        progress = record.sources.get(source)
-        if progress is None:
-            raise SessionStateError(
-                f"session {record.id} does not need source {source!r} "
-                f"(it needs {', '.join(record.sources)})"
-            )
-        return progress, self.connectors[source]
+        return record.sources[source], self.connectors[source]
 
     def _with_source(
         self, record: SessionRecord, source: str, event: SessionEvent, **changes: Any
@@ -620,10 +627,12 @@ class Gateway:
         return record.model_copy(update={"sources": sources})
 
     async def login_url(self, session_id: str, source: str) -> str:
-        """Where to send the consumer to log in at ``source``."""
+        """Where to send the consumer to log in at ``source`` (an instance id, or a kind the
+        session uses one instance of)."""
         record = self.sessions.get(session_id)
         next_session_state(record.state, SessionEvent.START_LOGIN)
         self._check_not_expired(record)
+        source = self._instance(record, source)
         progress, connector = self._source(record, source)
         next_source_state(source, progress.state, SessionEvent.START_LOGIN)  # check first
         start = await connector.begin_login(
@@ -646,6 +655,7 @@ class Gateway:
         record = self.sessions.get(session_id)
         next_session_state(record.state, SessionEvent.COMPLETE_LOGIN)
         self._check_not_expired(record)
+        source = self._instance(record, source)
         progress, connector = self._source(record, source)
         next_source_state(source, progress.state, SessionEvent.COMPLETE_LOGIN)
         assert progress.sealed is not None  # LOGIN_STARTED always carries its pending secrets

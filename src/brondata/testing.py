@@ -238,8 +238,11 @@ class MockSources(_Consumers):
             yield Consumer(client)
 
     def consumer(self, source: str) -> AbstractAsyncContextManager[Consumer]:
-        """The browser, for a login at ``source`` (all sources share one browser)."""
-        if source not in self.apps:
+        """The browser, for a login at ``source`` (an instance or a kind; all sources share
+        one browser)."""
+        if source not in self.apps and not any(
+            source_kinds.kind_of(s) == source for s in self.apps
+        ):
             raise UnknownSourceError(source, list(self.apps), what="mock source")
         return self.browser()
 

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from brondata.cli import app
+from brondata.testing import MockSources
 
 runner = CliRunner()
 
@@ -47,13 +48,16 @@ def served() -> Iterator[dict[str, str]]:
 
 
 def test_serve_prints_the_url_map_and_serves_real_http(served: dict[str, str]) -> None:
-    assert "bank" in served
+    # Every mock instance of every registered kind (both banks), and DigiD.
+    assert set(served) == {*MockSources.source_names(), "digid"}
+    assert {"bank.mockbank", "bank.noordbank"} <= set(served)
     for url in served.values():
         assert url.startswith("http://127.0.0.1:")
     ports = {url.rsplit(":", 1)[1] for url in served.values()}
     assert len(ports) == len(served)
-    metadata = httpx2.get(served["bank"] + "/.well-known/oauth-authorization-server").json()
-    assert metadata["issuer"] == served["bank"]  # the issuer is the real URL
+    for bank in ("bank.mockbank", "bank.noordbank"):
+        metadata = httpx2.get(served[bank] + "/.well-known/oauth-authorization-server").json()
+        assert metadata["issuer"] == served[bank]  # each bank its own authorization server
 
 
 def test_demo_against_the_served_sources(served: dict[str, str], tmp_path: Path) -> None:
@@ -96,4 +100,5 @@ def test_sample_of_every_government_source(source: str, request_line: str) -> No
 def test_sample_of_an_unknown_source() -> None:
     result = runner.invoke(app, ["mock", "sample", "moon"])
     assert result.exit_code == 2
-    assert "unknown source" in result.output
+    assert "unknown mock source 'moon'" in result.output
+    assert "bank.noordbank" in result.output  # the error names the ones there are

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from brondata.sources.bank.connector import transaction_period
-from brondata.sources.bank.models import BankData
-from brondata.errors import MappingError, SourceProtocolError
 from brondata import sources as source_kinds
+from brondata.errors import MappingError, SourceProtocolError
 from brondata.sources._mapping import minimise
+from brondata.sources.bank.connector import transaction_period
 from brondata.sources.bank.mapping import map_bank
+from brondata.sources.bank.models import BankData
 
 TODAY = date(2026, 11, 2)
 

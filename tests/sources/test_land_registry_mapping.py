@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from brondata.errors import MappingError, SourceProtocolError
 from brondata import sources as source_kinds
+from brondata.errors import MappingError, SourceProtocolError
 
 TODAY = date(2026, 11, 2)
 ALL = [
@@ -76,7 +76,9 @@ def test_every_attribute_from_one_half_owned_home() -> None:
 
 def test_no_property() -> None:
     empty = {"kadastraalonroerendezaken": hal("kadastraalOnroerendeZaken", [])}
-    values = source_kinds.get("land_registry").mapping.map(empty, ["property.owned", "property.count"], TODAY)
+    values = source_kinds.get("land_registry").mapping.map(
+        empty, ["property.owned", "property.count"], TODAY
+    )
     assert values == {"property.owned": [], "property.count": 0}
 
 
@@ -103,7 +105,9 @@ def test_only_the_persons_own_right_counts() -> None:
     }
     data["subject"] = "111222333"
     data["zakelijkgerechtigden"] = {"1": hal("zakelijkGerechtigden", [partner, mine])}
-    values = source_kinds.get("land_registry").mapping.map(data, ["property.owned", "property.woz_value"], TODAY)
+    values = source_kinds.get("land_registry").mapping.map(
+        data, ["property.owned", "property.woz_value"], TODAY
+    )
     assert values["property.owned"][0]["share"] == "1/2"
     assert values["property.woz_value"]["amount"] == "210000.00"
     data["subject"] = "000000000"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from brondata.errors import MappingError, SourceProtocolError
 from brondata import sources as source_kinds
+from brondata.errors import MappingError, SourceProtocolError
 from brondata.sources.population.mapping import BrpAnswer, map_population
 
 TODAY = date(2026, 11, 2)
@@ -61,7 +61,9 @@ def test_dutch_and_foreign_addresses() -> None:
             },
         }
     )
-    assert source_kinds.get("population").mapping.map(dutch, ["person.address"], TODAY)["person.address"] == {
+    assert source_kinds.get("population").mapping.map(dutch, ["person.address"], TODAY)[
+        "person.address"
+    ] == {
         "street": "Kerkstraat",
         "house_number": 12,
         "house_number_addition": "a",
@@ -79,7 +81,9 @@ def test_dutch_and_foreign_addresses() -> None:
             },
         }
     )
-    assert source_kinds.get("population").mapping.map(foreign, ["person.address"], TODAY)["person.address"] == {
+    assert source_kinds.get("population").mapping.map(foreign, ["person.address"], TODAY)[
+        "person.address"
+    ] == {
         "lines": ["Rue 1", "Paris"],
         "country": "Frankrijk",
     }

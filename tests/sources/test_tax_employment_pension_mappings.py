@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from brondata.errors import MappingError, SourceProtocolError
 from brondata import sources as source_kinds
+from brondata.errors import MappingError, SourceProtocolError
 
 TODAY = date(2026, 11, 2)
 
@@ -56,7 +56,9 @@ def test_tax_return() -> None:
         "tax.student_debt": True,
         "household.partner": {"name": "B C", "birth_date": "1982-02-02"},
     }
-    tenant = source_kinds.get("tax").mapping.map(tax_return(eigenWoning=None, schulden=[]), names[3:5], TODAY)
+    tenant = source_kinds.get("tax").mapping.map(
+        tax_return(eigenWoning=None, schulden=[]), names[3:5], TODAY
+    )
     assert tenant == {
         "tax.mortgage_interest_paid": {"amount": "0.00", "currency": "EUR"},
         "tax.student_debt": False,
@@ -187,6 +189,8 @@ def test_pension_figures_at_the_aow_age() -> None:
 def test_pension_without_a_period_at_the_aow_age() -> None:
     periods = [{"Van": {"Jaren": 60}, "Tot": {"Jaren": 62}, "Pensioen": []}]
     with pytest.raises(MappingError, match="AOW age"):
-        source_kinds.get("pension").mapping.map(pension_export(periods), ["pension.expected_annual"], TODAY)
+        source_kinds.get("pension").mapping.map(
+            pension_export(periods), ["pension.expected_annual"], TODAY
+        )
     with pytest.raises(SourceProtocolError):
         source_kinds.get("pension").mapping.map({"export": {}}, ["pension.expected_annual"], TODAY)

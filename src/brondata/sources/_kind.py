@@ -92,11 +92,13 @@ class MockSpec:
 
     ``app`` is the import path of the app factory (``"package.module:function"``), called as
     ``factory(population, base_url=..., clients=..., clock=..., [digid=...], **options)``;
-    ``digid`` says the app logs in through the mock DigiD.
+    ``digid`` says the app logs in through the mock DigiD; ``api`` is the path prefix of the
+    data API (where a test injects a fault so that the fetch, not the login, meets it).
     """
 
     app: str
     instances: tuple[MockInstance, ...]
+    api: str
     digid: bool = False
 
     def load(self) -> Callable[..., Any]:

@@ -26,6 +26,7 @@ KIND = SourceKind(
     combine=combine,
     mock=MockSpec(
         app="brondata.mock.bank:create_bank_app",
+        api="/v1/accounts",
         instances=(
             MockInstance(
                 "mockbank",

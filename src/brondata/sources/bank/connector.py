@@ -151,7 +151,7 @@ class Psd2Connector(OAuthSourceConnector):
             "accounts": await get("/v1/accounts"),
             "period": {"dateFrom": date_from.isoformat(), "dateTo": date_to.isoformat()},
         }
-        accounts = BankData.from_raw(raw).accounts
+        accounts = BankData.from_raw(raw, self.name).accounts
         if balances_needed:
             raw["balances"] = {
                 a.resource_id: await get(f"/v1/accounts/{a.resource_id}/balances") for a in accounts
@@ -177,7 +177,7 @@ class Psd2Connector(OAuthSourceConnector):
                         )
                     pages.append(await get(next_href))
                 raw["transactions"][account.resource_id] = pages
-        BankData.from_raw(raw)  # validate before anything downstream sees it
+        BankData.from_raw(raw, self.name)  # validate before anything downstream sees it
         return raw
 
 

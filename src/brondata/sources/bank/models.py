@@ -83,8 +83,8 @@ class BankData(_Lenient):
     period_end: date
 
     @classmethod
-    def from_raw(cls, raw: dict[str, Any]) -> BankData:
-        """Parse the raw responses kept in a ``SourceResponse``."""
+    def from_raw(cls, raw: dict[str, Any], source: str = "bank") -> BankData:
+        """Parse the raw responses kept in a ``SourceResponse``; errors name ``source``."""
         try:
             return cls(
                 accounts=raw["accounts"]["accounts"],
@@ -98,8 +98,9 @@ class BankData(_Lenient):
             )
         except (KeyError, TypeError, AttributeError, ValidationError) as exc:
             raise SourceProtocolError(
-                f"bank: the response does not match the Berlin Group schema: {_first_line(exc)}",
-                source="bank",
+                f"{source}: the response does not match the Berlin Group schema: "
+                f"{_first_line(exc)}",
+                source=source,
             ) from None
 
 

@@ -18,6 +18,7 @@ KIND = SourceKind(
     models=(Verzekeringsbericht,),
     mock=MockSpec(
         app="brondata.mock.employment:create_employment_app",
+        api="/api/uwv",
         instances=(MockInstance(None, "UWV", "uwv.mock.brondata.test"),),
         digid=True,
     ),

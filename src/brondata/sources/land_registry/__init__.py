@@ -17,6 +17,7 @@ KIND = SourceKind(
     mapping=MAPPING,
     mock=MockSpec(
         app="brondata.mock.land_registry:create_land_registry_app",
+        api="/esd",
         instances=(MockInstance(None, "Kadaster", "kadaster.mock.brondata.test"),),
         digid=True,
     ),

@@ -18,6 +18,7 @@ KIND = SourceKind(
     models=(Aanspraken,),
     mock=MockSpec(
         app="brondata.mock.pension:create_pension_app",
+        api="/api/mpo",
         instances=(
             MockInstance(None, "Mijnpensioenoverzicht", "mijnpensioenoverzicht.mock.brondata.test"),
         ),

@@ -18,6 +18,7 @@ KIND = SourceKind(
     models=(BrpAnswer,),
     mock=MockSpec(
         app="brondata.mock.population_api:create_population_app",
+        api="/haalcentraal",
         instances=(
             MockInstance(None, "Basisregistratie Personen (BRP)", "brp.mock.brondata.test"),
         ),

@@ -18,6 +18,7 @@ KIND = SourceKind(
     models=(TaxReturn,),
     mock=MockSpec(
         app="brondata.mock.tax:create_tax_app",
+        api="/api/via",
         instances=(MockInstance(None, "Belastingdienst", "belastingdienst.mock.brondata.test"),),
         digid=True,
     ),
