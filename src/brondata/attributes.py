@@ -36,6 +36,7 @@ SOURCES: tuple[str, ...] = (
     "employment",
     "pension",
     "land_registry",
+    "duo",
     "bank",
 )
 
@@ -388,6 +389,38 @@ CATALOGUE = AttributeCatalogue(
             ("tax",),
             category="dpv-pd:LoanRecord",
             derived=True,
+        ),
+        # --- student_debt: DUO (Mijn DUO) -------------------------------------------------
+        Attribute(
+            "student_debt.outstanding",
+            _T.MONEY,
+            "Outstanding student debt at DUO today, interest included (EUR 0 without one)",
+            "Huidige studieschuld bij DUO, inclusief rente (EUR 0 zonder studieschuld)",
+            _F,
+            ("duo",),
+            category="dpv-pd:LoanRecord",
+        ),
+        Attribute(
+            "student_debt.monthly_repayment",
+            _T.MONEY,
+            "Statutory monthly repayment of the student debt, before a temporary reduction "
+            "for income or a repayment pause",
+            "Wettelijk maandbedrag van de studieschuld, zonder tijdelijke verlaging op basis "
+            "van inkomen of aflosvrije periode",
+            _F,
+            ("duo",),
+            category="dpv-pd:LoanRecord",
+        ),
+        Attribute(
+            "student_debt.repayment_regime",
+            _T.STRING,
+            "Repayment rules of the student debt: SF15 (15 years) or SF35 (35 years); "
+            "none without a student debt",
+            "Terugbetalingsregels van de studieschuld: SF15 (15 jaar) of SF35 (35 jaar); "
+            "leeg zonder studieschuld",
+            _F,
+            ("duo",),
+            category="dpv-pd:LoanRecord",
         ),
         # --- bank: PSD2 account information ---------------------------------------------
         Attribute(

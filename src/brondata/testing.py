@@ -18,6 +18,7 @@ import httpx2
 
 from brondata._clock import Clock, SystemClock, utc
 from brondata.connectors._base import SourceConnector
+from brondata.connectors.duo import DuoConnector
 from brondata.connectors.government import (
     EmploymentConnector,
     LandRegistryConnector,
@@ -30,6 +31,7 @@ from brondata.mock._faults import Fault, FaultInjector
 from brondata.mock.bank import create_bank_app
 from brondata.mock.consumer import Consumer
 from brondata.mock.digid import DigidIdP, create_digid_app
+from brondata.mock.duo import create_duo_app
 from brondata.mock.employment import create_employment_app
 from brondata.mock.land_registry import create_land_registry_app
 from brondata.mock.pension import create_pension_app
@@ -62,6 +64,7 @@ IN_PROCESS_URLS: dict[str, str] = {
     "employment": "https://uwv.mock.brondata.test",
     "pension": "https://mijnpensioenoverzicht.mock.brondata.test",
     "land_registry": "https://kadaster.mock.brondata.test",
+    "duo": "https://mijn.duo.mock.brondata.test",
     "bank": "https://bank.mock.brondata.test",
 }
 
@@ -89,6 +92,7 @@ _APPS: dict[str, tuple[_AppFactory, bool]] = {
     "employment": (create_employment_app, True),
     "pension": (create_pension_app, True),
     "land_registry": (create_land_registry_app, True),
+    "duo": (create_duo_app, True),
     "bank": (create_bank_app, False),
 }
 _CONNECTORS: dict[str, Callable[..., SourceConnector]] = {
@@ -97,6 +101,7 @@ _CONNECTORS: dict[str, Callable[..., SourceConnector]] = {
     "employment": EmploymentConnector,
     "pension": PensionConnector,
     "land_registry": LandRegistryConnector,
+    "duo": DuoConnector,
     "bank": Psd2Connector,
 }
 

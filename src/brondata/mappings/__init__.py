@@ -14,7 +14,7 @@ from typing import Any
 
 from brondata.connectors.psd2 import BankData
 from brondata.errors import MappingError
-from brondata.mappings import bank, employment, land_registry, pension, population, tax
+from brondata.mappings import bank, duo, employment, land_registry, pension, population, tax
 
 __all__ = ["MAPPINGS", "SourceMapping", "minimise"]
 
@@ -55,6 +55,10 @@ MAPPINGS: dict[str, SourceMapping] = {
         map=lambda raw, attributes, today: pension.map_pension(
             pension.Aanspraken.from_raw(raw), attributes
         ),
+    ),
+    "duo": SourceMapping(
+        version=duo.MAPPING_VERSION,
+        map=lambda raw, attributes, today: duo.map_duo(duo.Schulden.from_raw(raw), attributes),
     ),
 }
 
