@@ -22,7 +22,7 @@ def test_demo_writes_records_keys_ledger_and_summary(tmp_path: Path) -> None:
     assert "delivered" in result.output
 
     summary = json.loads((out / "summary.json").read_text())
-    sources = ["population", "tax", "employment", "pension", "land_registry", "bank"]
+    sources = ["population", "tax", "employment", "pension", "land_registry", "duo", "bank"]
     assert summary["sources"] == {
         s: {"status": "delivered", "record": f"records/{s}.sd-jwt"} for s in sources
     }
