@@ -1,4 +1,4 @@
-"""All six sources in one session, for every scenario of the synthetic population.
+"""All seven sources in one session, for every scenario of the synthetic population.
 
 The records of different sources must tell one consistent story about one person, one
 failing source must not cost the others their records, and the sources are fetched at once.
@@ -57,6 +57,7 @@ async def test_every_scenario_tells_one_story(scenario: str) -> None:
             "employment",
             "pension",
             "land_registry",
+            "duo",
             "bank",
         }
         v = released(gateway, result, sources.clock.now())
@@ -69,6 +70,14 @@ async def test_every_scenario_tells_one_story(scenario: str) -> None:
         assert v["tax.student_debt"] is (
             True if scenario == "student_debt" else v["tax.student_debt"]
         )
+        # DUO and the tax return know one student debt, or none (a recent arrival has no
+        # return yet).
+        owed = float(v["student_debt.outstanding"]["amount"])
+        assert (owed > 0) is (v["tax.student_debt"] or False)
+        assert (v["student_debt.repayment_regime"] is None) is (owed == 0)
+        assert v["student_debt.repayment_regime"] in (None, "SF15", "SF35")
+        if scenario == "student_debt":
+            assert float(v["student_debt.monthly_repayment"]["amount"]) > 0
         if scenario == "tenant":
             assert v["property.owned"] == []
             assert v["property.count"] == 0
@@ -103,6 +112,7 @@ async def test_one_failing_source_costs_only_its_own_record() -> None:
             "employment",
             "pension",
             "land_registry",
+            "duo",
             "bank",
         }
         entries = [json.loads(e.canonical) for e in gateway.ledger.entries()]
@@ -161,6 +171,6 @@ async def test_sources_are_fetched_at_the_same_time() -> None:
         flight.armed = True
         result = await gateway.collect(started.id)
         assert result.complete
-        assert flight.most >= 5  # one request per source in flight together (six sources)
+        assert flight.most >= 5  # one request per source in flight together (seven sources)
     finally:
         await gateway.aclose()

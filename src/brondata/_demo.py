@@ -30,7 +30,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "purpose": {
             "term": "dpv:CreditChecking",
             "text": "Assess your mortgage application: who you are, your income and work, "
-            "pension, property, savings and fixed costs.",
+            "pension, property, student debt, savings and fixed costs.",
         },
         "legal_basis": LegalBasis.CONTRACT,
         "attributes": [
@@ -44,6 +44,9 @@ PRESETS: dict[str, dict[str, Any]] = {
             "income.tax_year",
             "tax.mortgage_interest_paid",
             "tax.student_debt",
+            "student_debt.outstanding",
+            "student_debt.monthly_repayment",
+            "student_debt.repayment_regime",
             "employment.current",
             "employment.sv_wage_12m",
             "employment.permanent_contract",

@@ -87,6 +87,7 @@ def test_sample_maps_each_request_to_its_body() -> None:
         ("employment", "GET /api/uwv/v1/verzekeringsbericht"),
         ("pension", "GET /api/mpo/v1/pensioenaanspraken"),
         ("land_registry", "POST /esd/bevragen/v2/kadastraalonroerendezaken"),
+        ("duo", "GET /api/duo/v1/schulden"),
     ],
 )
 def test_sample_of_every_government_source(source: str, request_line: str) -> None:

@@ -67,6 +67,12 @@ def _factories() -> dict[str, tuple[str, Callable[..., Starlette]]]:
     except ImportError:
         pass
     try:
+        from brondata.sources.duo import mock as duo
+
+        found["duo"] = (duo.DEFAULT_BASE_URL, duo.create_duo_app)
+    except ImportError:
+        pass
+    try:
         from brondata.mock import employment
 
         found["employment"] = (employment.DEFAULT_BASE_URL, employment.create_employment_app)

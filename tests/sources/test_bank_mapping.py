@@ -12,10 +12,17 @@ from hypothesis import strategies as st
 
 from brondata import sources as source_kinds
 from brondata.errors import MappingError, SourceProtocolError
+from brondata.sources._kind import MapFunction
 from brondata.sources._mapping import minimise
 from brondata.sources.bank.connector import transaction_period
 from brondata.sources.bank.mapping import map_bank
 from brondata.sources.bank.models import BankData
+
+
+def mapping(kind: str) -> MapFunction:
+    """The registered mapping function of ``kind``."""
+    return source_kinds.get(kind).mapping.map
+
 
 TODAY = date(2026, 11, 2)
 
@@ -131,7 +138,7 @@ def test_accounts_and_transactions_in_catalogue_shape() -> None:
 def test_output_holds_exactly_the_requested_attributes() -> None:
     data = raw(salaried())
     for asked in (["bank.accounts"], ["bank.balance_total", "bank.salary_monthly_average"]):
-        assert set(source_kinds.get("bank").mapping.map(data, asked, TODAY)) == set(asked)
+        assert set(mapping("bank")(data, asked, TODAY)) == set(asked)
 
 
 def test_minimise_drops_extras_and_refuses_gaps() -> None:

@@ -9,6 +9,13 @@ import pytest
 
 from brondata import sources as source_kinds
 from brondata.errors import MappingError, SourceProtocolError
+from brondata.sources._kind import MapFunction
+
+
+def mapping(kind: str) -> MapFunction:
+    """The registered mapping function of ``kind``."""
+    return source_kinds.get(kind).mapping.map
+
 
 TODAY = date(2026, 11, 2)
 ALL = [
@@ -59,7 +66,7 @@ def raw(share: tuple[int, int] = (1, 2), mortgage: Any = 300000) -> dict[str, An
 
 
 def test_every_attribute_from_one_half_owned_home() -> None:
-    values = source_kinds.get("land_registry").mapping.map(raw(), ALL, TODAY)
+    values = mapping("land_registry")(raw(), ALL, TODAY)
     assert values["property.count"] == 1
     assert values["property.owned"][0]["share"] == "1/2"
     assert values["property.owned"][0]["addresses"][0]["postcode"] == "3511 AB"
@@ -76,21 +83,19 @@ def test_every_attribute_from_one_half_owned_home() -> None:
 
 def test_no_property() -> None:
     empty = {"kadastraalonroerendezaken": hal("kadastraalOnroerendeZaken", [])}
-    values = source_kinds.get("land_registry").mapping.map(
-        empty, ["property.owned", "property.count"], TODAY
-    )
+    values = mapping("land_registry")(empty, ["property.owned", "property.count"], TODAY)
     assert values == {"property.owned": [], "property.count": 0}
 
 
 def test_bad_answers() -> None:
     with pytest.raises(SourceProtocolError):
-        source_kinds.get("land_registry").mapping.map(raw(mortgage="lots"), ALL, TODAY)
+        mapping("land_registry")(raw(mortgage="lots"), ALL, TODAY)
     with pytest.raises(MappingError):
-        source_kinds.get("land_registry").mapping.map(raw(share=(3, 2)), ALL, TODAY)
+        mapping("land_registry")(raw(share=(3, 2)), ALL, TODAY)
     broken = raw()
     broken["wozobjecten"] = {}
     with pytest.raises(MappingError, match="no WOZ value"):
-        source_kinds.get("land_registry").mapping.map(broken, ["property.woz_value"], TODAY)
+        mapping("land_registry")(broken, ["property.woz_value"], TODAY)
 
 
 def test_only_the_persons_own_right_counts() -> None:
@@ -105,14 +110,12 @@ def test_only_the_persons_own_right_counts() -> None:
     }
     data["subject"] = "111222333"
     data["zakelijkgerechtigden"] = {"1": hal("zakelijkGerechtigden", [partner, mine])}
-    values = source_kinds.get("land_registry").mapping.map(
-        data, ["property.owned", "property.woz_value"], TODAY
-    )
+    values = mapping("land_registry")(data, ["property.owned", "property.woz_value"], TODAY)
     assert values["property.owned"][0]["share"] == "1/2"
     assert values["property.woz_value"]["amount"] == "210000.00"
     data["subject"] = "000000000"
     with pytest.raises(MappingError, match="none of the rights"):
-        source_kinds.get("land_registry").mapping.map(data, ["property.owned"], TODAY)
+        mapping("land_registry")(data, ["property.owned"], TODAY)
 
 
 @pytest.mark.parametrize(
@@ -133,4 +136,4 @@ def test_a_field_of_the_wrong_type_is_refused(corrupt: Any) -> None:
     data = raw()
     corrupt(data)
     with pytest.raises(SourceProtocolError):
-        source_kinds.get("land_registry").mapping.map(data, ALL, TODAY)
+        mapping("land_registry")(data, ALL, TODAY)

@@ -9,7 +9,14 @@ import pytest
 
 from brondata import sources as source_kinds
 from brondata.errors import MappingError, SourceProtocolError
+from brondata.sources._kind import MapFunction
 from brondata.sources.population.mapping import BrpAnswer, map_population
+
+
+def mapping(kind: str) -> MapFunction:
+    """The registered mapping function of ``kind``."""
+    return source_kinds.get(kind).mapping.map
+
 
 TODAY = date(2026, 11, 2)
 
@@ -28,7 +35,7 @@ def test_names_with_a_prefix_and_dates() -> None:
         geboorte={"datum": datum("1979-04-03")},
         leeftijd=47,
     )
-    values = source_kinds.get("population").mapping.map(
+    values = mapping("population")(
         raw,
         ["person.given_names", "person.surname", "person.birth_date", "person.age_over_18"],
         TODAY,
@@ -43,7 +50,7 @@ def test_names_with_a_prefix_and_dates() -> None:
 
 def test_an_incomplete_date_is_released_as_far_as_known() -> None:
     raw = answer(geboorte={"datum": {"type": "JaarMaandDatum", "jaar": 1961, "maand": 7}})
-    assert source_kinds.get("population").mapping.map(raw, ["person.birth_date"], TODAY) == {
+    assert mapping("population")(raw, ["person.birth_date"], TODAY) == {
         "person.birth_date": "1961-07"
     }
 
@@ -61,9 +68,7 @@ def test_dutch_and_foreign_addresses() -> None:
             },
         }
     )
-    assert source_kinds.get("population").mapping.map(dutch, ["person.address"], TODAY)[
-        "person.address"
-    ] == {
+    assert mapping("population")(dutch, ["person.address"], TODAY)["person.address"] == {
         "street": "Kerkstraat",
         "house_number": 12,
         "house_number_addition": "a",
@@ -81,9 +86,7 @@ def test_dutch_and_foreign_addresses() -> None:
             },
         }
     )
-    assert source_kinds.get("population").mapping.map(foreign, ["person.address"], TODAY)[
-        "person.address"
-    ] == {
+    assert mapping("population")(foreign, ["person.address"], TODAY)["person.address"] == {
         "lines": ["Rue 1", "Paris"],
         "country": "Frankrijk",
     }
@@ -96,9 +99,7 @@ def test_a_dissolved_partnership_is_no_partner() -> None:
         "ontbindingHuwelijkPartnerschap": {"datum": datum("2010-01-01")},
     }
     raw = answer(partners=[dissolved])
-    assert source_kinds.get("population").mapping.map(raw, ["household.partner"], TODAY) == {
-        "household.partner": None
-    }
+    assert mapping("population")(raw, ["household.partner"], TODAY) == {"household.partner": None}
 
 
 def test_missing_data_is_a_mapping_error_and_bad_shapes_a_protocol_error() -> None:

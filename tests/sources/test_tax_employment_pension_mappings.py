@@ -9,6 +9,13 @@ import pytest
 
 from brondata import sources as source_kinds
 from brondata.errors import MappingError, SourceProtocolError
+from brondata.sources._kind import MapFunction
+
+
+def mapping(kind: str) -> MapFunction:
+    """The registered mapping function of ``kind``."""
+    return source_kinds.get(kind).mapping.map
+
 
 TODAY = date(2026, 11, 2)
 
@@ -45,7 +52,7 @@ def test_tax_return() -> None:
         "tax.student_debt",
         "household.partner",
     ]
-    values = source_kinds.get("tax").mapping.map(tax_return(), names, TODAY)
+    values = mapping("tax")(tax_return(), names, TODAY)
     assert values == {
         "income.tax_year": 2025,
         "income.taxable_annual": {"amount": "45400.00", "currency": "EUR"},
@@ -56,9 +63,7 @@ def test_tax_return() -> None:
         "tax.student_debt": True,
         "household.partner": {"name": "B C", "birth_date": "1982-02-02"},
     }
-    tenant = source_kinds.get("tax").mapping.map(
-        tax_return(eigenWoning=None, schulden=[]), names[3:5], TODAY
-    )
+    tenant = mapping("tax")(tax_return(eigenWoning=None, schulden=[]), names[3:5], TODAY)
     assert tenant == {
         "tax.mortgage_interest_paid": {"amount": "0.00", "currency": "EUR"},
         "tax.student_debt": False,
@@ -67,16 +72,12 @@ def test_tax_return() -> None:
 
 def test_no_complete_tax_year_gives_none() -> None:
     raw = {"belastingjaren": [2026], "aangifte": None}
-    assert source_kinds.get("tax").mapping.map(raw, ["income.taxable_annual"], TODAY) == {
-        "income.taxable_annual": None
-    }
+    assert mapping("tax")(raw, ["income.taxable_annual"], TODAY) == {"income.taxable_annual": None}
 
 
 def test_tax_shape_errors() -> None:
     with pytest.raises(SourceProtocolError):
-        source_kinds.get("tax").mapping.map(
-            tax_return(belastbaarInkomenWerkEnWoning="much"), ["income.tax_year"], TODAY
-        )
+        mapping("tax")(tax_return(belastbaarInkomenWerkEnWoning="much"), ["income.tax_year"], TODAY)
 
 
 def period(month: int, year: int = 2026, amount: str = "4000.00") -> dict[str, Any]:
@@ -114,7 +115,7 @@ def test_employment() -> None:
         "employment.sv_wage_12m",
         "employment.permanent_contract",
     ]
-    values = source_kinds.get("employment").mapping.map(uwv(), names, TODAY)
+    values = mapping("employment")(uwv(), names, TODAY)
     assert values["employment.current"] == [
         {
             "employer": "Nieuw B.V.",
@@ -179,7 +180,7 @@ def test_pension_figures_at_the_aow_age() -> None:
         "pension.providers",
         "pension.aow_age",
     ]
-    values = source_kinds.get("pension").mapping.map(pension_export(periods), names, TODAY)
+    values = mapping("pension")(pension_export(periods), names, TODAY)
     assert values["pension.expected_annual"] == {"amount": "37000.00", "currency": "EUR"}
     assert values["pension.accrued_annual"] == {"amount": "16000.00", "currency": "EUR"}
     assert [p["provider"] for p in values["pension.providers"]] == ["ABP", "PMT"]
@@ -189,8 +190,6 @@ def test_pension_figures_at_the_aow_age() -> None:
 def test_pension_without_a_period_at_the_aow_age() -> None:
     periods = [{"Van": {"Jaren": 60}, "Tot": {"Jaren": 62}, "Pensioen": []}]
     with pytest.raises(MappingError, match="AOW age"):
-        source_kinds.get("pension").mapping.map(
-            pension_export(periods), ["pension.expected_annual"], TODAY
-        )
+        mapping("pension")(pension_export(periods), ["pension.expected_annual"], TODAY)
     with pytest.raises(SourceProtocolError):
-        source_kinds.get("pension").mapping.map({"export": {}}, ["pension.expected_annual"], TODAY)
+        mapping("pension")({"export": {}}, ["pension.expected_annual"], TODAY)
