@@ -1,4 +1,4 @@
-"""All seven sources in one session, for every scenario of the synthetic population.
+"""Every registered source kind in one session, for every scenario of the synthetic population.
 
 The records of different sources must tell one consistent story about one person, one
 failing source must not cost the others their records, and the sources are fetched at once.
@@ -13,6 +13,7 @@ import anyio
 import pytest
 
 from brondata import Gateway, verify_record
+from brondata import sources as source_kinds
 from brondata._demo import preset_request
 from brondata.errors import SourceUnavailableError
 from brondata.mock._faults import Fault
@@ -51,15 +52,7 @@ async def test_every_scenario_tells_one_story(scenario: str) -> None:
     gateway, result = await session(sources, scenario)
     try:
         assert result.errors == {}
-        assert set(result.records) == {
-            "population",
-            "tax",
-            "employment",
-            "pension",
-            "land_registry",
-            "duo",
-            "bank",
-        }
+        assert set(result.records) == set(source_kinds.names())
         v = released(gateway, result, sources.clock.now())
         assert sorted(v) == sorted(set(ATTRIBUTES))
         person = sources.scenario(scenario)
@@ -107,14 +100,7 @@ async def test_one_failing_source_costs_only_its_own_record() -> None:
     try:
         assert set(result.errors) == {"tax"}
         assert isinstance(result.errors["tax"], SourceUnavailableError)
-        assert set(result.records) == {
-            "population",
-            "employment",
-            "pension",
-            "land_registry",
-            "duo",
-            "bank",
-        }
+        assert set(result.records) == set(source_kinds.names()) - {"tax"}
         entries = [json.loads(e.canonical) for e in gateway.ledger.entries()]
         failed = [e for e in entries if e["event"] == "data.failed"]
         assert [(e["source"], e["error_code"]) for e in failed] == [("tax", "source_unavailable")]
