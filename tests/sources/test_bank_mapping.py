@@ -188,3 +188,30 @@ def test_salary_and_rent_are_recovered_for_any_amounts(salary: Decimal, rent: De
     )
     assert Decimal(values["bank.salary_monthly_average"]["amount"]) == salary
     assert Decimal(values["bank.fixed_costs_monthly_average"]["amount"]) == rent
+
+
+def test_two_banks_combine_into_one_bank_balances_summed_salary_found_in_either() -> None:
+    """The same resource ids at two banks stay apart; the salary arrives at the second."""
+    groceries = [t for t in salaried() if "Bakkerij" not in str(t)]
+    pay = [t for t in salaried() if "Bakkerij" in str(t)]
+    first = raw(groceries)
+    second = raw(pay, balances={"acc-1": "100.00", "acc-2": "0.90", "acc-usd": "1.00"})
+    combined = source_kinds.get("bank").combine
+    assert combined is not None
+    both = combined({"bank.mockbank": first, "bank.noordbank": second})
+    data = BankData.from_raw(both)
+    assert len(data.accounts) == 6  # no account lost to a colliding resource id
+    values = mapping("bank")(both, ["bank.balance_total", "bank.salary_monthly_average"], TODAY)
+    assert values == {
+        "bank.balance_total": {"amount": "21601.00", "currency": "EUR"},  # 21500.10 + 100.90
+        "bank.salary_monthly_average": {"amount": "3100.00", "currency": "EUR"},
+    }
+    alone = mapping("bank")(first, ["bank.salary_monthly_average"], TODAY)
+    assert alone["bank.salary_monthly_average"]["amount"] == "0.00"
+
+
+def test_a_malformed_bank_among_several_is_a_protocol_error_naming_it() -> None:
+    combined = source_kinds.get("bank").combine
+    assert combined is not None
+    with pytest.raises(SourceProtocolError, match=r"bank\.noordbank"):
+        combined({"bank.mockbank": raw([]), "bank.noordbank": {"accounts": []}})
