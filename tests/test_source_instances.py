@@ -70,7 +70,7 @@ async def test_the_consumer_picks_the_banks_and_the_consent_names_the_kind(
         assert all(v.sources == views[0].sources for v in views)
         assert list(views[0].sources) == ["population", "bank"]
         await gateway.give_consent(both.id)
-        with pytest.raises(SessionStateError, match="does not use source 'bank'"):
+        with pytest.raises(SessionStateError, match="does not need source 'bank'"):
             await gateway.login_url(both.id, "bank")  # two banks: say which
 
 

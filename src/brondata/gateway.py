@@ -618,7 +618,7 @@ class Gateway:
         if len(same_kind) == 1:
             return same_kind[0]
         raise SessionStateError(
-            f"session {record.id} does not use source {source!r} "
+            f"session {record.id} does not need source {source!r} "
             f"(it uses {', '.join(record.sources)})"
         )
 
