@@ -154,7 +154,7 @@ class _Bank:
 
     def accounts_of(self, person: Person) -> list[Account]:
         """The person's accounts held at this bank."""
-        return [a for a in person.accounts if _bank_of(a) == self.bank_id]
+        return [a for a in person.accounts if a.bank == self.bank_id]
 
     def _consent_for_scope(self, scope: str) -> _Consent | None:
         kind, _, consent_id = scope.partition(":")
@@ -426,11 +426,6 @@ class _Bank:
 
 
 # --- the HTTP layer -------------------------------------------------------------------------
-
-
-def _bank_of(account: Account) -> str:
-    # SHIM until the population's Account.bank lands (issue-8pop); replaced at the merge.
-    return str(getattr(account, "bank", "mockbank"))
 
 
 def _amount(value: Decimal, currency: str) -> dict[str, str]:
@@ -769,7 +764,7 @@ def sample_requests(
     ``X-Request-ID`` and ``Consent-ID`` headers, which a caller adds."""
     dated = min((t.booking_date for t in person.transactions), default=person.birth_date)
     out: list[tuple[str, str, dict[str, Any] | None]] = [("GET", "/v1/accounts", None)]
-    for account in (a for a in person.accounts if _bank_of(a) == bank_id):
+    for account in (a for a in person.accounts if a.bank == bank_id):
         base = f"/v1/accounts/{account.resource_id}"
         out.append(("GET", f"{base}/balances", None))
         out.append(

@@ -126,7 +126,7 @@ def studieschuld(loan: StudentLoan, today: date) -> dict[str, Any]:
 
 def schulden(person: Person, today: date) -> dict[str, Any]:
     """The "Mijn schulden" overview of ``person`` on ``today``."""
-    loan: StudentLoan | None = getattr(person, "student_loan", None)
+    loan: StudentLoan | None = person.student_loan
     return {
         "peildatum": today.isoformat(),
         "schulden": [] if loan is None else [studieschuld(loan, today)],
