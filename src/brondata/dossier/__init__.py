@@ -3,6 +3,8 @@
 Pure functions only: the gateway (not this package) gathers the inputs from the mapped source
 data, runs ``check_dossier`` and ``decide``, writes the ledger and signs the results.
 
+* ``dossier_input(as_of, collected, extra)``: the checks' input from the mapped catalogue
+  values per source instance, plus the few facts no attribute carries.
 * ``check_dossier(preset, DossierInput) -> DossierReport``: what the collected data cannot
   show (codes, severity, sources, English and Dutch text, remedy), never a personal value.
 * ``decide(name, year=..., facts=ApplicationFacts, inputs={...}) -> DecisionResult``: a decision
@@ -29,6 +31,7 @@ from brondata.dossier._checks import (
     check_dossier,
     preset,
 )
+from brondata.dossier._collected import Collected, dossier_input
 from brondata.dossier._decisions import (
     DECISIONS,
     INPUTS,
@@ -47,6 +50,7 @@ __all__ = [
     "INPUTS",
     "ApplicationFacts",
     "BankFacts",
+    "Collected",
     "Decision",
     "DecisionResult",
     "DossierInput",
@@ -64,6 +68,7 @@ __all__ = [
     "TaxFacts",
     "check_dossier",
     "decide",
+    "dossier_input",
     "preset",
     "rule_table",
 ]

@@ -137,9 +137,9 @@ class PropertyFacts(_Facts):
 
 
 class DuoFacts(_Facts):
-    """Mijn DUO was consulted."""
+    """Mijn DUO was consulted (its presence is what the checks need)."""
 
-    student_debt: bool
+    student_debt: bool | None = None
     monthly_repayment: Decimal | None = _Amount
 
 
