@@ -28,6 +28,7 @@ from brondata.dossier import (
     ApplicationFacts,
     DecisionResult,
     _decisions,
+    check_decisions,
     decide,
     rule_table,
 )
@@ -405,3 +406,31 @@ def test_without_the_engine_deciding_is_a_typed_error(monkeypatch: pytest.Monkey
     finally:
         _decisions._engine.cache_clear()
         rule_table.cache_clear()
+
+
+# --- before any login ---------------------------------------------------------------------------
+
+
+def test_check_decisions_gives_the_rule_versions() -> None:
+    names = ["decision.nhg_eligible", "decision.protected_earnings_monthly"]
+    assert check_decisions(names, year=YEAR, facts=facts()) == [
+        "nhg@2026.1",
+        "protected_earnings@2026.1",
+    ]
+    # The beslagvrije voet needs no application facts.
+    assert check_decisions(["decision.protected_earnings_monthly"], year=YEAR, facts=None)
+
+
+@pytest.mark.parametrize(
+    ("names", "year", "with_facts", "error"),
+    [
+        (["decision.max_morgage"], YEAR, True, UnknownDecisionError),
+        (["decision.max_mortgage"], YEAR, False, MissingDecisionInputError),
+        (["decision.max_mortgage"], 2019, True, RuleTableNotFoundError),
+    ],
+)
+def test_check_decisions_refuses_before_any_login(
+    names: list[str], year: int, with_facts: bool, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        check_decisions(names, year=year, facts=facts() if with_facts else None)

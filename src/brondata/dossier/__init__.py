@@ -38,6 +38,7 @@ from brondata.dossier._decisions import (
     Decision,
     DecisionResult,
     RuleTable,
+    check_decisions,
     decide,
     rule_table,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "RuleTable",
     "Severity",
     "TaxFacts",
+    "check_decisions",
     "check_dossier",
     "decide",
     "dossier_input",

@@ -28,7 +28,7 @@ the names of its inputs, never their values.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
@@ -50,7 +50,16 @@ from brondata.errors import (
 if TYPE_CHECKING:
     import zen
 
-__all__ = ["DECISIONS", "INPUTS", "Decision", "DecisionResult", "RuleTable", "decide", "rule_table"]
+__all__ = [
+    "DECISIONS",
+    "INPUTS",
+    "Decision",
+    "DecisionResult",
+    "RuleTable",
+    "check_decisions",
+    "decide",
+    "rule_table",
+]
 
 ValueKind = Literal["money", "boolean"]
 _CENT = Decimal("0.01")
@@ -227,6 +236,30 @@ def _engine() -> zen.ZenEngine:
     return zen.ZenEngine()
 
 
+def _decision(name: str) -> Decision:
+    decision = DECISIONS.get(name)
+    if decision is None:
+        raise UnknownDecisionError(f"no decision {name!r}; known: {', '.join(sorted(DECISIONS))}")
+    return decision
+
+
+def check_decisions(
+    names: Iterable[str], *, year: int, facts: ApplicationFacts | None
+) -> list[str]:
+    """Before any login: every name is a decision, its table exists for ``year``, and the
+    application facts it needs are given. Returns the rule versions, in the order asked.
+
+    The source-data inputs are not known yet at that point; ``decide`` checks them.
+    """
+    versions = []
+    for name in names:
+        decision = _decision(name)
+        if facts is None and decision.facts:
+            raise MissingDecisionInputError(name, [f"facts.{f}" for f in decision.facts])
+        versions.append(rule_table(decision.table, year).version)
+    return versions
+
+
 def decide(
     name: str,
     *,
@@ -240,9 +273,7 @@ def decide(
     ``MissingDecisionInputError`` (all of them named), never a default. Inputs it does not need
     are ignored and not named in the result.
     """
-    decision = DECISIONS.get(name)
-    if decision is None:
-        raise UnknownDecisionError(f"no decision {name!r}; known: {', '.join(sorted(DECISIONS))}")
+    decision = _decision(name)
     given = dict(inputs or {})
     needed = list(decision.inputs) + [
         k for k, (on, when) in _CONDITIONAL.items() if on in decision.inputs and when(given)
