@@ -1,11 +1,11 @@
-# Two entry points that work on a fresh machine: `make demo` and `make test`.
+# Entry points that work on a fresh machine: `make demo`, `make test` and `make docs`.
 # Each creates .venv on first use and installs what it needs from pyproject.toml.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= demo-out
 
-.PHONY: demo test lint types pytest bench clean
+.PHONY: demo test lint types pytest docs docs-build bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,10 +32,18 @@ types: $(VENV)/.dev-installed
 pytest: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest
 
-test: lint types pytest
+# The documentation site: `make docs` serves it with live reload; `make docs-build` builds it
+# into site/ and fails on any warning (a broken link, a missing docstring target).
+docs: $(VENV)/.dev-installed
+	$(BIN)/mkdocs serve
+
+docs-build: $(VENV)/.dev-installed
+	$(BIN)/mkdocs build --strict --quiet
+
+test: lint types docs-build pytest
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(OUT) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(OUT) site .mypy_cache .pytest_cache .ruff_cache .hypothesis
