@@ -23,8 +23,8 @@ demo: $(VENV)/.demo-installed
 	$(BIN)/brondata demo --out $(OUT) --purpose mortgage
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples docs/_hooks
+	$(BIN)/ruff format --check src tests bench examples docs/_hooks
 
 types: $(VENV)/.dev-installed
 	$(BIN)/mypy
