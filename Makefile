@@ -35,10 +35,10 @@ pytest: $(VENV)/.dev-installed
 # The documentation site: `make docs` serves it with live reload; `make docs-build` builds it
 # into site/ and fails on any warning (a broken link, a missing docstring target).
 docs: $(VENV)/.dev-installed
-	$(BIN)/mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 docs-build: $(VENV)/.dev-installed
-	$(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 test: lint types docs-build pytest
 
