@@ -35,7 +35,6 @@ PAGES = sorted([ROOT / "README.md", *DOCS.rglob("*.md")])
 #: (page, the start of the reason) of each block that is deliberately not run.
 NOT_RUN = {
     ("docs/real-sources.md", "needs your client certificate"),
-    ("docs/web-application.md", "a fragment of a web application"),
 }
 
 _FENCE = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<code>.*?)^```\s*$", re.MULTILINE | re.DOTALL)
