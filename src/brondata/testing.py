@@ -169,7 +169,9 @@ class MockSources(_Consumers):
                 kind.mock.load()(
                     self.population,
                     base_url=self.base_urls[source],
-                    clients={client_id: [redirect_uri.format(source=source)]},
+                    # The callback may be named by the instance or, for the kind's
+                    # first instance, by the kind (a gateway configured as {"bank": ...}).
+                    clients={client_id: self._redirects(source)},
                     clock=self.clock,
                     **extra,
                     **instance.options,
@@ -179,8 +181,25 @@ class MockSources(_Consumers):
         self.apps: dict[str, Any] = dict(self.faults)
         self.digid_app = create_digid_app(self.digid)
 
+    def _redirects(self, instance: str) -> list[str]:
+        kind = source_kinds.kind_of(instance)
+        names = [instance]
+        if kind != instance and self.resolve([kind])[0] == instance:
+            names.append(kind)
+        return [self.redirect_uri.format(source=name) for name in names]
+
+    def _instance(self, source: str) -> str:
+        """``source`` if it is one of the apps, else the first app of kind ``source``."""
+        if source in self.apps:
+            return source
+        of_kind = [s for s in self.apps if source_kinds.kind_of(s) == source]
+        if not of_kind:
+            raise UnknownSourceError(source, list(self.apps), what="mock source")
+        return of_kind[0]
+
     def transport(self, source: str) -> httpx2.ASGITransport:
-        return httpx2.ASGITransport(app=self.apps[source])
+        """The in-process transport to instance ``source`` (or a kind's first instance)."""
+        return httpx2.ASGITransport(app=self.apps[self._instance(source)])
 
     @staticmethod
     def source_names() -> list[str]:
@@ -207,10 +226,9 @@ class MockSources(_Consumers):
     def connector(
         self, source: str, *, transport: httpx2.AsyncBaseTransport | None = None, **options: Any
     ) -> SourceConnector:
-        """A connector for instance ``source`` over its in-process transport (or the one
-        given)."""
-        if source not in self.apps:
-            raise UnknownSourceError(source, list(self.apps), what="mock source")
+        """A connector for instance ``source`` (or a kind's first instance) over its
+        in-process transport (or the one given)."""
+        source = self._instance(source)
         factory = source_kinds.get(source).connector
         return factory(
             base_url=self.base_urls[source],
@@ -240,10 +258,7 @@ class MockSources(_Consumers):
     def consumer(self, source: str) -> AbstractAsyncContextManager[Consumer]:
         """The browser, for a login at ``source`` (an instance or a kind; all sources share
         one browser)."""
-        if source not in self.apps and not any(
-            source_kinds.kind_of(s) == source for s in self.apps
-        ):
-            raise UnknownSourceError(source, list(self.apps), what="mock source")
+        self._instance(source)  # an unknown source is an error here, not at the login
         return self.browser()
 
 
