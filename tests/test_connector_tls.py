@@ -47,7 +47,9 @@ async def test_every_request_of_a_session_goes_over_the_client_certificate(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sources = MockSources(seed=3, sources=("bank",))
-    recorder = _Recorder({urlsplit(sources.base_urls["bank.mockbank"]).netloc: sources.transport("bank")})
+    recorder = _Recorder(
+        {urlsplit(sources.base_urls["bank.mockbank"]).netloc: sources.transport("bank")}
+    )
     monkeypatch.setattr(httpx2, "AsyncHTTPTransport", recorder)
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
 

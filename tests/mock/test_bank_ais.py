@@ -116,7 +116,11 @@ async def test_get_consent_and_status(tpp: Tpp, person: Person, clock: SteppingC
 async def test_delete_terminates_the_consent_and_its_tokens(tpp: Tpp, person: Person) -> None:
     consent_id, tokens = await tpp.connect(person)
     deleted = await tpp.client.delete(
-        f"/v1/consents/{consent_id}", headers={"X-Request-ID": new_request_id()}
+        f"/v1/consents/{consent_id}",
+        headers={
+            "X-Request-ID": new_request_id(),
+            "Authorization": f"Bearer {tokens['access_token']}",
+        },
     )
     assert deleted.status_code == 204
     status = await tpp.client.get(
@@ -150,12 +154,16 @@ async def test_a_new_recurring_consent_expires_the_old_one(tpp: Tpp, person: Per
 
 
 async def test_bank_offered_consent_reports_the_granted_accounts(tpp: Tpp, person: Person) -> None:
-    consent_id, _ = await tpp.connect(
+    consent_id, tokens = await tpp.connect(
         person, access={"accounts": [], "balances": [], "transactions": []}
     )
     info = (
         await tpp.client.get(
-            f"/v1/consents/{consent_id}", headers={"X-Request-ID": new_request_id()}
+            f"/v1/consents/{consent_id}",
+            headers={
+                "X-Request-ID": new_request_id(),
+                "Authorization": f"Bearer {tokens['access_token']}",
+            },
         )
     ).json()
     granted = [{"iban": iban} for iban in sorted(a.iban for a in person.accounts)]
@@ -398,11 +406,11 @@ async def test_frequency_per_day_is_enforced_without_psu(
     limited = await tpp.client.get("/v1/accounts", headers=tpp.headers(consent_id, token))
     assert limited.status_code == 429
     assert error_code(limited) == "ACCESS_EXCEEDED"
-    # The PSU being present lifts the limit; another resource has its own count.
+    # A PSU-IP-Address header does not lift the limit; another resource has its own count.
     present = await tpp.client.get(
         "/v1/accounts", headers=tpp.headers(consent_id, token, psu_ip=True)
     )
-    assert present.status_code == 200
+    assert present.status_code == 429
     balances = f"/v1/accounts/{person.accounts[0].resource_id}/balances"
     assert (await tpp.client.get(balances, headers=tpp.headers(consent_id, token))).is_success
     # A new day, a new allowance (and, the access token having expired, a refreshed token).

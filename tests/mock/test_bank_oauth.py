@@ -63,7 +63,7 @@ async def test_login_page_is_a_real_form_with_a_server_side_id(tpp: Tpp) -> None
     assert form.method == "post"
     assert set(form.input_types.values()) == {"hidden", "text", "password"}
     # Only an opaque id travels in the page; redirect_uri, state and PKCE stay on the server.
-    assert list(form.fields) == ["authorization_id", "username", "password"]
+    assert list(form.fields) == ["authorization_id", "csrf", "username", "password"]
     assert REDIRECT not in page.text
 
 

@@ -4,7 +4,8 @@ The population register, tax authority, UWV, pension registry and land registry 
 only in their scope, their look, what their approval page says is asked, and their routes.
 ``GovernmentMock`` holds those; ``GovernmentMock.app`` builds the ASGI app around a
 ``DigidSource`` (OAuth through DigiD, ``/oauth/userinfo``) and answers a request without a valid
-bearer token with the mock's own 401 before any of its routes runs. Payloads and routes live in
+bearer token with the mock's own 401 before any of its routes runs, and a body over the cap with
+its own 413 (``_limits.BodyLimit``). Payloads and routes live in
 each source's module; the DigiD login in ``digid``.
 """
 
@@ -19,8 +20,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from brondata._clock import Clock, SystemClock
+from brondata.mock._limits import BodyLimit
 from brondata.mock._oauth import ApprovalView, Branding
-from brondata.mock.digid import DigidIdP, DigidSource, json_unauthorized
+from brondata.mock.digid import DigidIdP, DigidSource, json_too_large, json_unauthorized
 from brondata.mock.population import Person, Population
 
 __all__ = ["GovernmentMock", "PersonEndpoint", "PersonRoute", "demo_clients"]
@@ -46,6 +48,7 @@ class GovernmentMock:
     shows: tuple[str, ...]  # the approval page's lines: what the grant gives
     routes: Callable[[DigidSource], Sequence[PersonRoute]]
     unauthorized: Callable[[Request], Response] = json_unauthorized  # the 401 in its own style
+    too_large: Callable[[Request], Response] = json_too_large  # the 413 in its own style
 
     def approval(self, person: Person) -> ApprovalView:
         return ApprovalView(
@@ -81,6 +84,7 @@ class GovernmentMock:
             for method, path, endpoint in self.routes(source)
         ]
         app = Starlette(routes=[*own, *source.routes(self.unauthorized)])
+        app.add_middleware(BodyLimit, too_large=self.too_large)
         app.state.source = source
         return app
 

@@ -13,8 +13,15 @@ the browser is sent to and that answers with a one-time artifact) and what a sco
 (``ScopePolicy``: is it acceptable, what does the approval page show, what happens on approve or
 deny). What does not live here: the source's own API; it asks ``access_grant(token)``.
 
-Login failures re-render the login page with status 401 and a message; after five failures
-the pending authorization is dropped. All state is in memory, in plain dicts: the server runs
+Every authorization is bound to the browser that started it: ``/authorize`` sets a random
+browser cookie (HttpOnly, SameSite=Lax, Secure over https) and the pending authorization keeps
+it, with a CSRF token the login and approval forms carry. A login post, the browser's return
+from an external login, and the approval all need both, so a form posted from another site, or
+another browser's authorization id, gets nowhere (login CSRF). Login failures re-render the
+login page with status 401 and a message; after five failures the pending authorization is
+dropped, and failures per account lock that account for a growing time (``LoginThrottle``),
+however many authorizations the guesser starts. Pending authorizations, codes and tokens are
+forgotten once expired. All state is in memory, in plain dicts: the server runs
 on one event loop (in-process or uvicorn), and no handler awaits between reading and writing
 the state it checks, so no locks are needed.
 """
@@ -38,8 +45,10 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from brondata._clock import Clock
+from brondata.mock._limits import LoginThrottle, lockout_message
 
 __all__ = [
+    "BROWSER_COOKIE",
     "AccessGrant",
     "ApprovalView",
     "Authenticator",
@@ -50,6 +59,7 @@ __all__ = [
 ]
 
 _MAX_LOGIN_FAILURES = 5
+BROWSER_COOKIE = "oauth_browser"
 # RFC 7636 §4.1: 43..128 characters of the unreserved set; a S256 challenge is 43 of base64url.
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 _CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
@@ -142,6 +152,8 @@ class _Pending:
     state: str | None
     code_challenge: str
     created_at: datetime
+    browser: str
+    csrf: str
     subject: str | None = None
     approval_token: str | None = None
     failures: int = 0
@@ -240,6 +252,8 @@ class AuthorizationServer:
         self._access: dict[str, tuple[AccessGrant, str]] = {}  # token -> (grant, family)
         self._refresh: dict[str, _Refresh] = {}
         self._families: dict[str, _Family] = {}
+        self.throttle = LoginThrottle(clock)
+        self._secure_cookie = urlsplit(self.issuer).scheme == "https"
 
     # --- what the resource server asks ------------------------------------------------------
 
@@ -332,40 +346,79 @@ class AuthorizationServer:
         if problem is not None:
             return fail("invalid_scope", problem)
         authorization_id = secrets.token_urlsafe(24)
-        self._expire_pending()
-        self._pending[authorization_id] = _Pending(
+        self._expire()
+        browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(24)
+        pending = _Pending(
             client_id=client_id,
             redirect_uri=redirect_uri,
             scope=scope,
             state=state,
             code_challenge=challenge,
             created_at=self._clock.now(),
+            browser=browser,
+            csrf=secrets.token_urlsafe(24),
         )
+        self._pending[authorization_id] = pending
+        response: Response
         if self._external is not None:
             location = self._external.login_url(
                 return_url=f"{self.issuer}{self._prefix}/login/return",
                 request_id=authorization_id,
             )
-            return RedirectResponse(location, status_code=303, headers=_HTML_HEADERS)
-        return self._login_page(authorization_id, message=None, status=200)
+            response = RedirectResponse(location, status_code=303, headers=_HTML_HEADERS)
+        else:
+            response = self._login_page(authorization_id, pending, message=None, status=200)
+        response.set_cookie(
+            BROWSER_COOKIE,
+            browser,
+            httponly=True,
+            samesite="lax",
+            path=self._prefix or "/",
+            secure=self._secure_cookie,
+        )
+        return response
+
+    def _bound(self, request: Request, authorization_id: str, csrf: str | None) -> _Pending | None:
+        """The live pending authorization, if this browser started it and (for a form) the
+        form carries its CSRF token; else ``None``."""
+        pending = self._live_pending(authorization_id)
+        if pending is None:
+            return None
+        browser = request.cookies.get(BROWSER_COOKIE, "")
+        if not hmac.compare_digest(pending.browser.encode(), browser.encode()):
+            return None
+        if csrf is not None and not hmac.compare_digest(pending.csrf.encode(), csrf.encode()):
+            return None
+        return pending
 
     async def _login(self, request: Request) -> Response:
         form = await request.form()
         authorization_id = str(form.get("authorization_id", ""))
-        pending = self._live_pending(authorization_id)
+        pending = self._bound(request, authorization_id, str(form.get("csrf", "")))
         if pending is None or self._authenticator is None:
-            return self._error_page("Deze inlogpoging is verlopen. Begin opnieuw.", 400)
-        subject = self._authenticator.authenticate(
-            str(form.get("username", "")), str(form.get("password", ""))
-        )
+            return self._error_page("Deze inlogpoging is verlopen of ongeldig. Begin opnieuw.", 400)
+        username = str(form.get("username", ""))
+        locked = self.throttle.locked_until(username)
+        if locked is not None:
+            # Refused before the password is even checked: a lock that a right guess lifts
+            # would tell the guesser when it guessed right.
+            return self._login_page(
+                authorization_id, pending, message=lockout_message(locked), status=429
+            )
+        subject = self._authenticator.authenticate(username, str(form.get("password", "")))
         if subject is None:
+            locked = self.throttle.failed(username)
             pending.failures += 1
             if pending.failures >= _MAX_LOGIN_FAILURES:
                 del self._pending[authorization_id]
                 return self._error_page("Te vaak een onjuist wachtwoord. Begin opnieuw.", 401)
-            return self._login_page(
-                authorization_id, message="Onjuiste gebruikersnaam of wachtwoord.", status=401
+            message = (
+                lockout_message(locked)
+                if locked is not None
+                else "Onjuiste gebruikersnaam of wachtwoord."
             )
+            return self._login_page(authorization_id, pending, message=message, status=401)
+        self.throttle.succeeded(username)
         return self._logged_in(authorization_id, pending, subject)
 
     async def _login_return(self, request: Request) -> Response:
@@ -375,7 +428,7 @@ class AuthorizationServer:
             raise RuntimeError("no external login configured")
         params = request.query_params
         authorization_id = params.get("RelayState", "")
-        pending = self._live_pending(authorization_id)
+        pending = self._bound(request, authorization_id, None)
         if pending is None:
             return self._error_page("Deze inlogpoging is verlopen. Begin opnieuw.", 400)
         if pending.subject is not None:
@@ -403,7 +456,7 @@ class AuthorizationServer:
     async def _approve(self, request: Request) -> Response:
         form = await request.form()
         authorization_id = str(form.get("authorization_id", ""))
-        pending = self._live_pending(authorization_id)
+        pending = self._bound(request, authorization_id, str(form.get("csrf", "")))
         token = str(form.get("approval_token", ""))
         if (
             pending is None
@@ -580,10 +633,22 @@ class AuthorizationServer:
             return None
         return pending
 
-    def _expire_pending(self) -> None:
+    def _expire(self) -> None:
+        """Forget what has expired, so that abandoned logins cannot grow the state forever."""
         now = self._clock.now()
         for key in [k for k, p in self._pending.items() if now - p.created_at >= self._login_ttl]:
             del self._pending[key]
+        for key in [k for k, c in self._codes.items() if now >= c.expires_at]:
+            del self._codes[key]
+        for key in [k for k, (g, _) in self._access.items() if now >= g.expires_at]:
+            del self._access[key]
+        for key in [k for k, r in self._refresh.items() if now >= r.expires_at]:
+            del self._refresh[key]
+        for family_id, family in list(self._families.items()):
+            family.access_tokens &= self._access.keys()
+            family.refresh_tokens &= self._refresh.keys()
+            if not family.access_tokens and not family.refresh_tokens:
+                del self._families[family_id]
 
     # --- pages ------------------------------------------------------------------------------
 
@@ -629,10 +694,13 @@ button {{ margin-top: 1.5rem; margin-right: .5rem; padding: .6rem 1.2rem; }}
             "Er ging iets mis", f'<p class="error">{html.escape(message)}</p>', status
         )
 
-    def _login_page(self, authorization_id: str, *, message: str | None, status: int) -> Response:
+    def _login_page(
+        self, authorization_id: str, pending: _Pending, *, message: str | None, status: int
+    ) -> Response:
         error = f'<p class="error" role="alert">{html.escape(message)}</p>\n' if message else ""
         body = f"""{error}<form method="post" action="{self._prefix}/login">
 <input type="hidden" name="authorization_id" value="{html.escape(authorization_id)}">
+<input type="hidden" name="csrf" value="{html.escape(pending.csrf)}">
 <label for="username">Gebruikersnaam</label>
 <input id="username" name="username" autocomplete="username" required>
 <label for="password">Wachtwoord</label>
@@ -655,6 +723,7 @@ button {{ margin-top: 1.5rem; margin-right: .5rem; padding: .6rem 1.2rem; }}
 <form method="post" action="{self._prefix}/approve">
 <input type="hidden" name="authorization_id" value="{html.escape(authorization_id)}">
 <input type="hidden" name="approval_token" value="{html.escape(pending.approval_token)}">
+<input type="hidden" name="csrf" value="{html.escape(pending.csrf)}">
 <button type="submit" name="decision" value="approve">Toestaan</button>
 <button type="submit" name="decision" value="deny">Weigeren</button>
 </form>"""

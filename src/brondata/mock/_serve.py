@@ -7,12 +7,19 @@ arrived on. One server means one event loop and one signal handler, so Ctrl-C st
 everything cleanly. Each app's issuer is its real base URL, so discovery, redirects and
 ``iss`` checks work exactly as against a deployed source.
 
+The server holds up against clients that never finish: a connection has ``REQUEST_TIMEOUT``
+seconds to deliver each complete request (head and body; a trickle does not extend it), an idle
+keep-alive connection is closed after ``KEEP_ALIVE_TIMEOUT``, a request head is capped at
+``MAX_HEAD_BYTES``, and past ``MAX_CONNECTIONS`` open connections new requests get a 503 at
+once. Body size and JSON depth are each app's own (``_limits``), answered in its API's style.
+
 ``sample`` logs a synthetic person in at one source (in-process) and records every request
 its connector makes and the body that came back: what a connector receives, for a tester.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import Callable, Mapping, Sequence
@@ -24,12 +31,75 @@ import anyio
 import httpx2
 import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from brondata._clock import SystemClock
 from brondata.attributes import CATALOGUE
 from brondata.mock._faults import Fault
 
-__all__ = ["PortDispatcher", "sample", "serve"]
+__all__ = [
+    "KEEP_ALIVE_TIMEOUT",
+    "MAX_CONNECTIONS",
+    "MAX_HEAD_BYTES",
+    "REQUEST_TIMEOUT",
+    "GuardedH11Protocol",
+    "PortDispatcher",
+    "sample",
+    "serve",
+]
+
+REQUEST_TIMEOUT = 10.0
+KEEP_ALIVE_TIMEOUT = 5
+MAX_HEAD_BYTES = 16 * 1024
+#: Well under the usual open-file limit of 1,024, so that the limit is the server's own.
+MAX_CONNECTIONS = 512
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for each complete request.
+
+    uvicorn times out only idle keep-alive connections; a client that sends a request head or
+    body one byte at a time would hold its connection (and a file descriptor) for ever. Here
+    every connection must have delivered a whole request within ``request_timeout`` of opening
+    or of its previous response, or it is closed.
+    """
+
+    request_timeout: float = REQUEST_TIMEOUT
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.request_timeout, self._expired)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expired(self) -> None:
+        self._deadline = None
+        cycle = self.cycle
+        received = cycle is not None and not cycle.response_complete and not cycle.more_body
+        if not received and not self.transport.is_closing():
+            # No complete request in time (or only a finished one and nothing since).
+            self.transport.close()
+
+
+def guarded_protocol(request_timeout: float) -> type[GuardedH11Protocol]:
+    """The protocol class with its own deadline (uvicorn takes a class, not an instance)."""
+    return type("GuardedH11Protocol", (GuardedH11Protocol,), {"request_timeout": request_timeout})
 
 
 class PortDispatcher:
@@ -80,6 +150,7 @@ async def serve(
     faults: Mapping[str, Sequence[Fault]] | None = None,
     on_ready: Callable[[dict[str, str]], None] = lambda urls: None,
     log_level: str = "warning",
+    request_timeout: float = REQUEST_TIMEOUT,
 ) -> None:
     """Serve every mock source on ``host`` from ``port`` upwards until cancelled."""
     from brondata.testing import MockSources
@@ -105,7 +176,16 @@ async def serve(
                 for fault in planned:
                     sources.faults[instance].add(fault)
         dispatcher = PortDispatcher({s.getsockname()[1]: apps[name] for name, s in sockets.items()})
-        config = uvicorn.Config(dispatcher, log_level=log_level, lifespan="off", access_log=False)
+        config = uvicorn.Config(
+            dispatcher,
+            log_level=log_level,
+            lifespan="off",
+            access_log=False,
+            http=guarded_protocol(request_timeout),
+            timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+            limit_concurrency=MAX_CONNECTIONS,
+        )
         server = uvicorn.Server(config)
 
         async def announce() -> None:

@@ -9,10 +9,16 @@ consent by logging in and approving scope ``AIS:<consentId>``). One app is one b
 there logs in with ``person.username`` / ``person.password`` and sees only the accounts held
 there; a person without one is refused, as at a real bank.
 
-The bank behaves like a strict real ASPSP: it validates headers and bodies, answers errors as
-``tppMessages``, limits unattended access to ``frequencyPerDay`` per resource per day, lets a
-new recurring consent of the same PSU and TPP expire the old one, and caps ``validUntil`` at
-180 days (PSD2 RTS art. 10a). It never reveals the population's transaction categories: the
+The bank behaves like a strict real ASPSP: it validates headers (optional ones too) and bodies,
+answers errors as ``tppMessages`` (a body over the cap or nested too deep included), limits
+unattended access to ``frequencyPerDay`` per resource per day whatever ``PSU-IP-Address`` says,
+lets a new recurring consent of the same PSU and TPP expire the old one, and caps
+``validUntil`` at 180 days (PSD2 RTS art. 10a). Reading or deleting an authorised consent needs
+the TPP's identification: a real ASPSP takes it from the eIDAS certificate; the mock, without
+TLS, takes the access token it issued to that TPP for that consent. A consent never authorised
+is forgotten after ``UNAUTHORISED_CONSENT_TTL``, a page cursor after ``CURSOR_TTL``.
+
+It never reveals the population's transaction categories: the
 gateway must recognise a salary the way it would at a real bank.
 
 Days are counted in UTC by the injected clock. State is in memory, per app.
@@ -20,15 +26,16 @@ Days are counted in UTC by the injected clock. State is in memory, per app.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -37,6 +44,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from brondata._clock import Clock, SystemClock
+from brondata.mock._limits import BodyLimit, read_json
 from brondata.mock._oauth import ApprovalView, AuthorizationServer, Branding
 from brondata.mock.population import Account, Person, Population, Transaction
 
@@ -49,6 +57,9 @@ DEFAULT_CLIENTS: Mapping[str, Sequence[str]] = {
 
 MAX_FREQUENCY_PER_DAY = 4  # without a bilateral agreement (BG implementation guidelines)
 MAX_VALIDITY = timedelta(days=180)  # PSD2 RTS art. 10a
+#: A consent the PSU never authorised is kept this long (the SCA window), then forgotten.
+UNAUTHORISED_CONSENT_TTL = timedelta(hours=1)
+CURSOR_TTL = timedelta(hours=1)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ACCESS_LISTS = ("accounts", "balances", "transactions")
 _ACCESS_ALL = ("availableAccounts", "availableAccountsWithBalance", "allPsd2")
@@ -86,6 +97,7 @@ class _Consent:
     combined: bool
     status: ConsentStatus
     last_action: date
+    created_at: datetime
     psu: str | None = None
     client_id: str | None = None
     # Resolved when the PSU approves: which of the PSU's IBANs each service covers.
@@ -104,6 +116,7 @@ class _Cursor:
     offset: int
     query: str
     booking_status: str
+    expires_at: datetime
 
 
 class _Bank:
@@ -284,6 +297,7 @@ class _Bank:
                 "a one-off consent (recurringIndicator false) has frequencyPerDay 1"
             )
         valid_until = _parse_date(body["validUntil"], "validUntil")
+        self._expire()
         today = self.today()
         if valid_until < today:
             raise _format_error("validUntil lies in the past")
@@ -296,9 +310,40 @@ class _Bank:
             combined=body["combinedServiceIndicator"],
             status="received",
             last_action=today,
+            created_at=self.clock.now(),
         )
         self.consents[consent.consent_id] = consent
         return consent
+
+    def _expire(self) -> None:
+        """Forget consents never authorised and cursors past their time: without this, anyone
+        could grow the bank's memory by creating consents nobody authorises."""
+        now = self.clock.now()
+        for key in [
+            k
+            for k, c in self.consents.items()
+            if c.psu is None and now - c.created_at >= UNAUTHORISED_CONSENT_TTL
+        ]:
+            del self.consents[key]
+        for key in [k for k, c in self.cursors.items() if now >= c.expires_at]:
+            del self.cursors[key]
+
+    def identify_tpp(self, request: Request, consent: _Consent) -> None:
+        """A consent the PSU authorised is read or deleted only by the TPP it was given to,
+        identified (in place of the eIDAS certificate) by its access token for the consent."""
+        if consent.psu is None:
+            return  # nothing of the PSU's yet; the consent id itself is the capability
+        authorization = request.headers.get("authorization", "")
+        scheme, _, token = authorization.partition(" ")
+        grant = self.oauth.access_grant(token.strip()) if scheme.lower() == "bearer" else None
+        if (
+            grant is None
+            or grant.scope != f"AIS:{consent.consent_id}"
+            or grant.client_id != consent.client_id
+        ):
+            raise _TppError(
+                401, "CERTIFICATE_INVALID", "the TPP is not identified as this consent's TPP"
+            )
 
     def consent(self, consent_id: str) -> _Consent:
         found = self.consents.get(consent_id)
@@ -368,9 +413,8 @@ class _Bank:
         raise _TppError(404, "RESOURCE_UNKNOWN", "no account with this id under this consent")
 
     def count_access(self, request: Request, consent: _Consent, resource: str) -> None:
-        # PSU-present calls (PSU-IP-Address given) are not limited by frequencyPerDay.
-        if request.headers.get("psu-ip-address"):
-            return
+        # Every read counts, PSU-IP-Address or not: the header is the TPP's own claim that the
+        # PSU is present, and taking it at its word would lift the cap for anyone who sends it.
         key = (self.today(), resource)
         used = consent.usage.get(key, 0)
         if used >= consent.frequency_per_day:
@@ -480,7 +524,31 @@ def _request_id(request: Request) -> str:
         uuid.UUID(value)
     except ValueError:
         raise _format_error("X-Request-ID must be a UUID") from None
+    _optional_headers(request)
     return value
+
+
+def _optional_headers(request: Request) -> None:
+    """Optional headers, when present, must be well formed (FORMAT_ERROR otherwise)."""
+    headers = request.headers
+    ip = headers.get("psu-ip-address")
+    if ip is not None:
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            raise _format_error("PSU-IP-Address is not an IP address") from None
+    port = headers.get("psu-ip-port")
+    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+        raise _format_error("PSU-IP-Port is not a port number")
+    for name in ("tpp-redirect-uri", "tpp-nok-redirect-uri"):
+        uri = headers.get(name)
+        if uri is not None:
+            parts = urlsplit(uri)
+            if parts.scheme not in ("https", "http") or not parts.netloc or " " in uri:
+                raise _format_error(f"{name} is not an absolute http(s) URI")
+    preferred = headers.get("tpp-redirect-preferred")
+    if preferred is not None and preferred not in ("true", "false"):
+        raise _format_error("TPP-Redirect-Preferred must be true or false")
 
 
 def _flag(value: str | None) -> bool:
@@ -508,6 +576,17 @@ class _EchoRequestId:
         await self.app(scope, receive, send_with_id)
 
 
+def _too_large(request: Request) -> Response:
+    return JSONResponse(
+        {
+            "tppMessages": [
+                {"category": "ERROR", "code": "FORMAT_ERROR", "text": "the body is too large"}
+            ]
+        },
+        status_code=413,
+    )
+
+
 def _handler(
     fn: Callable[[Request], Awaitable[Response]],
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -529,9 +608,9 @@ def _routes(bank: _Bank) -> list[BaseRoute]:
     async def post_consent(request: Request) -> Response:
         _request_id(request)
         try:
-            body = await request.json()
+            body = await read_json(request)
         except ValueError:
-            raise _format_error("the body is not valid JSON") from None
+            raise _format_error("the body is not valid JSON or nests too deep") from None
         consent = bank.create_consent(body)
         self_href = f"{base}/v1/consents/{consent.consent_id}"
         return JSONResponse(
@@ -551,6 +630,7 @@ def _routes(bank: _Bank) -> list[BaseRoute]:
     async def get_consent(request: Request) -> Response:
         _request_id(request)
         consent = bank.consent(request.path_params["consent_id"])
+        bank.identify_tpp(request, consent)
         return JSONResponse(bank.consent_body(consent))
 
     async def get_consent_status(request: Request) -> Response:
@@ -560,7 +640,9 @@ def _routes(bank: _Bank) -> list[BaseRoute]:
 
     async def delete_consent(request: Request) -> Response:
         _request_id(request)
-        bank.terminate(bank.consent(request.path_params["consent_id"]))
+        consent = bank.consent(request.path_params["consent_id"])
+        bank.identify_tpp(request, consent)
+        bank.terminate(consent)
         return Response(status_code=204)
 
     async def get_accounts(request: Request) -> Response:
@@ -650,6 +732,7 @@ def _routes(bank: _Bank) -> list[BaseRoute]:
                 offset + bank.page_size,
                 query,
                 booking_status,
+                bank.clock.now() + CURSOR_TTL,
             )
             links["next"] = {"href": f"{href}/transactions?{query}&page={next_id}"}
         # BG: "booked" only for booked/both, "pending" only for pending/both.
@@ -751,6 +834,7 @@ def create_bank_app(
         accent=accent,
     )
     app = Starlette(routes=_routes(bank))
+    app.add_middleware(BodyLimit, too_large=_too_large)
     app.add_middleware(_EchoRequestId)
     app.state.bank = bank
     return app

@@ -12,7 +12,11 @@ At the second source in the same browser DigiD sees its session cookie and sends
 straight back, as the real DigiD's single sign-on does; a session ends after 15 minutes idle
 by the injected clock. An artifact is valid once, for 60 seconds, for the source and request
 it was issued to. Only registered sources may be return targets, so the login page is no open
-redirector.
+redirector. A login attempt belongs to the browser that opened the form (a browser cookie plus
+the form's CSRF token, both checked on the post): a form posted from another site, or with
+another browser's attempt, cannot plant the poster's SSO session in the victim's browser.
+Failed logins lock the account for a growing time (``LoginThrottle``); sessions, attempts and
+artifacts are forgotten once expired.
 
 ``DigidSource`` is the part every government mock shares: its OAuth authorization server
 logging in through DigiD, the bearer check that maps a token to the person, and
@@ -36,21 +40,25 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from brondata._clock import Clock, SystemClock
+from brondata.mock._limits import BodyLimit, LoginThrottle, lockout_message
 from brondata.mock._oauth import ApprovalView, AuthorizationServer, Branding
 from brondata.mock.population import Person, Population
 
 __all__ = [
+    "BROWSER_COOKIE",
     "DEFAULT_BASE_URL",
     "SESSION_COOKIE",
     "DigidIdP",
     "DigidSource",
     "create_digid_app",
     "json_error",
+    "json_too_large",
     "json_unauthorized",
 ]
 
 DEFAULT_BASE_URL = "https://digid.mock.brondata.test"
 SESSION_COOKIE = "digid_session"
+BROWSER_COOKIE = "digid_browser"
 SESSION_IDLE = timedelta(minutes=15)
 ARTIFACT_TTL = timedelta(seconds=60)
 _MAX_LOGIN_FAILURES = 5
@@ -82,6 +90,8 @@ class _LoginAttempt:
     return_url: str
     request_id: str
     created_at: datetime
+    browser: str
+    csrf: str
     failures: int = 0
 
 
@@ -104,6 +114,7 @@ class DigidIdP:
         self._sessions: dict[str, _Session] = {}
         self._artifacts: dict[str, _Artifact] = {}
         self._attempts: dict[str, _LoginAttempt] = {}
+        self.throttle = LoginThrottle(self.clock)
 
     def __repr__(self) -> str:
         return f"DigidIdP(base_url={self.base_url!r})"
@@ -149,6 +160,9 @@ class DigidIdP:
         return session.bsn
 
     def start_session(self, bsn: str) -> str:
+        now = self.clock.now()
+        for key in [k for k, v in self._sessions.items() if now - v.last_seen >= SESSION_IDLE]:
+            del self._sessions[key]
         token = secrets.token_urlsafe(32)
         self._sessions[token] = _Session(bsn, self.clock.now())
         return token
@@ -170,18 +184,26 @@ class DigidIdP:
     def audience_of(self, return_url: str) -> str | None:
         return self._services.get(return_url)
 
-    def new_attempt(self, return_url: str, request_id: str) -> str:
+    def new_attempt(
+        self, return_url: str, request_id: str, browser: str
+    ) -> tuple[str, _LoginAttempt]:
         now = self.clock.now()
         for key in [k for k, a in self._attempts.items() if now - a.created_at >= SESSION_IDLE]:
             del self._attempts[key]
         attempt_id = secrets.token_urlsafe(24)
-        self._attempts[attempt_id] = _LoginAttempt(return_url, request_id, now)
-        return attempt_id
+        attempt = _LoginAttempt(return_url, request_id, now, browser, secrets.token_urlsafe(24))
+        self._attempts[attempt_id] = attempt
+        return attempt_id, attempt
 
-    def attempt(self, attempt_id: str) -> _LoginAttempt | None:
+    def attempt(self, attempt_id: str, *, browser: str, csrf: str) -> _LoginAttempt | None:
+        """The live attempt, if this browser opened it and the form carries its token."""
         found = self._attempts.get(attempt_id)
         if found is None or self.clock.now() - found.created_at >= SESSION_IDLE:
             self._attempts.pop(attempt_id, None)
+            return None
+        if not hmac.compare_digest(found.browser.encode(), browser.encode()):
+            return None
+        if not hmac.compare_digest(found.csrf.encode(), csrf.encode()):
             return None
         return found
 
@@ -226,11 +248,14 @@ def _error(message: str, status: int) -> HTMLResponse:
     return _page("Er ging iets mis", f'<p class="error">{html.escape(message)}</p>', status)
 
 
-def _login_form(attempt_id: str, service: str, message: str | None, status: int) -> HTMLResponse:
+def _login_form(
+    attempt_id: str, attempt: _LoginAttempt, service: str, message: str | None, status: int
+) -> HTMLResponse:
     error = f'<p class="error" role="alert">{html.escape(message)}</p>\n' if message else ""
     body = f"""<p>U logt in bij <strong>{html.escape(service)}</strong>.</p>
 {error}<form method="post" action="/login">
 <input type="hidden" name="attempt" value="{html.escape(attempt_id)}">
+<input type="hidden" name="csrf" value="{html.escape(attempt.csrf)}">
 <label for="username">DigiD gebruikersnaam</label>
 <input id="username" name="username" autocomplete="username" required>
 <label for="password">Wachtwoord</label>
@@ -263,27 +288,48 @@ def create_digid_app(idp: DigidIdP) -> Starlette:
             return RedirectResponse(
                 back_to_source(bsn, return_url, request_id), status_code=303, headers=_HTML_HEADERS
             )
-        attempt_id = idp.new_attempt(return_url, request_id)
-        return _login_form(attempt_id, urlsplit(audience).netloc, None, 200)
+        browser = request.cookies.get(BROWSER_COOKIE) or secrets.token_urlsafe(24)
+        attempt_id, attempt = idp.new_attempt(return_url, request_id, browser)
+        response = _login_form(attempt_id, attempt, urlsplit(audience).netloc, None, 200)
+        response.set_cookie(
+            BROWSER_COOKIE,
+            browser,
+            httponly=True,
+            samesite="lax",
+            path="/",
+            secure=idp.secure_cookie,
+        )
+        return response
 
     async def login_submit(request: Request) -> Response:
         form = await request.form()
         attempt_id = str(form.get("attempt", ""))
-        attempt = idp.attempt(attempt_id)
-        if attempt is None:
-            return _error("Deze inlogpoging is verlopen. Begin opnieuw.", 400)
-        person = idp.population.check_credentials(
-            str(form.get("username", "")), str(form.get("password", ""))
+        attempt = idp.attempt(
+            attempt_id,
+            browser=request.cookies.get(BROWSER_COOKIE, ""),
+            csrf=str(form.get("csrf", "")),
         )
+        if attempt is None:
+            return _error("Deze inlogpoging is verlopen of ongeldig. Begin opnieuw.", 400)
+        username = str(form.get("username", ""))
         service = urlsplit(idp.audience_of(attempt.return_url) or "").netloc
+        locked = idp.throttle.locked_until(username)
+        if locked is not None:
+            return _login_form(attempt_id, attempt, service, lockout_message(locked), 429)
+        person = idp.population.check_credentials(username, str(form.get("password", "")))
         if person is None:
+            locked = idp.throttle.failed(username)
             attempt.failures += 1
             if attempt.failures >= _MAX_LOGIN_FAILURES:
                 idp.drop_attempt(attempt_id)
                 return _error("Te vaak een onjuist wachtwoord. Begin opnieuw.", 401)
-            return _login_form(
-                attempt_id, service, "Uw gebruikersnaam of wachtwoord is niet correct.", 401
+            message = (
+                lockout_message(locked)
+                if locked is not None
+                else "Uw gebruikersnaam of wachtwoord is niet correct."
             )
+            return _login_form(attempt_id, attempt, service, message, 401)
+        idp.throttle.succeeded(username)
         idp.drop_attempt(attempt_id)
         response = RedirectResponse(
             back_to_source(person.bsn, attempt.return_url, attempt.request_id),
@@ -313,6 +359,7 @@ def create_digid_app(idp: DigidIdP) -> Starlette:
             Route("/logout", logout, methods=["POST"]),
         ]
     )
+    app.add_middleware(BodyLimit, too_large=lambda request: _error("Het verzoek is te groot.", 413))
     app.state.digid = idp
     return app
 
@@ -326,6 +373,10 @@ def json_error(status: int, code: str, message: str) -> JSONResponse:
 
 def json_unauthorized(request: Request) -> Response:
     return json_error(401, "UNAUTHORIZED", "a valid bearer token is required")
+
+
+def json_too_large(request: Request) -> Response:
+    return json_error(413, "PAYLOAD_TOO_LARGE", "the request body is too large")
 
 
 class DigidSource:

@@ -35,6 +35,7 @@ from starlette.responses import JSONResponse, Response
 
 from brondata._clock import Clock
 from brondata.mock._government import GovernmentMock, PersonRoute, demo_clients
+from brondata.mock._limits import read_json
 from brondata.mock._oauth import Branding
 from brondata.mock.digid import DigidIdP, DigidSource
 from brondata.mock.population import Address, Person, Population, Property
@@ -43,6 +44,7 @@ from brondata.mock.population_api import (
     forbidden,
     invalid_param,
     problem,
+    too_large,
     unauthorized,
 )
 
@@ -241,7 +243,7 @@ def _routes(source: DigidSource) -> list[PersonRoute]:
 
     async def search_koz(request: Request, person: Person) -> Response:
         try:
-            body = await request.json()
+            body = await read_json(request)
         except ValueError:
             body = None
         bsn = body.get("burgerservicenummer") if isinstance(body, dict) else None
@@ -349,6 +351,7 @@ _MOCK = GovernmentMock(
     ),
     routes=_routes,
     unauthorized=unauthorized,
+    too_large=too_large,
 )
 
 

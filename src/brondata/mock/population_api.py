@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 
 from brondata._clock import Clock
 from brondata.mock._government import GovernmentMock, PersonRoute, demo_clients
+from brondata.mock._limits import read_json
 from brondata.mock._oauth import Branding
 from brondata.mock.digid import DigidIdP, DigidSource
 from brondata.mock.population import (
@@ -178,12 +180,12 @@ def problem(
     invalid_params: Sequence[Mapping[str, str]] = (),
 ) -> JSONResponse:
     """A Haal Centraal ``Foutbericht`` (RFC 7807, ``application/problem+json``)."""
-    anchors = {400: "4.1", 401: "4.2", 403: "4.4", 404: "4.5", 415: "4.16"}
+    anchors = {400: "4.1", 401: "4.2", 403: "4.4", 404: "4.5", 413: "4.14", 415: "4.16"}
     body: dict[str, Any] = {
         "type": f"{_RFC2616}#sec10.{anchors.get(status, '5.1')}",
         "title": title,
         "status": status,
-        "instance": str(request.url.replace(query="")),
+        "instance": instance(request),
         "code": code,
     }
     if detail is not None:
@@ -192,6 +194,25 @@ def problem(
         body["invalidParams"] = [dict(p) for p in invalid_params]
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=_PROBLEM, headers=headers)
+
+
+def instance(request: Request) -> str:
+    """The request's URI for a ``Foutbericht``: the source's base URL and the path, percent
+    encoded, so that it is a URI whatever characters the path or ``Host`` header held."""
+    state = request.scope["app"].state if "app" in request.scope else None
+    source = getattr(state, "source", None)
+    base = source.base_url if source is not None else f"{request.url.scheme}://localhost"
+    return base + quote(request.url.path, safe="/-._~!$&'()*+,;=:@")
+
+
+def too_large(request: Request) -> Response:
+    return problem(
+        request,
+        413,
+        title="Het verzoek is te groot.",
+        code="payloadTooLarge",
+        detail="De body van het verzoek is groter dan toegestaan.",
+    )
 
 
 def unauthorized(request: Request) -> Response:
@@ -409,7 +430,7 @@ def select(value: Any, paths: Sequence[Sequence[str]]) -> Any:
 def _routes(source: DigidSource) -> list[PersonRoute]:
     async def personen(request: Request, person: Person) -> Response:
         try:
-            body = await request.json()
+            body = await read_json(request)
         except ValueError:
             return bad_request(request, [invalid_param("body", "json", "Geen geldige JSON.")])
         if not isinstance(body, dict):
@@ -471,6 +492,7 @@ _MOCK = GovernmentMock(
     ),
     routes=_routes,
     unauthorized=unauthorized,
+    too_large=too_large,
 )
 
 

@@ -124,8 +124,11 @@ class Psd2Connector(OAuthSourceConnector):
     async def revoke(self, *, grant: dict[str, Any]) -> None:
         """End the bank-side consent (``DELETE /v1/consents``), then revoke the tokens."""
         try:
+            # The bank identifies the TPP of an authorised consent by its token for it.
+            token = grant.get("token", {}).get("access_token", "")
             response = await self._http.delete(
-                f"/v1/consents/{grant['consent_id']}", headers=self._headers()
+                f"/v1/consents/{grant['consent_id']}",
+                headers=self._headers() | {"Authorization": f"Bearer {token}"},
             )
         except httpx2.HTTPError as exc:
             raise SourceUnavailableError(
