@@ -1,15 +1,15 @@
-"""The mock bank's OAuth 2.0 server: the login a person clicks through, PKCE, codes, tokens."""
+"""Attacks on the mock bank's OAuth 2.0 server, and the flow they attack: state, PKCE downgrade
+and mismatch, code replay, redirect URI variants, mix-up (``iss``), refresh-token reuse."""
 
 from __future__ import annotations
 
 import httpx2
 import pytest
+from tests.mock.conftest import BASE, CLIENT_ID, REDIRECT, SteppingClock, Tpp, pkce_pair, query_of
 
 from brondata.errors import ConsumerLoginError
 from brondata.mock.consumer import Consumer, parse_forms
 from brondata.mock.population import Person
-
-from .conftest import BASE, CLIENT_ID, REDIRECT, SteppingClock, Tpp, pkce_pair, query_of
 
 pytestmark = pytest.mark.anyio
 
