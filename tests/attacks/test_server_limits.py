@@ -1,0 +1,81 @@
+"""``brondata mock serve`` against clients that never finish: a trickled request is cut off, an
+oversized request head is refused, and the server still answers others meanwhile."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+
+import anyio
+import httpx2
+import pytest
+
+from brondata.mock._serve import MAX_HEAD_BYTES, serve
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def served(anyio_backend: str) -> AsyncIterator[dict[str, str]]:
+    ready = anyio.Event()
+    urls: dict[str, str] = {}
+
+    def on_ready(found: dict[str, str]) -> None:
+        urls.update(found)
+        ready.set()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(lambda: serve(port=0, on_ready=on_ready, request_timeout=0.5))
+        with anyio.fail_after(60):
+            await ready.wait()
+        yield urls
+        group.cancel_scope.cancel()
+
+
+def _address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "", parts.port or 80
+
+
+async def _closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server closes ``sock`` (reads until EOF; a bound, not a timing claim)."""
+    with anyio.move_on_after(30):
+        while True:
+            try:
+                data = sock.recv(4096)
+            except BlockingIOError:
+                await anyio.sleep(0.05)
+                continue
+            except ConnectionResetError:
+                return True
+            if not data:
+                return True
+    return False
+
+
+async def test_a_trickled_request_is_cut_off(served: dict[str, str]) -> None:
+    bank = served["bank.mockbank"]
+    with socket.create_connection(_address(bank)) as sock:
+        sock.setblocking(False)
+        sock.send(b"GET /v1/accounts HTTP/1.1\r\nHost: x\r\n")  # and never the rest
+        assert await _closed_by_server(sock)
+    # Others are still answered.
+    async with httpx2.AsyncClient() as client:
+        response = await client.get(f"{bank}/.well-known/oauth-authorization-server")
+    assert response.status_code == 200
+
+
+async def test_a_trickled_body_is_cut_off(served: dict[str, str]) -> None:
+    with socket.create_connection(_address(served["bank.mockbank"])) as sock:
+        sock.setblocking(False)
+        sock.send(b"POST /v1/consents HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        assert await _closed_by_server(sock)
+
+
+async def test_an_oversized_request_head_is_refused(served: dict[str, str]) -> None:
+    async with httpx2.AsyncClient() as client:
+        response = await client.get(
+            f"{served['bank.mockbank']}/v1/accounts", headers={"X-Big": "a" * (MAX_HEAD_BYTES + 1)}
+        )
+    assert response.status_code in (400, 431)
