@@ -31,6 +31,7 @@ from brondata.connectors._base import (
     new_pkce_pair,
     oauth_client,
 )
+from brondata.connectors._retry import RetryingTransport, RetryPolicy
 from brondata.errors import SourceTimeoutError, SourceUnavailableError, TokenExchangeError
 
 __all__ = ["OAuthSourceConnector", "SourceApi"]
@@ -172,14 +173,25 @@ class OAuthSourceConnector:
             self._endpoints = OAuthEndpoints.from_metadata(self.name, metadata, self.issuer)
         return self._endpoints
 
-    def _new_transport(self) -> httpx2.AsyncBaseTransport | None:
-        """The given transport, else one of its own for each client: closing a client closes
-        its transport's connections, which must not be those another login is using."""
-        if self._transport is not None:
-            return self._transport
-        if self._ssl_context is not None:
-            return httpx2.AsyncHTTPTransport(verify=self._ssl_context)
-        return None  # httpx2's default, per client
+    def _new_transport(self) -> httpx2.AsyncBaseTransport:
+        """The given transport, else one of its own for each client (closing a client closes
+        its transport's connections, which must not be those another login is using); either
+        way with retries of idempotent requests within this source's timeout."""
+        inner = self._transport
+        if inner is None:
+            inner = (
+                httpx2.AsyncHTTPTransport()
+                if self._ssl_context is None
+                else httpx2.AsyncHTTPTransport(verify=self._ssl_context)
+            )
+        return RetryingTransport(
+            inner, policy=RetryPolicy(budget=self._timeout), allow=self.retry_allowed
+        )
+
+    def retry_allowed(self, request: httpx2.Request, attempt: int) -> bool:
+        """Whether an idempotent request may be tried an ``attempt``-th time (see
+        ``_retry``); a source with an access budget says no once it would be exceeded."""
+        return True
 
     def _oauth(
         self, redirect_uri: str | None, scope: str | None, token: Any = None

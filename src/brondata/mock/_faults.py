@@ -34,7 +34,9 @@ class Fault:
 
     ``times`` is how many matching requests it hits (``None``: all of them); ``status`` is
     the HTTP status for ``kind="status"``; ``seconds`` the delay for ``delay`` and ``hang``;
-    ``body`` the JSON that ``kind="body"`` answers with (status 200), a crafted payload.
+    ``body`` the JSON that ``kind="body"`` answers with (status 200), a crafted payload;
+    ``retry_after`` the ``Retry-After`` seconds a ``status`` answer names (a 429 or 503 that
+    says when to come back).
     """
 
     kind: FaultKind
@@ -45,6 +47,7 @@ class Fault:
     seconds: float = 0.15
     body: Any = None
     include_auth: bool = False
+    retry_after: int | None = None
     hits: int = field(default=0, init=False)
 
     def matches(self, method: str, path: str) -> bool:
@@ -114,7 +117,11 @@ class FaultInjector:
             await anyio.sleep(max(kinds["hang"].seconds, 3600.0))
             return
         if "status" in kinds:
-            await _send_json(send, kinds["status"].status, {"error": "injected fault"})
+            status = kinds["status"]
+            extra = (
+                [] if status.retry_after is None else [(b"retry-after", b"%d" % status.retry_after)]
+            )
+            await _send_json(send, status.status, {"error": "injected fault"}, extra)
             return
         if "body" in kinds:
             await _send_json(send, 200, kinds["body"].body)
@@ -150,7 +157,9 @@ class FaultInjector:
         await send({"type": "http.response.body", "body": body})
 
 
-async def _send_json(send: Send, status: int, payload: Any) -> None:
+async def _send_json(
+    send: Send, status: int, payload: Any, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     body = json.dumps(payload).encode()
     await send(
         {
@@ -159,6 +168,7 @@ async def _send_json(send: Send, status: int, payload: Any) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *(extra or []),
             ],
         }
     )

@@ -141,6 +141,13 @@ class Psd2Connector(OAuthSourceConnector):
             )
         await super().revoke(grant=grant)
 
+    def retry_allowed(self, request: httpx2.Request, attempt: int) -> bool:
+        # The bank may have counted a failed read against frequencyPerDay: a retry must fit
+        # in what the consent allows today, counting every attempt.
+        if request.url.path.startswith("/v1/accounts"):
+            return attempt <= self._frequency_per_day
+        return True
+
     def api_headers(self, grant: dict[str, Any]) -> dict[str, str]:
         return {"Accept": "application/json", "Consent-ID": str(grant["consent_id"])}
 
