@@ -712,7 +712,8 @@ class Gateway:
         errors: dict[str, BrondataError] = {}
         responses: dict[str, SourceResponse] = {}
         for source, progress in record.sources.items():
-            if progress.state is not SourceState.AUTHORISED:
+            # A source delivered before a retry of another is not asked again.
+            if progress.state not in (SourceState.AUTHORISED, SourceState.COLLECTED):
                 errors[source] = AuthorizationError(
                     f"{source}: no completed login ({progress.state.value})"
                 )
@@ -757,6 +758,19 @@ class Gateway:
         return CollectionResult(
             session_id=record.id, records=records, errors=errors, evidence=evidence
         )
+
+    async def retry(self, session_id: str, source: str) -> SessionRecord:
+        """Try a failed ``source`` again within the consent given: the same attributes, before
+        the consent ends. Its grant died with the failure (a fetched grant is revoked, a failed
+        login left none), so the source waits for a login again (``login_url``), and the next
+        ``collect`` fetches it alone; sources already delivered keep their records."""
+        record = self.sessions.get(session_id)
+        self._check_not_expired(record)
+        source = self._instance(record, source)
+        updated = self._transition(record, SessionEvent.RETRY)
+        updated = self._with_source(updated, source, SessionEvent.RETRY, sealed=None, error=None)
+        _log.info("source.retry", session=record.id, source=source)
+        return self.sessions.replace(updated)
 
     def _claim_is_stale(self, record: SessionRecord, now: datetime) -> bool:
         """A claim older than the slowest source's timeout (twice, plus a minute) belongs

@@ -65,6 +65,7 @@ class SessionEvent(StrEnum):
     WITHDRAW = "withdraw"
     EXPIRE = "expire"
     RENEW = "renew"
+    RETRY = "retry"
 
 
 _S, _E, _Q = SessionState, SessionEvent, SourceState
@@ -96,6 +97,9 @@ SESSION_TRANSITIONS: dict[tuple[SessionState, SessionEvent], SessionState] = {
     # The consumer agrees to a longer term: more time to log in, or a longer retention.
     (_S.CONSENTED, _E.RENEW): _S.CONSENTED,
     (_S.COLLECTED, _E.RENEW): _S.COLLECTED,
+    # A failed source may be tried again within the consent: the session takes logins again.
+    (_S.CONSENTED, _E.RETRY): _S.CONSENTED,
+    (_S.COLLECTED, _E.RETRY): _S.CONSENTED,
 }
 
 #: (source state, event) -> next source state.
@@ -107,6 +111,8 @@ SOURCE_TRANSITIONS: dict[tuple[SourceState, SessionEvent], SourceState] = {
     (_Q.LOGIN_STARTED, _E.FAIL_LOGIN): _Q.FAILED,
     (_Q.AUTHORISED, _E.COLLECT): _Q.COLLECTED,
     (_Q.AUTHORISED, _E.FAIL_COLLECT): _Q.FAILED,
+    # Its grant died with the failure (or never came): the consumer logs in there again.
+    (_Q.FAILED, _E.RETRY): _Q.WAITING,
 }
 
 
