@@ -1,0 +1,156 @@
+"""A connector's one HTTP client, the time a source is given to answer, and HTTP errors typed.
+
+A connector opens one ``httpx2.AsyncClient`` when it is built and closes it with the gateway
+(``aclose``). Every login, callback, fetch and revocation of every session goes over it: its
+pool keeps connections to the source alive between requests and sessions, and its TLS context
+(the trust anchors, the client certificate of mTLS) is loaded once. The pool's size and
+keep-alive (``httpx2.Limits``) and the per-request timeouts (``httpx2.Timeout``: connect,
+read, write, and the wait for a pooled connection) are set per source instance, on its
+connector.
+
+A source's timeout at the gateway (``source_timeout``) is a budget of *source time*
+(``SourceDeadline``): its clock runs from the moment a request is handed to the client until
+its answer's last byte is read, and stands still in between. Waiting for admission, the
+gateway's own work between requests (parsing, validating, other sessions' turns on the
+event loop) and everything after the fetch are not the source's time and do not count.
+
+Every request leaves through ``send``, and every transport failure becomes a typed error
+there, from one table (``_TRANSPORT_ERRORS``).
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import anyio
+import httpx2
+
+from brondata.errors import ConnectorError, SourceTimeoutError, SourceUnavailableError
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_TIMEOUT",
+    "SourceDeadline",
+    "new_client",
+    "send",
+    "source_deadline",
+]
+
+#: Per request: 10 s for each of connect, read, write and the wait for a pooled connection.
+DEFAULT_TIMEOUT = httpx2.Timeout(10.0)
+#: Per source instance. More connections than the gateway's default admission (64
+#: collections, each reading one source one request at a time) so that a collection admitted
+#: never waits for a connection, and as many kept alive, so that a burst of sessions does not
+#: end in a wave of new connections (each a TCP and, on the network, a TLS handshake).
+DEFAULT_LIMITS = httpx2.Limits(max_connections=100, max_keepalive_connections=64)
+
+#: ``(exception, error raised, what the message says)``: the first that matches wins, so a
+#: timeout (a ``TransportError`` too) is named as one.
+_TRANSPORT_ERRORS: tuple[tuple[type[Exception], type[ConnectorError], str], ...] = (
+    (httpx2.TimeoutException, SourceTimeoutError, "no answer in time"),
+    (httpx2.TransportError, SourceUnavailableError, "unreachable"),
+)
+
+
+class SourceDeadline:
+    """The seconds of source time one source may take (``limit``) and has taken (``spent``)."""
+
+    __slots__ = ("limit", "spent")
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.spent = 0.0
+
+    def remaining(self) -> float:
+        return self.limit - self.spent
+
+
+_deadline: ContextVar[SourceDeadline | None] = ContextVar("brondata_source_deadline", default=None)
+
+
+@contextmanager
+def source_deadline(limit: float) -> Iterator[SourceDeadline]:
+    """Give the requests made inside (by ``send``, in this task and tasks it starts)
+    ``limit`` seconds of source time in all; one that would exceed it is cut off as a
+    ``SourceTimeoutError``."""
+    deadline = SourceDeadline(limit)
+    token = _deadline.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _deadline.reset(token)
+
+
+def new_client(
+    *,
+    base_url: str,
+    transport: httpx2.AsyncBaseTransport | None,
+    ssl_context: ssl.SSLContext | None,
+    timeout: float | httpx2.Timeout,
+    limits: httpx2.Limits | None,
+) -> httpx2.AsyncClient:
+    """The one client of a connector. A given ``transport`` (an in-process mock, a test's
+    recorder) carries every request and is closed with the client; ``ssl_context`` and
+    ``limits`` then have no say, as they are the network transport's."""
+    return httpx2.AsyncClient(
+        base_url=base_url,
+        transport=transport,
+        # No context given: httpx2 builds one from the system's trust anchors, once, here.
+        verify=ssl_context if ssl_context is not None else True,
+        limits=limits or DEFAULT_LIMITS,
+        timeout=timeout,
+        follow_redirects=False,  # a redirect from a source API is an answer to read, not follow
+    )
+
+
+async def send(
+    client: httpx2.AsyncClient, source: str, method: str, url: str, *, what: str = "", **kwargs: Any
+) -> httpx2.Response:
+    """One request on ``source``'s clock (when a deadline is set), its failure typed.
+
+    ``what`` names the endpoint in the error message ("token endpoint"); never a value."""
+    deadline = _deadline.get()
+    try:
+        if deadline is None:
+            return await client.request(method, url, **kwargs)
+        return await _on_the_clock(deadline, client, source, method, url, **kwargs)
+    except httpx2.TransportError as exc:
+        for caught, error, said in _TRANSPORT_ERRORS:
+            if isinstance(exc, caught):
+                where = f" ({what})" if what else ""
+                detail = "" if error is SourceTimeoutError else f": {exc}"
+                raise error(f"{source}: {said}{where}{detail}", source=source) from exc
+        raise  # pragma: no cover - the table ends with TransportError itself
+
+
+async def _on_the_clock(
+    deadline: SourceDeadline,
+    client: httpx2.AsyncClient,
+    source: str,
+    method: str,
+    url: str,
+    **kwargs: Any,
+) -> httpx2.Response:
+    remaining = deadline.remaining()
+    if remaining <= 0:
+        raise _over(deadline, source)
+    started = anyio.current_time()
+    try:
+        # ``request`` returns once the whole body is read: the answer's last byte is in time.
+        with anyio.fail_after(remaining):
+            return await client.request(method, url, **kwargs)
+    except TimeoutError:
+        raise _over(deadline, source) from None
+    finally:
+        deadline.spent += anyio.current_time() - started
+
+
+def _over(deadline: SourceDeadline, source: str) -> SourceTimeoutError:
+    return SourceTimeoutError(
+        f"{source}: no complete answer within {deadline.limit:g} s of the source's time",
+        source=source,
+    )
