@@ -9,7 +9,6 @@ import pytest
 
 from brondata.connectors import OAuthEndpoints, SourceApi
 from brondata.connectors._base import json_body
-from brondata.sources.duo.connector import DuoConnector
 from brondata.errors import (
     IssuerMismatchError,
     SourceProtocolError,
@@ -18,6 +17,7 @@ from brondata.errors import (
     SourceTimeoutError,
     SourceUnavailableError,
 )
+from brondata.sources.duo.connector import DuoConnector
 
 pytestmark = pytest.mark.anyio
 

@@ -9,13 +9,14 @@ read, write, and the wait for a pooled connection) are set per source instance, 
 connector.
 
 A source's timeout at the gateway (``source_timeout``) is a budget of *source time*
-(``SourceDeadline``): its clock runs from the moment a request is handed to the client until
-its answer's last byte is read, and stands still in between. Waiting for admission, the
+(``SourceDeadline``): its clock runs from the moment a request leaves (on the network: once
+a pooled connection is ours) until its answer's last byte is read, and stands still in
+between. Waiting for admission, the
 gateway's own work between requests (parsing, validating, other sessions' turns on the
 event loop) and everything after the fetch are not the source's time and do not count.
 
-Every request leaves through ``send``, and every transport failure becomes a typed error
-there, from one table (``_TRANSPORT_ERRORS``).
+Every request leaves through ``SourceClient.send``, and every transport failure becomes a
+typed error there, from one table (``_TRANSPORT_ERRORS``).
 """
 
 from __future__ import annotations
@@ -34,9 +35,8 @@ from brondata.errors import ConnectorError, SourceTimeoutError, SourceUnavailabl
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
+    "SourceClient",
     "SourceDeadline",
-    "new_client",
-    "send",
     "source_deadline",
 ]
 
@@ -85,72 +85,101 @@ def source_deadline(limit: float) -> Iterator[SourceDeadline]:
         _deadline.reset(token)
 
 
-def new_client(
-    *,
-    base_url: str,
-    transport: httpx2.AsyncBaseTransport | None,
-    ssl_context: ssl.SSLContext | None,
-    timeout: float | httpx2.Timeout,
-    limits: httpx2.Limits | None,
-) -> httpx2.AsyncClient:
-    """The one client of a connector. A given ``transport`` (an in-process mock, a test's
-    recorder) carries every request and is closed with the client; ``ssl_context`` and
-    ``limits`` then have no say, as they are the network transport's."""
-    return httpx2.AsyncClient(
-        base_url=base_url,
-        transport=transport,
-        # No context given: httpx2 builds one from the system's trust anchors, once, here.
-        verify=ssl_context if ssl_context is not None else True,
-        limits=limits or DEFAULT_LIMITS,
-        timeout=timeout,
-        follow_redirects=False,  # a redirect from a source API is an answer to read, not follow
-    )
+class SourceClient:
+    """The one HTTP client of a connector: ``send`` for every request, ``aclose`` once.
 
+    A given ``transport`` (an in-process mock, a test's recorder) carries every request and
+    is closed with the client; ``ssl_context`` and ``limits`` then have no say, as they are
+    the network transport's. Without one, httpx2's network transport is built here, once:
+    with the system's trust anchors, or around ``ssl_context`` (certificate and key loaded by
+    the caller; httpx2 then reads no proxy variables, as for any transport given to it).
+    """
 
-async def send(
-    client: httpx2.AsyncClient, source: str, method: str, url: str, *, what: str = "", **kwargs: Any
-) -> httpx2.Response:
-    """One request on ``source``'s clock (when a deadline is set), its failure typed.
+    __slots__ = ("_client", "_traced", "source")
 
-    ``what`` names the endpoint in the error message ("token endpoint"); never a value."""
-    deadline = _deadline.get()
-    try:
-        if deadline is None:
-            return await client.request(method, url, **kwargs)
-        return await _on_the_clock(deadline, client, source, method, url, **kwargs)
-    except httpx2.TransportError as exc:
-        for caught, error, said in _TRANSPORT_ERRORS:
-            if isinstance(exc, caught):
-                where = f" ({what})" if what else ""
-                detail = "" if error is SourceTimeoutError else f": {exc}"
-                raise error(f"{source}: {said}{where}{detail}", source=source) from exc
-        raise  # pragma: no cover - the table ends with TransportError itself
+    def __init__(
+        self,
+        *,
+        source: str,
+        base_url: str,
+        transport: httpx2.AsyncBaseTransport | None,
+        ssl_context: ssl.SSLContext | None,
+        timeout: float | httpx2.Timeout,
+        limits: httpx2.Limits | None,
+    ) -> None:
+        self.source = source
+        # The network transport tells (httpcore's ``trace``) when a request leaves, after
+        # the wait for a pooled connection; another transport's clock starts at the call.
+        self._traced = transport is None
+        if transport is None and ssl_context is not None:
+            transport = httpx2.AsyncHTTPTransport(
+                verify=ssl_context, limits=limits or DEFAULT_LIMITS
+            )
+        self._client = httpx2.AsyncClient(
+            base_url=base_url,
+            transport=transport,
+            limits=limits or DEFAULT_LIMITS,
+            timeout=timeout,
+            follow_redirects=False,  # a redirect from a source API is an answer, not a hop
+        )
 
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
-async def _on_the_clock(
-    deadline: SourceDeadline,
-    client: httpx2.AsyncClient,
-    source: str,
-    method: str,
-    url: str,
-    **kwargs: Any,
-) -> httpx2.Response:
-    remaining = deadline.remaining()
-    if remaining <= 0:
-        raise _over(deadline, source)
-    started = anyio.current_time()
-    try:
-        # ``request`` returns once the whole body is read: the answer's last byte is in time.
-        with anyio.fail_after(remaining):
-            return await client.request(method, url, **kwargs)
-    except TimeoutError:
-        raise _over(deadline, source) from None
-    finally:
-        deadline.spent += anyio.current_time() - started
+    async def send(
+        self, method: str, url: str, *, what: str = "", **kwargs: Any
+    ) -> httpx2.Response:
+        """One request, on the source's clock when a deadline is set, its failure typed.
 
+        ``what`` names the endpoint in an error message ("token endpoint"); never a value.
+        ``request`` returns once the whole body is read: the answer's last byte is in time.
+        """
+        deadline = _deadline.get()
+        try:
+            if deadline is None:
+                return await self._client.request(method, url, **kwargs)
+            return await self._on_the_clock(deadline, method, url, **kwargs)
+        except httpx2.TransportError as exc:
+            for caught, error, said in _TRANSPORT_ERRORS:
+                if isinstance(exc, caught):
+                    where = f" ({what})" if what else ""
+                    detail = "" if error is SourceTimeoutError else f": {exc}"
+                    raise error(
+                        f"{self.source}: {said}{where}{detail}", source=self.source
+                    ) from exc
+            raise  # pragma: no cover - the table ends with TransportError itself
 
-def _over(deadline: SourceDeadline, source: str) -> SourceTimeoutError:
-    return SourceTimeoutError(
-        f"{source}: no complete answer within {deadline.limit:g} s of the source's time",
-        source=source,
-    )
+    async def _on_the_clock(
+        self, deadline: SourceDeadline, method: str, url: str, **kwargs: Any
+    ) -> httpx2.Response:
+        remaining = deadline.remaining()
+        if remaining <= 0:
+            raise self._over(deadline)
+        started = anyio.current_time()
+        # Until the request leaves, the wait for a pooled connection is bounded by the pool
+        # timeout (its own error), not by the source's time.
+        waiting = (self._client.timeout.pool or 0.0) if self._traced else 0.0
+        left = False
+        with anyio.CancelScope(deadline=started + remaining + waiting) as scope:
+
+            async def trace(event: str, info: Any) -> None:
+                nonlocal started, left
+                if not left:  # the first event: a connection is ours, the request goes out
+                    left = True
+                    started = anyio.current_time()
+                    scope.deadline = started + remaining
+
+            if self._traced:
+                kwargs["extensions"] = {**kwargs.get("extensions", {}), "trace": trace}
+            try:
+                return await self._client.request(method, url, **kwargs)
+            finally:
+                deadline.spent += anyio.current_time() - started
+        # Only reached when the scope's deadline cancelled the request.
+        raise self._over(deadline)
+
+    def _over(self, deadline: SourceDeadline) -> SourceTimeoutError:
+        return SourceTimeoutError(
+            f"{self.source}: no complete answer within {deadline.limit:g} s of the source's time",
+            source=self.source,
+        )

@@ -39,7 +39,7 @@ from brondata.connectors._base import (
     json_body,
     new_pkce_pair,
 )
-from brondata.connectors._http import new_client, send
+from brondata.connectors._http import SourceClient
 from brondata.errors import (
     SourceProtocolError,
     SourceUnavailableError,
@@ -171,7 +171,8 @@ class OAuthSourceConnector:
         self.issuer = self.base_url
         self.client_id = client_id
         self._clock: Clock = clock or SystemClock()
-        self._http = new_client(
+        self._http = SourceClient(
+            source=self.name,
             base_url=self.base_url,
             transport=transport,
             ssl_context=ssl_context,
@@ -211,7 +212,7 @@ class OAuthSourceConnector:
     ) -> httpx2.Response:
         """Any request to the source, over the connector's client, on the source's clock;
         a transport failure is a typed error naming the source (and ``what`` endpoint)."""
-        return await send(self._http, self.name, method, url, what=what, **kwargs)
+        return await self._http.send(method, url, what=what, **kwargs)
 
     async def call(self, method: str, url: str, **kwargs: Any) -> Any:
         """An unauthenticated call (discovery, a PSD2 consent): JSON or a typed error."""
