@@ -20,7 +20,7 @@ from brondata.connectors._base import (
     response_digest,
 )
 from brondata.connectors._government import DigidSourceConnector
-from brondata.connectors._http import SourceDeadline, source_deadline
+from brondata.connectors._http import SourceClient, SourceDeadline, source_deadline
 from brondata.connectors._oauth_source import OAuthSourceConnector, SourceApi
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "OAuthEndpoints",
     "OAuthSourceConnector",
     "SourceApi",
+    "SourceClient",
     "SourceConnector",
     "SourceDeadline",
     "SourceResponse",

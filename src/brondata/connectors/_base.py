@@ -101,7 +101,12 @@ class SourceResponse:
 
 
 class SourceConnector(Protocol):
-    """One source: login, token, fetch. Implementations take an injectable transport."""
+    """One source: login, token, fetch. Implementations take an injectable transport.
+
+    Optionally a class attribute ``measures_source_time = True``: every request goes through
+    a ``SourceClient``, so the gateway gives the source's timeout as source time (requests in
+    flight) rather than as the wall time of the fetch.
+    """
 
     @property
     def name(self) -> str: ...
