@@ -53,7 +53,7 @@ from brondata.mock.population._pensions import (
     _draw_pensions,
 )
 from brondata.mock.population._scenarios import Scenario, _age_in_days, _scenario_of
-from brondata.mock.population._study_debt import StudentLoan, _draw_student_loan
+from brondata.mock.population._study_debt import StudentLoan, _draw_student_loan, _duo_debits
 from brondata.mock.population._tax_return import TaxYear, _tax_years
 from brondata.mock.population._work import (
     Business,
@@ -247,7 +247,7 @@ def _generate(seed: int, as_of: date, index: int) -> Person:
         properties, life_rng=life_rng, window_start=window_start, as_of=as_of
     )
     if student_loan is not None:
-        planned += student_loan.debits(window_start, as_of)
+        planned += _duo_debits(student_loan, window_start, as_of)
     iban, savings_iban, address = bank.iban, bank.savings_iban, who.address
     if scenario == "salary_elsewhere" and noordbank is not None:
         planned = _paid_elsewhere(planned, into=noordbank.iban, home_iban=iban, holder=holder)
