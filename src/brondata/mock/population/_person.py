@@ -2,9 +2,11 @@
 
 Each person has three random streams, seeded by ``(seed, index)`` (and ``as_of`` for the
 last): the first (identity, bank, main job, housing, account details), the life (age, origin,
-career, pensions, partner, property, study debt) and the bank history. ``_generate`` calls the
-domains in the order they draw, which is what keeps every seed's persons the same: moving a
-call changes every person after it.
+career, pensions, partner, property, the study debt's amount) and the mockbank history.
+``_generate`` calls the domains in the order they draw, which is what keeps every seed's
+persons the same: moving a call changes every draw after it in its stream. Facts added later
+draw from streams of their own (the noordbank account and its history, the DUO loan's terms),
+so that adding them moved nothing that was there before.
 """
 
 from __future__ import annotations
