@@ -5,7 +5,8 @@ same story about them; ``bank`` is a Berlin Group NextGenPSD2 bank with its OAut
 ``digid`` is the shared government login with single sign-on; behind it ``population_api``
 (Haal Centraal BRP Personen), ``land_registry`` (BRK bevragen and WOZ bevragen), ``tax`` (the
 pre-filled return), ``pension`` (Mijnpensioenoverzicht), ``employment`` (the UWV
-verzekeringsbericht) and ``duo`` (the student loan in Mijn DUO). ``consumer`` clicks through a source's login pages as a person would.
+verzekeringsbericht) and ``duo`` (the student loan in Mijn DUO). ``consumer`` clicks through
+a source's login pages as a person would.
 The reusable authorization server with its login and approval pages lives in ``_oauth``.
 
 These modules need the ``mock`` extra (Starlette); importing this package alone does not.
