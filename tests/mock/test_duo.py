@@ -1,4 +1,5 @@
-"""The mock Mijn DUO: its answer's shape (against its JSON Schema) and rules, behind DigiD."""
+"""The mock Mijn DUO: its answer against its JSON Schema, its rules, the population behind it
+and the mapping in front of it, and its login behind DigiD."""
 
 from __future__ import annotations
 
@@ -9,7 +10,11 @@ from typing import Any
 import httpx2
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from brondata.attributes import CATALOGUE
+from brondata.mappings import MAPPINGS
 from brondata.mock import duo
 from brondata.mock.population import SCENARIOS, Population, StudentLoan
 
@@ -165,3 +170,35 @@ def test_reduced_loans_and_the_bank_debits_agree_with_duo(population: Population
         assert debits <= {term}
         assert debits or shown["fase"] == "aanloopfase"
     assert reduced > 0
+
+
+_cents = st.decimals(min_value=0, max_value=Decimal("99999.99"), places=2)
+
+
+@given(
+    outstanding=_cents,
+    monthly=_cents,
+    regime=st.sampled_from(["SF15", "SF35"]),
+    start=st.dates(min_value=date(1995, 1, 1), max_value=date(2030, 1, 1)),
+    paused=st.booleans(),
+    reduced=st.booleans(),
+)
+def test_what_mijn_duo_shows_the_mapping_releases(
+    outstanding: Decimal, monthly: Decimal, regime: str, start: date, paused: bool, reduced: bool
+) -> None:
+    shown = loan(
+        outstanding=outstanding,
+        monthly_repayment=monthly,
+        regime=regime,
+        repayment_start=start,
+        paused=paused,
+        reduced=reduced,
+    )
+    body = {"peildatum": TODAY.isoformat(), "schulden": [duo.studieschuld(shown, TODAY)]}
+    VALIDATOR.validate(body)
+    names = [a.name for a in CATALOGUE.provided_by("duo")]
+    assert MAPPINGS["duo"].map({"schulden": body}, names, TODAY) == {
+        "student_debt.outstanding": {"amount": f"{outstanding:.2f}", "currency": "EUR"},
+        "student_debt.monthly_repayment": {"amount": f"{monthly:.2f}", "currency": "EUR"},
+        "student_debt.repayment_regime": regime,
+    }
