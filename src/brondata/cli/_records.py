@@ -95,8 +95,17 @@ def keys_jwks(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead.")] = None,
 ) -> None:
     """Print the JWKS to publish: the active key and retired keys still retained."""
+    store = FileKeyStore(directory)
+    if not directory.is_dir() or not store.key_infos():
+        # Reading creates nothing: an empty JWKS for a mistyped --dir would publish no key.
+        raise _fail(
+            f"no key store at {directory}: create one with `brondata keys generate --dir "
+            f"{directory}`, or give --dir the existing one"
+        )
+    if out is not None and out.is_dir():
+        raise _fail(f"--out {out} is a directory; give the file to write the JWKS to")
     try:
-        document = json.dumps(FileKeyStore(directory).jwks().to_dict(), indent=2)
+        document = json.dumps(store.jwks().to_dict(), indent=2)
     except BrondataError as exc:
         raise _fail(exc) from None
     if out is None:
