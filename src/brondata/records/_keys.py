@@ -196,14 +196,41 @@ class VerificationKey:
         return cls(kid=kid, algorithms=algorithms, jwk=public, jose_key=key)
 
 
+def _for_another_verifier(jwk: Mapping[str, Any]) -> bool:
+    """Whether a JWKS entry is a kind of key brondata does not verify with: another key type
+    or curve (RSA, P-384, X25519), another algorithm, an encryption key. RFC 7517 section 5:
+    such entries are ignored, so that one JWKS can serve several kinds of verifier."""
+    kty, crv, alg = jwk.get("kty"), jwk.get("crv"), jwk.get("alg")
+    ops = jwk.get("key_ops")
+    return (
+        kty not in _THUMBPRINT_MEMBERS
+        or (crv is not None and (kty, crv) not in _CURVE.values())
+        or (alg is not None and alg not in _CURVE)
+        or jwk.get("use", "sig") != "sig"
+        or (ops is not None and (not isinstance(ops, list) or "verify" not in ops))
+    )
+
+
 class KeySet:
-    """A JWKS: the public keys records are verified with, looked up by ``kid``."""
+    """A JWKS: the public keys records are verified with, looked up by ``kid``.
+
+    Entries for other verifiers (see ``_for_another_verifier``) are left out, as RFC 7517
+    section 5 asks; what remains must be sound: private material, a broken key of a supported
+    type or a repeated ``kid`` is an ``InvalidKeyError``.
+    """
 
     __slots__ = ("_keys",)
 
     def __init__(self, keys: Iterable[Mapping[str, Any] | VerificationKey] = ()) -> None:
         found: dict[str, VerificationKey] = {}
         for entry in keys:
+            if not isinstance(entry, VerificationKey | Mapping):
+                raise InvalidKeyError("a JWKS entry must be a JSON object")
+            if not isinstance(entry, VerificationKey):
+                if _PRIVATE_MEMBERS & set(entry):
+                    raise InvalidKeyError("a JWKS must not contain private key material")
+                if _for_another_verifier(entry):
+                    continue
             key = entry if isinstance(entry, VerificationKey) else VerificationKey.from_jwk(entry)
             if key.kid in found:
                 raise InvalidKeyError(f"two keys share the kid {key.kid!r}")
