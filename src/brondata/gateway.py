@@ -67,6 +67,7 @@ from brondata.errors import (
     AuthorizationError,
     BrondataError,
     ConsentDeniedError,
+    RecordError,
     RequestError,
     SessionError,
     SessionStateError,
@@ -82,6 +83,7 @@ from brondata.records import (
     MemoryKeyStore,
     SignedRecord,
     SigningKey,
+    VerificationKey,
     issue_record,
 )
 from brondata.request import DataRequest
@@ -411,10 +413,21 @@ class Gateway:
 
     # --- the flow ---------------------------------------------------------------------------
 
-    async def start(self, request: DataRequest, subject: str) -> SessionRecord:
-        """Open a session for ``subject`` (the application's own reference for the consumer)."""
+    async def start(
+        self,
+        request: DataRequest,
+        subject: str,
+        *,
+        holder_jwk: Mapping[str, Any] | None = None,
+    ) -> SessionRecord:
+        """Open a session for ``subject`` (the application's own reference for the consumer).
+
+        With ``holder_jwk`` (the holder's public JWK, EC P-256 or Ed25519) every record of the
+        session carries it as ``cnf.jwk``: only that key's holder can present it key-bound.
+        """
         if not subject.strip():
             raise RequestError("subject must be the application's reference for the consumer")
+        holder = _holder_jwk(holder_jwk) if holder_jwk is not None else None
         plan = request.sources(tuple(self.connectors))  # NoSourceError before any login
         now = self._clock.now()
         draft = SessionRecord(
@@ -427,6 +440,7 @@ class Gateway:
             consent_expires_at=now + self._consent_ttl,
             notice_hash="",
             sources={s: SourceProgress(attributes=tuple(a)) for s, a in plan.items()},
+            holder_jwk=holder,
         )
         notice = _notice(draft, self._record_terms)
         record = draft.model_copy(update={"notice_hash": _notice_hash(notice)})
@@ -836,6 +850,7 @@ class Gateway:
             },
             attributes=values,
             key=self.signing_key,
+            holder_jwk=record.holder_jwk,
             # Each account, property or employment in a list can be passed on by itself.
             array_elements={
                 name
@@ -855,6 +870,15 @@ def _private_file(path: Path) -> None:
     except FileExistsError:
         if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             _log.warning("store.readable_by_others", file=path.name)
+
+
+def _holder_jwk(jwk: Mapping[str, Any]) -> dict[str, str]:
+    """The public members of a holder key, checked now rather than at the first signature."""
+    try:
+        key = VerificationKey.from_jwk(jwk)
+    except RecordError as exc:
+        raise RequestError(f"holder_jwk is not a usable public key: {exc.message}") from None
+    return {k: v for k, v in key.jwk.items() if k in ("kty", "crv", "x", "y")}
 
 
 def _unexpected(source: str, exc: Exception) -> BrondataError:

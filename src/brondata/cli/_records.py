@@ -164,7 +164,12 @@ def present(
     aud: Annotated[str | None, typer.Option(help="The verifier, for the KB-JWT.")] = None,
     nonce: Annotated[str | None, typer.Option(help="The verifier's nonce, for the KB-JWT.")] = None,
 ) -> None:
-    """Print a presentation of each record holding only the named attributes."""
+    """Print a presentation of each record that holds one of the named attributes, disclosing
+    only those; records holding none of them are left out."""
+    if holder_key is not None and not (aud and nonce):
+        raise _fail("--holder-key signs a KB-JWT for a verifier: give its --aud and --nonce")
+    if holder_key is None and (aud is not None or nonce is not None):
+        raise _fail("--aud and --nonce go into a KB-JWT: give --holder-key as well")
     holder = _holder_key(holder_key) if holder_key is not None else None
     wanted = {name.strip() for item in attributes for name in item.split(",") if name.strip()}
     shown: set[str] = set()
@@ -173,6 +178,8 @@ def present(
         for line in _read_lines(file):
             record = SignedRecord.parse(line)
             names = [n for n in record.attribute_names if n in wanted]
+            if not names:
+                continue
             shown.update(names)
             out.append(record.present(names, holder_key=holder, aud=aud, nonce=nonce))
     except RecordError as exc:

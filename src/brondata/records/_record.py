@@ -194,7 +194,12 @@ def _key_binding_jwt(
         raise IssuanceError("a KB-JWT needs the verifier's aud and nonce")
     cnf = payload.get("cnf")
     jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
-    if not isinstance(jwk, dict) or jwk_thumbprint(jwk) != holder_key.kid:
+    if not isinstance(jwk, dict):
+        raise IssuanceError(
+            "the record has no cnf: it is not bound to a holder key, so a presentation of it "
+            "cannot be key-bound; present it without a holder key"
+        )
+    if jwk_thumbprint(jwk) != holder_key.kid:
         raise IssuanceError("holder_key is not the key in the record's cnf.jwk")
     moment = utc(now) if now is not None else datetime.now(UTC)
     claims = {
