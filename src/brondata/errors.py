@@ -48,8 +48,11 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │       ├── MalformedCheckpointError  not a checkpoint: truncated, bad lines, bad base64
     │       ├── CheckpointSignatureError  no valid signature by the log's key (forged, altered)
     │       └── CheckpointOriginError     a checkpoint of another log
-    └── StoreError                    a storage backend failed or is misconfigured
-        └── KeyStoreError             a signing key store: unsafe file permissions, no active key
+    ├── StoreError                    a storage backend failed or is misconfigured (e.g. a
+    │   │                             database in a directory that does not exist)
+    │   └── KeyStoreError             a signing key store: unsafe file permissions, no active key
+    └── ConfigurationError            a Gateway built with unusable settings (issuer, redirect
+                                      URI, keys)
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointOriginError",
     "CheckpointSignatureError",
+    "ConfigurationError",
     "ConnectorError",
     "ConsentDeniedError",
     "ConsentNotFoundError",
@@ -337,3 +341,7 @@ class StoreError(BrondataError):
 
 class KeyStoreError(StoreError):
     code = "key_store_error"
+
+
+class ConfigurationError(BrondataError):
+    code = "invalid_configuration"

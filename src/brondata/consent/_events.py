@@ -47,6 +47,13 @@ from pydantic import (
     model_validator,
 )
 
+from brondata._inputs import guarded
+from brondata._limits import (
+    PURPOSE_TERM_PATTERN,
+    RETENTION_DAYS_MAX,
+    OrganisationName,
+    PurposeText,
+)
 from brondata.errors import LedgerIntegrityError
 
 __all__ = [
@@ -108,9 +115,9 @@ def check_subject(subject: str) -> str:
 Digest = Annotated[str, Field(pattern=_DIGEST)]
 SourceName = Annotated[str, Field(pattern=_SOURCE)]
 AttributeName = Annotated[str, Field(pattern=ATTRIBUTE_NAME_PATTERN, max_length=128)]
-# An organisation's name as the consumer reads it ("Voorbeeld Hypotheken B.V."): printable,
-# one line. It names the recipient, never the data subject.
-OrganisationName = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]{1,200}$")]
+# An organisation's name as the consumer reads it ("Voorbeeld Hypotheken B.V."), and the
+# purpose text: the limits ``DataRequest`` keeps too (``brondata._limits``). A name names the
+# recipient, never the data subject.
 # A DPV personal-data category (``dpv-pd:Income``): a term, never the data.
 DataCategory = Annotated[str, Field(pattern=r"^dpv-pd:[A-Z][A-Za-z0-9]{0,63}$")]
 
@@ -193,13 +200,13 @@ class LedgerEvent(BaseModel):
         default=None, pattern=_SEALED, description="the pseudonym, sealed under subject_key"
     )
 
-    purpose: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*:[A-Z][A-Za-z0-9]*$")
-    purpose_text: str | None = Field(default=None, min_length=1, max_length=1000)
+    purpose: str | None = Field(default=None, pattern=PURPOSE_TERM_PATTERN)
+    purpose_text: PurposeText | None = None
     legal_basis: Token | None = None
     attributes: tuple[AttributeName, ...] | None = None
     sources: tuple[SourceName, ...] | None = None
     recipient: OrganisationName | None = None
-    retention_days: StrictInt | None = Field(default=None, ge=0, le=36500)
+    retention_days: StrictInt | None = Field(default=None, ge=1, le=RETENTION_DAYS_MAX)
     notice_hash: Digest | None = None
     notice_language: str | None = Field(
         default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$", description="BCP 47 tag"
@@ -293,6 +300,7 @@ def entry_bytes(event: LedgerEvent, index: int) -> bytes:
         return canonical_json(obj)
 
 
+@guarded(LedgerIntegrityError, "not a ledger entry")
 def parse_entry(data: bytes) -> tuple[int, LedgerEvent]:
     """Read entry bytes back: ``(index, event)``. Bytes that are not canonical are refused."""
     try:

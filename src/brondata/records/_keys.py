@@ -17,6 +17,7 @@ from typing import Any, Final, Literal
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey
 
+from brondata._inputs import guarded
 from brondata.errors import AlgorithmError, InvalidKeyError
 from brondata.records._encoding import b64url_encode
 from brondata.records._jws import JoseKey
@@ -35,6 +36,7 @@ _THUMBPRINT_MEMBERS: Final = {"EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kt
 _PRIVATE_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 
+@guarded(InvalidKeyError, "not a JWK")
 def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
     """The RFC 7638 SHA-256 thumbprint of an EC or OKP JWK, base64url."""
     members = _THUMBPRINT_MEMBERS.get(str(jwk.get("kty")))
@@ -93,6 +95,7 @@ class SigningKey:
         self._kid = jwk_thumbprint(public)
 
     @classmethod
+    @guarded(AlgorithmError, "not a key algorithm")
     def generate(cls, alg: Algorithm = "ES256") -> SigningKey:
         """A fresh key: ES256 on P-256, or EdDSA (or its RFC 9864 name Ed25519) on Ed25519."""
         if alg not in _CURVE:
@@ -106,6 +109,7 @@ class SigningKey:
         return cls(key, alg)
 
     @classmethod
+    @guarded(InvalidKeyError, "not a private JWK")
     def from_jwk(cls, jwk: Mapping[str, Any], *, alg: Algorithm | None = None) -> SigningKey:
         """A key from a private JWK; a ``kid`` member in it is ignored (the thumbprint rules)."""
         if "d" not in jwk:
@@ -115,6 +119,7 @@ class SigningKey:
         return cls(_import(members), named)
 
     @classmethod
+    @guarded(InvalidKeyError, "not a PEM private key")
     def from_pem(cls, pem: bytes, *, alg: Algorithm | None = None) -> SigningKey:
         """A key from an unencrypted PKCS#8 PEM private key."""
         try:
@@ -172,6 +177,7 @@ class VerificationKey:
     jose_key: JoseKey
 
     @classmethod
+    @guarded(InvalidKeyError, "not a public JWK")
     def from_jwk(cls, jwk: Mapping[str, Any]) -> VerificationKey:
         """A public key; private members, ``use`` other than ``sig`` or a bad ``alg`` refused."""
         if not isinstance(jwk, Mapping):
@@ -221,6 +227,7 @@ class KeySet:
 
     __slots__ = ("_keys",)
 
+    @guarded(InvalidKeyError, "not a JWKS")
     def __init__(self, keys: Iterable[Mapping[str, Any] | VerificationKey] = ()) -> None:
         found: dict[str, VerificationKey] = {}
         for entry in keys:
