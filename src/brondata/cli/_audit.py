@@ -33,6 +33,7 @@ import typer
 
 from brondata._secrets import GatewaySecrets
 from brondata._session_store import PostgresSessionStore, SessionStore, SqliteSessionStore
+from brondata.cli._output import fail as _fail
 from brondata.cli._output import writable_directory
 from brondata.consent import (
     ConsentLedger,
@@ -66,11 +67,6 @@ SchemaOption = Annotated[
     str, typer.Option("--schema", help="PostgreSQL schema of the ledger tables.")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _fail(error: BrondataError | str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {error}", err=True)
-    return typer.Exit(code)
 
 
 def _is_dsn(db: str) -> bool:

@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 
+from brondata.cli._output import fail as _fail
 from brondata.consent import SchemaUpgrade, upgrade_postgres, upgrade_sqlite
 from brondata.errors import BrondataError
 
@@ -25,11 +26,6 @@ __all__ = ["register"]
 db_app = typer.Typer(
     name="db", help="Create or migrate brondata's tables in a database.", no_args_is_help=True
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
 
 
 @db_app.command("upgrade")

@@ -11,11 +11,14 @@ from pathlib import Path
 
 import typer
 
+from brondata.errors import BrondataError
+
 __all__ = ["fail", "require_file", "writable_directory"]
 
 
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print ``error: message`` on stderr; the ``Exit`` to raise."""
+def fail(message: BrondataError | str, code: int = 2) -> typer.Exit:
+    """Print ``error: message`` on stderr, one line; the ``Exit`` to raise (2: unusable
+    input, 1: the check found a problem)."""
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code)
 

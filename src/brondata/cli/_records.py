@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from brondata.cli._output import fail as _fail
 from brondata.errors import BrondataError, InvalidKeyError, RecordError
 from brondata.records import (
     Algorithm,
@@ -39,12 +40,6 @@ keys_app = typer.Typer(
 StoreOption = Annotated[
     Path, typer.Option("--dir", help="Key store directory (private keys are kept 0600).")
 ]
-
-
-def _fail(error: BrondataError | str, code: int = 2) -> typer.Exit:
-    message = str(error)
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _algorithm(value: str) -> Algorithm:
