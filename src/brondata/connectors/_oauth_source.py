@@ -72,7 +72,7 @@ class SourceApi:
             ) from exc
         except httpx2.TransportError as exc:
             raise SourceUnavailableError(
-                f"{self.source}: unreachable: {exc}", source=self.source
+                f"{self.source}: unreachable ({type(exc).__name__})", source=self.source
             ) from exc
         target = response.request.url.raw_path.decode("ascii")
         self.exchanges.append((f"{method} {target}", response.content))
@@ -148,7 +148,7 @@ class OAuthSourceConnector:
             raise SourceTimeoutError(f"{self.name}: no answer in time", source=self.name) from exc
         except httpx2.TransportError as exc:
             raise SourceUnavailableError(
-                f"{self.name}: unreachable: {exc}", source=self.name
+                f"{self.name}: unreachable ({type(exc).__name__})", source=self.name
             ) from exc
         return json_body(self.name, response)
 
@@ -231,7 +231,7 @@ class OAuthSourceConnector:
                 )
             except httpx2.HTTPError as exc:
                 raise SourceUnavailableError(
-                    f"{self.name}: revocation failed: {exc}", source=self.name
+                    f"{self.name}: revocation failed ({type(exc).__name__})", source=self.name
                 ) from exc
             if response.status_code >= 400:  # RFC 7009 §2.2: 200 even for unknown tokens
                 raise SourceUnavailableError(
