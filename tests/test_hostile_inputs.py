@@ -32,9 +32,13 @@ from brondata import (
     verify_record,
 )
 from brondata.consent import (
+    ConsentLog,
     Controller,
+    LedgerEvent,
     LogSigner,
     LogVerifier,
+    MemoryLedger,
+    MemorySubjectKeyring,
     parse_entry,
     verify_checkpoint,
     verify_note,
@@ -155,6 +159,18 @@ CALLS: dict[str, Callable[[Any], object]] = {
         parse_entry(v.encode("utf-8", "surrogatepass")) if isinstance(v, str) else parse_entry(v)
     ),
     "Controller.name": lambda v: Controller(name=v),
+    "LedgerEvent.model_validate": LedgerEvent.model_validate,
+    "LedgerEvent.purpose_text": lambda v: LedgerEvent(
+        event="consent.withdrawn", at="2026-01-01T00:00:00Z", purpose_text=v
+    ),
+    "ConsentLog.append.subject": lambda v: ConsentLog(
+        MemoryLedger(), MemorySubjectKeyring()
+    ).append(
+        "consent.withdrawn", subject=v, at="2026-01-01T00:00:00Z", session_id="s", consent_id="c"
+    ),
+    "ConsentLog.append.at": lambda v: ConsentLog(MemoryLedger(), MemorySubjectKeyring()).append(
+        "consent.withdrawn", subject="sub-1", at=v, session_id="s", consent_id="c"
+    ),
 }
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ClassVar, ParamSpec, TypeVar
+from typing import Any, ClassVar, ParamSpec, Self, TypeVar
 
-from pydantic import BaseModel, ValidationError, model_validator
+from pydantic import BaseModel, ValidationError
 
 from brondata.errors import BrondataError
 
@@ -81,18 +81,22 @@ def guarded(
 
 class TypedModel(BaseModel):
     """A pydantic model whose validation errors are the model's ``BrondataError``
-    (``input_error``), from the constructor, ``model_validate`` and ``model_validate_json``."""
+    (``input_error``), from the constructor, ``model_validate`` and ``model_validate_json``
+    (the validators of a model run inside these three, whatever their mode)."""
 
     input_error: ClassVar[type[BrondataError]] = BrondataError
 
-    @model_validator(mode="wrap")
-    @classmethod
-    def _typed_errors(cls, data: Any, handler: Any) -> Any:
-        with bad_input(cls.input_error, f"invalid {cls.__name__}"):
-            return handler(data)
+    def __init__(self, /, **data: Any) -> None:
+        with bad_input(self.input_error, f"invalid {type(self).__name__}"):
+            super().__init__(**data)
 
     @classmethod
-    def model_validate_json(cls, json_data: Any, **kwargs: Any) -> Any:
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
+        with bad_input(cls.input_error, f"invalid {cls.__name__}"):
+            return super().model_validate(obj, **kwargs)
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, **kwargs: Any) -> Self:
         with bad_input(cls.input_error, f"invalid {cls.__name__}"):
             return super().model_validate_json(json_data, **kwargs)
 

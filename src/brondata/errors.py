@@ -39,6 +39,9 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     ├── LedgerError                   the consent ledger
     │   ├── LedgerAppendOnlyError     an UPDATE or DELETE reached the store
     │   ├── LedgerIntegrityError      entries or tree do not match
+    │   ├── InvalidEventError         an event the ledger does not take: a field it does not
+    │   │                             carry, a value where a name belongs, a subject that is
+    │   │                             not a pseudonym
     │   ├── ProofError                an inclusion or consistency proof does not verify
     │   ├── LogKeyError               a log signing or verifier key that cannot be used
     │   ├── ConsentRecordError        no consent record can be built (e.g. never given)
@@ -74,6 +77,7 @@ __all__ = [
     "ConsentRecordError",
     "ConsumerLoginError",
     "DisclosureError",
+    "InvalidEventError",
     "InvalidKeyError",
     "IssuanceError",
     "IssuerMismatchError",
@@ -297,6 +301,10 @@ class LedgerAppendOnlyError(LedgerError):
 
 class LedgerIntegrityError(LedgerError):
     code = "ledger_integrity"
+
+
+class InvalidEventError(LedgerError):
+    code = "invalid_ledger_event"
 
 
 class ProofError(LedgerError):

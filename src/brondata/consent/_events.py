@@ -38,7 +38,6 @@ from typing import Annotated, Any, Final, Literal
 import rfc8785
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StrictInt,
@@ -47,14 +46,14 @@ from pydantic import (
     model_validator,
 )
 
-from brondata._inputs import guarded
+from brondata._inputs import TypedModel, bad_input, guarded
 from brondata._limits import (
     PURPOSE_TERM_PATTERN,
     RETENTION_DAYS_MAX,
     OrganisationName,
     PurposeText,
 )
-from brondata.errors import LedgerIntegrityError
+from brondata.errors import InvalidEventError, LedgerIntegrityError
 
 __all__ = [
     "ATTRIBUTE_NAME_PATTERN",
@@ -107,9 +106,10 @@ _SUBJECT: Final = TypeAdapter(
 
 
 def check_subject(subject: str) -> str:
-    """``subject`` if it may stand for a data subject (sealed) in the ledger; pydantic's
-    ``ValidationError`` if not: a pseudonym is a token, never a number (a BSN)."""
-    return _SUBJECT.validate_python(subject)
+    """``subject`` if it may stand for a data subject (sealed) in the ledger;
+    ``InvalidEventError`` if not: a pseudonym is a token, never a number (a BSN)."""
+    with bad_input(InvalidEventError, "not a subject pseudonym"):
+        return _SUBJECT.validate_python(subject)
 
 
 Digest = Annotated[str, Field(pattern=_DIGEST)]
@@ -181,14 +181,16 @@ def _format_at(moment: datetime) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
-class LedgerEvent(BaseModel):
+class LedgerEvent(TypedModel):
     """One step of a consent session, as the ledger records it. Frozen; extra fields refused.
 
     ``EVENT_FIELDS`` says which of the optional fields each ``event`` requires or allows.
-    Names only, never values: see the module docstring.
+    Names only, never values: see the module docstring. An event that does not fit is an
+    ``InvalidEventError``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+    input_error = InvalidEventError
 
     event: EventType
     at: str = Field(description="RFC 3339 UTC time ending in Z; an aware datetime is converted")
@@ -316,8 +318,10 @@ def parse_entry(data: bytes) -> tuple[int, LedgerEvent]:
         raise LedgerIntegrityError("entry has no valid 'index'")
     try:
         event = LedgerEvent.model_validate(obj)
-    except ValueError as exc:
-        raise LedgerIntegrityError(f"entry {index} is not a valid ledger event: {exc}") from exc
+    except InvalidEventError as exc:
+        raise LedgerIntegrityError(
+            f"entry {index} is not a valid ledger event: {exc.message}"
+        ) from None
     if entry_bytes(event, index) != data:
         raise LedgerIntegrityError(f"entry {index} is not in canonical (JCS) form")
     return index, event
