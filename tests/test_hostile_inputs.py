@@ -26,6 +26,7 @@ from brondata import (
     Gateway,
     KeySet,
     LegalBasis,
+    Psd2Connector,
     Purpose,
     SignedRecord,
     SigningKey,
@@ -160,6 +161,10 @@ CALLS: dict[str, Callable[[Any], object]] = {
     ),
     "Controller.name": lambda v: Controller(name=v),
     "LedgerEvent.model_validate": LedgerEvent.model_validate,
+    "Psd2Connector.base_url": lambda v: Psd2Connector(base_url=v, client_id="lender"),
+    "Psd2Connector.client_id": lambda v: Psd2Connector(
+        base_url="https://bank.example", client_id=v
+    ),
     "LedgerEvent.purpose_text": lambda v: LedgerEvent(
         event="consent.withdrawn", at="2026-01-01T00:00:00Z", purpose_text=v
     ),

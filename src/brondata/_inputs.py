@@ -15,12 +15,21 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, ParamSpec, Self, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ValidationError
 
 from brondata.errors import BrondataError
 
-__all__ = ["FOREIGN_INPUT_ERRORS", "TypedModel", "bad_input", "describe", "guarded", "require_text"]
+__all__ = [
+    "FOREIGN_INPUT_ERRORS",
+    "TypedModel",
+    "bad_input",
+    "describe",
+    "guarded",
+    "require_text",
+    "require_url",
+]
 
 #: What malformed input raises inside the standard library, pydantic and the JOSE layer.
 FOREIGN_INPUT_ERRORS: tuple[type[Exception], ...] = (
@@ -117,3 +126,15 @@ def require_text(
     except UnicodeEncodeError:
         raise error(f"{what} must be valid Unicode (no lone surrogates)") from None
     return value
+
+
+def require_url(value: object, what: str, error: Callable[[str], BrondataError]) -> str:
+    """``value`` if it is an absolute http(s) URL with a host (and a valid port)."""
+    url = require_text(value, what, error, max_length=2000)
+    with bad_input(error, what):
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.port == 0:
+            raise error(f"{what} must be an absolute http(s) URL")
+    if any(c.isspace() or c < " " for c in url):
+        raise error(f"{what} must not contain spaces or control characters")
+    return url

@@ -37,7 +37,7 @@ import anyio
 import rfc8785
 
 from brondata._clock import Clock, SystemClock
-from brondata._inputs import bad_input, require_text
+from brondata._inputs import bad_input, require_text, require_url
 from brondata._logging import get_logger
 from brondata._secrets import GatewaySecrets
 from brondata._session_store import (
@@ -893,15 +893,6 @@ def _private_file(path: Path) -> None:
             _log.warning("store.readable_by_others", file=path.name)
 
 
-def _check_url(url: object, what: str) -> None:
-    """An absolute http(s) URL with a host, or ``ConfigurationError``."""
-    require_text(url, what, ConfigurationError, max_length=2000)
-    with bad_input(ConfigurationError, what):
-        parts = urlsplit(str(url))
-        if parts.scheme not in ("https", "http") or not parts.hostname or parts.port == 0:
-            raise ConfigurationError(f"{what} must be an absolute http(s) URL")
-
-
 def _check_location(where: object, what: str) -> None:
     """A file system path whose directory exists: a missing directory is a typo, not a wish
     for a new, empty ledger (or a new set of keys, and with them new pseudonyms)."""
@@ -918,8 +909,8 @@ def _check_location(where: object, what: str) -> None:
 
 
 def _check_urls(issuer: object, redirect_uri: object) -> None:
-    _check_url(issuer, "issuer")
-    _check_url(redirect_uri, "redirect_uri")
+    require_url(issuer, "issuer", ConfigurationError)
+    require_url(redirect_uri, "redirect_uri", ConfigurationError)
     with bad_input(ConfigurationError, "redirect_uri"):
         str(redirect_uri).format(source="bank")
     if "{source}" not in str(redirect_uri):

@@ -19,6 +19,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from brondata._clock import Clock, SystemClock
+from brondata._inputs import require_text, require_url
 from brondata.connectors._base import (
     LoginStart,
     OAuthEndpoints,
@@ -30,7 +31,12 @@ from brondata.connectors._base import (
     new_pkce_pair,
     oauth_client,
 )
-from brondata.errors import SourceTimeoutError, SourceUnavailableError, TokenExchangeError
+from brondata.errors import (
+    ConfigurationError,
+    SourceTimeoutError,
+    SourceUnavailableError,
+    TokenExchangeError,
+)
 
 __all__ = ["OAuthSourceConnector", "SourceApi"]
 
@@ -106,9 +112,9 @@ class OAuthSourceConnector:
         timeout: float = 10.0,
         clock: Clock | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = require_url(base_url, "base_url", ConfigurationError).rstrip("/")
+        self.client_id = require_text(client_id, "client_id", ConfigurationError, max_length=256)
         self.issuer = self.base_url
-        self.client_id = client_id
         self._transport = transport
         self._timeout = timeout
         self._clock: Clock = clock or SystemClock()
