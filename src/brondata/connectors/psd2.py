@@ -217,7 +217,7 @@ class Psd2Connector(OAuthSourceConnector):
             )
         except httpx2.HTTPError as exc:
             raise SourceUnavailableError(
-                f"bank: consent deletion failed: {exc}", source="bank"
+                f"bank: consent deletion failed ({type(exc).__name__})", source="bank"
             ) from exc
         if response.status_code >= 500:
             raise SourceUnavailableError(
