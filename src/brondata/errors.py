@@ -49,6 +49,8 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │       ├── CheckpointSignatureError  no valid signature by the log's key (forged, altered)
     │       └── CheckpointOriginError     a checkpoint of another log
     └── StoreError                    a storage backend failed or is misconfigured
+        ├── StoreUnavailableError     the database cannot be reached, or is busy past the timeout
+        ├── ConcurrentUpdateError     a compare-and-set lost: another writer changed it first
         └── KeyStoreError             a signing key store: unsafe file permissions, no active key
 """
 
@@ -64,6 +66,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointOriginError",
     "CheckpointSignatureError",
+    "ConcurrentUpdateError",
     "ConnectorError",
     "ConsentDeniedError",
     "ConsentNotFoundError",
@@ -99,6 +102,7 @@ __all__ = [
     "SourceUnavailableError",
     "StateMismatchError",
     "StoreError",
+    "StoreUnavailableError",
     "SubjectErasedError",
     "TokenExchangeError",
     "UnknownAttributeError",
@@ -333,6 +337,14 @@ class CheckpointOriginError(CheckpointError):
 
 class StoreError(BrondataError):
     code = "store_error"
+
+
+class StoreUnavailableError(StoreError):
+    code = "store_unavailable"
+
+
+class ConcurrentUpdateError(StoreError):
+    code = "concurrent_update"
 
 
 class KeyStoreError(StoreError):

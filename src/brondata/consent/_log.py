@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from brondata._db import ClosingContext
 from brondata.consent._events import (
     EventType,
     LedgerEntry,
@@ -26,6 +25,7 @@ from brondata.consent._events import (
 )
 from brondata.consent._ledger import ConsentLedger
 from brondata.consent._subjects import SubjectKeyring, open_subject, seal_subject
+from brondata.stores._base import ClosingContext
 
 __all__ = ["ConsentLog"]
 

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from brondata._db import immediate_transaction
 from brondata.consent._sqlite import SqliteLedger
 from brondata.consent._subjects import SqliteSubjectKeyring
 from brondata.errors import StoreError
+from brondata.stores._sqlite import immediate_transaction
 
 __all__ = [
     "MIGRATIONS",
