@@ -69,7 +69,8 @@ def map_sqlite_error(exc: sqlite3.Error, what: str) -> StoreError:
         if isinstance(exc, source):
             if target is StoreUnavailableError and exc.sqlite_errorcode & 0xFF not in _BUSY:
                 continue
-            return target(f"SQLite {what}: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return target(f"SQLite {what}: {detail}")
     return StoreError(f"SQLite {what}: {exc}")  # pragma: no cover - the last row matches all
 
 
