@@ -424,15 +424,17 @@ class PostgresSubjectKeyring(PostgresStore):
         return str(row[0])
 
     def _vacuum_keys(self, conn: psycopg.Connection[Any]) -> None:
-        # VACUUM cannot run inside a transaction block: switch this pooled connection to
-        # autocommit for the one statement, and back.
+        # VACUUM cannot run inside a transaction block: the pool's connections are in
+        # autocommit mode; one from a pool of the application's own is switched for the one
+        # statement, and back.
+        was = conn.autocommit
         conn.autocommit = True
         try:
             conn.execute(self._q("VACUUM {s}.subject_keys"))
         except psycopg.errors.InsufficientPrivilege:
             pass  # documented: the dead row then waits for autovacuum
         finally:
-            conn.autocommit = False
+            conn.autocommit = was
 
     def was_erased(self, subject: str) -> bool:
         with self._connection() as conn:

@@ -3,7 +3,8 @@
 ``open_pool`` checks the connection string and makes one connection first, with a short
 connect timeout, so that a wrong DSN fails at once, once, as a ``StoreError`` that names the
 server but never the password (rather than after the pool's 30 s of retries); then it opens a
-psycopg ``ConnectionPool``. ``PostgresStore`` is a store in one schema of a database through
+psycopg ``ConnectionPool`` of autocommit connections (statements that belong together run in
+an explicit transaction). ``PostgresStore`` is a store in one schema of a database through
 such a pool (its own, or one it is given and then does not close): its tables are created on
 open under an advisory lock, so that several processes opening a new store at once do not
 race; ``_connection()`` refuses a closed store and maps psycopg's errors through one table
@@ -137,7 +138,10 @@ def open_pool(
         timeout=timeout,
         open=False,
         name=name,
-        kwargs={"connect_timeout": connect_timeout},
+        # Autocommit: a lone read or write is one round trip, not BEGIN, statement, COMMIT;
+        # the stores open a transaction (``conn.transaction()``) where statements belong
+        # together.
+        kwargs={"connect_timeout": connect_timeout, "autocommit": True},
     )
     try:
         pool.open(wait=True, timeout=timeout)
