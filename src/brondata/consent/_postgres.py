@@ -6,11 +6,11 @@ The same two tables as the SQLite store (``ledger_entries``, ``ledger_nodes``). 
 group-committed: concurrent appends in one process are written as one batch, in one
 transaction with one WAL flush, and each returns only once its batch has committed. Writers in
 any number of processes take turns under one transaction-level advisory lock
-(``pg_advisory_xact_lock``, the key schema creation uses too). A batch costs two round trips
-and the commit, pipelined: (1) BEGIN, the lock, then the size with the roots of the complete
-subtrees the batch builds on (a separate statement after the lock, so that it reads what the
-previous holder committed); (2) every entry and every tree node the batch completes, in one
-INSERT from arrays, then COMMIT. The ``ledger_head`` table of an earlier release stays so that
+(``pg_advisory_xact_lock``, the key schema creation uses too). A batch is pipelined in two
+round trips: (1) BEGIN, the lock, then the size with the roots of the complete subtrees the
+batch builds on (a separate statement after the lock, so that it reads what the previous
+holder committed); (2) every entry and every tree node the batch completes, in one INSERT
+from arrays, and the COMMIT. The ``ledger_head`` table of an earlier release stays so that
 existing schemas keep their shape.
 
 Append-only is enforced by triggers that raise on UPDATE, DELETE and TRUNCATE of the ledger
@@ -176,50 +176,42 @@ class PostgresLedger(PostgresStore):
         return self._commits.submit(event)
 
     def _append_batch(self, events: list[LedgerEvent]) -> list[LedgerEntry | BaseException]:
-        """Append ``events`` in one transaction, in two round trips and the commit."""
-        with self._connection() as conn, conn.pipeline(), conn.transaction():
-            # The lock and the read are separate statements: a statement reads with the
-            # snapshot of its own start, which must come after the lock is held.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._append_lock,))
-            rows = conn.execute(self._q(_FRONTIER)).fetchall()  # round trip 1
-            size = int(rows[0][0])
-            nodes: dict[NodeKey, bytes] = {
-                (int(level), (size >> int(level)) - 1): bytes(h)
-                for _, level, h in rows
-                if level is not None
-            }
-            if len(nodes) != size.bit_count():
-                raise LedgerIntegrityError("tree nodes missing from the store at the ledger's end")
-            results: list[LedgerEntry | BaseException] = []
-            entries: list[LedgerEntry] = []
-            new_nodes: list[tuple[int, int, bytes]] = []
-            for event in events:
-                index = size + len(entries)
-                try:
-                    data = entry_bytes(event, index)
-                except Exception as exc:  # this event alone fails; the index stays free
-                    results.append(exc)
-                    continue
-                leaf = leaf_hash(data)
-                completed = completed_nodes(index, leaf, nodes)
-                nodes.update(((level, i), h) for level, i, h in completed)
-                new_nodes += completed
-                entry = LedgerEntry(index=index, canonical=data, leaf_hash=leaf, at=event.at)
-                entries.append(entry)
-                results.append(entry)
-            if entries:
-                conn.execute(  # round trip 2, with the COMMIT when the transaction ends
-                    self._q(_INSERT),
-                    (
-                        [e.index for e in entries],
-                        [e.canonical for e in entries],
-                        [e.leaf_hash for e in entries],
-                        [e.at for e in entries],
-                        [level for level, _, _ in new_nodes],
-                        [i for _, i, _ in new_nodes],
-                        [h for _, _, h in new_nodes],
-                    ),
-                )
+        """Append ``events`` in one transaction: two round trips, the COMMIT in the second."""
+        with self._connection() as conn:
+            was_autocommit = conn.autocommit
+            # BEGIN and COMMIT are sent by hand, so that they travel with the statements
+            # around them in the pipeline rather than each in a round trip of its own.
+            conn.autocommit = True
+            try:
+                with conn.pipeline():
+                    conn.execute("BEGIN")
+                    # The lock and the read are separate statements: a statement reads with
+                    # the snapshot of its own start, which must come after the lock is held.
+                    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._append_lock,))
+                    rows = conn.execute(self._q(_FRONTIER)).fetchall()  # round trip 1
+                    results, entries, nodes = _batch(rows, events)
+                    if entries:
+                        conn.execute(
+                            self._q(_INSERT),
+                            (
+                                [e.index for e in entries],
+                                [e.canonical for e in entries],
+                                [e.leaf_hash for e in entries],
+                                [e.at for e in entries],
+                                [level for level, _, _ in nodes],
+                                [i for _, i, _ in nodes],
+                                [h for _, _, h in nodes],
+                            ),
+                        )
+                    conn.execute("COMMIT")
+                # Leaving the pipeline sends it all and waits: round trip 2.
+            except BaseException:
+                # Whatever failed, the transaction must not stay open on a pooled connection.
+                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                conn.autocommit = was_autocommit
         return results
 
     def size(self) -> int:
@@ -306,6 +298,39 @@ class PostgresLedger(PostgresStore):
             missing = sorted(wanted - found.keys())
             raise LedgerIntegrityError(f"tree nodes missing from the store: {missing[:5]}")
         return found
+
+
+def _batch(
+    rows: list[tuple[Any, ...]], events: list[LedgerEvent]
+) -> tuple[list[LedgerEntry | BaseException], list[LedgerEntry], list[tuple[int, int, bytes]]]:
+    """From the ``_FRONTIER`` rows: each event's entry (or the error it alone fails with),
+    the entries to write, and every tree node they complete."""
+    size = int(rows[0][0])
+    nodes: dict[NodeKey, bytes] = {
+        (int(level), (size >> int(level)) - 1): bytes(h)
+        for _, level, h in rows
+        if level is not None
+    }
+    if len(nodes) != size.bit_count():
+        raise LedgerIntegrityError("tree nodes missing from the store at the ledger's end")
+    results: list[LedgerEntry | BaseException] = []
+    entries: list[LedgerEntry] = []
+    new_nodes: list[tuple[int, int, bytes]] = []
+    for event in events:
+        index = size + len(entries)
+        try:
+            data = entry_bytes(event, index)
+        except Exception as exc:  # this event alone fails; the index stays free
+            results.append(exc)
+            continue
+        leaf = leaf_hash(data)
+        completed = completed_nodes(index, leaf, nodes)
+        nodes.update(((level, i), h) for level, i, h in completed)
+        new_nodes += completed
+        entry = LedgerEntry(index=index, canonical=data, leaf_hash=leaf, at=event.at)
+        entries.append(entry)
+        results.append(entry)
+    return results, entries, new_nodes
 
 
 _KEYRING_DDL: Final = """
