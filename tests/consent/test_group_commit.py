@@ -3,6 +3,7 @@ as one batch, and the batch is exactly what appending them one by one would have
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -155,3 +156,31 @@ def test_an_event_that_cannot_be_written_fails_alone(tmp_path: Path) -> None:
         assert isinstance(results[2], LedgerEntry)
         assert results[2].index == 1  # the refused event took no index
         assert [e.event.session_id for e in ledger.entries()] == ["ses_good", "ses_after"]
+
+
+@pytest.mark.postgres
+def test_a_postgres_batch_takes_two_round_trips(
+    postgres_dsn: str, pg_schema: str, tmp_path: Path
+) -> None:
+    import psycopg
+
+    from brondata.consent import PostgresLedger
+
+    with PostgresLedger(postgres_dsn, schema=pg_schema, max_connections=1) as ledger:
+        ledger.append(make_event(session_id="ses_first"))
+        trace = tmp_path / "trace.txt"
+        with trace.open("w") as out:
+            with ledger._pool.connection() as conn:
+                conn.pgconn.trace(out.fileno())
+                conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+            results = ledger._append_batch([make_event(session_id=f"ses_{n}") for n in range(5)])
+            with ledger._pool.connection() as conn:
+                conn.pgconn.untrace()
+        assert [r.index for r in results if isinstance(r, LedgerEntry)] == [1, 2, 3, 4, 5]
+        # libpq's trace: F lines are what the client sends, B lines what the server answers;
+        # each time the client waits, the direction turns from F to B: one round trip.
+        lines = trace.read_text().splitlines()
+        directions = [line[0] for line in lines if line[:2] in ("F\t", "B\t")]
+        turns = sum(1 for pair in itertools.pairwise(directions) if pair == ("F", "B"))
+        assert turns == 2
+        assert ledger.root() == merkle_root([e.canonical for e in ledger.entries()])
