@@ -53,6 +53,8 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │       └── CheckpointOriginError     a checkpoint of another log
     ├── StoreError                    a storage backend failed or is misconfigured (e.g. a
     │   │                             database in a directory that does not exist)
+    │   ├── StoreUnavailableError     the database cannot be reached, or is busy past the timeout
+    │   ├── ConcurrentUpdateError     a compare-and-set lost: another writer changed it first
     │   └── KeyStoreError             a signing key store: unsafe file permissions, no active key
     ├── ConfigurationError            a Gateway built with unusable settings (issuer, redirect
     │                                 URI, keys)
@@ -81,6 +83,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointOriginError",
     "CheckpointSignatureError",
+    "ConcurrentUpdateError",
     "ConfigurationError",
     "ConnectorError",
     "ConsentDeniedError",
@@ -127,6 +130,7 @@ __all__ = [
     "SourceUnavailableError",
     "StateMismatchError",
     "StoreError",
+    "StoreUnavailableError",
     "SubjectErasedError",
     "TokenExchangeError",
     "UnknownAttributeError",
@@ -367,6 +371,14 @@ class CheckpointOriginError(CheckpointError):
 
 class StoreError(BrondataError):
     code = "store_error"
+
+
+class StoreUnavailableError(StoreError):
+    code = "store_unavailable"
+
+
+class ConcurrentUpdateError(StoreError):
+    code = "concurrent_update"
 
 
 class KeyStoreError(StoreError):

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import sqlite3
 import stat
 import uuid
 from collections.abc import Mapping, Sequence
@@ -45,7 +44,6 @@ from brondata._session_store import (
     SessionRecord,
     SessionStore,
     SourceProgress,
-    SqliteSessionStore,
 )
 from brondata.attributes import CATALOGUE, ValueType
 from brondata.connectors._base import Evidence, SourceConnector, SourceResponse
@@ -56,8 +54,6 @@ from brondata.consent import (
     Controller,
     EventType,
     MemorySubjectKeyring,
-    SqliteLedger,
-    SqliteSubjectKeyring,
     SubjectKeyring,
     SubjectReport,
     consent_record_from_ledger,
@@ -68,6 +64,7 @@ from brondata.errors import (
     AuthorizationDeniedError,
     AuthorizationError,
     BrondataError,
+    ConcurrentUpdateError,
     ConfigurationError,
     ConsentDeniedError,
     RecordError,
@@ -99,6 +96,7 @@ from brondata.session import (
     next_session_state,
     next_source_state,
 )
+from brondata.stores import AsyncSessionStore, off_loop, open_stores
 
 __all__ = ["CollectionResult", "ConsentView", "Gateway"]
 
@@ -264,6 +262,8 @@ class Gateway:
         #: instances sharing a ledger must share the keyring too (SQLite file, PostgreSQL).
         self.log = ConsentLog(ledger, keyring if keyring is not None else MemorySubjectKeyring())
         self.sessions = sessions
+        # The flow's store calls, awaited in worker threads: none blocks the event loop.
+        self._sessions = AsyncSessionStore(sessions)
         self.controller = controller or Controller(name=urlsplit(issuer).hostname or issuer)
         self._record_terms = {
             "controller": self.controller.name,
@@ -330,29 +330,23 @@ class Gateway:
                 store.generate("ES256", now=(clock or SystemClock()).now())
             if not in_memory:
                 _private_file(Path(path))
-            ledger = SqliteLedger(str(path))
+            stores = open_stores(path)
         except OSError as exc:
             raise StoreError(f"cannot create the gateway's files: {exc.strerror}") from None
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the gateway's database: {exc}") from None
-        sessions = SqliteSessionStore(path)
-        keyring: SubjectKeyring = (
-            MemorySubjectKeyring() if in_memory else SqliteSubjectKeyring(str(path))
-        )
         return cls(
             issuer=issuer,
             connectors=connectors,
             redirect_uri=redirect_uri,
-            ledger=ledger,
-            sessions=sessions,
+            ledger=stores.ledger,
+            sessions=stores.sessions,
             signing_key=signing_key or store,
             store_key=gateway_secrets.store_key,
             pseudonym_key=gateway_secrets.pseudonym_key,
             clock=clock,
             source_timeout=source_timeout,
-            keyring=keyring,
+            keyring=stores.keyring,
             controller=controller,
-            owned=[ledger, keyring, sessions, *connectors.values()],
+            owned=[stores, *connectors.values()],
         )
 
     async def aclose(self) -> None:
@@ -399,14 +393,20 @@ class Gateway:
         require_text(subject, "subject", RequestError, max_length=1000)
         return self._secrets.pseudonym(subject)
 
-    def _load(self, session_id: str) -> SessionRecord:
+    async def _load(self, session_id: str) -> SessionRecord:
+        require_text(session_id, "session_id", SessionNotFoundError, max_length=128)
+        return await self._sessions.get(session_id)
+
+    def _load_now(self, session_id: str) -> SessionRecord:
+        """``_load`` on the caller's thread, for the synchronous read methods."""
         require_text(session_id, "session_id", SessionNotFoundError, max_length=128)
         return self.sessions.get(session_id)
 
     # --- ledger -----------------------------------------------------------------------------
 
-    def _append(self, record: SessionRecord, event: EventType, **fields: Any) -> None:
-        self.log.append(
+    async def _append(self, record: SessionRecord, event: EventType, **fields: Any) -> None:
+        await off_loop(
+            self.log.append,
             event,
             subject=record.subject,
             at=self._clock.now(),  # the event writes it as RFC 3339 UTC
@@ -464,16 +464,16 @@ class Gateway:
         )
         notice = _notice(draft, self._record_terms)
         record = draft.model_copy(update={"notice_hash": _notice_hash(notice)})
-        self._append(record, "consent.requested", **self._terms(record))
-        self.sessions.create(record)
+        await self._append(record, "consent.requested", **self._terms(record))
+        await self._sessions.create(record)
         _log.info("session.started", session=record.id, sources=list(plan))
         return record
 
     def session(self, session_id: str) -> SessionRecord:
-        return self._load(session_id)
+        return self._load_now(session_id)
 
     def consent_view(self, session_id: str) -> ConsentView:
-        record = self._load(session_id)
+        record = self._load_now(session_id)
         notice = _notice(record, self._record_terms)
         return ConsentView(
             session_id=record.id,
@@ -520,19 +520,19 @@ class Gateway:
         Pass the ``notice_hash`` the consumer saw to bind the consent to that text: a
         request changed in between is refused rather than consented.
         """
-        record = self._load(session_id)
+        record = await self._load(session_id)
         updated = self._transition(record, SessionEvent.GIVE_CONSENT)
         self._check_not_expired(record)
         if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
             raise ConsentDeniedError("the consent notice changed after it was shown")
-        self._append(record, "consent.given", **self._terms(record))
-        return self.sessions.replace(updated)
+        await self._append(record, "consent.given", **self._terms(record))
+        return await self._sessions.replace(updated)
 
     async def deny_consent(self, session_id: str) -> SessionRecord:
-        record = self._load(session_id)
+        record = await self._load(session_id)
         updated = self._transition(record, SessionEvent.DENY_CONSENT)
-        self._append(record, "consent.denied", notice_hash=record.notice_hash)
-        return self.sessions.replace(updated)
+        await self._append(record, "consent.denied", notice_hash=record.notice_hash)
+        return await self._sessions.replace(updated)
 
     def _source(self, record: SessionRecord, source: str) -> tuple[SourceProgress, SourceConnector]:
         progress = record.sources.get(source) if isinstance(source, str) else None
@@ -554,7 +554,7 @@ class Gateway:
 
     async def login_url(self, session_id: str, source: str) -> str:
         """Where to send the consumer to log in at ``source``."""
-        record = self._load(session_id)
+        record = await self._load(session_id)
         next_session_state(record.state, SessionEvent.START_LOGIN)
         self._check_not_expired(record)
         progress, connector = self._source(record, source)
@@ -566,7 +566,7 @@ class Gateway:
         )
         sealed = self._box.seal(start.pending, f"{record.id}/{source}/pending")
         updated = self._with_source(record, source, SessionEvent.START_LOGIN, sealed=sealed)
-        self.sessions.replace(updated.model_copy(update={"updated_at": self._clock.now()}))
+        await self._sessions.replace(updated.model_copy(update={"updated_at": self._clock.now()}))
         return start.authorization_url
 
     async def callback(self, session_id: str, source: str, callback_url: str) -> SessionRecord:
@@ -576,7 +576,7 @@ class Gateway:
         session as it was, so the real consumer can still finish or start the login again.
         A refusal by the consumer or the source fails that source, and the ledger says so.
         """
-        record = self._load(session_id)
+        record = await self._load(session_id)
         next_session_state(record.state, SessionEvent.COMPLETE_LOGIN)
         self._check_not_expired(record)
         progress, connector = self._source(record, source)
@@ -589,17 +589,19 @@ class Gateway:
                 callback_url=callback_url, pending=pending, redirect_uri=self.redirect_uri(source)
             )
         except AuthorizationDeniedError as exc:
-            self._append(record, "data.failed", source=source, error_code=exc.code)
+            await self._append(record, "data.failed", source=source, error_code=exc.code)
             failed = self._with_source(
                 record, source, SessionEvent.FAIL_LOGIN, sealed=None, error=exc.to_dict()
             )
-            self.sessions.replace(failed)
+            await self._sessions.replace(failed)
             raise
-        self._append(record, "login.completed", source=source)
+        await self._append(record, "login.completed", source=source)
         _log.info("source.authorised", session=record.id, source=source)
         sealed = self._box.seal(grant, f"{record.id}/{source}/grant")
         updated = self._with_source(record, source, SessionEvent.COMPLETE_LOGIN, sealed=sealed)
-        return self.sessions.replace(updated.model_copy(update={"updated_at": self._clock.now()}))
+        return await self._sessions.replace(
+            updated.model_copy(update={"updated_at": self._clock.now()})
+        )
 
     async def collect(self, session_id: str) -> CollectionResult:
         """Fetch every authorised source at once, and deliver one signed record per source.
@@ -610,7 +612,7 @@ class Gateway:
         a second collect, here or on another instance, is refused instead of fetching twice;
         a withdrawal during the collection stops every delivery not yet made.
         """
-        record = self._load(session_id)
+        record = await self._load(session_id)
         if record.state in (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED):
             raise ConsentDeniedError(f"session {record.id} has no consent ({record.state.value})")
         now = self._clock.now()
@@ -621,7 +623,7 @@ class Gateway:
         authorised = [s for s, p in record.sources.items() if p.state is SourceState.AUTHORISED]
         if not authorised:
             raise SessionStateError(f"session {record.id} has no completed login to collect from")
-        record = self.sessions.replace(claim)  # the compare-and-set: one collector wins
+        record = await self._sessions.replace(claim)  # the compare-and-set: one collector wins
 
         records: dict[str, SignedRecord] = {}
         evidence: dict[str, Evidence] = {}
@@ -638,7 +640,7 @@ class Gateway:
             except Exception as exc:
                 error = exc if isinstance(exc, BrondataError) else _unexpected(source, exc)
                 errors[source] = error
-                self._append(record, "data.failed", source=source, error_code=error.code)
+                await self._append(record, "data.failed", source=source, error_code=error.code)
                 _log.warning("source.failed", session=record.id, source=source, error=error.code)
             # Fetched once, for one purpose: the access is no longer needed either way.
             await self._revoke(record, source)
@@ -647,7 +649,7 @@ class Gateway:
             for source in authorised:
                 group.start_soon(one, source)
 
-        self._finish_collection(record.id, authorised, records, errors)
+        await self._finish_collection(record.id, authorised, records, errors)
         _log.info(
             "session.collected", session=record.id, delivered=sorted(records), failed=sorted(errors)
         )
@@ -662,7 +664,7 @@ class Gateway:
         limit = timedelta(seconds=2 * max(self._timeouts.values(), default=30.0) + 60)
         return now - since > limit
 
-    def _finish_collection(
+    async def _finish_collection(
         self,
         session_id: str,
         authorised: list[str],
@@ -672,7 +674,7 @@ class Gateway:
         """Write what became of each source; the session leaves ``collecting`` unless it was
         withdrawn or expired meanwhile. Retried on a concurrent write (a withdrawal)."""
         for _ in range(5):
-            current = self._load(session_id)
+            current = await self._load(session_id)
             updated = current
             if current.state is SessionState.COLLECTING:
                 # From here the consent covers keeping the data: it ends with the retention.
@@ -688,15 +690,15 @@ class Gateway:
                 error = errors[source].to_dict() if source in errors else None
                 updated = self._with_source(updated, source, event, sealed=None, error=error)
             try:
-                self.sessions.replace(updated)
+                await self._sessions.replace(updated)
                 return
-            except StoreError:
+            except ConcurrentUpdateError:
                 continue
         raise StoreError(f"session {session_id} keeps changing; its collection was not saved")
 
-    def _still_consented(self, session_id: str, source: str) -> None:
+    async def _still_consented(self, session_id: str, source: str) -> None:
         """Right before a delivery: the consent must still stand (no withdrawal meanwhile)."""
-        state = self._load(session_id).state
+        state = (await self._load(session_id)).state
         if state is not SessionState.COLLECTING:
             raise ConsentDeniedError(
                 f"{source}: not delivered, the consent was {state.value} during the collection"
@@ -706,7 +708,7 @@ class Gateway:
 
     def consent_record(self, session_id: str) -> ConsentRecord:
         """The session's consent as the ledger holds it (the DPV / ISO 27560 fields)."""
-        return consent_record_from_ledger(self.log, self._load(session_id).consent_id)
+        return consent_record_from_ledger(self.log, self._load_now(session_id).consent_id)
 
     def consent_receipt(self, session_id: str) -> dict[str, Any]:
         """A Kantara Consent Receipt v1.1 for the consumer to keep."""
@@ -725,11 +727,11 @@ class Gateway:
         was anything to erase. Records already delivered are the recipient's to erase.
         """
         pseudonym = self.pseudonym(subject)
-        for record in self.sessions.of_subject(pseudonym):
+        for record in await self._sessions.of_subject(pseudonym):
             for source in record.sources:
                 await self._revoke(record, source)
-        removed = self.sessions.forget_subject(pseudonym)
-        erased = self.log.erase(pseudonym, at=self._clock.now())
+        removed = await self._sessions.forget_subject(pseudonym)
+        erased = await off_loop(self.log.erase, pseudonym, at=self._clock.now())
         return erased is not None or removed > 0
 
     async def _revoke(self, record: SessionRecord, source: str) -> None:
@@ -756,16 +758,16 @@ class Gateway:
         is closed for good; records already delivered are not recalled (the recipient's
         retention rules apply), but no further delivery is covered.
         """
-        record = self._load(session_id)
+        record = await self._load(session_id)
         updated = self._transition(record, SessionEvent.WITHDRAW)
-        self._append(record, "consent.withdrawn")
+        await self._append(record, "consent.withdrawn")
         for source in record.sources:
             await self._revoke(record, source)
-        return self.sessions.replace(self._without_secrets(updated))
+        return await self._sessions.replace(self._without_secrets(updated))
 
     async def renew(self, session_id: str, *, notice_hash: str | None = None) -> SessionRecord:
         """The consumer agrees again: a new login window, or a new retention period."""
-        record = self._load(session_id)
+        record = await self._load(session_id)
         updated = self._transition(record, SessionEvent.RENEW)
         if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
             raise ConsentDeniedError("the consent notice changed after it was shown")
@@ -774,8 +776,8 @@ class Gateway:
             if record.state is SessionState.CONSENTED
             else timedelta(days=record.request.retention_days)
         )
-        self._append(record, "consent.renewed", notice_hash=record.notice_hash)
-        return self.sessions.replace(
+        await self._append(record, "consent.renewed", notice_hash=record.notice_hash)
+        return await self._sessions.replace(
             updated.model_copy(update={"consent_expires_at": self._clock.now() + term})
         )
 
@@ -786,14 +788,14 @@ class Gateway:
         access still held at a source is revoked.
         """
         expired = []
-        for session_id in self.sessions.due(self._clock.now()):
+        for session_id in await self._sessions.due(self._clock.now()):
             try:
-                record = self._load(session_id)
+                record = await self._load(session_id)
                 updated = self._transition(record, SessionEvent.EXPIRE)
-                self._append(record, "consent.expired")
+                await self._append(record, "consent.expired")
                 for source in record.sources:
                     await self._revoke(record, source)
-                self.sessions.replace(self._without_secrets(updated))
+                await self._sessions.replace(self._without_secrets(updated))
             except (SessionError, StoreError) as exc:
                 # Erased, withdrawn or changed meanwhile by another instance: the next run
                 # sees it as it is then; the others still expire now.
@@ -820,7 +822,7 @@ class Gateway:
                 f"{source}: no complete answer within {self._timeouts[source]:g} s", source=source
             )
         _log.info("source.retrieved", session=record.id, source=source, requests=response.requests)
-        self._append(
+        await self._append(
             record,
             "data.retrieved",
             source=source,
@@ -832,8 +834,8 @@ class Gateway:
             mapping.map(response.raw, progress.attributes, today), progress.attributes
         )
         signed = self._sign(record, source, response, mapping.version, values)
-        self._still_consented(record.id, source)
-        self._append(
+        await self._still_consented(record.id, source)
+        await self._append(
             record,
             "data.delivered",
             source=source,

@@ -24,7 +24,8 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -32,7 +33,6 @@ from typing import Annotated, Any
 import typer
 
 from brondata._secrets import GatewaySecrets
-from brondata._session_store import PostgresSessionStore, SessionStore, SqliteSessionStore
 from brondata.cli._output import fail as _fail
 from brondata.cli._output import writable_directory
 from brondata.consent import (
@@ -40,13 +40,13 @@ from brondata.consent import (
     ConsentLog,
     LogSigner,
     SqliteLedger,
-    SqliteSubjectKeyring,
     audit_verify,
     export,
     subject_report,
     verify_inclusion,
 )
 from brondata.errors import BrondataError, ProofError
+from brondata.stores import Stores, is_dsn, open_stores, sqlite_path
 
 __all__ = ["register"]
 
@@ -69,14 +69,10 @@ SchemaOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def _is_dsn(db: str) -> bool:
-    return db.startswith(("postgresql://", "postgres://"))
-
-
 def _require_ledger(db: str, schema: str) -> None:
     """Stop unless ``db`` holds a ledger: looked up read-only, since opening a ledger store
     creates its tables, and a command that reads must not turn a wrong file into a ledger."""
-    if _is_dsn(db):
+    if is_dsn(db):
         import psycopg
 
         where = db.rpartition("@")[2]  # never the password
@@ -97,7 +93,7 @@ def _require_ledger(db: str, schema: str) -> None:
                 f"schema {schema!r} at {where} holds no brondata ledger: check --db and --schema"
             )
         return
-    path = Path(db)
+    path = Path(sqlite_path(db))
     if not path.is_file():
         # Opening would create an empty ledger; an audit of nothing is a mistake.
         raise _fail(f"no ledger database at {db}: give --db the SQLite file of the ledger")
@@ -114,25 +110,24 @@ def _require_ledger(db: str, schema: str) -> None:
 
 def _open(db: str, schema: str) -> ConsentLedger:
     _require_ledger(db, schema)
-    if _is_dsn(db):
+    if is_dsn(db):
         from brondata.consent import PostgresLedger
 
         return PostgresLedger(db, schema=schema)
-    return SqliteLedger(db)
+    return SqliteLedger(sqlite_path(db))
 
 
-def _open_log(db: str, schema: str) -> ConsentLog:
+def _open_stores(db: str, schema: str) -> Stores:
+    """The ledger, its subject keyring and the session store, all in the database ``db``."""
+    _require_ledger(db, schema)
+    return open_stores(db, schema=schema)
+
+
+@contextmanager
+def _open_log(db: str, schema: str) -> Iterator[ConsentLog]:
     """The ledger with its subject keyring, which lives in the same database."""
-    ledger = _open(db, schema)
-    try:
-        if _is_dsn(db):
-            from brondata.consent import PostgresSubjectKeyring
-
-            return ConsentLog(ledger, PostgresSubjectKeyring(db, schema=schema))
-        return ConsentLog(ledger, SqliteSubjectKeyring(db))
-    except BaseException:
-        ledger.close()
-        raise
+    with _open_stores(db, schema) as stores:
+        yield stores.log()
 
 
 SubjectOption = Annotated[
@@ -342,16 +337,10 @@ def erase_command(
     if not yes:
         typer.confirm(f"Destroy the key of {subject}? This cannot be undone", abort=True)
     try:
-        with _open_log(db, schema) as log:
-            entry = log.erase(subject, at=datetime.now(UTC))
-        # The session store holds the pseudonym too: the subject's sessions go as well.
-        sessions: SessionStore = (
-            PostgresSessionStore(db, schema=schema) if _is_dsn(db) else SqliteSessionStore(db)
-        )
-        try:
-            sessions.forget_subject(subject)
-        finally:
-            sessions.close()
+        with _open_stores(db, schema) as stores:
+            entry = stores.log().erase(subject, at=datetime.now(UTC))
+            # The session store holds the pseudonym too: the subject's sessions go as well.
+            stores.sessions.forget_subject(subject)
     except BrondataError as exc:
         raise _fail(exc) from None
     if entry is None:

@@ -48,16 +48,10 @@ def upgrade_command(
     try:
         result: SchemaUpgrade
         if dsn is not None:
-            from brondata._session_store import PostgresSessionStore
-
-            result = upgrade_postgres(dsn, schema=schema)
-            PostgresSessionStore(dsn, schema=schema).close()
+            result = upgrade_postgres(dsn, schema=schema)  # the session table too
         else:
             assert db is not None
             result = upgrade_sqlite(db)
-            from brondata._session_store import SqliteSessionStore
-
-            SqliteSessionStore(db).close()
     except BrondataError as exc:
         raise _fail(str(exc)) from None
     except sqlite3.Error as exc:
