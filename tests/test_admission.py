@@ -23,7 +23,7 @@ import pytest
 
 from brondata import CollectionResult, DataRequest, Gateway, LegalBasis, Purpose
 from brondata._demo import preset_request
-from brondata.errors import SourceTimeoutError
+from brondata.errors import ConfigurationError, SourceTimeoutError
 from brondata.gateway import DEFAULT_MAX_COLLECTIONS
 from brondata.mock._faults import Fault
 from brondata.testing import MockSources, RemoteSources
@@ -77,7 +77,7 @@ def test_the_default_admits_a_sensible_number_and_refuses_none() -> None:
     gateway = Gateway.embedded(sources.connectors(), clock=sources.clock)
     assert gateway.admission.limit == DEFAULT_MAX_COLLECTIONS == 64
     assert (gateway.admission.running, gateway.admission.waiting) == (0, 0)
-    with pytest.raises(ValueError, match="max_collections"):
+    with pytest.raises(ConfigurationError, match="max_collections"):
         Gateway.embedded(sources.connectors(), clock=sources.clock, max_collections=0)
 
 

@@ -142,11 +142,11 @@ class SourceClient:
         except httpx2.TransportError as exc:
             for caught, error, said in _TRANSPORT_ERRORS:
                 if isinstance(exc, caught):
-                    where = f" ({what})" if what else ""
-                    detail = "" if error is SourceTimeoutError else f": {exc}"
-                    raise error(
-                        f"{self.source}: {said}{where}{detail}", source=self.source
-                    ) from exc
+                    # The exception's class, not its text: that may carry a URL with an
+                    # account id, or the source's own words.
+                    where = f"{what}, " if what else ""
+                    message = f"{self.source}: {said} ({where}{type(exc).__name__})"
+                    raise error(message, source=self.source) from exc
             raise  # pragma: no cover - the table ends with TransportError itself
 
     async def _on_the_clock(

@@ -30,6 +30,7 @@ from authlib.oauth2.rfc6750 import add_bearer_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from brondata._clock import Clock, SystemClock
+from brondata._inputs import require_text, require_url
 from brondata.connectors._base import (
     LoginStart,
     OAuthEndpoints,
@@ -41,6 +42,7 @@ from brondata.connectors._base import (
 )
 from brondata.connectors._http import SourceClient
 from brondata.errors import (
+    ConfigurationError,
     SourceProtocolError,
     SourceUnavailableError,
     TokenExchangeError,
@@ -167,9 +169,9 @@ class OAuthSourceConnector:
     ) -> None:
         if name is not None:
             self.name = name
-        self.base_url = base_url.rstrip("/")
+        self.base_url = require_url(base_url, "base_url", ConfigurationError).rstrip("/")
+        self.client_id = require_text(client_id, "client_id", ConfigurationError, max_length=256)
         self.issuer = self.base_url
-        self.client_id = client_id
         self._clock: Clock = clock or SystemClock()
         self._http = SourceClient(
             source=self.name,
@@ -181,7 +183,7 @@ class OAuthSourceConnector:
         )
         # A public PKCE client: authenticated at the token endpoint by its client_id alone
         # (and, on the network, by its TLS client certificate).
-        self._client_auth = ClientAuth(client_id, None, "none")
+        self._client_auth = ClientAuth(self.client_id, None, "none")
         self._endpoints: OAuthEndpoints | None = None
 
     async def aclose(self) -> None:
@@ -251,11 +253,8 @@ class OAuthSourceConnector:
                 f"{self.name}: token response is not a JSON object", source=self.name
             )
         if "error" in token:
-            description = token.get("error_description")
-            raise TokenExchangeError(
-                f"{self.name}: {refused}: {token['error']}"
-                + (f" ({description})" if description else "")
-            )
+            # The error code only: the description is the source's free text.
+            raise TokenExchangeError(f"{self.name}: {refused}: {token['error']}")
         if not token.get("access_token"):
             raise TokenExchangeError(f"{self.name}: the token response has no access_token")
         return dict(OAuth2Token.from_dict(token))
