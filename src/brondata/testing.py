@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
@@ -25,6 +25,8 @@ from brondata.mock._faults import Fault, FaultInjector
 from brondata.mock.consumer import Consumer
 from brondata.mock.digid import DigidIdP, create_digid_app
 from brondata.mock.population import Person, Population
+
+_V = TypeVar("_V")
 
 if TYPE_CHECKING:
     from brondata.gateway import Gateway
@@ -70,6 +72,17 @@ def mock_instances() -> dict[str, tuple[source_kinds.SourceKind, source_kinds.Mo
         if kind.mock is not None
         for instance in kind.mock.instances
     }
+
+
+class _ByInstance(dict[str, _V]):
+    """Instance id -> value, where a kind's name stands for the kind's first instance
+    (``faults["bank"]`` is ``faults["bank.mockbank"]``), as it does for a session."""
+
+    def __missing__(self, key: str) -> _V:
+        for instance, value in self.items():
+            if source_kinds.kind_of(instance) == key:
+                return value
+        raise KeyError(key)
 
 
 class FixedClock:
@@ -154,13 +167,13 @@ class MockSources(_Consumers):
         self.redirect_uri = redirect_uri
         #: Where each instance is reached: in-process names by default, real URLs when served.
         urls = base_urls or in_process_urls()
-        self.base_urls = {s: urls[s] for s in chosen}
+        self.base_urls = _ByInstance({s: urls[s] for s in chosen})
         #: The DigiD every government mock sends the consumer to (single sign-on).
         self.digid = DigidIdP(self.population, base_url=urls["digid"], clock=self.clock)
         self.digid_url = urls["digid"]
         options = app_options or {}
         #: Per instance, the fault injector around its app: ``faults["tax"].add(Fault(...))``.
-        self.faults: dict[str, FaultInjector] = {}
+        self.faults: _ByInstance[FaultInjector] = _ByInstance()
         for source in chosen:
             kind, instance = known[source]
             assert kind.mock is not None  # mock_instances lists kinds with a mock only
@@ -178,7 +191,7 @@ class MockSources(_Consumers):
                     **options.get(source, {}),
                 )
             )
-        self.apps: dict[str, Any] = dict(self.faults)
+        self.apps: _ByInstance[Any] = _ByInstance(self.faults)
         self.digid_app = create_digid_app(self.digid)
 
     def _redirects(self, instance: str) -> list[str]:

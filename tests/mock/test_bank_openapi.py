@@ -191,9 +191,9 @@ async def test_account_responses_follow_the_specification(
         "/v1/accounts",
         "get",
     )
-    here = [a for a in person.accounts if a.bank == "mockbank"]  # the fixture's bank
-    assert len(accounts["accounts"]) == len(here)
-    for account in here:
+    held = person.accounts_at("mockbank")  # this app is the mockbank; noordbank is another
+    assert len(accounts["accounts"]) == len(held)
+    for account in held:
         url = f"/v1/accounts/{account.resource_id}"
         check(
             await tpp.client.get(url, headers=tpp.headers(consent_id, token)),

@@ -841,11 +841,12 @@ def create_bank_app(
 
 
 def sample_requests(
-    person: Person, bank_id: str = "mockbank"
+    person: Person, bank_id: str = "mockbank", **branding: str
 ) -> list[tuple[str, str, dict[str, Any] | None]]:
     """The account-information requests a connector makes for ``person`` at ``bank_id`` once
     its consent is authorised: (method, path, JSON body). Berlin Group also needs the
-    ``X-Request-ID`` and ``Consent-ID`` headers, which a caller adds."""
+    ``X-Request-ID`` and ``Consent-ID`` headers, which a caller adds. ``branding`` (the
+    bank's title and colour, its other app options) changes nothing here."""
     dated = min((t.booking_date for t in person.transactions), default=person.birth_date)
     out: list[tuple[str, str, dict[str, Any] | None]] = [("GET", "/v1/accounts", None)]
     for account in (a for a in person.accounts if a.bank == bank_id):

@@ -2,9 +2,11 @@
 
 Each person has three random streams, seeded by ``(seed, index)`` (and ``as_of`` for the
 last): the first (identity, bank, main job, housing, account details), the life (age, origin,
-career, pensions, partner, property, study debt) and the bank history. ``_generate`` calls the
-domains in the order they draw, which is what keeps every seed's persons the same: moving a
-call changes every person after it.
+career, pensions, partner, property, the study debt's amount) and the mockbank history.
+``_generate`` calls the domains in the order they draw, which is what keeps every seed's
+persons the same: moving a call changes every draw after it in its stream. Facts added later
+draw from streams of their own (the noordbank account and its history, the DUO loan's terms),
+so that adding them moved nothing that was there before.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ from brondata.mock.population._pensions import (
     _draw_pensions,
 )
 from brondata.mock.population._scenarios import Scenario, _age_in_days, _scenario_of
-from brondata.mock.population._study_debt import StudentLoan, _draw_student_loan
+from brondata.mock.population._study_debt import StudentLoan, _draw_student_loan, _duo_debits
 from brondata.mock.population._tax_return import TaxYear, _tax_years
 from brondata.mock.population._work import (
     Business,
@@ -247,7 +249,7 @@ def _generate(seed: int, as_of: date, index: int) -> Person:
         properties, life_rng=life_rng, window_start=window_start, as_of=as_of
     )
     if student_loan is not None:
-        planned += student_loan.debits(window_start, as_of)
+        planned += _duo_debits(student_loan, window_start, as_of)
     iban, savings_iban, address = bank.iban, bank.savings_iban, who.address
     if scenario == "salary_elsewhere" and noordbank is not None:
         planned = _paid_elsewhere(planned, into=noordbank.iban, home_iban=iban, holder=holder)

@@ -107,26 +107,27 @@ class StudentLoan:
             return Decimal("0.00")  # DUO forgives what is left after the term
         return balance
 
-    def debits(self, start: date, end: date) -> list[_Planned]:
-        """The DUO direct debits with a debit day in ``[start, end)``."""
-        planned: list[_Planned] = []
-        for month in _month_starts(_add_months(start.replace(day=1), -1), end):
-            day = self.debit_day(month)
-            if not (start <= day < end) or not self.repays_in(month):
-                continue
-            if self.outstanding_on(day) > 0:
-                planned.append(
-                    _Planned(
-                        day,
-                        -self.monthly_repayment,
-                        _DUO,
-                        _stable_iban(_DUO),
-                        f"Termijn studieschuld {_MONTHS_NL[month.month - 1]} {month.year}",
-                        "student_loan",
-                        _DIRECT_DEBIT,
-                    )
+
+def _duo_debits(loan: StudentLoan, start: date, end: date) -> list[_Planned]:
+    """The DUO direct debits of ``loan`` with a debit day in ``[start, end)``."""
+    planned: list[_Planned] = []
+    for month in _month_starts(_add_months(start.replace(day=1), -1), end):
+        day = loan.debit_day(month)
+        if not (start <= day < end) or not loan.repays_in(month):
+            continue
+        if loan.outstanding_on(day) > 0:
+            planned.append(
+                _Planned(
+                    day,
+                    -loan.monthly_repayment,
+                    _DUO,
+                    _stable_iban(_DUO),
+                    f"Termijn studieschuld {_MONTHS_NL[month.month - 1]} {month.year}",
+                    "student_loan",
+                    _DIRECT_DEBIT,
                 )
-        return planned
+            )
+    return planned
 
 
 def _annuity(debt: Decimal, rate: Decimal, months: int) -> Decimal:
