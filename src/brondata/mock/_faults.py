@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -48,14 +49,25 @@ class Fault:
     body: Any = None
     include_auth: bool = False
     retry_after: int | None = None
+    #: The share of matching requests it hits, drawn from a generator seeded with ``seed``
+    #: (a soak's "5 % of requests"), so that a run can be repeated exactly.
+    probability: float = 1.0
+    seed: int = 0
     hits: int = field(default=0, init=False)
+    _draw: random.Random | None = field(default=None, init=False, repr=False)
 
     def matches(self, method: str, path: str) -> bool:
         if method not in self.methods or not path.startswith(self.path):
             return False
         if not self.include_auth and path.startswith(_AUTH_PATHS):
             return False
-        return self.times is None or self.hits < self.times
+        if self.times is not None and self.hits >= self.times:
+            return False
+        if self.probability >= 1.0:
+            return True
+        if self._draw is None:
+            self._draw = random.Random(self.seed)
+        return self._draw.random() < self.probability
 
 
 def parse_fault(text: str) -> Fault:
