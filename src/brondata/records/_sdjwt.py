@@ -14,6 +14,7 @@ Three walks over the same structure, and nothing else (no keys, no time, no prof
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -102,23 +103,69 @@ def parse_disclosure(encoded: str) -> Disclosure:
     return Disclosure(encoded, sha256_b64url(encoded), salt, name, array[-1])
 
 
-def _decoy() -> str:
-    """A digest over random bytes: indistinguishable from a real one (RFC 9901 §4.2.5)."""
-    return sha256_b64url(b64url_encode(secrets.token_bytes(_SALT_BYTES)))
+_MIN_DRAW: Final = 512  # about two dozen salts: a typical record in one system call
+_BYTES_PER_CLAIM: Final = 48
 
 
-def _decoy_count(decoys: int | None) -> int:
-    return 2 + secrets.randbelow(4) if decoys is None else decoys
+class _Entropy:
+    """The randomness of one record: drawn from the OS once, then sliced.
+
+    Salts, decoys, decoy counts and decoy positions all come from one ``os.urandom`` call
+    instead of one system call each. The draw is sized from the number of top-level claims
+    (counting the tree exactly would cost more than the draws it saves): ``_BYTES_PER_CLAIM``
+    covers a claim with a few concealed elements and its decoys; a record that needs more
+    gets a further draw when the pool runs out, never a reused byte.
+    """
+
+    __slots__ = ("_at", "_pool")
+
+    def __init__(self, size: int) -> None:
+        self._pool = os.urandom(size)
+        self._at = 0
+
+    def take(self, size: int) -> bytes:
+        end = self._at + size
+        if end > len(self._pool):
+            self._pool, self._at, end = os.urandom(max(size, _MIN_DRAW)), 0, size
+        out = self._pool[self._at : end]
+        self._at = end
+        return out
+
+    def below(self, bound: int) -> int:
+        """Uniform in ``[0, bound)``, without modulo bias (``bound`` < 2**32)."""
+        limit = 2**32 - 2**32 % bound
+        while True:
+            drawn = int.from_bytes(self.take(4), "big")
+            if drawn < limit:
+                return drawn % bound
+
+    def decoy_count(self) -> int:
+        return 2 + (self.take(1)[0] & 3)  # 2..5, uniform: 256 is a multiple of 4
+
+    def decoy(self) -> str:
+        """A digest over random bytes: indistinguishable from a real one (RFC 9901 §4.2.5)."""
+        return sha256_b64url(b64url_encode(self.take(_SALT_BYTES)))
+
+
+def _disclosure(salt: bytes, name: str | None, value: Any) -> Disclosure:
+    encoded_salt = b64url_encode(salt)
+    array: list[Any] = [encoded_salt, value] if name is None else [encoded_salt, name, value]
+    encoded = b64url_encode(json_dumps(array).encode("utf-8"))
+    return Disclosure(encoded, sha256_b64url(encoded), encoded_salt, name, value)
 
 
 class _Concealer:
-    __slots__ = ("decoys", "disclosures")
+    __slots__ = ("decoys", "disclosures", "entropy")
 
-    def __init__(self, decoys: int | None) -> None:
+    def __init__(self, decoys: int | None, entropy: _Entropy) -> None:
         if decoys is not None and decoys < 0:
             raise IssuanceError("decoys must be zero or more")
         self.decoys = decoys
         self.disclosures: list[Disclosure] = []
+        self.entropy = entropy
+
+    def _decoy_count(self) -> int:
+        return self.entropy.decoy_count() if self.decoys is None else self.decoys
 
     def object(self, value: Mapping[Any, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -129,13 +176,14 @@ class _Concealer:
             if name in _RESERVED:
                 raise IssuanceError(f"the member name {name!r} is reserved by SD-JWT")
             if isinstance(member, Disclosable):
-                disclosure = make_disclosure(name, self.value(member.value))
+                inner = self.value(member.value)
+                disclosure = _disclosure(self.entropy.take(_SALT_BYTES), name, inner)
                 self.disclosures.append(disclosure)
                 digests.append(disclosure.digest)
             else:
                 out[name] = self.value(member)
         if digests:
-            digests.extend(_decoy() for _ in range(_decoy_count(self.decoys)))
+            digests.extend(self.entropy.decoy() for _ in range(self._decoy_count()))
             out["_sd"] = sorted(digests)
         return out
 
@@ -144,7 +192,8 @@ class _Concealer:
         concealed = False
         for element in value:
             if isinstance(element, Disclosable):
-                disclosure = make_disclosure(None, self.value(element.value))
+                inner = self.value(element.value)
+                disclosure = _disclosure(self.entropy.take(_SALT_BYTES), None, inner)
                 self.disclosures.append(disclosure)
                 out.append({"...": disclosure.digest})
                 concealed = True
@@ -152,18 +201,26 @@ class _Concealer:
                 out.append(self.value(element))
         if concealed:
             # Decoy elements at random places hide how many elements were concealed.
-            for _ in range(_decoy_count(self.decoys)):
-                out.insert(secrets.randbelow(len(out) + 1), {"...": _decoy()})
+            for _ in range(self._decoy_count()):
+                out.insert(self.entropy.below(len(out) + 1), {"...": self.entropy.decoy()})
         return out
 
     def value(self, value: Any) -> Any:
+        # Exact types first: they are nearly every value, and cheaper to test than the ABCs.
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None:
+            return value
+        if kind is dict:
+            return self.object(value)
+        if kind is list:
+            return self.array(value)
         if isinstance(value, Disclosable):
             raise IssuanceError("Disclosable must wrap an object member or array element")
         if isinstance(value, Mapping):
             return self.object(value)
         if isinstance(value, (list, tuple)):
             return self.array(value)
-        if value is None or isinstance(value, (str, bool, int)):
+        if isinstance(value, (str, bool, int)):
             return value
         if isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
@@ -180,7 +237,8 @@ def conceal(
     ``decoys`` is the number of decoy digests added to each ``_sd`` array and each array with
     concealed elements; ``None`` draws 2..5 at random for each.
     """
-    concealer = _Concealer(decoys)
+    budget = max(_MIN_DRAW, _BYTES_PER_CLAIM * len(claims))
+    concealer = _Concealer(decoys, _Entropy(budget))
     payload = concealer.object(claims)
     return payload, concealer.disclosures
 
