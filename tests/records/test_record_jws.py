@@ -148,3 +148,28 @@ def _at(seconds: int) -> Any:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def test_salts_are_canonical_128_bit_base64url() -> None:
+    key = SigningKey.generate("ES256")
+    claims = {"iss": "https://gateway.example", "vct": "urn:x", "iat": 1, "exp": 2}
+    record = issue_record(claims, {"a.list": list(range(70))}, key, array_elements={"a.list"})
+    salts = [json_loads(b64url_decode(d))[0] for d in record.disclosures]
+    assert len(set(salts)) == 71
+    for salt in salts:
+        assert len(b64url_decode(salt)) == 16
+        assert b64url_encode(b64url_decode(salt)) == salt
+
+
+@pytest.mark.parametrize(
+    "text", ["YQ=", "YQ==", "Y+Q", "Y/Q", "Y Q", "YQ\n", "Yé", "Y*Qa", "A", "ab%c", "YWJj\x00"]
+)
+def test_base64url_decoding_stays_strict(text: str) -> None:
+    with pytest.raises(ValueError, match="base64url"):
+        b64url_decode(text)
+
+
+def test_base64url_round_trip() -> None:
+    for size in range(40):
+        data = os.urandom(size)
+        assert b64url_decode(b64url_encode(data)) == data
