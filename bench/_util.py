@@ -45,19 +45,26 @@ def summary(samples: list[float]) -> dict[str, float]:
 
 
 def interleaved(
-    sides: Mapping[str, Callable[[], object]], rounds: int, batch: int
+    sides: Mapping[str, Callable[[], object]],
+    rounds: int,
+    batch: int,
+    *,
+    clock: Callable[[], float] = time.process_time,
 ) -> dict[str, dict[str, float]]:
     """Seconds per operation of each side: ``rounds`` rounds, the sides alternating within
-    each, ``batch`` operations per side per round (after one warm-up each)."""
+    each, ``batch`` operations per side per round (after one warm-up each).
+
+    CPU seconds of this process by default: on a shared machine wall time also counts the
+    time other processes held the CPU, which is noise for work that never waits."""
     for run in sides.values():
         run()
     samples: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(rounds):
         for name, run in sides.items():
-            start = time.perf_counter()
+            start = clock()
             for _ in range(batch):
                 run()
-            samples[name].append((time.perf_counter() - start) / batch)
+            samples[name].append((clock() - start) / batch)
     return {name: summary(values) for name, values in samples.items()}
 
 
