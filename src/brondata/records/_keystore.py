@@ -23,6 +23,7 @@ import contextlib
 import os
 import stat
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -267,13 +268,16 @@ class _Cached:
 class FileKeyStore(_KeyStoreBase):
     """Keys in a directory: ``<kid>.pem`` (0600) for the active key, ``keys.json`` index."""
 
-    __slots__ = ("_cached", "_directory", "_index_cache", "_pem_read")
+    __slots__ = ("_cached", "_directory", "_index_cache", "_loading", "_pem_read")
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self._directory = Path(directory)
         self._cached: _Cached | None = None
         self._index_cache: tuple[_Stamp, list[KeyInfo]] | None = None
         self._pem_read: _Stamp | None = None
+        # A miss reads the files and notes the PEM's stamp on self: one reader at a time,
+        # so that no thread caches its key under a stamp another thread read.
+        self._loading = threading.Lock()
 
     def active(self) -> SigningKey:
         index = _stamp(self._directory / _INDEX)
@@ -284,13 +288,14 @@ class FileKeyStore(_KeyStoreBase):
             and _stamp(self._pem_path(cached.key.kid)) == cached.pem
         ):
             return cached.key
-        self._cached = None
-        key = self._load_active()
-        # The PEM's stamp comes from the very handle it was read through, and the index's
-        # from before it was read: a change during the read shows as a miss next time.
-        if index is not None and self._pem_read is not None:
-            self._cached = _Cached(index, self._pem_read, key)
-        return key
+        with self._loading:
+            self._cached = None
+            key = self._load_active()
+            # The PEM's stamp comes from the very handle it was read through, and the
+            # index's from before it was read: a change during the read is a miss next time.
+            if index is not None and self._pem_read is not None:
+                self._cached = _Cached(index, self._pem_read, key)
+            return key
 
     @property
     def directory(self) -> Path:
