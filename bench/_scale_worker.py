@@ -36,6 +36,7 @@ async def one_round(
 ) -> dict[str, Any]:
     latencies: list[float] = []
     failures = 0
+    reasons: dict[str, int] = {}
     limiter = anyio.Semaphore(level)
     before = rss_mib()
     peak = before
@@ -53,8 +54,10 @@ async def one_round(
             start = time.perf_counter()
             try:
                 await flow()
-            except Exception:  # a failed session is counted, not timed
+            except Exception as exc:  # a failed session is counted, not timed
                 failures += 1
+                reason = getattr(exc, "code", None) or type(exc).__name__
+                reasons[reason] = reasons.get(reason, 0) + 1
                 return
             latencies.append(time.perf_counter() - start)
 
@@ -73,6 +76,7 @@ async def one_round(
         "cpu_s": time.process_time() - cpu,
         "completed": len(latencies),
         "failed": failures,
+        "failure_reasons": reasons,
         "latencies_s": latencies,
         "rss_before_mib": before,
         "rss_peak_mib": peak,

@@ -60,6 +60,7 @@ def _side(rounds: list[dict[str, Any]], level: int) -> dict[str, Any]:
         "peak_rss_mib": max(r["rss_peak_mib"] for r in rounds),
         "rss_per_session_mib": summary(per_session),
         "failed": sum(r["failed"] for r in rounds),
+        "failure_reasons": [r.get("failure_reasons", {}) for r in rounds],
         "completed": sum(r["completed"] for r in rounds),
     }
 
@@ -205,14 +206,17 @@ def run() -> dict[str, Any]:
         print(f"\n{title}")
         print("\n".join(lines))
     print_table("scale", [(r["name"], f"{r['median']:.1f} {r['unit']}") for r in rows])
-    notes = (
-        []
-        if FULL
-        else [
+    notes = [
+        "In-process, a bare flow never waits on real I/O, so concurrent bare flows run one "
+        "after another and their latency is one flow's: compare rates, not bare p99.",
+        "A failed session (a source timeout, for one) is counted, not timed; "
+        "report.json has the reasons.",
+    ]
+    if not FULL:
+        notes.append(
             "200 and 1,000 in flight over HTTP: set BRONDATA_BENCH_FULL=1; "
             "they take minutes per round on this machine."
-        ]
-    )
+        )
     return {
         "title": "Concurrent sessions",
         "notes": notes,
