@@ -1,11 +1,11 @@
-# Two entry points that work on a fresh machine: `make demo` and `make test`.
+# Entry points that work on a fresh machine: `make demo`, `make test` and `make docs`.
 # Each creates .venv on first use and installs what it needs from pyproject.toml.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= demo-out
 
-.PHONY: demo test lint types pytest bench clean
+.PHONY: demo test lint types pytest docs docs-build bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,8 @@ demo: $(VENV)/.demo-installed
 	$(BIN)/brondata demo --out $(OUT) --purpose mortgage
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples docs/_hooks
+	$(BIN)/ruff format --check src tests bench examples docs/_hooks
 
 types: $(VENV)/.dev-installed
 	$(BIN)/mypy
@@ -32,7 +32,15 @@ types: $(VENV)/.dev-installed
 pytest: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest
 
-test: lint types pytest
+# The documentation site: `make docs` serves it with live reload; `make docs-build` builds it
+# into site/ and fails on any warning (a broken link, a missing docstring target).
+docs: $(VENV)/.dev-installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
+docs-build: $(VENV)/.dev-installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: lint types docs-build pytest
 
 $(VENV)/.bench-installed: $(VENV)/.dev-installed
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
@@ -44,4 +52,4 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench bench-out
 
 clean:
-	rm -rf $(VENV) $(OUT) bench-out .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(OUT) site bench-out .mypy_cache .pytest_cache .ruff_cache .hypothesis

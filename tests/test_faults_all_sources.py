@@ -57,11 +57,16 @@ async def test_a_faulty_source(
     ) as gw:
         session = await gw.start(request, "applicant")
         await gw.give_consent(session.id)
-        await sources.authorise(gw, session.id, sources.scenario("several_properties"))
+        person = sources.scenario("several_properties")
+        await sources.authorise(gw, session.id, person)
         result = await gw.collect(session.id)
         assert fault.hits >= 1
         assert set(result.errors) == {source}, result.errors
         assert isinstance(result.errors[source], error), result.errors[source]
+        # Codes and source names only: nothing that identifies the person.
+        message = json.dumps(result.errors[source].to_dict())
+        for value in (person.bsn, person.surname, person.iban, person.username):
+            assert value not in message
         assert source not in result.records
         assert len(result.records) == 5
         events = [json.loads(e.canonical) for e in gw.ledger.entries()]

@@ -69,6 +69,8 @@ class SessionRecord(BaseModel):
     collecting_since: datetime | None = None
     notice_hash: str
     sources: dict[str, SourceProgress]
+    #: The holder's public JWK: the session's records carry it as ``cnf.jwk`` (key-bound).
+    holder_jwk: dict[str, str] | None = None
 
 
 class SessionStore(Protocol):

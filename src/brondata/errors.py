@@ -39,6 +39,9 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     ├── LedgerError                   the consent ledger
     │   ├── LedgerAppendOnlyError     an UPDATE or DELETE reached the store
     │   ├── LedgerIntegrityError      entries or tree do not match
+    │   ├── InvalidEventError         an event the ledger does not take: a field it does not
+    │   │                             carry, a value where a name belongs, a subject that is
+    │   │                             not a pseudonym
     │   ├── ProofError                an inclusion or consistency proof does not verify
     │   ├── LogKeyError               a log signing or verifier key that cannot be used
     │   ├── ConsentRecordError        no consent record can be built (e.g. never given)
@@ -48,8 +51,22 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │       ├── MalformedCheckpointError  not a checkpoint: truncated, bad lines, bad base64
     │       ├── CheckpointSignatureError  no valid signature by the log's key (forged, altered)
     │       └── CheckpointOriginError     a checkpoint of another log
-    └── StoreError                    a storage backend failed or is misconfigured
-        └── KeyStoreError             a signing key store: unsafe file permissions, no active key
+    ├── StoreError                    a storage backend failed or is misconfigured (e.g. a
+    │   │                             database in a directory that does not exist)
+    │   └── KeyStoreError             a signing key store: unsafe file permissions, no active key
+    ├── ConfigurationError            a Gateway built with unusable settings (issuer, redirect
+    │                                 URI, keys)
+    ├── DecisionError                 decisions computed from rules as data (brondata.dossier)
+    │   ├── FactsError                application facts of the wrong type or out of range
+    │   ├── MissingDecisionInputError a decision asked without a fact or input it needs
+    │   ├── InvalidDecisionInputError a decision input of the wrong type or out of range
+    │   ├── UnknownDecisionError      a decision name no rule defines
+    │   ├── RuleTableNotFoundError    no rule table for that decision and year
+    │   ├── DecisionsUnavailableError the rules engine is not installed (the `decisions` extra)
+    │   └── RuleNotApplicableError    the rule table has no row for these inputs (a gap, named)
+    └── DossierError                  first-time-right checks over the collected data
+        ├── DossierInputError         a DossierInput of the wrong shape
+        └── UnknownPresetError        a purpose preset that is not defined
 """
 
 from __future__ import annotations
@@ -64,12 +81,20 @@ __all__ = [
     "CheckpointError",
     "CheckpointOriginError",
     "CheckpointSignatureError",
+    "ConfigurationError",
     "ConnectorError",
     "ConsentDeniedError",
     "ConsentNotFoundError",
     "ConsentRecordError",
     "ConsumerLoginError",
+    "DecisionError",
+    "DecisionsUnavailableError",
     "DisclosureError",
+    "DossierError",
+    "DossierInputError",
+    "FactsError",
+    "InvalidDecisionInputError",
+    "InvalidEventError",
     "InvalidKeyError",
     "IssuanceError",
     "IssuerMismatchError",
@@ -83,11 +108,14 @@ __all__ = [
     "MalformedCheckpointError",
     "MalformedRecordError",
     "MappingError",
+    "MissingDecisionInputError",
     "NoSourceError",
     "ProofError",
     "RecordError",
     "RecordExpiredError",
     "RequestError",
+    "RuleNotApplicableError",
+    "RuleTableNotFoundError",
     "SessionError",
     "SessionNotFoundError",
     "SessionStateError",
@@ -102,7 +130,9 @@ __all__ = [
     "SubjectErasedError",
     "TokenExchangeError",
     "UnknownAttributeError",
+    "UnknownDecisionError",
     "UnknownKeyError",
+    "UnknownPresetError",
 ]
 
 
@@ -295,6 +325,10 @@ class LedgerIntegrityError(LedgerError):
     code = "ledger_integrity"
 
 
+class InvalidEventError(LedgerError):
+    code = "invalid_ledger_event"
+
+
 class ProofError(LedgerError):
     code = "invalid_proof"
 
@@ -337,3 +371,63 @@ class StoreError(BrondataError):
 
 class KeyStoreError(StoreError):
     code = "key_store_error"
+
+
+class ConfigurationError(BrondataError):
+    code = "invalid_configuration"
+
+
+# --- decisions and dossier checks (brondata.dossier) ----------------------------------------
+
+
+class DecisionError(BrondataError):
+    code = "decision_error"
+
+
+class FactsError(DecisionError):
+    """Application facts of the wrong type or out of range; the message names the field only."""
+
+    code = "invalid_facts"
+
+
+class MissingDecisionInputError(DecisionError):
+    """A decision cannot be computed without this input; it never falls back to a default."""
+
+    code = "decision_input_missing"
+
+    def __init__(self, decision: str, missing: list[str]) -> None:
+        super().__init__(f"{decision} needs {', '.join(missing)}; none may be left out")
+        self.decision = decision
+        self.missing = missing
+
+
+class InvalidDecisionInputError(DecisionError):
+    code = "invalid_decision_input"
+
+
+class UnknownDecisionError(DecisionError):
+    code = "unknown_decision"
+
+
+class RuleTableNotFoundError(DecisionError):
+    code = "rule_table_not_found"
+
+
+class DecisionsUnavailableError(DecisionError):
+    code = "decisions_unavailable"
+
+
+class RuleNotApplicableError(DecisionError):
+    code = "rule_not_applicable"
+
+
+class DossierError(BrondataError):
+    code = "dossier_error"
+
+
+class DossierInputError(DossierError):
+    code = "invalid_dossier_input"
+
+
+class UnknownPresetError(DossierError):
+    code = "unknown_preset"

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import sqlite3
 import stat
 import uuid
 from collections.abc import Mapping, Sequence
@@ -36,6 +37,7 @@ import anyio
 import rfc8785
 
 from brondata._clock import Clock, SystemClock
+from brondata._inputs import bad_input, require_text, require_url
 from brondata._logging import get_logger
 from brondata._secrets import GatewaySecrets
 from brondata._session_store import (
@@ -66,12 +68,16 @@ from brondata.errors import (
     AuthorizationDeniedError,
     AuthorizationError,
     BrondataError,
+    ConfigurationError,
     ConsentDeniedError,
+    RecordError,
     RequestError,
     SessionError,
+    SessionNotFoundError,
     SessionStateError,
     SourceProtocolError,
     SourceTimeoutError,
+    StateMismatchError,
     StoreError,
 )
 from brondata.mappings import MAPPINGS, minimise
@@ -82,6 +88,7 @@ from brondata.records import (
     MemoryKeyStore,
     SignedRecord,
     SigningKey,
+    VerificationKey,
     issue_record,
 )
 from brondata.request import DataRequest
@@ -247,10 +254,9 @@ class Gateway:
         withdrawal_method: str | None = None,
         owned: Sequence[Any] = (),
     ) -> None:
-        if "{source}" not in redirect_uri:
-            raise ValueError("redirect_uri must contain '{source}', one callback per source")
-        if len(pseudonym_key) < 32:
-            raise ValueError("the pseudonym key must be at least 32 bytes")
+        _check_urls(issuer, redirect_uri)
+        if not isinstance(pseudonym_key, bytes) or len(pseudonym_key) < 32:
+            raise ConfigurationError("the pseudonym key must be at least 32 bytes")
         self.issuer = issuer
         self.connectors = dict(connectors)
         self.ledger = ledger
@@ -305,20 +311,30 @@ class Gateway:
         in-memory keys.
         """
         in_memory = str(path) == ":memory:"
+        if not in_memory:
+            _check_location(path, "path")
+        if keys is not None:
+            _check_location(keys, "keys")
+        _check_urls(issuer, redirect_uri)  # before any file is made
         key_dir = Path(keys) if keys is not None else None
         if key_dir is None and not in_memory:
             key_dir = Path(f"{path}.keys")
-        if key_dir is None:
-            gateway_secrets = GatewaySecrets.generate()
-            store: KeyStore = MemoryKeyStore()
-        else:
-            gateway_secrets = GatewaySecrets.load_or_create(key_dir / "secrets.json")
-            store = FileKeyStore(key_dir / "signing")
-        if signing_key is None and not any(info.active for info in store.key_infos()):
-            store.generate("ES256", now=(clock or SystemClock()).now())
-        if not in_memory:
-            _private_file(Path(path))
-        ledger = SqliteLedger(str(path))
+        try:
+            if key_dir is None:
+                gateway_secrets = GatewaySecrets.generate()
+                store: KeyStore = MemoryKeyStore()
+            else:
+                gateway_secrets = GatewaySecrets.load_or_create(key_dir / "secrets.json")
+                store = FileKeyStore(key_dir / "signing")
+            if signing_key is None and not any(info.active for info in store.key_infos()):
+                store.generate("ES256", now=(clock or SystemClock()).now())
+            if not in_memory:
+                _private_file(Path(path))
+            ledger = SqliteLedger(str(path))
+        except OSError as exc:
+            raise StoreError(f"cannot create the gateway's files: {exc.strerror}") from None
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the gateway's database: {exc}") from None
         sessions = SqliteSessionStore(path)
         keyring: SubjectKeyring = (
             MemorySubjectKeyring() if in_memory else SqliteSubjectKeyring(str(path))
@@ -380,7 +396,12 @@ class Gateway:
 
     def pseudonym(self, subject: str) -> str:
         """The keyed pseudonym of a subject reference: stable per gateway key, not reversible."""
+        require_text(subject, "subject", RequestError, max_length=1000)
         return self._secrets.pseudonym(subject)
+
+    def _load(self, session_id: str) -> SessionRecord:
+        require_text(session_id, "session_id", SessionNotFoundError, max_length=128)
+        return self.sessions.get(session_id)
 
     # --- ledger -----------------------------------------------------------------------------
 
@@ -411,10 +432,22 @@ class Gateway:
 
     # --- the flow ---------------------------------------------------------------------------
 
-    async def start(self, request: DataRequest, subject: str) -> SessionRecord:
-        """Open a session for ``subject`` (the application's own reference for the consumer)."""
-        if not subject.strip():
-            raise RequestError("subject must be the application's reference for the consumer")
+    async def start(
+        self,
+        request: DataRequest,
+        subject: str,
+        *,
+        holder_jwk: Mapping[str, Any] | None = None,
+    ) -> SessionRecord:
+        """Open a session for ``subject`` (the application's own reference for the consumer).
+
+        With ``holder_jwk`` (the holder's public JWK, EC P-256 or Ed25519) every record of the
+        session carries it as ``cnf.jwk``: only that key's holder can present it key-bound.
+        """
+        if not isinstance(request, DataRequest):
+            raise RequestError("request must be a DataRequest")
+        require_text(subject, "subject", RequestError, max_length=1000)
+        holder = _holder_jwk(holder_jwk) if holder_jwk is not None else None
         plan = request.sources(tuple(self.connectors))  # NoSourceError before any login
         now = self._clock.now()
         draft = SessionRecord(
@@ -427,6 +460,7 @@ class Gateway:
             consent_expires_at=now + self._consent_ttl,
             notice_hash="",
             sources={s: SourceProgress(attributes=tuple(a)) for s, a in plan.items()},
+            holder_jwk=holder,
         )
         notice = _notice(draft, self._record_terms)
         record = draft.model_copy(update={"notice_hash": _notice_hash(notice)})
@@ -436,10 +470,10 @@ class Gateway:
         return record
 
     def session(self, session_id: str) -> SessionRecord:
-        return self.sessions.get(session_id)
+        return self._load(session_id)
 
     def consent_view(self, session_id: str) -> ConsentView:
-        record = self.sessions.get(session_id)
+        record = self._load(session_id)
         notice = _notice(record, self._record_terms)
         return ConsentView(
             session_id=record.id,
@@ -486,22 +520,22 @@ class Gateway:
         Pass the ``notice_hash`` the consumer saw to bind the consent to that text: a
         request changed in between is refused rather than consented.
         """
-        record = self.sessions.get(session_id)
+        record = self._load(session_id)
         updated = self._transition(record, SessionEvent.GIVE_CONSENT)
         self._check_not_expired(record)
-        if notice_hash is not None and not hmac.compare_digest(notice_hash, record.notice_hash):
+        if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
             raise ConsentDeniedError("the consent notice changed after it was shown")
         self._append(record, "consent.given", **self._terms(record))
         return self.sessions.replace(updated)
 
     async def deny_consent(self, session_id: str) -> SessionRecord:
-        record = self.sessions.get(session_id)
+        record = self._load(session_id)
         updated = self._transition(record, SessionEvent.DENY_CONSENT)
         self._append(record, "consent.denied", notice_hash=record.notice_hash)
         return self.sessions.replace(updated)
 
     def _source(self, record: SessionRecord, source: str) -> tuple[SourceProgress, SourceConnector]:
-        progress = record.sources.get(source)
+        progress = record.sources.get(source) if isinstance(source, str) else None
         if progress is None:
             raise SessionStateError(
                 f"session {record.id} does not need source {source!r} "
@@ -520,7 +554,7 @@ class Gateway:
 
     async def login_url(self, session_id: str, source: str) -> str:
         """Where to send the consumer to log in at ``source``."""
-        record = self.sessions.get(session_id)
+        record = self._load(session_id)
         next_session_state(record.state, SessionEvent.START_LOGIN)
         self._check_not_expired(record)
         progress, connector = self._source(record, source)
@@ -542,11 +576,12 @@ class Gateway:
         session as it was, so the real consumer can still finish or start the login again.
         A refusal by the consumer or the source fails that source, and the ledger says so.
         """
-        record = self.sessions.get(session_id)
+        record = self._load(session_id)
         next_session_state(record.state, SessionEvent.COMPLETE_LOGIN)
         self._check_not_expired(record)
         progress, connector = self._source(record, source)
         next_source_state(source, progress.state, SessionEvent.COMPLETE_LOGIN)
+        require_text(callback_url, "callback_url", StateMismatchError, max_length=8192)
         assert progress.sealed is not None  # LOGIN_STARTED always carries its pending secrets
         pending = self._box.open(progress.sealed, f"{record.id}/{source}/pending")
         try:
@@ -575,7 +610,7 @@ class Gateway:
         a second collect, here or on another instance, is refused instead of fetching twice;
         a withdrawal during the collection stops every delivery not yet made.
         """
-        record = self.sessions.get(session_id)
+        record = self._load(session_id)
         if record.state in (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED):
             raise ConsentDeniedError(f"session {record.id} has no consent ({record.state.value})")
         now = self._clock.now()
@@ -637,7 +672,7 @@ class Gateway:
         """Write what became of each source; the session leaves ``collecting`` unless it was
         withdrawn or expired meanwhile. Retried on a concurrent write (a withdrawal)."""
         for _ in range(5):
-            current = self.sessions.get(session_id)
+            current = self._load(session_id)
             updated = current
             if current.state is SessionState.COLLECTING:
                 # From here the consent covers keeping the data: it ends with the retention.
@@ -661,7 +696,7 @@ class Gateway:
 
     def _still_consented(self, session_id: str, source: str) -> None:
         """Right before a delivery: the consent must still stand (no withdrawal meanwhile)."""
-        state = self.sessions.get(session_id).state
+        state = self._load(session_id).state
         if state is not SessionState.COLLECTING:
             raise ConsentDeniedError(
                 f"{source}: not delivered, the consent was {state.value} during the collection"
@@ -671,7 +706,7 @@ class Gateway:
 
     def consent_record(self, session_id: str) -> ConsentRecord:
         """The session's consent as the ledger holds it (the DPV / ISO 27560 fields)."""
-        return consent_record_from_ledger(self.log, self.sessions.get(session_id).consent_id)
+        return consent_record_from_ledger(self.log, self._load(session_id).consent_id)
 
     def consent_receipt(self, session_id: str) -> dict[str, Any]:
         """A Kantara Consent Receipt v1.1 for the consumer to keep."""
@@ -721,7 +756,7 @@ class Gateway:
         is closed for good; records already delivered are not recalled (the recipient's
         retention rules apply), but no further delivery is covered.
         """
-        record = self.sessions.get(session_id)
+        record = self._load(session_id)
         updated = self._transition(record, SessionEvent.WITHDRAW)
         self._append(record, "consent.withdrawn")
         for source in record.sources:
@@ -730,9 +765,9 @@ class Gateway:
 
     async def renew(self, session_id: str, *, notice_hash: str | None = None) -> SessionRecord:
         """The consumer agrees again: a new login window, or a new retention period."""
-        record = self.sessions.get(session_id)
+        record = self._load(session_id)
         updated = self._transition(record, SessionEvent.RENEW)
-        if notice_hash is not None and not hmac.compare_digest(notice_hash, record.notice_hash):
+        if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
             raise ConsentDeniedError("the consent notice changed after it was shown")
         term = (
             self._consent_ttl
@@ -753,7 +788,7 @@ class Gateway:
         expired = []
         for session_id in self.sessions.due(self._clock.now()):
             try:
-                record = self.sessions.get(session_id)
+                record = self._load(session_id)
                 updated = self._transition(record, SessionEvent.EXPIRE)
                 self._append(record, "consent.expired")
                 for source in record.sources:
@@ -836,6 +871,7 @@ class Gateway:
             },
             attributes=values,
             key=self.signing_key,
+            holder_jwk=record.holder_jwk,
             # Each account, property or employment in a list can be passed on by itself.
             array_elements={
                 name
@@ -855,6 +891,43 @@ def _private_file(path: Path) -> None:
     except FileExistsError:
         if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             _log.warning("store.readable_by_others", file=path.name)
+
+
+def _check_location(where: object, what: str) -> None:
+    """A file system path whose directory exists: a missing directory is a typo, not a wish
+    for a new, empty ledger (or a new set of keys, and with them new pseudonyms)."""
+    if not isinstance(where, str | Path):
+        raise ConfigurationError(f"{what} must be a file system path")
+    require_text(str(where), what, StoreError, max_length=4096)
+    if str(where).endswith(("/", os.sep)) or (Path(where).is_dir() and what == "path"):
+        raise StoreError(f"{what} names a directory: give the database file in it")
+    directory = Path(where).parent
+    if not directory.is_dir():
+        raise StoreError(
+            f"the directory of {what}, {directory}, does not exist: create it, or correct {what}"
+        )
+
+
+def _check_urls(issuer: object, redirect_uri: object) -> None:
+    require_url(issuer, "issuer", ConfigurationError)
+    require_url(redirect_uri, "redirect_uri", ConfigurationError)
+    with bad_input(ConfigurationError, "redirect_uri"):
+        str(redirect_uri).format(source="bank")
+    if "{source}" not in str(redirect_uri):
+        raise ConfigurationError("redirect_uri must contain '{source}', one callback per source")
+
+
+def _same_notice(given: object, shown: str) -> bool:
+    return isinstance(given, str) and given.isascii() and hmac.compare_digest(given, shown)
+
+
+def _holder_jwk(jwk: Mapping[str, Any]) -> dict[str, str]:
+    """The public members of a holder key, checked now rather than at the first signature."""
+    try:
+        key = VerificationKey.from_jwk(jwk)
+    except RecordError as exc:
+        raise RequestError(f"holder_jwk is not a usable public key: {exc.message}") from None
+    return {k: v for k, v in key.jwk.items() if k in ("kty", "crv", "x", "y")}
 
 
 def _unexpected(source: str, exc: Exception) -> BrondataError:

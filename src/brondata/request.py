@@ -9,11 +9,19 @@ sources its attributes need, so the consumer logs in only there.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence, Set
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictInt, field_validator, model_validator
 
+from brondata._inputs import TypedModel
+from brondata._limits import (
+    PURPOSE_TERM_PATTERN,
+    RETENTION_DAYS_MAX,
+    OrganisationName,
+    PurposeText,
+)
 from brondata.attributes import CATALOGUE, SOURCES, Sensitivity
 from brondata.errors import LegalBasisError, NoSourceError, RequestError
 
@@ -33,55 +41,61 @@ class LegalBasis(StrEnum):
     LEGITIMATE_INTEREST = "dpv:LegitimateInterest"
 
 
-class Purpose(BaseModel):
+class Purpose(TypedModel):
     """Why the data is asked: a DPV purpose term and a sentence the consumer reads."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    input_error = RequestError
 
-    term: str
-    text: str
+    term: Annotated[str, Field(pattern=PURPOSE_TERM_PATTERN)]
+    text: PurposeText
 
-    @field_validator("term")
+    @field_validator("term", mode="before")
     @classmethod
-    def _dpv_term(cls, value: str) -> str:
-        if not _DPV_TERM.match(value):
-            raise RequestError(
-                f"purpose term {value!r} is not a DPV term such as 'dpv:CreditChecking'"
-            )
+    def _dpv_term(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not _DPV_TERM.match(value):
+            raise RequestError("the purpose term must be a DPV term such as 'dpv:CreditChecking'")
         return value
 
-    @field_validator("text")
+    @field_validator("text", mode="before")
     @classmethod
-    def _readable(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
+    def _readable(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+        if value == "":
             raise RequestError("the purpose needs a text the consumer can read")
         return value
 
 
-class DataRequest(BaseModel):
-    """An immutable, validated request for catalogue attributes."""
+class DataRequest(TypedModel):
+    """An immutable, validated request for catalogue attributes.
+
+    Its text and figures keep the limits the consent ledger keeps (``brondata._limits``): a
+    request that validates is one the ledger accepts.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    input_error = RequestError
 
     purpose: Purpose
     legal_basis: LegalBasis
     attributes: tuple[str, ...]
-    retention_days: int
-    recipient: str
+    retention_days: StrictInt
+    recipient: OrganisationName
 
-    @model_validator(mode="wrap")
-    @classmethod
-    def _typed_errors(cls, data: Any, handler: Any) -> Any:
-        # Pydantic's own type errors become a RequestError, so that a caller catches one tree.
-        try:
-            return handler(data)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'request'}: {err['msg']}"
-                for err in exc.errors()
-            )
-            raise RequestError(f"invalid data request: {problems}") from None
+    if TYPE_CHECKING:
+        # The signature a caller's type checker sees, with or without pydantic's mypy plugin:
+        # ``attributes`` takes any sequence or set of names (a list, as people write it), which
+        # the validator below turns into the sorted tuple the field holds.
+        def __init__(
+            self,
+            *,
+            purpose: Purpose,
+            legal_basis: LegalBasis,
+            attributes: Sequence[str] | Set[str],
+            retention_days: int,
+            recipient: str,
+        ) -> None: ...
 
     @field_validator("attributes", mode="before")
     @classmethod
@@ -102,15 +116,18 @@ class DataRequest(BaseModel):
     @field_validator("retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
-        if not 1 <= value <= 3650:
-            raise RequestError(f"retention_days must lie between 1 and 3650, not {value}")
+        if not 1 <= value <= RETENTION_DAYS_MAX:
+            raise RequestError(
+                f"retention_days must lie between 1 and {RETENTION_DAYS_MAX}, not {value}"
+            )
         return value
 
-    @field_validator("recipient")
+    @field_validator("recipient", mode="before")
     @classmethod
-    def _recipient(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
+    def _recipient(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+        if value == "":
             raise RequestError("a data request needs a recipient")
         return value
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,8 @@ import typer
 
 from brondata._secrets import GatewaySecrets
 from brondata._session_store import PostgresSessionStore, SessionStore, SqliteSessionStore
+from brondata.cli._output import fail as _fail
+from brondata.cli._output import writable_directory
 from brondata.consent import (
     ConsentLedger,
     ConsentLog,
@@ -66,23 +69,55 @@ SchemaOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def _fail(error: BrondataError | str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {error}", err=True)
-    return typer.Exit(code)
-
-
 def _is_dsn(db: str) -> bool:
     return db.startswith(("postgresql://", "postgres://"))
 
 
+def _require_ledger(db: str, schema: str) -> None:
+    """Stop unless ``db`` holds a ledger: looked up read-only, since opening a ledger store
+    creates its tables, and a command that reads must not turn a wrong file into a ledger."""
+    if _is_dsn(db):
+        import psycopg
+
+        where = db.rpartition("@")[2]  # never the password
+        try:
+            with psycopg.connect(db, connect_timeout=10) as connection:
+                row = connection.execute(
+                    "SELECT 1 FROM information_schema.tables"
+                    " WHERE table_schema = %s AND table_name = 'ledger_entries'",
+                    (schema,),
+                ).fetchone()
+        except psycopg.Error as exc:
+            raise _fail(
+                f"cannot read the ledger database at {where} ({type(exc).__name__}): "
+                "check --db and that the server is up"
+            ) from None
+        if row is None:
+            raise _fail(
+                f"schema {schema!r} at {where} holds no brondata ledger: check --db and --schema"
+            )
+        return
+    path = Path(db)
+    if not path.is_file():
+        # Opening would create an empty ledger; an audit of nothing is a mistake.
+        raise _fail(f"no ledger database at {db}: give --db the SQLite file of the ledger")
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            row = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_entries'"
+            ).fetchone()
+    except sqlite3.Error:
+        raise _fail(f"{db} is not a SQLite database: give --db the ledger's file") from None
+    if row is None:
+        raise _fail(f"{db} holds no brondata ledger: give --db the ledger's file")
+
+
 def _open(db: str, schema: str) -> ConsentLedger:
+    _require_ledger(db, schema)
     if _is_dsn(db):
         from brondata.consent import PostgresLedger
 
         return PostgresLedger(db, schema=schema)
-    if not Path(db).is_file():
-        # Opening would create an empty ledger; an audit of nothing is a mistake.
-        raise _fail(f"no ledger database at {db}")
     return SqliteLedger(db)
 
 
@@ -166,8 +201,12 @@ def export_command(
         typer.Option("--key", envvar="BRONDATA_LOG_KEY", help="The log signing key file (0600)."),
     ],
     schema: SchemaOption = "public",
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an earlier export in --out.")
+    ] = False,
 ) -> None:
     """Export the ledger with a freshly signed checkpoint."""
+    writable_directory(out, force=force)
     try:
         signer = LogSigner.from_file(key)
         with closing(_open(db, schema)) as ledger:

@@ -10,6 +10,7 @@ how to read its API (``read``); it never touches tokens or PKCE itself.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar
@@ -19,6 +20,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from brondata._clock import Clock, SystemClock
+from brondata._inputs import require_text, require_url
 from brondata.connectors._base import (
     LoginStart,
     OAuthEndpoints,
@@ -30,7 +32,12 @@ from brondata.connectors._base import (
     new_pkce_pair,
     oauth_client,
 )
-from brondata.errors import SourceTimeoutError, SourceUnavailableError, TokenExchangeError
+from brondata.errors import (
+    ConfigurationError,
+    SourceTimeoutError,
+    SourceUnavailableError,
+    TokenExchangeError,
+)
 
 __all__ = ["OAuthSourceConnector", "SourceApi"]
 
@@ -72,7 +79,7 @@ class SourceApi:
             ) from exc
         except httpx2.TransportError as exc:
             raise SourceUnavailableError(
-                f"{self.source}: unreachable: {exc}", source=self.source
+                f"{self.source}: unreachable ({type(exc).__name__})", source=self.source
             ) from exc
         target = response.request.url.raw_path.decode("ascii")
         self.exchanges.append((f"{method} {target}", response.content))
@@ -89,7 +96,10 @@ class OAuthSourceConnector:
     """Base for a source behind OAuth 2.0 (authorization code + PKCE S256).
 
     ``transport`` is any httpx2 async transport: the network by default, an
-    ``httpx2.ASGITransport`` around a mock source in tests and the demo.
+    ``httpx2.ASGITransport`` around a mock source in tests and the demo. ``ssl_context`` is
+    for the network: the trust anchors and the client certificate the source requires (mTLS:
+    a PSD2 bank's eIDAS QWAC, a government API's PKIoverheid certificate); every HTTP client
+    the connector opens gets a transport of its own with it. A given ``transport`` wins.
     """
 
     name: ClassVar[str]
@@ -105,15 +115,20 @@ class OAuthSourceConnector:
         transport: httpx2.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
         clock: Clock | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = require_url(base_url, "base_url", ConfigurationError).rstrip("/")
+        self.client_id = require_text(client_id, "client_id", ConfigurationError, max_length=256)
         self.issuer = self.base_url
-        self.client_id = client_id
         self._transport = transport
+        self._ssl_context = ssl_context
         self._timeout = timeout
         self._clock: Clock = clock or SystemClock()
         self._http = httpx2.AsyncClient(
-            base_url=self.base_url, transport=transport, timeout=timeout, follow_redirects=False
+            base_url=self.base_url,
+            transport=self._new_transport(),
+            timeout=timeout,
+            follow_redirects=False,
         )
         self._endpoints: OAuthEndpoints | None = None
 
@@ -148,7 +163,7 @@ class OAuthSourceConnector:
             raise SourceTimeoutError(f"{self.name}: no answer in time", source=self.name) from exc
         except httpx2.TransportError as exc:
             raise SourceUnavailableError(
-                f"{self.name}: unreachable: {exc}", source=self.name
+                f"{self.name}: unreachable ({type(exc).__name__})", source=self.name
             ) from exc
         return json_body(self.name, response)
 
@@ -158,6 +173,15 @@ class OAuthSourceConnector:
             self._endpoints = OAuthEndpoints.from_metadata(self.name, metadata, self.issuer)
         return self._endpoints
 
+    def _new_transport(self) -> httpx2.AsyncBaseTransport | None:
+        """The given transport, else one of its own for each client: closing a client closes
+        its transport's connections, which must not be those another login is using."""
+        if self._transport is not None:
+            return self._transport
+        if self._ssl_context is not None:
+            return httpx2.AsyncHTTPTransport(verify=self._ssl_context)
+        return None  # httpx2's default, per client
+
     def _oauth(
         self, redirect_uri: str | None, scope: str | None, token: Any = None
     ) -> AsyncOAuth2Client:
@@ -165,7 +189,7 @@ class OAuthSourceConnector:
             client_id=self.client_id,
             redirect_uri=redirect_uri,
             scope=scope,
-            transport=self._transport,
+            transport=self._new_transport(),
             timeout=self._timeout,
             token=token,
             base_url=self.base_url,
@@ -231,7 +255,7 @@ class OAuthSourceConnector:
                 )
             except httpx2.HTTPError as exc:
                 raise SourceUnavailableError(
-                    f"{self.name}: revocation failed: {exc}", source=self.name
+                    f"{self.name}: revocation failed ({type(exc).__name__})", source=self.name
                 ) from exc
             if response.status_code >= 400:  # RFC 7009 §2.2: 200 even for unknown tokens
                 raise SourceUnavailableError(

@@ -12,6 +12,7 @@ a ``SourceProtocolError``, so no record is ever built from malformed bank data.
 
 from __future__ import annotations
 
+import ssl
 import uuid
 from collections.abc import Sequence
 from datetime import date
@@ -159,6 +160,7 @@ class Psd2Connector(OAuthSourceConnector):
         clock: Clock | None = None,
         frequency_per_day: int = 1,
         psu_ip_address: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -166,6 +168,7 @@ class Psd2Connector(OAuthSourceConnector):
             transport=transport,
             timeout=timeout,
             clock=clock,
+            ssl_context=ssl_context,
         )
         self._frequency_per_day = frequency_per_day
         self._psu_ip_address = psu_ip_address
@@ -214,7 +217,7 @@ class Psd2Connector(OAuthSourceConnector):
             )
         except httpx2.HTTPError as exc:
             raise SourceUnavailableError(
-                f"bank: consent deletion failed: {exc}", source="bank"
+                f"bank: consent deletion failed ({type(exc).__name__})", source="bank"
             ) from exc
         if response.status_code >= 500:
             raise SourceUnavailableError(

@@ -64,8 +64,8 @@ class ConsentLog(ClosingContext):
     ) -> LedgerEntry:
         """Append ``event`` for ``subject`` (the pseudonym), sealed under the subject's key.
 
-        ``fields`` are the event's own (``EVENT_FIELDS``); an invalid event raises pydantic's
-        ``ValidationError`` before anything is written.
+        ``fields`` are the event's own (``EVENT_FIELDS``); an invalid event raises
+        ``InvalidEventError`` before anything is written.
         """
         # Validate everything, the subject included, before a key is made for it: the event
         # with a stand-in seal of the right form, replaced by the real one below.

@@ -7,7 +7,7 @@ thumbprint; a ``KeyStore`` (``FileKeyStore``, ``MemoryKeyStore``) keeps the acti
 rotates it and publishes the JWKS.
 
 Names are imported on first use (PEP 562), so a verifier that never touches a key store
-does not load it (nor pydantic, which only the key store's index needs).
+does not load it.
 """
 
 import importlib as _importlib
