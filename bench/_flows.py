@@ -26,9 +26,9 @@ from bench._util import RecordingTransport
 from brondata import Gateway
 from brondata._clock import SystemClock
 from brondata._demo import preset_request
-from brondata.sources.bank.connector import transaction_period
 from brondata.mock.consumer import Consumer
 from brondata.mock.population import Person
+from brondata.sources.bank.connector import transaction_period
 from brondata.testing import MockSources, RemoteSources
 
 BANK_ATTRIBUTES = [
