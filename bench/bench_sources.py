@@ -1,4 +1,4 @@
-"""All six sources in one session, with every mock request delayed by 150 ms.
+"""Every source of the mortgage preset in one session, with every mock request delayed by 150 ms.
 
 Reported: the collection's wall time next to the slowest single source's chain of requests
 (that source's fetch and revocation on their own) and next to the sum of all chains (what
@@ -77,7 +77,7 @@ async def run() -> dict[str, Any]:
         "ratio_to_slowest": collect / times[slowest],
     }
     print_table(
-        f"six sources, every mock request delayed {DELAY * 1000:.0f} ms ({SCENARIO})",
+        f"{len(plan)} sources, every mock request delayed {DELAY * 1000:.0f} ms ({SCENARIO})",
         [
             *[
                 (
@@ -86,7 +86,7 @@ async def run() -> dict[str, Any]:
                 )
                 for s in plan
             ],
-            ("collection, all six at once", f"{collect * 1000:7.0f} ms"),
+            ("collection, all at once", f"{collect * 1000:7.0f} ms"),
             ("sum of the chains", f"{out['sum_of_chains_ms']:7.0f} ms"),
             ("collection / slowest chain", f"{out['ratio_to_slowest']:.2f}x"),
             ("logins (sequential, by the consumer)", f"{logins * 1000:7.0f} ms"),

@@ -28,6 +28,9 @@ from brondata.mock._faults import Fault
 from brondata.session import SessionState
 from brondata.testing import FixedClock, MockSources
 
+#: The mock bank every existing person banks at (the mock world has two).
+BANK = "bank.mockbank"
+
 pytestmark = pytest.mark.anyio
 
 ATTRIBUTES = ["person.birth_date", "person.surname", "bank.balance_total", "employment.sv_wage_12m"]
@@ -93,7 +96,7 @@ async def test_a_refused_refresh_is_a_token_error_of_that_source() -> None:
 
 async def test_a_second_collect_is_refused_while_the_first_runs(tmp_path: Path) -> None:
     sources = MockSources(seed=8, clock=FixedClock())
-    sources.faults["bank"].add(Fault("delay", "/v1/accounts", seconds=0.2))
+    sources.faults[BANK].add(Fault("delay", "/v1/accounts", seconds=0.2))
     async with Gateway.embedded(sources.connectors(), clock=sources.clock) as gateway:
         session_id = await ready(gateway, sources)
         outcomes: list[object] = []
@@ -117,7 +120,7 @@ async def test_a_second_collect_is_refused_while_the_first_runs(tmp_path: Path) 
 
 async def test_a_withdrawal_during_collection_stops_the_deliveries(tmp_path: Path) -> None:
     sources = MockSources(seed=8, clock=FixedClock())
-    sources.faults["bank"].add(Fault("delay", "/v1/accounts", seconds=0.3))
+    sources.faults[BANK].add(Fault("delay", "/v1/accounts", seconds=0.3))
     async with Gateway.embedded(sources.connectors(), clock=sources.clock) as gateway:
         session_id = await ready(gateway, sources)
         results: list[Any] = []
@@ -131,7 +134,7 @@ async def test_a_withdrawal_during_collection_stops_the_deliveries(tmp_path: Pat
             await gateway.withdraw(session_id)
         (result,) = results
         # The bank had its consent ended by the withdrawal: it refuses the slow fetch.
-        assert isinstance(result.errors["bank"], SourceRejectedError)
+        assert isinstance(result.errors[BANK], SourceRejectedError)
         assert "bank" not in result.records
         log = events(gateway)
         withdrawn_at = next(i for i, e in enumerate(log) if e["event"] == "consent.withdrawn")
@@ -165,7 +168,7 @@ async def test_data_fetched_before_a_withdrawal_is_not_delivered_after_it() -> N
     connectors = sources.connectors()
     async with Gateway.embedded(connectors, clock=sources.clock) as gateway:
         session_id = await ready(gateway, sources)
-        bank = connectors["bank"]
+        bank = connectors[BANK]
         fetch = bank.fetch
 
         async def fetch_then_withdrawn_elsewhere(**kwargs: Any) -> Any:
@@ -175,5 +178,5 @@ async def test_data_fetched_before_a_withdrawal_is_not_delivered_after_it() -> N
 
         bank.fetch = fetch_then_withdrawn_elsewhere  # type: ignore[method-assign]
         result = await gateway.collect(session_id)
-    assert isinstance(result.errors["bank"], ConsentDeniedError)
+    assert isinstance(result.errors["bank"], ConsentDeniedError)  # the kind did not deliver
     assert "bank" not in result.records

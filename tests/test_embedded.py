@@ -13,6 +13,9 @@ from brondata.errors import StoreError
 from brondata.records import FileKeyStore
 from brondata.testing import FixedClock, MockSources
 
+#: The mock bank every existing person banks at (the mock world has two).
+BANK = "bank.mockbank"
+
 pytestmark = pytest.mark.anyio
 
 
@@ -32,7 +35,7 @@ async def test_a_restarted_gateway_finishes_the_session_with_the_same_keys(tmp_p
     async with Gateway.embedded(sources.connectors(), path=db, clock=sources.clock) as first:
         session = await first.start(request(), "applicant-1")
         await first.give_consent(session.id)
-        url = await first.login_url(session.id, "bank")
+        url = await first.login_url(session.id, BANK)
         kid = first.signing_key.kid
         pseudonym = first.pseudonym("applicant-1")
     person = sources.person(0)
@@ -42,7 +45,7 @@ async def test_a_restarted_gateway_finishes_the_session_with_the_same_keys(tmp_p
     async with Gateway.embedded(sources.connectors(), path=db, clock=sources.clock) as second:
         assert second.signing_key.kid == kid
         assert second.pseudonym("applicant-1") == pseudonym
-        await second.callback(session.id, "bank", callback)  # sealed state opens after restart
+        await second.callback(session.id, BANK, callback)  # sealed state opens after restart
         result = await second.collect(session.id)
         verified = verify_record(
             result.records["bank"].compact, second.jwks(), now=sources.clock.now()

@@ -19,6 +19,9 @@ from brondata.mock._faults import Fault, parse_fault
 from brondata.session import SourceState
 from brondata.testing import FixedClock, MockSources
 
+#: The mock bank every existing person banks at (the mock world has two).
+BANK = "bank.mockbank"
+
 pytestmark = pytest.mark.anyio
 
 
@@ -45,11 +48,11 @@ async def authorised_session(gateway: Gateway, sources: MockSources) -> str:
     )
     session = await gateway.start(request, "applicant")
     await gateway.give_consent(session.id)
-    url = await gateway.login_url(session.id, "bank")
+    url = await gateway.login_url(session.id, BANK)
     person = sources.person(0)
     async with sources.consumer("bank") as consumer:
         callback = await consumer.authorize(url, username=person.username, password=person.password)
-    await gateway.callback(session.id, "bank", callback)
+    await gateway.callback(session.id, BANK, callback)
     return session.id
 
 
@@ -70,11 +73,11 @@ async def test_fault_becomes_a_typed_error_and_a_ledger_entry(
     gateway: Gateway, sources: MockSources, fault: Fault, error: type[ConnectorError]
 ) -> None:
     session_id = await authorised_session(gateway, sources)
-    sources.faults["bank"].add(fault)
+    sources.faults[BANK].add(fault)
     result = await gateway.collect(session_id)
 
     assert result.records == {}
-    assert isinstance(result.errors["bank"], error)
+    assert isinstance(result.errors[BANK], error)
     assert fault.hits >= 1
     last = json.loads(list(gateway.ledger.entries())[-1].canonical)
     assert last["event"] == "data.failed"
@@ -82,12 +85,12 @@ async def test_fault_becomes_a_typed_error_and_a_ledger_entry(
     assert "data.delivered" not in {
         json.loads(e.canonical)["event"] for e in gateway.ledger.entries()
     }
-    progress = gateway.session(session_id).sources["bank"]
+    progress = gateway.session(session_id).sources[BANK]
     assert progress.state is SourceState.FAILED
     assert progress.error == {
         "code": error.code,
-        "message": result.errors["bank"].message,
-        "source": "bank",
+        "message": result.errors[BANK].message,
+        "source": BANK,
     }
     assert progress.sealed is None  # the token is gone with the failure
 
@@ -96,7 +99,7 @@ async def test_a_delay_under_the_timeout_is_only_slower(
     gateway: Gateway, sources: MockSources
 ) -> None:
     session_id = await authorised_session(gateway, sources)
-    sources.faults["bank"].add(Fault("delay", "/v1", seconds=0.01))
+    sources.faults[BANK].add(Fault("delay", "/v1", seconds=0.01))
     result = await gateway.collect(session_id)
     assert result.complete
 

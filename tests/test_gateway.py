@@ -35,12 +35,15 @@ from brondata.errors import (
 from brondata.session import SessionState, SourceState
 from brondata.testing import FixedClock, MockSources
 
+#: The mock bank every existing person banks at (the mock world has two).
+BANK = "bank.mockbank"
+
 pytestmark = pytest.mark.anyio
 
-BANK = ["bank.accounts", "bank.balance_total", "bank.salary_monthly_average"]
+BANK_ATTRIBUTES = ["bank.accounts", "bank.balance_total", "bank.salary_monthly_average"]
 
 
-def request(attributes: list[str] = BANK) -> DataRequest:
+def request(attributes: list[str] = BANK_ATTRIBUTES) -> DataRequest:
     return DataRequest(
         purpose=Purpose(term="dpv:CreditChecking", text="Assess a mortgage application"),
         legal_basis=LegalBasis.CONTRACT,
@@ -69,7 +72,7 @@ async def login(sources: MockSources, url: str, *, person: int = 0, approve: boo
         )
 
 
-async def consented(gateway: Gateway, attributes: list[str] = BANK) -> str:
+async def consented(gateway: Gateway, attributes: list[str] = BANK_ATTRIBUTES) -> str:
     session = await gateway.start(request(attributes), "applicant-1")
     await gateway.give_consent(session.id)
     return session.id
@@ -96,20 +99,20 @@ async def test_full_flow_delivers_exactly_the_requested_attributes(
     session = await gateway.start(request(), "applicant-1")
     view = gateway.consent_view(session.id)
     assert set(view.sources) == {"bank"}
-    assert [row[0] for row in view.sources["bank"]] == sorted(BANK)
+    assert [row[0] for row in view.sources["bank"]] == sorted(BANK_ATTRIBUTES)
     await gateway.give_consent(session.id, notice_hash=view.notice_hash)
-    url = await gateway.login_url(session.id, "bank")
+    url = await gateway.login_url(session.id, BANK)
     query = parse_qs(urlsplit(url).query)
     assert query["code_challenge_method"] == ["S256"]
     assert query["state"][0]
-    await gateway.callback(session.id, "bank", await login(sources, url))
+    await gateway.callback(session.id, BANK, await login(sources, url))
     result = await gateway.collect(session.id)
 
     assert result.complete
     verified = verify_record(
         result.records["bank"].compact, gateway.jwks(), now=sources.clock.now()
     )
-    assert set(verified.attributes) == set(BANK)
+    assert set(verified.attributes) == set(BANK_ATTRIBUTES)
     person = sources.person(0)
     assert person.iban in {a["iban"] for a in verified.attributes["bank.accounts"]}
     assert verified.claims["source"] == "bank"
@@ -131,8 +134,8 @@ async def test_full_flow_delivers_exactly_the_requested_attributes(
 
 async def test_no_attribute_value_enters_the_ledger(gateway: Gateway, sources: MockSources) -> None:
     session_id = await consented(gateway)
-    url = await gateway.login_url(session_id, "bank")
-    await gateway.callback(session_id, "bank", await login(sources, url))
+    url = await gateway.login_url(session_id, BANK)
+    await gateway.callback(session_id, BANK, await login(sources, url))
     result = await gateway.collect(session_id)
     values = verify_record(result.records["bank"].compact, gateway.jwks(), now=sources.clock.now())
     ledger = b"".join(e.canonical for e in gateway.ledger.entries()).decode()
@@ -143,8 +146,8 @@ async def test_no_attribute_value_enters_the_ledger(gateway: Gateway, sources: M
 
 async def test_salary_matches_the_population(gateway: Gateway, sources: MockSources) -> None:
     session_id = await consented(gateway, ["bank.salary_monthly_average"])
-    url = await gateway.login_url(session_id, "bank")
-    await gateway.callback(session_id, "bank", await login(sources, url))
+    url = await gateway.login_url(session_id, BANK)
+    await gateway.callback(session_id, BANK, await login(sources, url))
     result = await gateway.collect(session_id)
     got = verify_record(result.records["bank"].compact, gateway.jwks(), now=sources.clock.now())
     salary = float(got.attributes["bank.salary_monthly_average"]["amount"])
@@ -154,7 +157,7 @@ async def test_salary_matches_the_population(gateway: Gateway, sources: MockSour
 async def test_attributes_no_configured_source_provides_are_refused_before_any_login(
     sources: MockSources,
 ) -> None:
-    bank_only = {"bank": sources.connector("bank")}
+    bank_only = {"bank": sources.connector(BANK)}
     async with Gateway.embedded(bank_only, clock=sources.clock) as gateway:
         with pytest.raises(NoSourceError, match=r"person\.birth_date"):
             await gateway.start(request(["bank.accounts", "person.birth_date"]), "applicant-1")
@@ -166,10 +169,10 @@ async def test_calls_out_of_order_change_nothing(gateway: Gateway, call: str) ->
     session = await gateway.start(request(), "applicant-1")
     before = gateway.ledger.size()
     calls = {
-        "login": lambda: gateway.login_url(session.id, "bank"),
+        "login": lambda: gateway.login_url(session.id, BANK),
         "collect": lambda: gateway.collect(session.id),
         "callback": lambda: gateway.callback(
-            session.id, "bank", "https://lender.example/callback/bank?code=x"
+            session.id, BANK, "https://lender.example/callback/bank?code=x"
         ),
     }
     with pytest.raises(SessionStateError) as caught:
@@ -182,15 +185,15 @@ async def test_calls_out_of_order_change_nothing(gateway: Gateway, call: str) ->
 async def test_callback_before_login_started_is_out_of_order(gateway: Gateway) -> None:
     session_id = await consented(gateway)
     with pytest.raises(SessionStateError):
-        await gateway.callback(session_id, "bank", "https://lender.example/callback/bank?code=x")
+        await gateway.callback(session_id, BANK, "https://lender.example/callback/bank?code=x")
 
 
 async def test_consent_twice_and_collect_twice(gateway: Gateway, sources: MockSources) -> None:
     session_id = await consented(gateway)
     with pytest.raises(SessionStateError):
         await gateway.give_consent(session_id)
-    url = await gateway.login_url(session_id, "bank")
-    await gateway.callback(session_id, "bank", await login(sources, url))
+    url = await gateway.login_url(session_id, BANK)
+    await gateway.callback(session_id, BANK, await login(sources, url))
     await gateway.collect(session_id)
     size = gateway.ledger.size()
     with pytest.raises(SessionStateError):
@@ -203,7 +206,7 @@ async def test_denied_consent_is_final(gateway: Gateway) -> None:
     await gateway.deny_consent(session.id)
     assert events(gateway) == ["consent.requested", "consent.denied"]
     with pytest.raises(SessionStateError):
-        await gateway.login_url(session.id, "bank")
+        await gateway.login_url(session.id, BANK)
     with pytest.raises(ConsentDeniedError):
         await gateway.collect(session.id)
 
@@ -263,62 +266,62 @@ async def test_bad_callbacks_leave_everything_intact(
     gateway: Gateway, sources: MockSources, tamper: dict[str, Any], error: type[Exception]
 ) -> None:
     session_id = await consented(gateway)
-    url = await gateway.login_url(session_id, "bank")
+    url = await gateway.login_url(session_id, BANK)
     callback = await login(sources, url)
     snapshot = _Snapshot(gateway, session_id)
     with pytest.raises(error):
-        await gateway.callback(session_id, "bank", with_query(callback, **tamper))
+        await gateway.callback(session_id, BANK, with_query(callback, **tamper))
     assert snapshot.unchanged()
     # The genuine callback still completes the login afterwards.
-    await gateway.callback(session_id, "bank", callback)
-    assert gateway.session(session_id).sources["bank"].state is SourceState.AUTHORISED
+    await gateway.callback(session_id, BANK, callback)
+    assert gateway.session(session_id).sources[BANK].state is SourceState.AUTHORISED
 
 
 async def test_callback_at_another_uri_is_refused(gateway: Gateway, sources: MockSources) -> None:
     session_id = await consented(gateway)
-    callback = await login(sources, await gateway.login_url(session_id, "bank"))
+    callback = await login(sources, await gateway.login_url(session_id, BANK))
     snapshot = _Snapshot(gateway, session_id)
     with pytest.raises(StateMismatchError):
-        await gateway.callback(session_id, "bank", callback.replace("/callback/bank", "/elsewhere"))
+        await gateway.callback(session_id, BANK, callback.replace("/callback/bank", "/elsewhere"))
     assert snapshot.unchanged()
 
 
 async def test_reused_code_is_refused(gateway: Gateway, sources: MockSources) -> None:
     first = await consented(gateway)
-    callback = await login(sources, await gateway.login_url(first, "bank"))
-    await gateway.callback(first, "bank", callback)
+    callback = await login(sources, await gateway.login_url(first, BANK))
+    await gateway.callback(first, BANK, callback)
     # A second session replays the first one's code with its own state: the bank refuses.
     second = await consented(gateway)
-    url = await gateway.login_url(second, "bank")
+    url = await gateway.login_url(second, BANK)
     state = parse_qs(urlsplit(url).query)["state"][0]
     snapshot = _Snapshot(gateway, second)
     with pytest.raises(TokenExchangeError):
-        await gateway.callback(second, "bank", with_query(callback, state=state))
+        await gateway.callback(second, BANK, with_query(callback, state=state))
     assert snapshot.unchanged()
 
 
 async def test_wrong_pkce_verifier_is_refused(gateway: Gateway, sources: MockSources) -> None:
     session_id = await consented(gateway)
-    url = await gateway.login_url(session_id, "bank")
+    url = await gateway.login_url(session_id, BANK)
     callback = await login(sources, url)
     # Start the login again: a new verifier is sealed, the old code was bound to the old one.
-    await gateway.login_url(session_id, "bank")
+    await gateway.login_url(session_id, BANK)
     new_state = gateway._box.open(  # test reaches in to forge a consistent state
-        gateway.session(session_id).sources["bank"].sealed or "", f"{session_id}/bank/pending"
+        gateway.session(session_id).sources[BANK].sealed or "", f"{session_id}/{BANK}/pending"
     )["state"]
     snapshot = _Snapshot(gateway, session_id)
     with pytest.raises(TokenExchangeError):
-        await gateway.callback(session_id, "bank", with_query(callback, state=new_state))
+        await gateway.callback(session_id, BANK, with_query(callback, state=new_state))
     assert snapshot.unchanged()
 
 
 async def test_consumer_denies_at_the_bank(gateway: Gateway, sources: MockSources) -> None:
     session_id = await consented(gateway)
-    callback = await login(sources, await gateway.login_url(session_id, "bank"), approve=False)
+    callback = await login(sources, await gateway.login_url(session_id, BANK), approve=False)
     with pytest.raises(AuthorizationDeniedError):
-        await gateway.callback(session_id, "bank", callback)
+        await gateway.callback(session_id, BANK, callback)
     assert events(gateway)[-1] == "data.failed"
-    assert gateway.session(session_id).sources["bank"].state is SourceState.FAILED
+    assert gateway.session(session_id).sources[BANK].state is SourceState.FAILED
     with pytest.raises(SessionStateError, match="no completed login"):
         await gateway.collect(session_id)
 
@@ -343,7 +346,7 @@ async def test_session_survives_a_new_gateway_on_the_same_store(
         **common,
     )
     session_id = await consented(first)
-    url = await first.login_url(session_id, "bank")
+    url = await first.login_url(session_id, BANK)
     first.ledger.close()
     first.sessions.close()
 
@@ -354,7 +357,7 @@ async def test_session_survives_a_new_gateway_on_the_same_store(
         **common,
     )
     try:
-        await second.callback(session_id, "bank", await login(sources, url))
+        await second.callback(session_id, BANK, await login(sources, url))
         result = await second.collect(session_id)
         assert result.complete
         assert second.ledger.root() == merkle_root([e.canonical for e in second.ledger.entries()])
@@ -379,19 +382,19 @@ class _Recorder(httpx2.AsyncBaseTransport):
 
 
 async def test_provenance_digest_is_over_the_bytes_the_bank_sent(sources: MockSources) -> None:
-    recorder = _Recorder(sources.transport("bank"))
-    connector = sources.connector("bank", transport=recorder)
-    async with Gateway.embedded({"bank": connector}, clock=sources.clock) as gateway:
+    recorder = _Recorder(sources.transport(BANK))
+    connector = sources.connector(BANK, transport=recorder)
+    async with Gateway.embedded({BANK: connector}, clock=sources.clock) as gateway:
         session_id = await consented(gateway)
-        callback = await login(sources, await gateway.login_url(session_id, "bank"))
-        await gateway.callback(session_id, "bank", callback)
+        callback = await login(sources, await gateway.login_url(session_id, BANK))
+        await gateway.callback(session_id, BANK, callback)
         result = await gateway.collect(session_id)
     claims = verify_record(
         result.records["bank"].compact, gateway.jwks(), now=sources.clock.now()
     ).claims
     api = [(r, b) for r, b in recorder.seen if r.startswith("GET /v1/accounts")]
     assert len(api) >= 3
-    evidence = result.evidence["bank"]
+    evidence = result.evidence[BANK]
     salt = base64.urlsafe_b64decode(evidence.salt + "=" * (-len(evidence.salt) % 4))
     assert len(salt) == 16
     assert claims["source_response_digest"] == response_digest(api, salt)
@@ -408,9 +411,7 @@ async def test_an_empty_subject_reference_is_a_request_error(gateway: Gateway) -
 async def test_a_short_lived_token_is_refreshed_before_use(sources: MockSources) -> None:
     # authlib counts a token living 60 s or less as expired at once: a 30 s token must be
     # refreshed (refresh_token grant) before the first API call, and collection still works.
-    short = MockSources(
-        seed=11, clock=sources.clock, app_options={"bank": {"token_ttl_seconds": 30}}
-    )
+    short = MockSources(seed=11, clock=sources.clock, app_options={BANK: {"token_ttl_seconds": 30}})
     grants: list[str] = []
 
     class _Watch(httpx2.AsyncBaseTransport):
@@ -423,8 +424,8 @@ async def test_a_short_lived_token_is_refreshed_before_use(sources: MockSources)
                 grants.append(form["grant_type"])
             return await self.inner.handle_async_request(request)
 
-    connector = short.connector("bank", transport=_Watch(short.transport("bank")))
-    async with Gateway.embedded({"bank": connector}, clock=short.clock) as gateway:
+    connector = short.connector(BANK, transport=_Watch(short.transport(BANK)))
+    async with Gateway.embedded({BANK: connector}, clock=short.clock) as gateway:
         session_id = await consented(gateway)
         await short.authorise(gateway, session_id, short.person(0))
         result = await gateway.collect(session_id)

@@ -15,6 +15,9 @@ from brondata._session_store import PostgresSessionStore
 from brondata.consent import PostgresLedger, PostgresSubjectKeyring, merkle_root
 from brondata.testing import FixedClock, MockSources
 
+#: The mock bank every existing person banks at (the mock world has two).
+BANK = "bank.mockbank"
+
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 
 
@@ -51,13 +54,13 @@ async def test_a_session_started_on_one_instance_completes_on_another(
         )
         session = await first.start(request, "applicant-7")
         await second.give_consent(session.id)
-        url = await first.login_url(session.id, "bank")
+        url = await first.login_url(session.id, BANK)
         person = sources.person(0)
         async with sources.browser() as browser:
             callback = await browser.authorize(
                 url, username=person.username, password=person.password
             )
-        await second.callback(session.id, "bank", callback)
+        await second.callback(session.id, BANK, callback)
         result = await first.collect(session.id)
 
         assert result.complete

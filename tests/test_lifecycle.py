@@ -16,6 +16,9 @@ from brondata.errors import ConsentDeniedError, SessionStateError
 from brondata.session import SessionState
 from brondata.testing import FixedClock, MockSources
 
+#: The mock bank every existing person banks at (the mock world has two).
+BANK = "bank.mockbank"
+
 pytestmark = pytest.mark.anyio
 
 
@@ -44,18 +47,18 @@ async def logged_in(gateway: Gateway, sources: MockSources) -> tuple[str, str]:
     """A session whose bank login is done; returns (session id, the bank's consent id)."""
     session = await gateway.start(request(), "applicant")
     await gateway.give_consent(session.id)
-    url = await gateway.login_url(session.id, "bank")
+    url = await gateway.login_url(session.id, BANK)
     bank_consent = parse_qs(urlsplit(url).query)["scope"][0].removeprefix("AIS:")
     person = sources.person(0)
     async with sources.browser() as browser:
         callback = await browser.authorize(url, username=person.username, password=person.password)
-    await gateway.callback(session.id, "bank", callback)
+    await gateway.callback(session.id, BANK, callback)
     return session.id, bank_consent
 
 
 async def bank_consent_status(sources: MockSources, consent_id: str) -> str:
     async with httpx2.AsyncClient(
-        transport=sources.transport("bank"), base_url=sources.base_urls["bank"]
+        transport=sources.transport(BANK), base_url=sources.base_urls[BANK]
     ) as client:
         response = await client.get(
             f"/v1/consents/{consent_id}/status", headers={"X-Request-ID": str(uuid.uuid4())}
@@ -85,7 +88,7 @@ async def test_withdrawal_before_collection_revokes_and_closes(
     assert withdrawn.state is SessionState.WITHDRAWN
     assert events(gateway)[-1] == "consent.withdrawn"
     assert await bank_consent_status(sources, bank_consent) == "terminatedByTpp"
-    assert withdrawn.sources["bank"].sealed is None
+    assert withdrawn.sources[BANK].sealed is None
     with pytest.raises(ConsentDeniedError):
         await gateway.collect(session_id)
     with pytest.raises(SessionStateError):

@@ -27,6 +27,9 @@ from brondata.records._encoding import json_dumps, sha256_b64url
 from brondata.records._jws import sign_compact
 from brondata.testing import FixedClock, MockSources
 
+#: The mock bank every existing person banks at (the mock world has two).
+BANK = "bank.mockbank"
+
 runner = CliRunner()
 
 
@@ -65,10 +68,10 @@ async def test_a_next_page_link_to_another_host_is_not_followed() -> None:
         session = await gateway.start(bank_request(), "applicant")
         await gateway.give_consent(session.id)
         await sources.authorise(gateway, session.id, sources.person(0))
-        sources.faults["bank"].add(Fault("body", "/v1/accounts/", body=page))
+        sources.faults[BANK].add(Fault("body", "/v1/accounts/", body=page))
         result = await gateway.collect(session.id)
-    assert isinstance(result.errors["bank"], SourceProtocolError)
-    assert "leaves the bank" in result.errors["bank"].message
+    assert isinstance(result.errors[BANK], SourceProtocolError)
+    assert "leaves the bank" in result.errors[BANK].message
 
 
 @pytest.mark.anyio
@@ -78,7 +81,7 @@ async def test_a_callback_after_the_login_window_is_refused() -> None:
     async with Gateway.embedded(sources.connectors(), clock=clock) as gateway:
         session = await gateway.start(bank_request(), "applicant")
         await gateway.give_consent(session.id)
-        url = await gateway.login_url(session.id, "bank")
+        url = await gateway.login_url(session.id, BANK)
         person = sources.person(0)
         async with sources.browser() as browser:
             callback = await browser.authorize(
@@ -86,7 +89,7 @@ async def test_a_callback_after_the_login_window_is_refused() -> None:
             )
         clock.advance(timedelta(hours=2))
         with pytest.raises(SessionStateError, match="expired"):
-            await gateway.callback(session.id, "bank", callback)
+            await gateway.callback(session.id, BANK, callback)
 
 
 @pytest.mark.parametrize("attributes", [5, None, [1, 2], {"bank.accounts": 1}])

@@ -15,14 +15,15 @@ import importlib as _importlib
 # not mistaken for a public name.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from brondata import errors
+    from brondata import errors, sources
     from brondata.attributes import CATALOGUE, Attribute, Sensitivity, ValueType
     from brondata.connectors._base import LoginStart, SourceConnector, SourceResponse
-    from brondata.connectors.psd2 import Psd2Connector
     from brondata.errors import BrondataError
     from brondata.gateway import CollectionResult, ConsentView, Gateway
     from brondata.records import KeySet, SignedRecord, SigningKey, VerifiedRecord, verify_record
     from brondata.request import DataRequest, LegalBasis, Purpose
+    from brondata.sources import SourceKind, SourceMapping
+    from brondata.sources.bank.connector import Psd2Connector
 
 del TYPE_CHECKING
 
@@ -43,10 +44,13 @@ __all__ = [
     "SignedRecord",
     "SigningKey",
     "SourceConnector",
+    "SourceKind",
+    "SourceMapping",
     "SourceResponse",
     "ValueType",
     "VerifiedRecord",
     "errors",
+    "sources",
     "verify_record",
 ]
 
@@ -64,16 +68,19 @@ _LAZY: dict[str, str] = {
     "KeySet": "brondata.records",
     "LegalBasis": "brondata.request",
     "LoginStart": "brondata.connectors._base",
-    "Psd2Connector": "brondata.connectors.psd2",
+    "Psd2Connector": "brondata.sources.bank.connector",
     "Purpose": "brondata.request",
     "Sensitivity": "brondata.attributes",
     "SignedRecord": "brondata.records",
     "SigningKey": "brondata.records",
     "SourceConnector": "brondata.connectors._base",
+    "SourceKind": "brondata.sources",
+    "SourceMapping": "brondata.sources",
     "SourceResponse": "brondata.connectors._base",
     "ValueType": "brondata.attributes",
     "VerifiedRecord": "brondata.records",
     "errors": "",
+    "sources": "",
     "verify_record": "brondata.records",
 }
 

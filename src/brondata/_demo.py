@@ -20,6 +20,7 @@ from brondata.consent import Controller
 from brondata.errors import RequestError
 from brondata.gateway import CollectionResult, Gateway
 from brondata.request import DataRequest, LegalBasis, Purpose
+from brondata.sources import kind_of
 from brondata.testing import MockSources, RemoteSources
 
 __all__ = ["PRESETS", "DemoResult", "preset_request", "run_demo"]
@@ -30,7 +31,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "purpose": {
             "term": "dpv:CreditChecking",
             "text": "Assess your mortgage application: who you are, your income and work, "
-            "pension, property, savings and fixed costs.",
+            "pension, property, student debt, savings and fixed costs.",
         },
         "legal_basis": LegalBasis.CONTRACT,
         "attributes": [
@@ -44,6 +45,9 @@ PRESETS: dict[str, dict[str, Any]] = {
             "income.tax_year",
             "tax.mortgage_interest_paid",
             "tax.student_debt",
+            "student_debt.outstanding",
+            "student_debt.monthly_repayment",
+            "student_debt.repayment_regime",
             "employment.current",
             "employment.sv_wage_12m",
             "employment.permanent_contract",
@@ -184,7 +188,7 @@ async def run_demo(
         note("all", "collecting")
         result = await gateway.collect(session.id)
         for source in session.sources:
-            note(source, "delivered" if source in result.records else "failed")
+            note(source, "delivered" if result.delivered(source) else "failed")
         summary: dict[str, Any] = {
             "session_id": session.id,
             "consent_id": session.consent_id,
@@ -192,9 +196,9 @@ async def run_demo(
             "requested_attributes": list(request.attributes),
             "sources": {
                 source: (
-                    {"status": "delivered", "record": f"records/{source}.sd-jwt"}
-                    if source in result.records
-                    else {"status": "failed", "error": result.errors[source].to_dict()}
+                    {"status": "delivered", "record": f"records/{kind_of(source)}.sd-jwt"}
+                    if result.delivered(source)
+                    else {"status": "failed", "error": result.error(source).to_dict()}
                 )
                 for source in session.sources
             },

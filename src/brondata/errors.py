@@ -7,7 +7,8 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     ├── RequestError                  the DataRequest itself is not acceptable
     │   ├── UnknownAttributeError     a name not in the catalogue (suggests the closest)
     │   ├── LegalBasisError           e.g. person.bsn without a legal obligation (art. 46 UAVG)
-    │   └── NoSourceError             attributes no configured source provides
+    │   ├── NoSourceError             attributes no configured source provides
+    │   └── UnknownSourceError        a source kind or instance not registered or configured
     ├── SessionError                  the consent session
     │   ├── SessionNotFoundError
     │   ├── SessionStateError         a call out of order (the transition table says no)
@@ -25,6 +26,7 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │   ├── SourceRejectedError       4xx with the source's own error payload
     │   └── SourceProtocolError       malformed JSON, a payload that violates the schema
     ├── MappingError                  raw data that cannot be mapped to the catalogue
+    ├── SourceKindError               a source kind registration that does not hold together
     ├── RecordError                   signed records (SD-JWT)
     │   ├── MalformedRecordError      not a parseable SD-JWT
     │   ├── SignatureError            the issuer signature does not verify
@@ -123,6 +125,7 @@ __all__ = [
     "SessionNotFoundError",
     "SessionStateError",
     "SignatureError",
+    "SourceKindError",
     "SourceProtocolError",
     "SourceRateLimitedError",
     "SourceRejectedError",
@@ -137,6 +140,7 @@ __all__ = [
     "UnknownDecisionError",
     "UnknownKeyError",
     "UnknownPresetError",
+    "UnknownSourceError",
 ]
 
 
@@ -180,6 +184,19 @@ class LegalBasisError(RequestError):
 
 class NoSourceError(RequestError):
     code = "no_source"
+
+
+class UnknownSourceError(RequestError):
+    """A source kind or instance id that is not registered (or not configured): the message
+    names the ones there are."""
+
+    code = "unknown_source"
+
+    def __init__(self, name: str, known: list[str], *, what: str = "source") -> None:
+        listing = ", ".join(known) or "none"
+        super().__init__(f"unknown {what} {name!r}; there are: {listing}")
+        self.name = name
+        self.known = known
 
 
 # --- the session ----------------------------------------------------------------------------
@@ -269,6 +286,17 @@ class SourceProtocolError(ConnectorError):
 
 class MappingError(BrondataError):
     code = "mapping_failed"
+
+
+# --- source kinds ---------------------------------------------------------------------------
+
+
+class SourceKindError(BrondataError):
+    """A source kind that cannot be registered: a name taken, a mapping that does not
+    produce exactly the declared attributes, an attribute declared otherwise than another
+    kind declares it; or a configuration the kind does not support."""
+
+    code = "invalid_source_kind"
 
 
 # --- signed records -------------------------------------------------------------------------

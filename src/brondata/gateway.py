@@ -1,14 +1,22 @@
 """The ``Gateway``: one consent session from request to signed records, with its evidence.
 
     app                        Gateway                                     source
-     | start(request, subject)  -> session; ledger: consent.requested
-     | consent_view(id)         -> what is asked, why, from where, for how long
+     | start(request, subject,  -> session; ledger: consent.requested
+     |       sources=[...])        (the consumer's choice of instances: two banks)
+     | consent_view(id)         -> what is asked, why, from which kinds, for how long
      | give_consent(id)         -> ledger: consent.given          (deny_consent: consent.denied)
-     | login_url(id, source)    -> authorization URL (PKCE S256, state)   --> consumer logs in
-     | callback(id, source, u)  -> state/iss checked, code exchanged; ledger: login.completed
-     | collect(id)              -> sources fetched concurrently; per source: data.retrieved,
-     |                             map, minimise, sign, data.delivered   (or data.failed)
-     | <- CollectionResult(records, errors)
+     | add_source(id, instance) -> another instance of a kind asked (a second bank)
+     | login_url(id, instance)  -> authorization URL (PKCE S256, state)   --> consumer logs in
+     | callback(id, instance, u)-> state/iss checked, code exchanged; ledger: login.completed
+     | collect(id)              -> instances fetched concurrently (data.retrieved each); per
+     |                             kind: map all its instances as one, minimise, sign,
+     |                             data.delivered                         (or data.failed)
+     | <- CollectionResult(records per kind, errors per instance)
+
+Connectors are configured per source *instance*, by id: ``<kind>`` for a kind's only
+instance, ``<kind>.<name>`` for one of several (``bank.mockbank``, ``bank.noordbank``); the
+kind comes from the registry (``brondata.sources``). The consent names kinds, never
+instances, so adding a bank does not change what the consumer agreed to.
 
 Every call loads the session from the store, asks the transition table (``brondata.session``)
 whether it may happen, does its I/O, appends to the ledger, and writes the new session
@@ -46,7 +54,12 @@ from brondata._session_store import (
     SourceProgress,
 )
 from brondata.attributes import CATALOGUE, ValueType
-from brondata.connectors._base import Evidence, SourceConnector, SourceResponse
+from brondata.connectors._base import (
+    Evidence,
+    SourceConnector,
+    SourceResponse,
+    combined_digest,
+)
 from brondata.consent import (
     ConsentLedger,
     ConsentLog,
@@ -72,12 +85,13 @@ from brondata.errors import (
     SessionError,
     SessionNotFoundError,
     SessionStateError,
+    SourceKindError,
     SourceProtocolError,
     SourceTimeoutError,
     StateMismatchError,
     StoreError,
+    UnknownSourceError,
 )
-from brondata.mappings import MAPPINGS, minimise
 from brondata.records import (
     FileKeyStore,
     KeySet,
@@ -96,6 +110,10 @@ from brondata.session import (
     next_session_state,
     next_source_state,
 )
+from brondata.sources import get as source_kind
+from brondata.sources import kind_of
+from brondata.sources._kind import valid_instance_id
+from brondata.sources._mapping import minimise
 from brondata.stores import AsyncSessionStore, off_loop, open_stores
 
 __all__ = ["CollectionResult", "ConsentView", "Gateway"]
@@ -189,24 +207,38 @@ class ConsentView:
 
 @dataclass(frozen=True, slots=True)
 class CollectionResult:
-    """Signed records per source, and a typed error for each source that did not deliver."""
+    """One signed record per source kind, and a typed error for each source instance (or
+    kind, when its mapping failed) that did not deliver."""
 
     session_id: str
+    #: By kind (``bank``): a kind's record combines every instance of it that answered.
     records: dict[str, SignedRecord] = field(default_factory=dict)
+    #: By instance id (``bank.noordbank``), or by kind for a failure after the fetch.
     errors: dict[str, BrondataError] = field(default_factory=dict)
-    #: Per delivered source, what proves its ``source_response_digest`` (salt and response
-    #: hashes): keep it with the raw responses if you keep those.
+    #: Per instance that answered, what proves its part of the record's
+    #: ``source_response_digest`` (salt and response hashes): keep it with the raw
+    #: responses if you keep those.
     evidence: dict[str, Evidence] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
         return not self.errors
 
+    def delivered(self, instance: str) -> bool:
+        """Whether ``instance``'s data is in its kind's record."""
+        return instance in self.evidence and kind_of(instance) in self.records
+
+    def error(self, instance: str) -> BrondataError:
+        """Why ``instance`` did not deliver (its own error, else its kind's)."""
+        found = self.errors.get(instance) or self.errors.get(kind_of(instance))
+        if found is None:
+            raise KeyError(instance)
+        return found
+
 
 def _notice(record: SessionRecord, terms: Mapping[str, str]) -> dict[str, Any]:
     """Everything the consumer is shown; its hash binds the consent to exactly this text."""
     request = record.request
-    plan = {source: list(p.attributes) for source, p in record.sources.items()}
     return {
         "consent_id": record.consent_id,
         "purpose": request.purpose.term,
@@ -214,9 +246,18 @@ def _notice(record: SessionRecord, terms: Mapping[str, str]) -> dict[str, Any]:
         "legal_basis": request.legal_basis.value,
         "recipient": request.recipient,
         "retention_days": request.retention_days,
-        "sources": plan,
+        "sources": _plan(record),
         **terms,
     }
+
+
+def _plan(record: SessionRecord) -> dict[str, list[str]]:
+    """Per source kind, the attributes asked: what the consumer consents to. Which
+    instances (banks) deliver them is the consumer's choice and not part of the consent."""
+    plan: dict[str, list[str]] = {}
+    for instance, progress in record.sources.items():
+        plan.setdefault(kind_of(instance), list(progress.attributes))
+    return plan
 
 
 def _notice_hash(notice: Mapping[str, Any]) -> str:
@@ -257,6 +298,17 @@ class Gateway:
             raise ConfigurationError("the pseudonym key must be at least 32 bytes")
         self.issuer = issuer
         self.connectors = dict(connectors)
+        #: Per source kind, the ids of its configured instances, in configuration order.
+        self.instances: dict[str, list[str]] = {}
+        for instance in self.connectors:
+            if not valid_instance_id(instance):
+                raise UnknownSourceError(instance, [], what="source instance id (kind[.name])")
+            self.instances.setdefault(source_kind(instance).name, []).append(instance)
+        for kind, ids in self.instances.items():
+            if len(ids) > 1 and source_kind(kind).combine is None:
+                raise SourceKindError(
+                    f"source kind {kind!r} cannot combine several instances ({', '.join(ids)})"
+                )
         self.ledger = ledger
         #: The ledger with subjects sealed under per-subject keys (erasable, art. 17). Many
         #: instances sharing a ledger must share the keyring too (SQLite file, PostgreSQL).
@@ -280,11 +332,15 @@ class Gateway:
         self._secrets = GatewaySecrets(store_key=store_key, pseudonym_key=pseudonym_key)
         self._clock = clock or SystemClock()
         self._consent_ttl = consent_ttl
-        # One figure for all, or per source ({"bank": 20.0, "tax": 5.0}); unnamed ones get 30 s.
+        # One figure for all, or per instance or kind ({"bank": 20.0, "tax": 5.0}); unnamed
+        # ones get 30 s.
         self._timeouts: dict[str, float] = (
             dict.fromkeys(self.connectors, float(source_timeout))
             if isinstance(source_timeout, int | float)
-            else {s: float(source_timeout.get(s, 30.0)) for s in self.connectors}
+            else {
+                s: float(source_timeout.get(s, source_timeout.get(kind_of(s), 30.0)))
+                for s in self.connectors
+            }
         )
         self._owned = list(owned)
 
@@ -422,7 +478,7 @@ class Gateway:
             "purpose_text": request.purpose.text,
             "legal_basis": request.legal_basis.value,
             "attributes": request.attributes,
-            "sources": tuple(record.sources),
+            "sources": tuple(_plan(record)),
             "recipient": request.recipient,
             "retention_days": request.retention_days,
             "notice_hash": record.notice_hash,
@@ -437,9 +493,15 @@ class Gateway:
         request: DataRequest,
         subject: str,
         *,
+        sources: Sequence[str] | None = None,
         holder_jwk: Mapping[str, Any] | None = None,
     ) -> SessionRecord:
         """Open a session for ``subject`` (the application's own reference for the consumer).
+
+        ``sources`` is the consumer's (or the application's) choice of instances: ids
+        (``bank.noordbank``) or kinds (``bank``: all its configured instances). A kind the
+        request needs and ``sources`` does not name uses its first configured instance; more
+        can be added before collection with ``add_source``.
 
         With ``holder_jwk`` (the holder's public JWK, EC P-256 or Ed25519) every record of the
         session carries it as ``cnf.jwk``: only that key's holder can present it key-bound.
@@ -448,7 +510,8 @@ class Gateway:
             raise RequestError("request must be a DataRequest")
         require_text(subject, "subject", RequestError, max_length=1000)
         holder = _holder_jwk(holder_jwk) if holder_jwk is not None else None
-        plan = request.sources(tuple(self.connectors))  # NoSourceError before any login
+        needed = request.sources(tuple(self.connectors))  # NoSourceError before any login
+        plan = {instance: needed[kind_of(instance)] for instance in self._choose(needed, sources)}
         now = self._clock.now()
         draft = SessionRecord(
             id=str(uuid.uuid4()),
@@ -468,6 +531,50 @@ class Gateway:
         await self._sessions.create(record)
         _log.info("session.started", session=record.id, sources=list(plan))
         return record
+
+    def _choose(self, needed: Mapping[str, list[str]], chosen: Sequence[str] | None) -> list[str]:
+        """The instances a new session uses: the chosen ones the request needs, and the first
+        configured instance of each needed kind nobody chose."""
+        picked: list[str] = []
+        for name in chosen or ():
+            if name in self.connectors:
+                ids = [name]
+            elif name in self.instances:
+                ids = self.instances[name]
+            else:
+                raise UnknownSourceError(name, list(self.connectors), what="source instance")
+            picked += [i for i in ids if kind_of(i) in needed and i not in picked]
+        covered = {kind_of(i) for i in picked}
+        picked += [self.instances[kind][0] for kind in needed if kind not in covered]
+        order = list(needed)
+        return sorted(
+            picked, key=lambda i: (order.index(kind_of(i)), list(self.connectors).index(i))
+        )
+
+    async def add_source(self, session_id: str, instance: str) -> SessionRecord:
+        """Add an instance of a kind the session already uses (a second bank), before the
+        collection. The consent stays as given: it names kinds, not instances."""
+        record = await self._load(session_id)
+        if record.state not in (SessionState.CREATED, SessionState.CONSENTED):
+            raise SessionStateError(
+                f"cannot add a source to a session that is {record.state.value}"
+            )
+        if instance not in self.connectors:
+            raise UnknownSourceError(instance, list(self.connectors), what="source instance")
+        plan = _plan(record)
+        kind = kind_of(instance)
+        if kind not in plan:
+            raise SessionStateError(
+                f"session {record.id} asks nothing of a {kind} source "
+                f"(it asks of {', '.join(plan)})"
+            )
+        if instance in record.sources:
+            return record
+        sources = dict(record.sources)
+        sources[instance] = SourceProgress(attributes=tuple(plan[kind]))
+        return await self._sessions.replace(
+            record.model_copy(update={"sources": sources, "updated_at": self._clock.now()})
+        )
 
     def session(self, session_id: str) -> SessionRecord:
         return self._load_now(session_id)
@@ -534,14 +641,21 @@ class Gateway:
         await self._append(record, "consent.denied", notice_hash=record.notice_hash)
         return await self._sessions.replace(updated)
 
+    def _instance(self, record: SessionRecord, source: str) -> str:
+        """The session's instance ``source`` names: its id, or a kind the session uses one
+        instance of (``"bank"`` for a session with one bank)."""
+        if isinstance(source, str) and source in record.sources:
+            return source
+        same_kind = [s for s in record.sources if kind_of(s) == source]
+        if len(same_kind) == 1:
+            return same_kind[0]
+        raise SessionStateError(
+            f"session {record.id} does not need source {source!r} "
+            f"(it uses {', '.join(record.sources)})"
+        )
+
     def _source(self, record: SessionRecord, source: str) -> tuple[SourceProgress, SourceConnector]:
-        progress = record.sources.get(source) if isinstance(source, str) else None
-        if progress is None:
-            raise SessionStateError(
-                f"session {record.id} does not need source {source!r} "
-                f"(it needs {', '.join(record.sources)})"
-            )
-        return progress, self.connectors[source]
+        return record.sources[source], self.connectors[source]
 
     def _with_source(
         self, record: SessionRecord, source: str, event: SessionEvent, **changes: Any
@@ -553,10 +667,12 @@ class Gateway:
         return record.model_copy(update={"sources": sources})
 
     async def login_url(self, session_id: str, source: str) -> str:
-        """Where to send the consumer to log in at ``source``."""
+        """Where to send the consumer to log in at ``source`` (an instance id, or a kind the
+        session uses one instance of)."""
         record = await self._load(session_id)
         next_session_state(record.state, SessionEvent.START_LOGIN)
         self._check_not_expired(record)
+        source = self._instance(record, source)
         progress, connector = self._source(record, source)
         next_source_state(source, progress.state, SessionEvent.START_LOGIN)  # check first
         start = await connector.begin_login(
@@ -579,6 +695,7 @@ class Gateway:
         record = await self._load(session_id)
         next_session_state(record.state, SessionEvent.COMPLETE_LOGIN)
         self._check_not_expired(record)
+        source = self._instance(record, source)
         progress, connector = self._source(record, source)
         next_source_state(source, progress.state, SessionEvent.COMPLETE_LOGIN)
         require_text(callback_url, "callback_url", StateMismatchError, max_length=8192)
@@ -634,14 +751,19 @@ class Gateway:
                     f"{source}: no completed login ({progress.state.value})"
                 )
 
+        responses: dict[str, SourceResponse] = {}
+
+        async def failed(source: str, exc: Exception) -> None:
+            error = exc if isinstance(exc, BrondataError) else _unexpected(source, exc)
+            errors[source] = error
+            await self._append(record, "data.failed", source=source, error_code=error.code)
+            _log.warning("source.failed", session=record.id, source=source, error=error.code)
+
         async def one(source: str) -> None:
             try:
-                records[source], evidence[source] = await self._collect_source(record, source)
+                responses[source] = await self._fetch(record, source)
             except Exception as exc:
-                error = exc if isinstance(exc, BrondataError) else _unexpected(source, exc)
-                errors[source] = error
-                await self._append(record, "data.failed", source=source, error_code=error.code)
-                _log.warning("source.failed", session=record.id, source=source, error=error.code)
+                await failed(source, exc)
             # Fetched once, for one purpose: the access is no longer needed either way.
             await self._revoke(record, source)
 
@@ -649,7 +771,22 @@ class Gateway:
             for source in authorised:
                 group.start_soon(one, source)
 
-        await self._finish_collection(record.id, authorised, records, errors)
+        # One record per kind, from every instance of it that answered (two banks: one
+        # record with both banks' accounts); an instance that did not is an error of its own.
+        delivered: set[str] = set()
+        for kind in _plan(record):
+            fetched = {i: responses[i] for i in authorised if kind_of(i) == kind and i in responses}
+            if not fetched:
+                continue
+            try:
+                records[kind] = await self._deliver(record, kind, fetched)
+            except Exception as exc:
+                await failed(kind, exc)
+                continue
+            delivered.update(fetched)
+            evidence.update({i: r.evidence for i, r in fetched.items()})
+
+        await self._finish_collection(record.id, authorised, delivered, errors)
         _log.info(
             "session.collected", session=record.id, delivered=sorted(records), failed=sorted(errors)
         )
@@ -668,7 +805,7 @@ class Gateway:
         self,
         session_id: str,
         authorised: list[str],
-        records: Mapping[str, SignedRecord],
+        delivered: set[str],
         errors: Mapping[str, BrondataError],
     ) -> None:
         """Write what became of each source; the session leaves ``collecting`` unless it was
@@ -686,8 +823,9 @@ class Gateway:
                     consent_expires_at=self._clock.now() + retention,
                 )
             for source in authorised:
-                event = SessionEvent.COLLECT if source in records else SessionEvent.FAIL_COLLECT
-                error = errors[source].to_dict() if source in errors else None
+                event = SessionEvent.COLLECT if source in delivered else SessionEvent.FAIL_COLLECT
+                problem = errors.get(source) or errors.get(kind_of(source))
+                error = problem.to_dict() if problem is not None else None
                 updated = self._with_source(updated, source, event, sealed=None, error=error)
             try:
                 await self._sessions.replace(updated)
@@ -804,14 +942,12 @@ class Gateway:
             expired.append(session_id)
         return expired
 
-    async def _collect_source(
-        self, record: SessionRecord, source: str
-    ) -> tuple[SignedRecord, Evidence]:
+    async def _fetch(self, record: SessionRecord, source: str) -> SourceResponse:
+        """One instance's raw data, within its timeout; ledger: ``data.retrieved``."""
         progress = record.sources[source]
         assert progress.sealed is not None  # AUTHORISED always carries its grant
         grant = self._box.open(progress.sealed, f"{record.id}/{source}/grant")
         connector = self.connectors[source]
-        mapping = MAPPINGS[source]
         today = self._clock.now().date()
         with anyio.move_on_after(self._timeouts[source]) as scope:
             response: SourceResponse = await connector.fetch(
@@ -828,30 +964,56 @@ class Gateway:
             source=source,
             response_digest=response.digest,
             attributes=progress.attributes,
-            mapping_version=mapping.version,
+            mapping_version=source_kind(source).mapping.version,
         )
+        return response
+
+    async def _deliver(
+        self, record: SessionRecord, kind: str, responses: Mapping[str, SourceResponse]
+    ) -> SignedRecord:
+        """Map the raw data of the kind's instances as one, minimise, sign; ledger:
+        ``data.delivered`` once the consent is seen to stand."""
+        registered = source_kind(kind)
+        attributes = record.sources[next(iter(responses))].attributes
+        if len(responses) == 1:
+            raw = next(iter(responses.values())).raw
+        else:
+            assert registered.combine is not None  # checked when the gateway was built
+            raw = registered.combine({i: r.raw for i, r in responses.items()})
         values = minimise(
-            mapping.map(response.raw, progress.attributes, today), progress.attributes
+            registered.mapping.map(raw, attributes, self._clock.now().date()), attributes
         )
-        signed = self._sign(record, source, response, mapping.version, values)
-        await self._still_consented(record.id, source)
+        digest = combined_digest({i: r.digest for i, r in responses.items()})
+        signed = self._sign(
+            record,
+            kind,
+            instances=sorted(responses),
+            retrieved_at=max(r.retrieved_at for r in responses.values()),
+            response_digest=digest,
+            mapping_version=registered.mapping.version,
+            values=values,
+        )
+        await self._still_consented(record.id, kind)
         await self._append(
             record,
             "data.delivered",
-            source=source,
-            attributes=progress.attributes,
+            source=kind,
+            attributes=attributes,
             record_digest=signed.digest,
-            response_digest=response.digest,
-            mapping_version=mapping.version,
+            response_digest=digest,
+            mapping_version=registered.mapping.version,
             recipient=record.request.recipient,
         )
-        return signed, response.evidence
+        return signed
 
     def _sign(
         self,
         record: SessionRecord,
-        source: str,
-        response: SourceResponse,
+        kind: str,
+        *,
+        instances: list[str],
+        retrieved_at: datetime,
+        response_digest: str,
         mapping_version: str,
         values: dict[str, Any],
     ) -> SignedRecord:
@@ -862,11 +1024,12 @@ class Gateway:
                 "iss": self.issuer,
                 "iat": int(now.timestamp()),
                 "exp": int(expires.timestamp()),
-                "vct": f"urn:brondata:{source}:1",
+                "vct": f"urn:brondata:{kind}:1",
                 "sub": record.subject,
-                "source": source,
-                "retrieved_at": _rfc3339(response.retrieved_at),
-                "source_response_digest": response.digest,
+                "source": kind,
+                "instances": instances,
+                "retrieved_at": _rfc3339(retrieved_at),
+                "source_response_digest": response_digest,
                 "mapping_version": mapping_version,
                 "consent_id": record.consent_id,
                 "purpose": record.request.purpose.term,

@@ -2,19 +2,21 @@
 
 A request is validated when it is made, before any consumer sees it: every attribute must be
 in the catalogue (a misspelling gets the closest names), and a national identifier is refused
-unless the legal basis is a legal obligation (art. 46 UAVG). The request works out which
-sources its attributes need, so the consumer logs in only there.
+unless the legal basis is a legal obligation (art. 46 UAVG). The request names source kinds
+(through its attributes), never instances: which banks the consumer logs in at is the
+consumer's choice, made on the session.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence, Set
+from collections.abc import Iterable, Sequence, Set
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import ConfigDict, Field, StrictInt, field_validator, model_validator
 
+from brondata import sources as source_kinds
 from brondata._inputs import TypedModel
 from brondata._limits import (
     PURPOSE_TERM_PATTERN,
@@ -22,7 +24,7 @@ from brondata._limits import (
     OrganisationName,
     PurposeText,
 )
-from brondata.attributes import CATALOGUE, SOURCES, Sensitivity
+from brondata.attributes import CATALOGUE, Sensitivity
 from brondata.errors import LegalBasisError, NoSourceError, RequestError
 
 __all__ = ["DataRequest", "LegalBasis", "Purpose"]
@@ -146,16 +148,20 @@ class DataRequest(TypedModel):
                 )
         return self
 
-    def sources(self, available: tuple[str, ...] | list[str] = SOURCES) -> dict[str, list[str]]:
-        """Which of the ``available`` sources to log in at, and the attributes each provides.
+    def sources(self, available: Iterable[str] | None = None) -> dict[str, list[str]]:
+        """Which source kinds to log in at, and the attributes each provides.
 
-        Each attribute goes to the first available source (in ``SOURCES`` order) that
-        provides it; an attribute none of them provides is a ``NoSourceError``.
+        ``available`` names the kinds (or instance ids, ``bank.noordbank``) the application
+        has configured; by default every registered kind. Each attribute goes to the first
+        available kind (in login order) that provides it; an attribute none of them provides
+        is a ``NoSourceError``.
         """
+        order = source_kinds.names()
+        kinds = set(order) if available is None else {source_kinds.kind_of(a) for a in available}
         plan: dict[str, list[str]] = {}
         missing: list[str] = []
         for name in self.attributes:
-            providers = [s for s in SOURCES if s in available and s in CATALOGUE[name].sources]
+            providers = [k for k in CATALOGUE[name].sources if k in kinds]
             if not providers:
                 missing.append(name)
                 continue
@@ -163,6 +169,6 @@ class DataRequest(TypedModel):
         if missing:
             raise NoSourceError(
                 f"no configured source provides {', '.join(missing)} "
-                f"(configured: {', '.join(available) or 'none'})"
+                f"(configured: {', '.join(sorted(kinds)) or 'none'})"
             )
-        return {source: plan[source] for source in SOURCES if source in plan}
+        return {kind: plan[kind] for kind in order if kind in plan}

@@ -1,41 +1,32 @@
 """Public helpers for tests and demos: a fixed clock, and the mock sources wired in-process.
 
-``MockSources`` builds each mock source's ASGI app over one synthetic population and hands
-out connectors whose transport is ``httpx2.ASGITransport`` around those apps, plus a
-``Consumer`` per source that logs in as a person would. Nothing here opens a socket. Needs the
+``MockSources`` builds the mock of every registered source kind that has one, one app per
+mock instance (two banks: ``bank.mockbank`` and ``bank.noordbank``), over one synthetic
+population, and hands out connectors whose transport is ``httpx2.ASGITransport`` around those
+apps, plus a browser in which a person logs in. Nothing here opens a socket. Needs the
 ``brondata[mock]`` extra.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
 
+from brondata import sources as source_kinds
 from brondata._clock import Clock, SystemClock, utc
 from brondata.connectors._base import SourceConnector
-from brondata.connectors.government import (
-    EmploymentConnector,
-    LandRegistryConnector,
-    PensionConnector,
-    PopulationConnector,
-    TaxConnector,
-)
-from brondata.connectors.psd2 import Psd2Connector
+from brondata.errors import ConsumerLoginError, UnknownSourceError
 from brondata.mock._faults import Fault, FaultInjector
-from brondata.mock.bank import create_bank_app
 from brondata.mock.consumer import Consumer
 from brondata.mock.digid import DigidIdP, create_digid_app
-from brondata.mock.employment import create_employment_app
-from brondata.mock.land_registry import create_land_registry_app
-from brondata.mock.pension import create_pension_app
 from brondata.mock.population import Person, Population
-from brondata.mock.population_api import create_population_app
-from brondata.mock.tax import create_tax_app
+
+_V = TypeVar("_V")
 
 if TYPE_CHECKING:
     from brondata.gateway import Gateway
@@ -43,27 +34,55 @@ if TYPE_CHECKING:
 __all__ = [
     "DEMO_CLIENT_ID",
     "DEMO_REDIRECT_URI",
+    "DIGID_URL",
     "Fault",
     "FixedClock",
     "HostDispatchTransport",
     "MockSources",
     "RemoteSources",
+    "in_process_urls",
+    "mock_instances",
 ]
 
 DEMO_CLIENT_ID = "brondata-demo"
 DEMO_REDIRECT_URI = "https://lender.example/callback/{source}"
 
-#: Where each in-process mock pretends to live. Nothing resolves these names: the ASGI
-#: transport hands every request straight to the app.
-IN_PROCESS_URLS: dict[str, str] = {
-    "digid": "https://digid.mock.brondata.test",
-    "population": "https://brp.mock.brondata.test",
-    "tax": "https://belastingdienst.mock.brondata.test",
-    "employment": "https://uwv.mock.brondata.test",
-    "pension": "https://mijnpensioenoverzicht.mock.brondata.test",
-    "land_registry": "https://kadaster.mock.brondata.test",
-    "bank": "https://bank.mock.brondata.test",
-}
+#: Where the in-process DigiD pretends to live; each mock source's host is in its kind's
+#: registration. Nothing resolves these names: the ASGI transport hands every request
+#: straight to the app.
+DIGID_URL = "https://digid.mock.brondata.test"
+
+
+def in_process_urls() -> dict[str, str]:
+    """Instance id -> where its in-process mock pretends to live, and ``digid``."""
+    urls = {
+        source_kinds.instance_id(kind.name, instance.name): f"https://{instance.host}"
+        for kind in source_kinds.kinds()
+        if kind.mock is not None
+        for instance in kind.mock.instances
+    }
+    return {**urls, "digid": DIGID_URL}
+
+
+def mock_instances() -> dict[str, tuple[source_kinds.SourceKind, source_kinds.MockInstance]]:
+    """Every mock instance of the registered kinds, by id, in login order."""
+    return {
+        source_kinds.instance_id(kind.name, instance.name): (kind, instance)
+        for kind in source_kinds.kinds()
+        if kind.mock is not None
+        for instance in kind.mock.instances
+    }
+
+
+class _ByInstance(dict[str, _V]):
+    """Instance id -> value, where a kind's name stands for the kind's first instance
+    (``faults["bank"]`` is ``faults["bank.mockbank"]``), as it does for a session."""
+
+    def __missing__(self, key: str) -> _V:
+        for instance, value in self.items():
+            if source_kinds.kind_of(instance) == key:
+                return value
+        raise KeyError(key)
 
 
 class FixedClock:
@@ -79,26 +98,6 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
-
-
-_AppFactory = Callable[..., Any]
-#: source -> (app factory, whether it logs in through DigiD), in the order of ``SOURCES``.
-_APPS: dict[str, tuple[_AppFactory, bool]] = {
-    "population": (create_population_app, True),
-    "tax": (create_tax_app, True),
-    "employment": (create_employment_app, True),
-    "pension": (create_pension_app, True),
-    "land_registry": (create_land_registry_app, True),
-    "bank": (create_bank_app, False),
-}
-_CONNECTORS: dict[str, Callable[..., SourceConnector]] = {
-    "population": PopulationConnector,
-    "tax": TaxConnector,
-    "employment": EmploymentConnector,
-    "pension": PensionConnector,
-    "land_registry": LandRegistryConnector,
-    "bank": Psd2Connector,
-}
 
 
 class _Consumers:
@@ -118,15 +117,25 @@ class _Consumers:
         return self.population.scenario(name, n)
 
     async def authorise(self, gateway: Gateway, session_id: str, person: Person) -> None:
-        """Play the consumer: log in as ``person`` at every source the session needs (one
-        browser, so DigiD's single sign-on applies) and hand each callback to the gateway."""
+        """Play the consumer: log in as ``person`` at every source the session uses (one
+        browser, so DigiD's single sign-on applies) and hand each callback to the gateway.
+
+        A bank where the person holds no account refuses the login: that instance is left
+        without a login (its error says so), as a consumer would leave a bank that is not
+        theirs, when another instance of its kind is in the session."""
         session = gateway.session(session_id)
         async with self.browser() as browser:
             for source in session.sources:
                 url = await gateway.login_url(session_id, source)
-                callback = await browser.authorize(
-                    url, username=person.username, password=person.password
-                )
+                try:
+                    callback = await browser.authorize(
+                        url, username=person.username, password=person.password
+                    )
+                except ConsumerLoginError:
+                    kind = source_kinds.kind_of(source)
+                    if sum(source_kinds.kind_of(s) == kind for s in session.sources) > 1:
+                        continue
+                    raise
                 await gateway.callback(session_id, source, callback)
 
 
@@ -146,51 +155,82 @@ class MockSources(_Consumers):
         clock: Clock | None = None,
         client_id: str = DEMO_CLIENT_ID,
         redirect_uri: str = DEMO_REDIRECT_URI,
-        sources: tuple[str, ...] = tuple(_APPS),
+        sources: tuple[str, ...] | None = None,
         app_options: dict[str, dict[str, Any]] | None = None,
         base_urls: dict[str, str] | None = None,
     ) -> None:
-        unknown = set(sources) - set(_APPS)
-        if unknown:
-            raise KeyError(
-                f"no mock for {', '.join(sorted(unknown))}; there are {', '.join(_APPS)}"
-            )
+        known = mock_instances()
+        chosen = self.resolve(sources) if sources is not None else list(known)
         self.clock = clock or FixedClock()
         self.population = Population(seed=seed, as_of=as_of or self.clock.now().date())
         self.client_id = client_id
         self.redirect_uri = redirect_uri
-        #: Where each source is reached: in-process names by default, real URLs when served.
-        urls = base_urls or IN_PROCESS_URLS
-        self.base_urls = {s: urls[s] for s in sources}
+        #: Where each instance is reached: in-process names by default, real URLs when served.
+        urls = base_urls or in_process_urls()
+        self.base_urls = _ByInstance({s: urls[s] for s in chosen})
         #: The DigiD every government mock sends the consumer to (single sign-on).
         self.digid = DigidIdP(self.population, base_url=urls["digid"], clock=self.clock)
         self.digid_url = urls["digid"]
         options = app_options or {}
-        #: Per source, the fault injector around its app: ``faults["bank"].add(Fault(...))``.
-        self.faults: dict[str, FaultInjector] = {}
-        for source in sources:
-            factory, behind_digid = _APPS[source]
-            extra: dict[str, Any] = {"digid": self.digid} if behind_digid else {}
+        #: Per instance, the fault injector around its app: ``faults["tax"].add(Fault(...))``.
+        self.faults: _ByInstance[FaultInjector] = _ByInstance()
+        for source in chosen:
+            kind, instance = known[source]
+            assert kind.mock is not None  # mock_instances lists kinds with a mock only
+            extra: dict[str, Any] = {"digid": self.digid} if kind.mock.digid else {}
             self.faults[source] = FaultInjector(
-                factory(
+                kind.mock.load()(
                     self.population,
                     base_url=self.base_urls[source],
-                    clients={client_id: [redirect_uri.format(source=source)]},
+                    # The callback may be named by the instance or, for the kind's
+                    # first instance, by the kind (a gateway configured as {"bank": ...}).
+                    clients={client_id: self._redirects(source)},
                     clock=self.clock,
                     **extra,
+                    **instance.options,
                     **options.get(source, {}),
                 )
             )
-        self.apps: dict[str, Any] = dict(self.faults)
+        self.apps: _ByInstance[Any] = _ByInstance(self.faults)
         self.digid_app = create_digid_app(self.digid)
 
+    def _redirects(self, instance: str) -> list[str]:
+        kind = source_kinds.kind_of(instance)
+        names = [instance]
+        if kind != instance and self.resolve([kind])[0] == instance:
+            names.append(kind)
+        return [self.redirect_uri.format(source=name) for name in names]
+
+    def _instance(self, source: str) -> str:
+        """``source`` if it is one of the apps, else the first app of kind ``source``."""
+        if source in self.apps:
+            return source
+        of_kind = [s for s in self.apps if source_kinds.kind_of(s) == source]
+        if not of_kind:
+            raise UnknownSourceError(source, list(self.apps), what="mock source")
+        return of_kind[0]
+
     def transport(self, source: str) -> httpx2.ASGITransport:
-        return httpx2.ASGITransport(app=self.apps[source])
+        """The in-process transport to instance ``source`` (or a kind's first instance)."""
+        return httpx2.ASGITransport(app=self.apps[self._instance(source)])
 
     @staticmethod
     def source_names() -> list[str]:
-        """Every source there is a mock of."""
-        return list(_APPS)
+        """Every mock instance there is, by id (``tax``, ``bank.mockbank``, ...)."""
+        return list(mock_instances())
+
+    @staticmethod
+    def resolve(names: tuple[str, ...] | list[str]) -> list[str]:
+        """Instance ids for ``names`` (ids, or kinds meaning all their mock instances), or
+        ``UnknownSourceError`` naming the mock instances there are."""
+        known = list(mock_instances())
+        out: list[str] = []
+        for name in names:
+            ids = [name] if name in known else [i for i in known if source_kinds.kind_of(i) == name]
+            if not ids:
+                raise UnknownSourceError(name, known, what="mock source")
+            out += [i for i in ids if i not in out]
+        return out
 
     def all_apps(self) -> dict[str, Any]:
         """Every app to serve: the sources and DigiD."""
@@ -199,12 +239,16 @@ class MockSources(_Consumers):
     def connector(
         self, source: str, *, transport: httpx2.AsyncBaseTransport | None = None, **options: Any
     ) -> SourceConnector:
-        """A connector for ``source`` over its in-process transport (or the one given)."""
-        return _CONNECTORS[source](
+        """A connector for instance ``source`` (or a kind's first instance) over its
+        in-process transport (or the one given)."""
+        source = self._instance(source)
+        factory = source_kinds.get(source).connector
+        return factory(
             base_url=self.base_urls[source],
             client_id=self.client_id,
             transport=transport or self.transport(source),
             clock=self.clock,
+            name=source,
             **options,
         )
 
@@ -225,9 +269,9 @@ class MockSources(_Consumers):
             yield Consumer(client)
 
     def consumer(self, source: str) -> AbstractAsyncContextManager[Consumer]:
-        """The browser, for a login at ``source`` (all sources share one browser)."""
-        if source not in self.apps:
-            raise KeyError(f"no mock source {source!r}")
+        """The browser, for a login at ``source`` (an instance or a kind; all sources share
+        one browser)."""
+        self._instance(source)  # an unknown source is an error here, not at the login
         return self.browser()
 
 
@@ -250,18 +294,23 @@ class RemoteSources(_Consumers):
     ) -> None:
         self.clock: Clock = SystemClock()
         self.population = Population(seed=seed, as_of=as_of or self.clock.now().date())
-        self.base_urls = {s: u.rstrip("/") for s, u in urls.items() if s in _CONNECTORS}
+        # Instance ids (as ``mock serve`` prints them) or kinds; ``digid`` is no source.
+        kinds = set(source_kinds.names())
+        self.base_urls = {
+            s: u.rstrip("/") for s, u in urls.items() if source_kinds.kind_of(s) in kinds
+        }
         self.client_id = client_id
         self.redirect_uri = redirect_uri
         self._timeout = timeout
 
     def connectors(self, **options: Any) -> dict[str, SourceConnector]:
         return {
-            source: _CONNECTORS[source](
+            source: source_kinds.get(source).connector(
                 base_url=url,
                 client_id=self.client_id,
                 clock=self.clock,
                 timeout=self._timeout,
+                name=source,
                 **options,
             )
             for source, url in self.base_urls.items()

@@ -9,6 +9,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from brondata import KeySet, verify_record
+from brondata import sources as source_kinds
+from brondata._demo import preset_request
 from brondata.cli import app
 from brondata.consent import merkle_root
 
@@ -22,9 +24,14 @@ def test_demo_writes_records_keys_ledger_and_summary(tmp_path: Path) -> None:
     assert "delivered" in result.output
 
     summary = json.loads((out / "summary.json").read_text())
-    sources = ["population", "tax", "employment", "pension", "land_registry", "bank"]
+    # The mortgage preset asks something of every registered kind; one instance each.
+    sources = list(preset_request("mortgage").sources())
     assert summary["sources"] == {
-        s: {"status": "delivered", "record": f"records/{s}.sd-jwt"} for s in sources
+        source_kinds.get(s).instance_ids()[0]: {
+            "status": "delivered",
+            "record": f"records/{s}.sd-jwt",
+        }
+        for s in sources
     }
     assert summary["requested_attributes"] == sorted(summary["requested_attributes"])
 

@@ -14,7 +14,9 @@ import httpx2
 import pytest
 from typer.testing import CliRunner
 
+from brondata import sources as source_kinds
 from brondata.cli import app
+from brondata.testing import MockSources
 
 runner = CliRunner()
 
@@ -47,13 +49,16 @@ def served() -> Iterator[dict[str, str]]:
 
 
 def test_serve_prints_the_url_map_and_serves_real_http(served: dict[str, str]) -> None:
-    assert "bank" in served
+    # Every mock instance of every registered kind (both banks), and DigiD.
+    assert set(served) == {*MockSources.source_names(), "digid"}
+    assert {"bank.mockbank", "bank.noordbank"} <= set(served)
     for url in served.values():
         assert url.startswith("http://127.0.0.1:")
     ports = {url.rsplit(":", 1)[1] for url in served.values()}
     assert len(ports) == len(served)
-    metadata = httpx2.get(served["bank"] + "/.well-known/oauth-authorization-server").json()
-    assert metadata["issuer"] == served["bank"]  # the issuer is the real URL
+    for bank in ("bank.mockbank", "bank.noordbank"):
+        metadata = httpx2.get(served[bank] + "/.well-known/oauth-authorization-server").json()
+        assert metadata["issuer"] == served[bank]  # each bank its own authorization server
 
 
 def test_demo_against_the_served_sources(served: dict[str, str], tmp_path: Path) -> None:
@@ -75,25 +80,21 @@ def test_sample_maps_each_request_to_its_body() -> None:
     assert bodies["GET /v1/accounts"]["accounts"][0]["iban"].startswith("NL")
 
 
-@pytest.mark.parametrize(
-    ("source", "request_line"),
-    [
-        ("population", "POST /haalcentraal/api/brp/personen"),
-        ("tax", "GET /api/via/v1/aangiften"),
-        ("employment", "GET /api/uwv/v1/verzekeringsbericht"),
-        ("pension", "GET /api/mpo/v1/pensioenaanspraken"),
-        ("land_registry", "POST /esd/bevragen/v2/kadastraalonroerendezaken"),
-    ],
-)
-def test_sample_of_every_government_source(source: str, request_line: str) -> None:
+@pytest.mark.parametrize("source", MockSources.source_names())
+def test_sample_of_every_registered_source(source: str) -> None:
+    """Every mock instance of every registered kind answers its data API for a person."""
+    kind = source_kinds.get(source)
+    assert kind.mock is not None
+    # two_incomes persons bank at both banks.
     result = runner.invoke(app, ["mock", "sample", source, "--scenario", "two_incomes"])
     assert result.exit_code == 0, result.output
     bodies = json.loads(result.output)
-    assert request_line in bodies
+    assert any(line.split(" ", 1)[1].startswith(kind.mock.api) for line in bodies), bodies
     assert not any("/oauth" in line for line in bodies)  # the data, not the login
 
 
 def test_sample_of_an_unknown_source() -> None:
     result = runner.invoke(app, ["mock", "sample", "moon"])
     assert result.exit_code == 2
-    assert "unknown source" in result.output
+    assert "unknown mock source 'moon'" in result.output
+    assert "bank.noordbank" in result.output  # the error names the ones there are

@@ -22,7 +22,7 @@ from typer.exceptions import TyperException
 
 from brondata import __version__
 from brondata._logging import configure_logging
-from brondata.cli import _audit, _db, _demo, _mock, _records
+from brondata.cli import _audit, _db, _demo, _mock, _records, _sources
 from brondata.errors import BrondataError
 
 __all__ = ["app", "describe_os_error"]
@@ -123,3 +123,4 @@ _records.register(app)
 _audit.register(app)
 _mock.register(app)
 _db.register(app)
+_sources.register(app)

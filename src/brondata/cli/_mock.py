@@ -9,6 +9,7 @@ from typing import Annotated
 import anyio
 import typer
 
+from brondata.errors import UnknownSourceError
 from brondata.mock._faults import Fault, parse_fault
 from brondata.mock._serve import sample, serve
 from brondata.mock.population import SCENARIO_BASE
@@ -36,8 +37,9 @@ def serve_command(
     fault: Annotated[
         list[str] | None,
         typer.Option(
-            help="Inject a fault: SOURCE=KIND[:PATH][:VALUE], e.g. bank=status:/v1/accounts:503 "
-            "or tax=delay::0.15 (repeatable).",
+            help="Inject a fault: SOURCE=KIND[:PATH][:VALUE], e.g. "
+            "bank.noordbank=status:/v1/accounts:503 or tax=delay::0.15; a kind (bank) means "
+            "each of its instances (repeatable).",
         ),
     ] = None,
 ) -> None:
@@ -68,8 +70,8 @@ def serve_command(
     except OSError as exc:
         typer.echo(f"error: cannot listen on {host}:{port}+: {exc}", err=True)
         raise typer.Exit(1) from None
-    except KeyError as exc:
-        typer.echo(f"error: {exc.args[0]}", err=True)
+    except UnknownSourceError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         pass
@@ -77,7 +79,10 @@ def serve_command(
 
 @mock_app.command("sample")
 def sample_command(
-    source: Annotated[str, typer.Argument(help="bank, population, tax, ...")],
+    source: Annotated[
+        str,
+        typer.Argument(help="A mock instance (bank.noordbank) or kind; see 'brondata sources'."),
+    ],
     seed: Annotated[int, typer.Option(help="Seed of the synthetic population.")] = 42,
     person: Annotated[
         int | None, typer.Option(min=0, max=SCENARIO_BASE - 1, help="Index of the person.")
@@ -87,6 +92,9 @@ def sample_command(
     """Print what the mock API returns for one person: request -> response body."""
     try:
         bodies = anyio.run(lambda: sample(source, seed=seed, person=person, scenario=scenario))
+    except UnknownSourceError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from None
     except (KeyError, ValueError, IndexError) as exc:
         typer.echo(f"error: {exc.args[0] if exc.args else exc}", err=True)
         raise typer.Exit(2) from None

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -48,6 +48,7 @@ __all__ = [
     "SourceConnector",
     "SourceResponse",
     "check_callback",
+    "combined_digest",
     "evidence_of",
     "response_digest",
 ]
@@ -144,6 +145,15 @@ def evidence_of(exchanges: Sequence[tuple[str, bytes]], salt: bytes | None = Non
     listing = tuple((request, hashlib.sha256(body).hexdigest()) for request, body in exchanges)
     chosen = salt if salt is not None else secrets.token_bytes(16)
     return Evidence(salt=base64.urlsafe_b64encode(chosen).rstrip(b"=").decode(), responses=listing)
+
+
+def combined_digest(digests: Mapping[str, str]) -> str:
+    """The provenance digest of a record built from several instances of one kind (two
+    banks): ``sha-256:<hex>`` of the JCS object ``{instance id: that instance's digest}``.
+    Each part is salted already; one instance's record carries its own digest unchanged."""
+    if len(digests) == 1:
+        return next(iter(digests.values()))
+    return "sha-256:" + hashlib.sha256(rfc8785.dumps(dict(digests))).hexdigest()
 
 
 def response_digest(exchanges: Sequence[tuple[str, bytes]], salt: bytes) -> str:

@@ -102,7 +102,9 @@ class OAuthSourceConnector:
     the connector opens gets a transport of its own with it. A given ``transport`` wins.
     """
 
-    name: ClassVar[str]
+    #: The kind's name by default; an instance's id (``bank.noordbank``) when given, so that
+    #: every error and response names the instance it came from.
+    name: str
     #: The scope asked for unless ``prepare_login`` says otherwise.
     scope: ClassVar[str] = ""
     metadata_path: ClassVar[str] = "/.well-known/oauth-authorization-server"
@@ -115,8 +117,11 @@ class OAuthSourceConnector:
         transport: httpx2.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
         clock: Clock | None = None,
+        name: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        if name is not None:
+            self.name = name
         self.base_url = require_url(base_url, "base_url", ConfigurationError).rstrip("/")
         self.client_id = require_text(client_id, "client_id", ConfigurationError, max_length=256)
         self.issuer = self.base_url

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 
+from brondata.connectors._base import combined_digest
 from brondata.consent._checkpoint import (
     Checkpoint,
     LogSigner,
@@ -42,6 +43,7 @@ from brondata.consent._events import LedgerEvent, parse_entry
 from brondata.consent._ledger import ConsentLedger
 from brondata.consent._merkle import EMPTY_ROOT, HASH_SIZE, MerkleFrontier, leaf_hash
 from brondata.errors import CheckpointError, LedgerError, LedgerIntegrityError
+from brondata.sources._kind import kind_of
 
 __all__ = [
     "CHECKPOINT_FILE",
@@ -391,7 +393,11 @@ class _Auditor:
         if consent.state in ("denied", "withdrawn"):
             return  # a final consent keeps no retrievals: the delivery is wrong either way
         source = event.source or ""
+        # A kind's record may combine several instances' retrievals (two banks).
+        parts = {src: digest for src, digest in consent.retrieved if kind_of(src) == source}
         retrieved = {digest for src, digest in consent.retrieved if src == source}
+        if parts:
+            retrieved.add(combined_digest(parts))
         if not retrieved or (event.response_digest and event.response_digest not in retrieved):
             self.add(
                 "delivered_without_retrieval",

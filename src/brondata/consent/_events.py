@@ -85,7 +85,8 @@ ATTRIBUTE_NAME_PATTERN: Final = r"^[a-z_]+(\.[a-z0-9_]+)+$"
 
 _IDENTIFIER = r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$"
 _DIGEST = r"^sha-256:[0-9a-f]{64}$"
-_SOURCE = r"^[a-z][a-z0-9_]{0,63}$"
+# A source kind, or one instance of it (``bank.noordbank``).
+_SOURCE = r"^[a-z][a-z0-9_]{0,63}(\.[a-z][a-z0-9_]{0,63})?$"
 # base64url (no padding) of a 12-byte nonce, the pseudonym, and the 16-byte tag.
 _SEALED = r"^[A-Za-z0-9_-]{38,512}$"
 _RFC3339_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")

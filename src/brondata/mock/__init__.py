@@ -6,6 +6,8 @@ same story about them; ``bank`` is a Berlin Group NextGenPSD2 bank with its OAut
 (Haal Centraal BRP Personen), ``land_registry`` (BRK bevragen and WOZ bevragen), ``tax`` (the
 pre-filled return), ``pension`` (Mijnpensioenoverzicht) and ``employment`` (the UWV
 verzekeringsbericht). ``consumer`` clicks through a source's login pages as a person would.
+A source kind may keep its mock in its own folder instead (``brondata.sources.duo.mock``);
+its registration names the app factory either way.
 The reusable authorization server with its login and approval pages lives in ``_oauth``.
 
 These modules need the ``mock`` extra (Starlette); importing this package alone does not.

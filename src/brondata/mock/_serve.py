@@ -1,6 +1,7 @@
 """Running the mock sources as real HTTP servers, and sampling what their APIs return.
 
-``serve`` binds one port per source (from ``port`` upwards) and runs a single uvicorn server
+``serve`` binds one port per mock instance of every registered source kind, and one for
+DigiD (from ``port`` upwards, in login order) and runs a single uvicorn server
 over all those sockets; an ASGI dispatcher sends each connection to the app of the port it
 arrived on. One server means one event loop and one signal handler, so Ctrl-C stops
 everything cleanly. Each app's issuer is its real base URL, so discovery, redirects and
@@ -100,10 +101,9 @@ async def serve(
         )
         apps = sources.all_apps()
         for name, planned in (faults or {}).items():
-            if name not in sources.faults:
-                raise KeyError(f"no mock source {name!r} to inject a fault into")
-            for fault in planned:
-                sources.faults[name].add(fault)
+            for instance in MockSources.resolve([name]):  # a kind: each of its instances
+                for fault in planned:
+                    sources.faults[instance].add(fault)
         dispatcher = PortDispatcher({s.getsockname()[1]: apps[name] for name, s in sockets.items()})
         config = uvicorn.Config(dispatcher, log_level=log_level, lifespan="off", access_log=False)
         server = uvicorn.Server(config)
@@ -145,12 +145,12 @@ class _Recorder(httpx2.AsyncBaseTransport):
 async def sample(
     source: str, *, seed: int = 42, person: int | None = None, scenario: str | None = None
 ) -> dict[str, Any]:
-    """Every API request a connector makes for one person at ``source``, with its body."""
+    """Every API request a connector makes for one person at ``source`` (an instance id, or
+    a kind for its first instance), with its body."""
     from brondata.testing import MockSources
 
     sources = MockSources(seed=seed, clock=SystemClock())
-    if source not in sources.apps:
-        raise KeyError(f"unknown source {source!r}; choose one of {', '.join(sources.apps)}")
+    source = MockSources.resolve([source])[0]
     who = sources.scenario(scenario) if scenario else sources.person(person or 0)
     log: dict[str, Any] = {}
     connector = sources.connector(source, transport=_Recorder(sources.transport(source), log))

@@ -4,8 +4,10 @@
 (``/v1/consents``), the account information endpoints (``/v1/accounts``, balances,
 transactions with paging) and an OAuth 2.0 authorization server (the "OAuth SCA approach":
 the consent's ``_links.scaOAuth`` points at the server metadata, and the PSU authorises the
-consent by logging in and approving scope ``AIS:<consentId>``). Any person of the population
-can log in here with ``person.username`` / ``person.password``.
+consent by logging in and approving scope ``AIS:<consentId>``). One app is one bank
+(``bank_id``, with its own name and colour on the login pages): a person who holds an account
+there logs in with ``person.username`` / ``person.password`` and sees only the accounts held
+there; a person without one is refused, as at a real bank.
 
 The bank behaves like a strict real ASPSP: it validates headers and bodies, answers errors as
 ``tppMessages``, limits unattended access to ``frequencyPerDay`` per resource per day, lets a
@@ -117,10 +119,14 @@ class _Bank:
         page_size: int,
         code_ttl_seconds: int,
         token_ttl_seconds: int,
+        bank_id: str,
+        title: str,
+        accent: str,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self.population = population
+        self.bank_id = bank_id
         self.base_url = base_url.rstrip("/")
         self.clock = clock
         self.page_size = page_size
@@ -132,7 +138,7 @@ class _Bank:
             authenticator=self,
             scopes=self,
             clock=clock,
-            branding=Branding("Mockbank", "Mockbank Internetbankieren", "#e8590c"),
+            branding=Branding(title, f"{title} Internetbankieren", accent),
             scopes_supported=["AIS:{consentId}"],
             code_ttl_seconds=code_ttl_seconds,
             token_ttl_seconds=token_ttl_seconds,
@@ -142,7 +148,13 @@ class _Bank:
 
     def authenticate(self, username: str, password: str) -> str | None:
         person = self.population.check_credentials(username, password)
-        return None if person is None else person.username
+        if person is None or not self.accounts_of(person):
+            return None  # no customer of this bank
+        return person.username
+
+    def accounts_of(self, person: Person) -> list[Account]:
+        """The person's accounts held at this bank."""
+        return [a for a in person.accounts if a.bank == self.bank_id]
 
     def _consent_for_scope(self, scope: str) -> _Consent | None:
         kind, _, consent_id = scope.partition(":")
@@ -180,7 +192,9 @@ class _Bank:
                 else "Eenmalige toegang"
             ),
         ]
-        lines += [f"Rekening {a.iban} ({a.name})" for a in person.accounts if a.iban in accounts]
+        lines += [
+            f"Rekening {a.iban} ({a.name})" for a in self.accounts_of(person) if a.iban in accounts
+        ]
         return ApprovalView(
             heading=f"{person.full_name}, een partij vraagt toegang tot uw rekeninggegevens.",
             lines=tuple(lines),
@@ -229,7 +243,7 @@ class _Bank:
         self, access: Mapping[str, Any], person: Person
     ) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
         """Which of the person's IBANs the consent covers for accounts, balances, transactions."""
-        mine = frozenset(a.iban for a in person.accounts)
+        mine = frozenset(a.iban for a in self.accounts_of(person))
         if access.get("allPsd2"):
             return mine, mine, mine
         if access.get("availableAccountsWithBalance"):
@@ -348,7 +362,7 @@ class _Bank:
         return consent, person
 
     def account(self, consent: _Consent, person: Person, resource_id: str) -> Account:
-        for account in person.accounts:
+        for account in self.accounts_of(person):
             if account.resource_id == resource_id and account.iban in consent.account_ibans:
                 return account
         raise _TppError(404, "RESOURCE_UNKNOWN", "no account with this id under this consent")
@@ -556,7 +570,7 @@ def _routes(bank: _Bank) -> list[BaseRoute]:
         with_balance = _flag(request.query_params.get("withBalance"))
         accounts = [
             bank.account_body(consent, person, a, with_balance=with_balance)
-            for a in person.accounts
+            for a in bank.accounts_of(person)
             if a.iban in consent.account_ibans
         ]
         return JSONResponse({"accounts": accounts})
@@ -718,8 +732,12 @@ def create_bank_app(
     page_size: int = 50,
     code_ttl_seconds: int = 60,
     token_ttl_seconds: int = 3600,
+    bank_id: str = "mockbank",
+    title: str = "Mockbank",
+    accent: str = "#e8590c",
 ) -> Starlette:
-    """The mock bank as an ASGI app; ``base_url`` is where it is reached (the OAuth issuer)."""
+    """The mock bank ``bank_id`` as an ASGI app; ``base_url`` is where it is reached (the
+    OAuth issuer); ``title`` and ``accent`` are its name and colour on the login pages."""
     bank = _Bank(
         population,
         base_url=base_url,
@@ -728,6 +746,9 @@ def create_bank_app(
         page_size=page_size,
         code_ttl_seconds=code_ttl_seconds,
         token_ttl_seconds=token_ttl_seconds,
+        bank_id=bank_id,
+        title=title,
+        accent=accent,
     )
     app = Starlette(routes=_routes(bank))
     app.add_middleware(_EchoRequestId)
@@ -735,13 +756,16 @@ def create_bank_app(
     return app
 
 
-def sample_requests(person: Person) -> list[tuple[str, str, dict[str, Any] | None]]:
-    """The account-information requests a connector makes for ``person`` once its consent is
-    authorised: (method, path, JSON body). Berlin Group also needs the ``X-Request-ID`` and
-    ``Consent-ID`` headers, which a caller adds."""
+def sample_requests(
+    person: Person, bank_id: str = "mockbank", **branding: str
+) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """The account-information requests a connector makes for ``person`` at ``bank_id`` once
+    its consent is authorised: (method, path, JSON body). Berlin Group also needs the
+    ``X-Request-ID`` and ``Consent-ID`` headers, which a caller adds. ``branding`` (the
+    bank's title and colour, its other app options) changes nothing here."""
     dated = min((t.booking_date for t in person.transactions), default=person.birth_date)
     out: list[tuple[str, str, dict[str, Any] | None]] = [("GET", "/v1/accounts", None)]
-    for account in person.accounts:
+    for account in (a for a in person.accounts if a.bank == bank_id):
         base = f"/v1/accounts/{account.resource_id}"
         out.append(("GET", f"{base}/balances", None))
         out.append(

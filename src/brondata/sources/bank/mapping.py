@@ -1,0 +1,162 @@
+"""From a bank's raw PSD2 data to catalogue attributes: pure functions, no I/O.
+
+Derived attributes are computed from what a real bank returns (counterparties, amounts,
+dates); nothing relies on a category the bank does not send. The rules:
+
+* ``bank.balance_total``: the sum of the booked balances (``closingBooked``, else
+  ``interimBooked``, else ``expected``) of the EUR accounts. Accounts in other currencies
+  are left out rather than converted at a rate nobody agreed to.
+* ``bank.salary_monthly_average``: the payer that credited the largest regular amount in at
+  least 3 of the 6 complete months is the employer; the attribute is the sum of that payer's
+  credits in those 6 months divided by 6 (a missed month counts as zero, as a lender would).
+* ``bank.fixed_costs_monthly_average``: payees debited in at least 3 of the 6 months, at most
+  twice a month, with stable amounts (each within 25 % of that payee's median): rent or
+  mortgage, utilities, insurance. Groceries (many debits of varying amounts) fall out.
+* ``bank.accounts`` and ``bank.transactions`` are copies in catalogue shape.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from statistics import median
+from typing import Any
+
+from brondata.errors import MappingError
+from brondata.sources._kind import SourceMapping
+from brondata.sources._mapping import money, select
+from brondata.sources.bank.models import BankData, BankTransaction
+
+__all__ = ["MAPPING", "MAPPING_VERSION", "map_bank"]
+
+MAPPING_VERSION = "bank.v1"
+
+_MONTHS = 6
+_MIN_MONTHS = 3
+_STABLE = Decimal("0.25")
+_CENT = Decimal("0.01")
+_BOOKED_PREFERENCE = ("closingBooked", "interimBooked", "expected", "interimAvailable")
+
+
+def _month(day: date) -> tuple[int, int]:
+    return (day.year, day.month)
+
+
+def _complete_months(data: BankData) -> list[tuple[int, int]]:
+    """The calendar months fully inside the fetched period, up to six, oldest first."""
+    start, end = data.period_start, data.period_end
+    months: list[tuple[int, int]] = []
+    index = start.year * 12 + start.month - 1
+    if start.day != 1:
+        index += 1
+    last = end.year * 12 + end.month - 1  # the current month is never complete
+    while index < last:
+        months.append((index // 12, index % 12 + 1))
+        index += 1
+    return months[-_MONTHS:]
+
+
+def _eur_transactions(data: BankData) -> list[BankTransaction]:
+    return [t for txs in data.transactions.values() for t in txs if t.amount.currency == "EUR"]
+
+
+def _accounts(data: BankData) -> list[dict[str, Any]]:
+    return [
+        {"iban": a.iban, "currency": a.currency, "owner_name": a.owner_name or ""}
+        for a in data.accounts
+    ]
+
+
+def _balance_total(data: BankData) -> dict[str, str]:
+    total = Decimal(0)
+    for account in data.accounts:
+        if account.currency != "EUR":
+            continue
+        balances = {b.balance_type: b for b in data.balances.get(account.resource_id, ())}
+        chosen = next((balances[t] for t in _BOOKED_PREFERENCE if t in balances), None)
+        if chosen is None:
+            raise MappingError("bank: an account has no booked balance")
+        total += chosen.balance_amount.amount
+    return money(total)
+
+
+def _by_counterparty(
+    transactions: Iterable[BankTransaction], months: Sequence[tuple[int, int]], credit: bool
+) -> dict[str, list[BankTransaction]]:
+    window = set(months)
+    groups: dict[str, list[BankTransaction]] = defaultdict(list)
+    for t in transactions:
+        if (t.amount.amount > 0) != credit or _month(t.booking_date) not in window:
+            continue
+        if t.counterparty:
+            groups[t.counterparty.casefold()].append(t)
+    return groups
+
+
+def _stable(amounts: Sequence[Decimal]) -> bool:
+    middle = Decimal(median(amounts))
+    return middle != 0 and all(abs(a - middle) <= abs(middle) * _STABLE for a in amounts)
+
+
+def _salary(data: BankData) -> dict[str, str]:
+    months = _complete_months(data)
+    best: Decimal = Decimal(0)
+    for txs in _by_counterparty(_eur_transactions(data), months, credit=True).values():
+        per_month = {_month(t.booking_date) for t in txs}
+        amounts = [t.amount.amount for t in txs]
+        if len(per_month) >= _MIN_MONTHS and len(txs) <= 2 * len(per_month) and _stable(amounts):
+            best = max(best, sum(amounts, Decimal(0)))
+    return money(best / _MONTHS)
+
+
+def _fixed_costs(data: BankData) -> dict[str, str]:
+    months = _complete_months(data)
+    total = Decimal(0)
+    for txs in _by_counterparty(_eur_transactions(data), months, credit=False).values():
+        per_month: dict[tuple[int, int], int] = defaultdict(int)
+        for t in txs:
+            per_month[_month(t.booking_date)] += 1
+        amounts = [-t.amount.amount for t in txs]
+        if len(per_month) >= _MIN_MONTHS and max(per_month.values()) <= 2 and _stable(amounts):
+            total += sum(amounts, Decimal(0))
+    return money(total / _MONTHS)
+
+
+def _transactions(data: BankData) -> list[dict[str, Any]]:
+    out = []
+    for account in data.accounts:
+        for t in data.transactions.get(account.resource_id, ()):
+            out.append(
+                {
+                    "account_iban": account.iban,
+                    "booking_date": t.booking_date.isoformat(),
+                    **money(t.amount.amount, t.amount.currency),
+                    "counterparty": t.counterparty,
+                    "description": t.remittance or "",
+                }
+            )
+    out.sort(key=lambda t: (t["booking_date"], t["account_iban"]))
+    return out
+
+
+_MAPPERS: dict[str, Callable[[BankData], Any]] = {
+    "bank.accounts": _accounts,
+    "bank.balance_total": _balance_total,
+    "bank.salary_monthly_average": _salary,
+    "bank.fixed_costs_monthly_average": _fixed_costs,
+    "bank.transactions": _transactions,
+}
+
+
+def map_bank(data: BankData, attributes: Iterable[str]) -> dict[str, Any]:
+    """Exactly the requested bank attributes, computed from ``data``; nothing else."""
+    return select("bank", _MAPPERS, data, attributes)
+
+
+def _map(raw: Mapping[str, Any], attributes: Sequence[str], today: date) -> dict[str, Any]:
+    return map_bank(BankData.from_raw(dict(raw)), attributes)
+
+
+MAPPING = SourceMapping(version=MAPPING_VERSION, provides=frozenset(_MAPPERS), map=_map)

@@ -1,0 +1,60 @@
+"""What UWV (the employee insurance agency) provides: its catalogue attributes."""
+
+from __future__ import annotations
+
+from brondata.attributes import Attribute, Sensitivity, ValueType
+
+__all__ = [
+    "ATTRIBUTES",
+    "EMPLOYMENT_CURRENT",
+    "EMPLOYMENT_HISTORY",
+    "EMPLOYMENT_PERMANENT_CONTRACT",
+    "EMPLOYMENT_SV_WAGE_12M",
+]
+
+EMPLOYMENT_CURRENT = Attribute(
+    "employment.current",
+    ValueType.ARRAY,
+    "Current employment relations: employer, start, contract type, hours",
+    "Huidige dienstverbanden: werkgever, begindatum, soort contract, uren",
+    Sensitivity.PERSONAL,
+    category="dpv-pd:EmploymentHistory",
+)
+
+EMPLOYMENT_HISTORY = Attribute(
+    "employment.history",
+    ValueType.ARRAY,
+    "Employment relations of the last five years",
+    "Dienstverbanden van de afgelopen vijf jaar",
+    Sensitivity.PERSONAL,
+    category="dpv-pd:EmploymentHistory",
+    raw=True,
+)
+
+EMPLOYMENT_PERMANENT_CONTRACT = Attribute(
+    "employment.permanent_contract",
+    ValueType.BOOLEAN,
+    "Whether the person has a permanent contract now",
+    "Of de persoon nu een vast contract heeft",
+    Sensitivity.PERSONAL,
+    category="dpv-pd:EmploymentHistory",
+    derived=True,
+)
+
+EMPLOYMENT_SV_WAGE_12M = Attribute(
+    "employment.sv_wage_12m",
+    ValueType.MONEY,
+    "Social-insurance wage (SV-loon) of the last 12 months",
+    "SV-loon over de afgelopen 12 maanden",
+    Sensitivity.FINANCIAL,
+    category="dpv-pd:Salary",
+    derived=True,
+)
+
+#: In the order the consumer reads them.
+ATTRIBUTES: tuple[Attribute, ...] = (
+    EMPLOYMENT_CURRENT,
+    EMPLOYMENT_HISTORY,
+    EMPLOYMENT_PERMANENT_CONTRACT,
+    EMPLOYMENT_SV_WAGE_12M,
+)

@@ -1,0 +1,48 @@
+"""The population register (BRP) connector: Haal Centraal BRP Personen behind DigiD.
+
+The register is queried by citizen service number, learnt from the source's own ``userinfo``
+after login; only the BRP fields the requested attributes need are asked for, so
+minimisation starts at the source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, ClassVar
+
+from brondata.connectors import DigidSourceConnector, SourceApi
+
+__all__ = ["PopulationConnector"]
+
+# BRP field paths (Haal Centraal BRP Personen) each catalogue attribute needs: the register
+# returns only these, so minimisation starts at the source.
+_BRP_FIELDS: dict[str, tuple[str, ...]] = {
+    "person.bsn": ("burgerservicenummer",),
+    "person.given_names": ("naam.voornamen",),
+    "person.surname": ("naam.voorvoegsel", "naam.geslachtsnaam"),
+    "person.birth_date": ("geboorte.datum",),
+    "person.age_over_18": ("leeftijd",),
+    "person.address": ("verblijfplaats",),
+    "person.nationality": ("nationaliteiten",),
+    "household.partner": ("partners",),
+}
+
+
+class PopulationConnector(DigidSourceConnector):
+    """BRP via Haal Centraal BRP Personen: ``POST /personen``, only the needed ``fields``."""
+
+    name = "population"
+    scope: ClassVar[str] = "population"
+    path: ClassVar[str] = "/haalcentraal/api/brp/personen"
+
+    async def read(
+        self, api: SourceApi, grant: dict[str, Any], attributes: Sequence[str], today: date
+    ) -> dict[str, Any]:
+        fields = sorted({f for a in attributes for f in _BRP_FIELDS.get(a, ())})
+        body = {
+            "type": "RaadpleegMetBurgerservicenummer",
+            "burgerservicenummer": [await self._bsn(api)],
+            "fields": fields,
+        }
+        return {"personen": await api.post(self.path, body)}

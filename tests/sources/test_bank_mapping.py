@@ -1,0 +1,218 @@
+"""The bank mapping on hand-built Berlin Group data: the derivation rules, one by one."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from brondata import sources as source_kinds
+from brondata.errors import MappingError, SourceProtocolError
+from brondata.sources._kind import MapFunction
+from brondata.sources._mapping import minimise
+from brondata.sources.bank.connector import transaction_period
+from brondata.sources.bank.mapping import map_bank
+from brondata.sources.bank.models import BankData
+
+
+def mapping(kind: str) -> MapFunction:
+    """The registered mapping function of ``kind``."""
+    return source_kinds.get(kind).mapping.map
+
+
+TODAY = date(2026, 11, 2)
+
+
+def tx(day: date, amount: str, party: str, *, tid: str = "") -> dict[str, Any]:
+    side = "debtorName" if Decimal(amount) > 0 else "creditorName"
+    return {
+        "transactionId": tid or f"{day}-{party}-{amount}",
+        "bookingDate": day.isoformat(),
+        "transactionAmount": {"currency": "EUR", "amount": amount},
+        side: party,
+        "remittanceInformationUnstructured": f"{party} {day:%m-%Y}",
+    }
+
+
+def raw(
+    transactions: list[dict[str, Any]], balances: dict[str, str] | None = None
+) -> dict[str, Any]:
+    start, end = transaction_period(TODAY)
+    accounts = [
+        {
+            "resourceId": "acc-1",
+            "iban": "NL76RABO0359400371",
+            "currency": "EUR",
+            "ownerName": "J. Jansen",
+        },
+        {
+            "resourceId": "acc-2",
+            "iban": "NL02ABNA0123456789",
+            "currency": "EUR",
+            "ownerName": "J. Jansen",
+        },
+        {
+            "resourceId": "acc-usd",
+            "iban": "NL91ABNA0417164300",
+            "currency": "USD",
+            "ownerName": "J. Jansen",
+        },
+    ]
+    amounts = balances or {"acc-1": "1500.10", "acc-2": "20000.00", "acc-usd": "999.99"}
+    return {
+        "accounts": {"accounts": accounts},
+        "balances": {
+            rid: {
+                "balances": [
+                    {
+                        "balanceType": "closingBooked",
+                        "balanceAmount": {"currency": "EUR", "amount": a},
+                    }
+                ]
+            }
+            for rid, a in amounts.items()
+        },
+        "transactions": {"acc-1": [{"transactions": {"booked": transactions}}]},
+        "period": {"dateFrom": start.isoformat(), "dateTo": end.isoformat()},
+    }
+
+
+MONTHS = [date(2026, m, 25) for m in range(5, 11)]  # May..October: the 6 complete months
+
+
+def salaried() -> list[dict[str, Any]]:
+    out = []
+    for d in MONTHS:
+        out.append(tx(d, "3100.00", "Bakkerij de Korenbloem B.V."))
+        out.append(tx(d.replace(day=1), "-1250.00", "Woonstichting Eigen Haard"))
+        out.append(tx(d.replace(day=3), "-134.50", "Vattenfall"))
+        for k, amount in enumerate(("-23.10", "-87.45", "-54.00", "-12.99")):
+            out.append(tx(d.replace(day=5 + 5 * k), amount, "Albert Heijn"))
+    out.append(tx(date(2026, 7, 14), "250.00", "Marktplaats koper"))  # one-off credit
+    out.append(tx(date(2026, 11, 1), "-1250.00", "Woonstichting Eigen Haard"))  # current month
+    return out
+
+
+def test_period_is_six_complete_months() -> None:
+    assert transaction_period(TODAY) == (date(2026, 5, 1), TODAY)
+    assert transaction_period(date(2026, 3, 31)) == (date(2025, 9, 1), date(2026, 3, 31))
+
+
+def test_salary_average_over_six_months() -> None:
+    values = map_bank(BankData.from_raw(raw(salaried())), ["bank.salary_monthly_average"])
+    assert values == {"bank.salary_monthly_average": {"amount": "3100.00", "currency": "EUR"}}
+
+
+def test_a_missed_salary_month_counts_as_zero() -> None:
+    txs = [t for t in salaried() if not (t["bookingDate"] == "2026-08-25" and "Bakkerij" in str(t))]
+    values = map_bank(BankData.from_raw(raw(txs)), ["bank.salary_monthly_average"])
+    assert values["bank.salary_monthly_average"]["amount"] == "2583.33"  # 5 x 3100 / 6
+
+
+def test_fixed_costs_leave_groceries_and_the_current_month_out() -> None:
+    values = map_bank(BankData.from_raw(raw(salaried())), ["bank.fixed_costs_monthly_average"])
+    assert values["bank.fixed_costs_monthly_average"] == {"amount": "1384.50", "currency": "EUR"}
+
+
+def test_balance_total_sums_eur_accounts_only() -> None:
+    values = map_bank(BankData.from_raw(raw([])), ["bank.balance_total"])
+    assert values["bank.balance_total"] == {"amount": "21500.10", "currency": "EUR"}
+
+
+def test_accounts_and_transactions_in_catalogue_shape() -> None:
+    values = map_bank(BankData.from_raw(raw(salaried())), ["bank.accounts", "bank.transactions"])
+    assert values["bank.accounts"][0] == {
+        "iban": "NL76RABO0359400371",
+        "currency": "EUR",
+        "owner_name": "J. Jansen",
+    }
+    dates = [t["booking_date"] for t in values["bank.transactions"]]
+    assert dates == sorted(dates)
+    assert len(dates) == len(salaried())
+
+
+def test_output_holds_exactly_the_requested_attributes() -> None:
+    data = raw(salaried())
+    for asked in (["bank.accounts"], ["bank.balance_total", "bank.salary_monthly_average"]):
+        assert set(mapping("bank")(data, asked, TODAY)) == set(asked)
+
+
+def test_minimise_drops_extras_and_refuses_gaps() -> None:
+    assert minimise({"a.b": 1, "a.c": 2}, ["a.b"]) == {"a.b": 1}
+    with pytest.raises(MappingError):
+        minimise({"a.b": 1}, ["a.b", "a.c"])
+
+
+def test_missing_booked_balance_is_a_mapping_error() -> None:
+    data = raw([])
+    data["balances"]["acc-1"]["balances"][0]["balanceType"] = "forwardAvailable"
+    with pytest.raises(MappingError, match="no booked balance") as caught:
+        map_bank(BankData.from_raw(data), ["bank.balance_total"])
+    assert "acc-1" not in str(caught.value)  # an account id is personal data
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda d: d.pop("accounts"),
+        lambda d: d["accounts"]["accounts"][0].pop("iban"),
+        lambda d: d["accounts"]["accounts"][0].update(currency="euro"),
+        lambda d: d["transactions"]["acc-1"][0]["transactions"]["booked"].append(
+            {"bookingDate": "x"}
+        ),
+        lambda d: d["balances"]["acc-1"]["balances"][0]["balanceAmount"].update(amount="lots"),
+    ],
+)
+def test_schema_violations_are_protocol_errors(corrupt: Any) -> None:
+    data = raw(salaried())
+    corrupt(data)
+    with pytest.raises(SourceProtocolError):
+        BankData.from_raw(data)
+
+
+@given(
+    salary=st.decimals(min_value=500, max_value=20000, places=2),
+    rent=st.decimals(min_value=200, max_value=3000, places=2),
+)
+def test_salary_and_rent_are_recovered_for_any_amounts(salary: Decimal, rent: Decimal) -> None:
+    txs = []
+    for d in MONTHS:
+        txs.append(tx(d, str(salary), "Werkgever B.V."))
+        txs.append(tx(d.replace(day=1), str(-rent), "Verhuurder"))
+    values = map_bank(
+        BankData.from_raw(raw(txs)),
+        ["bank.salary_monthly_average", "bank.fixed_costs_monthly_average"],
+    )
+    assert Decimal(values["bank.salary_monthly_average"]["amount"]) == salary
+    assert Decimal(values["bank.fixed_costs_monthly_average"]["amount"]) == rent
+
+
+def test_two_banks_combine_into_one_bank_balances_summed_salary_found_in_either() -> None:
+    """The same resource ids at two banks stay apart; the salary arrives at the second."""
+    groceries = [t for t in salaried() if "Bakkerij" not in str(t)]
+    pay = [t for t in salaried() if "Bakkerij" in str(t)]
+    first = raw(groceries)
+    second = raw(pay, balances={"acc-1": "100.00", "acc-2": "0.90", "acc-usd": "1.00"})
+    combined = source_kinds.get("bank").combine
+    assert combined is not None
+    both = combined({"bank.mockbank": first, "bank.noordbank": second})
+    data = BankData.from_raw(both)
+    assert len(data.accounts) == 6  # no account lost to a colliding resource id
+    values = mapping("bank")(both, ["bank.balance_total", "bank.salary_monthly_average"], TODAY)
+    assert values == {
+        "bank.balance_total": {"amount": "21601.00", "currency": "EUR"},  # 21500.10 + 100.90
+        "bank.salary_monthly_average": {"amount": "3100.00", "currency": "EUR"},
+    }
+    alone = mapping("bank")(first, ["bank.salary_monthly_average"], TODAY)
+    assert alone["bank.salary_monthly_average"]["amount"] == "0.00"
+
+
+def test_a_malformed_bank_among_several_is_a_protocol_error_naming_it() -> None:
+    combined = source_kinds.get("bank").combine
+    assert combined is not None
+    with pytest.raises(SourceProtocolError, match=r"bank\.noordbank"):
+        combined({"bank.mockbank": raw([]), "bank.noordbank": {"accounts": []}})

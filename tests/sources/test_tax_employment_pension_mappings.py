@@ -1,0 +1,195 @@
+"""The tax, UWV and pension mappings on hand-built answers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from brondata import sources as source_kinds
+from brondata.errors import MappingError, SourceProtocolError
+from brondata.sources._kind import MapFunction
+
+
+def mapping(kind: str) -> MapFunction:
+    """The registered mapping function of ``kind``."""
+    return source_kinds.get(kind).mapping.map
+
+
+TODAY = date(2026, 11, 2)
+
+
+def tax_return(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "belastingjaar": 2025,
+        "belastingplichtige": {"naam": "A", "geboortedatum": "1980-01-01"},
+        "fiscaalPartner": {"naam": "B C", "geboortedatum": "1982-02-02"},
+        "inkomsten": {
+            "loonEnUitkeringen": [
+                {
+                    "naamInhoudingsplichtige": "Werk B.V.",
+                    "codeInkomstenverhouding": "15",
+                    "loon": 50000,
+                }
+            ],
+            "winstUitOnderneming": None,
+        },
+        "eigenWoning": {"hypotheekrenteBetaald": 6000},
+        "schulden": [{"soort": "studieschuld", "bedrag": 12000}],
+        "belastbaarInkomenWerkEnWoning": 45400,
+    }
+    body.update(changes)
+    return {"belastingjaren": [2025], "aangifte": body}
+
+
+def test_tax_return() -> None:
+    names = [
+        "income.tax_year",
+        "income.taxable_annual",
+        "income.employers",
+        "tax.mortgage_interest_paid",
+        "tax.student_debt",
+        "household.partner",
+    ]
+    values = mapping("tax")(tax_return(), names, TODAY)
+    assert values == {
+        "income.tax_year": 2025,
+        "income.taxable_annual": {"amount": "45400.00", "currency": "EUR"},
+        "income.employers": [
+            {"name": "Werk B.V.", "income_code": "15", "amount": "50000.00", "currency": "EUR"}
+        ],
+        "tax.mortgage_interest_paid": {"amount": "6000.00", "currency": "EUR"},
+        "tax.student_debt": True,
+        "household.partner": {"name": "B C", "birth_date": "1982-02-02"},
+    }
+    tenant = mapping("tax")(tax_return(eigenWoning=None, schulden=[]), names[3:5], TODAY)
+    assert tenant == {
+        "tax.mortgage_interest_paid": {"amount": "0.00", "currency": "EUR"},
+        "tax.student_debt": False,
+    }
+
+
+def test_no_complete_tax_year_gives_none() -> None:
+    raw = {"belastingjaren": [2026], "aangifte": None}
+    assert mapping("tax")(raw, ["income.taxable_annual"], TODAY) == {"income.taxable_annual": None}
+
+
+def test_tax_shape_errors() -> None:
+    with pytest.raises(SourceProtocolError):
+        mapping("tax")(tax_return(belastbaarInkomenWerkEnWoning="much"), ["income.tax_year"], TODAY)
+
+
+def period(month: int, year: int = 2026, amount: str = "4000.00") -> dict[str, Any]:
+    return {
+        "datumAanvang": f"{year}-{month:02d}-01",
+        "datumEinde": f"{year}-{month:02d}-28",
+        "svLoon": amount,
+    }
+
+
+def uwv() -> dict[str, Any]:
+    old = {
+        "werkgever": {"naam": "Oud B.V."},
+        "datumAanvang": "2020-01-01",
+        "datumEinde": "2026-01-31",
+        "soortContract": "onbepaald",
+        "urenPerWeek": 40,
+        "perioden": [period(m, 2025) for m in range(1, 13)] + [period(1)],
+    }
+    new = {
+        "werkgever": {"naam": "Nieuw B.V."},
+        "datumAanvang": "2026-02-01",
+        "datumEinde": None,
+        "soortContract": "bepaald",
+        "urenPerWeek": 32,
+        "perioden": [period(m, amount="3000.00") for m in range(2, 12)],
+    }
+    return {"verzekeringsbericht": {"inkomstenverhoudingen": [old, new]}}
+
+
+def test_employment() -> None:
+    names = [
+        "employment.current",
+        "employment.history",
+        "employment.sv_wage_12m",
+        "employment.permanent_contract",
+    ]
+    values = mapping("employment")(uwv(), names, TODAY)
+    assert values["employment.current"] == [
+        {
+            "employer": "Nieuw B.V.",
+            "start": "2026-02-01",
+            "end": None,
+            "contract": "temporary",
+            "hours_per_week": 32,
+        }
+    ]
+    assert len(values["employment.history"]) == 2
+    # Nov 2025 .. Oct 2026: Nov, Dec 2025 and Jan 2026 at 4000, Feb..Oct 2026 at 3000.
+    assert values["employment.sv_wage_12m"] == {"amount": "39000.00", "currency": "EUR"}
+    assert values["employment.permanent_contract"] is False
+
+
+def pension_export(periods: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "export": {
+            "Pensioenaanspraken": {
+                "AOWLeeftijd": {"Jaren": 67, "Maanden": 3},
+                "StandPer": "2026-01-01",
+                "Details": {"OuderdomsPensioenDetails": {"OuderdomsPensioen": periods}},
+            }
+        }
+    }
+
+
+def line(provider: str, accrued: int, reachable: int) -> dict[str, Any]:
+    return {
+        "PensioenUitvoerder": provider,
+        "HerkenningsNummer": "1",
+        "Opgebouwd": accrued,
+        "TeBereiken": reachable,
+    }
+
+
+def test_pension_figures_at_the_aow_age() -> None:
+    aow = {
+        "AOWDetailsOpbouw": {
+            "OpgebouwdSamenwonend": 5000,
+            "TeBereikenSamenwonend": 14000,
+            "OpgebouwdAlleenstaand": 7000,
+            "TeBereikenAlleenstaand": 20000,
+        }
+    }
+    periods = [
+        {
+            "Van": {"Jaren": 65, "Maanden": 0},
+            "Tot": {"Jaren": 67, "Maanden": 3},
+            "Pensioen": [line("Early", 100, 200)],
+        },
+        {
+            "Van": {"Jaren": 67, "Maanden": 3},
+            "Tot": None,
+            "AOW": aow,
+            "Pensioen": [line("ABP", 10000, 20000), line("PMT", 1000, 3000)],
+        },
+    ]
+    names = [
+        "pension.expected_annual",
+        "pension.accrued_annual",
+        "pension.providers",
+        "pension.aow_age",
+    ]
+    values = mapping("pension")(pension_export(periods), names, TODAY)
+    assert values["pension.expected_annual"] == {"amount": "37000.00", "currency": "EUR"}
+    assert values["pension.accrued_annual"] == {"amount": "16000.00", "currency": "EUR"}
+    assert [p["provider"] for p in values["pension.providers"]] == ["ABP", "PMT"]
+    assert values["pension.aow_age"] == "67 years 3 months"
+
+
+def test_pension_without_a_period_at_the_aow_age() -> None:
+    periods = [{"Van": {"Jaren": 60}, "Tot": {"Jaren": 62}, "Pensioen": []}]
+    with pytest.raises(MappingError, match="AOW age"):
+        mapping("pension")(pension_export(periods), ["pension.expected_annual"], TODAY)
+    with pytest.raises(SourceProtocolError):
+        mapping("pension")({"export": {}}, ["pension.expected_annual"], TODAY)
