@@ -31,6 +31,9 @@ from brondata.mock.population import Person
 from brondata.sources.bank.connector import transaction_period
 from brondata.testing import MockSources, RemoteSources
 
+#: The mock bank the benchmark's person banks at.
+BANK = "bank.mockbank"
+
 BANK_ATTRIBUTES = [
     "bank.accounts",
     "bank.balance_total",
@@ -58,7 +61,7 @@ def in_process(log: list[str] | None = None) -> Site:
     sources = MockSources(seed=42, clock=SystemClock())
 
     def transport() -> httpx2.AsyncBaseTransport:
-        inner = sources.transport("bank")
+        inner = sources.transport(BANK)
         return inner if log is None else RecordingTransport(inner, log)
 
     @asynccontextmanager
@@ -70,26 +73,26 @@ def in_process(log: list[str] | None = None) -> Site:
         from brondata import Psd2Connector
 
         connector = Psd2Connector(
-            base_url=sources.base_urls["bank"],
+            base_url=sources.base_urls[BANK],
             client_id=sources.client_id,
             transport=transport(),
         )
-        return Gateway.embedded({"bank": connector}, path=db)
+        return Gateway.embedded({BANK: connector}, path=db)
 
     return Site(
-        sources.base_urls["bank"], sources.client_id, sources.person(0), transport, browser, gateway
+        sources.base_urls[BANK], sources.client_id, sources.person(0), transport, browser, gateway
     )
 
 
 def over_http(urls: dict[str, str]) -> Site:
     """The mock bank served by ``brondata mock serve`` at ``urls``."""
-    sources = RemoteSources({"bank": urls["bank"]}, seed=42, timeout=120.0)
+    sources = RemoteSources({BANK: urls[BANK]}, seed=42, timeout=120.0)
 
     def gateway(db: Path) -> Gateway:
         return Gateway.embedded(sources.connectors(), path=db, source_timeout=120.0)
 
     return Site(
-        sources.base_urls["bank"],
+        sources.base_urls[BANK],
         sources.client_id,
         sources.person(0),
         None,
