@@ -38,6 +38,10 @@ BANK_ATTRIBUTES = [
 ]
 
 
+#: The mock bank the benchmark's person banks at.
+BANK = "bank.mockbank"
+
+
 def _sources() -> MockSources:
     return MockSources(seed=42, clock=SystemClock())
 
@@ -45,11 +49,11 @@ def _sources() -> MockSources:
 def make_gateway(sources: MockSources, log: list[str], db: Path) -> Gateway:
     """One long-lived gateway, as an application runs it: SQLite ledger and sessions."""
     connector = Psd2Connector(
-        base_url=sources.base_urls["bank"],
+        base_url=sources.base_urls[BANK],
         client_id=sources.client_id,
-        transport=RecordingTransport(sources.transport("bank"), log),
+        transport=RecordingTransport(sources.transport(BANK), log),
     )
-    return Gateway.embedded({"bank": connector}, path=db)
+    return Gateway.embedded({BANK: connector}, path=db)
 
 
 async def gateway_session(gateway: Gateway, sources: MockSources, log: list[str]) -> None:
@@ -58,7 +62,7 @@ async def gateway_session(gateway: Gateway, sources: MockSources, log: list[str]
     await gateway.give_consent(session.id)
     url = await gateway.login_url(session.id, "bank")
     async with httpx2.AsyncClient(
-        transport=RecordingTransport(sources.transport("bank"), log)
+        transport=RecordingTransport(sources.transport(BANK), log)
     ) as browser:
         callback = await Consumer(browser).authorize(
             url, username=person.username, password=person.password
@@ -71,10 +75,10 @@ async def gateway_session(gateway: Gateway, sources: MockSources, log: list[str]
 
 async def bare_requests(sources: MockSources, log: list[str]) -> None:
     """The same requests by hand: plain httpx2, no OAuth library, no ledger, no signing."""
-    base = sources.base_urls["bank"]
-    redirect = "https://lender.example/callback/bank"
+    base = sources.base_urls[BANK]
+    redirect = f"https://lender.example/callback/{BANK}"
     person = sources.person(0)
-    transport = RecordingTransport(sources.transport("bank"), log)
+    transport = RecordingTransport(sources.transport(BANK), log)
     async with httpx2.AsyncClient(base_url=base, transport=transport) as http:
 
         def headers(**extra: str) -> dict[str, str]:

@@ -69,7 +69,8 @@ async def test_the_consumer_picks_the_banks_and_the_consent_names_the_kind(
         # Which banks is the consumer's choice at login, not part of what they consent to.
         assert all(v.sources == views[0].sources for v in views)
         assert list(views[0].sources) == ["population", "bank"]
-        with pytest.raises(SessionStateError, match="does not use source 'bank'"):
+        await gateway.give_consent(both.id)
+        with pytest.raises(SessionStateError, match="does not need source 'bank'"):
             await gateway.login_url(both.id, "bank")  # two banks: say which
 
 
@@ -169,3 +170,25 @@ async def test_a_bank_the_person_does_not_bank_at_refuses_and_the_other_delivers
         assert not result.delivered("bank.noordbank")
         claims = verify_record(result.records["bank"].compact, gateway.jwks()).claims
         assert claims["instances"] == ["bank.mockbank"]
+
+
+def test_the_mock_world_names_its_instances_and_refuses_unknown_ones() -> None:
+    assert {"bank.mockbank", "bank.noordbank"} <= set(MockSources.source_names())
+    banks = MockSources(seed=1, sources=("bank",))
+    assert list(banks.apps) == BANKS
+    with pytest.raises(UnknownSourceError) as caught:
+        MockSources(seed=1, sources=("moon",))
+    assert "bank.noordbank" in caught.value.message
+    with pytest.raises(UnknownSourceError):
+        banks.connector("tax")
+
+
+async def test_a_timeout_may_be_set_per_kind_or_per_instance(sources: MockSources) -> None:
+    connectors = sources.connectors()
+    gateway = Gateway.embedded(
+        connectors, clock=sources.clock, source_timeout={"bank": 7.0, "bank.noordbank": 3.0}
+    )
+    async with gateway:
+        assert gateway._timeouts["bank.mockbank"] == 7.0
+        assert gateway._timeouts["bank.noordbank"] == 3.0
+        assert gateway._timeouts["tax"] == 30.0

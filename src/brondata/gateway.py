@@ -1,14 +1,22 @@
 """The ``Gateway``: one consent session from request to signed records, with its evidence.
 
     app                        Gateway                                     source
-     | start(request, subject)  -> session; ledger: consent.requested
-     | consent_view(id)         -> what is asked, why, from where, for how long
+     | start(request, subject,  -> session; ledger: consent.requested
+     |       sources=[...])        (the consumer's choice of instances: two banks)
+     | consent_view(id)         -> what is asked, why, from which kinds, for how long
      | give_consent(id)         -> ledger: consent.given          (deny_consent: consent.denied)
-     | login_url(id, source)    -> authorization URL (PKCE S256, state)   --> consumer logs in
-     | callback(id, source, u)  -> state/iss checked, code exchanged; ledger: login.completed
-     | collect(id)              -> sources fetched concurrently; per source: data.retrieved,
-     |                             map, minimise, sign, data.delivered   (or data.failed)
-     | <- CollectionResult(records, errors)
+     | add_source(id, instance) -> another instance of a kind asked (a second bank)
+     | login_url(id, instance)  -> authorization URL (PKCE S256, state)   --> consumer logs in
+     | callback(id, instance, u)-> state/iss checked, code exchanged; ledger: login.completed
+     | collect(id)              -> instances fetched concurrently (data.retrieved each); per
+     |                             kind: map all its instances as one, minimise, sign,
+     |                             data.delivered                         (or data.failed)
+     | <- CollectionResult(records per kind, errors per instance)
+
+Connectors are configured per source *instance*, by id: ``<kind>`` for a kind's only
+instance, ``<kind>.<name>`` for one of several (``bank.mockbank``, ``bank.noordbank``); the
+kind comes from the registry (``brondata.sources``). The consent names kinds, never
+instances, so adding a bank does not change what the consumer agreed to.
 
 Every call loads the session from the store, asks the transition table (``brondata.session``)
 whether it may happen, does its I/O, appends to the ledger, and writes the new session
@@ -615,7 +623,7 @@ class Gateway:
         if len(same_kind) == 1:
             return same_kind[0]
         raise SessionStateError(
-            f"session {record.id} does not use source {source!r} "
+            f"session {record.id} does not need source {source!r} "
             f"(it uses {', '.join(record.sources)})"
         )
 

@@ -16,6 +16,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx2
 from starlette.applications import Starlette
 
+from brondata import sources as source_kinds
 from brondata.mock.consumer import Consumer
 from brondata.mock.digid import DigidIdP, create_digid_app
 from brondata.mock.population import Person, Population
@@ -40,45 +41,12 @@ class HostDispatchTransport(httpx2.AsyncBaseTransport):
 
 
 def _factories() -> dict[str, tuple[str, Callable[..., Starlette]]]:
-    from brondata.mock import population_api
-
-    found: dict[str, tuple[str, Callable[..., Starlette]]] = {
-        "population": (population_api.DEFAULT_BASE_URL, population_api.create_population_app),
+    """Every registered kind whose mock logs in through DigiD: where it lives, its factory."""
+    return {
+        kind.name: (f"https://{kind.mock.instances[0].host}", kind.mock.load())
+        for kind in source_kinds.kinds()
+        if kind.mock is not None and kind.mock.digid
     }
-    try:
-        from brondata.mock import land_registry
-
-        found["land_registry"] = (
-            land_registry.DEFAULT_BASE_URL,
-            land_registry.create_land_registry_app,
-        )
-    except ImportError:
-        pass
-    try:
-        from brondata.mock import tax
-
-        found["tax"] = (tax.DEFAULT_BASE_URL, tax.create_tax_app)
-    except ImportError:
-        pass
-    try:
-        from brondata.mock import pension
-
-        found["pension"] = (pension.DEFAULT_BASE_URL, pension.create_pension_app)
-    except ImportError:
-        pass
-    try:
-        from brondata.sources.duo import mock as duo
-
-        found["duo"] = (duo.DEFAULT_BASE_URL, duo.create_duo_app)
-    except ImportError:
-        pass
-    try:
-        from brondata.mock import employment
-
-        found["employment"] = (employment.DEFAULT_BASE_URL, employment.create_employment_app)
-    except ImportError:
-        pass
-    return found
 
 
 def redirect_uri(source: str) -> str:

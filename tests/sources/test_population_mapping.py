@@ -10,7 +10,8 @@ import pytest
 from brondata import sources as source_kinds
 from brondata.errors import MappingError, SourceProtocolError
 from brondata.sources._kind import MapFunction
-from brondata.sources.population.mapping import BrpAnswer, map_population
+from brondata.sources.population.mapping import map_population
+from brondata.sources.population.models import BrpAnswer
 
 
 def mapping(kind: str) -> MapFunction:

@@ -5,12 +5,14 @@ the same way:
 
     sources/<kind>/__init__.py    KIND = SourceKind(...): the registration
     sources/<kind>/attributes.py  the catalogue attributes the kind provides (EN/NL texts)
-    sources/<kind>/models.py      raw response models (what the source returns, parsed)
+    sources/<kind>/models.py      raw response models (what the source returns, parsed;
+                                  land_registry checks each HAL item in its mapping)
     sources/<kind>/connector.py   the connector (a brondata.connectors base subclass)
     sources/<kind>/mapping.py     raw data -> catalogue attributes, pure, versioned
 
-The mock of a kind lives in ``brondata.mock`` and is named in the registration by import
-path, so it is imported only with the ``mock`` extra and only when a mock is asked for.
+The mock of a kind lives in ``brondata.mock`` or beside the kind (``sources/duo/mock.py``)
+and is named in the registration by import path, so it is imported only with the ``mock``
+extra and only when a mock is asked for.
 
 A kind of your own is a ``SourceKind`` registered with ``register(kind)`` or through the
 entry point group ``brondata.sources`` (see ``SourceKind``). A session may use several

@@ -9,7 +9,8 @@ from __future__ import annotations
 from brondata.sources._kind import MockInstance, MockSpec, SourceKind
 from brondata.sources.duo.attributes import ATTRIBUTES
 from brondata.sources.duo.connector import DuoConnector
-from brondata.sources.duo.mapping import MAPPING, Schuld, Schulden
+from brondata.sources.duo.mapping import MAPPING
+from brondata.sources.duo.models import Schuld, Schulden
 
 __all__ = ["KIND"]
 

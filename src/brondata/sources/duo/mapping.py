@@ -1,4 +1,4 @@
-"""From Mijn DUO's "Mijn schulden" to ``student_debt.*``, and the raw models of that answer.
+"""From Mijn DUO's "Mijn schulden" (``brondata.sources.duo.models``) to ``student_debt.*``.
 
 Only debts of kind ``studieschuld`` count (a levenlanglerenkrediet is another loan). The
 outstanding debt and the monthly repayment are summed over them; the repayment rules are
@@ -14,70 +14,20 @@ belongs is a schema violation, not a value to guess at.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
-
-from brondata.errors import SourceProtocolError
 from brondata.sources._kind import SourceMapping
 from brondata.sources._mapping import money, select
+from brondata.sources.duo.models import (
+    Schulden,
+)
 
-__all__ = ["MAPPING", "MAPPING_VERSION", "Schuld", "Schulden", "map_duo"]
+__all__ = ["MAPPING", "MAPPING_VERSION", "map_duo"]
 
 MAPPING_VERSION = "duo.v1"
-
-_AMOUNT = re.compile(r"\d{1,9}\.\d{2}")
-
-
-def _amount(value: object) -> Decimal:
-    if not isinstance(value, str) or _AMOUNT.fullmatch(value) is None:
-        raise ValueError("an amount is a decimal string with cents, e.g. '123.45'")
-    return Decimal(value)
-
-
-Amount = Annotated[Decimal, PlainValidator(_amount)]
-
-
-class _Lenient(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
-
-
-class Schuld(_Lenient):
-    """One debt at DUO; the fields the mapping does not use are kept as extras."""
-
-    soortSchuld: str
-    terugbetalingsregels: Literal["SF15", "SF35"]
-    fase: Literal["aanloopfase", "aflosfase"]
-    ingangsdatumAflosfase: date
-    schuldsaldo: Amount
-    wettelijkMaandbedrag: Amount
-    teBetalenMaandbedrag: Amount
-    aflosvrijePeriode: bool
-    maandbedragVerlaagdOpBasisVanInkomen: bool
-
-
-class Schulden(_Lenient):
-    """The "Mijn schulden" overview on ``peildatum``."""
-
-    peildatum: date
-    schulden: list[Schuld]
-
-    @classmethod
-    def from_raw(cls, raw: dict[str, Any]) -> Schulden:
-        try:
-            return cls.model_validate(raw["schulden"])
-        except (KeyError, TypeError, ValidationError) as exc:
-            raise SourceProtocolError(
-                f"duo: not a Mijn schulden overview: {exc}".splitlines()[0], source="duo"
-            ) from None
-
-    @property
-    def student_debts(self) -> list[Schuld]:
-        return [s for s in self.schulden if s.soortSchuld == "studieschuld"]
 
 
 def _outstanding(s: Schulden) -> dict[str, str]:

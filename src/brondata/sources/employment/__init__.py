@@ -5,7 +5,8 @@ from __future__ import annotations
 from brondata.sources._kind import MockInstance, MockSpec, SourceKind
 from brondata.sources.employment.attributes import ATTRIBUTES
 from brondata.sources.employment.connector import EmploymentConnector
-from brondata.sources.employment.mapping import MAPPING, Verzekeringsbericht
+from brondata.sources.employment.mapping import MAPPING
+from brondata.sources.employment.models import Verzekeringsbericht
 
 __all__ = ["KIND"]
 

@@ -14,53 +14,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
-from brondata.errors import SourceProtocolError
 from brondata.sources._kind import SourceMapping
 from brondata.sources._mapping import money, select
+from brondata.sources.employment.models import (
+    Inkomstenverhouding,
+    Verzekeringsbericht,
+)
 
-__all__ = ["MAPPING", "MAPPING_VERSION", "Verzekeringsbericht", "map_employment"]
+__all__ = ["MAPPING", "MAPPING_VERSION", "map_employment"]
 
 MAPPING_VERSION = "employment.v1"
 
 _CONTRACT = {"onbepaald": "permanent", "bepaald": "temporary"}
-
-
-class _Lenient(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
-
-
-class Werkgever(_Lenient):
-    naam: str
-
-
-class Periode(_Lenient):
-    datumAanvang: date
-    datumEinde: date
-    svLoon: Decimal
-
-
-class Inkomstenverhouding(_Lenient):
-    werkgever: Werkgever
-    datumAanvang: date
-    datumEinde: date | None = None
-    soortContract: str
-    urenPerWeek: int | float | None = None
-    perioden: list[Periode] = []
-
-
-class Verzekeringsbericht(_Lenient):
-    inkomstenverhoudingen: list[Inkomstenverhouding]
-
-    @classmethod
-    def from_raw(cls, raw: dict[str, Any]) -> Verzekeringsbericht:
-        try:
-            return cls.model_validate(raw["verzekeringsbericht"])
-        except (KeyError, ValidationError) as exc:
-            raise SourceProtocolError(
-                f"employment: not a verzekeringsbericht: {exc}".splitlines()[0], source="employment"
-            ) from None
 
 
 def _relation(r: Inkomstenverhouding) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from brondata.sources._kind import MockInstance, MockSpec, SourceKind
 from brondata.sources.pension.attributes import ATTRIBUTES
 from brondata.sources.pension.connector import PensionConnector
-from brondata.sources.pension.mapping import MAPPING, Aanspraken
+from brondata.sources.pension.mapping import MAPPING
+from brondata.sources.pension.models import Aanspraken
 
 __all__ = ["KIND"]
 

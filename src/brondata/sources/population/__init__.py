@@ -5,7 +5,8 @@ from __future__ import annotations
 from brondata.sources._kind import MockInstance, MockSpec, SourceKind
 from brondata.sources.population.attributes import ATTRIBUTES
 from brondata.sources.population.connector import PopulationConnector
-from brondata.sources.population.mapping import MAPPING, BrpAnswer
+from brondata.sources.population.mapping import MAPPING
+from brondata.sources.population.models import BrpAnswer
 
 __all__ = ["KIND"]
 

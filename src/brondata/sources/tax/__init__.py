@@ -5,7 +5,8 @@ from __future__ import annotations
 from brondata.sources._kind import MockInstance, MockSpec, SourceKind
 from brondata.sources.tax.attributes import ATTRIBUTES
 from brondata.sources.tax.connector import TaxConnector
-from brondata.sources.tax.mapping import MAPPING, TaxReturn
+from brondata.sources.tax.mapping import MAPPING
+from brondata.sources.tax.models import TaxReturn
 
 __all__ = ["KIND"]
 

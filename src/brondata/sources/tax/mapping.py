@@ -12,65 +12,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
-from brondata.errors import SourceProtocolError
 from brondata.sources._kind import SourceMapping
 from brondata.sources._mapping import money, select
+from brondata.sources.tax.models import (
+    TaxReturn,
+)
 
-__all__ = ["MAPPING", "MAPPING_VERSION", "TaxReturn", "map_tax"]
+__all__ = ["MAPPING", "MAPPING_VERSION", "map_tax"]
 
 MAPPING_VERSION = "tax.v1"
-
-
-class _Lenient(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
-
-
-class Person(_Lenient):
-    naam: str
-    geboortedatum: str
-
-
-class Wage(_Lenient):
-    naamInhoudingsplichtige: str
-    codeInkomstenverhouding: str
-    loon: int
-
-
-class Income(_Lenient):
-    loonEnUitkeringen: list[Wage]
-    winstUitOnderneming: int | None = None
-
-
-class OwnHome(_Lenient):
-    hypotheekrenteBetaald: int = 0
-
-
-class Debt(_Lenient):
-    soort: str
-    bedrag: int
-
-
-class TaxReturn(_Lenient):
-    belastingjaar: int
-    fiscaalPartner: Person | None = None
-    inkomsten: Income
-    eigenWoning: OwnHome | None = None
-    schulden: list[Debt] = []
-    belastbaarInkomenWerkEnWoning: int
-
-    @classmethod
-    def from_raw(cls, raw: dict[str, Any]) -> TaxReturn | None:
-        if raw.get("aangifte") is None:
-            return None
-        try:
-            return cls.model_validate(raw["aangifte"])
-        except ValidationError as exc:
-            raise SourceProtocolError(
-                f"tax: the return does not match the VIA shape: {exc}".splitlines()[0],
-                source="tax",
-            ) from None
 
 
 def _employers(r: TaxReturn) -> list[dict[str, Any]]:

@@ -1,0 +1,68 @@
+"""Mijn DUO's raw shape: the "Mijn schulden" overview, parsed strictly (amounts are strings).
+
+The mapping reads only these models; a payload that does not fit them is a
+``SourceProtocolError``, so no record is ever built from malformed data.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
+
+from brondata.errors import SourceProtocolError
+
+__all__ = ["Amount", "Schuld", "Schulden"]
+
+
+_AMOUNT = re.compile(r"\d{1,9}\.\d{2}")
+
+
+def _amount(value: object) -> Decimal:
+    if not isinstance(value, str) or _AMOUNT.fullmatch(value) is None:
+        raise ValueError("an amount is a decimal string with cents, e.g. '123.45'")
+    return Decimal(value)
+
+
+Amount = Annotated[Decimal, PlainValidator(_amount)]
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
+class Schuld(_Lenient):
+    """One debt at DUO; the fields the mapping does not use are kept as extras."""
+
+    soortSchuld: str
+    terugbetalingsregels: Literal["SF15", "SF35"]
+    fase: Literal["aanloopfase", "aflosfase"]
+    ingangsdatumAflosfase: date
+    schuldsaldo: Amount
+    wettelijkMaandbedrag: Amount
+    teBetalenMaandbedrag: Amount
+    aflosvrijePeriode: bool
+    maandbedragVerlaagdOpBasisVanInkomen: bool
+
+
+class Schulden(_Lenient):
+    """The "Mijn schulden" overview on ``peildatum``."""
+
+    peildatum: date
+    schulden: list[Schuld]
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> Schulden:
+        try:
+            return cls.model_validate(raw["schulden"])
+        except (KeyError, TypeError, ValidationError) as exc:
+            raise SourceProtocolError(
+                f"duo: not a Mijn schulden overview: {exc}".splitlines()[0], source="duo"
+            ) from None
+
+    @property
+    def student_debts(self) -> list[Schuld]:
+        return [s for s in self.schulden if s.soortSchuld == "studieschuld"]
