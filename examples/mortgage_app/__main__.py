@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -65,6 +66,9 @@ def main() -> None:
     parser.add_argument("--mock-port", type=int, default=8700, help="first mock port; 0: any")
     parser.add_argument("--db", type=Path, default=None, help="SQLite file (default: temporary)")
     args = parser.parse_args()
+    # uvicorn re-raises the SIGTERM it caught once it has shut down: as SystemExit, so that
+    # the mock sources are stopped below rather than left running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     callback = f"http://{args.host}:{args.port}/journey/callback/{{source}}"
     mock, line = start_sources(args.host, args.mock_port, callback)
     try:

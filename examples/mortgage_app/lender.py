@@ -8,7 +8,9 @@ decisions with ``brondata.dossier`` rules or its own.
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from html import escape
 from typing import Any
 
@@ -177,13 +179,29 @@ def _underwriting(gateway: Gateway, result: CollectionResult) -> str:
     findings = "<h2>Findings</h2>" + (
         f"<ul>{''.join(missing)}</ul>" if missing else "<p>No source missing.</p>"
     )
-    income = values.get("income.taxable_annual")
+    income = _euros(values.get("income.taxable_annual"))
     decision = "<h2>Decisions</h2>"
-    if isinstance(income, int | float):
+    if income is not None:
         decision += (
             f"<p>Indicative maximum loan (toy rule, 4.5 × taxable income): "
-            f"€ {int(income * 4.5):,}</p>"
+            f"€ {int(income * Decimal('4.5')):,}</p>"
         )
     else:
         decision += "<p>No decision: the income was not delivered.</p>"
     return table + findings + decision
+
+
+def _euros(value: Any) -> Decimal | None:
+    """A catalogue money value (``{"amount": "123.45", "currency": "EUR"}``) in euros."""
+    if isinstance(value, dict) and value.get("currency") == "EUR":
+        return Decimal(str(value.get("amount")))
+    return None
+
+
+def _show(value: Any) -> str:
+    euros = _euros(value)
+    if euros is not None:
+        return f"€ {euros:,.2f}"
+    if value is None:
+        return "—"
+    return json.dumps(value, ensure_ascii=False)
