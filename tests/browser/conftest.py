@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import ROOT, in_ci
 
 ARTIFACTS = ROOT / "test-artifacts"
