@@ -60,6 +60,7 @@ from brondata.connectors._base import (
     SourceConnector,
     SourceResponse,
     combined_digest,
+    identity_conflict,
 )
 from brondata.consent import (
     ConsentLedger,
@@ -81,6 +82,7 @@ from brondata.errors import (
     AuthorizationError,
     BrondataError,
     ConsentDeniedError,
+    IdentityMismatchError,
     RequestError,
     SessionError,
     SessionStateError,
@@ -778,6 +780,15 @@ class Gateway:
         async with anyio.create_task_group() as group:
             for source in authorised:
                 group.start_soon(one, source)
+
+        # The same person at every source (against consent phishing: a consumer tricked into
+        # logging in to someone else's session): otherwise nothing is delivered at all.
+        conflict = identity_conflict({s: r.identity for s, r in responses.items()})
+        if conflict is not None:
+            _log.warning("session.identity_mismatch", session=record.id)
+            for source in list(responses):
+                failed(source, IdentityMismatchError(conflict))
+            responses.clear()
 
         # One record per kind, from every instance of it that answered (two banks: one
         # record with both banks' accounts); an instance that did not is an error of its own.

@@ -27,7 +27,7 @@ SECRET = b"s" * 32
 REQUEST = DataRequest(
     purpose=Purpose(term="dpv:CreditChecking", text="Assess your loan application"),
     legal_basis=LegalBasis.CONTRACT,
-    attributes=["bank.balance_total", "income.taxable_annual"],
+    attributes=["bank.balance_total", "income.taxable_annual", "person.surname"],
     retention_days=30,
     recipient="Test Lender B.V.",
 )

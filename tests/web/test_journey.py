@@ -79,7 +79,7 @@ async def test_the_whole_journey_from_link_to_return(harness: JourneyHarness) ->
     assert back.headers["location"] == "https://lender.test/back"
     collected = harness.journey.result(session_id)
     assert collected is not None
-    assert set(collected.records) == {"bank", "tax"}
+    assert set(collected.records) == {"bank", "population", "tax"}
 
 
 async def test_progress_without_javascript_refreshes_itself(harness: JourneyHarness) -> None:
@@ -256,3 +256,25 @@ async def test_unknown_pages_and_no_cookie(harness: JourneyHarness) -> None:
     response = await browser.get("/journey/sources")
     assert response.status_code == 403
     assert "<html lang=" in response.text
+
+
+async def test_another_person_at_the_bank_stops_the_session(harness: JourneyHarness) -> None:
+    """Consent phishing: the consumer is made to log in at the bank as someone else."""
+    session_id, link = await harness.start()
+    browser = harness.browser()
+    page = await _consent(browser, link)
+    me, other = harness.sources.person(0), harness.sources.person(1)
+    for instance in harness.gateway.session(session_id).sources:
+        who = other if instance == BANK else me
+        response = await browser.post(f"/journey/login/{instance}", {"csrf": csrf_of(page)})
+        back = await browser.login(response, who.username, who.password)
+        page = (await browser.follow(await browser.get(back))).text
+    await browser.post("/journey/collect", {"csrf": csrf_of(page)})
+    await _wait_collected(harness, session_id)
+    result = harness.journey.result(session_id)
+    assert result is not None
+    assert not result.records
+    assert {e.code for e in result.errors.values()} == {"identity_mismatch"}
+    shown = await browser.follow(await browser.get("/journey/result"))
+    assert "als een ander persoon" in shown.text
+    assert other.surname not in shown.text

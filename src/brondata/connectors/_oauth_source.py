@@ -10,6 +10,7 @@ how to read its API (``read``); it never touches tokens or PKCE itself.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar
@@ -20,6 +21,7 @@ from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from brondata._clock import Clock, SystemClock
 from brondata.connectors._base import (
+    Identity,
     LoginStart,
     OAuthEndpoints,
     SourceResponse,
@@ -38,7 +40,7 @@ __all__ = ["OAuthSourceConnector", "SourceApi"]
 class SourceApi:
     """An authenticated view of one source's API for ``read``: JSON in, typed errors out."""
 
-    __slots__ = ("_client", "_headers", "exchanges", "source")
+    __slots__ = ("_client", "_headers", "bsn", "exchanges", "source")
 
     def __init__(self, source: str, client: AsyncOAuth2Client, headers: dict[str, str]) -> None:
         self.source = source
@@ -46,6 +48,8 @@ class SourceApi:
         self._headers = headers
         #: ``(METHOD /path?query, body bytes)`` of every answered request, in order.
         self.exchanges: list[tuple[str, bytes]] = []
+        #: The citizen service number the source answered for, if the connector learnt it.
+        self.bsn: str | None = None
 
     async def call(
         self,
@@ -142,6 +146,12 @@ class OAuthSourceConnector:
     ) -> dict[str, Any]:
         """Fetch the raw responses the requested attributes need."""
         raise NotImplementedError
+
+    def identity(self, api: SourceApi, raw: dict[str, Any]) -> Identity:
+        """Who the response is about, for the check that every source answered for the same
+        person; a subclass adds what its raw data show (a register's surname, holders)."""
+        digest = hashlib.sha256(api.bsn.encode()).hexdigest() if api.bsn else None
+        return Identity(bsn_digest=digest)
 
     # --- shared machinery --------------------------------------------------------------
 
@@ -257,4 +267,5 @@ class OAuthSourceConnector:
             raw=raw,
             evidence=evidence_of(api.exchanges),
             retrieved_at=self._clock.now(),
+            identity=self.identity(api, raw),
         )

@@ -574,8 +574,14 @@ class Journey:
                     f"{e(text(language, 'not_shared'))}: {e(self._state_label(language, progress.state))}</p></li>"  # noqa: E501
                 )
         lender = record.request.recipient
+        stopped = any(
+            p.error is not None and p.error.get("code") == IdentityMismatchError.code
+            for p in record.sources.values()
+        )
+        alert = text(language, "error_identity", lender=self.config.lender_name)
         body = (
-            f"<p>{e(text(language, 'shared_with', lender=lender))}</p>"
+            (f'<p class="error" role="alert">{e(alert)}</p>' if stopped else "")
+            + f"<p>{e(text(language, 'shared_with', lender=lender))}</p>"
             f'<ul class="sources">{join(items)}</ul>'
             f"<h2>{e(text(language, 'findings'))}</h2>{await self._findings_html(record.id, language)}"  # noqa: E501
             f'<div class="actions"><a class="button" href="{e(self.config.mount_path)}/done">'
