@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx2
 import pytest
@@ -95,8 +97,9 @@ class JourneyHarness:
         await self.journey.aclose()
 
 
-@pytest.fixture
-async def harness() -> AsyncIterator[JourneyHarness]:
+@asynccontextmanager
+async def journey_harness(**options: Any) -> AsyncIterator[JourneyHarness]:
+    """The harness; ``options`` go to ``Journey`` (``webhook_url=``, ...)."""
     sources = MockSources(seed=7, redirect_uri=CALLBACK)
     async with Gateway.embedded(
         sources.connectors(), redirect_uri=CALLBACK, clock=sources.clock
@@ -104,6 +107,7 @@ async def harness() -> AsyncIterator[JourneyHarness]:
         journey = Journey(
             gateway,
             JourneyConfig(lender_name="Test Lender", secret=SECRET, return_url=BASE + "/back"),
+            **options,
         )
         app = Starlette(routes=[Mount("/journey", app=journey)])
         harness = JourneyHarness(gateway, journey, sources, app)
@@ -111,3 +115,9 @@ async def harness() -> AsyncIterator[JourneyHarness]:
             yield harness
         finally:
             await harness.aclose()
+
+
+@pytest.fixture
+async def harness() -> AsyncIterator[JourneyHarness]:
+    async with journey_harness() as made:
+        yield made

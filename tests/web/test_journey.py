@@ -13,7 +13,7 @@ pytestmark = pytest.mark.anyio
 BANK = "bank.mockbank"
 
 
-async def _consent(browser: Browser, link: str) -> str:
+async def consent(browser: Browser, link: str) -> str:
     """Open the link and give consent; the sources page."""
     page = await browser.follow(await browser.get(link))
     assert page.status_code == 200
@@ -26,7 +26,7 @@ async def _consent(browser: Browser, link: str) -> str:
     return sources.text
 
 
-async def _log_in_everywhere(harness: JourneyHarness, browser: Browser, session_id: str) -> str:
+async def log_in_everywhere(harness: JourneyHarness, browser: Browser, session_id: str) -> str:
     person = harness.sources.person(0)
     page = (await browser.get("/journey/sources")).text
     for instance in harness.gateway.session(session_id).sources:
@@ -37,11 +37,9 @@ async def _log_in_everywhere(harness: JourneyHarness, browser: Browser, session_
 
 
 async def _wait_collected(harness: JourneyHarness, session_id: str) -> None:
-    waiting = (SessionState.CONSENTED, SessionState.COLLECTING)
     with anyio.fail_after(30):
-        # The session store has no events to wait on.
-        while harness.gateway.session(session_id).state in waiting:  # noqa: ASYNC110
-            await anyio.sleep(0.02)
+        await harness.journey.finished(session_id)
+    assert harness.gateway.session(session_id).state is SessionState.COLLECTED
 
 
 async def test_the_whole_journey_from_link_to_return(harness: JourneyHarness) -> None:
@@ -51,19 +49,19 @@ async def test_the_whole_journey_from_link_to_return(harness: JourneyHarness) ->
     cookie = first.headers["set-cookie"].lower()
     for flag in ("httponly", "secure", "samesite=lax", "path=/journey"):
         assert flag in cookie
-    consent = await browser.follow(first)
-    assert '<html lang="nl">' in consent.text
-    assert "Toestemming geven" in consent.text
-    assert "Weigeren" in consent.text
+    consent_page = await browser.follow(first)
+    assert '<html lang="nl">' in consent_page.text
+    assert "Toestemming geven" in consent_page.text
+    assert "Weigeren" in consent_page.text
     english = await browser.get("/journey/consent", lang="en")
     assert "Give consent" in english.text
     assert "Decline" in english.text
     assert "script-src 'self'" in english.headers["content-security-policy"]
     assert "'unsafe-inline'" not in english.headers["content-security-policy"]
 
-    sources_page = await _consent(browser, link)
+    sources_page = await consent(browser, link)
     assert "Log in at" in sources_page  # the language stays English
-    page = await _log_in_everywhere(harness, browser, session_id)
+    page = await log_in_everywhere(harness, browser, session_id)
     assert "Fetch my data" in page
     response = await browser.post("/journey/collect", {"csrf": csrf_of(page)})
     assert response.headers["location"] == "/journey/progress"
@@ -85,8 +83,8 @@ async def test_the_whole_journey_from_link_to_return(harness: JourneyHarness) ->
 async def test_progress_without_javascript_refreshes_itself(harness: JourneyHarness) -> None:
     session_id, link = await harness.start()
     browser = harness.browser()
-    await _consent(browser, link)
-    page = await _log_in_everywhere(harness, browser, session_id)
+    await consent(browser, link)
+    page = await log_in_everywhere(harness, browser, session_id)
     # A collection claimed elsewhere (another tab, another instance): the page waits.
     record = harness.gateway.session(session_id)
     harness.gateway.sessions.replace(record.model_copy(update={"state": SessionState.COLLECTING}))
@@ -164,8 +162,8 @@ async def test_a_callback_for_another_session_is_refused(harness: JourneyHarness
     victim_id, victim_link = await harness.start("victim")
     attacker_id, attacker_link = await harness.start("attacker")
     victim, attacker = harness.browser(), harness.browser()
-    await _consent(victim, victim_link)
-    page = await _consent(attacker, attacker_link)
+    await consent(victim, victim_link)
+    page = await consent(attacker, attacker_link)
     person = harness.sources.person(0)
     # The attacker starts a login and gets the victim to open the callback.
     response = await attacker.post(f"/journey/login/{BANK}", {"csrf": csrf_of(page)})
@@ -189,7 +187,7 @@ async def test_a_callback_for_another_session_is_refused(harness: JourneyHarness
 async def test_a_refusal_at_the_source_shows_what_to_do(harness: JourneyHarness) -> None:
     session_id, link = await harness.start()
     browser = harness.browser()
-    page = await _consent(browser, link)
+    page = await consent(browser, link)
     person = harness.sources.person(0)
     response = await browser.post(f"/journey/login/{BANK}", {"csrf": csrf_of(page)})
     async with harness.sources.browser() as consumer:
@@ -208,8 +206,8 @@ async def test_a_refusal_at_the_source_shows_what_to_do(harness: JourneyHarness)
 async def test_closing_the_tab_mid_collection_and_coming_back(harness: JourneyHarness) -> None:
     session_id, link = await harness.start()
     browser = harness.browser()
-    await _consent(browser, link)
-    page = await _log_in_everywhere(harness, browser, session_id)
+    await consent(browser, link)
+    page = await log_in_everywhere(harness, browser, session_id)
     await browser.post("/journey/collect", {"csrf": csrf_of(page)})
     await browser.client.aclose()  # the tab is gone; the collection is not
     await _wait_collected(harness, session_id)
@@ -223,7 +221,7 @@ async def test_closing_the_tab_mid_collection_and_coming_back(harness: JourneyHa
 async def test_withdrawal_on_my_consents_takes_one_step(harness: JourneyHarness) -> None:
     session_id, link = await harness.start()
     browser = harness.browser()
-    await _consent(browser, link)
+    await consent(browser, link)
     page = await browser.get("/journey/consents")
     assert "Toestemming intrekken" in page.text
     response = await browser.post(
@@ -241,7 +239,7 @@ async def test_withdrawing_someone_elses_consent_is_refused(harness: JourneyHarn
     other_id, _ = await harness.start("someone-else")
     _, link = await harness.start()
     browser = harness.browser()
-    await _consent(browser, link)
+    await consent(browser, link)
     page = await browser.get("/journey/consents")
     response = await browser.post(
         "/journey/consents/withdraw", {"csrf": csrf_of(page.text), "session": other_id}
@@ -262,7 +260,7 @@ async def test_another_person_at_the_bank_stops_the_session(harness: JourneyHarn
     """Consent phishing: the consumer is made to log in at the bank as someone else."""
     session_id, link = await harness.start()
     browser = harness.browser()
-    page = await _consent(browser, link)
+    page = await consent(browser, link)
     me, other = harness.sources.person(0), harness.sources.person(1)
     for instance in harness.gateway.session(session_id).sources:
         who = other if instance == BANK else me

@@ -179,6 +179,16 @@ class Journey:
         binding = self._bindings.get(session_id)
         return binding.result if binding is not None else None
 
+    async def finished(self, session_id: str) -> CollectionResult | None:
+        """Wait for a collection this journey is running to end (webhook sent); its result,
+        or ``None`` if none ran here or it failed as a whole."""
+        binding = self._bindings.get(session_id)
+        if binding is None:
+            return None
+        if binding.task is not None:
+            await asyncio.wait([binding.task])
+        return binding.result
+
     async def aclose(self) -> None:
         """Stop collections still running (their sessions resume or expire as the gateway
         says)."""
