@@ -75,7 +75,8 @@ def layout(
 <body>
 <a class="skip" href="#main">{e(text(language, "skip"))}</a>
 <header><p class="lender">{e(config.lender_name)}</p>
-<nav aria-label="{e(text(language, "language"))}"><ul class="languages">{switch}</ul></nav>
+<nav aria-label="{e(text(language, "menu"))}"><ul class="languages">{switch}
+<li><a href="{base}/consents">{e(text(language, "my_consents"))}</a></li></ul></nav>
 </header>
 <main id="main" tabindex="-1">
 <h1>{e(title)}</h1>

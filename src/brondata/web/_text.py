@@ -10,7 +10,7 @@ __all__ = ["TEXT", "text"]
 
 TEXT: dict[str, dict[str, str]] = {
     "skip": {"en": "Skip to the content", "nl": "Naar de inhoud"},
-    "language": {"en": "Language", "nl": "Taal"},
+    "menu": {"en": "Language and your consents", "nl": "Taal en uw toestemmingen"},
     "consent_title": {"en": "Your consent", "nl": "Uw toestemming"},
     "asks": {
         "en": "{lender} asks for the following data, with your consent.",
