@@ -276,3 +276,35 @@ async def test_another_person_at_the_bank_stops_the_session(harness: JourneyHarn
     shown = await browser.follow(await browser.get("/journey/result"))
     assert "als een ander persoon" in shown.text
     assert other.surname not in shown.text
+
+
+async def test_the_result_shows_the_findings_the_lender_passes_in() -> None:
+    from dataclasses import dataclass
+
+    from tests.web.conftest import journey_harness
+
+    @dataclass(frozen=True)
+    class Text:
+        en: str
+        nl: str
+
+    @dataclass(frozen=True)
+    class Finding:
+        code: str
+        message: Text
+        remedy: Text
+
+    async def findings(session_id: str) -> list[Finding]:
+        missing = Text("A second bank is missing.", "Er ontbreekt een tweede bank.")
+        return [Finding("bank_missing", missing, Text("Add it.", "Voeg die toe."))]
+
+    async with journey_harness(findings=findings) as harness:
+        session_id, link = await harness.start()
+        browser = harness.browser()
+        await consent(browser, link)
+        page = await log_in_everywhere(harness, browser, session_id)
+        await browser.post("/journey/collect", {"csrf": csrf_of(page)})
+        await _wait_collected(harness, session_id)
+        result = await browser.get("/journey/result")
+        assert "Er ontbreekt een tweede bank." in result.text
+        assert "Wat u nog kunt aanvullen" in result.text

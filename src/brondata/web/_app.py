@@ -593,8 +593,8 @@ class Journey:
             (f'<p class="error" role="alert">{e(alert)}</p>' if stopped else "")
             + f"<p>{e(text(language, 'shared_with', lender=lender))}</p>"
             f'<ul class="sources">{join(items)}</ul>'
-            f"<h2>{e(text(language, 'findings'))}</h2>{await self._findings_html(record.id, language)}"  # noqa: E501
-            f'<div class="actions"><a class="button" href="{e(self.config.mount_path)}/done">'
+            + await self._findings_html(record.id, language)
+            + f'<div class="actions"><a class="button" href="{e(self.config.mount_path)}/done">'
             f"{e(text(language, 'return', lender=self.config.lender_name))}</a>"
             f'<a href="{e(self.config.mount_path)}/consents">{e(text(language, "my_consents"))}</a></div>'  # noqa: E501
         )
@@ -602,21 +602,20 @@ class Journey:
 
     async def _findings_html(self, session_id: str, language: str) -> str:
         # The gateway does not yet run the dossier checks itself; the lender passes them in
-        # (``findings=``) until it does.
+        # (``findings=``) until it does. Without them no section: "nothing is missing"
+        # would claim a check that never ran.
         if self._findings is None:
-            return f"<p>{e(text(language, 'no_findings'))}</p>"
+            return ""
+        heading = f"<h2>{e(text(language, 'findings'))}</h2>"
         found = await self._findings(session_id)
         if not found:
-            return f"<p>{e(text(language, 'no_findings'))}</p>"
-        return (
-            "<ul>"
-            + join(
-                f"<li><strong>{e(getattr(f.message, language))}</strong> "
-                f"{e(getattr(f.remedy, language))}</li>"
-                for f in found
-            )
-            + "</ul>"
+            return f"{heading}<p>{e(text(language, 'no_findings'))}</p>"
+        rows = join(
+            f"<li><strong>{e(getattr(f.message, language))}</strong> "
+            f"{e(getattr(f.remedy, language))}</li>"
+            for f in found
         )
+        return f"{heading}<ul>{rows}</ul>"
 
     async def _done(self, request: Request) -> Response:
         cookie, _ = self._bound(request)
