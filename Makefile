@@ -1,11 +1,11 @@
-# Two entry points that work on a fresh machine: `make demo` and `make test`.
+# Entry points that work on a fresh machine: `make demo`, `make test` and `make docs`.
 # Each creates .venv on first use and installs what it needs from pyproject.toml.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= demo-out
 
-.PHONY: demo test lint types pytest bench clean example browser chromium
+.PHONY: demo test lint types pytest docs docs-build bench clean example browser chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +23,8 @@ demo: $(VENV)/.demo-installed
 	$(BIN)/brondata demo --out $(OUT) --purpose mortgage
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples docs/_hooks
+	$(BIN)/ruff format --check src tests bench examples docs/_hooks
 
 types: $(VENV)/.dev-installed
 	$(BIN)/mypy
@@ -49,10 +49,19 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 example: $(VENV)/.dev-installed
 	cd examples && ../$(BIN)/python -m mortgage_app
 
-test: lint types pytest
+
+# The documentation site: `make docs` serves it with live reload; `make docs-build` builds it
+# into site/ and fails on any warning (a broken link, a missing docstring target).
+docs: $(VENV)/.dev-installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
+docs-build: $(VENV)/.dev-installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+test: lint types docs-build pytest
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(OUT) node_modules test-artifacts .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(OUT) site node_modules test-artifacts .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -55,8 +55,19 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │       ├── MalformedCheckpointError  not a checkpoint: truncated, bad lines, bad base64
     │       ├── CheckpointSignatureError  no valid signature by the log's key (forged, altered)
     │       └── CheckpointOriginError     a checkpoint of another log
-    └── StoreError                    a storage backend failed or is misconfigured
-        └── KeyStoreError             a signing key store: unsafe file permissions, no active key
+    ├── StoreError                    a storage backend failed or is misconfigured
+    │   └── KeyStoreError             a signing key store: unsafe file permissions, no active key
+    ├── DecisionError                 decisions computed from rules as data (brondata.dossier)
+    │   ├── FactsError                application facts of the wrong type or out of range
+    │   ├── MissingDecisionInputError a decision asked without a fact or input it needs
+    │   ├── InvalidDecisionInputError a decision input of the wrong type or out of range
+    │   ├── UnknownDecisionError      a decision name no rule defines
+    │   ├── RuleTableNotFoundError    no rule table for that decision and year
+    │   ├── DecisionsUnavailableError the rules engine is not installed (the `decisions` extra)
+    │   └── RuleNotApplicableError    the rule table has no row for these inputs (a gap, named)
+    └── DossierError                  first-time-right checks over the collected data
+        ├── DossierInputError         a DossierInput of the wrong shape
+        └── UnknownPresetError        a purpose preset that is not defined
 """
 
 from __future__ import annotations
@@ -77,8 +88,14 @@ __all__ = [
     "ConsentRecordError",
     "ConsumerLoginError",
     "CsrfError",
+    "DecisionError",
+    "DecisionsUnavailableError",
     "DisclosureError",
+    "DossierError",
+    "DossierInputError",
+    "FactsError",
     "IdentityMismatchError",
+    "InvalidDecisionInputError",
     "InvalidKeyError",
     "IssuanceError",
     "IssuerMismatchError",
@@ -94,11 +111,14 @@ __all__ = [
     "MalformedCheckpointError",
     "MalformedRecordError",
     "MappingError",
+    "MissingDecisionInputError",
     "NoSourceError",
     "ProofError",
     "RecordError",
     "RecordExpiredError",
     "RequestError",
+    "RuleNotApplicableError",
+    "RuleTableNotFoundError",
     "SessionError",
     "SessionNotFoundError",
     "SessionStateError",
@@ -114,7 +134,9 @@ __all__ = [
     "SubjectErasedError",
     "TokenExchangeError",
     "UnknownAttributeError",
+    "UnknownDecisionError",
     "UnknownKeyError",
+    "UnknownPresetError",
     "UnknownSourceError",
     "WebhookError",
 ]
@@ -404,3 +426,59 @@ class StoreError(BrondataError):
 
 class KeyStoreError(StoreError):
     code = "key_store_error"
+
+
+# --- decisions and dossier checks (brondata.dossier) ----------------------------------------
+
+
+class DecisionError(BrondataError):
+    code = "decision_error"
+
+
+class FactsError(DecisionError):
+    """Application facts of the wrong type or out of range; the message names the field only."""
+
+    code = "invalid_facts"
+
+
+class MissingDecisionInputError(DecisionError):
+    """A decision cannot be computed without this input; it never falls back to a default."""
+
+    code = "decision_input_missing"
+
+    def __init__(self, decision: str, missing: list[str]) -> None:
+        super().__init__(f"{decision} needs {', '.join(missing)}; none may be left out")
+        self.decision = decision
+        self.missing = missing
+
+
+class InvalidDecisionInputError(DecisionError):
+    code = "invalid_decision_input"
+
+
+class UnknownDecisionError(DecisionError):
+    code = "unknown_decision"
+
+
+class RuleTableNotFoundError(DecisionError):
+    code = "rule_table_not_found"
+
+
+class DecisionsUnavailableError(DecisionError):
+    code = "decisions_unavailable"
+
+
+class RuleNotApplicableError(DecisionError):
+    code = "rule_not_applicable"
+
+
+class DossierError(BrondataError):
+    code = "dossier_error"
+
+
+class DossierInputError(DossierError):
+    code = "invalid_dossier_input"
+
+
+class UnknownPresetError(DossierError):
+    code = "unknown_preset"

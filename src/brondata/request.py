@@ -10,9 +10,9 @@ consumer's choice, made on the session.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence, Set
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
@@ -72,6 +72,20 @@ class DataRequest(BaseModel):
     attributes: tuple[str, ...]
     retention_days: int
     recipient: str
+
+    if TYPE_CHECKING:
+        # The signature a caller's type checker sees, with or without pydantic's mypy plugin:
+        # ``attributes`` takes any sequence or set of names (a list, as people write it), which
+        # the validator below turns into the sorted tuple the field holds.
+        def __init__(
+            self,
+            *,
+            purpose: Purpose,
+            legal_basis: LegalBasis,
+            attributes: Sequence[str] | Set[str],
+            retention_days: int,
+            recipient: str,
+        ) -> None: ...
 
     @model_validator(mode="wrap")
     @classmethod

@@ -11,6 +11,7 @@ how to read its API (``read``); it never touches tokens or PKCE itself.
 from __future__ import annotations
 
 import hashlib
+import ssl
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar
@@ -93,7 +94,10 @@ class OAuthSourceConnector:
     """Base for a source behind OAuth 2.0 (authorization code + PKCE S256).
 
     ``transport`` is any httpx2 async transport: the network by default, an
-    ``httpx2.ASGITransport`` around a mock source in tests and the demo.
+    ``httpx2.ASGITransport`` around a mock source in tests and the demo. ``ssl_context`` is
+    for the network: the trust anchors and the client certificate the source requires (mTLS:
+    a PSD2 bank's eIDAS QWAC, a government API's PKIoverheid certificate); every HTTP client
+    the connector opens gets a transport of its own with it. A given ``transport`` wins.
     """
 
     #: The kind's name by default; an instance's id (``bank.noordbank``) when given, so that
@@ -112,6 +116,7 @@ class OAuthSourceConnector:
         timeout: float = 10.0,
         clock: Clock | None = None,
         name: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if name is not None:
             self.name = name
@@ -119,10 +124,14 @@ class OAuthSourceConnector:
         self.issuer = self.base_url
         self.client_id = client_id
         self._transport = transport
+        self._ssl_context = ssl_context
         self._timeout = timeout
         self._clock: Clock = clock or SystemClock()
         self._http = httpx2.AsyncClient(
-            base_url=self.base_url, transport=transport, timeout=timeout, follow_redirects=False
+            base_url=self.base_url,
+            transport=self._new_transport(),
+            timeout=timeout,
+            follow_redirects=False,
         )
         self._endpoints: OAuthEndpoints | None = None
 
@@ -173,6 +182,15 @@ class OAuthSourceConnector:
             self._endpoints = OAuthEndpoints.from_metadata(self.name, metadata, self.issuer)
         return self._endpoints
 
+    def _new_transport(self) -> httpx2.AsyncBaseTransport | None:
+        """The given transport, else one of its own for each client: closing a client closes
+        its transport's connections, which must not be those another login is using."""
+        if self._transport is not None:
+            return self._transport
+        if self._ssl_context is not None:
+            return httpx2.AsyncHTTPTransport(verify=self._ssl_context)
+        return None  # httpx2's default, per client
+
     def _oauth(
         self, redirect_uri: str | None, scope: str | None, token: Any = None
     ) -> AsyncOAuth2Client:
@@ -180,7 +198,7 @@ class OAuthSourceConnector:
             client_id=self.client_id,
             redirect_uri=redirect_uri,
             scope=scope,
-            transport=self._transport,
+            transport=self._new_transport(),
             timeout=self._timeout,
             token=token,
             base_url=self.base_url,

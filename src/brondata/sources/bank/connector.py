@@ -12,6 +12,7 @@ anything downstream sees them; a payload that does not fit is a ``SourceProtocol
 
 from __future__ import annotations
 
+import ssl
 import uuid
 from collections.abc import Sequence
 from datetime import date
@@ -70,6 +71,7 @@ class Psd2Connector(OAuthSourceConnector):
         frequency_per_day: int = 1,
         psu_ip_address: str | None = None,
         name: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -78,6 +80,7 @@ class Psd2Connector(OAuthSourceConnector):
             timeout=timeout,
             clock=clock,
             name=name,
+            ssl_context=ssl_context,
         )
         self._frequency_per_day = frequency_per_day
         self._psu_ip_address = psu_ip_address

@@ -1,0 +1,136 @@
+"""From collected catalogue values to a ``DossierInput``: the bridge the gateway will call.
+
+The gateway holds, per source instance, the mapped catalogue values (``income.tax_year``,
+``employment.current`` ...) before minimisation. ``dossier_input`` turns them into the
+neutral facts the checks read, plus the few facts no catalogue attribute carries (``extra``,
+per instance): a bank's covered months and the payers of its salary credits, the properties
+without a WOZ value, the years until the AOW age. A kind that was not consulted simply has no
+instance. Values come from our own mappings, so a shape that does not match is a
+``DossierInputError`` naming the attribute (never its value).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from brondata.dossier._checks import DossierInput
+from brondata.errors import DossierInputError
+
+__all__ = ["Collected", "dossier_input"]
+
+#: instance id -> (source kind, {catalogue name: value}).
+Collected = Mapping[str, tuple[str, Mapping[str, Any]]]
+
+
+def _money(values: Mapping[str, Any], name: str) -> Decimal | None:
+    value = values.get(name)
+    if value is None:
+        return None
+    try:
+        return Decimal(value["amount"])
+    except (KeyError, TypeError, InvalidOperation):
+        raise DossierInputError(f"{name} is not a money value") from None
+
+
+def _list(values: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
+    value = values.get(name) or []
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise DossierInputError(f"{name} is not a list of objects")
+    return value
+
+
+def _date(text: object, name: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        raise DossierInputError(f"{name} holds a date that is not ISO 8601") from None
+
+
+def _months_between(start: date, end: date) -> int:
+    return max(0, (end.year - start.year) * 12 + end.month - start.month)
+
+
+def _employment(values: Mapping[str, Any], extra: Mapping[str, Any], as_of: date) -> dict[str, Any]:
+    relations = _list(values, "employment.history") or _list(values, "employment.current")
+    starts = [_date(r.get("start"), "employment.history") for r in relations]
+    first = min((s for s in starts if s is not None), default=None)
+    return {
+        "current_employers": [
+            str(r.get("employer", "")) for r in _list(values, "employment.current")
+        ],
+        "history_months": _months_between(first, as_of) if first else 0,
+        "sv_wage_12m": _money(values, "employment.sv_wage_12m"),
+        "years_until_aow_age": extra.get("years_until_aow_age"),
+    }
+
+
+def _tax(values: Mapping[str, Any]) -> dict[str, Any]:
+    payers = _list(values, "income.employers")
+    wages = [_money({"w": p}, "w") for p in payers] if payers else []
+    return {
+        "tax_year": values.get("income.tax_year"),
+        "payers": [str(p.get("name", "")) for p in payers],
+        "wages_total": sum((w for w in wages if w is not None), Decimal(0)) if wages else None,
+        "student_debt": bool(values.get("tax.student_debt")),
+        "fiscal_partner": values.get("household.partner") is not None,
+    }
+
+
+def _pension(values: Mapping[str, Any]) -> dict[str, Any]:
+    dates = [_date(p.get("as_of"), "pension.providers") for p in _list(values, "pension.providers")]
+    known = [d for d in dates if d is not None]
+    # The oldest provider line decides: the overview is as stale as its stalest part.
+    return {"reference_date": min(known) if known and len(known) == len(dates) else None}
+
+
+def dossier_input(
+    as_of: date,
+    collected: Collected,
+    extra: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    partner_data_present: bool = False,
+) -> DossierInput:
+    """The checks' input from the collected values of each instance (and ``extra`` facts).
+
+    Several instances of one kind are fine for banks; for the other kinds the first instance
+    of the kind is used (one tax return, one UWV record per person).
+    """
+    extra = extra or {}
+    data: dict[str, Any] = {
+        "as_of": as_of,
+        "bank": [],
+        "partner_data_present": partner_data_present,
+    }
+    for instance, (kind, values) in collected.items():
+        more = extra.get(instance, {})
+        if kind == "bank":
+            data["bank"].append(
+                {
+                    "instance": instance,
+                    "history_months": more.get("history_months", 0),
+                    "salary_payers": list(more.get("salary_payers", ())),
+                    "salary_monthly_average": _money(values, "bank.salary_monthly_average"),
+                }
+            )
+        elif kind in data:
+            continue
+        elif kind == "employment":
+            data["employment"] = _employment(values, more, as_of)
+        elif kind == "tax":
+            data["tax"] = _tax(values)
+        elif kind == "pension":
+            data["pension"] = _pension(values)
+        elif kind == "land_registry":
+            data["land_registry"] = {
+                "property_count": values.get("property.count")
+                or len(_list(values, "property.owned")),
+                "without_woz": more.get("without_woz", 0),
+            }
+        elif kind == "duo":
+            data["duo"] = {"student_debt": more.get("student_debt")}
+    return DossierInput.parse(data)

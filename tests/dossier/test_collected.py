@@ -1,0 +1,129 @@
+"""dossier_input: from the mappings' catalogue values (per instance) to the checks' input."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from brondata.dossier import check_dossier, dossier_input
+from brondata.errors import DossierInputError
+
+AS_OF = date(2026, 6, 15)
+
+
+def money(amount: str) -> dict[str, str]:
+    return {"amount": amount, "currency": "EUR"}
+
+
+def collected(**change: Any) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Values in the shapes brondata.mappings produce, for a salaried person."""
+    out: dict[str, tuple[str, dict[str, Any]]] = {
+        "population": ("population", {"person.birth_date": "1990-04-01"}),
+        "bank": ("bank", {"bank.salary_monthly_average": money("3000.00")}),
+        "employment": (
+            "employment",
+            {
+                "employment.current": [
+                    {"employer": "Acme Logistics B.V.", "start": "2019-03-01", "end": None}
+                ],
+                "employment.history": [
+                    {"employer": "Acme Logistics B.V.", "start": "2019-03-01", "end": None},
+                    {"employer": "Old Job", "start": "2015-01-01", "end": "2019-02-28"},
+                ],
+                "employment.sv_wage_12m": money("48000.00"),
+            },
+        ),
+        "tax": (
+            "tax",
+            {
+                "income.tax_year": 2025,
+                "income.employers": [
+                    {"name": "Acme Logistics B.V.", "income_code": "11", **money("47000.00")}
+                ],
+                "tax.student_debt": True,
+                "household.partner": None,
+            },
+        ),
+        "pension": (
+            "pension",
+            {"pension.providers": [{"provider": "PFZW", "as_of": "2026-01-01"}]},
+        ),
+        "land_registry": ("land_registry", {"property.count": 1}),
+        "duo": ("duo", {}),
+    }
+    out.update(change)
+    return out
+
+
+EXTRA = {
+    "bank": {"history_months": 6, "salary_payers": ["ACME LOGISTICS"]},
+    "employment": {"years_until_aow_age": "31"},
+    "land_registry": {"without_woz": 0},
+}
+
+
+def test_salaried_person_has_no_finding() -> None:
+    data = dossier_input(AS_OF, collected(), EXTRA)
+    assert data.tax is not None
+    assert data.tax.wages_total == Decimal("47000.00")
+    assert data.employment is not None
+    assert data.employment.history_months > 12
+    assert data.pension is not None
+    assert data.pension.reference_date == date(2026, 1, 1)
+    assert check_dossier("mortgage", data).findings == ()
+
+
+def test_salary_elsewhere_and_a_second_bank() -> None:
+    extra = {**EXTRA, "bank": {"history_months": 6, "salary_payers": []}}
+    report = check_dossier("mortgage", dossier_input(AS_OF, collected(), extra))
+    assert "salary_not_in_bank" in report.codes()
+    # The consumer adds the bank where the salary goes: the checks run again, clean.
+    second = collected(**{"bank-2": ("bank", {"bank.salary_monthly_average": money("0")})})
+    extra2 = {**extra, "bank-2": {"history_months": 7, "salary_payers": ["Acme Logistics"]}}
+    assert (
+        "salary_not_in_bank"
+        not in check_dossier("mortgage", dossier_input(AS_OF, second, extra2)).codes()
+    )
+
+
+def test_kinds_not_consulted_are_absent() -> None:
+    only_tax = {"tax": collected()["tax"]}
+    data = dossier_input(AS_OF, only_tax)
+    assert data.bank == ()
+    assert data.duo is None
+    assert check_dossier("mortgage", data).codes() == ("student_debt_unverified",)
+
+
+def test_fiscal_partner_from_the_tax_return() -> None:
+    tax = dict(collected()["tax"][1], **{"household.partner": {"name": "X", "birth_date": "1990"}})
+    data = dossier_input(AS_OF, collected(tax=("tax", tax)), EXTRA)
+    assert "partner_data_missing" in check_dossier("mortgage", data).codes()
+    with_partner = dossier_input(
+        AS_OF, collected(tax=("tax", tax)), EXTRA, partner_data_present=True
+    )
+    assert check_dossier("mortgage", with_partner).findings == ()
+
+
+def test_a_provider_without_date_makes_the_overview_undated() -> None:
+    lines = [{"as_of": "2026-01-01"}, {"as_of": None}]
+    data = dossier_input(AS_OF, collected(pension=("pension", {"pension.providers": lines})))
+    assert data.pension is not None
+    assert data.pension.reference_date is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "values"),
+    [
+        ("bank", {"bank.salary_monthly_average": "3000"}),
+        ("employment", {"employment.current": "Acme"}),
+        ("pension", {"pension.providers": [{"as_of": "01-01-2026"}]}),
+    ],
+)
+def test_unexpected_shapes_are_typed_errors(kind: str, values: dict[str, Any]) -> None:
+    with pytest.raises(DossierInputError) as caught:
+        dossier_input(AS_OF, {kind: (kind, values)})
+    assert "Acme" not in str(caught.value)
+    assert "3000" not in str(caught.value)

@@ -1,0 +1,436 @@
+"""Decisions from the 2026 rule tables, pinned by the regulation's own figures.
+
+Sources of the expected figures (see also each rule file's ``brondata.sources``):
+
+* Financing-cost percentages: Wijzigingsregeling hypothecair krediet 2026 (Staatscourant 2025,
+  36471), Bijlage 1 tabel 1 and 2; the cells below are read from that publication.
+* Student loan: Nibud's 2026 worked example, a DUO repayment of EUR 72.21 at a 3.75% mortgage
+  rate, grossed up by 1.20, lowers the maximum mortgage by EUR 18,711.
+* The annuity: EUR 100,000 over 360 months at 6% costs EUR 599.55 a month (by hand:
+  i = 0.005, 100000 * i / (1 - 1.005^-360)).
+* NHG 2026 cost limit EUR 470,000 / EUR 498,200; LTV 100% / 106% (Trhk art. 5).
+* Beslagvrije voet: 95% of the 2026 norms EUR 1,401.50 (single) and EUR 2,002.13 (couple).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from decimal import ROUND_FLOOR, Decimal, getcontext
+from importlib import resources
+from typing import Any
+
+import pytest
+
+from brondata.dossier import (
+    DECISIONS,
+    ApplicationFacts,
+    DecisionResult,
+    _decisions,
+    check_decisions,
+    decide,
+    rule_table,
+)
+from brondata.errors import (
+    DecisionsUnavailableError,
+    InvalidDecisionInputError,
+    MissingDecisionInputError,
+    RuleNotApplicableError,
+    RuleTableNotFoundError,
+    UnknownDecisionError,
+)
+
+YEAR = 2026
+
+
+def facts(**change: Any) -> ApplicationFacts:
+    data: dict[str, Any] = {
+        "purchase_price": 400000,
+        "loan_amount": 250000,
+        "interest_rate": "0.036",
+        "fixed_period_years": 10,
+        "energy_label": "E",  # no label amount, so the income part shows alone
+        "energy_saving_measures": 0,
+    }
+    return ApplicationFacts.parse({**data, **change})
+
+
+def inputs(**change: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "applicant_income_annual": Decimal(65000),
+        "has_partner": True,
+        "partner_income_annual": Decimal(0),
+        "student_loan_monthly": Decimal(0),
+        "aow_age_reached": False,
+    }
+    return {**base, **change}
+
+
+def max_mortgage(f: ApplicationFacts | None = None, **change: Any) -> Decimal:
+    result = decide("decision.max_mortgage", year=YEAR, facts=f or facts(), inputs=inputs(**change))
+    assert isinstance(result.value, Decimal)
+    return result.value
+
+
+def annuity_principal(monthly: Decimal, rate: Decimal) -> Decimal:
+    """Present value of 360 monthly payments, by hand, to check the table's arithmetic."""
+    getcontext().prec = 40
+    i = rate / 12
+    return (monthly * (1 - (1 + i) ** -360) / i).quantize(Decimal(1), rounding=ROUND_FLOOR)
+
+
+# --- the table data, cell by cell ---------------------------------------------------------------
+
+
+def flp_rows(aow: bool) -> dict[str, list[float]]:
+    text = (resources.files("brondata.dossier") / "rules/2026/income_norm.json").read_text()
+    node = next(n for n in json.loads(text)["nodes"] if n["id"] == "flp")
+    return {
+        r["income"]: json.loads(r["percentages"])
+        for r in node["content"]["rules"]
+        if r["aow"] == ("true" if aow else "false")
+    }
+
+
+@pytest.mark.parametrize(
+    ("aow", "row", "column", "percentage"),
+    [
+        (False, "< 30000", 0, 15.5),  # tabel 1, row "-", column <= 1,500%
+        (False, "[30000..31000)", 0, 15.5),
+        (False, "[31000..32000)", 11, 25.1),
+        (False, "[65000..66000)", 5, 22.9),  # 3,501-4,000%
+        (False, "[100000..101000)", 7, 28.0),
+        (False, ">= 125000", 10, 31.5),  # 6,001-6,500%
+        (True, "< 29000", 0, 18.5),  # tabel 2, row "-"
+        (True, "[50000..51000)", 7, 30.2),
+        (True, ">= 110000", 11, 41.7),
+    ],
+)
+def test_financing_cost_percentages_are_the_regulations(
+    aow: bool, row: str, column: int, percentage: float
+) -> None:
+    assert flp_rows(aow)[row][column] == percentage
+
+
+def test_tables_have_every_row_and_column() -> None:
+    # Tabel 1: the "-" row and 30,000 ... 125,000; tabel 2: "-" and 29,000 ... 110,000.
+    assert len(flp_rows(False)) == 97
+    assert len(flp_rows(True)) == 83
+    assert all(len(v) == 12 for v in [*flp_rows(False).values(), *flp_rows(True).values()])
+
+
+# --- decision.max_mortgage ----------------------------------------------------------------------
+
+
+def test_max_mortgage_is_the_annuity_of_the_allowed_cost() -> None:
+    # 65,000 at 3.6% (10 years fixed): 22.9% -> EUR 1,240.42 a month over 30 years.
+    expected = annuity_principal(Decimal(65000) * Decimal("0.229") / 12, Decimal("0.036"))
+    assert abs(max_mortgage() - expected) <= 1
+    assert max_mortgage() == Decimal(272831)
+
+
+def test_annuity_arithmetic_matches_the_hand_calculation() -> None:
+    # EUR 599.55 a month at 6% over 360 months is EUR 100,000 (to the euro).
+    assert abs(annuity_principal(Decimal("599.55"), Decimal("0.06")) - 100000) <= 1
+
+
+def test_short_fixed_period_is_tested_at_five_percent() -> None:
+    short = max_mortgage(facts(fixed_period_years=5))
+    at_five = max_mortgage(facts(interest_rate="0.05"))
+    assert short == at_five
+    assert short < max_mortgage()
+    # Above 5% the offered rate counts, fixed or not.
+    assert max_mortgage(facts(fixed_period_years=5, interest_rate="0.055")) == max_mortgage(
+        facts(interest_rate="0.055")
+    )
+
+
+def test_partner_income_counts_in_full() -> None:
+    together = max_mortgage(
+        applicant_income_annual=Decimal(40000), partner_income_annual=Decimal(25000)
+    )
+    assert together == max_mortgage()
+
+
+def test_single_person_amount() -> None:
+    single = max_mortgage(has_partner=False, partner_income_annual=None)
+    assert single - max_mortgage() == 17000
+    # Not at or below EUR 30,000 of test income.
+    low = inputs(applicant_income_annual=Decimal(30000))
+    as_couple = max_mortgage(**{**low, "has_partner": True})
+    as_single = max_mortgage(**{**low, "has_partner": False})
+    assert as_single == as_couple
+
+
+def test_student_loan_nibud_2026_example() -> None:
+    f = facts(interest_rate="0.0375")
+    without = max_mortgage(f)
+    with_debt = max_mortgage(f, student_loan_monthly=Decimal("72.21"))
+    assert abs((without - with_debt) - 18711) <= 2
+
+
+@pytest.mark.parametrize(
+    ("label", "amount"),
+    [("E", 0), ("C", 5000), ("A", 10000), ("A++", 20000), ("A+++", 25000), ("A++++ EPG", 40000)],
+)
+def test_energy_label_amounts(label: str, amount: int) -> None:
+    assert max_mortgage(facts(energy_label=label)) - max_mortgage() == amount
+
+
+def test_energy_saving_measures_up_to_their_cost_and_the_labels_cap() -> None:
+    base = max_mortgage()
+    assert max_mortgage(facts(energy_saving_measures=5000)) - base == 5000
+    assert max_mortgage(facts(energy_saving_measures=50000)) - base == 20000  # E, F, G cap
+    assert max_mortgage(facts(energy_label="A+++", energy_saving_measures=50000)) == max_mortgage(
+        facts(energy_label="A+++")
+    )
+
+
+def test_aow_table_is_used_from_the_aow_age() -> None:
+    # 29,000 at 1.2% from the AOW age: tabel 2 gives 18.5% (tabel 1: 15.5%).
+    f = facts(interest_rate="0.012")
+    low = {"applicant_income_annual": Decimal(29000)}
+    aow = max_mortgage(f, aow_age_reached=True, **low)
+    assert (
+        abs(aow - annuity_principal(Decimal(29000) * Decimal("0.185") / 12, Decimal("0.012"))) <= 1
+    )
+
+
+def test_debt_beyond_the_room_gives_zero_income_part() -> None:
+    assert max_mortgage(student_loan_monthly=Decimal(5000)) == 0
+
+
+# --- the other decisions ------------------------------------------------------------------------
+
+
+def test_loan_within_income_norm() -> None:
+    limit = int(max_mortgage())
+    for loan, expected in ((limit, True), (limit + 1, False)):
+        result = decide(
+            "decision.loan_within_income_norm",
+            year=YEAR,
+            facts=facts(loan_amount=loan),
+            inputs=inputs(),
+        )
+        assert result.value is expected
+
+
+@pytest.mark.parametrize(
+    ("loan", "measures", "expected"),
+    [
+        (400000, 0, True),
+        (400001, 0, False),
+        (424000, 30000, True),  # 106% with measures
+        (424001, 30000, False),
+        (410000, 10000, True),  # the measures' cost, not a flat 6%
+        (410001, 10000, False),
+    ],
+)
+def test_loan_to_value(loan: int, measures: int, expected: bool) -> None:
+    result = decide(
+        "decision.loan_to_value_within_norm",
+        year=YEAR,
+        facts=facts(loan_amount=loan, energy_saving_measures=measures),
+    )
+    assert result.value is expected
+    assert result.rule_version == "loan_to_value@2026.1"
+
+
+@pytest.mark.parametrize(
+    ("loan", "measures", "expected"),
+    [(470000, 0, True), (470001, 0, False), (498200, 1, True), (498201, 1, False)],
+)
+def test_nhg_cost_limit_2026(loan: int, measures: int, expected: bool) -> None:
+    result = decide(
+        "decision.nhg_eligible",
+        year=YEAR,
+        facts=facts(loan_amount=loan, purchase_price=600000, energy_saving_measures=measures),
+    )
+    assert result.value is expected
+
+
+@pytest.mark.parametrize(
+    ("household", "income", "expected"),
+    [
+        ("single", "2500.00", "1331.43"),  # 95% of 1,401.50
+        ("couple", "3100.00", "1902.02"),  # 95% of 2,002.13
+        ("single", "1000.00", "950.00"),  # income below the norm: 95% of the income
+    ],
+)
+def test_protected_earnings(household: str, income: str, expected: str) -> None:
+    result = decide(
+        "decision.protected_earnings_monthly",
+        year=YEAR,
+        inputs={"household": household, "aow_age_reached": False, "net_income_monthly": income},
+    )
+    assert result.value == Decimal(expected)
+    assert result.claim() == {"amount": expected, "currency": "EUR"}
+
+
+def test_protected_earnings_gap_is_named_not_guessed() -> None:
+    # The 2026 norms from the AOW age are not in this revision: an error, not a made-up figure.
+    with pytest.raises(RuleNotApplicableError, match=r"protected_earnings@2026\.1"):
+        decide(
+            "decision.protected_earnings_monthly",
+            year=YEAR,
+            inputs={"household": "single", "aow_age_reached": True, "net_income_monthly": "900"},
+        )
+
+
+# --- provenance and bad input -------------------------------------------------------------------
+
+
+def test_result_names_inputs_and_version_never_values() -> None:
+    result = decide("decision.max_mortgage", year=YEAR, facts=facts(), inputs=inputs())
+    assert isinstance(result, DecisionResult)
+    assert re.fullmatch(r"[a-z_]+@\d{4}\.\d+", result.rule_version)
+    assert result.rule_version == "income_norm@2026.1"
+    assert result.inputs == (
+        "aow_age_reached",
+        "applicant_income_annual",
+        "facts.energy_label",
+        "facts.energy_saving_measures",
+        "facts.fixed_period_years",
+        "facts.interest_rate",
+        "has_partner",
+        "partner_income_annual",
+        "student_loan_monthly",
+    )
+    assert "65000" not in result.model_dump_json().replace(str(result.value), "")
+
+
+def test_without_partner_the_partner_income_is_not_an_input() -> None:
+    result = decide(
+        "decision.max_mortgage",
+        year=YEAR,
+        facts=facts(),
+        inputs=inputs(has_partner=False, partner_income_annual=None),
+    )
+    assert "partner_income_annual" not in result.inputs
+
+
+def test_unknown_decision() -> None:
+    with pytest.raises(UnknownDecisionError, match=r"decision\.max_morgage"):
+        decide("decision.max_morgage", year=YEAR, facts=facts(), inputs=inputs())
+
+
+def test_missing_facts_are_named() -> None:
+    with pytest.raises(MissingDecisionInputError) as caught:
+        decide("decision.loan_to_value_within_norm", year=YEAR)
+    assert caught.value.missing == [
+        "facts.purchase_price",
+        "facts.loan_amount",
+        "facts.energy_saving_measures",
+    ]
+
+
+@pytest.mark.parametrize(
+    "leave_out", ["applicant_income_annual", "student_loan_monthly", "aow_age_reached"]
+)
+def test_no_default_for_a_missing_input(leave_out: str) -> None:
+    with pytest.raises(MissingDecisionInputError, match=leave_out):
+        decide(
+            "decision.max_mortgage", year=YEAR, facts=facts(), inputs=inputs(**{leave_out: None})
+        )
+
+
+def test_partner_income_is_needed_with_a_partner() -> None:
+    with pytest.raises(MissingDecisionInputError, match="partner_income_annual"):
+        decide(
+            "decision.max_mortgage",
+            year=YEAR,
+            facts=facts(),
+            inputs=inputs(partner_income_annual=None),
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("applicant_income_annual", True),
+        ("applicant_income_annual", -1),
+        ("applicant_income_annual", "lots"),
+        ("applicant_income_annual", 65000.5),  # floats are not amounts: pass Decimal or text
+        ("has_partner", "yes"),
+        ("student_loan_monthly", Decimal("Infinity")),
+    ],
+)
+def test_invalid_input(name: str, value: object) -> None:
+    with pytest.raises(InvalidDecisionInputError, match=name) as caught:
+        decide("decision.max_mortgage", year=YEAR, facts=facts(), inputs=inputs(**{name: value}))
+    assert str(value) not in caught.value.message
+
+
+def test_household_must_be_known() -> None:
+    with pytest.raises(InvalidDecisionInputError, match="household"):
+        decide(
+            "decision.protected_earnings_monthly",
+            year=YEAR,
+            inputs={"household": "commune", "aow_age_reached": False, "net_income_monthly": "1"},
+        )
+
+
+def test_no_rule_table_for_the_year() -> None:
+    with pytest.raises(RuleTableNotFoundError, match="2031") as caught:
+        decide("decision.nhg_eligible", year=2031, facts=facts())
+    assert "2026" in caught.value.message  # says which years there are
+
+
+def test_every_decision_has_its_table_for_2026() -> None:
+    for decision in DECISIONS.values():
+        table = rule_table(decision.table, YEAR)
+        assert table.version.startswith(f"{decision.table}@2026.")
+
+
+def test_every_rule_file_cites_its_sources() -> None:
+    root = resources.files("brondata.dossier") / "rules" / "2026"
+    for path in root.iterdir():
+        data = json.loads(path.read_text())
+        meta = data["brondata"]
+        assert meta["sources"], path.name
+        for source in meta["sources"]:
+            assert source["figures"], path.name
+            assert source["source"], path.name
+        for node in data["nodes"]:
+            assert node.get("description"), f"{path.name}: node {node['id']} has no description"
+
+
+def test_without_the_engine_deciding_is_a_typed_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "zen", None)  # what an uninstalled extra looks like
+    _decisions._engine.cache_clear()
+    rule_table.cache_clear()
+    try:
+        with pytest.raises(DecisionsUnavailableError, match="brondata\\[decisions\\]"):
+            decide("decision.nhg_eligible", year=YEAR, facts=facts())
+    finally:
+        _decisions._engine.cache_clear()
+        rule_table.cache_clear()
+
+
+# --- before any login ---------------------------------------------------------------------------
+
+
+def test_check_decisions_gives_the_rule_versions() -> None:
+    names = ["decision.nhg_eligible", "decision.protected_earnings_monthly"]
+    assert check_decisions(names, year=YEAR, facts=facts()) == [
+        "nhg@2026.1",
+        "protected_earnings@2026.1",
+    ]
+    # The beslagvrije voet needs no application facts.
+    assert check_decisions(["decision.protected_earnings_monthly"], year=YEAR, facts=None)
+
+
+@pytest.mark.parametrize(
+    ("names", "year", "with_facts", "error"),
+    [
+        (["decision.max_morgage"], YEAR, True, UnknownDecisionError),
+        (["decision.max_mortgage"], YEAR, False, MissingDecisionInputError),
+        (["decision.max_mortgage"], 2019, True, RuleTableNotFoundError),
+    ],
+)
+def test_check_decisions_refuses_before_any_login(
+    names: list[str], year: int, with_facts: bool, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        check_decisions(names, year=year, facts=facts() if with_facts else None)
