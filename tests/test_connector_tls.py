@@ -47,12 +47,13 @@ async def test_every_request_of_a_session_goes_over_the_client_certificate(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sources = MockSources(seed=3, sources=("bank",))
-    recorder = _Recorder({urlsplit(sources.base_urls["bank"]).netloc: sources.transport("bank")})
+    bank_url = sources.base_urls["bank.mockbank"]
+    recorder = _Recorder({urlsplit(bank_url).netloc: sources.transport("bank")})
     monkeypatch.setattr(httpx2, "AsyncHTTPTransport", recorder)
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
 
     bank = Psd2Connector(
-        base_url=sources.base_urls["bank"],
+        base_url=bank_url,
         client_id=sources.client_id,
         clock=sources.clock,
         ssl_context=context,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import httpx2
 import pytest
 
 from brondata import Gateway, verify_record
@@ -192,3 +193,22 @@ async def test_a_timeout_may_be_set_per_kind_or_per_instance(sources: MockSource
         assert gateway._timeouts["bank.mockbank"] == 7.0
         assert gateway._timeouts["bank.noordbank"] == 3.0
         assert gateway._timeouts["tax"] == 30.0
+
+
+@pytest.mark.parametrize(
+    ("bank", "title", "colour"),
+    [("bank.mockbank", "Mockbank", "#e8590c"), ("bank.noordbank", "Noordbank", "#0b7285")],
+)
+async def test_each_bank_has_its_own_login_page(
+    sources: MockSources, bank: str, title: str, colour: str
+) -> None:
+    async with Gateway.embedded(sources.connectors(), clock=sources.clock) as gateway:
+        session = await gateway.start(preset_request("rental", ASKED), "a", sources=[bank])
+        await gateway.give_consent(session.id)
+        url = await gateway.login_url(session.id, bank)
+    assert url.startswith(sources.base_urls[bank])
+    async with httpx2.AsyncClient(transport=sources.transport(bank)) as browser:
+        page = await browser.get(url, follow_redirects=True)
+    assert page.status_code == 200
+    assert f"{title} Internetbankieren" in page.text
+    assert colour in page.text

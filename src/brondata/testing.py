@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx2
@@ -25,6 +25,8 @@ from brondata.mock._faults import Fault, FaultInjector
 from brondata.mock.consumer import Consumer
 from brondata.mock.digid import DigidIdP, create_digid_app
 from brondata.mock.population import Person, Population
+
+_V = TypeVar("_V")
 
 if TYPE_CHECKING:
     from brondata.gateway import Gateway
@@ -70,6 +72,17 @@ def mock_instances() -> dict[str, tuple[source_kinds.SourceKind, source_kinds.Mo
         if kind.mock is not None
         for instance in kind.mock.instances
     }
+
+
+class _ByInstance(dict[str, _V]):
+    """Instance id -> value, where a kind's name stands for the kind's first instance
+    (``faults["bank"]`` is ``faults["bank.mockbank"]``), as it does for a session."""
+
+    def __missing__(self, key: str) -> _V:
+        for instance, value in self.items():
+            if source_kinds.kind_of(instance) == key:
+                return value
+        raise KeyError(key)
 
 
 class FixedClock:
@@ -154,13 +167,13 @@ class MockSources(_Consumers):
         self.redirect_uri = redirect_uri
         #: Where each instance is reached: in-process names by default, real URLs when served.
         urls = base_urls or in_process_urls()
-        self.base_urls = {s: urls[s] for s in chosen}
+        self.base_urls = _ByInstance({s: urls[s] for s in chosen})
         #: The DigiD every government mock sends the consumer to (single sign-on).
         self.digid = DigidIdP(self.population, base_url=urls["digid"], clock=self.clock)
         self.digid_url = urls["digid"]
         options = app_options or {}
         #: Per instance, the fault injector around its app: ``faults["tax"].add(Fault(...))``.
-        self.faults: dict[str, FaultInjector] = {}
+        self.faults: _ByInstance[FaultInjector] = _ByInstance()
         for source in chosen:
             kind, instance = known[source]
             assert kind.mock is not None  # mock_instances lists kinds with a mock only
@@ -169,18 +182,37 @@ class MockSources(_Consumers):
                 kind.mock.load()(
                     self.population,
                     base_url=self.base_urls[source],
-                    clients={client_id: [redirect_uri.format(source=source)]},
+                    # The callback may be named by the instance or, for the kind's
+                    # first instance, by the kind (a gateway configured as {"bank": ...}).
+                    clients={client_id: self._redirects(source)},
                     clock=self.clock,
                     **extra,
                     **instance.options,
                     **options.get(source, {}),
                 )
             )
-        self.apps: dict[str, Any] = dict(self.faults)
+        self.apps: _ByInstance[Any] = _ByInstance(self.faults)
         self.digid_app = create_digid_app(self.digid)
 
+    def _redirects(self, instance: str) -> list[str]:
+        kind = source_kinds.kind_of(instance)
+        names = [instance]
+        if kind != instance and self.resolve([kind])[0] == instance:
+            names.append(kind)
+        return [self.redirect_uri.format(source=name) for name in names]
+
+    def _instance(self, source: str) -> str:
+        """``source`` if it is one of the apps, else the first app of kind ``source``."""
+        if source in self.apps:
+            return source
+        of_kind = [s for s in self.apps if source_kinds.kind_of(s) == source]
+        if not of_kind:
+            raise UnknownSourceError(source, list(self.apps), what="mock source")
+        return of_kind[0]
+
     def transport(self, source: str) -> httpx2.ASGITransport:
-        return httpx2.ASGITransport(app=self.apps[source])
+        """The in-process transport to instance ``source`` (or a kind's first instance)."""
+        return httpx2.ASGITransport(app=self.apps[self._instance(source)])
 
     @staticmethod
     def source_names() -> list[str]:
@@ -207,10 +239,9 @@ class MockSources(_Consumers):
     def connector(
         self, source: str, *, transport: httpx2.AsyncBaseTransport | None = None, **options: Any
     ) -> SourceConnector:
-        """A connector for instance ``source`` over its in-process transport (or the one
-        given)."""
-        if source not in self.apps:
-            raise UnknownSourceError(source, list(self.apps), what="mock source")
+        """A connector for instance ``source`` (or a kind's first instance) over its
+        in-process transport (or the one given)."""
+        source = self._instance(source)
         factory = source_kinds.get(source).connector
         return factory(
             base_url=self.base_urls[source],
@@ -240,10 +271,7 @@ class MockSources(_Consumers):
     def consumer(self, source: str) -> AbstractAsyncContextManager[Consumer]:
         """The browser, for a login at ``source`` (an instance or a kind; all sources share
         one browser)."""
-        if source not in self.apps and not any(
-            source_kinds.kind_of(s) == source for s in self.apps
-        ):
-            raise UnknownSourceError(source, list(self.apps), what="mock source")
+        self._instance(source)  # an unknown source is an error here, not at the login
         return self.browser()
 
 

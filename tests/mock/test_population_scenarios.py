@@ -24,6 +24,7 @@ from brondata.mock.population import (
     elfproef,
     iban_valid,
 )
+from brondata.mock.population._scenarios import _SCENARIO_BLOCKS, _scenario_index, _scenario_of
 
 AS_OF = date(2026, 11, 1)
 seeds = st.integers(min_value=0, max_value=2**32)
@@ -46,7 +47,7 @@ def _slips_of(person: Person, payroll_tax_number: str, year: int) -> list[Paysli
     ]
 
 
-def test_scenarios_are_the_documented_ten() -> None:
+def test_scenarios_are_the_documented_twelve() -> None:
     assert SCENARIOS == (
         "salaried",
         "two_incomes",
@@ -58,6 +59,8 @@ def test_scenarios_are_the_documented_ten() -> None:
         "several_properties",
         "three_pension_providers",
         "recent_arrival",
+        "salary_elsewhere",
+        "student_debt_paused",
     )
 
 
@@ -69,14 +72,49 @@ def test_an_unknown_scenario_names_the_valid_ones() -> None:
 
 def test_scenario_persons_are_persons_at_their_index() -> None:
     population = Population(seed=3, as_of=AS_OF)
-    for k, name in enumerate(SCENARIOS):
+    for name in SCENARIOS:
         person = population.scenario(name, 2)
         assert person.scenario == name
-        assert person.index == SCENARIO_BASE + 2 * len(SCENARIOS) + k
+        assert person.index >= SCENARIO_BASE
         assert population.person(person.index) == person
         assert population.by_username(person.username) == person
         assert population.by_bsn(person.bsn) == person
     assert population.person(5).scenario == "salaried"
+
+
+def test_adding_scenarios_does_not_renumber_the_first_ten() -> None:
+    population = Population(seed=3, as_of=AS_OF)
+    for k, name in enumerate(SCENARIOS[:10]):
+        assert population.scenario(name, 2).index == SCENARIO_BASE + 2 * 10 + k
+
+
+def test_scenario_blocks_hold_every_scenario_once_and_do_not_overlap() -> None:
+    named = [name for _, names in _SCENARIO_BLOCKS for name in names]
+    assert sorted(named) == sorted(SCENARIOS)
+    indices = [_scenario_index(name, n) for name in SCENARIOS for n in (0, 1, 7)]
+    assert len(set(indices)) == len(indices)
+    assert all(_scenario_of(_scenario_index(name, 3)) == name for name in SCENARIOS)
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_the_last_person_of_a_scenario_stays_inside_its_block(name: str) -> None:
+    low, high = 0, 10**7  # _fits(name, low) holds, _fits(name, high) does not
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if _fits(name, middle) else (low, middle)
+    last = low
+    assert _scenario_of(_scenario_index(name, last)) == name
+    assert _scenario_index(name, last) < 10**7
+    with pytest.raises(IndexError):
+        _scenario_index(name, last + 1)
+
+
+def _fits(name: str, n: int) -> bool:
+    try:
+        _scenario_index(name, n)
+    except IndexError:
+        return False
+    return True
 
 
 def test_scenario_numbers_out_of_range_are_refused() -> None:

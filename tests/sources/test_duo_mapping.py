@@ -77,23 +77,43 @@ def test_no_student_debt_is_zero_and_no_rules() -> None:
 
 
 @pytest.mark.parametrize(
-    "changes",
+    ("changes", "monthly"),
     [
-        {"aflosvrijePeriode": True, "teBetalenMaandbedrag": "0.00"},
-        {
-            "maandbedragVerlaagdOpBasisVanInkomen": True,
-            "maandbedragOpBasisVanInkomen": "12.00",
-            "teBetalenMaandbedrag": "12.00",
-        },
-        {"fase": "aanloopfase", "ingangsdatumAflosfase": "2027-01-01"},
+        ({"aflosvrijePeriode": True, "teBetalenMaandbedrag": "0.00"}, "57.14"),
+        (
+            {
+                "maandbedragVerlaagdOpBasisVanInkomen": True,
+                "maandbedragOpBasisVanInkomen": "12.00",
+                "teBetalenMaandbedrag": "12.00",
+            },
+            "12.00",
+        ),
+        (
+            {
+                "maandbedragVerlaagdOpBasisVanInkomen": True,
+                "maandbedragOpBasisVanInkomen": "0.00",
+                "teBetalenMaandbedrag": "0.00",
+            },
+            "0.00",
+        ),
+        (
+            {
+                "aflosvrijePeriode": True,
+                "maandbedragVerlaagdOpBasisVanInkomen": True,
+                "maandbedragOpBasisVanInkomen": "12.00",
+                "teBetalenMaandbedrag": "0.00",
+            },
+            "12.00",
+        ),
+        ({"fase": "aanloopfase", "ingangsdatumAflosfase": "2027-01-01"}, "57.14"),
     ],
-    ids=["paused", "reduced", "not yet repaying"],
+    ids=["paused", "reduced", "reduced to nothing", "reduced and paused", "not yet repaying"],
 )
-def test_the_statutory_repayment_is_released_whatever_is_collected_now(
-    changes: dict[str, Any],
+def test_the_term_collected_outside_a_pause_is_released(
+    changes: dict[str, Any], monthly: str
 ) -> None:
     values = mapping("duo")(raw(debt(**changes)), ["student_debt.monthly_repayment"], TODAY)
-    assert values == {"student_debt.monthly_repayment": {"amount": "57.14", "currency": "EUR"}}
+    assert values == {"student_debt.monthly_repayment": {"amount": monthly, "currency": "EUR"}}
 
 
 def test_only_student_debts_count_and_the_largest_names_the_rules() -> None:
@@ -130,6 +150,8 @@ def test_only_what_is_asked() -> None:
         raw(debt(fase="klaar")),
         raw(debt(ingangsdatumAflosfase="januari 2022")),
         raw(debt(aflosvrijePeriode="nee")),
+        raw(debt(maandbedragVerlaagdOpBasisVanInkomen=True)),  # reduced, but to what?
+        raw(debt(maandbedragOpBasisVanInkomen=12)),
     ],
 )
 def test_an_answer_of_another_shape_is_a_protocol_error(answer: dict[str, Any]) -> None:

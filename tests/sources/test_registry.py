@@ -191,3 +191,17 @@ def test_a_kind_from_an_entry_point_is_registered(monkeypatch: pytest.MonkeyPatc
     )
     assert "lease" in [k.name for k in fresh.kinds()]
     assert fresh.catalogue()["lease.monthly_payment"].sources == ("lease",)
+
+
+@pytest.mark.parametrize("instance", MockSources.source_names())
+def test_sample_requests_are_data_requests_of_the_kinds_api(instance: str) -> None:
+    kind = source_kinds.get(instance)
+    assert kind.mock is not None
+    declared = dict(zip(kind.instance_ids(), kind.mock.instances, strict=True))[instance]
+    person = MockSources(seed=5).scenario("two_incomes")  # banks at both banks
+    requests = kind.mock.sample_requests(person, declared)
+    assert requests
+    assert requests[0][1].startswith(kind.mock.api)  # the data API first
+    for method, path, _body in requests:
+        assert method in ("GET", "POST")
+        assert not path.startswith(("/oauth", "/.well-known")), path

@@ -154,7 +154,7 @@ class _Bank:
 
     def accounts_of(self, person: Person) -> list[Account]:
         """The person's accounts held at this bank."""
-        return [a for a in person.accounts if _bank_of(a) == self.bank_id]
+        return [a for a in person.accounts if a.bank == self.bank_id]
 
     def _consent_for_scope(self, scope: str) -> _Consent | None:
         kind, _, consent_id = scope.partition(":")
@@ -426,11 +426,6 @@ class _Bank:
 
 
 # --- the HTTP layer -------------------------------------------------------------------------
-
-
-def _bank_of(account: Account) -> str:
-    # SHIM until the population's Account.bank lands (issue-8pop); replaced at the merge.
-    return str(getattr(account, "bank", "mockbank"))
 
 
 def _amount(value: Decimal, currency: str) -> dict[str, str]:
@@ -762,14 +757,15 @@ def create_bank_app(
 
 
 def sample_requests(
-    person: Person, bank_id: str = "mockbank"
+    person: Person, bank_id: str = "mockbank", **branding: str
 ) -> list[tuple[str, str, dict[str, Any] | None]]:
     """The account-information requests a connector makes for ``person`` at ``bank_id`` once
     its consent is authorised: (method, path, JSON body). Berlin Group also needs the
-    ``X-Request-ID`` and ``Consent-ID`` headers, which a caller adds."""
+    ``X-Request-ID`` and ``Consent-ID`` headers, which a caller adds. ``branding`` (the
+    bank's title and colour, its other app options) changes nothing here."""
     dated = min((t.booking_date for t in person.transactions), default=person.birth_date)
     out: list[tuple[str, str, dict[str, Any] | None]] = [("GET", "/v1/accounts", None)]
-    for account in (a for a in person.accounts if _bank_of(a) == bank_id):
+    for account in (a for a in person.accounts if a.bank == bank_id):
         base = f"/v1/accounts/{account.resource_id}"
         out.append(("GET", f"{base}/balances", None))
         out.append(

@@ -93,18 +93,37 @@ class MockSpec:
     ``app`` is the import path of the app factory (``"package.module:function"``), called as
     ``factory(population, base_url=..., clients=..., clock=..., [digid=...], **options)``;
     ``digid`` says the app logs in through the mock DigiD; ``api`` is the path prefix of the
-    data API (where a test injects a fault so that the fetch, not the login, meets it).
+    data API (where a test injects a fault so that the fetch, not the login, meets it);
+    ``samples``, the import path of ``sample_requests(person, **options)``: the data requests
+    a connector makes for a person once logged in, as ``(method, path, JSON body)``.
     """
 
     app: str
     instances: tuple[MockInstance, ...]
     api: str
     digid: bool = False
+    samples: str | None = None
 
     def load(self) -> Callable[..., Any]:
-        module, _, attribute = self.app.partition(":")
-        factory: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+        """The app factory."""
+        factory: Callable[..., Any] = _imported(self.app)
         return factory
+
+    def sample_requests(
+        self, person: Any, instance: MockInstance
+    ) -> list[tuple[str, str, dict[str, Any] | None]]:
+        """What a connector asks of ``instance`` for ``person`` (none without ``samples``)."""
+        if self.samples is None:
+            return []
+        requests: list[tuple[str, str, dict[str, Any] | None]] = _imported(self.samples)(
+            person, **instance.options
+        )
+        return requests
+
+
+def _imported(path: str) -> Any:
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,17 @@ were generated first. A person's identity (name, BSN, address, IBAN, employer, s
 
 Named scenarios (``SCENARIOS``; ``population.scenario("retired", 3)``) cover the situations a
 lender meets: two incomes with a fiscal partner, self-employed, retired, a temporary contract,
-student debt, a tenant, several properties, three pension providers, a recent arrival.
+student debt (repaying, or paused), a tenant, several properties, three pension providers, a
+recent arrival, a salary paid into an account at the other bank.
 
 One model feeds every source, so the sources agree the way real ones do: a single payroll model
 (``Payslip``: gross → SV-loon, fiscal wage, withheld tax, net) gives the bank's salary credits,
 the UWV SV-loon and the tax return's wages; one ``Property`` with its ``Mortgage`` and WOZ
 values gives the BRK, the WOZ register, the tax return's own-home lines and the bank's monthly
-mortgage debit. Amounts are 2026-like approximations, not tax advice.
+mortgage debit; one ``StudentLoan`` schedule gives DUO's debt, the tax return's studieschuld
+and the bank's DUO debits. Accounts are held at one of two mock banks (``BANK_IDS``), and the
+tax return lists the balances of all of them. Amounts are 2026-like approximations, not tax
+advice.
 
 What lives here, one private module per life domain, each with its part of the data model and
 of the generator: ``_identity`` (names, BSN, address, origin, partner), ``_work`` (jobs,
@@ -29,6 +33,7 @@ the generator's ground truth for tests; no mock API exposes it.
 from __future__ import annotations
 
 from brondata.mock.population._banking import (
+    BANK_IDS,
     BANKS,
     Account,
     Category,
@@ -51,6 +56,7 @@ from brondata.mock.population._pensions import AowEntitlement, PensionEntitlemen
 from brondata.mock.population._person import Person
 from brondata.mock.population._population import Population
 from brondata.mock.population._scenarios import SCENARIO_BASE, SCENARIOS, Scenario
+from brondata.mock.population._study_debt import StudentLoan, StudentLoanRegime
 from brondata.mock.population._tax_return import Debt, OwnHome, TaxYear, WageLine
 from brondata.mock.population._work import (
     INCOME_CODE_AOW,
@@ -67,6 +73,7 @@ from brondata.mock.population._work import (
 
 __all__ = [
     "BANKS",
+    "BANK_IDS",
     "INCOME_CODE_AOW",
     "INCOME_CODE_CIVIL_SERVANT",
     "INCOME_CODE_EMPLOYMENT",
@@ -93,6 +100,8 @@ __all__ = [
     "Population",
     "Property",
     "Scenario",
+    "StudentLoan",
+    "StudentLoanRegime",
     "TaxYear",
     "Transaction",
     "WageLine",

@@ -1,8 +1,12 @@
-"""Banking: IBANs, accounts, transactions, and the twelve months of bank history.
+"""Banking: IBANs, accounts at the two mock banks, transactions, and the bank history.
 
-The history takes the transactions other domains dictate (salary, pension, mortgage, rent,
-loan debits) as ``_Planned`` items and draws the rest (utilities, insurance, saving,
-shopping) itself.
+Every person banks at ``mockbank``: the current account (and maybe a savings account) whose
+history takes the transactions other domains dictate (salary, pension, mortgage, rent, loan
+debits) as ``_Planned`` items and draws the rest (utilities, insurance, saving, shopping)
+itself. Some persons also hold a current account at ``noordbank``, drawn from a stream of its
+own so that nothing of the mockbank side moves: about one in seven of everyone, every
+``two_incomes`` couple (a joint account the partner pays into) and every ``salary_elsewhere``
+person (the salary arrives there and is passed on to mockbank).
 """
 
 from __future__ import annotations
@@ -11,9 +15,9 @@ import calendar
 import hashlib
 import random
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Literal
 
 from brondata.mock.population._common import (
@@ -24,6 +28,7 @@ from brondata.mock.population._common import (
     _month_starts,
     _shift_to_weekday,
 )
+from brondata.mock.population._scenarios import Scenario
 
 if TYPE_CHECKING:
     from brondata.mock.population._housing import Housing
@@ -43,6 +48,14 @@ Category = Literal[
     "groceries",
     "other",
 ]
+
+#: The mock banks, by id: ``Account.bank`` is one of them. A person's login is the same at both.
+BANK_IDS = ("mockbank", "noordbank")
+# Noordbank's bank code and BIC are invented, and kept out of ``BANKS``: no mockbank account
+# and no counterparty ever has its code, so the code tells the bank.
+_NOORDBANK_CODE = "NRDB"
+_NOORDBANK_BIC = "NRDBNL2N"
+_NOORDBANK_SHARE = 0.15  # of all persons, besides the scenarios that always bank there
 
 # Dutch bank codes with their BIC and a rough market share, so that most persons bank at one
 # of the big three, as in the real population.
@@ -155,6 +168,7 @@ class Account:
     cash_account_type: Literal["CACC", "SVGS"]
     owner_name: str
     opening_balance: Decimal
+    bank: str  # the mock bank holding it, one of BANK_IDS
 
 
 def _pick_weighted_bank(rng: random.Random) -> str:
@@ -173,6 +187,7 @@ class _Planned:
     remittance: str
     category: Category
     code: str = _CREDIT
+    account: str | None = None  # the IBAN it books on; the current account when None
 
 
 @dataclass
@@ -265,6 +280,7 @@ class _History:
                 remittance=item.remittance,
                 category=item.category,
                 code=item.code,
+                account=item.account,
             )
         for month in months:
             label = f"{_MONTHS_NL[month.month - 1]} {month.year}"
@@ -470,6 +486,7 @@ def _open_accounts(
             cash_account_type="CACC",
             owner_name=owner or full_name,
             opening_balance=opening,
+            bank="mockbank",
         )
     ]
     if savings_iban is not None:
@@ -484,6 +501,135 @@ def _open_accounts(
                 cash_account_type="SVGS",
                 owner_name=owner or full_name,
                 opening_balance=savings_opening,
+                bank="mockbank",
             )
         )
     return accounts, opened
+
+
+def _draw_noordbank_account(
+    seed: int, index: int, scenario: Scenario, *, holder: str, partner: str | None
+) -> Account | None:
+    """The person's current account at noordbank, if they hold one: a joint account with
+    ``partner`` when given. Drawn from the person's bank stream, not the first or life one."""
+    rng = random.Random(f"brondata:{seed}:banks:{index}")
+    holds = rng.random() < _NOORDBANK_SHARE
+    if not holds and scenario not in ("two_incomes", "salary_elsewhere"):
+        return None
+    return Account(
+        resource_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        iban=make_iban(_NOORDBANK_CODE, _bijection(seed, index, 10**9)),
+        bic=_NOORDBANK_BIC,
+        currency="EUR",
+        name="Betaalrekening" if partner is None else "Gezamenlijke rekening",
+        product="Noord Betalen",
+        cash_account_type="CACC",
+        owner_name=holder if partner is None else f"{holder} en/of {partner}",
+        opening_balance=_money(rng.uniform(150, 2_500)),
+        bank="noordbank",
+    )
+
+
+def _paid_elsewhere(
+    planned: list[_Planned], *, into: str, home_iban: str, holder: str
+) -> list[_Planned]:
+    """The salary credits moved to the account ``into``, each passed on in whole tens to the
+    current account the next working day (a standing order between the person's own
+    accounts); everything else unchanged."""
+    out: list[_Planned] = []
+    for item in planned:
+        if item.category != "salary":
+            out.append(item)
+            continue
+        out.append(replace(item, account=into))
+        day = _shift_to_weekday(item.day + timedelta(days=1), backwards=False)
+        amount = (item.amount / 10).to_integral_value(rounding=ROUND_FLOOR) * 10
+        out.append(
+            _Planned(
+                day,
+                -amount,
+                holder,
+                home_iban,
+                "Overboeking naar eigen rekening",
+                "other",
+                _STANDING_ORDER,
+                account=into,
+            )
+        )
+        out.append(_Planned(day, amount, holder, into, "Overboeking van eigen rekening", "other"))
+    return out
+
+
+def _noordbank_history(
+    seed: int,
+    index: int,
+    account: Account,
+    *,
+    as_of: date,
+    start: date,
+    city: str,
+    partner: str | None,
+) -> list[Transaction]:
+    """What noordbank books besides any salary passed through it: a few card payments and
+    refunds, and for a joint account the partner's monthly contribution and the household's
+    groceries. A stream of its own per ``as_of``, as the mockbank history has."""
+    rng = random.Random(f"brondata:{seed}:banks:{index}:{as_of.isoformat()}")
+    out: list[Transaction] = []
+
+    def book(
+        day: date,
+        amount: Decimal,
+        party: str,
+        party_iban: str | None,
+        text: str,
+        category: Category,
+        code: str,
+    ) -> None:
+        transaction_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        if start <= day < as_of:
+            out.append(
+                Transaction(
+                    transaction_id=transaction_id,
+                    account_iban=account.iban,
+                    booking_date=day,
+                    value_date=day,
+                    amount=amount,
+                    currency="EUR",
+                    counterparty_name=party,
+                    counterparty_iban=party_iban,
+                    remittance=text[:140],
+                    category=category,
+                    bank_transaction_code=code,
+                )
+            )
+
+    span = max(1, (as_of - start).days)
+    for _ in range(rng.randint(3, 8)):
+        shop, online = rng.choice(_OTHER_SHOPS)
+        day = start + timedelta(days=rng.randrange(span))
+        amount = -_money(rng.uniform(5, 80))
+        if online:
+            book(day, amount, shop, _stable_iban(shop), f"Bestelling {shop}", "other", _TRANSFER)
+        else:
+            book(day, amount, shop, None, f"Betaalpas {shop} {city.upper()}", "other", _CARD)
+    for _ in range(rng.randint(0, 2)):
+        shop = rng.choice([name for name, online in _OTHER_SHOPS if online])
+        day = start + timedelta(days=rng.randrange(span))
+        amount = _money(rng.uniform(10, 150))
+        text = f"Terugbetaling retour {shop}"
+        book(day, amount, shop, _stable_iban(shop), text, "other", _CREDIT)
+    if partner is not None:
+        contribution = _money(rng.randrange(500, 1_000, 50))
+        shop = rng.choice(_SUPERMARKETS)
+        for month in _month_starts(start, as_of):
+            label = f"{_MONTHS_NL[month.month - 1]} {month.year}"
+            day = _shift_to_weekday(_day_in_month(month, 26), backwards=True)
+            text = f"Bijdrage huishouden {label}"
+            book(day, contribution, partner, _stable_iban(partner), text, "other", _CREDIT)
+            last = calendar.monthrange(month.year, month.month)[1]
+            for _ in range(rng.randint(4, 8)):
+                day = month.replace(day=rng.randint(1, last))
+                amount = -_money(rng.uniform(30, 110))
+                text = f"Betaalpas {shop} {city.upper()}"
+                book(day, amount, shop, None, text, "groceries", _CARD)
+    return sorted(out, key=lambda t: (t.booking_date, t.transaction_id))

@@ -221,7 +221,7 @@ def _housing_of(scenario: Scenario, drawn: Housing) -> Housing:
     """The scenario's housing where it has one; the drawn one otherwise."""
     if scenario in ("two_incomes", "several_properties"):
         return "mortgage"
-    if scenario in ("tenant", "student_debt", "recent_arrival"):
+    if scenario in ("tenant", "student_debt", "student_debt_paused", "recent_arrival"):
         return "rent"
     return drawn
 

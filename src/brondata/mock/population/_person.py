@@ -2,9 +2,11 @@
 
 Each person has three random streams, seeded by ``(seed, index)`` (and ``as_of`` for the
 last): the first (identity, bank, main job, housing, account details), the life (age, origin,
-career, pensions, partner, property, study debt) and the bank history. ``_generate`` calls the
-domains in the order they draw, which is what keeps every seed's persons the same: moving a
-call changes every person after it.
+career, pensions, partner, property, the study debt's amount) and the mockbank history.
+``_generate`` calls the domains in the order they draw, which is what keeps every seed's
+persons the same: moving a call changes every draw after it in its stream. Facts added later
+draw from streams of their own (the noordbank account and its history, the DUO loan's terms),
+so that adding them moved nothing that was there before.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from brondata.mock.population._banking import (
     Transaction,
     _draw_account_details,
     _draw_bank,
+    _draw_noordbank_account,
     _History,
+    _noordbank_history,
     _open_accounts,
+    _paid_elsewhere,
     _stable_iban,
 )
 from brondata.mock.population._common import _money, _month_starts, _months_back
@@ -50,7 +55,7 @@ from brondata.mock.population._pensions import (
     _draw_pensions,
 )
 from brondata.mock.population._scenarios import Scenario, _age_in_days, _scenario_of
-from brondata.mock.population._study_debt import _draw_student_debt
+from brondata.mock.population._study_debt import StudentLoan, _draw_student_loan, _duo_debits
 from brondata.mock.population._tax_return import TaxYear, _tax_years
 from brondata.mock.population._work import (
     Business,
@@ -75,7 +80,7 @@ class Person:
     surname: str
     birth_date: date
     address: Address
-    iban: str  # the current account
+    iban: str  # the current account at mockbank
     bank_code: str
     username: str
     password: str
@@ -86,7 +91,7 @@ class Person:
     gross_annual_salary: Decimal  # of that main income (a self-employed person's profit)
     net_monthly_salary: Decimal  # what that main income pays into the account each month
     housing: Housing
-    accounts: tuple[Account, ...]
+    accounts: tuple[Account, ...]  # at every bank: see Account.bank and accounts_at
     transactions: tuple[Transaction, ...] = field(repr=False)  # booked, oldest first
     pending_transactions: tuple[Transaction, ...] = field(repr=False, default=())
     gender: Gender = "V"
@@ -103,6 +108,7 @@ class Person:
     pensions: tuple[PensionEntitlement, ...] = field(repr=False, default=())
     aow: AowEntitlement | None = field(repr=False, default=None)
     tax_years: tuple[TaxYear, ...] = field(repr=False, default=())  # oldest first
+    student_loan: StudentLoan | None = field(repr=False, default=None)
 
     @property
     def full_name(self) -> str:
@@ -124,6 +130,10 @@ class Person:
 
     def account(self, iban: str) -> Account | None:
         return next((a for a in self.accounts if a.iban == iban), None)
+
+    def accounts_at(self, bank: str) -> tuple[Account, ...]:
+        """The accounts the person holds at the mock bank ``bank`` (one of ``BANK_IDS``)."""
+        return tuple(a for a in self.accounts if a.bank == bank)
 
     def transactions_of(self, iban: str) -> list[Transaction]:
         return [t for t in self.transactions if t.account_iban == iban]
@@ -210,7 +220,12 @@ def _generate(seed: int, as_of: date, index: int) -> Person:
     accounts, opened = _open_accounts(
         life_rng, bank, account_draws, full_name=who.full_name, arrival=arrival
     )
-    student_debt = _draw_student_debt(life, career.career_start)
+    holder = account_draws.owner or who.full_name
+    partner_name = None if partner is None else partner.full_name
+    noordbank = _draw_noordbank_account(seed, index, scenario, holder=holder, partner=partner_name)
+    if noordbank is not None:
+        accounts.append(noordbank)
+    student_loan = _draw_student_loan(life, career.career_start)
     business, profit_level = career.business, career.profit_level
     tax_years = _tax_years(
         life,
@@ -221,7 +236,7 @@ def _generate(seed: int, as_of: date, index: int) -> Person:
         accounts=accounts,
         opened=opened,
         properties=properties,
-        student_debt=student_debt,
+        student_loan=student_loan,
     )
 
     # The bank history: a third stream, which does depend on as_of.
@@ -233,10 +248,11 @@ def _generate(seed: int, as_of: date, index: int) -> Person:
     planned += _property_payments(
         properties, life_rng=life_rng, window_start=window_start, as_of=as_of
     )
-    if student_debt is not None:
-        planned += student_debt.debits(window_start, as_of)
+    if student_loan is not None:
+        planned += _duo_debits(student_loan, window_start, as_of)
     iban, savings_iban, address = bank.iban, bank.savings_iban, who.address
-    owner, full_name = account_draws.owner, who.full_name
+    if scenario == "salary_elsewhere" and noordbank is not None:
+        planned = _paid_elsewhere(planned, into=noordbank.iban, home_iban=iban, holder=holder)
     monthly_income = sum((p.net for p in payslips if p.pay_date >= window_start), Decimal(0))
     months_in_window = max(1, len(list(_month_starts(window_start, as_of))))
     monthly_income = _money(monthly_income / months_in_window)
@@ -254,10 +270,21 @@ def _generate(seed: int, as_of: date, index: int) -> Person:
         monthly_income=monthly_income,
         housing=housing,
         address=address,
-        holder=owner or full_name,
+        holder=holder,
         planned=planned,
     )
     booked, pending = history.generate()
+    if noordbank is not None:
+        elsewhere = _noordbank_history(
+            seed,
+            index,
+            noordbank,
+            as_of=as_of,
+            start=window_start,
+            city=address.city,
+            partner=partner_name,
+        )
+        booked = sorted(booked + elsewhere, key=lambda t: (t.booking_date, t.transaction_id))
     return Person(
         index=index,
         scenario=scenario,
@@ -292,4 +319,5 @@ def _generate(seed: int, as_of: date, index: int) -> Person:
         pensions=pensions,
         aow=aow,
         tax_years=tuple(tax_years),
+        student_loan=student_loan,
     )

@@ -8,7 +8,7 @@ from datetime import date
 from brondata.mock.population._common import _bijection_inverse
 from brondata.mock.population._identity import _constant_time_equal, elfproef
 from brondata.mock.population._person import Person, _generate
-from brondata.mock.population._scenarios import _MAX_INDEX, SCENARIO_BASE, SCENARIOS
+from brondata.mock.population._scenarios import _MAX_INDEX, SCENARIOS, _scenario_index
 
 
 class Population:
@@ -16,8 +16,8 @@ class Population:
 
     Indices below ``SCENARIO_BASE`` are the general population: salaried persons, about half
     of them owning their home with a mortgage. ``scenario(name, n)`` reaches the named
-    scenarios, which live at ``SCENARIO_BASE + n·len(SCENARIOS) + k``; ``person(i)`` at such an
-    index gives the same person.
+    scenarios, which live from ``SCENARIO_BASE`` up, in blocks (``_SCENARIO_BLOCKS``);
+    ``person(i)`` at such an index gives the same person.
     """
 
     def __init__(self, seed: int, as_of: date) -> None:
@@ -42,10 +42,7 @@ class Population:
             raise ValueError(
                 f"unknown scenario {name!r}; the scenarios are: {', '.join(SCENARIOS)}"
             )
-        limit = (_MAX_INDEX - SCENARIO_BASE) // len(SCENARIOS)
-        if n < 0 or n >= limit:
-            raise IndexError(f"scenario person number out of range: {n} (0 .. {limit - 1})")
-        return self.person(SCENARIO_BASE + n * len(SCENARIOS) + SCENARIOS.index(name))
+        return self.person(_scenario_index(name, n))
 
     def people(self, count: int) -> Iterator[Person]:
         """Persons ``0 .. count-1``."""

@@ -16,21 +16,47 @@ Scenario = Literal[
     "several_properties",
     "three_pension_providers",
     "recent_arrival",
+    "salary_elsewhere",
+    "student_debt_paused",
 ]
 
 #: The named scenarios, in the order that numbers them (see ``Population.scenario``).
 SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
 #: ``person(i)`` for ``i`` below this is the general population (salaried, as in the first
-#: cut); from here on, index ``SCENARIO_BASE + n·len(SCENARIOS) + k`` is the n-th person of
-#: scenario ``SCENARIOS[k]``.
+#: cut); from here on the scenarios' persons, block by block (``_SCENARIO_BLOCKS``).
 SCENARIO_BASE = 1_000_000
 _MAX_INDEX = 10**7
+# Scenarios are numbered in blocks, so that adding scenarios never moves a person of an
+# existing one: in a block starting at ``first``, index ``first + n·len(names) + k`` is the
+# n-th person of ``names[k]``. A later batch of scenarios takes a new block out of the last
+# one's unused top.
+_SCENARIO_BLOCKS: tuple[tuple[int, tuple[Scenario, ...]], ...] = (
+    (SCENARIO_BASE, SCENARIOS[:10]),
+    (5_500_000, SCENARIOS[10:]),
+)
+
+
+def _block_end(block: int) -> int:
+    return _SCENARIO_BLOCKS[block + 1][0] if block + 1 < len(_SCENARIO_BLOCKS) else _MAX_INDEX
+
+
+def _scenario_index(name: str, n: int) -> int:
+    """The person index of the ``n``-th person of scenario ``name``; ``IndexError`` past the
+    end of its block."""
+    for block, (first, names) in enumerate(_SCENARIO_BLOCKS):
+        if name in names:
+            limit = (_block_end(block) - first) // len(names)
+            if n < 0 or n >= limit:
+                raise IndexError(f"scenario person number out of range: {n} (0 .. {limit - 1})")
+            return first + n * len(names) + names.index(name)
+    raise AssertionError(f"scenario {name} is in no block")  # a test keeps blocks complete
 
 
 def _scenario_of(index: int) -> Scenario:
     if index < SCENARIO_BASE:
         return "salaried"
-    return SCENARIOS[(index - SCENARIO_BASE) % len(SCENARIOS)]
+    first, names = next(b for b in reversed(_SCENARIO_BLOCKS) if b[0] <= index)
+    return names[(index - first) % len(names)]
 
 
 # Age range (years) of each scenario; the general population keeps its own (21..67).
@@ -45,6 +71,8 @@ _AGES: dict[Scenario, tuple[int, int]] = {
     "several_properties": (38, 63),
     "three_pension_providers": (40, 62),
     "recent_arrival": (24, 45),
+    "salary_elsewhere": (24, 62),
+    "student_debt_paused": (24, 31),
 }
 
 

@@ -10,7 +10,7 @@ from brondata.mock.population._banking import Account
 from brondata.mock.population._common import _digits, _whole
 from brondata.mock.population._housing import Property
 from brondata.mock.population._identity import Address
-from brondata.mock.population._study_debt import _StudentDebt
+from brondata.mock.population._study_debt import StudentLoan
 from brondata.mock.population._work import Business, Payslip, _Life
 
 _OWN_HOME_FORFAIT = Decimal("0.0035")  # eigenwoningforfait: 0.35 % of the WOZ value
@@ -92,7 +92,7 @@ def _tax_years(
     accounts: list[Account],
     opened: date | None,
     properties: list[Property],
-    student_debt: _StudentDebt | None,
+    student_loan: StudentLoan | None,
 ) -> list[TaxYear]:
     """The pre-filled returns of the last three years (fewer for a recent arrival), each
     from the same payroll, accounts, properties and debts the other sources show."""
@@ -159,8 +159,9 @@ def _tax_years(
                 months_owned=12 if home.acquired.year < y else 13 - home.acquired.month,
             )
         debts: list[Debt] = []
-        if student_debt is not None and student_debt.on(jan1) > 0:
-            debts.append(Debt("studieschuld", "Studieschuld DUO", student_debt.on(jan1)))
+        owed = 0 if student_loan is None else _whole(student_loan.outstanding_on(jan1))
+        if owed > 0:
+            debts.append(Debt("studieschuld", "Studieschuld DUO", owed))
         let = [p for p in properties if not p.own_home and p.acquired < jan1]
         for prop in let:
             for mortgage in prop.mortgages:

@@ -27,6 +27,7 @@ KIND = SourceKind(
     mock=MockSpec(
         app="brondata.mock.bank:create_bank_app",
         api="/v1/accounts",
+        samples="brondata.mock.bank:sample_requests",
         instances=(
             MockInstance(
                 "mockbank",

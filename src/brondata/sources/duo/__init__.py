@@ -24,6 +24,7 @@ KIND = SourceKind(
     mock=MockSpec(
         app="brondata.sources.duo.mock:create_duo_app",
         api="/api/duo",
+        samples="brondata.sources.duo.mock:sample_requests",
         instances=(MockInstance(None, "Mijn DUO", "mijn.duo.mock.brondata.test"),),
         digid=True,
     ),

@@ -23,10 +23,10 @@ STUDENT_DEBT_OUTSTANDING = Attribute(
 STUDENT_DEBT_MONTHLY_REPAYMENT = Attribute(
     "student_debt.monthly_repayment",
     ValueType.MONEY,
-    "Statutory monthly repayment of the student debt, before a temporary reduction "
-    "for income or a repayment pause",
-    "Wettelijk maandbedrag van de studieschuld, zonder tijdelijke verlaging op basis "
-    "van inkomen of aflosvrije periode",
+    "Monthly repayment of the student debt as DUO collects it outside a repayment "
+    "pause (reduced for income where DUO reduced it)",
+    "Maandbedrag van de studieschuld zoals DUO het buiten een aflosvrije periode "
+    "int (verlaagd op basis van inkomen als DUO het verlaagde)",
     Sensitivity.FINANCIAL,
     category="dpv-pd:LoanRecord",
 )

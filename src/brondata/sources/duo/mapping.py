@@ -2,11 +2,12 @@
 
 Only debts of kind ``studieschuld`` count (a levenlanglerenkrediet is another loan). The
 outstanding debt and the monthly repayment are summed over them; the repayment rules are
-those of the largest. The monthly repayment released is the statutory one
-(``wettelijkMaandbedrag``), not what is collected this month: a pause (aflosvrije periode, at
-most 60 months) and a reduction for income (draagkracht, reassessed every year) are
-temporary, and a lender weighs the obligation that comes back. A person without a student
-debt gets EUR 0.00 for both amounts and ``None`` for the rules.
+those of the largest. The monthly repayment released is the term DUO collects outside a
+pause: the amount reduced for income (draagkracht) where DUO reduced it, else the statutory
+one (``wettelijkMaandbedrag``). A pause (aflosvrije periode, at most 60 months) does not make
+it zero: it ends, and the lender weighs the term that comes back. That is also the DUO debit
+a bank statement shows. A person without a student debt gets EUR 0.00 for both amounts and
+``None`` for the rules.
 
 Amounts must be decimal strings with cents, as the API writes them: a number where a string
 belongs is a schema violation, not a value to guess at.
@@ -35,7 +36,7 @@ def _outstanding(s: Schulden) -> dict[str, str]:
 
 
 def _monthly(s: Schulden) -> dict[str, str]:
-    return money(sum((d.wettelijkMaandbedrag for d in s.student_debts), Decimal(0)))
+    return money(sum((d.term for d in s.student_debts), Decimal(0)))
 
 
 def _regime(s: Schulden) -> str | None:

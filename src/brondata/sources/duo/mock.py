@@ -8,23 +8,24 @@ DUO (``schulden``; empty for a person without one) as of ``peildatum``, each wit
 - ``fase``: ``aanloopfase`` before the repayment phase starts, ``aflosfase`` after;
   ``ingangsdatumAflosfase``, ``looptijdAflosfaseInMaanden`` (180 or 420) and
   ``resterendeLooptijdInMaanden``;
-- ``hoofdsomBijAanvangAflosfase`` (the debt when repayment started) and ``schuldsaldo`` (the
-  debt today, interest included);
-- ``wettelijkMaandbedrag`` (the statutory monthly amount), ``aflosvrijePeriode`` (repayment
-  paused), ``maandbedragVerlaagdOpBasisVanInkomen`` with ``maandbedragOpBasisVanInkomen``
-  (reduced for income, "draagkracht") and ``teBetalenMaandbedrag``, what is collected now:
-  nothing during a pause, the reduced amount under a reduction, else the statutory one.
+- ``hoofdsomBijAanvangAflosfase`` (the debt when repayment started), ``schuldsaldo`` (the
+  debt today, interest included) and ``rentepercentage`` (a year, e.g. ``"2.33"``);
+- ``wettelijkMaandbedrag`` (the statutory monthly amount: the annuity of the debt over the
+  repayment phase), ``maandbedragVerlaagdOpBasisVanInkomen`` with
+  ``maandbedragOpBasisVanInkomen`` (reduced for income, "draagkracht"), ``aflosvrijePeriode``
+  (repayment paused) and ``teBetalenMaandbedrag``, what is collected now: nothing during a
+  pause, else the reduced amount under a reduction, else the statutory one.
 
 Amounts are euro decimal strings with cents, as DUO's screens show euros and cents. The field
 names follow what DUO itself lists: the debt overview it sends for a mortgage ("huidig
-schuldsaldo inclusief rente", "wettelijk maandbedrag", "maandbedrag op basis van uw inkomen",
-"resterende looptijd"; duo.nl, studieschuld-terugbetalen/overzicht-studieschuld), the
-repayment rules SF15 (15 years) and SF35 (35 years) (duo.nl, terugbetalingsregels), the
-"aflosvrije periode" of at most 60 months (duo.nl, minder-of-niets-aflossen/aflosvrije-periode),
-and the facts a lender asks for under NHG's norms (hoofdsom bij aanvang, datum ingang
-terugbetalingsverplichting, looptijd bij aanvang, resterende looptijd, actuele maandtermijn).
-Not modelled: the interest rate, levenlanglerenkrediet, arrears. The mock computes the reduced
-amount as half the statutory one; DUO derives it from the income of two years before.
+schuldsaldo inclusief rente", "huidig rentepercentage", "wettelijk maandbedrag", "maandbedrag
+op basis van uw inkomen", "resterende looptijd"; duo.nl, studieschuld-terugbetalen/
+overzicht-studieschuld), the repayment rules SF15 (15 years) and SF35 (35 years) (duo.nl,
+terugbetalingsregels), the "aflosvrije periode" of at most 60 months (duo.nl,
+minder-of-niets-aflossen/aflosvrije-periode), and the facts a lender asks for under NHG's
+norms (hoofdsom bij aanvang, datum ingang terugbetalingsverplichting, looptijd bij aanvang,
+resterende looptijd, actuele maandtermijn). Not modelled: levenlanglerenkrediet, arrears, a
+term extended by a pause. The figures come from the population's ``StudentLoan``.
 
 ``SCHULDEN_SCHEMA`` is the JSON Schema (2020-12) of the body; the tests validate against it.
 Errors are JSON ``{"code": ..., "message": ...}``; 401 without a valid token.
@@ -35,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Literal, Protocol
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -45,7 +46,8 @@ from brondata._clock import Clock
 from brondata.mock._government import GovernmentMock, PersonRoute, demo_clients
 from brondata.mock._oauth import Branding
 from brondata.mock.digid import DigidIdP, DigidSource
-from brondata.mock.population import Person, Population
+from brondata.mock.population import Person, Population, StudentLoan
+from brondata.mock.population._study_debt import _annuity
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -64,27 +66,6 @@ DEFAULT_CLIENTS = demo_clients(SCOPE)
 SCHULDEN_PATH = "/api/duo/v1/schulden"
 
 _CENT = Decimal("0.01")
-#: The longest repayment phase per set of rules, in months (duo.nl, terugbetalingsregels).
-_TERM_MONTHS = {"SF15": 15 * 12, "SF35": 35 * 12}
-
-
-class StudentLoan(Protocol):
-    """What the mock reads of a person's student loan (``Person.student_loan``)."""
-
-    @property
-    def outstanding(self) -> Decimal: ...
-    @property
-    def monthly_repayment(self) -> Decimal: ...
-    @property
-    def original_debt(self) -> Decimal: ...
-    @property
-    def regime(self) -> Literal["SF15", "SF35"]: ...
-    @property
-    def repayment_start(self) -> date: ...
-    @property
-    def paused(self) -> bool: ...
-    @property
-    def reduced(self) -> bool: ...
 
 
 def _euro(amount: Decimal) -> str:
@@ -97,16 +78,16 @@ def _months_between(start: date, end: date) -> int:
 
 def studieschuld(loan: StudentLoan, today: date) -> dict[str, Any]:
     """One ``studieschuld`` entry of "Mijn schulden" for ``loan`` as of ``today``."""
-    term = _TERM_MONTHS[loan.regime]
+    term = loan.term_months
     started = loan.repayment_start <= today
     remaining = term - max(0, _months_between(loan.repayment_start, today)) if started else term
-    reduced = loan.monthly_repayment / 2 if loan.reduced else None
-    if loan.paused:
-        due = Decimal(0)
-    elif reduced is not None:
-        due = reduced
-    else:
-        due = loan.monthly_repayment
+    # A reduced loan's term is what the income allows; the statutory one is the annuity of
+    # the debt over the whole repayment phase, by the population's own formula.
+    statutory = (
+        _annuity(loan.original_debt, loan.interest_rate, term)
+        if loan.reduced
+        else loan.monthly_repayment
+    )
     return {
         "soortSchuld": "studieschuld",
         "terugbetalingsregels": loan.regime,
@@ -116,17 +97,18 @@ def studieschuld(loan: StudentLoan, today: date) -> dict[str, Any]:
         "resterendeLooptijdInMaanden": max(0, remaining),
         "hoofdsomBijAanvangAflosfase": _euro(loan.original_debt),
         "schuldsaldo": _euro(loan.outstanding),
-        "wettelijkMaandbedrag": _euro(loan.monthly_repayment),
+        "rentepercentage": str((loan.interest_rate * 100).quantize(_CENT)),
+        "wettelijkMaandbedrag": _euro(statutory),
         "aflosvrijePeriode": loan.paused,
         "maandbedragVerlaagdOpBasisVanInkomen": loan.reduced,
-        "maandbedragOpBasisVanInkomen": None if reduced is None else _euro(reduced),
-        "teBetalenMaandbedrag": _euro(due),
+        "maandbedragOpBasisVanInkomen": _euro(loan.monthly_repayment) if loan.reduced else None,
+        "teBetalenMaandbedrag": _euro(Decimal(0) if loan.paused else loan.monthly_repayment),
     }
 
 
 def schulden(person: Person, today: date) -> dict[str, Any]:
     """The "Mijn schulden" overview of ``person`` on ``today``."""
-    loan: StudentLoan | None = getattr(person, "student_loan", None)
+    loan = person.student_loan
     return {
         "peildatum": today.isoformat(),
         "schulden": [] if loan is None else [studieschuld(loan, today)],
@@ -158,6 +140,7 @@ SCHULDEN_SCHEMA: dict[str, Any] = {
                     "resterendeLooptijdInMaanden",
                     "hoofdsomBijAanvangAflosfase",
                     "schuldsaldo",
+                    "rentepercentage",
                     "wettelijkMaandbedrag",
                     "aflosvrijePeriode",
                     "maandbedragVerlaagdOpBasisVanInkomen",
@@ -173,6 +156,7 @@ SCHULDEN_SCHEMA: dict[str, Any] = {
                     "resterendeLooptijdInMaanden": _MONTHS,
                     "hoofdsomBijAanvangAflosfase": _AMOUNT,
                     "schuldsaldo": _AMOUNT,
+                    "rentepercentage": _AMOUNT,
                     "wettelijkMaandbedrag": _AMOUNT,
                     "aflosvrijePeriode": {"type": "boolean"},
                     "maandbedragVerlaagdOpBasisVanInkomen": {"type": "boolean"},

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, model_validator
 
 from brondata.errors import SourceProtocolError
 
@@ -46,6 +46,21 @@ class Schuld(_Lenient):
     teBetalenMaandbedrag: Amount
     aflosvrijePeriode: bool
     maandbedragVerlaagdOpBasisVanInkomen: bool
+    maandbedragOpBasisVanInkomen: Amount | None
+
+    @model_validator(mode="after")
+    def _reduced_has_its_amount(self) -> Schuld:
+        if self.maandbedragVerlaagdOpBasisVanInkomen and self.maandbedragOpBasisVanInkomen is None:
+            raise ValueError("a reduced monthly amount is missing")
+        return self
+
+    @property
+    def term(self) -> Decimal:
+        """The monthly term collected outside a pause."""
+        reduced = self.maandbedragOpBasisVanInkomen
+        if self.maandbedragVerlaagdOpBasisVanInkomen and reduced is not None:
+            return reduced  # may be EUR 0.00: an income too low to repay anything
+        return self.wettelijkMaandbedrag
 
 
 class Schulden(_Lenient):

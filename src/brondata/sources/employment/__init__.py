@@ -20,6 +20,7 @@ KIND = SourceKind(
     mock=MockSpec(
         app="brondata.mock.employment:create_employment_app",
         api="/api/uwv",
+        samples="brondata.mock.employment:sample_requests",
         instances=(MockInstance(None, "UWV", "uwv.mock.brondata.test"),),
         digid=True,
     ),

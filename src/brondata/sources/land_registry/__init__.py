@@ -18,6 +18,7 @@ KIND = SourceKind(
     mock=MockSpec(
         app="brondata.mock.land_registry:create_land_registry_app",
         api="/esd",
+        samples="brondata.mock.land_registry:sample_requests",
         instances=(MockInstance(None, "Kadaster", "kadaster.mock.brondata.test"),),
         digid=True,
     ),

@@ -20,6 +20,7 @@ KIND = SourceKind(
     mock=MockSpec(
         app="brondata.mock.pension:create_pension_app",
         api="/api/mpo",
+        samples="brondata.mock.pension:sample_requests",
         instances=(
             MockInstance(None, "Mijnpensioenoverzicht", "mijnpensioenoverzicht.mock.brondata.test"),
         ),

@@ -20,6 +20,7 @@ KIND = SourceKind(
     mock=MockSpec(
         app="brondata.mock.population_api:create_population_app",
         api="/haalcentraal",
+        samples="brondata.mock.population_api:sample_requests",
         instances=(
             MockInstance(None, "Basisregistratie Personen (BRP)", "brp.mock.brondata.test"),
         ),

@@ -20,6 +20,7 @@ KIND = SourceKind(
     mock=MockSpec(
         app="brondata.mock.tax:create_tax_app",
         api="/api/via",
+        samples="brondata.mock.tax:sample_requests",
         instances=(MockInstance(None, "Belastingdienst", "belastingdienst.mock.brondata.test"),),
         digid=True,
     ),
