@@ -164,9 +164,8 @@ def _underwriting(gateway: Gateway, result: CollectionResult) -> str:
         verified = verify_record(record.compact, jwks)
         values.update(verified.attributes)
         for name, value in verified.attributes.items():
-            rows.append(
-                f"<tr><td>{escape(kind)}</td><td>{escape(name)}</td><td>{escape(str(value))}</td></tr>"
-            )
+            cells = (escape(kind), escape(name), escape(_show(value)))
+            rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     table = (
         '<h2>Verified records</h2><table><thead><tr><th scope="col">Source</th>'
         '<th scope="col">Attribute</th><th scope="col">Value</th></tr></thead>'

@@ -134,10 +134,17 @@ def test_the_whole_journey_in_chromium(
     assert page.locator("text=failed").count() == 0
     journey.check("sources-logged-in")
 
+    # The progress page follows the server-sent events to the result; hold the events back
+    # (an empty stream, which the browser retries) until the page has been checked.
+    def hold(route: Any) -> None:
+        route.fulfill(status=200, content_type="text/event-stream", body="retry: 200\n\n")
+
+    page.route("**/journey/events", hold)
     page.click("button:has-text('Fetch my data')")
     page.wait_for_url(re.compile(r"/journey/(progress|result)"))
     if "/progress" in page.url:
         journey.check("progress")
+    page.unroute("**/journey/events")
     page.wait_for_url(re.compile(r"/journey/result"))
     journey.check("result")
     assert page.locator("text=What was shared").count() == 1
