@@ -1,10 +1,13 @@
 """The consent ledger: what the Merkle tree, sealing and the append-only discipline cost.
 
-* appends per second through ``ConsentLog`` (the subject sealed under its key), one writer and
-  four writer processes on one ledger, next to a bare INSERT of the same bytes with the same
-  durability (one transaction per row), for SQLite (``synchronous=FULL``, the default, and
-  ``NORMAL``) and PostgreSQL (skipped, with the reason, when no server answers
-  ``BRONDATA_TEST_DSN``);
+* appends per second through ``ConsentLog`` (the subject sealed under its key) with one
+  writer, four writer threads of one process (sharing one ledger, as a gateway's sessions do:
+  their appends meet in the group commit) and four writer processes, next to a bare INSERT of
+  the same bytes with the same durability (one transaction per row, each writer its own
+  connection), for SQLite (``synchronous=FULL``, the default) and PostgreSQL (skipped, with
+  the reason, when no server answers ``BRONDATA_TEST_DSN``). Ledger and bare runs alternate,
+  ``ROUNDS`` times; the table gives the median and best rate of each and the ratio of the
+  medians;
 * an inclusion proof at 1k, 100k and 1M entries, from SQLite: O(log n) stored nodes, so the
   sizes should cost about the same. The 1M-entry ledger is bulk-loaded (entries and every
   complete subtree hash computed in memory and inserted in one transaction, the append-only
@@ -29,11 +32,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from bench._util import print_table
 from brondata.consent import (
@@ -49,8 +53,9 @@ from brondata.consent import (
     seal_subject,
 )
 
-APPENDS = 2000
+APPENDS = 1000  # per measurement: one writer, or shared by the writers
 WRITERS = 4
+ROUNDS = 3
 BIG = 100_000
 FULL = 1_000_000
 PROOFS = 500
@@ -132,31 +137,24 @@ def _rate(n: int, seconds: float) -> float:
     return round(n / seconds, 1)
 
 
-def _time_appends(log: ConsentLog, n: int, prefix: str = "") -> float:
-    batch = list(appends(n, prefix))
-    start = time.perf_counter()
-    for kind, fields in batch:
-        log.append(kind, **fields)  # type: ignore[arg-type]
-    return time.perf_counter() - start
+# --- writers -----------------------------------------------------------------------------------
 
 
-# --- concurrent writers ------------------------------------------------------------------------
-
-
-def _open_log(backend: str, target: str, schema: str) -> ConsentLog:
+def _open_log(backend: str, target: str, schema: str, connections: int = 1) -> ConsentLog:
     if backend == "sqlite":
         return ConsentLog(SqliteLedger(target), SqliteSubjectKeyring(target))
     from brondata.consent import PostgresLedger, PostgresSubjectKeyring
 
     return ConsentLog(
-        PostgresLedger(target, schema=schema, max_connections=1),
-        PostgresSubjectKeyring(target, schema=schema, max_connections=1),
+        PostgresLedger(target, schema=schema, max_connections=connections),
+        PostgresSubjectKeyring(target, schema=schema, max_connections=connections),
     )
 
 
-def _bare_insert(backend: str, target: str, schema: str) -> Callable[[bytes], None]:
+def _bare_insert(backend: str, target: str, schema: str) -> tuple[Callable[[bytes], None], Any]:
+    """An insert of one row per transaction on a connection of its own, and that connection."""
     if backend == "sqlite":
-        conn = sqlite3.connect(target, isolation_level=None, timeout=60)
+        conn = sqlite3.connect(target, isolation_level=None, timeout=60, check_same_thread=False)
         conn.execute("PRAGMA synchronous=FULL")
 
         def insert(blob: bytes) -> None:
@@ -164,7 +162,7 @@ def _bare_insert(backend: str, target: str, schema: str) -> Callable[[bytes], No
             conn.execute("INSERT INTO bare (entry) VALUES (?)", (blob,))
             conn.execute("COMMIT")
 
-        return insert
+        return insert, conn
     import psycopg
     from psycopg import sql
 
@@ -174,7 +172,7 @@ def _bare_insert(backend: str, target: str, schema: str) -> Callable[[bytes], No
     def insert_pg(blob: bytes) -> None:
         pg.execute(statement, (blob,))
 
-    return insert_pg
+    return insert_pg, pg
 
 
 def _writer(
@@ -183,25 +181,27 @@ def _writer(
     """One writer process: prepares, waits for the others, writes ``n`` rows, reports when."""
     if kind == "ledger":
         log = _open_log(backend, target, schema)
-        batch = list(appends(n, f"w{worker}_"))
+        batch = list(appends(n, f"p{worker}_{time.monotonic_ns()}_"))
         barrier.wait()
         for event, fields in batch:
             log.append(event, **fields)  # type: ignore[arg-type]
         log.close()
     else:
-        insert = _bare_insert(backend, target, schema)
+        insert, conn = _bare_insert(backend, target, schema)
         blobs = list(entry_stream(n))
         barrier.wait()
         for blob in blobs:
             insert(blob)
+        conn.close()
     out.put(time.monotonic())  # CLOCK_MONOTONIC: one clock for every process on the host
 
 
-def _concurrent(kind: str, backend: str, target: str, schema: str, per_writer: int) -> float:
+def _processes(kind: str, backend: str, target: str, schema: str, total: int) -> float:
     """Rows per second of ``WRITERS`` processes writing at once, from the common start."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(WRITERS + 1)
     out = ctx.Queue()
+    per_writer = total // WRITERS
     procs = [
         ctx.Process(
             target=_writer, args=(kind, backend, target, schema, w, per_writer, barrier, out)
@@ -217,54 +217,107 @@ def _concurrent(kind: str, backend: str, target: str, schema: str, per_writer: i
         p.join()
         if p.exitcode != 0:
             raise RuntimeError(f"a {kind} writer failed ({p.exitcode})")
-    return _rate(WRITERS * per_writer, max(ends) - start)
+    return WRITERS * per_writer / (max(ends) - start)
+
+
+def _threads(kind: str, backend: str, target: str, schema: str, total: int, writers: int) -> float:
+    """Rows per second of ``writers`` threads of this process writing at once: the ledger
+    shared (one ``ConsentLog``, as one gateway's sessions share it), bare inserts each on a
+    connection of their own."""
+    per_writer = total // writers
+    barrier = threading.Barrier(writers + 1)
+    errors: list[BaseException] = []
+    tag = time.monotonic_ns()
+    log = _open_log(backend, target, schema, connections=writers) if kind == "ledger" else None
+    closers: list[Any] = []
+
+    def run(worker: int) -> None:
+        try:
+            if log is not None:
+                batch = list(appends(per_writer, f"t{worker}_{tag}_"))
+                barrier.wait()
+                for event, fields in batch:
+                    log.append(event, **fields)  # type: ignore[arg-type]
+            else:
+                insert, conn = _bare_insert(backend, target, schema)
+                closers.append(conn)
+                blobs = list(entry_stream(per_writer))
+                barrier.wait()
+                for blob in blobs:
+                    insert(blob)
+        except BaseException as exc:
+            errors.append(exc)
+            barrier.abort()
+
+    workers = [threading.Thread(target=run, args=(w,)) for w in range(writers)]
+    for t in workers:
+        t.start()
+    barrier.wait(timeout=120)
+    start = time.perf_counter()
+    for t in workers:
+        t.join()
+    seconds = time.perf_counter() - start
+    if log is not None:
+        log.close()
+    for conn in closers:
+        conn.close()
+    if errors:
+        raise errors[0]
+    return writers * per_writer / seconds
+
+
+def _rates(
+    backend: str, ledger_target: str, bare_target: str, schema: str
+) -> dict[str, dict[str, Any]]:
+    """Ledger vs bare INSERT at 1 writer, 4 threads and 4 processes, interleaved rounds."""
+    configs: dict[str, Callable[[str, str], float]] = {
+        "1_writer": lambda kind, target: _threads(kind, backend, target, schema, APPENDS, 1),
+        f"{WRITERS}_threads": lambda kind, target: _threads(
+            kind, backend, target, schema, APPENDS, WRITERS
+        ),
+        f"{WRITERS}_processes": lambda kind, target: _processes(
+            kind, backend, target, schema, APPENDS
+        ),
+    }
+    samples: dict[str, dict[str, list[float]]] = {
+        name: {"ledger": [], "bare": []} for name in configs
+    }
+    for _ in range(ROUNDS):
+        for name, measure in configs.items():
+            samples[name]["ledger"].append(measure("ledger", ledger_target))
+            samples[name]["bare"].append(measure("bare", bare_target))
+    out: dict[str, dict[str, Any]] = {}
+    for name, by_kind in samples.items():
+        ledger, bare = by_kind["ledger"], by_kind["bare"]
+        out[name] = {
+            "ledger_appends_per_s": {
+                "median": round(statistics.median(ledger)),
+                "best": round(max(ledger)),
+            },
+            "bare_inserts_per_s": {
+                "median": round(statistics.median(bare)),
+                "best": round(max(bare)),
+            },
+            "ratio_of_medians": round(statistics.median(ledger) / statistics.median(bare), 2),
+        }
+    return out
 
 
 # --- appends ----------------------------------------------------------------------------------
 
 
-def _bare_sqlite(path: Path, blobs: list[bytes], synchronous: str) -> float:
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute(f"PRAGMA synchronous={synchronous}")
-        conn.execute("CREATE TABLE IF NOT EXISTS bare (idx INTEGER PRIMARY KEY, entry BLOB)")
-        start = time.perf_counter()
-        for blob in blobs:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("INSERT INTO bare (entry) VALUES (?)", (blob,))
-            conn.execute("COMMIT")
-        return time.perf_counter() - start
-    finally:
-        conn.close()
-
-
 def bench_sqlite_appends(tmp: Path) -> dict[str, Any]:
-    blobs = list(entry_stream(APPENDS))
-    out: dict[str, Any] = {"appends": APPENDS}
-    modes: tuple[Literal["FULL", "NORMAL"], ...] = ("FULL", "NORMAL")
-    for sync in modes:
-        path = tmp / f"ledger-{sync}.db"
-        log = ConsentLog(SqliteLedger(path, synchronous=sync), SqliteSubjectKeyring(path))
-        with log:
-            ledger_s = _time_appends(log, APPENDS)
-        bare_s = _bare_sqlite(tmp / f"bare-{sync}.db", blobs, sync)
-        out[sync.lower()] = {
-            "ledger_appends_per_s": _rate(APPENDS, ledger_s),
-            "bare_inserts_per_s": _rate(APPENDS, bare_s),
-            "ratio": round(bare_s / ledger_s, 2),
-        }
-    per_writer = APPENDS // WRITERS
-    shared = tmp / "shared.db"
-    _open_log("sqlite", str(shared), "").close()
-    bare = tmp / "bare-shared.db"
-    _bare_sqlite(bare, [], "FULL")
-    out[f"full_{WRITERS}_writers"] = {
-        "ledger_appends_per_s": _concurrent("ledger", "sqlite", str(shared), "", per_writer),
-        "bare_inserts_per_s": _concurrent("bare", "sqlite", str(bare), "", per_writer),
-    }
-    with SqliteLedger(shared) as check:
-        assert check.size() == APPENDS
+    ledger = tmp / "ledger.db"
+    _open_log("sqlite", str(ledger), "").close()
+    bare = tmp / "bare.db"
+    conn = sqlite3.connect(bare, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("CREATE TABLE bare (idx INTEGER PRIMARY KEY, entry BLOB)")
+    conn.close()
+    out: dict[str, Any] = {"appends": APPENDS, "synchronous": "FULL", "rounds": ROUNDS}
+    out.update(_rates("sqlite", str(ledger), str(bare), ""))
+    with SqliteLedger(ledger) as check:
+        assert check.size() == 3 * ROUNDS * APPENDS, check.size()
     return out
 
 
@@ -277,13 +330,10 @@ def bench_postgres_appends() -> dict[str, Any]:
             pass
     except Exception as exc:
         return {"skipped": f"{type(exc).__name__}: {exc}".splitlines()[0]}
-    n = APPENDS // 2
-    blobs = list(entry_stream(n))
     schema = f"brondata_bench_{os.getpid()}"
     ident = sql.Identifier(schema)
     try:
-        with _open_log("postgres", DSN, schema) as log:
-            ledger_s = _time_appends(log, n)
+        _open_log("postgres", DSN, schema).close()
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(
                 sql.SQL(
@@ -291,26 +341,12 @@ def bench_postgres_appends() -> dict[str, Any]:
                     " entry bytea NOT NULL)"
                 ).format(ident)
             )
-            insert = sql.SQL("INSERT INTO {}.bare (entry) VALUES (%s)").format(ident)
-            start = time.perf_counter()
-            for blob in blobs:
-                conn.execute(insert, (blob,))
-            bare_s = time.perf_counter() - start
-        per_writer = n // WRITERS
-        many = {
-            "ledger_appends_per_s": _concurrent("ledger", "postgres", DSN, schema, per_writer),
-            "bare_inserts_per_s": _concurrent("bare", "postgres", DSN, schema, per_writer),
-        }
+        out: dict[str, Any] = {"appends": APPENDS, "rounds": ROUNDS}
+        out.update(_rates("postgres", DSN, DSN, schema))
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(ident))
-    return {
-        "appends": n,
-        "ledger_appends_per_s": _rate(n, ledger_s),
-        "bare_inserts_per_s": _rate(n, bare_s),
-        "ratio": round(bare_s / ledger_s, 2),
-        f"{WRITERS}_writers": many,
-    }
+    return out
 
 
 # --- proofs and audit at scale ----------------------------------------------------------------
@@ -470,5 +506,13 @@ def run() -> dict[str, Any]:
     return results
 
 
+def run_appends() -> dict[str, Any]:
+    """The append figures alone (``python -m bench.bench_ledger appends``)."""
+    with tempfile.TemporaryDirectory() as name:
+        results = {"sqlite": bench_sqlite_appends(Path(name)), "postgres": bench_postgres_appends()}
+    print(json.dumps(results, indent=2))
+    return results
+
+
 if __name__ == "__main__":
-    run()
+    run_appends() if sys.argv[1:] == ["appends"] else run()

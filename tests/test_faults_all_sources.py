@@ -56,16 +56,21 @@ async def test_a_faulty_source(
     ) as gw:
         session = await gw.start(request, "applicant")
         await gw.give_consent(session.id)
-        await sources.authorise(gw, session.id, sources.scenario("several_properties"))
+        person = sources.scenario("several_properties")
+        await sources.authorise(gw, session.id, person)
         result = await gw.collect(session.id)
         assert fault.hits >= 1
-        kind = source_kinds.kind_of(source)
+        of_kind = source_kinds.kind_of(source)
         assert set(result.errors) == {source}, result.errors
         assert isinstance(result.errors[source], error), result.errors[source]
-        assert kind not in result.records
+        # Codes and source names only: nothing that identifies the person.
+        message = json.dumps(result.errors[source].to_dict())
+        for value in (person.bsn, person.surname, person.iban, person.username):
+            assert value not in message
+        assert of_kind not in result.records
         assert len(result.records) == len(request.sources()) - 1
         events = [json.loads(e.canonical) for e in gw.ledger.entries()]
-        assert not any(e["event"] == "data.delivered" and e["source"] == kind for e in events)
+        assert not any(e["event"] == "data.delivered" and e["source"] == of_kind for e in events)
         assert any(e["event"] == "data.failed" and e["source"] == source for e in events)
 
 

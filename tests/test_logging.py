@@ -62,3 +62,35 @@ def test_the_cli_pipeline_redacts_and_filters(capsys: pytest.CaptureFixture[str]
     assert "abc123" not in err
     assert "NL76RABO0359400371" not in err
     assert lines[0]["level"] == "info"
+
+
+@pytest.mark.parametrize(
+    "uuid",
+    [
+        "3f2b8c1e-9a4d-4c2b-8e1f-a123456789b0",  # a 9-digit run inside the last group
+        "123456789-bad",  # not a UUID: redacted below
+        "a1234567-1234-4234-9234-123456789abc",
+        "A1234567-1234-4234-9234-AB12CDEF3456",  # upper case: an IBAN-like tail
+        "00000000-0000-4000-8000-000123456789",
+    ],
+)
+def test_uuids_pass_unmangled_while_a_bsn_beside_them_is_redacted(uuid: str) -> None:
+    log = get_logger()
+    with capture_logs() as captured:
+        log.info("session.started", session=uuid, note=f"session {uuid} for bsn 999993653")
+    (event,) = captured
+    assert "999993653" not in event["note"]
+    if uuid.count("-") == 4:
+        assert event["session"] == uuid
+        assert event["note"] == f"session {uuid} for bsn {REDACTED}"
+    else:
+        assert "123456789" not in event["session"]
+
+
+def test_a_bearer_token_shaped_like_a_uuid_is_still_redacted() -> None:
+    log = get_logger()
+    uuid = "3f2b8c1e-9a4d-4c2b-8e1f-a123456789b0"
+    with capture_logs() as captured:
+        log.info("call", header=f"Bearer {uuid}", url=f"https://x/cb?state={uuid}")
+    (event,) = captured
+    assert uuid not in repr(event)

@@ -17,7 +17,7 @@ from brondata._session_store import (
     SourceProgress,
     SqliteSessionStore,
 )
-from brondata.errors import SessionNotFoundError, StoreError
+from brondata.errors import ConcurrentUpdateError, SessionNotFoundError, StoreError
 from brondata.request import DataRequest, LegalBasis, Purpose
 from brondata.session import SessionState
 
@@ -83,7 +83,7 @@ def test_stale_write_is_refused(store: SessionStore) -> None:
     first = store.get("s-1")
     updated = store.replace(first.model_copy(update={"state": SessionState.CONSENTED}))
     assert updated.version == 1
-    with pytest.raises(StoreError, match="concurrently"):
+    with pytest.raises(ConcurrentUpdateError, match="concurrently"):
         store.replace(first.model_copy(update={"state": SessionState.DENIED}))
     assert store.get("s-1").state is SessionState.CONSENTED
 
@@ -130,3 +130,13 @@ def test_sessions_of_a_subject_and_forgetting_them(store: SessionStore) -> None:
         store.get("s-1")
     assert store.get("s-2").subject == "sub-other"
     assert store.forget_subject("sub-abc") == 0
+
+
+def test_a_closed_store_says_so(store: SessionStore) -> None:
+    store.create(record())
+    store.close()
+    if isinstance(store, MemorySessionStore):
+        return  # nothing to close
+    with pytest.raises(StoreError, match="session store is closed"):
+        store.get("s-1")
+    store.close()  # twice is fine

@@ -17,6 +17,7 @@ from typing import Any
 
 from brondata._clock import SystemClock
 from brondata.consent import Controller
+from brondata.errors import RequestError
 from brondata.gateway import CollectionResult, Gateway
 from brondata.request import DataRequest, LegalBasis, Purpose
 from brondata.sources import kind_of
@@ -81,7 +82,9 @@ def preset_request(name: str, attributes: Sequence[str] | None = None) -> DataRe
     try:
         fields = dict(PRESETS[name])
     except KeyError:
-        raise ValueError(f"unknown purpose {name!r}; choose one of {', '.join(PRESETS)}") from None
+        raise RequestError(
+            f"unknown purpose {name!r}; choose one of {', '.join(PRESETS)}"
+        ) from None
     if attributes:
         fields["attributes"] = list(attributes)
     fields["purpose"] = Purpose(**fields["purpose"])
@@ -99,30 +102,42 @@ Progress = Callable[[str, str], None]
 
 
 def _fresh_directory(out: Path) -> Path:
-    """Create ``out`` and ``out/records``; remove a previous run's database."""
-    (out / "records").mkdir(parents=True, exist_ok=True)
+    """Create ``out`` and ``out/records`` readable by their owner only; remove a previous
+    run's database. The caller decides whether ``out`` may be reused (``--force``)."""
+    for directory in (out, out / "records"):
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # The records and the receipt name the consumer: no one else may list or read them.
+        os.chmod(directory, 0o700)
     db = out / "brondata.db"
     for stale in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         stale.unlink(missing_ok=True)
     return db
 
 
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` with mode 0600, also when a file was there before."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as file:
+        os.fchmod(file.fileno(), 0o600)
+        file.write(data)
+
+
+def _json_bytes(document: Any) -> bytes:
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
 def _write_outputs(
     out: Path, gateway: Gateway, result: CollectionResult, summary: dict[str, Any]
 ) -> None:
     for source, record in result.records.items():
-        (out / "records" / f"{source}.sd-jwt").write_text(record.compact + "\n", encoding="ascii")
-    (out / "jwks.json").write_text(
-        json.dumps(gateway.jwks().to_dict(), indent=2) + "\n", encoding="utf-8"
+        _write_private(out / "records" / f"{source}.sd-jwt", (record.compact + "\n").encode())
+    _write_private(out / "jwks.json", _json_bytes(gateway.jwks().to_dict()))
+    _write_private(
+        out / "ledger.jsonl", b"".join(e.canonical + b"\n" for e in gateway.ledger.entries())
     )
-    with (out / "ledger.jsonl").open("wb") as ledger:
-        for entry in gateway.ledger.entries():
-            ledger.write(entry.canonical + b"\n")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    _write_private(out / "summary.json", _json_bytes(summary))
     receipt = gateway.consent_receipt(summary["session_id"])
-    (out / "consent-receipt.json").write_text(
-        json.dumps(receipt, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    _write_private(out / "consent-receipt.json", _json_bytes(receipt))
     # The store holds sealed tokens and the ledger: readable by its owner only.
     os.chmod(out / "brondata.db", 0o600)
 

@@ -3,8 +3,9 @@
 ``Redactor`` is a structlog processor. It masks by key (``access_token``, ``code``,
 ``password``, ...) and by value pattern (9-digit numbers that could be a BSN, IBANs, bearer
 tokens), recursively through dicts, lists and strings, so that a careless ``log.info(...,
-body=response)`` still leaks nothing. ``get_logger`` returns a logger bound to brondata's
-pipeline without touching the host application's global structlog configuration.
+body=response)`` still leaks nothing; UUIDs (session and consent ids) are left whole.
+``get_logger`` returns a logger bound to brondata's pipeline without touching the host
+application's global structlog configuration.
 """
 
 from __future__ import annotations
@@ -47,11 +48,29 @@ _BEARER = re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+")
 _URL_SECRET = re.compile(r"(?i)\b(code|state|code_verifier|access_token|refresh_token)=[^&\s\"']+")
 
 
+# A UUID (session and consent ids) holds digit runs and letter-digit groups that the BSN and
+# IBAN patterns would take for identifiers; it names nothing personal, so it is left whole.
+_UUID = re.compile(
+    r"\b[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\b"
+)
+
+
+def _redact_identifiers(text: str) -> str:
+    return _BSN.sub(REDACTED, _IBAN.sub(REDACTED, text))
+
+
 def _redact_text(text: str) -> str:
+    # Secrets first, over the whole text: a bearer token or an OAuth state shaped like a
+    # UUID is still a secret. Then identifiers, in the pieces between UUIDs only.
     text = _BEARER.sub("Bearer " + REDACTED, text)
     text = _URL_SECRET.sub(lambda m: f"{m.group(1)}={REDACTED}", text)
-    text = _IBAN.sub(REDACTED, text)
-    return _BSN.sub(REDACTED, text)
+    pieces: list[str] = []
+    last = 0
+    for match in _UUID.finditer(text):
+        pieces += [_redact_identifiers(text[last : match.start()]), match.group()]
+        last = match.end()
+    pieces.append(_redact_identifiers(text[last:]))
+    return "".join(pieces)
 
 
 def _redact(value: Any) -> Any:

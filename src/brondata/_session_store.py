@@ -1,10 +1,11 @@
-"""Where a consent session lives between HTTP requests: memory or SQLite.
+"""Where a consent session lives between HTTP requests: memory, SQLite or PostgreSQL.
 
 A session is one frozen ``SessionRecord``; every change writes a new version, and a write
 based on a stale version is refused (optimistic concurrency), so two application instances
-cannot both complete the same login. Secrets (PKCE verifiers, OAuth ``state``, tokens) never
-sit in the record in clear: ``SecretBox`` seals them with AES-GCM under the gateway's store
-key, bound to the session and source they belong to.
+cannot both complete the same login: the loser gets ``ConcurrentUpdateError``. The SQLite and
+PostgreSQL stores build on the engine bases in ``brondata.stores``. Secrets (PKCE verifiers,
+OAuth ``state``, tokens) never sit in the record in clear: ``SecretBox`` seals them with
+AES-GCM under the gateway's store key, bound to the session and source they belong to.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import sqlite3
 import threading
 from datetime import datetime
@@ -23,10 +23,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import BaseModel, ConfigDict
 
-from brondata._db import SqliteStore, open_pool
-from brondata.errors import SessionNotFoundError, StoreError
+from brondata.errors import ConcurrentUpdateError, SessionNotFoundError, StoreError
 from brondata.request import DataRequest
 from brondata.session import SessionState, SourceState
+from brondata.stores._postgres import PostgresStore
+from brondata.stores._sqlite import SqliteStore
 
 __all__ = [
     "MemorySessionStore",
@@ -69,6 +70,8 @@ class SessionRecord(BaseModel):
     collecting_since: datetime | None = None
     notice_hash: str
     sources: dict[str, SourceProgress]
+    #: The holder's public JWK: the session's records carry it as ``cnf.jwk`` (key-bound).
+    holder_jwk: dict[str, str] | None = None
 
 
 class SessionStore(Protocol):
@@ -80,7 +83,7 @@ class SessionStore(Protocol):
 
     def replace(self, record: SessionRecord) -> SessionRecord:
         """Store ``record`` as version ``record.version + 1`` if the stored one is
-        ``record.version``; otherwise ``StoreError``. Returns the stored record."""
+        ``record.version``; otherwise ``ConcurrentUpdateError``. Returns the stored record."""
         ...
 
     def due(self, now: datetime) -> list[str]:
@@ -104,7 +107,6 @@ _LIVE = (
     SessionState.COLLECTING,
     SessionState.COLLECTED,
 )
-_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 class SecretBox:
@@ -168,7 +170,9 @@ class MemorySessionStore:
             if current is None:
                 raise SessionNotFoundError(f"no session {record.id!r}")
             if SessionRecord.model_validate_json(current).version != record.version:
-                raise StoreError(f"session {record.id} was changed concurrently; reload it")
+                raise ConcurrentUpdateError(
+                    f"session {record.id} was changed concurrently; reload it"
+                )
             self._records[record.id] = stored.model_dump_json()
         return stored
 
@@ -277,7 +281,9 @@ class SqliteSessionStore(SqliteStore):
                 ).fetchone()
                 if exists is None:
                     raise SessionNotFoundError(f"no session {record.id!r}")
-                raise StoreError(f"session {record.id} was changed concurrently; reload it")
+                raise ConcurrentUpdateError(
+                    f"session {record.id} was changed concurrently; reload it"
+                )
         return stored
 
     def due(self, now: datetime) -> list[str]:
@@ -311,13 +317,29 @@ class SqliteSessionStore(SqliteStore):
         return cursor.rowcount
 
 
-class PostgresSessionStore:
+_POSTGRES_DDL = """
+CREATE SCHEMA IF NOT EXISTS {s};
+CREATE TABLE IF NOT EXISTS {s}.session_records (
+    id         TEXT PRIMARY KEY,
+    version    INTEGER NOT NULL,
+    state      TEXT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    body       JSONB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS session_records_due ON {s}.session_records (expires_at);
+"""
+
+
+class PostgresSessionStore(PostgresStore):
     """Sessions in PostgreSQL, shared by every application instance (``brondata[postgres]``).
 
     The same optimistic versioning as SQLite: ``UPDATE ... WHERE version = %s`` either
     moves the session one version on or touches nothing, so of two instances racing to
     complete one login exactly one wins. The table is created on open.
     """
+
+    _what = "session store"
+    _pool_name = "sessions"
 
     def __init__(
         self,
@@ -328,62 +350,22 @@ class PostgresSessionStore:
         max_connections: int = 4,
         timeout: float = 30.0,
     ) -> None:
-        try:
-            from psycopg import sql
-        except ImportError as exc:  # pragma: no cover - the extra is part of dev
-            raise StoreError(
-                "PostgreSQL needs the extra: pip install 'brondata[postgres]'"
-            ) from exc
-        if not _SCHEMA.fullmatch(schema):
-            raise StoreError(f"schema name {schema!r}: lowercase letters, digits, underscores")
-        self._table = sql.Identifier(schema, "session_records")
-        self._sql = sql
-        self._owns_pool = pool is None
-        if pool is None:
-            pool = open_pool(
-                dsn, name=None, max_size=max_connections, timeout=timeout, store="session"
-            )
-        self._pool = pool
-        try:
-            with self._pool.connection() as conn, conn.transaction():
-                conn.execute(
-                    self._sql.SQL("SELECT pg_advisory_xact_lock(hashtext(%s))"),
-                    (f"brondata:sessions:{schema}",),
-                )
-                conn.execute(
-                    self._sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
-                        self._sql.Identifier(schema)
-                    )
-                )
-                conn.execute(
-                    self._q(
-                        "CREATE TABLE IF NOT EXISTS {t} ("
-                        " id TEXT PRIMARY KEY,"
-                        " version INTEGER NOT NULL,"
-                        " state TEXT NOT NULL,"
-                        " expires_at TIMESTAMPTZ NOT NULL,"
-                        " body JSONB NOT NULL)"
-                    )
-                )
-                conn.execute(
-                    self._q("CREATE INDEX IF NOT EXISTS session_records_due ON {t} (expires_at)")
-                )
-        except Exception as exc:
-            self.close()
-            raise StoreError(f"cannot prepare the session table: {exc}") from exc
-
-    def _q(self, text: str) -> Any:
-        # Every template is a literal here; only the quoted table name is inserted.
-        return self._sql.SQL(text).format(t=self._table)
+        super().__init__(
+            dsn,
+            schema=schema,
+            pool=pool,
+            max_connections=max_connections,
+            timeout=timeout,
+            ddl=_POSTGRES_DDL,
+            lock=f"brondata:sessions:{schema}",
+        )
 
     def create(self, record: SessionRecord) -> None:
-        import psycopg
-
         try:
-            with self._pool.connection() as conn:
+            with self._connection() as conn:
                 conn.execute(
                     self._q(
-                        "INSERT INTO {t} (id, version, state, expires_at, body)"
+                        "INSERT INTO {s}.session_records (id, version, state, expires_at, body)"
                         " VALUES (%s, %s, %s, %s, %s)"
                     ),
                     (
@@ -394,13 +376,17 @@ class PostgresSessionStore:
                         record.model_dump_json(),
                     ),
                 )
-        except psycopg.errors.UniqueViolation as exc:
-            raise StoreError(f"session {record.id} exists already") from exc
+        except StoreError as exc:
+            import psycopg  # installed: this store was opened
+
+            if isinstance(exc.__cause__, psycopg.errors.UniqueViolation):
+                raise StoreError(f"session {record.id} exists already") from exc
+            raise
 
     def get(self, session_id: str) -> SessionRecord:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             row = conn.execute(
-                self._q("SELECT body::text FROM {t} WHERE id = %s"), (session_id,)
+                self._q("SELECT body::text FROM {s}.session_records WHERE id = %s"), (session_id,)
             ).fetchone()
         if row is None:
             raise SessionNotFoundError(f"no session {session_id!r}")
@@ -408,10 +394,11 @@ class PostgresSessionStore:
 
     def replace(self, record: SessionRecord) -> SessionRecord:
         stored = record.model_copy(update={"version": record.version + 1})
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             cursor = conn.execute(
                 self._q(
-                    "UPDATE {t} SET version = %s, state = %s, expires_at = %s, body = %s"
+                    "UPDATE {s}.session_records"
+                    " SET version = %s, state = %s, expires_at = %s, body = %s"
                     " WHERE id = %s AND version = %s"
                 ),
                 (
@@ -425,38 +412,37 @@ class PostgresSessionStore:
             )
             if cursor.rowcount != 1:
                 exists = conn.execute(
-                    self._q("SELECT 1 FROM {t} WHERE id = %s"), (record.id,)
+                    self._q("SELECT 1 FROM {s}.session_records WHERE id = %s"), (record.id,)
                 ).fetchone()
                 if exists is None:
                     raise SessionNotFoundError(f"no session {record.id!r}")
-                raise StoreError(f"session {record.id} was changed concurrently; reload it")
+                raise ConcurrentUpdateError(
+                    f"session {record.id} was changed concurrently; reload it"
+                )
         return stored
 
     def due(self, now: datetime) -> list[str]:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             rows = conn.execute(
                 self._q(
-                    "SELECT id FROM {t} WHERE expires_at <= %s AND state = ANY(%s) ORDER BY id"
+                    "SELECT id FROM {s}.session_records"
+                    " WHERE expires_at <= %s AND state = ANY(%s) ORDER BY id"
                 ),
                 (now, [s.value for s in _LIVE]),
             ).fetchall()
         return [row[0] for row in rows]
 
     def of_subject(self, subject: str) -> list[SessionRecord]:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             rows = conn.execute(
-                self._q("SELECT body::text FROM {t} WHERE body->>'subject' = %s"), (subject,)
+                self._q("SELECT body::text FROM {s}.session_records WHERE body->>'subject' = %s"),
+                (subject,),
             ).fetchall()
         return [SessionRecord.model_validate_json(row[0]) for row in rows]
 
     def forget_subject(self, subject: str) -> int:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             cursor = conn.execute(
-                self._q("DELETE FROM {t} WHERE body->>'subject' = %s"), (subject,)
+                self._q("DELETE FROM {s}.session_records WHERE body->>'subject' = %s"), (subject,)
             )
         return int(cursor.rowcount)
-
-    def close(self) -> None:
-        if self._owns_pool and self._pool is not None:
-            self._pool.close()
-            self._pool = None

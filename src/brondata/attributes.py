@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from brondata.errors import UnknownAttributeError
+from brondata.errors import RequestError, UnknownAttributeError
 
 __all__ = [
     "CATALOGUE",
@@ -129,6 +129,8 @@ class AttributeCatalogue(Mapping[str, Attribute]):
 
     def require(self, name: str) -> Attribute:
         """The attribute called ``name``, or ``UnknownAttributeError`` with suggestions."""
+        if not isinstance(name, str):
+            raise RequestError("an attribute name is a string such as 'bank.balance_total'")
         try:
             return self._attributes()[name]
         except KeyError:

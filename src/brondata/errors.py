@@ -46,6 +46,9 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     ├── LedgerError                   the consent ledger
     │   ├── LedgerAppendOnlyError     an UPDATE or DELETE reached the store
     │   ├── LedgerIntegrityError      entries or tree do not match
+    │   ├── InvalidEventError         an event the ledger does not take: a field it does not
+    │   │                             carry, a value where a name belongs, a subject that is
+    │   │                             not a pseudonym
     │   ├── ProofError                an inclusion or consistency proof does not verify
     │   ├── LogKeyError               a log signing or verifier key that cannot be used
     │   ├── ConsentRecordError        no consent record can be built (e.g. never given)
@@ -55,8 +58,13 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │       ├── MalformedCheckpointError  not a checkpoint: truncated, bad lines, bad base64
     │       ├── CheckpointSignatureError  no valid signature by the log's key (forged, altered)
     │       └── CheckpointOriginError     a checkpoint of another log
-    ├── StoreError                    a storage backend failed or is misconfigured
+    ├── StoreError                    a storage backend failed or is misconfigured (e.g. a
+    │   │                             database in a directory that does not exist)
+    │   ├── StoreUnavailableError     the database cannot be reached, or is busy past the timeout
+    │   ├── ConcurrentUpdateError     a compare-and-set lost: another writer changed it first
     │   └── KeyStoreError             a signing key store: unsafe file permissions, no active key
+    ├── ConfigurationError            a Gateway built with unusable settings (issuer, redirect
+    │                                 URI, keys)
     ├── DecisionError                 decisions computed from rules as data (brondata.dossier)
     │   ├── FactsError                application facts of the wrong type or out of range
     │   ├── MissingDecisionInputError a decision asked without a fact or input it needs
@@ -82,6 +90,8 @@ __all__ = [
     "CheckpointError",
     "CheckpointOriginError",
     "CheckpointSignatureError",
+    "ConcurrentUpdateError",
+    "ConfigurationError",
     "ConnectorError",
     "ConsentDeniedError",
     "ConsentNotFoundError",
@@ -96,6 +106,7 @@ __all__ = [
     "FactsError",
     "IdentityMismatchError",
     "InvalidDecisionInputError",
+    "InvalidEventError",
     "InvalidKeyError",
     "IssuanceError",
     "IssuerMismatchError",
@@ -131,6 +142,7 @@ __all__ = [
     "SourceUnavailableError",
     "StateMismatchError",
     "StoreError",
+    "StoreUnavailableError",
     "SubjectErasedError",
     "TokenExchangeError",
     "UnknownAttributeError",
@@ -384,6 +396,10 @@ class LedgerIntegrityError(LedgerError):
     code = "ledger_integrity"
 
 
+class InvalidEventError(LedgerError):
+    code = "invalid_ledger_event"
+
+
 class ProofError(LedgerError):
     code = "invalid_proof"
 
@@ -424,8 +440,20 @@ class StoreError(BrondataError):
     code = "store_error"
 
 
+class StoreUnavailableError(StoreError):
+    code = "store_unavailable"
+
+
+class ConcurrentUpdateError(StoreError):
+    code = "concurrent_update"
+
+
 class KeyStoreError(StoreError):
     code = "key_store_error"
+
+
+class ConfigurationError(BrondataError):
+    code = "invalid_configuration"
 
 
 # --- decisions and dossier checks (brondata.dossier) ----------------------------------------

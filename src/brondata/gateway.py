@@ -44,6 +44,7 @@ import anyio
 import rfc8785
 
 from brondata._clock import Clock, SystemClock
+from brondata._inputs import bad_input, require_text, require_url
 from brondata._logging import get_logger
 from brondata._secrets import GatewaySecrets
 from brondata._session_store import (
@@ -51,7 +52,6 @@ from brondata._session_store import (
     SessionRecord,
     SessionStore,
     SourceProgress,
-    SqliteSessionStore,
 )
 from brondata.attributes import CATALOGUE, ValueType
 from brondata.connectors._base import (
@@ -69,8 +69,6 @@ from brondata.consent import (
     Controller,
     EventType,
     MemorySubjectKeyring,
-    SqliteLedger,
-    SqliteSubjectKeyring,
     SubjectKeyring,
     SubjectReport,
     consent_record_from_ledger,
@@ -81,10 +79,14 @@ from brondata.errors import (
     AuthorizationDeniedError,
     AuthorizationError,
     BrondataError,
+    ConcurrentUpdateError,
+    ConfigurationError,
     ConsentDeniedError,
     IdentityMismatchError,
+    RecordError,
     RequestError,
     SessionError,
+    SessionNotFoundError,
     SessionStateError,
     SourceKindError,
     SourceProtocolError,
@@ -100,6 +102,7 @@ from brondata.records import (
     MemoryKeyStore,
     SignedRecord,
     SigningKey,
+    VerificationKey,
     issue_record,
 )
 from brondata.request import DataRequest
@@ -114,6 +117,7 @@ from brondata.sources import get as source_kind
 from brondata.sources import kind_of
 from brondata.sources._kind import valid_instance_id
 from brondata.sources._mapping import minimise
+from brondata.stores import AsyncSessionStore, off_loop, open_stores
 
 __all__ = ["CollectionResult", "ConsentView", "Gateway"]
 
@@ -292,10 +296,9 @@ class Gateway:
         withdrawal_method: str | None = None,
         owned: Sequence[Any] = (),
     ) -> None:
-        if "{source}" not in redirect_uri:
-            raise ValueError("redirect_uri must contain '{source}', one callback per source")
-        if len(pseudonym_key) < 32:
-            raise ValueError("the pseudonym key must be at least 32 bytes")
+        _check_urls(issuer, redirect_uri)
+        if not isinstance(pseudonym_key, bytes) or len(pseudonym_key) < 32:
+            raise ConfigurationError("the pseudonym key must be at least 32 bytes")
         self.issuer = issuer
         self.connectors = dict(connectors)
         #: Per source kind, the ids of its configured instances, in configuration order.
@@ -314,6 +317,8 @@ class Gateway:
         #: instances sharing a ledger must share the keyring too (SQLite file, PostgreSQL).
         self.log = ConsentLog(ledger, keyring if keyring is not None else MemorySubjectKeyring())
         self.sessions = sessions
+        # The flow's store calls, awaited in worker threads: none blocks the event loop.
+        self._sessions = AsyncSessionStore(sessions)
         self.controller = controller or Controller(name=urlsplit(issuer).hostname or issuer)
         self._record_terms = {
             "controller": self.controller.name,
@@ -368,38 +373,42 @@ class Gateway:
         in-memory keys.
         """
         in_memory = str(path) == ":memory:"
+        if not in_memory:
+            _check_location(path, "path")
+        if keys is not None:
+            _check_location(keys, "keys")
+        _check_urls(issuer, redirect_uri)  # before any file is made
         key_dir = Path(keys) if keys is not None else None
         if key_dir is None and not in_memory:
             key_dir = Path(f"{path}.keys")
-        if key_dir is None:
-            gateway_secrets = GatewaySecrets.generate()
-            store: KeyStore = MemoryKeyStore()
-        else:
-            gateway_secrets = GatewaySecrets.load_or_create(key_dir / "secrets.json")
-            store = FileKeyStore(key_dir / "signing")
-        if signing_key is None and not any(info.active for info in store.key_infos()):
-            store.generate("ES256", now=(clock or SystemClock()).now())
-        if not in_memory:
-            _private_file(Path(path))
-        ledger = SqliteLedger(str(path))
-        sessions = SqliteSessionStore(path)
-        keyring: SubjectKeyring = (
-            MemorySubjectKeyring() if in_memory else SqliteSubjectKeyring(str(path))
-        )
+        try:
+            if key_dir is None:
+                gateway_secrets = GatewaySecrets.generate()
+                store: KeyStore = MemoryKeyStore()
+            else:
+                gateway_secrets = GatewaySecrets.load_or_create(key_dir / "secrets.json")
+                store = FileKeyStore(key_dir / "signing")
+            if signing_key is None and not any(info.active for info in store.key_infos()):
+                store.generate("ES256", now=(clock or SystemClock()).now())
+            if not in_memory:
+                _private_file(Path(path))
+            stores = open_stores(path)
+        except OSError as exc:
+            raise StoreError(f"cannot create the gateway's files: {exc.strerror}") from None
         return cls(
             issuer=issuer,
             connectors=connectors,
             redirect_uri=redirect_uri,
-            ledger=ledger,
-            sessions=sessions,
+            ledger=stores.ledger,
+            sessions=stores.sessions,
             signing_key=signing_key or store,
             store_key=gateway_secrets.store_key,
             pseudonym_key=gateway_secrets.pseudonym_key,
             clock=clock,
             source_timeout=source_timeout,
-            keyring=keyring,
+            keyring=stores.keyring,
             controller=controller,
-            owned=[ledger, keyring, sessions, *connectors.values()],
+            owned=[stores, *connectors.values()],
         )
 
     async def aclose(self) -> None:
@@ -443,12 +452,23 @@ class Gateway:
 
     def pseudonym(self, subject: str) -> str:
         """The keyed pseudonym of a subject reference: stable per gateway key, not reversible."""
+        require_text(subject, "subject", RequestError, max_length=1000)
         return self._secrets.pseudonym(subject)
+
+    async def _load(self, session_id: str) -> SessionRecord:
+        require_text(session_id, "session_id", SessionNotFoundError, max_length=128)
+        return await self._sessions.get(session_id)
+
+    def _load_now(self, session_id: str) -> SessionRecord:
+        """``_load`` on the caller's thread, for the synchronous read methods."""
+        require_text(session_id, "session_id", SessionNotFoundError, max_length=128)
+        return self.sessions.get(session_id)
 
     # --- ledger -----------------------------------------------------------------------------
 
-    def _append(self, record: SessionRecord, event: EventType, **fields: Any) -> None:
-        self.log.append(
+    async def _append(self, record: SessionRecord, event: EventType, **fields: Any) -> None:
+        await off_loop(
+            self.log.append,
             event,
             subject=record.subject,
             at=self._clock.now(),  # the event writes it as RFC 3339 UTC
@@ -475,7 +495,12 @@ class Gateway:
     # --- the flow ---------------------------------------------------------------------------
 
     async def start(
-        self, request: DataRequest, subject: str, *, sources: Sequence[str] | None = None
+        self,
+        request: DataRequest,
+        subject: str,
+        *,
+        sources: Sequence[str] | None = None,
+        holder_jwk: Mapping[str, Any] | None = None,
     ) -> SessionRecord:
         """Open a session for ``subject`` (the application's own reference for the consumer).
 
@@ -483,9 +508,14 @@ class Gateway:
         (``bank.noordbank``) or kinds (``bank``: all its configured instances). A kind the
         request needs and ``sources`` does not name uses its first configured instance; more
         can be added before collection with ``add_source``.
+
+        With ``holder_jwk`` (the holder's public JWK, EC P-256 or Ed25519) every record of the
+        session carries it as ``cnf.jwk``: only that key's holder can present it key-bound.
         """
-        if not subject.strip():
-            raise RequestError("subject must be the application's reference for the consumer")
+        if not isinstance(request, DataRequest):
+            raise RequestError("request must be a DataRequest")
+        require_text(subject, "subject", RequestError, max_length=1000)
+        holder = _holder_jwk(holder_jwk) if holder_jwk is not None else None
         needed = request.sources(tuple(self.connectors))  # NoSourceError before any login
         plan = {instance: needed[kind_of(instance)] for instance in self._choose(needed, sources)}
         now = self._clock.now()
@@ -499,11 +529,12 @@ class Gateway:
             consent_expires_at=now + self._consent_ttl,
             notice_hash="",
             sources={s: SourceProgress(attributes=tuple(a)) for s, a in plan.items()},
+            holder_jwk=holder,
         )
         notice = _notice(draft, self._record_terms)
         record = draft.model_copy(update={"notice_hash": _notice_hash(notice)})
-        self._append(record, "consent.requested", **self._terms(record))
-        self.sessions.create(record)
+        await self._append(record, "consent.requested", **self._terms(record))
+        await self._sessions.create(record)
         _log.info("session.started", session=record.id, sources=list(plan))
         return record
 
@@ -529,7 +560,7 @@ class Gateway:
     async def add_source(self, session_id: str, instance: str) -> SessionRecord:
         """Add an instance of a kind the session already uses (a second bank), before the
         collection. The consent stays as given: it names kinds, not instances."""
-        record = self.sessions.get(session_id)
+        record = await self._load(session_id)
         if record.state not in (SessionState.CREATED, SessionState.CONSENTED):
             raise SessionStateError(
                 f"cannot add a source to a session that is {record.state.value}"
@@ -547,15 +578,15 @@ class Gateway:
             return record
         sources = dict(record.sources)
         sources[instance] = SourceProgress(attributes=tuple(plan[kind]))
-        return self.sessions.replace(
+        return await self._sessions.replace(
             record.model_copy(update={"sources": sources, "updated_at": self._clock.now()})
         )
 
     def session(self, session_id: str) -> SessionRecord:
-        return self.sessions.get(session_id)
+        return self._load_now(session_id)
 
     def consent_view(self, session_id: str) -> ConsentView:
-        record = self.sessions.get(session_id)
+        record = self._load_now(session_id)
         notice = _notice(record, self._record_terms)
         return ConsentView(
             session_id=record.id,
@@ -602,24 +633,24 @@ class Gateway:
         Pass the ``notice_hash`` the consumer saw to bind the consent to that text: a
         request changed in between is refused rather than consented.
         """
-        record = self.sessions.get(session_id)
+        record = await self._load(session_id)
         updated = self._transition(record, SessionEvent.GIVE_CONSENT)
         self._check_not_expired(record)
-        if notice_hash is not None and not hmac.compare_digest(notice_hash, record.notice_hash):
+        if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
             raise ConsentDeniedError("the consent notice changed after it was shown")
-        self._append(record, "consent.given", **self._terms(record))
-        return self.sessions.replace(updated)
+        await self._append(record, "consent.given", **self._terms(record))
+        return await self._sessions.replace(updated)
 
     async def deny_consent(self, session_id: str) -> SessionRecord:
-        record = self.sessions.get(session_id)
+        record = await self._load(session_id)
         updated = self._transition(record, SessionEvent.DENY_CONSENT)
-        self._append(record, "consent.denied", notice_hash=record.notice_hash)
-        return self.sessions.replace(updated)
+        await self._append(record, "consent.denied", notice_hash=record.notice_hash)
+        return await self._sessions.replace(updated)
 
     def _instance(self, record: SessionRecord, source: str) -> str:
         """The session's instance ``source`` names: its id, or a kind the session uses one
         instance of (``"bank"`` for a session with one bank)."""
-        if source in record.sources:
+        if isinstance(source, str) and source in record.sources:
             return source
         same_kind = [s for s in record.sources if kind_of(s) == source]
         if len(same_kind) == 1:
@@ -644,7 +675,7 @@ class Gateway:
     async def login_url(self, session_id: str, source: str) -> str:
         """Where to send the consumer to log in at ``source`` (an instance id, or a kind the
         session uses one instance of)."""
-        record = self.sessions.get(session_id)
+        record = await self._load(session_id)
         next_session_state(record.state, SessionEvent.START_LOGIN)
         self._check_not_expired(record)
         source = self._instance(record, source)
@@ -658,7 +689,7 @@ class Gateway:
         authorization_url, pending = self._bind_state(record.id, source, start)
         sealed = self._box.seal(pending, f"{record.id}/{source}/pending")
         updated = self._with_source(record, source, SessionEvent.START_LOGIN, sealed=sealed)
-        self.sessions.replace(updated.model_copy(update={"updated_at": self._clock.now()}))
+        await self._sessions.replace(updated.model_copy(update={"updated_at": self._clock.now()}))
         return authorization_url
 
     def _state_tag(self, session_id: str, source: str, nonce: str) -> str:
@@ -706,12 +737,13 @@ class Gateway:
         session as it was, so the real consumer can still finish or start the login again.
         A refusal by the consumer or the source fails that source, and the ledger says so.
         """
-        record = self.sessions.get(session_id)
+        record = await self._load(session_id)
         next_session_state(record.state, SessionEvent.COMPLETE_LOGIN)
         self._check_not_expired(record)
         source = self._instance(record, source)
         progress, connector = self._source(record, source)
         next_source_state(source, progress.state, SessionEvent.COMPLETE_LOGIN)
+        require_text(callback_url, "callback_url", StateMismatchError, max_length=8192)
         assert progress.sealed is not None  # LOGIN_STARTED always carries its pending secrets
         pending = self._box.open(progress.sealed, f"{record.id}/{source}/pending")
         try:
@@ -719,17 +751,19 @@ class Gateway:
                 callback_url=callback_url, pending=pending, redirect_uri=self.redirect_uri(source)
             )
         except AuthorizationDeniedError as exc:
-            self._append(record, "data.failed", source=source, error_code=exc.code)
+            await self._append(record, "data.failed", source=source, error_code=exc.code)
             failed = self._with_source(
                 record, source, SessionEvent.FAIL_LOGIN, sealed=None, error=exc.to_dict()
             )
-            self.sessions.replace(failed)
+            await self._sessions.replace(failed)
             raise
-        self._append(record, "login.completed", source=source)
+        await self._append(record, "login.completed", source=source)
         _log.info("source.authorised", session=record.id, source=source)
         sealed = self._box.seal(grant, f"{record.id}/{source}/grant")
         updated = self._with_source(record, source, SessionEvent.COMPLETE_LOGIN, sealed=sealed)
-        return self.sessions.replace(updated.model_copy(update={"updated_at": self._clock.now()}))
+        return await self._sessions.replace(
+            updated.model_copy(update={"updated_at": self._clock.now()})
+        )
 
     async def collect(self, session_id: str) -> CollectionResult:
         """Fetch every authorised source at once, and deliver one signed record per source.
@@ -740,7 +774,7 @@ class Gateway:
         a second collect, here or on another instance, is refused instead of fetching twice;
         a withdrawal during the collection stops every delivery not yet made.
         """
-        record = self.sessions.get(session_id)
+        record = await self._load(session_id)
         if record.state in (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED):
             raise ConsentDeniedError(f"session {record.id} has no consent ({record.state.value})")
         now = self._clock.now()
@@ -751,29 +785,30 @@ class Gateway:
         authorised = [s for s, p in record.sources.items() if p.state is SourceState.AUTHORISED]
         if not authorised:
             raise SessionStateError(f"session {record.id} has no completed login to collect from")
-        record = self.sessions.replace(claim)  # the compare-and-set: one collector wins
+        record = await self._sessions.replace(claim)  # the compare-and-set: one collector wins
 
         records: dict[str, SignedRecord] = {}
         evidence: dict[str, Evidence] = {}
         errors: dict[str, BrondataError] = {}
-        responses: dict[str, SourceResponse] = {}
         for source, progress in record.sources.items():
             if progress.state is not SourceState.AUTHORISED:
                 errors[source] = AuthorizationError(
                     f"{source}: no completed login ({progress.state.value})"
                 )
 
-        def failed(source: str, exc: Exception) -> None:
+        responses: dict[str, SourceResponse] = {}
+
+        async def failed(source: str, exc: Exception) -> None:
             error = exc if isinstance(exc, BrondataError) else _unexpected(source, exc)
             errors[source] = error
-            self._append(record, "data.failed", source=source, error_code=error.code)
+            await self._append(record, "data.failed", source=source, error_code=error.code)
             _log.warning("source.failed", session=record.id, source=source, error=error.code)
 
         async def one(source: str) -> None:
             try:
                 responses[source] = await self._fetch(record, source)
             except Exception as exc:
-                failed(source, exc)
+                await failed(source, exc)
             # Fetched once, for one purpose: the access is no longer needed either way.
             await self._revoke(record, source)
 
@@ -787,7 +822,7 @@ class Gateway:
         if conflict is not None:
             _log.warning("session.identity_mismatch", session=record.id)
             for source in list(responses):
-                failed(source, IdentityMismatchError(conflict))
+                await failed(source, IdentityMismatchError(conflict))
             responses.clear()
 
         # One record per kind, from every instance of it that answered (two banks: one
@@ -798,14 +833,14 @@ class Gateway:
             if not fetched:
                 continue
             try:
-                records[kind] = self._deliver(record, kind, fetched)
+                records[kind] = await self._deliver(record, kind, fetched)
             except Exception as exc:
-                failed(kind, exc)
+                await failed(kind, exc)
                 continue
             delivered.update(fetched)
             evidence.update({i: r.evidence for i, r in fetched.items()})
 
-        self._finish_collection(record.id, authorised, delivered, errors)
+        await self._finish_collection(record.id, authorised, delivered, errors)
         _log.info(
             "session.collected", session=record.id, delivered=sorted(records), failed=sorted(errors)
         )
@@ -820,7 +855,7 @@ class Gateway:
         limit = timedelta(seconds=2 * max(self._timeouts.values(), default=30.0) + 60)
         return now - since > limit
 
-    def _finish_collection(
+    async def _finish_collection(
         self,
         session_id: str,
         authorised: list[str],
@@ -830,7 +865,7 @@ class Gateway:
         """Write what became of each source; the session leaves ``collecting`` unless it was
         withdrawn or expired meanwhile. Retried on a concurrent write (a withdrawal)."""
         for _ in range(5):
-            current = self.sessions.get(session_id)
+            current = await self._load(session_id)
             updated = current
             if current.state is SessionState.COLLECTING:
                 # From here the consent covers keeping the data: it ends with the retention.
@@ -847,15 +882,15 @@ class Gateway:
                 error = problem.to_dict() if problem is not None else None
                 updated = self._with_source(updated, source, event, sealed=None, error=error)
             try:
-                self.sessions.replace(updated)
+                await self._sessions.replace(updated)
                 return
-            except StoreError:
+            except ConcurrentUpdateError:
                 continue
         raise StoreError(f"session {session_id} keeps changing; its collection was not saved")
 
-    def _still_consented(self, session_id: str, source: str) -> None:
+    async def _still_consented(self, session_id: str, source: str) -> None:
         """Right before a delivery: the consent must still stand (no withdrawal meanwhile)."""
-        state = self.sessions.get(session_id).state
+        state = (await self._load(session_id)).state
         if state is not SessionState.COLLECTING:
             raise ConsentDeniedError(
                 f"{source}: not delivered, the consent was {state.value} during the collection"
@@ -865,7 +900,7 @@ class Gateway:
 
     def consent_record(self, session_id: str) -> ConsentRecord:
         """The session's consent as the ledger holds it (the DPV / ISO 27560 fields)."""
-        return consent_record_from_ledger(self.log, self.sessions.get(session_id).consent_id)
+        return consent_record_from_ledger(self.log, self._load_now(session_id).consent_id)
 
     def consent_receipt(self, session_id: str) -> dict[str, Any]:
         """A Kantara Consent Receipt v1.1 for the consumer to keep."""
@@ -884,11 +919,11 @@ class Gateway:
         was anything to erase. Records already delivered are the recipient's to erase.
         """
         pseudonym = self.pseudonym(subject)
-        for record in self.sessions.of_subject(pseudonym):
+        for record in await self._sessions.of_subject(pseudonym):
             for source in record.sources:
                 await self._revoke(record, source)
-        removed = self.sessions.forget_subject(pseudonym)
-        erased = self.log.erase(pseudonym, at=self._clock.now())
+        removed = await self._sessions.forget_subject(pseudonym)
+        erased = await off_loop(self.log.erase, pseudonym, at=self._clock.now())
         return erased is not None or removed > 0
 
     async def _revoke(self, record: SessionRecord, source: str) -> None:
@@ -915,26 +950,26 @@ class Gateway:
         is closed for good; records already delivered are not recalled (the recipient's
         retention rules apply), but no further delivery is covered.
         """
-        record = self.sessions.get(session_id)
+        record = await self._load(session_id)
         updated = self._transition(record, SessionEvent.WITHDRAW)
-        self._append(record, "consent.withdrawn")
+        await self._append(record, "consent.withdrawn")
         for source in record.sources:
             await self._revoke(record, source)
-        return self.sessions.replace(self._without_secrets(updated))
+        return await self._sessions.replace(self._without_secrets(updated))
 
     async def renew(self, session_id: str, *, notice_hash: str | None = None) -> SessionRecord:
         """The consumer agrees again: a new login window, or a new retention period."""
-        record = self.sessions.get(session_id)
+        record = await self._load(session_id)
         updated = self._transition(record, SessionEvent.RENEW)
-        if notice_hash is not None and not hmac.compare_digest(notice_hash, record.notice_hash):
+        if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
             raise ConsentDeniedError("the consent notice changed after it was shown")
         term = (
             self._consent_ttl
             if record.state is SessionState.CONSENTED
             else timedelta(days=record.request.retention_days)
         )
-        self._append(record, "consent.renewed", notice_hash=record.notice_hash)
-        return self.sessions.replace(
+        await self._append(record, "consent.renewed", notice_hash=record.notice_hash)
+        return await self._sessions.replace(
             updated.model_copy(update={"consent_expires_at": self._clock.now() + term})
         )
 
@@ -945,14 +980,14 @@ class Gateway:
         access still held at a source is revoked.
         """
         expired = []
-        for session_id in self.sessions.due(self._clock.now()):
+        for session_id in await self._sessions.due(self._clock.now()):
             try:
-                record = self.sessions.get(session_id)
+                record = await self._load(session_id)
                 updated = self._transition(record, SessionEvent.EXPIRE)
-                self._append(record, "consent.expired")
+                await self._append(record, "consent.expired")
                 for source in record.sources:
                     await self._revoke(record, source)
-                self.sessions.replace(self._without_secrets(updated))
+                await self._sessions.replace(self._without_secrets(updated))
             except (SessionError, StoreError) as exc:
                 # Erased, withdrawn or changed meanwhile by another instance: the next run
                 # sees it as it is then; the others still expire now.
@@ -977,7 +1012,7 @@ class Gateway:
                 f"{source}: no complete answer within {self._timeouts[source]:g} s", source=source
             )
         _log.info("source.retrieved", session=record.id, source=source, requests=response.requests)
-        self._append(
+        await self._append(
             record,
             "data.retrieved",
             source=source,
@@ -987,7 +1022,7 @@ class Gateway:
         )
         return response
 
-    def _deliver(
+    async def _deliver(
         self, record: SessionRecord, kind: str, responses: Mapping[str, SourceResponse]
     ) -> SignedRecord:
         """Map the raw data of the kind's instances as one, minimise, sign; ledger:
@@ -1012,8 +1047,8 @@ class Gateway:
             mapping_version=registered.mapping.version,
             values=values,
         )
-        self._still_consented(record.id, kind)
-        self._append(
+        await self._still_consented(record.id, kind)
+        await self._append(
             record,
             "data.delivered",
             source=kind,
@@ -1055,6 +1090,7 @@ class Gateway:
             },
             attributes=values,
             key=self.signing_key,
+            holder_jwk=record.holder_jwk,
             # Each account, property or employment in a list can be passed on by itself.
             array_elements={
                 name
@@ -1074,6 +1110,43 @@ def _private_file(path: Path) -> None:
     except FileExistsError:
         if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             _log.warning("store.readable_by_others", file=path.name)
+
+
+def _check_location(where: object, what: str) -> None:
+    """A file system path whose directory exists: a missing directory is a typo, not a wish
+    for a new, empty ledger (or a new set of keys, and with them new pseudonyms)."""
+    if not isinstance(where, str | Path):
+        raise ConfigurationError(f"{what} must be a file system path")
+    require_text(str(where), what, StoreError, max_length=4096)
+    if str(where).endswith(("/", os.sep)) or (Path(where).is_dir() and what == "path"):
+        raise StoreError(f"{what} names a directory: give the database file in it")
+    directory = Path(where).parent
+    if not directory.is_dir():
+        raise StoreError(
+            f"the directory of {what}, {directory}, does not exist: create it, or correct {what}"
+        )
+
+
+def _check_urls(issuer: object, redirect_uri: object) -> None:
+    require_url(issuer, "issuer", ConfigurationError)
+    require_url(redirect_uri, "redirect_uri", ConfigurationError)
+    with bad_input(ConfigurationError, "redirect_uri"):
+        str(redirect_uri).format(source="bank")
+    if "{source}" not in str(redirect_uri):
+        raise ConfigurationError("redirect_uri must contain '{source}', one callback per source")
+
+
+def _same_notice(given: object, shown: str) -> bool:
+    return isinstance(given, str) and given.isascii() and hmac.compare_digest(given, shown)
+
+
+def _holder_jwk(jwk: Mapping[str, Any]) -> dict[str, str]:
+    """The public members of a holder key, checked now rather than at the first signature."""
+    try:
+        key = VerificationKey.from_jwk(jwk)
+    except RecordError as exc:
+        raise RequestError(f"holder_jwk is not a usable public key: {exc.message}") from None
+    return {k: v for k, v in key.jwk.items() if k in ("kty", "crv", "x", "y")}
 
 
 def _unexpected(source: str, exc: Exception) -> BrondataError:

@@ -12,11 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence, Set
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from brondata import sources as source_kinds
+from brondata._inputs import TypedModel
+from brondata._limits import (
+    PURPOSE_TERM_PATTERN,
+    RETENTION_DAYS_MAX,
+    OrganisationName,
+    PurposeText,
+)
 from brondata.attributes import CATALOGUE, Sensitivity
 from brondata.errors import LegalBasisError, NoSourceError, RequestError
 
@@ -36,42 +43,47 @@ class LegalBasis(StrEnum):
     LEGITIMATE_INTEREST = "dpv:LegitimateInterest"
 
 
-class Purpose(BaseModel):
+class Purpose(TypedModel):
     """Why the data is asked: a DPV purpose term and a sentence the consumer reads."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    input_error = RequestError
 
-    term: str
-    text: str
+    term: Annotated[str, Field(pattern=PURPOSE_TERM_PATTERN)]
+    text: PurposeText
 
-    @field_validator("term")
+    @field_validator("term", mode="before")
     @classmethod
-    def _dpv_term(cls, value: str) -> str:
-        if not _DPV_TERM.match(value):
-            raise RequestError(
-                f"purpose term {value!r} is not a DPV term such as 'dpv:CreditChecking'"
-            )
+    def _dpv_term(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not _DPV_TERM.match(value):
+            raise RequestError("the purpose term must be a DPV term such as 'dpv:CreditChecking'")
         return value
 
-    @field_validator("text")
+    @field_validator("text", mode="before")
     @classmethod
-    def _readable(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
+    def _readable(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+        if value == "":
             raise RequestError("the purpose needs a text the consumer can read")
         return value
 
 
-class DataRequest(BaseModel):
-    """An immutable, validated request for catalogue attributes."""
+class DataRequest(TypedModel):
+    """An immutable, validated request for catalogue attributes.
+
+    Its text and figures keep the limits the consent ledger keeps (``brondata._limits``): a
+    request that validates is one the ledger accepts.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    input_error = RequestError
 
     purpose: Purpose
     legal_basis: LegalBasis
     attributes: tuple[str, ...]
-    retention_days: int
-    recipient: str
+    retention_days: StrictInt
+    recipient: OrganisationName
 
     if TYPE_CHECKING:
         # The signature a caller's type checker sees, with or without pydantic's mypy plugin:
@@ -86,19 +98,6 @@ class DataRequest(BaseModel):
             retention_days: int,
             recipient: str,
         ) -> None: ...
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _typed_errors(cls, data: Any, handler: Any) -> Any:
-        # Pydantic's own type errors become a RequestError, so that a caller catches one tree.
-        try:
-            return handler(data)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'request'}: {err['msg']}"
-                for err in exc.errors()
-            )
-            raise RequestError(f"invalid data request: {problems}") from None
 
     @field_validator("attributes", mode="before")
     @classmethod
@@ -119,15 +118,18 @@ class DataRequest(BaseModel):
     @field_validator("retention_days")
     @classmethod
     def _retention(cls, value: int) -> int:
-        if not 1 <= value <= 3650:
-            raise RequestError(f"retention_days must lie between 1 and 3650, not {value}")
+        if not 1 <= value <= RETENTION_DAYS_MAX:
+            raise RequestError(
+                f"retention_days must lie between 1 and {RETENTION_DAYS_MAX}, not {value}"
+            )
         return value
 
-    @field_validator("recipient")
+    @field_validator("recipient", mode="before")
     @classmethod
-    def _recipient(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
+    def _recipient(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+        if value == "":
             raise RequestError("a data request needs a recipient")
         return value
 

@@ -58,11 +58,16 @@ def test_demo_writes_records_keys_ledger_and_summary(tmp_path: Path) -> None:
 def test_demo_with_chosen_attributes_and_a_second_run_in_the_same_directory(
     tmp_path: Path,
 ) -> None:
-    for _ in range(2):
-        result = runner.invoke(
-            app, ["demo", "--out", str(tmp_path), "--attributes", "bank.balance_total"]
-        )
-        assert result.exit_code == 0, result.output
+    args = ["demo", "--out", str(tmp_path), "--attributes", "bank.balance_total"]
+    assert runner.invoke(app, args).exit_code == 0
+    first = (tmp_path / "summary.json").read_bytes()
+    # The directory holds a ledger now: nothing is replaced without --force.
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 2
+    assert "--force" in refused.output
+    assert (tmp_path / "summary.json").read_bytes() == first
+    result = runner.invoke(app, [*args, "--force"])
+    assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["requested_attributes"] == ["bank.balance_total"]
     assert summary["ledger_size"] == 5  # a fresh store per run, not the previous one's

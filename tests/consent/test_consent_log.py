@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pydantic import ValidationError
 
 from brondata.consent import (
     ConsentLog,
@@ -20,7 +19,7 @@ from brondata.consent import (
     export,
     merkle_root,
 )
-from brondata.errors import LedgerIntegrityError
+from brondata.errors import InvalidEventError, LedgerIntegrityError
 
 from .factories import AT, DEFAULTS, digest
 
@@ -56,9 +55,9 @@ def test_append_seals_the_subject(consent_log: ConsentLog) -> None:
 
 def test_an_invalid_event_makes_no_key_and_no_entry() -> None:
     log = ConsentLog(MemoryLedger(), MemorySubjectKeyring())
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidEventError):
         log.append("data.delivered", subject=ALICE, at=AT, session_id="s", consent_id="c")
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidEventError):
         log.append("consent.withdrawn", subject="999993653", at=AT, session_id="s", consent_id="c")
     assert log.size() == 0
     assert log.keyring.lookup(ALICE) is None

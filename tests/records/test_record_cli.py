@@ -142,8 +142,8 @@ def test_present_then_verify(
     presented.write_text(result.stdout)
     checked = runner.invoke(app, ["verify", str(presented), "--jwks", str(jwks_file), "--json"])
     out = json.loads(checked.stdout)
-    assert out[0]["attributes"] == {"bank.balance_total": "1234.56"}
-    assert out[1]["attributes"] == {}
+    # Only the record holding the attribute: the tax record is left out, not shown empty.
+    assert [r["attributes"] for r in out] == [{"bank.balance_total": "1234.56"}]
 
 
 def test_present_unknown_attribute(app: typer.Typer, records_file: Path) -> None:
@@ -190,3 +190,29 @@ def test_present_takes_a_comma_separated_list(app: typer.Typer, records_file: Pa
     )
     assert repeated.exit_code == 0, repeated.output
     assert len(both.stdout.splitlines()) == len(repeated.stdout.splitlines())
+
+
+def test_present_with_a_holder_key_on_an_unbound_record_says_so(
+    tmp_path: Path, app: typer.Typer, records_file: Path
+) -> None:
+    holder_file = tmp_path / "holder.json"
+    holder_file.write_text(json.dumps(SigningKey.generate().private_jwk()))
+    args = ["--holder-key", str(holder_file), "--aud", "https://v.example", "--nonce", "n"]
+    result = runner.invoke(app, ["present", str(records_file), "-a", "tax.income", *args])
+    assert result.exit_code == 1
+    assert "has no cnf" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_present_with_a_holder_key_needs_aud_and_nonce(
+    tmp_path: Path, app: typer.Typer, records_file: Path
+) -> None:
+    holder_file = tmp_path / "holder.json"
+    holder_file.write_text(json.dumps(SigningKey.generate().private_jwk()))
+    result = runner.invoke(
+        app, ["present", str(records_file), "-a", "tax.income", "--holder-key", str(holder_file)]
+    )
+    assert result.exit_code == 2
+    assert "--aud" in result.stderr
+    alone = runner.invoke(app, ["present", str(records_file), "-a", "tax.income", "--nonce", "n"])
+    assert alone.exit_code == 2

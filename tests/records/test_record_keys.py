@@ -126,9 +126,10 @@ def test_key_set_refuses_malformed_documents(document: Any) -> None:
         KeySet.from_dict(document)
 
 
-def test_key_set_refuses_encryption_keys() -> None:
-    with pytest.raises(InvalidKeyError):
-        KeySet([{**SigningKey.generate().public_jwk(), "use": "enc"}])
+def test_key_set_ignores_encryption_keys() -> None:
+    key = SigningKey.generate()
+    assert len(KeySet([{**key.public_jwk(), "use": "enc"}])) == 0
+    assert len(KeySet([{**key.public_jwk(), "key_ops": ["encrypt"]}])) == 0
 
 
 def test_key_set_without_kid_uses_the_thumbprint() -> None:

@@ -137,3 +137,45 @@ def test_a_field_of_the_wrong_type_is_refused(corrupt: Any) -> None:
     corrupt(data)
     with pytest.raises(SourceProtocolError):
         mapping("land_registry")(data, ALL, TODAY)
+
+
+def _renumbered(data: dict[str, Any], zaak_id: str = "76870487970000") -> dict[str, Any]:
+    """``data`` with a parcel id that cannot appear in a message by chance."""
+    (zaak,) = data["kadastraalonroerendezaken"]["_embedded"]["kadastraalOnroerendeZaken"]
+    zaak["identificatie"] = zaak_id
+    zaak["kadastraleAanduiding"] = "UTRECHT Q 4711"
+    for key in ("zakelijkgerechtigden", "hypotheken"):
+        data[key] = {zaak_id: data[key]["1"]}
+    return data
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda d: d.update(wozobjecten={}),
+        lambda d: d["zakelijkgerechtigden"]["76870487970000"]["_embedded"]["zakelijkGerechtigden"][
+            0
+        ].update(tenaamstelling={"aandeel": {"teller": 3, "noemer": 2}}),
+        lambda d: d["zakelijkgerechtigden"]["76870487970000"]["_embedded"]["zakelijkGerechtigden"][
+            0
+        ].update(tenaamstelling={}),
+        lambda d: d["hypotheken"]["76870487970000"]["_embedded"]["hypotheken"][0].update(
+            bedragZekerheidsstelling={"som": "lots"}
+        ),
+        lambda d: (
+            d.update(subject="000000000")
+            or d["zakelijkgerechtigden"]["76870487970000"]["_embedded"][
+                "zakelijkGerechtigden"
+            ].append({"persoon": {"identificatie": "999888777"}})
+        ),
+    ],
+)
+def test_errors_name_no_parcel(corrupt: Any) -> None:
+    data = _renumbered(raw())
+    corrupt(data)
+    with pytest.raises((MappingError, SourceProtocolError)) as caught:
+        mapping("land_registry")(data, ALL, TODAY)
+    message = str(caught.value)
+    assert "76870487970000" not in message
+    assert "4711" not in message
+    assert "3/2" not in message

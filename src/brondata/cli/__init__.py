@@ -1,54 +1,40 @@
 """The ``brondata`` command.
 
-Each group of commands lives in its own module and adds itself to the one ``typer`` app
-through a ``register(app)`` function; this module only assembles them. Needs the
-``brondata[cli]`` extra.
+The command itself is assembled in ``_app``; this module only imports it when it is run or
+asked for, so that ``brondata`` installed without the ``cli`` extra says which extra to
+install instead of failing with an ``ImportError``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
-from brondata._logging import configure_logging
-from brondata.cli import _audit, _db, _demo, _mock, _records, _sources
+import sys
+from typing import Any
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(
-    name="brondata",
-    help="Consent-based source data: collect, sign, verify and audit.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-@app.callback()
-def _options(
-    log_level: Annotated[
-        str,
-        typer.Option(
-            "--log-level",
-            help="debug, info, warning or error; events go to stderr, secrets redacted.",
-        ),
-    ] = "warning",
-    log_json: Annotated[bool, typer.Option("--log-json", help="Log as JSON lines.")] = False,
-) -> None:
-    """Consent-based source data: collect, sign, verify and audit."""
-    if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise typer.BadParameter(f"unknown log level {log_level!r}", param_hint="--log-level")
-    configure_logging(log_level, as_json=log_json)
-
-
-_demo.register(app)
-_records.register(app)
-_audit.register(app)
-_mock.register(app)
-_db.register(app)
-_sources.register(app)
+# What the ``cli`` extra brings (typer, rich, and the mock sources' web stack).
+_CLI_EXTRA = frozenset({"typer", "rich", "click", "starlette", "uvicorn", "multipart"})
 
 
 def main() -> None:
+    """Run the ``brondata`` command."""
+    try:
+        from brondata.cli._app import app
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in _CLI_EXTRA:
+            raise
+        print(
+            f"error: the brondata command needs the 'cli' extra ({exc.name} is not installed):"
+            " pip install 'brondata[cli]'",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
     app()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from brondata.cli._app import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

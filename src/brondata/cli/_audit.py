@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import base64
 import json
-from contextlib import closing
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,19 +33,20 @@ from typing import Annotated, Any
 import typer
 
 from brondata._secrets import GatewaySecrets
-from brondata._session_store import PostgresSessionStore, SessionStore, SqliteSessionStore
+from brondata.cli._output import fail as _fail
+from brondata.cli._output import writable_directory
 from brondata.consent import (
     ConsentLedger,
     ConsentLog,
     LogSigner,
     SqliteLedger,
-    SqliteSubjectKeyring,
     audit_verify,
     export,
     subject_report,
     verify_inclusion,
 )
 from brondata.errors import BrondataError, ProofError
+from brondata.stores import Stores, is_dsn, open_stores, sqlite_path
 
 __all__ = ["register"]
 
@@ -66,38 +69,65 @@ SchemaOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def _fail(error: BrondataError | str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {error}", err=True)
-    return typer.Exit(code)
+def _require_ledger(db: str, schema: str) -> None:
+    """Stop unless ``db`` holds a ledger: looked up read-only, since opening a ledger store
+    creates its tables, and a command that reads must not turn a wrong file into a ledger."""
+    if is_dsn(db):
+        import psycopg
 
-
-def _is_dsn(db: str) -> bool:
-    return db.startswith(("postgresql://", "postgres://"))
+        where = db.rpartition("@")[2]  # never the password
+        try:
+            with psycopg.connect(db, connect_timeout=10) as connection:
+                row = connection.execute(
+                    "SELECT 1 FROM information_schema.tables"
+                    " WHERE table_schema = %s AND table_name = 'ledger_entries'",
+                    (schema,),
+                ).fetchone()
+        except psycopg.Error as exc:
+            raise _fail(
+                f"cannot read the ledger database at {where} ({type(exc).__name__}): "
+                "check --db and that the server is up"
+            ) from None
+        if row is None:
+            raise _fail(
+                f"schema {schema!r} at {where} holds no brondata ledger: check --db and --schema"
+            )
+        return
+    path = Path(sqlite_path(db))
+    if not path.is_file():
+        # Opening would create an empty ledger; an audit of nothing is a mistake.
+        raise _fail(f"no ledger database at {db}: give --db the SQLite file of the ledger")
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as conn:
+            row = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_entries'"
+            ).fetchone()
+    except sqlite3.Error:
+        raise _fail(f"{db} is not a SQLite database: give --db the ledger's file") from None
+    if row is None:
+        raise _fail(f"{db} holds no brondata ledger: give --db the ledger's file")
 
 
 def _open(db: str, schema: str) -> ConsentLedger:
-    if _is_dsn(db):
+    _require_ledger(db, schema)
+    if is_dsn(db):
         from brondata.consent import PostgresLedger
 
         return PostgresLedger(db, schema=schema)
-    if not Path(db).is_file():
-        # Opening would create an empty ledger; an audit of nothing is a mistake.
-        raise _fail(f"no ledger database at {db}")
-    return SqliteLedger(db)
+    return SqliteLedger(sqlite_path(db))
 
 
-def _open_log(db: str, schema: str) -> ConsentLog:
+def _open_stores(db: str, schema: str) -> Stores:
+    """The ledger, its subject keyring and the session store, all in the database ``db``."""
+    _require_ledger(db, schema)
+    return open_stores(db, schema=schema)
+
+
+@contextmanager
+def _open_log(db: str, schema: str) -> Iterator[ConsentLog]:
     """The ledger with its subject keyring, which lives in the same database."""
-    ledger = _open(db, schema)
-    try:
-        if _is_dsn(db):
-            from brondata.consent import PostgresSubjectKeyring
-
-            return ConsentLog(ledger, PostgresSubjectKeyring(db, schema=schema))
-        return ConsentLog(ledger, SqliteSubjectKeyring(db))
-    except BaseException:
-        ledger.close()
-        raise
+    with _open_stores(db, schema) as stores:
+        yield stores.log()
 
 
 SubjectOption = Annotated[
@@ -166,8 +196,12 @@ def export_command(
         typer.Option("--key", envvar="BRONDATA_LOG_KEY", help="The log signing key file (0600)."),
     ],
     schema: SchemaOption = "public",
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an earlier export in --out.")
+    ] = False,
 ) -> None:
     """Export the ledger with a freshly signed checkpoint."""
+    writable_directory(out, force=force)
     try:
         signer = LogSigner.from_file(key)
         with closing(_open(db, schema)) as ledger:
@@ -303,16 +337,10 @@ def erase_command(
     if not yes:
         typer.confirm(f"Destroy the key of {subject}? This cannot be undone", abort=True)
     try:
-        with _open_log(db, schema) as log:
-            entry = log.erase(subject, at=datetime.now(UTC))
-        # The session store holds the pseudonym too: the subject's sessions go as well.
-        sessions: SessionStore = (
-            PostgresSessionStore(db, schema=schema) if _is_dsn(db) else SqliteSessionStore(db)
-        )
-        try:
-            sessions.forget_subject(subject)
-        finally:
-            sessions.close()
+        with _open_stores(db, schema) as stores:
+            entry = stores.log().erase(subject, at=datetime.now(UTC))
+            # The session store holds the pseudonym too: the subject's sessions go as well.
+            stores.sessions.forget_subject(subject)
     except BrondataError as exc:
         raise _fail(exc) from None
     if entry is None:

@@ -11,11 +11,13 @@ done, 2 unusable input or a database a newer brondata has migrated.
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from brondata.cli._output import fail as _fail
 from brondata.consent import SchemaUpgrade, upgrade_postgres, upgrade_sqlite
 from brondata.errors import BrondataError
 
@@ -24,11 +26,6 @@ __all__ = ["register"]
 db_app = typer.Typer(
     name="db", help="Create or migrate brondata's tables in a database.", no_args_is_help=True
 )
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(2)
 
 
 @db_app.command("upgrade")
@@ -45,21 +42,21 @@ def upgrade_command(
     """Create brondata's tables, or migrate them to this release's schema (idempotent)."""
     if (dsn is None) == (db is None):
         raise _fail("give exactly one of --dsn (PostgreSQL) or --db (SQLite)")
+    if db is not None and (db.is_dir() or not db.parent.is_dir()):
+        what = "is a directory" if db.is_dir() else "is in a directory that does not exist"
+        raise _fail(f"--db {db} {what}: give the path of a SQLite file")
     try:
         result: SchemaUpgrade
         if dsn is not None:
-            from brondata._session_store import PostgresSessionStore
-
-            result = upgrade_postgres(dsn, schema=schema)
-            PostgresSessionStore(dsn, schema=schema).close()
+            result = upgrade_postgres(dsn, schema=schema)  # the session table too
         else:
             assert db is not None
             result = upgrade_sqlite(db)
-            from brondata._session_store import SqliteSessionStore
-
-            SqliteSessionStore(db).close()
     except BrondataError as exc:
         raise _fail(str(exc)) from None
+    except sqlite3.Error as exc:
+        # SQLite's messages name the condition ("file is not a database"), never a value.
+        raise _fail(f"cannot use --db {db} as a SQLite database: {exc}") from None
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +15,9 @@ from rich.table import Table
 
 from brondata._demo import PRESETS, preset_request, run_demo
 from brondata.attributes import CATALOGUE
+from brondata.cli._output import fail, writable_directory
 from brondata.errors import BrondataError
+from brondata.mock.population import SCENARIO_BASE, SCENARIOS
 from brondata.testing import RemoteSources
 
 __all__ = ["register"]
@@ -43,10 +46,48 @@ def attributes(
     Console().print(table)
 
 
+def _url_map(sources: str) -> dict[str, str]:
+    """The URL map: inline JSON (``{"bank": "http://..."}``) or a file holding it."""
+    text = sources
+    if not sources.lstrip().startswith("{"):
+        path = Path(sources)
+        if not path.is_file():
+            raise fail(
+                f"--sources {sources} is neither a file nor inline JSON: give the URL map "
+                "printed by `brondata mock serve`"
+            )
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise fail(f"cannot read the URL map {sources}: {type(exc).__name__}") from None
+    try:
+        urls = json.loads(text)
+    except ValueError:
+        raise fail("the URL map is not JSON: give what `brondata mock serve` printed") from None
+    if not isinstance(urls, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.startswith(("http://", "https://"))
+        for k, v in urls.items()
+    ):
+        raise fail('the URL map must be a JSON object {"source": "http://host:port", ...}')
+    return urls
+
+
+def _check_scenario(scenario: str | None) -> None:
+    if scenario is not None and scenario not in SCENARIOS:
+        close = difflib.get_close_matches(scenario, SCENARIOS, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise fail(f"unknown --scenario {scenario!r}; {hint}choose one of {', '.join(SCENARIOS)}")
+
+
 def demo(
     out: Annotated[Path, typer.Option(help="Directory for records, keys, ledger, summary.")],
     seed: Annotated[int, typer.Option(help="Seed of the synthetic population.")] = 42,
-    person: Annotated[int, typer.Option(help="Which synthetic person plays the consumer.")] = 0,
+    person: Annotated[
+        int,
+        typer.Option(
+            min=0, max=SCENARIO_BASE - 1, help="Which synthetic person plays the consumer."
+        ),
+    ] = 0,
     subject: Annotated[
         str | None, typer.Option(help="The application's own reference for the consumer.")
     ] = None,
@@ -57,33 +98,31 @@ def demo(
         str, typer.Option(help=f"Preset request: {', '.join(PRESETS)}.")
     ] = "mortgage",
     scenario: Annotated[
-        str | None, typer.Option(help="Play the first person of this population scenario.")
+        str | None,
+        typer.Option(help=f"Play the first person of a scenario: {', '.join(SCENARIOS)}."),
     ] = None,
     sources: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--sources",
-            help="URL map printed by `brondata mock serve` (same --seed): use those servers.",
+            help="URL map printed by `brondata mock serve` (same --seed), as a file or inline "
+            "JSON: use those servers.",
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite what --out holds (an earlier run).")
+    ] = False,
 ) -> None:
     """Run one consent session end to end against the in-process mock sources."""
     console = Console(stderr=False)
     names = [a.strip() for a in attributes.split(",") if a.strip()] if attributes else None
-    try:
-        request = preset_request(purpose, names)
-    except (BrondataError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
-
-    remote = None
-    if sources is not None:
-        try:
-            urls = json.loads(sources.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            console.print(f"[red]error:[/red] cannot read the URL map: {escape(str(exc))}")
-            raise typer.Exit(2) from None
-        remote = RemoteSources(urls, seed=seed)
+    request = preset_request(purpose, names)
+    _check_scenario(scenario)
+    remote = RemoteSources(_url_map(sources), seed=seed) if sources is not None else None
+    if remote is not None:
+        request.sources(tuple(remote.base_urls))  # NoSourceError before anything is written
+    # Last, once everything else is known to be usable: nothing is written for a typo.
+    writable_directory(out, force=force)
 
     def progress(source: str, step: str) -> None:
         console.print(f"  [bold]{source:<14}[/bold] {escape(step)}")
@@ -104,8 +143,7 @@ def demo(
             )
         )
     except BrondataError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(1) from None
+        raise fail(str(exc), 1) from None
 
     summary = result.summary
     table = Table(title="sources")

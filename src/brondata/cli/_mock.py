@@ -12,6 +12,8 @@ import typer
 from brondata.errors import UnknownSourceError
 from brondata.mock._faults import Fault, parse_fault
 from brondata.mock._serve import sample, serve
+from brondata.mock.population import SCENARIO_BASE
+from brondata.testing import MockSources
 
 __all__ = ["register"]
 
@@ -23,7 +25,14 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on (loopback by default).")] = (
         "127.0.0.1"
     ),
-    port: Annotated[int, typer.Option(help="First port; each source takes the next one.")] = 8700,
+    port: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=65535,
+            help="First port; each source takes the next one (0: any free ports).",
+        ),
+    ] = 8700,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic population.")] = 42,
     fault: Annotated[
         list[str] | None,
@@ -42,6 +51,14 @@ def serve_command(
     ] = None,
 ) -> None:
     """Serve every mock source over HTTP; the first line printed maps sources to URLs."""
+    count = len(MockSources.source_names()) + 1  # every source, and DigiD
+    if port and port + count - 1 > 65535:
+        typer.echo(
+            f"error: --port {port} leaves no room for {count} ports (the last is 65535): "
+            f"give at most {65536 - count}, or 0 for any free ports",
+            err=True,
+        )
+        raise typer.Exit(2)
     faults: dict[str, list[Fault]] = {}
     for spec in fault or []:
         source, _, text = spec.partition("=")
@@ -83,7 +100,9 @@ def sample_command(
         typer.Argument(help="A mock instance (bank.noordbank) or kind; see 'brondata sources'."),
     ],
     seed: Annotated[int, typer.Option(help="Seed of the synthetic population.")] = 42,
-    person: Annotated[int | None, typer.Option(help="Index of the person.")] = None,
+    person: Annotated[
+        int | None, typer.Option(min=0, max=SCENARIO_BASE - 1, help="Index of the person.")
+    ] = None,
     scenario: Annotated[str | None, typer.Option(help="Or: first person of a scenario.")] = None,
 ) -> None:
     """Print what the mock API returns for one person: request -> response body."""
@@ -92,7 +111,7 @@ def sample_command(
     except UnknownSourceError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from None
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, IndexError) as exc:
         typer.echo(f"error: {exc.args[0] if exc.args else exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(json.dumps(bodies, indent=2, ensure_ascii=False))

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from brondata.cli._output import fail as _fail
 from brondata.errors import BrondataError, InvalidKeyError, RecordError
 from brondata.records import (
     Algorithm,
@@ -39,12 +40,6 @@ keys_app = typer.Typer(
 StoreOption = Annotated[
     Path, typer.Option("--dir", help="Key store directory (private keys are kept 0600).")
 ]
-
-
-def _fail(error: BrondataError | str, code: int = 2) -> typer.Exit:
-    message = str(error)
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
 
 
 def _algorithm(value: str) -> Algorithm:
@@ -95,8 +90,17 @@ def keys_jwks(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead.")] = None,
 ) -> None:
     """Print the JWKS to publish: the active key and retired keys still retained."""
+    store = FileKeyStore(directory)
+    if not directory.is_dir() or not store.key_infos():
+        # Reading creates nothing: an empty JWKS for a mistyped --dir would publish no key.
+        raise _fail(
+            f"no key store at {directory}: create one with `brondata keys generate --dir "
+            f"{directory}`, or give --dir the existing one"
+        )
+    if out is not None and out.is_dir():
+        raise _fail(f"--out {out} is a directory; give the file to write the JWKS to")
     try:
-        document = json.dumps(FileKeyStore(directory).jwks().to_dict(), indent=2)
+        document = json.dumps(store.jwks().to_dict(), indent=2)
     except BrondataError as exc:
         raise _fail(exc) from None
     if out is None:
@@ -155,7 +159,12 @@ def present(
     aud: Annotated[str | None, typer.Option(help="The verifier, for the KB-JWT.")] = None,
     nonce: Annotated[str | None, typer.Option(help="The verifier's nonce, for the KB-JWT.")] = None,
 ) -> None:
-    """Print a presentation of each record holding only the named attributes."""
+    """Print a presentation of each record that holds one of the named attributes, disclosing
+    only those; records holding none of them are left out."""
+    if holder_key is not None and not (aud and nonce):
+        raise _fail("--holder-key signs a KB-JWT for a verifier: give its --aud and --nonce")
+    if holder_key is None and (aud is not None or nonce is not None):
+        raise _fail("--aud and --nonce go into a KB-JWT: give --holder-key as well")
     holder = _holder_key(holder_key) if holder_key is not None else None
     wanted = {name.strip() for item in attributes for name in item.split(",") if name.strip()}
     shown: set[str] = set()
@@ -164,6 +173,8 @@ def present(
         for line in _read_lines(file):
             record = SignedRecord.parse(line)
             names = [n for n in record.attribute_names if n in wanted]
+            if not names:
+                continue
             shown.update(names)
             out.append(record.present(names, holder_key=holder, aud=aud, nonce=nonce))
     except RecordError as exc:

@@ -303,14 +303,14 @@ async def exchange_code(
         )
     except OAuthError as exc:
         raise TokenExchangeError(
+            # The error code only: the description is the source's free text.
             f"{source}: the token endpoint refused the code: {exc.error}"
-            + (f" ({exc.description})" if exc.description else "")
         ) from None
     except httpx2.TimeoutException as exc:
         raise SourceTimeoutError(f"{source}: token endpoint timed out", source=source) from exc
     except httpx2.TransportError as exc:
         raise SourceUnavailableError(
-            f"{source}: token endpoint unreachable: {exc}", source=source
+            f"{source}: token endpoint unreachable ({type(exc).__name__})", source=source
         ) from exc
     except ValueError as exc:  # authlib parses the body as JSON
         raise SourceProtocolError(f"{source}: token response is not JSON", source=source) from exc

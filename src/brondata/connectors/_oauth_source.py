@@ -21,6 +21,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from brondata._clock import Clock, SystemClock
+from brondata._inputs import require_text, require_url
 from brondata.connectors._base import (
     Identity,
     LoginStart,
@@ -33,7 +34,12 @@ from brondata.connectors._base import (
     new_pkce_pair,
     oauth_client,
 )
-from brondata.errors import SourceTimeoutError, SourceUnavailableError, TokenExchangeError
+from brondata.errors import (
+    ConfigurationError,
+    SourceTimeoutError,
+    SourceUnavailableError,
+    TokenExchangeError,
+)
 
 __all__ = ["OAuthSourceConnector", "SourceApi"]
 
@@ -77,7 +83,7 @@ class SourceApi:
             ) from exc
         except httpx2.TransportError as exc:
             raise SourceUnavailableError(
-                f"{self.source}: unreachable: {exc}", source=self.source
+                f"{self.source}: unreachable ({type(exc).__name__})", source=self.source
             ) from exc
         target = response.request.url.raw_path.decode("ascii")
         self.exchanges.append((f"{method} {target}", response.content))
@@ -120,9 +126,9 @@ class OAuthSourceConnector:
     ) -> None:
         if name is not None:
             self.name = name
-        self.base_url = base_url.rstrip("/")
+        self.base_url = require_url(base_url, "base_url", ConfigurationError).rstrip("/")
+        self.client_id = require_text(client_id, "client_id", ConfigurationError, max_length=256)
         self.issuer = self.base_url
-        self.client_id = client_id
         self._transport = transport
         self._ssl_context = ssl_context
         self._timeout = timeout
@@ -172,7 +178,7 @@ class OAuthSourceConnector:
             raise SourceTimeoutError(f"{self.name}: no answer in time", source=self.name) from exc
         except httpx2.TransportError as exc:
             raise SourceUnavailableError(
-                f"{self.name}: unreachable: {exc}", source=self.name
+                f"{self.name}: unreachable ({type(exc).__name__})", source=self.name
             ) from exc
         return json_body(self.name, response)
 
@@ -264,7 +270,7 @@ class OAuthSourceConnector:
                 )
             except httpx2.HTTPError as exc:
                 raise SourceUnavailableError(
-                    f"{self.name}: revocation failed: {exc}", source=self.name
+                    f"{self.name}: revocation failed ({type(exc).__name__})", source=self.name
                 ) from exc
             if response.status_code >= 400:  # RFC 7009 §2.2: 200 even for unknown tokens
                 raise SourceUnavailableError(

@@ -34,6 +34,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from brondata._inputs import guarded
 from brondata.consent._merkle import HASH_SIZE
 from brondata.errors import (
     CheckpointOriginError,
@@ -126,6 +127,7 @@ class LogVerifier:
 
     __slots__ = ("key_id", "name", "public_key")
 
+    @guarded(LogKeyError, "not a verifier key")
     def __init__(self, vkey: str) -> None:
         # At most two splits: the base64 key material may itself contain '+'.
         parts = vkey.strip().split("+", 2)
@@ -169,11 +171,13 @@ class LogSigner:
         return f"LogSigner({self.name!r}, key_id={self.key_id.hex()})"
 
     @classmethod
+    @guarded(LogKeyError, "not a log name")
     def generate(cls, name: str) -> Self:
         """A fresh key under ``name``."""
         return cls(name, Ed25519PrivateKey.generate())
 
     @classmethod
+    @guarded(LogKeyError, "not a log signing key")
     def from_skey(cls, skey: str) -> Self:
         """Read ``PRIVATE+KEY+<name>+<hex id>+<base64(0x01 ‖ seed)>``."""
         text = skey.strip()
@@ -282,6 +286,7 @@ def _check_signatures(
         raise CheckpointSignatureError("the signature does not verify: forged or altered")
 
 
+@guarded(MalformedCheckpointError, "not a signed note")
 def verify_note(note: str, vkey: str | LogVerifier) -> str:
     """Verify a signed note against a verifier key; returns the note text.
 
@@ -293,6 +298,7 @@ def verify_note(note: str, vkey: str | LogVerifier) -> str:
     return text
 
 
+@guarded(MalformedCheckpointError, "not a checkpoint")
 def verify_checkpoint(note: str, vkey: str | LogVerifier) -> Checkpoint:
     """Verify a signed checkpoint against the log's verifier key; returns the checkpoint.
 

@@ -38,7 +38,6 @@ from typing import Annotated, Any, Final, Literal
 import rfc8785
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StrictInt,
@@ -47,7 +46,14 @@ from pydantic import (
     model_validator,
 )
 
-from brondata.errors import LedgerIntegrityError
+from brondata._inputs import TypedModel, bad_input, guarded
+from brondata._limits import (
+    PURPOSE_TERM_PATTERN,
+    RETENTION_DAYS_MAX,
+    OrganisationName,
+    PurposeText,
+)
+from brondata.errors import InvalidEventError, LedgerIntegrityError
 
 __all__ = [
     "ATTRIBUTE_NAME_PATTERN",
@@ -101,17 +107,18 @@ _SUBJECT: Final = TypeAdapter(
 
 
 def check_subject(subject: str) -> str:
-    """``subject`` if it may stand for a data subject (sealed) in the ledger; pydantic's
-    ``ValidationError`` if not: a pseudonym is a token, never a number (a BSN)."""
-    return _SUBJECT.validate_python(subject)
+    """``subject`` if it may stand for a data subject (sealed) in the ledger;
+    ``InvalidEventError`` if not: a pseudonym is a token, never a number (a BSN)."""
+    with bad_input(InvalidEventError, "not a subject pseudonym"):
+        return _SUBJECT.validate_python(subject)
 
 
 Digest = Annotated[str, Field(pattern=_DIGEST)]
 SourceName = Annotated[str, Field(pattern=_SOURCE)]
 AttributeName = Annotated[str, Field(pattern=ATTRIBUTE_NAME_PATTERN, max_length=128)]
-# An organisation's name as the consumer reads it ("Voorbeeld Hypotheken B.V."): printable,
-# one line. It names the recipient, never the data subject.
-OrganisationName = Annotated[str, Field(pattern=r"^[^\x00-\x1f\x7f]{1,200}$")]
+# An organisation's name as the consumer reads it ("Voorbeeld Hypotheken B.V."), and the
+# purpose text: the limits ``DataRequest`` keeps too (``brondata._limits``). A name names the
+# recipient, never the data subject.
 # A DPV personal-data category (``dpv-pd:Income``): a term, never the data.
 DataCategory = Annotated[str, Field(pattern=r"^dpv-pd:[A-Z][A-Za-z0-9]{0,63}$")]
 
@@ -175,14 +182,16 @@ def _format_at(moment: datetime) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
-class LedgerEvent(BaseModel):
+class LedgerEvent(TypedModel):
     """One step of a consent session, as the ledger records it. Frozen; extra fields refused.
 
     ``EVENT_FIELDS`` says which of the optional fields each ``event`` requires or allows.
-    Names only, never values: see the module docstring.
+    Names only, never values: see the module docstring. An event that does not fit is an
+    ``InvalidEventError``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+    input_error = InvalidEventError
 
     event: EventType
     at: str = Field(description="RFC 3339 UTC time ending in Z; an aware datetime is converted")
@@ -194,13 +203,13 @@ class LedgerEvent(BaseModel):
         default=None, pattern=_SEALED, description="the pseudonym, sealed under subject_key"
     )
 
-    purpose: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*:[A-Z][A-Za-z0-9]*$")
-    purpose_text: str | None = Field(default=None, min_length=1, max_length=1000)
+    purpose: str | None = Field(default=None, pattern=PURPOSE_TERM_PATTERN)
+    purpose_text: PurposeText | None = None
     legal_basis: Token | None = None
     attributes: tuple[AttributeName, ...] | None = None
     sources: tuple[SourceName, ...] | None = None
     recipient: OrganisationName | None = None
-    retention_days: StrictInt | None = Field(default=None, ge=0, le=36500)
+    retention_days: StrictInt | None = Field(default=None, ge=1, le=RETENTION_DAYS_MAX)
     notice_hash: Digest | None = None
     notice_language: str | None = Field(
         default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$", description="BCP 47 tag"
@@ -294,6 +303,7 @@ def entry_bytes(event: LedgerEvent, index: int) -> bytes:
         return canonical_json(obj)
 
 
+@guarded(LedgerIntegrityError, "not a ledger entry")
 def parse_entry(data: bytes) -> tuple[int, LedgerEvent]:
     """Read entry bytes back: ``(index, event)``. Bytes that are not canonical are refused."""
     try:
@@ -309,8 +319,10 @@ def parse_entry(data: bytes) -> tuple[int, LedgerEvent]:
         raise LedgerIntegrityError("entry has no valid 'index'")
     try:
         event = LedgerEvent.model_validate(obj)
-    except ValueError as exc:
-        raise LedgerIntegrityError(f"entry {index} is not a valid ledger event: {exc}") from exc
+    except InvalidEventError as exc:
+        raise LedgerIntegrityError(
+            f"entry {index} is not a valid ledger event: {exc.message}"
+        ) from None
     if entry_bytes(event, index) != data:
         raise LedgerIntegrityError(f"entry {index} is not in canonical (JCS) form")
     return index, event

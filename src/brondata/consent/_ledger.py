@@ -13,10 +13,10 @@ import threading
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
-from brondata._db import ClosingContext
 from brondata.consent._events import LedgerEntry, LedgerEvent, entry_bytes
 from brondata.consent._merkle import MerkleTree, leaf_hash
 from brondata.errors import LedgerError
+from brondata.stores._base import ClosingContext
 
 __all__ = ["ConsentLedger", "MemoryLedger", "check_index", "check_size"]
 

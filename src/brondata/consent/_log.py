@@ -12,12 +12,13 @@ field's serialisation is fixed), and only those are parsed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from brondata._db import ClosingContext
 from brondata.consent._events import (
+    _IDENTIFIER,
     EventType,
     LedgerEntry,
     LedgerEvent,
@@ -26,9 +27,13 @@ from brondata.consent._events import (
 )
 from brondata.consent._ledger import ConsentLedger
 from brondata.consent._subjects import SubjectKeyring, open_subject, seal_subject
+from brondata.errors import LedgerError
+from brondata.stores._base import ClosingContext
 
 __all__ = ["ConsentLog"]
 
+
+_KEY_ID: Final = re.compile(_IDENTIFIER)
 
 # A seal of the right form, for validating an event before its subject has a key.
 _STAND_IN_KEY = "key-stand-in"
@@ -64,8 +69,8 @@ class ConsentLog(ClosingContext):
     ) -> LedgerEntry:
         """Append ``event`` for ``subject`` (the pseudonym), sealed under the subject's key.
 
-        ``fields`` are the event's own (``EVENT_FIELDS``); an invalid event raises pydantic's
-        ``ValidationError`` before anything is written.
+        ``fields`` are the event's own (``EVENT_FIELDS``); an invalid event raises
+        ``InvalidEventError`` before anything is written.
         """
         # Validate everything, the subject included, before a key is made for it: the event
         # with a stand-in seal of the right form, replaced by the real one below.
@@ -89,13 +94,12 @@ class ConsentLog(ClosingContext):
             consent_id=consent_id,
             key_id=key_id,
         )
-        record = LedgerEvent.model_validate(
-            {
-                **draft.model_dump(exclude_none=True),
-                "subject_key": key_id,
-                "subject_sealed": sealed,
-            }
-        )
+        # The draft passed every check with a stand-in of the same form; the real key id and
+        # seal replace it without validating the whole event again. Only the key id comes
+        # from outside (a keyring of the application's own): it gets the field's check.
+        if not _KEY_ID.fullmatch(key_id):
+            raise LedgerError("the subject keyring returned a key id of the wrong form")
+        record = draft.model_copy(update={"subject_key": key_id, "subject_sealed": sealed})
         return self.ledger.append(record)
 
     def erase(self, subject: str, *, at: datetime | str) -> LedgerEntry | None:

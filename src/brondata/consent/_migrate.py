@@ -11,7 +11,8 @@ the schema the stores themselves create; later versions list their ``ALTER``s he
 in one transaction with its version row, under a lock (SQLite's write lock, a PostgreSQL
 advisory lock), so that two upgrades at once apply every step exactly once.
 
-``brondata db upgrade`` calls these, and creates the session table as well.
+Both open every store first (``open_stores``: ledger, subject keyring, session table), so an
+upgraded database holds all of brondata's tables. ``brondata db upgrade`` calls these.
 """
 
 from __future__ import annotations
@@ -22,10 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from brondata._db import immediate_transaction
-from brondata.consent._sqlite import SqliteLedger
-from brondata.consent._subjects import SqliteSubjectKeyring
 from brondata.errors import StoreError
+from brondata.stores._sqlite import immediate_transaction, sqlite_path
 
 __all__ = [
     "MIGRATIONS",
@@ -100,10 +99,12 @@ _SQLITE_TABLE: Final = """CREATE TABLE IF NOT EXISTS brondata_schema (
 
 
 def upgrade_sqlite(path: str | os.PathLike[str]) -> SchemaUpgrade:
-    """Create or migrate the consent tables in the SQLite file ``path``."""
+    """Create or migrate the consent tables in the SQLite file ``path`` (or ``sqlite:///``)."""
+    from brondata.stores import open_stores
+
+    path = sqlite_path(path)
     # Opening the stores creates the version-1 tables (idempotently).
-    SqliteLedger(path).close()
-    SqliteSubjectKeyring(path).close()
+    open_stores(path).close()
     conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
     try:
         with immediate_transaction(conn):
@@ -133,13 +134,15 @@ def upgrade_postgres(dsn: str, *, schema: str = "public") -> SchemaUpgrade:
     import psycopg
     from psycopg import sql
 
-    from brondata.consent._postgres import PostgresLedger, PostgresSubjectKeyring
+    from brondata.stores import open_stores
+    from brondata.stores._postgres import map_postgres_error
 
-    PostgresLedger(dsn, schema=schema, max_connections=1).close()
-    PostgresSubjectKeyring(dsn, schema=schema, max_connections=1).close()
+    # A DSN that does not work fails here, at once, as a StoreError without its password.
+    stores = open_stores(dsn, schema=schema, max_connections=1)
+    pool = stores.shared[0]
     s = sql.Identifier(schema)
     try:
-        with psycopg.connect(dsn) as conn, conn.transaction():
+        with pool.connection() as conn, conn.transaction():
             conn.execute(
                 "SELECT pg_advisory_xact_lock(hashtext(%s))", (f"brondata:schema:{schema}",)
             )
@@ -169,5 +172,7 @@ def upgrade_postgres(dsn: str, *, schema: str = "public") -> SchemaUpgrade:
                 )
                 applied.append(f"{migration.version}: {migration.description}")
     except psycopg.Error as exc:
-        raise StoreError(f"PostgreSQL schema upgrade: {exc}") from exc
+        raise map_postgres_error(exc, "schema upgrade", dsn) from exc
+    finally:
+        stores.close()
     return SchemaUpgrade(COMPONENT, current, SCHEMA_VERSION, tuple(applied))

@@ -1,13 +1,17 @@
 """The consent ledger in PostgreSQL (psycopg 3 with a connection pool): many app instances,
-one ledger; and the subject keyring beside it (``PostgresSubjectKeyring``).
+one ledger; and the subject keyring beside it (``PostgresSubjectKeyring``). Both build on the
+PostgreSQL store base (``brondata.stores``): pool, schema creation, error mapping.
 
-The same two tables as the SQLite store (``ledger_entries``, ``ledger_nodes``). Writers in
+The same two tables as the SQLite store (``ledger_entries``, ``ledger_nodes``). Appends are
+group-committed: concurrent appends in one process are written as one batch, in one
+transaction with one WAL flush, and each returns only once its batch has committed. Writers in
 any number of processes take turns under one transaction-level advisory lock
-(``pg_advisory_xact_lock``, the key schema creation uses too): the size is read, the entry
-and the subtrees it completes are written in one statement, and the transaction commits,
-all under that lock. An advisory lock writes nothing, where the row lock on ``ledger_head``
-used before cost a WAL record per append (about a third of the throughput); the table stays
-so that existing schemas keep their shape.
+(``pg_advisory_xact_lock``, the key schema creation uses too). A batch is pipelined in two
+round trips: (1) BEGIN, the lock, then the size with the roots of the complete subtrees the
+batch builds on (a separate statement after the lock, so that it reads what the previous
+holder committed); (2) every entry and every tree node the batch completes, in one INSERT
+from arrays, and the COMMIT. The ``ledger_head`` table of an earlier release stays so that
+existing schemas keep their shape.
 
 Append-only is enforced by triggers that raise on UPDATE, DELETE and TRUNCATE of the ledger
 tables and on an insert at any index but the next. The schema is created by the library, in
@@ -19,22 +23,17 @@ Requires the ``postgres`` extra (``psycopg[binary]``, ``psycopg-pool``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
 from typing import Any, Final
 
 import psycopg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from brondata._db import ClosingContext, open_pool
 from brondata.consent._events import LedgerEntry, LedgerEvent, entry_bytes
 from brondata.consent._ledger import check_index, check_size
 from brondata.consent._merkle import (
     NodeKey,
-    append_siblings,
     completed_nodes,
     leaf_hash,
     stored_consistency_proof,
@@ -47,13 +46,13 @@ from brondata.errors import (
     LedgerAppendOnlyError,
     LedgerError,
     LedgerIntegrityError,
-    StoreError,
 )
+from brondata.stores._base import GroupCommit
+from brondata.stores._postgres import PostgresStore
 
 __all__ = ["PostgresLedger", "PostgresSubjectKeyring"]
 
 _MARKER: Final = "ledger_append_only"
-_SCHEMA_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _BATCH: Final = 1024
 
 # {s} is the schema, quoted by psycopg.sql; nothing else is interpolated.
@@ -102,78 +101,34 @@ CREATE OR REPLACE TRIGGER ledger_head_no_change BEFORE UPDATE OR DELETE
 """
 
 
-class _PostgresStore(ClosingContext):
-    """A store in one schema of a PostgreSQL database, through a connection pool (its own, or
-    one it is given and then does not close); its tables are created on open, under an
-    advisory lock so that several processes opening a new store at once do not race."""
+# The size, and the root of each complete subtree at the ledger's end (one per set bit of
+# the size: level k, index size >> k minus one), which is every stored node a batch of appends
+# combines with. One row with NULLs when the ledger is empty.
+_FRONTIER: Final = """
+WITH size AS (SELECT COALESCE(MAX(idx) + 1, 0) AS n FROM {s}.ledger_entries)
+SELECT size.n, f.level, f.hash FROM size LEFT JOIN LATERAL (
+    SELECT k.level, t.hash FROM generate_series(0, 62) AS k(level)
+    JOIN {s}.ledger_nodes t ON t.level = k.level AND t.idx = (size.n >> k.level) - 1
+    WHERE ((size.n >> k.level) & 1) = 1
+) f ON true
+"""
 
-    _what = "store"  # how messages name the store: "ledger", "subject keyring"
-    _pool_name = "store"  # its pool is brondata-<this>-<schema>
-
-    def __init__(
-        self,
-        dsn: str,
-        *,
-        schema: str,
-        pool: ConnectionPool[Any] | None,
-        max_connections: int,
-        timeout: float,
-        ddl: str,
-        lock: str,
-    ) -> None:
-        if not _SCHEMA_NAME.fullmatch(schema):
-            raise StoreError(f"schema name {schema!r}: lowercase letters, digits, underscores")
-        self._schema = sql.Identifier(schema)
-        self._owns_pool = pool is None
-        self._closed = False
-        if pool is None:
-            pool = open_pool(
-                dsn,
-                name=f"brondata-{self._pool_name}-{schema}",
-                max_size=max_connections,
-                timeout=timeout,
-                store=self._pool_name,
-            )
-        self._pool = pool
-        try:
-            with self._connection() as conn, conn.transaction():
-                # Serialise first-time creation across processes; hashtext gives the lock a key.
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock,))
-                for statement in _split(ddl):
-                    conn.execute(self._q(statement))
-        except BaseException:
-            self.close()
-            raise
-
-    def _q(self, text: str) -> sql.Composed:
-        # Every template is a literal in this module; only the quoted schema name is inserted.
-        return sql.SQL(text).format(s=self._schema)
-
-    def _closed_error(self) -> BrondataError:
-        return StoreError(f"the {self._what} is closed")
-
-    def _error(self, exc: psycopg.Error) -> BrondataError:
-        return StoreError(f"PostgreSQL {self._what}: {exc}")
-
-    @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A pooled connection, with psycopg errors turned into brondata's."""
-        if self._closed:
-            raise self._closed_error()
-        try:
-            with self._pool.connection() as conn:
-                yield conn
-        except psycopg.Error as exc:
-            raise self._error(exc) from exc
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            if self._owns_pool:
-                self._pool.close()
+# Every entry and tree node of a batch in one statement. Row order follows the arrays
+# (WITH ORDINALITY), so the next-index trigger sees the entries in order.
+_INSERT: Final = """
+WITH entries AS (
+    INSERT INTO {s}.ledger_entries (idx, entry, leaf_hash, at)
+    SELECT idx, entry, leaf_hash, at
+    FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[], %s::text[])
+        WITH ORDINALITY AS e(idx, entry, leaf_hash, at, ord)
+    ORDER BY ord
+)
+INSERT INTO {s}.ledger_nodes (level, idx, hash)
+SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[])
+"""
 
 
-class PostgresLedger(_PostgresStore):
+class PostgresLedger(PostgresStore):
     """A consent ledger in PostgreSQL; tables are created on open.
 
     ``dsn`` is a libpq connection string or URL. ``schema`` lets several ledgers (or test
@@ -205,43 +160,59 @@ class PostgresLedger(_PostgresStore):
         # Appends take the same transaction-level advisory lock as schema creation: one lock,
         # so an append and another process's CREATE OR REPLACE TRIGGER can never deadlock.
         self._append_lock = f"brondata:{schema}"
+        self._commits: GroupCommit[LedgerEvent, LedgerEntry] = GroupCommit(self._append_batch)
 
     def _closed_error(self) -> BrondataError:
         return LedgerError("the ledger is closed")
 
-    def _error(self, exc: psycopg.Error) -> BrondataError:
+    def _error(self, exc: Exception) -> BrondataError:
         text = str(exc)
         if _MARKER in text or isinstance(exc, psycopg.errors.UniqueViolation):
             return LedgerAppendOnlyError(text.splitlines()[0])
-        return StoreError(f"PostgreSQL ledger: {text}")
+        return super()._error(exc)
 
     def append(self, event: LedgerEvent) -> LedgerEntry:
-        with self._connection() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._append_lock,))
-            index = self._size(conn)
-            data = entry_bytes(event, index)
-            leaf = leaf_hash(data)
-            rows = completed_nodes(index, leaf, self._read(conn, append_siblings(index)))
-            # The entry and its new tree nodes in one statement: one round trip, not two.
-            conn.execute(
-                self._q(
-                    "WITH entry AS ("
-                    " INSERT INTO {s}.ledger_entries (idx, entry, leaf_hash, at)"
-                    " VALUES (%s, %s, %s, %s))"
-                    " INSERT INTO {s}.ledger_nodes (level, idx, hash)"
-                    " SELECT * FROM unnest(%s::integer[], %s::bigint[], %s::bytea[])"
-                ),
-                (
-                    index,
-                    data,
-                    leaf,
-                    event.at,
-                    [level for level, _, _ in rows],
-                    [idx for _, idx, _ in rows],
-                    [node for _, _, node in rows],
-                ),
-            )
-        return LedgerEntry(index=index, canonical=data, leaf_hash=leaf, at=event.at)
+        # Batched with the appends of other threads of this process; returns once committed.
+        return self._commits.submit(event)
+
+    def _append_batch(self, events: list[LedgerEvent]) -> list[LedgerEntry | BaseException]:
+        """Append ``events`` in one transaction: two round trips, the COMMIT in the second."""
+        with self._connection() as conn:
+            was_autocommit = conn.autocommit
+            # BEGIN and COMMIT are sent by hand, so that they travel with the statements
+            # around them in the pipeline rather than each in a round trip of its own.
+            conn.autocommit = True
+            try:
+                with conn.pipeline():
+                    conn.execute("BEGIN")
+                    # The lock and the read are separate statements: a statement reads with
+                    # the snapshot of its own start, which must come after the lock is held.
+                    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._append_lock,))
+                    rows = conn.execute(self._q(_FRONTIER)).fetchall()  # round trip 1
+                    results, entries, nodes = _batch(rows, events)
+                    if entries:
+                        conn.execute(
+                            self._q(_INSERT),
+                            (
+                                [e.index for e in entries],
+                                [e.canonical for e in entries],
+                                [e.leaf_hash for e in entries],
+                                [e.at for e in entries],
+                                [level for level, _, _ in nodes],
+                                [i for _, i, _ in nodes],
+                                [h for _, _, h in nodes],
+                            ),
+                        )
+                    conn.execute("COMMIT")
+                # Leaving the pipeline sends it all and waits: round trip 2.
+            except BaseException:
+                # Whatever failed, the transaction must not stay open on a pooled connection.
+                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                conn.autocommit = was_autocommit
+        return results
 
     def size(self) -> int:
         with self._connection() as conn:
@@ -329,18 +300,37 @@ class PostgresLedger(_PostgresStore):
         return found
 
 
-def _split(script: str) -> list[str]:
-    # Statements end with ';' at the end of a line; function bodies end with 'END $$;'.
-    statements: list[str] = []
-    current: list[str] = []
-    for line in script.strip().splitlines():
-        current.append(line)
-        if line.rstrip().endswith(";") and (
-            not any("$$" in c for c in current) or line.strip().startswith("END $$")
-        ):
-            statements.append("\n".join(current))
-            current = []
-    return statements
+def _batch(
+    rows: list[tuple[Any, ...]], events: list[LedgerEvent]
+) -> tuple[list[LedgerEntry | BaseException], list[LedgerEntry], list[tuple[int, int, bytes]]]:
+    """From the ``_FRONTIER`` rows: each event's entry (or the error it alone fails with),
+    the entries to write, and every tree node they complete."""
+    size = int(rows[0][0])
+    nodes: dict[NodeKey, bytes] = {
+        (int(level), (size >> int(level)) - 1): bytes(h)
+        for _, level, h in rows
+        if level is not None
+    }
+    if len(nodes) != size.bit_count():
+        raise LedgerIntegrityError("tree nodes missing from the store at the ledger's end")
+    results: list[LedgerEntry | BaseException] = []
+    entries: list[LedgerEntry] = []
+    new_nodes: list[tuple[int, int, bytes]] = []
+    for event in events:
+        index = size + len(entries)
+        try:
+            data = entry_bytes(event, index)
+        except Exception as exc:  # this event alone fails; the index stays free
+            results.append(exc)
+            continue
+        leaf = leaf_hash(data)
+        completed = completed_nodes(index, leaf, nodes)
+        nodes.update(((level, i), h) for level, i, h in completed)
+        new_nodes += completed
+        entry = LedgerEntry(index=index, canonical=data, leaf_hash=leaf, at=event.at)
+        entries.append(entry)
+        results.append(entry)
+    return results, entries, new_nodes
 
 
 _KEYRING_DDL: Final = """
@@ -356,7 +346,7 @@ CREATE TABLE IF NOT EXISTS {s}.subject_erasures (
 """
 
 
-class PostgresSubjectKeyring(_PostgresStore):
+class PostgresSubjectKeyring(PostgresStore):
     """Subject keys in PostgreSQL, beside the ledger (tables ``subject_keys`` and
     ``subject_erasures`` in the same schema); tables are created on open.
 
@@ -459,15 +449,17 @@ class PostgresSubjectKeyring(_PostgresStore):
         return str(row[0])
 
     def _vacuum_keys(self, conn: psycopg.Connection[Any]) -> None:
-        # VACUUM cannot run inside a transaction block: switch this pooled connection to
-        # autocommit for the one statement, and back.
+        # VACUUM cannot run inside a transaction block: the pool's connections are in
+        # autocommit mode; one from a pool of the application's own is switched for the one
+        # statement, and back.
+        was = conn.autocommit
         conn.autocommit = True
         try:
             conn.execute(self._q("VACUUM {s}.subject_keys"))
         except psycopg.errors.InsufficientPrivilege:
             pass  # documented: the dead row then waits for autovacuum
         finally:
-            conn.autocommit = False
+            conn.autocommit = was
 
     def was_erased(self, subject: str) -> bool:
         with self._connection() as conn:

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from brondata._inputs import TypedModel
 from brondata.consent._events import LedgerEvent
 from brondata.errors import ConsentNotFoundError, ConsentRecordError, SubjectErasedError
 
@@ -82,11 +83,12 @@ SENSITIVE_CATEGORIES: Final = frozenset(
 )
 
 
-class Controller(BaseModel):
+class Controller(TypedModel):
     """The data controller. The ledger holds ``name`` and ``contact``; the postal and phone
     details a Kantara receipt asks for come from the controller's configuration."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    input_error = ConsentRecordError
 
     name: str
     contact: str | None = None

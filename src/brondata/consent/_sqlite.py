@@ -11,9 +11,13 @@ on every UPDATE and DELETE, on an insert at any index but the next, and on an at
 replace a stored node. Triggers stop accidents and casual edits; someone with the file can
 still drop them, which is what the Merkle tree and signed checkpoints are for.
 
-Each append is one ``BEGIN IMMEDIATE`` transaction in WAL mode, with ``synchronous=FULL`` by
-default: a crash leaves either the whole entry with its nodes, or nothing, and an entry whose
-``append`` returned survives a power cut.
+Appends are group-committed: concurrent appends from threads of one process are written as
+one ``BEGIN IMMEDIATE`` transaction (one fsync) in WAL mode, with ``synchronous=FULL`` by
+default, and each returns only once its batch has committed. A crash leaves either the whole
+batch with its nodes, or nothing, and an entry whose ``append`` returned survives a power cut.
+The roots of the complete subtrees at the ledger's end (all a batch combines with) are kept
+in memory between batches, and used while the size read under the write lock says no other
+process has appended since.
 """
 
 from __future__ import annotations
@@ -23,12 +27,10 @@ import sqlite3
 from collections.abc import Collection, Iterator
 from typing import Final, Literal
 
-from brondata._db import SqliteStore
 from brondata.consent._events import LedgerEntry, LedgerEvent, entry_bytes
 from brondata.consent._ledger import check_index, check_size
 from brondata.consent._merkle import (
     NodeKey,
-    append_siblings,
     completed_nodes,
     leaf_hash,
     stored_consistency_proof,
@@ -41,6 +43,8 @@ from brondata.errors import (
     LedgerError,
     LedgerIntegrityError,
 )
+from brondata.stores._base import GroupCommit
+from brondata.stores._sqlite import SqliteStore
 
 __all__ = ["SqliteLedger"]
 
@@ -103,6 +107,9 @@ class SqliteLedger(SqliteStore):
             pragmas=("journal_mode=WAL", f"synchronous={synchronous}"),
             schema=_statements(SCHEMA),
         )
+        # (size, the roots of its complete subtrees) as of this process's last batch.
+        self._frontier: tuple[int, dict[NodeKey, bytes]] | None = None
+        self._commits: GroupCommit[LedgerEvent, LedgerEntry] = GroupCommit(self._append_batch)
 
     def _closed_error(self) -> BrondataError:
         return LedgerError("the ledger is closed")
@@ -113,20 +120,56 @@ class SqliteLedger(SqliteStore):
         return super()._error(exc)
 
     def append(self, event: LedgerEvent) -> LedgerEntry:
+        # Batched with the appends of other threads of this process; returns once committed.
+        return self._commits.submit(event)
+
+    def _append_batch(self, events: list[LedgerEvent]) -> list[LedgerEntry | BaseException]:
+        """Append ``events`` in one transaction: one commit, one fsync."""
+        results: list[LedgerEntry | BaseException] = []
         # IMMEDIATE takes the write lock before reading the size, so two writers (threads,
         # processes, the gateway's own connection) can never compute the same index.
-        with self._guard(), self._transaction():
-            conn = self._conn
-            index = self._size()
-            data = entry_bytes(event, index)
-            leaf = leaf_hash(data)
-            rows = completed_nodes(index, leaf, self._read(append_siblings(index)))
-            conn.execute(
-                "INSERT INTO ledger_entries (idx, entry, leaf_hash, at) VALUES (?, ?, ?, ?)",
-                (index, data, leaf, event.at),
-            )
-            conn.executemany("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)", rows)
-        return LedgerEntry(index=index, canonical=data, leaf_hash=leaf, at=event.at)
+        with self._guard():
+            try:
+                with self._transaction():
+                    size = self._size()
+                    nodes = self._frontier_at(size)
+                    entries: list[tuple[int, bytes, bytes, str]] = []
+                    new_nodes: list[tuple[int, int, bytes]] = []
+                    for event in events:
+                        index = size + len(entries)
+                        try:
+                            data = entry_bytes(event, index)
+                        except Exception as exc:  # this event alone fails; the index stays free
+                            results.append(exc)
+                            continue
+                        leaf = leaf_hash(data)
+                        completed = completed_nodes(index, leaf, nodes)
+                        nodes.update(((level, i), h) for level, i, h in completed)
+                        new_nodes += completed
+                        entries.append((index, data, leaf, event.at))
+                        results.append(
+                            LedgerEntry(index=index, canonical=data, leaf_hash=leaf, at=event.at)
+                        )
+                    self._conn.executemany(
+                        "INSERT INTO ledger_entries (idx, entry, leaf_hash, at)"
+                        " VALUES (?, ?, ?, ?)",
+                        entries,
+                    )
+                    self._conn.executemany(
+                        "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)", new_nodes
+                    )
+            except BaseException:
+                self._frontier = None  # whatever was read or computed may not be what is stored
+                raise
+            end = size + len(entries)
+            self._frontier = (end, {key: nodes[key] for key in _frontier_keys(end)})
+        return results
+
+    def _frontier_at(self, size: int) -> dict[NodeKey, bytes]:
+        """The roots of the complete subtrees of the first ``size`` entries, by key."""
+        if self._frontier is not None and self._frontier[0] == size:
+            return dict(self._frontier[1])
+        return self._read(_frontier_keys(size))
 
     def size(self) -> int:
         with self._guard():
@@ -201,6 +244,11 @@ class SqliteLedger(SqliteStore):
             missing = sorted(set(ordered) - found.keys())
             raise LedgerIntegrityError(f"tree nodes missing from the store: {missing[:5]}")
         return found
+
+
+def _frontier_keys(size: int) -> list[NodeKey]:
+    # One complete subtree per set bit of the size: at level k, the one ending at the end.
+    return [(k, (size >> k) - 1) for k in range(size.bit_length()) if (size >> k) & 1]
 
 
 def _statements(script: str) -> list[str]:

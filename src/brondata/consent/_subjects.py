@@ -32,9 +32,10 @@ from typing import Final, Protocol, runtime_checkable
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from brondata._db import ClosingContext, SqliteStore
 from brondata.consent._events import canonical_json
 from brondata.errors import LedgerIntegrityError
+from brondata.stores._base import ClosingContext
+from brondata.stores._sqlite import SqliteStore
 
 __all__ = [
     "MemorySubjectKeyring",

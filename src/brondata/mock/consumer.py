@@ -123,11 +123,13 @@ class Consumer:
             forms, alerts = parse_forms(response.text)
             problem = "; ".join(alerts) or f"HTTP {response.status_code}"
             if not forms:
-                raise ConsumerLoginError(f"the page at {response.url} has no form: {problem}")
+                raise ConsumerLoginError(
+                    f"the page at {response.url.copy_with(query=None)} has no form: {problem}"
+                )
             login = next((f for f in forms if f.has_password()), None)
             if login is not None:
                 if logged_in:
-                    raise ConsumerLoginError(f"login refused for {username!r}: {problem}")
+                    raise ConsumerLoginError(f"login refused: {problem}")
                 response = await self._submit(
                     response, login, self._credentials(login, username, password)
                 )

@@ -17,6 +17,7 @@ from typing import Any, Final, Literal
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey
 
+from brondata._inputs import guarded
 from brondata.errors import AlgorithmError, InvalidKeyError
 from brondata.records._encoding import b64url_encode
 from brondata.records._jws import JoseKey
@@ -35,6 +36,7 @@ _THUMBPRINT_MEMBERS: Final = {"EC": ("crv", "kty", "x", "y"), "OKP": ("crv", "kt
 _PRIVATE_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 
 
+@guarded(InvalidKeyError, "not a JWK")
 def jwk_thumbprint(jwk: Mapping[str, Any]) -> str:
     """The RFC 7638 SHA-256 thumbprint of an EC or OKP JWK, base64url."""
     members = _THUMBPRINT_MEMBERS.get(str(jwk.get("kty")))
@@ -93,6 +95,7 @@ class SigningKey:
         self._kid = jwk_thumbprint(public)
 
     @classmethod
+    @guarded(AlgorithmError, "not a key algorithm")
     def generate(cls, alg: Algorithm = "ES256") -> SigningKey:
         """A fresh key: ES256 on P-256, or EdDSA (or its RFC 9864 name Ed25519) on Ed25519."""
         if alg not in _CURVE:
@@ -106,6 +109,7 @@ class SigningKey:
         return cls(key, alg)
 
     @classmethod
+    @guarded(InvalidKeyError, "not a private JWK")
     def from_jwk(cls, jwk: Mapping[str, Any], *, alg: Algorithm | None = None) -> SigningKey:
         """A key from a private JWK; a ``kid`` member in it is ignored (the thumbprint rules)."""
         if "d" not in jwk:
@@ -115,6 +119,7 @@ class SigningKey:
         return cls(_import(members), named)
 
     @classmethod
+    @guarded(InvalidKeyError, "not a PEM private key")
     def from_pem(cls, pem: bytes, *, alg: Algorithm | None = None) -> SigningKey:
         """A key from an unencrypted PKCS#8 PEM private key."""
         try:
@@ -172,6 +177,7 @@ class VerificationKey:
     jose_key: JoseKey
 
     @classmethod
+    @guarded(InvalidKeyError, "not a public JWK")
     def from_jwk(cls, jwk: Mapping[str, Any]) -> VerificationKey:
         """A public key; private members, ``use`` other than ``sig`` or a bad ``alg`` refused."""
         if not isinstance(jwk, Mapping):
@@ -196,14 +202,42 @@ class VerificationKey:
         return cls(kid=kid, algorithms=algorithms, jwk=public, jose_key=key)
 
 
+def _for_another_verifier(jwk: Mapping[str, Any]) -> bool:
+    """Whether a JWKS entry is a kind of key brondata does not verify with: another key type
+    or curve (RSA, P-384, X25519), another algorithm, an encryption key. RFC 7517 section 5:
+    such entries are ignored, so that one JWKS can serve several kinds of verifier."""
+    kty, crv, alg = jwk.get("kty"), jwk.get("crv"), jwk.get("alg")
+    ops = jwk.get("key_ops")
+    return (
+        kty not in _THUMBPRINT_MEMBERS
+        or (crv is not None and (kty, crv) not in _CURVE.values())
+        or (alg is not None and alg not in _CURVE)
+        or jwk.get("use", "sig") != "sig"
+        or (ops is not None and (not isinstance(ops, list) or "verify" not in ops))
+    )
+
+
 class KeySet:
-    """A JWKS: the public keys records are verified with, looked up by ``kid``."""
+    """A JWKS: the public keys records are verified with, looked up by ``kid``.
+
+    Entries for other verifiers (see ``_for_another_verifier``) are left out, as RFC 7517
+    section 5 asks; what remains must be sound: private material, a broken key of a supported
+    type or a repeated ``kid`` is an ``InvalidKeyError``.
+    """
 
     __slots__ = ("_keys",)
 
+    @guarded(InvalidKeyError, "not a JWKS")
     def __init__(self, keys: Iterable[Mapping[str, Any] | VerificationKey] = ()) -> None:
         found: dict[str, VerificationKey] = {}
         for entry in keys:
+            if not isinstance(entry, VerificationKey | Mapping):
+                raise InvalidKeyError("a JWKS entry must be a JSON object")
+            if not isinstance(entry, VerificationKey):
+                if _PRIVATE_MEMBERS & set(entry):
+                    raise InvalidKeyError("a JWKS must not contain private key material")
+                if _for_another_verifier(entry):
+                    continue
             key = entry if isinstance(entry, VerificationKey) else VerificationKey.from_jwk(entry)
             if key.kid in found:
                 raise InvalidKeyError(f"two keys share the kid {key.kid!r}")

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from brondata._clock import utc
+from brondata._inputs import guarded
 from brondata.errors import (
     AlgorithmError,
     DisclosureError,
@@ -123,6 +124,7 @@ class SignedRecord:
     attribute_names: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
+    @guarded(MalformedRecordError, "not a compact SD-JWT")
     def parse(cls, compact: str) -> SignedRecord:
         """Split a compact SD-JWT (unverified) and read which attributes it discloses."""
         jws, encoded, kb = _split(compact)
@@ -141,6 +143,7 @@ class SignedRecord:
         """``sha-256:<hex>`` over the compact serialization, for the consent ledger."""
         return "sha-256:" + hashlib.sha256(self.compact.encode("ascii")).hexdigest()
 
+    @guarded(IssuanceError, "cannot present this selection")
     def present(
         self,
         attributes: Iterable[str | Sequence[Path]],
@@ -194,7 +197,12 @@ def _key_binding_jwt(
         raise IssuanceError("a KB-JWT needs the verifier's aud and nonce")
     cnf = payload.get("cnf")
     jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
-    if not isinstance(jwk, dict) or jwk_thumbprint(jwk) != holder_key.kid:
+    if not isinstance(jwk, dict):
+        raise IssuanceError(
+            "the record has no cnf: it is not bound to a holder key, so a presentation of it "
+            "cannot be key-bound; present it without a holder key"
+        )
+    if jwk_thumbprint(jwk) != holder_key.kid:
         raise IssuanceError("holder_key is not the key in the record's cnf.jwk")
     moment = utc(now) if now is not None else datetime.now(UTC)
     claims = {
@@ -233,6 +241,7 @@ def _check_claims(claims: Mapping[str, Any]) -> None:
             raise IssuanceError(f"claim {name!r} must not contain disclosable parts")
 
 
+@guarded(IssuanceError, "cannot issue this record")
 def issue_record(
     claims: Mapping[str, Any],
     attributes: Mapping[str, Any],
@@ -354,6 +363,7 @@ def _check_header(header: Mapping[str, Any], typ: str) -> str:
     return alg
 
 
+@guarded(RecordError, "cannot verify with these arguments")
 def verify_record(
     record: str | SignedRecord,
     jwks: KeySet,

@@ -41,6 +41,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
 from brondata._logging import get_logger
+from brondata._session_store import SessionRecord
 from brondata.errors import (
     AuthorizationDeniedError,
     AuthorizationError,
@@ -301,7 +302,7 @@ class Journey:
             or cookie.browser_hash != binding.browser_hash
         ):
             raise JourneyLinkError("the link was opened in another browser before")
-        record = self.gateway.session(session_id)
+        record = await self._record(session_id)
         target = "/consent" if record.state is SessionState.CREATED else "/sources"
         response = self._redirect(target)
         self._set_cookie(response, cookie)
@@ -310,7 +311,7 @@ class Journey:
     async def _consent(self, request: Request) -> Response:
         cookie, _ = self._bound(request)
         session_id = cookie.session_id
-        record = self.gateway.session(session_id)
+        record = await self._record(session_id)
         if request.method == "POST":
             fields = await self._form(request, cookie)
             if record.state is not SessionState.CREATED:
@@ -331,7 +332,7 @@ class Journey:
             return self._page(request, cookie, "declined_title", body)
         if record.state is not SessionState.CREATED:
             return self._redirect("/sources")
-        view = self.gateway.consent_view(session_id)
+        view = await anyio.to_thread.run_sync(self.gateway.consent_view, session_id)
         dutch = language == "nl"
         rows = join(
             f"<li><strong>{e(source_kind(kind).title)}</strong><ul>"
@@ -365,12 +366,20 @@ class Journey:
         )
         return self._page(request, cookie, "consent_title", body)
 
+    # The gateway's reads are blocking store calls: off the event loop, in a worker thread.
+
+    async def _record(self, session_id: str) -> SessionRecord:
+        return await anyio.to_thread.run_sync(self.gateway.session, session_id)
+
+    async def _of_subject(self, pseudonym: str) -> list[SessionRecord]:
+        return list(await anyio.to_thread.run_sync(self.gateway.sessions.of_subject, pseudonym))
+
     def _state_label(self, language: str, state: SourceState) -> str:
         return text(language, f"state_{state.value}")
 
     async def _sources(self, request: Request) -> Response:
         cookie, _ = self._bound(request)
-        record = self.gateway.session(cookie.session_id)
+        record = await self._record(cookie.session_id)
         if record.state is SessionState.CREATED:
             return self._redirect("/consent")
         if record.state in (SessionState.COLLECTING, SessionState.COLLECTED):
@@ -458,7 +467,7 @@ class Journey:
         cookie, binding = self._bound(request)
         await self._form(request, cookie)
         if binding.task is None or binding.task.done():
-            record = self.gateway.session(cookie.session_id)
+            record = await self._record(cookie.session_id)
             if record.state is SessionState.CONSENTED:
                 # Not tied to this request: closing the tab does not stop the collection.
                 binding.task = asyncio.get_running_loop().create_task(
@@ -497,8 +506,8 @@ class Journey:
         except httpx2.HTTPError as exc:
             _log.warning("journey.webhook_failed", session=result.session_id, error=str(exc))
 
-    def _snapshot(self, session_id: str, language: str) -> tuple[dict[str, Any], bool]:
-        record = self.gateway.session(session_id)
+    async def _snapshot(self, session_id: str, language: str) -> tuple[dict[str, Any], bool]:
+        record = await self._record(session_id)
         states = {
             instance: {
                 "state": progress.state.value,
@@ -513,7 +522,7 @@ class Journey:
     async def _progress(self, request: Request) -> Response:
         cookie, _ = self._bound(request)
         language = self._language(request, cookie)
-        states, done = self._snapshot(cookie.session_id, language)
+        states, done = await self._snapshot(cookie.session_id, language)
         if done:
             return self._redirect("/result")
         base = self.config.mount_path
@@ -542,7 +551,7 @@ class Journey:
             last: dict[str, Any] | None = None
             with anyio.move_on_after(_STREAM_SECONDS):
                 while True:
-                    states, done = self._snapshot(session_id, language)
+                    states, done = await self._snapshot(session_id, language)
                     if states != last:
                         yield f"event: state\ndata: {json.dumps(states)}\n\n"
                         last = states
@@ -559,7 +568,7 @@ class Journey:
 
     async def _result(self, request: Request) -> Response:
         cookie, binding = self._bound(request)
-        record = self.gateway.session(cookie.session_id)
+        record = await self._record(cookie.session_id)
         running = binding.task is not None and not binding.task.done()
         if running or record.state is SessionState.COLLECTING:
             return self._redirect("/progress")
@@ -628,7 +637,7 @@ class Journey:
         csrf = self._signer.csrf(cookie)
         pseudonym = self.gateway.pseudonym(binding.subject)
         items = []
-        for record in self.gateway.sessions.of_subject(pseudonym):
+        for record in await self._of_subject(pseudonym):
             row = (
                 f"<li><h2>{e(record.request.purpose.text)}</h2>"
                 f"<p>{e(record.request.recipient)} · {e(text(language, 'consent_state'))}: "
@@ -658,16 +667,16 @@ class Journey:
         fields = await self._form(request, cookie)
         pseudonym = self.gateway.pseudonym(binding.subject)
         target = fields.get("session", "")
-        if target not in {r.id for r in self.gateway.sessions.of_subject(pseudonym)}:
+        if target not in {r.id for r in await self._of_subject(pseudonym)}:
             raise SessionNotFoundError("no consent of yours with that reference")
-        record = self.gateway.session(target)
+        record = await self._record(target)
         if record.state not in _FINAL:
             await self.gateway.withdraw(target)
         return self._redirect("/consents")
 
     async def _report(self, request: Request) -> Response:
         cookie, binding = self._bound(request)
-        report = self.gateway.subject_report(binding.subject)
+        report = await anyio.to_thread.run_sync(self.gateway.subject_report, binding.subject)
         body = f"<pre>{e(report.to_text())}</pre>"
         return self._page(request, cookie, "report_title", body)
 

@@ -130,7 +130,7 @@ class Psd2Connector(OAuthSourceConnector):
             )
         except httpx2.HTTPError as exc:
             raise SourceUnavailableError(
-                f"{self.name}: consent deletion failed: {exc}", source=self.name
+                f"{self.name}: consent deletion failed ({type(exc).__name__})", source=self.name
             ) from exc
         if response.status_code >= 500:
             raise SourceUnavailableError(

@@ -77,7 +77,7 @@ def _balance_total(data: BankData) -> dict[str, str]:
         balances = {b.balance_type: b for b in data.balances.get(account.resource_id, ())}
         chosen = next((balances[t] for t in _BOOKED_PREFERENCE if t in balances), None)
         if chosen is None:
-            raise MappingError(f"bank: account {account.resource_id} has no booked balance")
+            raise MappingError("bank: an account has no booked balance")
         total += chosen.balance_amount.amount
     return money(total)
 

@@ -117,7 +117,7 @@ def _share(raw: dict[str, Any], zaak_id: str) -> Fraction:
     if own:
         rights = own
     elif len(rights) != 1:
-        raise MappingError(f"{_SOURCE}: none of the rights in property {zaak_id} is the person's")
+        raise MappingError(f"{_SOURCE}: none of the rights in a property is the person's")
     total = Fraction(0)
     for right in rights:
         aandeel = (right.get("tenaamstelling") or {}).get("aandeel") or {}
@@ -125,10 +125,10 @@ def _share(raw: dict[str, Any], zaak_id: str) -> Fraction:
             total += Fraction(int(aandeel["teller"]), int(aandeel["noemer"]))
         except (KeyError, TypeError, ValueError, ZeroDivisionError):
             raise SourceProtocolError(
-                f"{_SOURCE}: property {zaak_id} has a right without a valid share", source=_SOURCE
+                f"{_SOURCE}: a property has a right without a valid share", source=_SOURCE
             ) from None
     if not 0 < total <= 1:
-        raise MappingError(f"{_SOURCE}: the share in property {zaak_id} is {total}")
+        raise MappingError(f"{_SOURCE}: the share in a property is not between 0 and 1")
     return total
 
 
@@ -169,7 +169,7 @@ def _mortgages(raw: dict[str, Any]) -> dict[str, str]:
             currency = (amount.get("valuta") or {}).get("code", "EUR")
             if currency != "EUR" or not isinstance(amount.get("som"), int | float):
                 raise SourceProtocolError(
-                    f"{_SOURCE}: mortgage on {zaak_id} has no amount in EUR", source=_SOURCE
+                    f"{_SOURCE}: a mortgage has no amount in EUR", source=_SOURCE
                 )
             total += Decimal(str(amount["som"]))
     return money(total)
@@ -186,7 +186,7 @@ def _woz_value(raw: dict[str, Any]) -> dict[str, Any]:
             for woz in _items(found, "wozObjecten") if found is not None else []:
                 values.extend(v for v in woz.get("waarden") or [] if isinstance(v, dict))
         if not values:
-            raise MappingError(f"{_SOURCE}: no WOZ value for {zaak.get('kadastraleAanduiding')}")
+            raise MappingError(f"{_SOURCE}: no WOZ value for a property")
         newest = max(values, key=lambda v: str(v.get("waardepeildatum", "")))
         total += Decimal(str(newest["vastgesteldeWaarde"])) * share.numerator / share.denominator
         latest_date = max(latest_date, str(newest.get("waardepeildatum", "")))
