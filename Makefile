@@ -60,8 +60,14 @@ docs-build: $(VENV)/.dev-installed
 
 test: lint types docs-build pytest
 
-bench: $(VENV)/.dev-installed
-	$(BIN)/python -m bench
+$(VENV)/.bench-installed: $(VENV)/.dev-installed
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+# bench-out/report.json, report.md (for the README) and the plots; BRONDATA_BENCH_FULL=1
+# adds the long variants. PostgreSQL figures need BRONDATA_TEST_DSN (else: skipped, said so).
+bench: $(VENV)/.bench-installed
+	$(BIN)/python -m bench bench-out
 
 clean:
-	rm -rf $(VENV) $(OUT) site node_modules test-artifacts .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(OUT) site bench-out node_modules test-artifacts .mypy_cache .pytest_cache .ruff_cache .hypothesis

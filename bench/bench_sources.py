@@ -67,6 +67,7 @@ async def run() -> dict[str, Any]:
     times = {s: chains[s] for s in plan}
     slowest = max(times, key=lambda s: times[s])
     out = {
+        "title": "Six sources at once, 150 ms per request",
         "delay_ms": DELAY * 1000,
         "collect_ms": collect * 1000,
         "logins_ms": logins * 1000,

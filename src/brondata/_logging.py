@@ -6,15 +6,21 @@ tokens), recursively through dicts, lists and strings, so that a careless ``log.
 body=response)`` still leaks nothing; UUIDs (session and consent ids) are left whole.
 ``get_logger`` returns a logger bound to brondata's pipeline without touching the host
 application's global structlog configuration.
+
+structlog (and the rich it pulls in) is imported only when something is logged to a
+configured pipeline, or by ``configure_logging``: a host that never configured structlog
+cannot have a pipeline, so brondata's loggers stay silent without importing it.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import structlog
+if TYPE_CHECKING:
+    from structlog.typing import BindableLogger
 
 __all__ = ["REDACTED", "Redactor", "configure_logging", "get_logger"]
 
@@ -111,17 +117,22 @@ class _RedactingLogger:
     receives a secret from brondata.
     """
 
-    __slots__ = ("_bound", "_redactor")
+    __slots__ = ("_bound", "_initial", "_name", "_redactor")
 
     def __init__(self, name: str, initial: dict[str, Any]) -> None:
-        self._bound = structlog.get_logger(name, **_redact(initial))
+        self._name = name
+        self._initial = _redact(initial)
+        self._bound: BindableLogger | None = None
         self._redactor = Redactor()
 
     def _emit(self, level: str, event: str, fields: dict[str, Any]) -> None:
         # A library stays quiet until its host sets up logging; structlog's unconfigured
-        # default would print every event to stdout.
-        if not structlog.is_configured():
+        # default would print every event to stdout. Not imported means not configured.
+        structlog = sys.modules.get("structlog")
+        if structlog is None or not structlog.is_configured():
             return
+        if self._bound is None:
+            self._bound = structlog.get_logger(self._name, **self._initial)
         clean = self._redactor(None, level, {"event": event, **fields})
         message = clean.pop("event")
         getattr(self._bound, level)(message, **clean)
@@ -151,7 +162,8 @@ def configure_logging(level: str = "warning", *, as_json: bool = False) -> None:
     written to stderr as key=value pairs or JSON lines.
     """
     import logging
-    import sys
+
+    import structlog
 
     renderer: Any = (
         structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()

@@ -294,7 +294,11 @@ class RemoteSources(_Consumers):
     ) -> None:
         self.clock: Clock = SystemClock()
         self.population = Population(seed=seed, as_of=as_of or self.clock.now().date())
-        self.base_urls = {s: u.rstrip("/") for s, u in urls.items() if s in mock_instances()}
+        # Instance ids (as ``mock serve`` prints them) or kinds; ``digid`` is no source.
+        kinds = set(source_kinds.names())
+        self.base_urls = {
+            s: u.rstrip("/") for s, u in urls.items() if source_kinds.kind_of(s) in kinds
+        }
         self.client_id = client_id
         self.redirect_uri = redirect_uri
         self._timeout = timeout

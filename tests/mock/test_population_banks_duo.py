@@ -202,7 +202,10 @@ def test_the_loan_follows_duos_rules(seed: int, scenario: str, n: int, as_of: da
     p = _someone(seed, scenario, n, as_of)
     loan = p.student_loan
     assert loan is not None
-    studies_began = p.birth_date.replace(year=p.birth_date.year + 18)
+    # The 18th birthday; one born on 29 February turns 18 on 28 February (no 29th that year).
+    born = p.birth_date
+    leap_day = (born.month, born.day) == (2, 29)
+    studies_began = date(born.year + 18, 2, 28) if leap_day else born.replace(year=born.year + 18)
     assert loan.regime == ("SF35" if studies_began >= date(2012, 9, 1) else "SF15")
     assert loan.interest_rate == {"SF35": Decimal("0.0233"), "SF15": Decimal("0.0229")}[loan.regime]
     assert (loan.repayment_start.month, loan.repayment_start.day) == (1, 1)

@@ -193,3 +193,69 @@ def test_file_store_detects_a_swapped_key(tmp_path: Path) -> None:
     (tmp_path / f"{key.kid}.pem").write_bytes(other.to_pem())
     with pytest.raises(KeyStoreError, match="thumbprint"):
         store.active()
+
+
+# --- the cached active key -----------------------------------------------------------------
+
+
+def test_active_key_is_read_once_until_the_store_changes(
+    store: KeyStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from brondata.records import SigningKey
+
+    key = store.generate(now=T0)
+    reads: list[bytes] = []
+    real = SigningKey.from_pem.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[SigningKey], pem: bytes, **kw: Any) -> SigningKey:
+        reads.append(pem)
+        return real(cls, pem, **kw)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(SigningKey, "from_pem", classmethod(counting))
+    assert all(store.active().kid == key.kid for _ in range(5))
+    assert len(reads) <= 1  # the file store parses its PEM once; the memory store never
+    new = store.rotate(T0, T0 + timedelta(days=1))
+    assert store.active().kid == new.kid
+    assert store.active() is store.active()
+
+
+def test_a_rotation_by_another_process_is_seen(tmp_path: Path) -> None:
+    ours = FileKeyStore(tmp_path)
+    first = ours.generate(now=T0)
+    assert ours.active().kid == first.kid
+    theirs = FileKeyStore(tmp_path)  # another process on the same directory
+    second = theirs.rotate(T0, T0 + timedelta(days=1))
+    assert ours.active().kid == second.kid
+    assert first.kid in ours.jwks(T0)
+    assert second.kid in ours.jwks(T0)
+
+
+def test_a_cached_key_file_loosened_afterwards_is_refused(tmp_path: Path) -> None:
+    store = FileKeyStore(tmp_path)
+    key = store.generate(now=T0)
+    store.active()
+    os.chmod(tmp_path / f"{key.kid}.pem", 0o644)
+    with pytest.raises(KeyStoreError, match="chmod 600"):
+        store.active()
+
+
+def test_a_cached_key_file_replaced_afterwards_is_checked(tmp_path: Path) -> None:
+    store = FileKeyStore(tmp_path)
+    key = store.generate(now=T0)
+    store.active()
+    other = FileKeyStore(tmp_path / "other").generate(now=T0)
+    swap = tmp_path / "swap.pem"
+    swap.write_bytes(other.to_pem())
+    os.chmod(swap, 0o600)
+    os.replace(swap, tmp_path / f"{key.kid}.pem")
+    with pytest.raises(KeyStoreError, match="thumbprint"):
+        store.active()
+
+
+def test_a_cached_key_file_removed_afterwards_is_missing(tmp_path: Path) -> None:
+    store = FileKeyStore(tmp_path)
+    key = store.generate(now=T0)
+    store.active()
+    (tmp_path / f"{key.kid}.pem").unlink()
+    with pytest.raises(KeyStoreError, match="missing"):
+        store.active()

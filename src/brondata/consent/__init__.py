@@ -137,5 +137,7 @@ def __getattr__(name: str) -> Any:
     if name in ("PostgresLedger", "PostgresSubjectKeyring"):
         from brondata.consent import _postgres
 
-        return getattr(_postgres, name)
+        value = getattr(_postgres, name)
+        globals()[name] = value  # found once, an ordinary attribute from then on
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

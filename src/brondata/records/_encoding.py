@@ -1,36 +1,50 @@
 """Byte-level encodings shared by records, keys and key binding: base64url and strict JSON.
 
 Decoding is strict on purpose: a record is untrusted input, so padding, characters outside
-the base64url alphabet, duplicate JSON object keys and non-finite numbers are refused rather
-than repaired. Errors are raised as ``ValueError``; callers translate them into the
-``RecordError`` that fits their context.
+the base64url alphabet, duplicate JSON object keys, non-finite numbers and text that is not
+UTF-8 are refused rather than repaired. Errors are raised as ``ValueError``; callers
+translate them into the ``RecordError`` that fits their context.
+
+These functions run a few dozen times for every record issued or verified, so the JSON
+encoder and decoder are built once here and reused (``json.dumps`` and ``json.loads`` with
+options build a new one on every call), and base64url goes straight to ``binascii``.
 """
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import json
-import re
-from typing import Any
+import json.encoder
+from collections.abc import Callable, Sequence
+from typing import Any, Final
 
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+# binascii speaks the standard alphabet; these swap it for the URL-safe one and back.
+_TO_URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE: Final = bytes.maketrans(b"-_", b"+/")
+
+
+def b64url_bytes(data: bytes) -> bytes:
+    """base64url without padding (RFC 7515 §2), as ASCII bytes."""
+    return binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_TO_URLSAFE)
 
 
 def b64url_encode(data: bytes) -> str:
     """base64url without padding (RFC 7515 §2)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_TO_URLSAFE).decode()
 
 
 def b64url_decode(text: str) -> bytes:
     """The bytes of an unpadded base64url string; ``ValueError`` for anything else."""
-    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+    # The standard alphabet's own characters and padding are not base64url; everything
+    # else outside the alphabet (whitespace, other characters) strict mode refuses.
+    if len(text) % 4 == 1 or "+" in text or "/" in text or "=" in text:
         raise ValueError("not unpadded base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except binascii.Error as exc:  # pragma: no cover - the pattern above rules this out
-        raise ValueError("not base64url") from exc
+        padded = text.encode("ascii").translate(_FROM_URLSAFE) + b"=" * (-len(text) % 4)
+        return binascii.a2b_base64(padded, strict_mode=True)
+    except (binascii.Error, UnicodeEncodeError) as exc:
+        raise ValueError("not unpadded base64url") from exc
 
 
 def sha256_b64url(text: str) -> str:
@@ -38,17 +52,55 @@ def sha256_b64url(text: str) -> str:
     return b64url_encode(hashlib.sha256(text.encode("ascii")).digest())
 
 
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _c_encoder() -> Callable[[Any, int], Sequence[str]] | None:
+    """CPython's C encoder with ``_ENCODER``'s options, built once.
+
+    ``JSONEncoder.encode`` builds this object anew for every call, which costs more than
+    encoding a disclosure. Without circular-reference markers: record values are trees
+    (the concealing walk recurses through them first), and a cycle is a ``RecursionError``
+    either way. ``None`` where the C accelerator is missing or speaks another signature.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - CPython has it
+        return None
+    try:
+        encoder: Callable[[Any, int], Sequence[str]] = make(
+            None,
+            _ENCODER.default,
+            json.encoder.c_encode_basestring,  # type: ignore[attr-defined]  # C helper
+            None,
+            ":",
+            ",",
+            False,
+            False,
+            False,
+        )
+    except TypeError:  # pragma: no cover - another interpreter's signature
+        return None
+    return encoder
+
+
+_C_ENCODER: Final = _c_encoder()
+
+
 def json_dumps(value: Any) -> str:
     """Compact JSON, UTF-8 text kept as is, NaN and infinities refused."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if _C_ENCODER is None or isinstance(value, str):  # pragma: no cover - CPython
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODER(value, 0))
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate JSON member {key!r}")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate JSON member {key!r}")
+            seen.add(key)
     return out
 
 
@@ -56,10 +108,25 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"non-finite number {name} in JSON")
 
 
+_DECODER: Final = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+_SCAN: Final[Callable[[str, int], tuple[Any, int]]] = _DECODER.scan_once  # type: ignore[attr-defined]  # set in __init__
+
+
 def json_loads(data: bytes | str) -> Any:
-    """Parse JSON strictly: duplicate members and NaN/Infinity are a ``ValueError``."""
+    """Parse JSON strictly: duplicate members, NaN/Infinity and non-UTF-8 bytes are a
+    ``ValueError``."""
     try:
-        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
+        # The scanner alone for the usual case, a value filling the whole text; anything
+        # else (surrounding whitespace, trailing data, an error) goes through the full
+        # parser, which accepts or words the refusal exactly as json.loads does.
+        try:
+            value, end = _SCAN(text, 0)
+        except StopIteration:
+            end = -1
+        if end != len(text):
+            return _DECODER.decode(text)
+        return value
     except RecursionError as exc:
         raise ValueError("JSON nested too deeply") from exc
     except UnicodeDecodeError as exc:

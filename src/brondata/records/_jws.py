@@ -1,76 +1,152 @@
-"""JWS compact signing and verification for records and KB-JWTs, on joserfc.
+"""JWS compact signing and verification for records and KB-JWTs, on ``cryptography``.
 
-Only the algorithms of the profile exist here: ES256 (P-256) and EdDSA / Ed25519 (Ed25519
-keys only). ``none``, the HMAC family and RSA are not in the registry at all, so a header
-naming them can never reach a verifier. The header is read and checked by the caller before
-any key is chosen; this module only signs and checks signatures.
+Only the algorithms of the profile exist here: ES256 (P-256, SHA-256) and EdDSA / Ed25519
+(Ed25519 keys only). ``none``, the HMAC family and RSA have no signer or verifier at all, so
+a header naming them can never reach a key. The header is read and checked by the caller
+before any key is chosen; this module signs, splits and checks signatures.
+
+A token is split and decoded once (``read_compact``); the signature is then checked over the
+bytes already in hand (``verify_compact``), with ``cryptography`` directly rather than
+through joserfc, whose general JWS machinery (registries, header re-parsing, a second
+decode) cost more than the signature itself. Keys stay joserfc objects (JWK import, export
+and thumbprints live there); only the ``cryptography`` key inside is used here. The tests
+check both directions against joserfc.
 """
 
 from __future__ import annotations
 
-import copy
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
-from joserfc import jws
-from joserfc.errors import BadSignatureError, JoseError
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 from joserfc.jwk import ECKey, OKPKey
-from joserfc.jws import JWSRegistry
 
-from brondata.errors import MalformedRecordError, SignatureError
-from brondata.records._encoding import b64url_decode, json_loads
+from brondata.errors import AlgorithmError, InvalidKeyError, MalformedRecordError, SignatureError
+from brondata.records._encoding import b64url_decode, b64url_encode, json_dumps, json_loads
 
-__all__ = ["ALGORITHMS", "JoseKey", "read_compact", "sign_compact", "verify_compact"]
+__all__ = [
+    "ALGORITHMS",
+    "CompactJWS",
+    "JoseKey",
+    "read_compact",
+    "sign_compact",
+    "verify_compact",
+]
 
 #: The JWS ``alg`` values a record or KB-JWT may carry.
 ALGORITHMS: Final = frozenset({"ES256", "EdDSA", "Ed25519"})
 
 JoseKey = ECKey | OKPKey
 
-# RFC 9864 deprecates the polymorphic "EdDSA" name because it leaves the curve open; our keys
-# are Ed25519 only (checked when a key is imported), so the ambiguity does not arise here and
-# joserfc's deprecation warning would only be noise for every signature.
-_EDDSA = copy.copy(JWSRegistry.algorithms["EdDSA"])
-_EDDSA.security_warning = None
+_ES256: Final = ec.ECDSA(hashes.SHA256())
+_P256_BYTES: Final = 32  # r and s are each 32 bytes in a JWS ES256 signature (RFC 7518 §3.4)
 
 
-class _RecordRegistry(JWSRegistry):
-    algorithms = {  # noqa: RUF012 - joserfc reads this class attribute; never mutated
-        "ES256": JWSRegistry.algorithms["ES256"],
-        "EdDSA": _EDDSA,
-        "Ed25519": JWSRegistry.algorithms["Ed25519"],
-    }
-    recommended = ["ES256", "EdDSA", "Ed25519"]  # noqa: RUF012 - as above
+@dataclass(frozen=True, slots=True)
+class CompactJWS:
+    """A compact JWS split and decoded once, *not yet verified*."""
+
+    header: dict[str, Any]
+    payload: bytes
+    signing_input: bytes
+    signature: bytes
 
 
-_REGISTRY: Final = _RecordRegistry(algorithms=sorted(ALGORITHMS))
+def _sign_es256(key: JoseKey, data: bytes) -> bytes:
+    private = key.private_key
+    if not isinstance(private, ec.EllipticCurvePrivateKey) or private.curve.name != "secp256r1":
+        raise InvalidKeyError("ES256 needs a P-256 private key")
+    r, s = decode_dss_signature(private.sign(data, _ES256))
+    return r.to_bytes(_P256_BYTES, "big") + s.to_bytes(_P256_BYTES, "big")
+
+
+def _sign_ed25519(key: JoseKey, data: bytes) -> bytes:
+    private = key.private_key
+    if not isinstance(private, ed25519.Ed25519PrivateKey):
+        raise InvalidKeyError("EdDSA needs an Ed25519 private key")
+    return private.sign(data)
+
+
+def _verify_es256(key: JoseKey, data: bytes, signature: bytes) -> bool:
+    public = key.public_key
+    if not isinstance(public, ec.EllipticCurvePublicKey) or public.curve.name != "secp256r1":
+        return False
+    if len(signature) != 2 * _P256_BYTES:
+        return False
+    r = int.from_bytes(signature[:_P256_BYTES], "big")
+    s = int.from_bytes(signature[_P256_BYTES:], "big")
+    try:
+        public.verify(encode_dss_signature(r, s), data, _ES256)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _verify_ed25519(key: JoseKey, data: bytes, signature: bytes) -> bool:
+    public = key.public_key
+    if not isinstance(public, ed25519.Ed25519PublicKey):
+        return False
+    try:
+        public.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True
+
+
+# The allow-list itself: an algorithm without an entry here cannot sign or verify.
+_SIGNERS: Final[dict[str, Callable[[JoseKey, bytes], bytes]]] = {
+    "ES256": _sign_es256,
+    "EdDSA": _sign_ed25519,
+    "Ed25519": _sign_ed25519,
+}
+_VERIFIERS: Final[dict[str, Callable[[JoseKey, bytes, bytes], bool]]] = {
+    "ES256": _verify_es256,
+    "EdDSA": _verify_ed25519,
+    "Ed25519": _verify_ed25519,
+}
 
 
 def sign_compact(header: dict[str, Any], payload: bytes, key: JoseKey) -> str:
-    """``header.payload.signature`` in JWS compact form."""
-    return jws.serialize_compact(header, payload, key, registry=_REGISTRY)
+    """``header.payload.signature`` in JWS compact form, signed with ``header["alg"]``."""
+    alg = header.get("alg")
+    signer = _SIGNERS.get(alg) if isinstance(alg, str) else None
+    if signer is None:
+        raise AlgorithmError(f"algorithm {alg!r} is not allowed: use ES256 or EdDSA")
+    signing_input = f"{b64url_encode(json_dumps(header).encode())}.{b64url_encode(payload)}"
+    return f"{signing_input}.{b64url_encode(signer(key, signing_input.encode('ascii')))}"
 
 
-def read_compact(token: str) -> tuple[dict[str, Any], bytes]:
-    """The protected header and payload of a compact JWS, *not yet verified*."""
+def read_compact(token: str) -> CompactJWS:
+    """The protected header, payload and signature of a compact JWS, *not yet verified*."""
     parts = token.split(".")
     if len(parts) != 3 or not all(parts):
         raise MalformedRecordError("a JWS must have three non-empty parts separated by '.'")
     try:
         header = json_loads(b64url_decode(parts[0]))
         payload = b64url_decode(parts[1])
-        b64url_decode(parts[2])
+        signature = b64url_decode(parts[2])
     except ValueError as exc:
         raise MalformedRecordError(f"the JWS is not valid base64url JSON: {exc}") from None
     if not isinstance(header, dict):
         raise MalformedRecordError("the JWS header is not a JSON object")
-    return header, payload
+    signing_input = token[: len(parts[0]) + 1 + len(parts[1])].encode("ascii")
+    return CompactJWS(header, payload, signing_input, signature)
 
 
-def verify_compact(token: str, key: JoseKey) -> None:
-    """Check the signature of ``token`` with ``key``; ``SignatureError`` if it does not hold."""
-    try:
-        jws.deserialize_compact(token, key, registry=_REGISTRY)
-    except BadSignatureError:
-        raise SignatureError("the signature does not verify with the key named by 'kid'") from None
-    except JoseError as exc:
-        raise MalformedRecordError(f"the JWS was refused: {exc.description}") from None
+def verify_compact(jws: CompactJWS, key: JoseKey) -> None:
+    """Check the signature of ``jws`` with ``key`` under its header's ``alg``;
+    ``SignatureError`` if it does not hold, ``MalformedRecordError`` for an ``alg`` outside
+    the allow-list."""
+    alg = jws.header.get("alg")
+    verifier = _VERIFIERS.get(alg) if isinstance(alg, str) else None
+    if verifier is None:
+        raise MalformedRecordError(f"the JWS was refused: algorithm {alg!r} is not allowed")
+    if not verifier(key, jws.signing_input, jws.signature):
+        raise SignatureError("the signature does not verify with the key named by 'kid'")

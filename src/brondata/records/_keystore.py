@@ -7,6 +7,14 @@ sign again. ``MemoryKeyStore`` is for tests and demos; ``FileKeyStore`` keeps th
 private key as a PKCS#8 PEM file with mode 0600 (and refuses to load one that group or
 others can read) beside a ``keys.json`` index of every key's public JWK and lifetime.
 One writer at a time: the stores do not lock.
+
+Signing asks for the active key once per record, so both stores keep it until the store
+changes: ``MemoryKeyStore`` by a generation counter its writes bump, ``FileKeyStore`` by the
+identity of ``keys.json`` and of the PEM (inode, size, modification and change times, mode),
+taken with ``stat`` before the files are read. Rotation by another process replaces
+``keys.json`` (a new inode), so it is seen at the next record; so are a removed, swapped or
+loosened (chmod) key file. An in-place rewrite that keeps a file's size, inode and times to
+the nanosecond is not; brondata's writers never do that.
 """
 
 from __future__ import annotations
@@ -15,7 +23,9 @@ import contextlib
 import os
 import stat
 import tempfile
+import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
@@ -118,6 +128,9 @@ class _KeyStoreBase:
         return tuple(self._read_index())
 
     def active(self) -> SigningKey:
+        return self._load_active()
+
+    def _load_active(self) -> SigningKey:
         current = [info for info in self._read_index() if info.active]
         if not current:
             raise KeyStoreError("the key store has no active key: run 'brondata keys generate'")
@@ -183,17 +196,28 @@ def _now(now: datetime | None) -> datetime:
 class MemoryKeyStore(_KeyStoreBase):
     """Keys in memory: for tests, demos and short-lived processes."""
 
-    __slots__ = ("_index", "_private")
+    __slots__ = ("_cached", "_generation", "_index", "_private")
 
     def __init__(self) -> None:
         self._index: list[KeyInfo] = []
         self._private: dict[str, SigningKey] = {}
+        self._generation = 0
+        self._cached: tuple[int, SigningKey] | None = None
+
+    def active(self) -> SigningKey:
+        cached, generation = self._cached, self._generation
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        key = self._load_active()
+        self._cached = (generation, key)
+        return key
 
     def _read_index(self) -> list[KeyInfo]:
         return list(self._index)
 
     def _write_index(self, keys: list[KeyInfo]) -> None:
         self._index = list(keys)
+        self._generation += 1
 
     def _read_private(self, info: KeyInfo) -> SigningKey:
         try:
@@ -206,19 +230,72 @@ class MemoryKeyStore(_KeyStoreBase):
 
     def _destroy_private(self, kid: str) -> None:
         self._private.pop(kid, None)
+        self._generation += 1
 
 
 _INDEX: Final = "keys.json"
 _PRIVATE_MODE: Final = 0o600
 
+#: What identifies one version of a file without reading it (see the module docstring).
+_Stamp = tuple[int, int, int, int, int, int]
+
+
+def _stamp_of(result: os.stat_result) -> _Stamp:
+    return (
+        result.st_dev,
+        result.st_ino,
+        result.st_size,
+        result.st_mtime_ns,
+        result.st_ctime_ns,
+        result.st_mode,
+    )
+
+
+def _stamp(path: Path) -> _Stamp | None:
+    try:
+        return _stamp_of(os.stat(path))
+    except OSError:
+        return None  # missing or unreadable: the full read says what is wrong
+
+
+@dataclass(frozen=True, slots=True)
+class _Cached:
+    index: _Stamp
+    pem: _Stamp
+    key: SigningKey
+
 
 class FileKeyStore(_KeyStoreBase):
     """Keys in a directory: ``<kid>.pem`` (0600) for the active key, ``keys.json`` index."""
 
-    __slots__ = ("_directory",)
+    __slots__ = ("_cached", "_directory", "_index_cache", "_loading", "_pem_read")
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self._directory = Path(directory)
+        self._cached: _Cached | None = None
+        self._index_cache: tuple[_Stamp, list[KeyInfo]] | None = None
+        self._pem_read: _Stamp | None = None
+        # A miss reads the files and notes the PEM's stamp on self: one reader at a time,
+        # so that no thread caches its key under a stamp another thread read.
+        self._loading = threading.Lock()
+
+    def active(self) -> SigningKey:
+        index = _stamp(self._directory / _INDEX)
+        cached = self._cached
+        if (
+            cached is not None
+            and index == cached.index
+            and _stamp(self._pem_path(cached.key.kid)) == cached.pem
+        ):
+            return cached.key
+        with self._loading:
+            self._cached = None
+            key = self._load_active()
+            # The PEM's stamp comes from the very handle it was read through, and the
+            # index's from before it was read: a change during the read is a miss next time.
+            if index is not None and self._pem_read is not None:
+                self._cached = _Cached(index, self._pem_read, key)
+            return key
 
     @property
     def directory(self) -> Path:
@@ -233,17 +310,24 @@ class FileKeyStore(_KeyStoreBase):
     def _read_index(self) -> list[KeyInfo]:
         path = self._directory / _INDEX
         try:
-            raw = path.read_bytes()
+            with path.open("rb") as handle:
+                stamp = _stamp_of(os.fstat(handle.fileno()))
+                cached = self._index_cache
+                if cached is not None and cached[0] == stamp:
+                    return list(cached[1])
+                raw = handle.read()
         except FileNotFoundError:
             return []
         except OSError as exc:
             raise KeyStoreError(f"cannot read {path.name}: {exc.strerror}") from None
         try:
-            return list(_Index.model_validate_json(raw).keys)
+            keys = list(_Index.model_validate_json(raw).keys)
         except ValidationError as exc:
             raise KeyStoreError(
                 f"{path.name} is not a valid key index: {exc.error_count()} errors"
             ) from None
+        self._index_cache = (stamp, keys)
+        return list(keys)
 
     def _write_index(self, keys: list[KeyInfo]) -> None:
         body = _Index(keys=keys).model_dump_json(indent=2).encode("utf-8")
@@ -251,9 +335,11 @@ class FileKeyStore(_KeyStoreBase):
 
     def _read_private(self, info: KeyInfo) -> SigningKey:
         path = self._pem_path(info.kid)
+        self._pem_read = None
         try:
             with path.open("rb") as handle:
-                mode = os.fstat(handle.fileno()).st_mode
+                status = os.fstat(handle.fileno())
+                mode = status.st_mode
                 if stat.S_IMODE(mode) & 0o077:
                     raise KeyStoreError(
                         f"{path.name} is readable by group or others "
@@ -265,9 +351,11 @@ class FileKeyStore(_KeyStoreBase):
         except OSError as exc:
             raise KeyStoreError(f"cannot read {path.name}: {exc.strerror}") from None
         try:
-            return SigningKey.from_pem(pem, alg=info.alg)
+            key = SigningKey.from_pem(pem, alg=info.alg)
         except InvalidKeyError as exc:
             raise KeyStoreError(f"{path.name} holds no usable key: {exc.message}") from None
+        self._pem_read = _stamp_of(status)
+        return key
 
     def _write_private(self, key: SigningKey) -> None:
         self._write_atomically(self._pem_path(key.kid), key.to_pem())

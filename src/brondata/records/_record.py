@@ -99,9 +99,8 @@ def _split(compact: str) -> tuple[str, tuple[str, ...], str | None]:
 
 
 def _unverified_payload(jws: str) -> dict[str, Any]:
-    _, raw = read_compact(jws)
     try:
-        payload = json_loads(raw)
+        payload = json_loads(read_compact(jws).payload)
     except ValueError as exc:
         raise MalformedRecordError(f"the payload is not JSON: {exc}") from None
     if not isinstance(payload, dict):
@@ -383,7 +382,9 @@ def verify_record(
     """
     compact = record.compact if isinstance(record, SignedRecord) else record
     jws, encoded, kb_jwt = _split(compact)
-    header, raw = read_compact(jws)
+    # Split and decoded once: the header to choose the key, the same bytes to verify.
+    token = read_compact(jws)
+    header = token.header
     alg = _check_header(header, expected_typ)
     kid = header.get("kid")
     if not isinstance(kid, str):
@@ -393,9 +394,9 @@ def verify_record(
         raise UnknownKeyError(f"no key with kid {kid!r} in the JWKS")
     if alg not in key.algorithms:
         raise AlgorithmError(f"the key {kid!r} does not sign with {alg}")
-    verify_compact(jws, key.jose_key)
+    verify_compact(token, key.jose_key)
     try:
-        payload = json_loads(raw)
+        payload = json_loads(token.payload)
     except ValueError as exc:
         raise MalformedRecordError(f"the payload is not JSON: {exc}") from None
     if not isinstance(payload, dict):
@@ -433,8 +434,8 @@ def _check_key_binding(
             raise KeyBindingError("a key-bound presentation is required; there is no KB-JWT")
         return None
     try:
-        header, raw = read_compact(kb_jwt)
-        alg = _check_header(header, KB_TYP)
+        token = read_compact(kb_jwt)
+        alg = _check_header(token.header, KB_TYP)
         cnf = payload.get("cnf")
         jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
         if not isinstance(jwk, dict):
@@ -442,8 +443,8 @@ def _check_key_binding(
         holder = VerificationKey.from_jwk(jwk)
         if alg not in holder.algorithms:
             raise KeyBindingError(f"the holder key does not sign with {alg}")
-        verify_compact(kb_jwt, holder.jose_key)
-        claims = json_loads(raw)
+        verify_compact(token, holder.jose_key)
+        claims = json_loads(token.payload)
     except KeyBindingError:
         raise
     except (RecordError, ValueError) as exc:

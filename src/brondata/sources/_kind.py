@@ -133,7 +133,41 @@ class SourceKind:
     Register your own from your package, by a call::
 
         import brondata.sources
-        brondata.sources.register(SourceKind(name="leasing", ...))
+        from brondata import Attribute, Sensitivity, SourceKind, SourceMapping, ValueType
+        from brondata.connectors import OAuthSourceConnector
+
+        MONTHLY = Attribute(
+            "lease.monthly_payment",
+            ValueType.MONEY,
+            "Monthly lease payment",
+            "Maandelijkse leasetermijn",
+            Sensitivity.FINANCIAL,
+            category="dpv-pd:LoanRecord",
+        )
+
+        class LeaseConnector(OAuthSourceConnector):
+            name = "lease"
+            scope = "contracts"
+
+            async def read(self, api, grant, attributes, today):
+                return {"contracts": await api.get("/api/contracts")}
+
+        def map_lease(raw, attributes, today):
+            total = sum(Decimal(c["monthly"]) for c in raw["contracts"])
+            return {"lease.monthly_payment": {"amount": f"{total:.2f}", "currency": "EUR"}}
+
+        brondata.sources.register(
+            SourceKind(
+                name="lease",
+                title="Leasemaatschappij",
+                attributes=(MONTHLY,),
+                connector=LeaseConnector,
+                mapping=SourceMapping("lease.v1", frozenset({MONTHLY.name}), map_lease),
+            )
+        )
+
+    From then on ``lease.monthly_payment`` is in ``CATALOGUE``, a ``DataRequest`` may ask
+    for it, and a gateway configured with ``{"lease": LeaseConnector(...)}`` collects it.
 
     or, so that it is there in every process, by an entry point in your ``pyproject.toml``::
 
@@ -192,8 +226,9 @@ def kind_of(instance: str) -> str:
     return instance.partition(".")[0]
 
 
-def valid_instance_id(instance: str) -> bool:
-    return bool(_INSTANCE.match(instance))
+def valid_instance_id(instance: object) -> bool:
+    """Whether ``instance`` is ``<kind>`` or ``<kind>.<name>``, lower-case."""
+    return isinstance(instance, str) and bool(_INSTANCE.match(instance))
 
 
 class _Registry:

@@ -49,17 +49,20 @@ def verify_webhook(
     """Check a webhook; returns its ``iat``. ``WebhookError`` for a bad signature, a body
     that is not the one signed, or one older than ``max_age`` seconds."""
     try:
-        header, raw = read_compact(signature)
+        jws = read_compact(signature)
     except RecordError:
         raise WebhookError("the webhook signature is not a compact JWS") from None
+    header = jws.header
     key = jwks.get(str(header.get("kid", "")))
     if key is None or header.get("alg") not in key.algorithms or header.get("typ") != _TYPE:
         raise WebhookError("the webhook is not signed by a key of this gateway's JWKS")
     try:
-        verify_compact(signature, key.jose_key)
-        payload = json.loads(raw)
+        verify_compact(jws, key.jose_key)
+        payload = json.loads(jws.payload)
     except (RecordError, ValueError):
         raise WebhookError("the webhook signature does not verify") from None
+    if not isinstance(payload, dict):
+        raise WebhookError("the webhook signature lacks body_sha256 or iat")
     digest, issued = payload.get("body_sha256"), payload.get("iat")
     if not isinstance(digest, str) or not isinstance(issued, int):
         raise WebhookError("the webhook signature lacks body_sha256 or iat")
