@@ -33,7 +33,8 @@ import hmac
 import os
 import stat
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -62,6 +63,7 @@ from brondata.connectors._base import (
     combined_digest,
     identity_conflict,
 )
+from brondata.connectors._http import source_deadline
 from brondata.consent import (
     ConsentLedger,
     ConsentLog,
@@ -119,7 +121,10 @@ from brondata.sources._kind import valid_instance_id
 from brondata.sources._mapping import minimise
 from brondata.stores import AsyncSessionStore, off_loop, open_stores
 
-__all__ = ["CollectionResult", "ConsentView", "Gateway"]
+__all__ = ["Admission", "CollectionResult", "ConsentView", "Gateway"]
+
+#: Collections running at once unless the gateway is told otherwise (``max_collections``).
+DEFAULT_MAX_COLLECTIONS = 64
 
 _log = get_logger("brondata.gateway")
 
@@ -267,12 +272,28 @@ def _notice_hash(notice: Mapping[str, Any]) -> str:
     return "sha-256:" + hashlib.sha256(rfc8785.dumps(dict(notice))).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """How many collections run now (``running``, at most ``limit``) and wait their turn."""
+
+    limit: int
+    running: int
+    waiting: int
+
+
 class Gateway:
     """Consent sessions over a set of source connectors, a ledger and a session store.
 
     A gateway built directly owns nothing: the caller closes its stores and connectors. One
     from ``Gateway.embedded`` owns its stores and the connectors handed to it, and ``aclose``
     (or ``async with``) closes them.
+
+    At most ``max_collections`` collections run at once; the others wait their turn in the
+    order they came (``admission`` says how many run and wait). A source's
+    ``source_timeout`` starts with its fetch, after admission, and counts the source's own
+    time: for a connector that measures it (``measures_source_time``, as every
+    ``OAuthSourceConnector`` does) only the time its requests are in flight, not the
+    gateway's work in between; for any other connector, the wall time of its fetch.
     """
 
     def __init__(
@@ -289,6 +310,7 @@ class Gateway:
         clock: Clock | None = None,
         consent_ttl: timedelta = timedelta(hours=1),
         source_timeout: float | Mapping[str, float] = 30.0,
+        max_collections: int = DEFAULT_MAX_COLLECTIONS,
         keyring: SubjectKeyring | None = None,
         controller: Controller | None = None,
         storage_location: str = "EU",
@@ -299,6 +321,8 @@ class Gateway:
         _check_urls(issuer, redirect_uri)
         if not isinstance(pseudonym_key, bytes) or len(pseudonym_key) < 32:
             raise ConfigurationError("the pseudonym key must be at least 32 bytes")
+        if max_collections < 1:
+            raise ConfigurationError("max_collections must be at least 1")
         self.issuer = issuer
         self.connectors = dict(connectors)
         #: Per source kind, the ids of its configured instances, in configuration order.
@@ -349,6 +373,10 @@ class Gateway:
             }
         )
         self._owned = list(owned)
+        # anyio's semaphore queues its waiters first come, first served (a deque), and with
+        # fast_acquire off a newcomer never overtakes one already waiting.
+        self._max_collections = max_collections
+        self._admission = anyio.Semaphore(max_collections)
 
     @classmethod
     def embedded(
@@ -362,6 +390,7 @@ class Gateway:
         signing_key: SigningKey | KeyStore | None = None,
         clock: Clock | None = None,
         source_timeout: float | Mapping[str, float] = 30.0,
+        max_collections: int = DEFAULT_MAX_COLLECTIONS,
         controller: Controller | None = None,
     ) -> Gateway:
         """A gateway on the embedded defaults: one SQLite file for ledger and sessions.
@@ -406,6 +435,7 @@ class Gateway:
             pseudonym_key=gateway_secrets.pseudonym_key,
             clock=clock,
             source_timeout=source_timeout,
+            max_collections=max_collections,
             keyring=stores.keyring,
             controller=controller,
             owned=[stores, *connectors.values()],
@@ -446,6 +476,13 @@ class Gateway:
         if self._keys is not None:
             return self._keys.jwks(self._clock.now())
         return KeySet([self.signing_key.public_jwk()])
+
+    @property
+    def admission(self) -> Admission:
+        """The collections running now and those waiting to start."""
+        waiting = self._admission.statistics().tasks_waiting
+        running = self._max_collections - self._admission.value
+        return Admission(limit=self._max_collections, running=running, waiting=waiting)
 
     def redirect_uri(self, source: str) -> str:
         return self._redirect_uri.format(source=source)
@@ -773,7 +810,14 @@ class Gateway:
         The session is claimed (``collecting``) in the store before any source is called, so
         a second collect, here or on another instance, is refused instead of fetching twice;
         a withdrawal during the collection stops every delivery not yet made.
+
+        When ``max_collections`` run already, the call waits its turn (first come, first
+        served) before anything happens; no source's time runs meanwhile.
         """
+        async with self._admission:
+            return await self._collect(session_id)
+
+    async def _collect(self, session_id: str) -> CollectionResult:
         record = await self._load(session_id)
         if record.state in (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED):
             raise ConsentDeniedError(f"session {record.id} has no consent ({record.state.value})")
@@ -934,9 +978,9 @@ class Gateway:
             return
         grant = self._box.open(progress.sealed, f"{record.id}/{source}/grant")
         try:
-            with anyio.fail_after(self._timeouts[source]):
+            with self._on_the_clock(source):
                 await self.connectors[source].revoke(grant=grant)
-        except (BrondataError, TimeoutError) as exc:
+        except BrondataError as exc:
             _log.warning("source.revoke_failed", session=record.id, source=source, error=str(exc))
 
     def _without_secrets(self, record: SessionRecord) -> SessionRecord:
@@ -1003,13 +1047,9 @@ class Gateway:
         grant = self._box.open(progress.sealed, f"{record.id}/{source}/grant")
         connector = self.connectors[source]
         today = self._clock.now().date()
-        with anyio.move_on_after(self._timeouts[source]) as scope:
+        with self._on_the_clock(source):
             response: SourceResponse = await connector.fetch(
                 grant=grant, attributes=progress.attributes, today=today
-            )
-        if scope.cancelled_caught:
-            raise SourceTimeoutError(
-                f"{source}: no complete answer within {self._timeouts[source]:g} s", source=source
             )
         _log.info("source.retrieved", session=record.id, source=source, requests=response.requests)
         await self._append(
@@ -1021,6 +1061,23 @@ class Gateway:
             mapping_version=source_kind(source).mapping.version,
         )
         return response
+
+    @contextmanager
+    def _on_the_clock(self, source: str) -> Iterator[None]:
+        """``source``'s timeout over what runs inside: its own time where its connector
+        measures it (the requests in flight), the wall time otherwise; ``SourceTimeoutError``
+        when it runs out."""
+        limit = self._timeouts[source]
+        if getattr(self.connectors[source], "measures_source_time", False):
+            with source_deadline(limit):
+                yield
+            return
+        with anyio.move_on_after(limit) as scope:
+            yield
+        if scope.cancelled_caught:
+            raise SourceTimeoutError(
+                f"{source}: no complete answer within {limit:g} s", source=source
+            )
 
     async def _deliver(
         self, record: SessionRecord, kind: str, responses: Mapping[str, SourceResponse]
