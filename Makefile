@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= demo-out
 
-.PHONY: demo test lint types pytest docs docs-build bench clean
+.PHONY: demo test lint types pytest docs docs-build bench clean example browser chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,26 @@ lint: $(VENV)/.dev-installed
 types: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
-pytest: $(VENV)/.dev-installed
+pytest: $(VENV)/.dev-installed browser
 	$(BIN)/python -m pytest
+
+# The browser tests (tests/browser) drive Debian's Chromium with Playwright, which cannot
+# download a browser of its own here, and inject axe-core from npm into each page.
+browser: chromium node_modules/axe-core/axe.min.js
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "chromium is missing: run 'apt-get install chromium' as root" >&2; fi; }
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# The mortgage example against the mock sources on 127.0.0.1; prints its URL.
+example: $(VENV)/.dev-installed
+	cd examples && ../$(BIN)/python -m mortgage_app
+
 
 # The documentation site: `make docs` serves it with live reload; `make docs-build` builds it
 # into site/ and fails on any warning (a broken link, a missing docstring target).
@@ -52,4 +70,4 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench bench-out
 
 clean:
-	rm -rf $(VENV) $(OUT) site bench-out .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(OUT) site bench-out node_modules test-artifacts .mypy_cache .pytest_cache .ruff_cache .hypothesis

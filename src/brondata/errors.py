@@ -18,7 +18,8 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │   ├── IssuerMismatchError       callback `iss` is not the source's issuer (RFC 9207)
     │   ├── AuthorizationDeniedError  the source returned `error=` to the callback
     │   ├── TokenExchangeError        the token endpoint refused the code (reused, forged, PKCE)
-    │   └── ConsumerLoginError        the scripted consumer (brondata.mock) found no usable form
+    │   ├── ConsumerLoginError        the scripted consumer (brondata.mock) found no usable form
+    │   └── IdentityMismatchError     the person at one source is not the person at the others
     ├── ConnectorError                a source's API misbehaved; per source, never fatal to others
     │   ├── SourceUnavailableError    5xx, connection refused
     │   ├── SourceTimeoutError        no answer within the source's timeout
@@ -26,6 +27,10 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │   ├── SourceRejectedError       4xx with the source's own error payload
     │   └── SourceProtocolError       malformed JSON, a payload that violates the schema
     ├── MappingError                  raw data that cannot be mapped to the catalogue
+    ├── JourneyError                  the consumer's web journey (brondata.web)
+    │   ├── JourneyLinkError          a forged, expired or replayed journey link; another browser
+    │   ├── CsrfError                 a form without the right CSRF token
+    │   └── WebhookError              a webhook whose signature, body hash or age does not hold
     ├── SourceKindError               a source kind registration that does not hold together
     ├── RecordError                   signed records (SD-JWT)
     │   ├── MalformedRecordError      not a parseable SD-JWT
@@ -92,17 +97,21 @@ __all__ = [
     "ConsentNotFoundError",
     "ConsentRecordError",
     "ConsumerLoginError",
+    "CsrfError",
     "DecisionError",
     "DecisionsUnavailableError",
     "DisclosureError",
     "DossierError",
     "DossierInputError",
     "FactsError",
+    "IdentityMismatchError",
     "InvalidDecisionInputError",
     "InvalidEventError",
     "InvalidKeyError",
     "IssuanceError",
     "IssuerMismatchError",
+    "JourneyError",
+    "JourneyLinkError",
     "KeyBindingError",
     "KeyStoreError",
     "LedgerAppendOnlyError",
@@ -141,6 +150,7 @@ __all__ = [
     "UnknownKeyError",
     "UnknownPresetError",
     "UnknownSourceError",
+    "WebhookError",
 ]
 
 
@@ -241,6 +251,13 @@ class TokenExchangeError(AuthorizationError):
     code = "token_exchange_failed"
 
 
+class IdentityMismatchError(AuthorizationError):
+    """The person logged in at one source is not the person logged in at the others (another
+    citizen service number, or a bank account holder whose name is not the BRP's)."""
+
+    code = "identity_mismatch"
+
+
 class ConsumerLoginError(AuthorizationError):
     """The scripted consumer could not log in: no form, refused password, no approve button."""
 
@@ -286,6 +303,28 @@ class SourceProtocolError(ConnectorError):
 
 class MappingError(BrondataError):
     code = "mapping_failed"
+
+
+# --- the web journey ------------------------------------------------------------------------
+
+
+class JourneyError(BrondataError):
+    code = "journey_error"
+
+
+class JourneyLinkError(JourneyError):
+    """The journey link or its browser binding does not hold: forged, expired, replayed, or
+    opened in another browser than the one that started the journey."""
+
+    code = "journey_link_invalid"
+
+
+class CsrfError(JourneyError):
+    code = "csrf_token_invalid"
+
+
+class WebhookError(JourneyError):
+    code = "webhook_invalid"
 
 
 # --- source kinds ---------------------------------------------------------------------------

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import anyio
 import rfc8785
@@ -57,9 +57,11 @@ from brondata._session_store import (
 from brondata.attributes import CATALOGUE, ValueType
 from brondata.connectors._base import (
     Evidence,
+    LoginStart,
     SourceConnector,
     SourceResponse,
     combined_digest,
+    identity_conflict,
 )
 from brondata.connectors._http import source_deadline
 from brondata.consent import (
@@ -82,6 +84,7 @@ from brondata.errors import (
     ConcurrentUpdateError,
     ConfigurationError,
     ConsentDeniedError,
+    IdentityMismatchError,
     RecordError,
     RequestError,
     SessionError,
@@ -354,6 +357,9 @@ class Gateway:
         self._redirect_uri = redirect_uri
         self._box = SecretBox(store_key)
         self._secrets = GatewaySecrets(store_key=store_key, pseudonym_key=pseudonym_key)
+        # Its own key for the MAC in an OAuth ``state``, derived so that it says nothing
+        # about the store key.
+        self._state_key = hmac.new(store_key, b"brondata oauth state v1", hashlib.sha256).digest()
         self._clock = clock or SystemClock()
         self._consent_ttl = consent_ttl
         # One figure for all, or per instance or kind ({"bank": 20.0, "tax": 5.0}); unnamed
@@ -717,10 +723,49 @@ class Gateway:
             redirect_uri=self.redirect_uri(source),
             valid_until=record.consent_expires_at.date() + timedelta(days=1),
         )
-        sealed = self._box.seal(start.pending, f"{record.id}/{source}/pending")
+        authorization_url, pending = self._bind_state(record.id, source, start)
+        sealed = self._box.seal(pending, f"{record.id}/{source}/pending")
         updated = self._with_source(record, source, SessionEvent.START_LOGIN, sealed=sealed)
         await self._sessions.replace(updated.model_copy(update={"updated_at": self._clock.now()}))
-        return start.authorization_url
+        return authorization_url
+
+    def _state_tag(self, session_id: str, source: str, nonce: str) -> str:
+        message = f"{session_id}\x00{source}\x00{nonce}".encode()
+        digest = hmac.new(self._state_key, message, hashlib.sha256).digest()[:16]
+        return digest.hex()
+
+    def _bind_state(
+        self, session_id: str, source: str, start: LoginStart
+    ) -> tuple[str, dict[str, str]]:
+        """Put the session into the login's OAuth ``state`` (``<session>.<MAC>.<nonce>``),
+        so that one callback route per source finds the session from ``state`` alone. The
+        connector's random ``state`` stays as the nonce; the MAC makes a forged reference
+        fail before any session is read. A connector whose URL carries no ``state`` as its
+        pending secrets name it is left as it is."""
+        nonce = start.pending.get("state", "")
+        parts = urlsplit(start.authorization_url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        if not nonce or ("state", nonce) not in query:
+            return start.authorization_url, dict(start.pending)
+        bound = f"{session_id}.{self._state_tag(session_id, source, nonce)}.{nonce}"
+        query = [(k, bound if k == "state" else v) for k, v in query]
+        url = urlunsplit(parts._replace(query=urlencode(query)))
+        return url, {**start.pending, "state": bound}
+
+    def session_for_state(self, source: str, state: str) -> str:
+        """The session a callback from ``source`` belongs to, read from its ``state``.
+
+        ``StateMismatchError`` if the ``state`` was not made by this gateway for a login at
+        ``source`` (forged, truncated, another source's). The full ``state`` is still checked
+        against the session's own by ``callback``."""
+        session_id, _, rest = state.partition(".")
+        tag, _, nonce = rest.partition(".")
+        expected = self._state_tag(session_id, source, nonce)
+        if not (session_id and nonce) or not hmac.compare_digest(tag, expected):
+            raise StateMismatchError(
+                f"{source}: the callback's state does not name a login this gateway started"
+            )
+        return session_id
 
     async def callback(self, session_id: str, source: str, callback_url: str) -> SessionRecord:
         """The consumer is back from ``source``: check the redirect and exchange the code.
@@ -815,6 +860,15 @@ class Gateway:
         async with anyio.create_task_group() as group:
             for source in authorised:
                 group.start_soon(one, source)
+
+        # The same person at every source (against consent phishing: a consumer tricked into
+        # logging in to someone else's session): otherwise nothing is delivered at all.
+        conflict = identity_conflict({s: r.identity for s, r in responses.items()})
+        if conflict is not None:
+            _log.warning("session.identity_mismatch", session=record.id)
+            for source in list(responses):
+                await failed(source, IdentityMismatchError(conflict))
+            responses.clear()
 
         # One record per kind, from every instance of it that answered (two banks: one
         # record with both banks' accounts); an instance that did not is an error of its own.

@@ -42,6 +42,13 @@ def serve_command(
             "each of its instances (repeatable).",
         ),
     ] = None,
+    redirect_uri: Annotated[
+        str | None,
+        typer.Option(
+            help="The callback URL the sources accept, with {source} "
+            "(default: the demo's https://lender.example/callback/{source}).",
+        ),
+    ] = None,
 ) -> None:
     """Serve every mock source over HTTP; the first line printed maps sources to URLs."""
     count = len(MockSources.source_names()) + 1  # every source, and DigiD
@@ -66,7 +73,16 @@ def serve_command(
         sys.stdout.flush()
 
     try:
-        anyio.run(lambda: serve(host=host, port=port, seed=seed, faults=faults, on_ready=ready))
+        anyio.run(
+            lambda: serve(
+                host=host,
+                port=port,
+                seed=seed,
+                faults=faults,
+                on_ready=ready,
+                redirect_uri=redirect_uri,
+            )
+        )
     except OSError as exc:
         typer.echo(f"error: cannot listen on {host}:{port}+: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -18,8 +18,9 @@ import hashlib
 import hmac
 import json
 import secrets
+import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
@@ -39,6 +40,7 @@ from brondata.errors import (
 
 __all__ = [
     "Evidence",
+    "Identity",
     "LoginStart",
     "OAuthEndpoints",
     "SourceConnector",
@@ -46,6 +48,7 @@ __all__ = [
     "check_callback",
     "combined_digest",
     "evidence_of",
+    "identity_conflict",
     "response_digest",
 ]
 
@@ -82,6 +85,18 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True)
+class Identity:
+    """Who a source answered for, as far as its response shows: the SHA-256 of the citizen
+    service number (government sources that learn it), the surname in the population
+    register, the names of the bank accounts' holders. Compared across the sources of one
+    collection in memory (``identity_conflict``), never stored, logged or delivered."""
+
+    bsn_digest: str | None = None
+    surname: str | None = None
+    holders: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class SourceResponse:
     """Raw data as the source returned it, with the digest that goes into provenance."""
 
@@ -89,6 +104,7 @@ class SourceResponse:
     raw: dict[str, Any]
     evidence: Evidence
     retrieved_at: datetime
+    identity: Identity = field(default_factory=Identity)
 
     @property
     def digest(self) -> str:
@@ -285,3 +301,33 @@ def _error_codes(response: httpx2.Response) -> str:
         if isinstance(body.get(key), str):
             return str(body[key])
     return ""
+
+
+def _folded(name: str) -> str:
+    """A name compared without case, accents or the Turkish dotless i."""
+    decomposed = unicodedata.normalize("NFKD", name.replace("ı", "i"))
+    return " ".join(
+        "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split()
+    )
+
+
+def identity_conflict(identities: Mapping[str, Identity]) -> str | None:
+    """Why the sources of one collection did not answer for one person, or ``None``.
+
+    Sources that learnt a citizen service number must have learnt the same one; the
+    population register's surname, when it was fetched, must appear in the name of at least
+    one account holder at each bank. The reason names sources, never a person's value.
+    """
+    numbers = {s: i.bsn_digest for s, i in identities.items() if i.bsn_digest}
+    if len(set(numbers.values())) > 1:
+        return f"{', '.join(sorted(numbers))} answered for different citizen service numbers"
+    surnames = {_folded(i.surname) for i in identities.values() if i.surname}
+    if len(surnames) > 1:
+        return "the register answered for different persons"
+    if not surnames:
+        return None
+    surname = surnames.pop()
+    for source, identity in sorted(identities.items()):
+        if identity.holders and not any(surname in _folded(h) for h in identity.holders):
+            return f"{source}: no account holder there is the person in the population register"
+    return None

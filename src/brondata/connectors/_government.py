@@ -29,6 +29,7 @@ class DigidSourceConnector(OAuthSourceConnector):
             raise SourceProtocolError(
                 f"{self.name}: userinfo names no citizen service number", source=self.name
             )
+        api.bsn = bsn  # for the identity check across sources; never stored
         return bsn
 
 

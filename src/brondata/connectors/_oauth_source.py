@@ -16,6 +16,7 @@ never on the client.
 
 from __future__ import annotations
 
+import hashlib
 import ssl
 from collections.abc import Sequence
 from datetime import date
@@ -32,6 +33,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from brondata._clock import Clock, SystemClock
 from brondata._inputs import require_text, require_url
 from brondata.connectors._base import (
+    Identity,
     LoginStart,
     OAuthEndpoints,
     SourceResponse,
@@ -65,6 +67,7 @@ class SourceApi:
         "_refresh_lock",
         "_token",
         "_token_endpoint",
+        "bsn",
         "exchanges",
     )
 
@@ -83,6 +86,8 @@ class SourceApi:
         self._refresh_lock = anyio.Lock()
         #: ``(METHOD /path?query, body bytes)`` of every answered request, in order.
         self.exchanges: list[tuple[str, bytes]] = []
+        #: The citizen service number the source answered for, if the connector learnt it.
+        self.bsn: str | None = None
 
     @property
     def source(self) -> str:
@@ -212,6 +217,12 @@ class OAuthSourceConnector:
     ) -> dict[str, Any]:
         """Fetch the raw responses the requested attributes need."""
         raise NotImplementedError
+
+    def identity(self, api: SourceApi, raw: dict[str, Any]) -> Identity:
+        """Who the response is about, for the check that every source answered for the same
+        person; a subclass adds what its raw data show (a register's surname, holders)."""
+        digest = hashlib.sha256(api.bsn.encode()).hexdigest() if api.bsn else None
+        return Identity(bsn_digest=digest)
 
     # --- shared machinery --------------------------------------------------------------
 
@@ -356,4 +367,5 @@ class OAuthSourceConnector:
             raw=raw,
             evidence=evidence_of(api.exchanges),
             retrieved_at=self._clock.now(),
+            identity=self.identity(api, raw),
         )

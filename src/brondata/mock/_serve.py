@@ -151,9 +151,15 @@ async def serve(
     on_ready: Callable[[dict[str, str]], None] = lambda urls: None,
     log_level: str = "warning",
     request_timeout: float = REQUEST_TIMEOUT,
+    redirect_uri: str | None = None,
 ) -> None:
-    """Serve every mock source on ``host`` from ``port`` upwards until cancelled."""
-    from brondata.testing import MockSources
+    """Serve every mock source on ``host`` from ``port`` upwards until cancelled.
+
+    ``redirect_uri`` (with ``{source}``) is the callback the demo client may use, for an
+    application of your own (``http://127.0.0.1:8000/journey/callback/{source}``); by
+    default the in-process demo's.
+    """
+    from brondata.testing import DEMO_REDIRECT_URI, MockSources
 
     with ExitStack() as stack:
         names = [*MockSources.source_names(), "digid"]
@@ -169,6 +175,7 @@ async def serve(
             clock=SystemClock(),
             base_urls=urls,
             sources=tuple(MockSources.source_names()),
+            redirect_uri=redirect_uri or DEMO_REDIRECT_URI,
         )
         apps = sources.all_apps()
         for name, planned in (faults or {}).items():

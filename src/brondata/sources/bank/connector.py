@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx2
 
 from brondata._clock import Clock
+from brondata.connectors._base import Identity
 from brondata.connectors._oauth_source import OAuthSourceConnector, SourceApi
 from brondata.errors import SourceProtocolError, SourceUnavailableError
 from brondata.sources.bank.models import BankData
@@ -147,6 +148,10 @@ class Psd2Connector(OAuthSourceConnector):
             return attempt <= self._frequency_per_day
         return True
 
+    def identity(self, api: SourceApi, raw: dict[str, Any]) -> Identity:
+        """The account holders' names, to compare with the population register's."""
+        return Identity(holders=_holders(raw, self.name))
+
     def api_headers(self, grant: dict[str, Any]) -> dict[str, str]:
         return {"Accept": "application/json", "Consent-ID": str(grant["consent_id"])}
 
@@ -191,6 +196,11 @@ class Psd2Connector(OAuthSourceConnector):
                 raw["transactions"][account.resource_id] = pages
         BankData.from_raw(raw, self.name)  # validate before anything downstream sees it
         return raw
+
+
+def _holders(raw: dict[str, Any], source: str) -> tuple[str, ...]:
+    accounts = BankData.from_raw(raw, source).accounts
+    return tuple(a.owner_name for a in accounts if a.owner_name)
 
 
 def _next_link(page: Any, base_url: str, source: str) -> str | None:

@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from brondata.connectors import DigidSourceConnector, SourceApi
+from brondata.connectors._base import Identity
 
 __all__ = ["PopulationConnector"]
 
@@ -46,3 +47,13 @@ class PopulationConnector(DigidSourceConnector):
             "fields": fields,
         }
         return {"personen": await api.post(self.path, body)}
+
+    def identity(self, api: SourceApi, raw: dict[str, Any]) -> Identity:
+        """The BSN asked for, and the register's surname when it was among the fields."""
+        base = super().identity(api, raw)
+        persons = (raw.get("personen") or {}).get("personen") or []
+        naam = persons[0].get("naam") if persons and isinstance(persons[0], dict) else None
+        surname = naam.get("geslachtsnaam") if isinstance(naam, dict) else None
+        if not isinstance(surname, str) or not surname:
+            return base
+        return Identity(bsn_digest=base.bsn_digest, surname=surname)

@@ -1,0 +1,736 @@
+"""``Journey``: the consumer's pages and the callback routes, as one Starlette app.
+
+Routes (relative to where the lender mounts it, ``JourneyConfig.mount_path``)::
+
+    GET  /start?t=LINK           bind this browser to the session; on to /consent
+    GET  /consent  POST /consent give or decline (Give consent / Decline)
+    GET  /sources                the sources in order, one "Log in at ..." each
+    POST /sources/add            add another bank (an instance of a kind already asked)
+    POST /login/{instance}       hand-off: 303 to the source's authorization URL
+    GET  /callback/{instance}    back from the source; the session comes from ``state``
+    POST /collect                start fetching; on to /progress
+    GET  /progress  GET /events  progress page; server-sent events for it
+    GET  /result  GET /done      what was shared; back to the lender's return URL
+    GET  /consents               my consents: withdraw (POST /consents/withdraw), report
+
+Every state-changing request is a POST with the CSRF token; every request but ``/start``
+needs the signed cookie ``/start`` set, and a callback is refused unless its ``state`` names
+the cookie's session. An error is a page in the consumer's language with nothing changed,
+never a stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlencode
+
+import anyio
+import httpx2
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Message, Receive, Scope, Send
+
+from brondata._logging import get_logger
+from brondata._session_store import SessionRecord
+from brondata.errors import (
+    AuthorizationDeniedError,
+    AuthorizationError,
+    BrondataError,
+    CsrfError,
+    IdentityMismatchError,
+    JourneyLinkError,
+    SessionError,
+    SessionNotFoundError,
+    StateMismatchError,
+)
+from brondata.gateway import CollectionResult, Gateway
+from brondata.session import SessionState, SourceState
+from brondata.sources import get as source_kind
+from brondata.sources import instance_id, kind_of
+from brondata.web._config import JourneyConfig
+from brondata.web._pages import Html, e, form, join, layout
+from brondata.web._security import BrowserCookie, Signer
+from brondata.web._text import text
+from brondata.web._webhook import SIGNATURE_HEADER, sign_webhook
+
+__all__ = ["Journey"]
+
+_log = get_logger("brondata.web")
+_STATIC = Path(__file__).parent / "static"
+_FINAL = (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED)
+#: How long one server-sent events stream stays open; the browser reconnects after.
+_STREAM_SECONDS = 120.0
+
+
+class FindingLike(Protocol):
+    """What the result page shows of a dossier finding (``brondata.dossier.Finding``)."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def message(self) -> Any: ...  # .en / .nl
+
+    @property
+    def remedy(self) -> Any: ...  # .en / .nl
+
+
+#: The seam for dossier findings: the session id to what the consumer can still fix.
+Findings = Callable[[str], Awaitable[list[FindingLike]]]
+
+
+@dataclass(slots=True)
+class _Binding:
+    """One journey: the session, the browser bound to it, the lender's subject reference."""
+
+    subject: str
+    browser_hash: str | None = None
+    task: asyncio.Task[None] | None = None
+    result: CollectionResult | None = None
+
+
+class Journey:
+    """The consumer's journey over ``gateway``, to mount in the lender's app::
+
+        journey = Journey(gateway, JourneyConfig(lender_name=..., secret=..., return_url=...))
+        app = Starlette(routes=[..., Mount("/journey", app=journey)])
+
+    The gateway's ``redirect_uri`` must be this app's callback route:
+    ``https://lender.example/journey/callback/{source}``.
+
+    Journeys are kept in this process (which browser is bound to which session, the
+    collection result): run one instance, or route a consumer to the same one.
+    """
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        config: JourneyConfig,
+        *,
+        findings: Findings | None = None,
+        webhook_url: str | None = None,
+        webhook_transport: httpx2.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self.config = config
+        self._signer = Signer(config.secret)
+        self._bindings: dict[str, _Binding] = {}
+        self._findings = findings
+        self._webhook_url = webhook_url
+        self._webhook_transport = webhook_transport
+        routes = [
+            Route("/start", self._start),
+            Route("/consent", self._consent, methods=["GET", "POST"]),
+            Route("/sources", self._sources),
+            Route("/sources/add", self._add_source, methods=["POST"]),
+            Route("/login/{instance}", self._login, methods=["POST"]),
+            Route("/callback/{instance}", self._callback),
+            Route("/collect", self._collect, methods=["POST"]),
+            Route("/progress", self._progress),
+            Route("/events", self._events),
+            Route("/result", self._result),
+            Route("/done", self._done),
+            Route("/consents", self._consents),
+            Route("/consents/withdraw", self._withdraw, methods=["POST"]),
+            Route("/consents/report", self._report),
+            Route("/theme.css", self._theme),
+            Mount("/static", app=StaticFiles(directory=_STATIC)),
+        ]
+        self._app = Starlette(
+            routes=routes,
+            exception_handlers={
+                BrondataError: self._error,
+                HTTPException: self._error,
+                Exception: self._error,
+            },
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def secured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(k.encode(), v.encode()) for k, v in _SECURITY_HEADERS.items()]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self._app(scope, receive, secured if scope["type"] == "http" else send)
+
+    # --- the lender's side -----------------------------------------------------------------
+
+    def link(self, session_id: str, subject: str) -> str:
+        """Where the lender sends the consumer for ``session_id``: a signed link, valid for
+        ``link_ttl_seconds``, that binds the first browser to open it. ``subject`` is the
+        application's reference the session was started with (for "my consents")."""
+        self._bindings.setdefault(session_id, _Binding(subject=subject))
+        token = self._signer.link(session_id, self.config.link_ttl_seconds)
+        return f"{self.config.mount_path}/start?{urlencode({'t': token})}"
+
+    def result(self, session_id: str) -> CollectionResult | None:
+        """The collection's result once it ended in this process (``None`` before)."""
+        binding = self._bindings.get(session_id)
+        return binding.result if binding is not None else None
+
+    async def finished(self, session_id: str) -> CollectionResult | None:
+        """Wait for a collection this journey is running to end (webhook sent); its result,
+        or ``None`` if none ran here or it failed as a whole."""
+        binding = self._bindings.get(session_id)
+        if binding is None:
+            return None
+        if binding.task is not None:
+            await asyncio.wait([binding.task])
+        return binding.result
+
+    async def aclose(self) -> None:
+        """Stop collections still running (their sessions resume or expire as the gateway
+        says)."""
+        for binding in self._bindings.values():
+            if binding.task is not None and not binding.task.done():
+                binding.task.cancel()
+
+    # --- cookies, languages, CSRF ------------------------------------------------------------
+
+    def _language(self, request: Request, cookie: BrowserCookie | None = None) -> str:
+        asked = request.query_params.get("lang")
+        if asked in self.config.languages:
+            return str(asked)
+        if cookie is not None and cookie.language in self.config.languages:
+            return cookie.language
+        return self.config.languages[0]
+
+    def _read_cookie(self, request: Request) -> BrowserCookie | None:
+        token = request.cookies.get(self.config.cookie_name)
+        if not token:
+            return None
+        try:
+            return self._signer.open_cookie(token)
+        except JourneyLinkError:
+            return None
+
+    def _bound(self, request: Request) -> tuple[BrowserCookie, _Binding]:
+        """The cookie and its journey; ``JourneyLinkError`` if this browser has none."""
+        cookie = self._read_cookie(request)
+        if cookie is None:
+            raise JourneyLinkError("this browser has no journey (no or a forged cookie)")
+        binding = self._bindings.get(cookie.session_id)
+        if binding is None or binding.browser_hash != cookie.browser_hash:
+            raise JourneyLinkError("this browser is not the one bound to the journey")
+        return cookie, binding
+
+    def _set_cookie(self, response: Response, cookie: BrowserCookie) -> None:
+        response.set_cookie(
+            self.config.cookie_name,
+            self._signer.cookie(cookie),
+            path=self.config.mount_path,
+            httponly=True,
+            secure=self.config.cookie_secure,
+            samesite="lax",  # sent on the top-level return from a source's login
+        )
+
+    def _page(
+        self,
+        request: Request,
+        cookie: BrowserCookie,
+        title_key: str,
+        body: str,
+        *,
+        status: int = 200,
+        head: str = "",
+        script: str | None = None,
+        **values: object,
+    ) -> Response:
+        language = self._language(request, cookie)
+        page = layout(
+            self.config,
+            language,
+            text(language, title_key, **values),
+            body,
+            path=request.url.path,
+            head=head,
+            script=script,
+        )
+        response = HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
+        if language != cookie.language:
+            self._set_cookie(
+                response,
+                BrowserCookie(cookie.browser, cookie.session_id, language),
+            )
+        return response
+
+    async def _form(self, request: Request, cookie: BrowserCookie) -> dict[str, str]:
+        data = await request.form()
+        fields = {k: v for k, v in data.items() if isinstance(v, str)}
+        self._signer.check_csrf(cookie, fields.get("csrf", ""))
+        return fields
+
+    def _redirect(self, path: str) -> RedirectResponse:
+        return RedirectResponse(f"{self.config.mount_path}{path}", status_code=303)
+
+    def _title(self, instance: str) -> str:
+        if instance in self.config.source_names:
+            return self.config.source_names[instance]
+        kind = source_kind(instance)
+        for mock in kind.mock.instances if kind.mock is not None else ():
+            if instance_id(kind.name, mock.name) == instance:
+                return mock.title
+        return self.config.source_names.get(kind.name, kind.title)
+
+    # --- pages ------------------------------------------------------------------------------
+
+    async def _start(self, request: Request) -> Response:
+        session_id = self._signer.open_link(request.query_params.get("t", ""))
+        binding = self._bindings.get(session_id)
+        if binding is None:
+            raise JourneyLinkError("the link names no journey of this application")
+        cookie = self._read_cookie(request)
+        if binding.browser_hash is None:
+            # The first browser to open the link is the consumer's, from now on.
+            cookie = BrowserCookie(Signer.new_browser(), session_id, self._language(request))
+            binding.browser_hash = cookie.browser_hash
+        elif (
+            cookie is None
+            or cookie.session_id != session_id
+            or cookie.browser_hash != binding.browser_hash
+        ):
+            raise JourneyLinkError("the link was opened in another browser before")
+        record = await self._record(session_id)
+        target = "/consent" if record.state is SessionState.CREATED else "/sources"
+        response = self._redirect(target)
+        self._set_cookie(response, cookie)
+        return response
+
+    async def _consent(self, request: Request) -> Response:
+        cookie, _ = self._bound(request)
+        session_id = cookie.session_id
+        record = await self._record(session_id)
+        if request.method == "POST":
+            fields = await self._form(request, cookie)
+            if record.state is not SessionState.CREATED:
+                return self._redirect("/sources")
+            if fields.get("decision") == "give":
+                await self.gateway.give_consent(session_id, notice_hash=fields.get("notice", ""))
+                return self._redirect("/sources")
+            await self.gateway.deny_consent(session_id)
+            return self._redirect("/consent")
+        language = self._language(request, cookie)
+        lender = self.config.lender_name
+        if record.state is SessionState.DENIED:
+            body = (
+                f"<p>{e(text(language, 'declined', lender=lender))}</p>"
+                f'<p><a class="button" href="{e(self.config.mount_path)}/done">'
+                f"{e(text(language, 'return', lender=lender))}</a></p>"
+            )
+            return self._page(request, cookie, "declined_title", body)
+        if record.state is not SessionState.CREATED:
+            return self._redirect("/sources")
+        view = await anyio.to_thread.run_sync(self.gateway.consent_view, session_id)
+        dutch = language == "nl"
+        rows = join(
+            f"<li><strong>{e(source_kind(kind).title)}</strong><ul>"
+            + join(f"<li>{e(nl if dutch else en)}</li>" for _, en, nl in attributes)
+            + "</ul></li>"
+            for kind, attributes in view.sources.items()
+        )
+        buttons = Html(
+            f'<div class="actions"><button type="submit" name="decision" value="give">'
+            f"{e(text(language, 'give'))}</button>"
+            f'<button type="submit" name="decision" value="decline" class="secondary">'
+            f"{e(text(language, 'decline'))}</button></div>"
+        )
+        body = join(
+            [
+                f"<p>{e(text(language, 'asks', lender=view.recipient))}</p>",
+                f"<h2>{e(text(language, 'why'))}</h2><p>{e(view.purpose_text)}</p>",
+                f"<h2>{e(text(language, 'what_from'))}</h2><ul>{rows}</ul>",
+                f"<h2>{e(text(language, 'how_long'))}</h2>",
+                f"<p>{e(text(language, 'kept', days=view.retention_days, where=view.storage_location))}</p>",  # noqa: E501
+                f"<h2>{e(text(language, 'who'))}</h2>",
+                f"<p>{e(text(language, 'controller', controller=view.controller, basis=view.legal_basis))}</p>",  # noqa: E501
+                f"<p>{e(text(language, 'withdraw_note'))}</p>",
+                form(
+                    f"{self.config.mount_path}/consent",
+                    self._signer.csrf(cookie),
+                    {"notice": view.notice_hash},
+                    buttons,
+                ),
+            ]
+        )
+        return self._page(request, cookie, "consent_title", body)
+
+    # The gateway's reads are blocking store calls: off the event loop, in a worker thread.
+
+    async def _record(self, session_id: str) -> SessionRecord:
+        return await anyio.to_thread.run_sync(self.gateway.session, session_id)
+
+    async def _of_subject(self, pseudonym: str) -> list[SessionRecord]:
+        return list(await anyio.to_thread.run_sync(self.gateway.sessions.of_subject, pseudonym))
+
+    def _state_label(self, language: str, state: SourceState) -> str:
+        return text(language, f"state_{state.value}")
+
+    async def _sources(self, request: Request) -> Response:
+        cookie, _ = self._bound(request)
+        record = await self._record(cookie.session_id)
+        if record.state is SessionState.CREATED:
+            return self._redirect("/consent")
+        if record.state in (SessionState.COLLECTING, SessionState.COLLECTED):
+            return self._redirect("/progress")
+        if record.state in _FINAL:
+            return self._redirect("/consents")
+        language = self._language(request, cookie)
+        csrf = self._signer.csrf(cookie)
+        base = self.config.mount_path
+        items = []
+        for instance, progress in record.sources.items():
+            title = self._title(instance)
+            state = progress.state
+            row = (
+                f'<li data-source="{e(instance)}"><h2>{e(title)}</h2>'
+                f"<p>{e(self._state_label(language, state))}</p>"
+            )
+            if state in (SourceState.WAITING, SourceState.LOGIN_STARTED):
+                button = (
+                    f'<button type="submit">{e(text(language, "log_in_at", source=title))}</button>'
+                )
+                row += form(f"{base}/login/{instance}", csrf, {}, button)
+            elif state is SourceState.FAILED:
+                help_text = text(language, "failed_help", lender=self.config.lender_name)
+                row += f'<p class="error">{e(help_text)}</p>'
+            items.append(row + "</li>")
+        body = f'<p>{e(text(language, "sources_intro"))}</p><ul class="sources">{join(items)}</ul>'
+        body += self._add_bank_form(record.sources, language, csrf)
+        ready = any(p.state is SourceState.AUTHORISED for p in record.sources.values())
+        if ready:
+            button = f'<button type="submit">{e(text(language, "collect"))}</button>'
+            body += form(f"{base}/collect", csrf, {}, Html(f'<div class="actions">{button}</div>'))
+        else:
+            body += f"<p>{e(text(language, 'collect_wait'))}</p>"
+        return self._page(request, cookie, "sources_title", body)
+
+    def _add_bank_form(self, chosen: dict[str, Any], language: str, csrf: str) -> str:
+        """Offer the instances of a kind the session uses that it does not use yet."""
+        kinds = {kind_of(i) for i in chosen}
+        others = [
+            i
+            for kind in kinds
+            for i in self.gateway.instances.get(kind, [])
+            if i not in chosen and len(self.gateway.instances[kind]) > 1
+        ]
+        if not others:
+            return ""
+        options = join(f'<option value="{e(i)}">{e(self._title(i))}</option>' for i in others)
+        body = (
+            f'<label for="add-instance">{e(text(language, "choose_bank"))}</label>'
+            f'<select id="add-instance" name="instance">{options}</select> '
+            f'<button type="submit" class="secondary">{e(text(language, "add_bank_button"))}</button>'  # noqa: E501
+        )
+        heading = f"<h2>{e(text(language, 'add_bank'))}</h2>"
+        return heading + form(f"{self.config.mount_path}/sources/add", csrf, {}, Html(body))
+
+    async def _add_source(self, request: Request) -> Response:
+        cookie, _ = self._bound(request)
+        fields = await self._form(request, cookie)
+        await self.gateway.add_source(cookie.session_id, fields.get("instance", ""))
+        return self._redirect("/sources")
+
+    async def _login(self, request: Request) -> Response:
+        cookie, _ = self._bound(request)
+        await self._form(request, cookie)
+        instance = request.path_params["instance"]
+        url = await self.gateway.login_url(cookie.session_id, instance)
+        return RedirectResponse(url, status_code=303)
+
+    async def _callback(self, request: Request) -> Response:
+        cookie, _ = self._bound(request)
+        instance = request.path_params["instance"]
+        state = request.query_params.get("state", "")
+        if instance not in self.gateway.connectors:
+            raise HTTPException(404)
+        session_id = self.gateway.session_for_state(instance, state)
+        if session_id != cookie.session_id:
+            raise StateMismatchError(f"{instance}: the callback is for another session")
+        # The source's refusal is recorded on the session; the sources page shows it.
+        with contextlib.suppress(AuthorizationDeniedError):
+            await self.gateway.callback(session_id, instance, str(request.url))
+        return self._redirect("/sources")
+
+    async def _collect(self, request: Request) -> Response:
+        cookie, binding = self._bound(request)
+        await self._form(request, cookie)
+        if binding.task is None or binding.task.done():
+            record = await self._record(cookie.session_id)
+            if record.state is SessionState.CONSENTED:
+                # Not tied to this request: closing the tab does not stop the collection.
+                binding.task = asyncio.get_running_loop().create_task(
+                    self._run_collection(cookie.session_id, binding)
+                )
+        return self._redirect("/progress")
+
+    async def _run_collection(self, session_id: str, binding: _Binding) -> None:
+        try:
+            binding.result = await self.gateway.collect(session_id)
+        except BrondataError as exc:
+            _log.warning("journey.collect_failed", session=session_id, error=exc.code)
+            return
+        if self._webhook_url is not None:
+            await self._send_webhook(binding.result)
+
+    async def _send_webhook(self, result: CollectionResult) -> None:
+        body = json.dumps(
+            {
+                "session_id": result.session_id,
+                "complete": result.complete,
+                "records": {kind: r.compact for kind, r in result.records.items()},
+                "errors": {s: err.to_dict() for s, err in result.errors.items()},
+            },
+            sort_keys=True,
+        ).encode()
+        signature = sign_webhook(body, self.gateway.signing_key)
+        assert self._webhook_url is not None  # only called with one
+        try:
+            async with httpx2.AsyncClient(transport=self._webhook_transport) as client:
+                await client.post(
+                    self._webhook_url,
+                    content=body,
+                    headers={"Content-Type": "application/json", SIGNATURE_HEADER: signature},
+                )
+        except httpx2.HTTPError as exc:
+            _log.warning("journey.webhook_failed", session=result.session_id, error=str(exc))
+
+    async def _snapshot(self, session_id: str, language: str) -> tuple[dict[str, Any], bool]:
+        record = await self._record(session_id)
+        states = {
+            instance: {
+                "state": progress.state.value,
+                "label": self._state_label(language, progress.state),
+            }
+            for instance, progress in record.sources.items()
+        }
+        binding = self._bindings.get(session_id)
+        running = binding is not None and binding.task is not None and not binding.task.done()
+        return states, not running and record.state is not SessionState.COLLECTING
+
+    async def _progress(self, request: Request) -> Response:
+        cookie, _ = self._bound(request)
+        language = self._language(request, cookie)
+        states, done = await self._snapshot(cookie.session_id, language)
+        if done:
+            return self._redirect("/result")
+        base = self.config.mount_path
+        items = join(
+            f'<li data-source="{e(i)}">{e(self._title(i))}: '
+            f'<span class="state state-{e(s["state"])}">{e(s["label"])}</span></li>'
+            for i, s in states.items()
+        )
+        body = (
+            f"<p>{e(text(language, 'progress_intro'))}</p>"
+            f'<ul id="progress" class="sources" data-events="{e(base)}/events" '
+            f'aria-live="polite">{items}</ul>'
+            f'<p><a href="{e(base)}/progress">{e(text(language, "refresh"))}</a></p>'
+        )
+        # Without JavaScript the page reloads itself; with it, progress.js follows the events.
+        head = f'<noscript><meta http-equiv="refresh" content="{self.config.refresh_seconds}"></noscript>'  # noqa: E501
+        return self._page(request, cookie, "progress_title", body, head=head, script="progress.js")
+
+    async def _events(self, request: Request) -> Response:
+        cookie, _ = self._bound(request)
+        language = self._language(request, cookie)
+        session_id = cookie.session_id
+        done_url = f"{self.config.mount_path}/result"
+
+        async def stream() -> AsyncIterator[str]:
+            last: dict[str, Any] | None = None
+            with anyio.move_on_after(_STREAM_SECONDS):
+                while True:
+                    states, done = await self._snapshot(session_id, language)
+                    if states != last:
+                        yield f"event: state\ndata: {json.dumps(states)}\n\n"
+                        last = states
+                    if done:
+                        yield f"event: done\ndata: {json.dumps({'url': done_url})}\n\n"
+                        return
+                    await anyio.sleep(0.25)
+
+        return StreamingResponse(
+            stream(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    async def _result(self, request: Request) -> Response:
+        cookie, binding = self._bound(request)
+        record = await self._record(cookie.session_id)
+        running = binding.task is not None and not binding.task.done()
+        if running or record.state is SessionState.COLLECTING:
+            return self._redirect("/progress")
+        if record.state in (SessionState.CREATED, SessionState.CONSENTED):
+            return self._redirect("/sources")
+        language = self._language(request, cookie)
+        dutch = language == "nl"
+        from brondata.attributes import CATALOGUE
+
+        items = []
+        for instance, progress in record.sources.items():
+            title = self._title(instance)
+            if progress.state is SourceState.COLLECTED:
+                names = join(
+                    f"<li>{e(CATALOGUE[a].description_nl if dutch else CATALOGUE[a].description_en)}</li>"  # noqa: E501
+                    for a in progress.attributes
+                )
+                items.append(f"<li><h2>{e(title)}</h2><ul>{names}</ul></li>")
+            else:
+                items.append(
+                    f'<li><h2>{e(title)}</h2><p class="error">'
+                    f"{e(text(language, 'not_shared'))}: {e(self._state_label(language, progress.state))}</p></li>"  # noqa: E501
+                )
+        lender = record.request.recipient
+        stopped = any(
+            p.error is not None and p.error.get("code") == IdentityMismatchError.code
+            for p in record.sources.values()
+        )
+        alert = text(language, "error_identity", lender=self.config.lender_name)
+        body = (
+            (f'<p class="error" role="alert">{e(alert)}</p>' if stopped else "")
+            + f"<p>{e(text(language, 'shared_with', lender=lender))}</p>"
+            f'<ul class="sources">{join(items)}</ul>'
+            + await self._findings_html(record.id, language)
+            + f'<div class="actions"><a class="button" href="{e(self.config.mount_path)}/done">'
+            f"{e(text(language, 'return', lender=self.config.lender_name))}</a>"
+            f'<a href="{e(self.config.mount_path)}/consents">{e(text(language, "my_consents"))}</a></div>'  # noqa: E501
+        )
+        return self._page(request, cookie, "result_title", body)
+
+    async def _findings_html(self, session_id: str, language: str) -> str:
+        # The gateway does not yet run the dossier checks itself; the lender passes them in
+        # (``findings=``) until it does. Without them no section: "nothing is missing"
+        # would claim a check that never ran.
+        if self._findings is None:
+            return ""
+        heading = f"<h2>{e(text(language, 'findings'))}</h2>"
+        found = await self._findings(session_id)
+        if not found:
+            return f"{heading}<p>{e(text(language, 'no_findings'))}</p>"
+        rows = join(
+            f"<li><strong>{e(getattr(f.message, language))}</strong> "
+            f"{e(getattr(f.remedy, language))}</li>"
+            for f in found
+        )
+        return f"{heading}<ul>{rows}</ul>"
+
+    async def _done(self, request: Request) -> Response:
+        cookie, _ = self._bound(request)
+        url = self.config.return_url.replace("{session_id}", cookie.session_id)
+        return RedirectResponse(url, status_code=303)
+
+    async def _consents(self, request: Request) -> Response:
+        cookie, binding = self._bound(request)
+        language = self._language(request, cookie)
+        csrf = self._signer.csrf(cookie)
+        pseudonym = self.gateway.pseudonym(binding.subject)
+        items = []
+        for record in await self._of_subject(pseudonym):
+            row = (
+                f"<li><h2>{e(record.request.purpose.text)}</h2>"
+                f"<p>{e(record.request.recipient)} · {e(text(language, 'consent_state'))}: "
+                f"{e(record.state.value)}</p>"
+            )
+            if record.state not in _FINAL:
+                button = f'<button type="submit">{e(text(language, "withdraw"))}</button>'
+                row += form(
+                    f"{self.config.mount_path}/consents/withdraw",
+                    csrf,
+                    {"session": record.id},
+                    Html(button),
+                )
+            elif record.state is SessionState.WITHDRAWN:
+                row += f"<p>{e(text(language, 'withdrawn'))}</p>"
+            items.append(row + "</li>")
+        base = e(self.config.mount_path)
+        body = (
+            f"<p>{e(text(language, 'consents_intro', lender=self.config.lender_name))}</p>"
+            f'<ul class="sources">{join(items)}</ul>'
+            f'<p><a href="{base}/consents/report">{e(text(language, "report"))}</a></p>'
+        )
+        return self._page(request, cookie, "my_consents", body)
+
+    async def _withdraw(self, request: Request) -> Response:
+        cookie, binding = self._bound(request)
+        fields = await self._form(request, cookie)
+        pseudonym = self.gateway.pseudonym(binding.subject)
+        target = fields.get("session", "")
+        if target not in {r.id for r in await self._of_subject(pseudonym)}:
+            raise SessionNotFoundError("no consent of yours with that reference")
+        record = await self._record(target)
+        if record.state not in _FINAL:
+            await self.gateway.withdraw(target)
+        return self._redirect("/consents")
+
+    async def _report(self, request: Request) -> Response:
+        cookie, binding = self._bound(request)
+        report = await anyio.to_thread.run_sync(self.gateway.subject_report, binding.subject)
+        body = f"<pre>{e(report.to_text())}</pre>"
+        return self._page(request, cookie, "report_title", body)
+
+    async def _theme(self, request: Request) -> Response:
+        css = f":root {{ --primary: {self.config.primary}; --primary-text: {self.config.primary_text}; }}\n"  # noqa: E501
+        return Response(css, media_type="text/css", headers={"Cache-Control": "no-cache"})
+
+    # --- errors -----------------------------------------------------------------------------
+
+    async def _error(self, request: Request, exc: Exception) -> Response:
+        """A page in the consumer's language; the code for support, never a trace."""
+        cookie = self._read_cookie(request)
+        language = self._language(request, cookie)
+        key, status = _error_page(exc)
+        if key == "error_other":
+            _log.error("journey.unexpected", error=type(exc).__name__)
+        code = exc.code if isinstance(exc, BrondataError) else f"http_{status}"
+        lender = self.config.lender_name
+        body = f"<p>{e(text(language, key, lender=lender))}</p><p><small>{e(code)}</small></p>"
+        if cookie is not None and key not in ("error_link", "error_not_found"):
+            body += (
+                f'<p><a href="{e(self.config.mount_path)}/sources">'
+                f"{e(text(language, 'continue'))}</a></p>"
+            )
+        page = layout(
+            self.config, language, text(language, "error_title"), body, path=request.url.path
+        )
+        return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _error_page(exc: Exception) -> tuple[str, int]:
+    if isinstance(exc, HTTPException):
+        return ("error_not_found", 404) if exc.status_code == 404 else ("error_other", 400)
+    if isinstance(exc, JourneyLinkError):
+        return "error_link", 403
+    if isinstance(exc, CsrfError):
+        return "error_csrf", 403
+    if isinstance(exc, IdentityMismatchError):
+        return "error_identity", 409
+    if isinstance(exc, StateMismatchError):
+        return "error_callback", 403
+    if isinstance(exc, AuthorizationError):
+        return "error_denied", 400
+    if isinstance(exc, SessionError):
+        return "error_state", 409
+    return "error_other", 500
+
+
+_SECURITY_HEADERS = {
+    # No inline script or style anywhere; forms may post only here, and a hand-off's 303 to
+    # a source is a navigation, which form-action would block in Chromium, so it is unset.
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self'; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
