@@ -12,6 +12,7 @@ message built here repeats it. ``TypedModel`` does the same for pydantic models.
 from __future__ import annotations
 
 import functools
+import hmac
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, ParamSpec, Self, TypeVar
@@ -29,6 +30,7 @@ __all__ = [
     "guarded",
     "require_text",
     "require_url",
+    "same_secret",
 ]
 
 #: What malformed input raises inside the standard library, pydantic and the JOSE layer.
@@ -138,3 +140,10 @@ def require_url(value: object, what: str, error: Callable[[str], BrondataError])
     if any(c.isspace() or c < " " for c in url):
         raise error(f"{what} must not contain spaces or control characters")
     return url
+
+
+def same_secret(given: object, expected: str) -> bool:
+    """Whether ``given`` (from a request: a MAC, a token, a hash) equals ``expected``, in
+    constant time. Anything but an ASCII string is simply unequal: ``hmac.compare_digest``
+    raises ``TypeError`` on other text, and a request must never turn into that."""
+    return isinstance(given, str) and given.isascii() and hmac.compare_digest(given, expected)

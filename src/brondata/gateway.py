@@ -45,7 +45,7 @@ import anyio
 import rfc8785
 
 from brondata._clock import Clock, SystemClock
-from brondata._inputs import bad_input, require_text, require_url
+from brondata._inputs import bad_input, require_text, require_url, same_secret
 from brondata._logging import get_logger
 from brondata._secrets import GatewaySecrets
 from brondata._session_store import (
@@ -761,7 +761,7 @@ class Gateway:
         session_id, _, rest = state.partition(".")
         tag, _, nonce = rest.partition(".")
         expected = self._state_tag(session_id, source, nonce)
-        if not (session_id and nonce) or not hmac.compare_digest(tag, expected):
+        if not (session_id and nonce) or not same_secret(tag, expected):
             raise StateMismatchError(
                 f"{source}: the callback's state does not name a login this gateway started"
             )
@@ -1208,7 +1208,7 @@ def _check_urls(issuer: object, redirect_uri: object) -> None:
 
 
 def _same_notice(given: object, shown: str) -> bool:
-    return isinstance(given, str) and given.isascii() and hmac.compare_digest(given, shown)
+    return same_secret(given, shown)
 
 
 def _holder_jwk(jwk: Mapping[str, Any]) -> dict[str, str]:

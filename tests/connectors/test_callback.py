@@ -66,3 +66,20 @@ def test_a_forged_error_without_our_state_is_not_believed() -> None:
     # Someone else's error=access_denied must not end the consumer's login.
     with pytest.raises(StateMismatchError):
         check(back(error="access_denied", state="forged", iss=ISSUER))
+
+
+def test_what_the_source_writes_back_is_not_repeated_in_the_error() -> None:
+    """``error_description`` and ``iss`` come from whoever built the redirect: free text that
+    may carry a name or be an attacker's. The error keeps the instance and an RFC 6749 code."""
+    description = "Rekening NL91ABNA0417164300 van J. Jansen geblokkeerd"
+    with pytest.raises(AuthorizationDeniedError) as denied:
+        check(back(error="access_denied", error_description=description, state="s-1", iss=ISSUER))
+    assert "Jansen" not in str(denied.value)
+    assert "NL91" not in str(denied.value)
+    assert "access_denied" in str(denied.value)
+    with pytest.raises(AuthorizationDeniedError) as odd:
+        check(back(error="<script>alert(1)</script>", state="s-1", iss=ISSUER))
+    assert "<script>" not in str(odd.value)
+    with pytest.raises(IssuerMismatchError) as mixed:
+        check(back(code="c", state="s-1", iss="https://evil.example/?u=J.Jansen"))
+    assert "Jansen" not in str(mixed.value)

@@ -43,3 +43,17 @@ def test_a_csrf_token_belongs_to_one_browser_and_session() -> None:
             signer.check_csrf(other, token)
     with pytest.raises(CsrfError):
         signer.check_csrf(mine, "")
+
+
+@pytest.mark.parametrize(
+    "garbage", ["abc.\u00e9", "\u00e9.\u00e9", "abc.\ud800", "x" * 20 + ".\x00"]
+)
+def test_a_value_with_a_mac_that_is_not_ascii_is_refused_not_a_crash(garbage: str) -> None:
+    signer = Signer(b"k" * 32)
+    cookie = BrowserCookie(browser="b", session_id="session-1", language="nl")
+    with pytest.raises(JourneyLinkError):
+        signer.open_link(garbage, now=NOW)
+    with pytest.raises(JourneyLinkError):
+        signer.open_cookie(garbage)
+    with pytest.raises(CsrfError):
+        signer.check_csrf(cookie, garbage.partition(".")[2])

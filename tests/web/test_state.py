@@ -35,6 +35,8 @@ async def test_a_forged_or_misdirected_state_names_none(harness: JourneyHarness)
         f"{other}.{tag}.{nonce}",  # another session's id under this MAC
         f"{session_id}.{'0' * len(tag)}.{nonce}",
         f"{session_id}.{tag}.{nonce}x",
+        f"{session_id}.{tag[:-1]}\u00e9.{nonce}",  # not ASCII: refused, not a TypeError
+        f"{session_id}.\ud800.{nonce}",
     ):
         with pytest.raises(StateMismatchError):
             harness.gateway.session_for_state("bank.mockbank", bad)

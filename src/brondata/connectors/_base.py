@@ -17,6 +17,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -178,6 +179,11 @@ def response_digest(exchanges: Sequence[tuple[str, bytes]], salt: bytes) -> str:
     return evidence_of(exchanges, salt).digest()
 
 
+#: An OAuth error code in the form of the registered ones (RFC 6749 section 4.1.2.1,
+#: ``access_denied``, ``temporarily_unavailable``): the only part of a refusal repeated.
+_OAUTH_ERROR = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
 def check_callback(
     source: str, callback_url: str, *, state: str, issuer: str, redirect_uri: str
 ) -> str:
@@ -203,15 +209,17 @@ def check_callback(
     got_issuer = query.get("iss")
     # RFC 9207: a server that advertises the parameter must send it; we require it always.
     if got_issuer != issuer:
+        # The issuer it named is not repeated: it is whatever the redirect's author wrote.
         raise IssuerMismatchError(
-            f"{source}: the callback names issuer {got_issuer!r}, expected {issuer!r} "
+            f"{source}: the callback names another issuer than {issuer!r} "
             "(a mix-up between sources?)"
         )
     if "error" in query:
-        description = query.get("error_description", "")
-        raise AuthorizationDeniedError(
-            f"{source}: the consumer or the source refused: {query['error']} {description}".strip()
-        )
+        # Only an RFC 6749 error code is repeated; ``error_description`` is free text that may
+        # name the consumer, and it ends up in the session and the lender's result.
+        error = query["error"]
+        code = error if _OAUTH_ERROR.fullmatch(error) else "an unrecognised error"
+        raise AuthorizationDeniedError(f"{source}: the consumer or the source refused: {code}")
     code = query.get("code")
     if not code:
         raise AuthorizationDeniedError(f"{source}: the callback carries no authorization code")

@@ -23,6 +23,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from brondata._inputs import same_secret
 from brondata.errors import CsrfError, JourneyLinkError
 
 __all__ = ["BrowserCookie", "Signer"]
@@ -72,7 +73,7 @@ class Signer:
 
     def _open(self, use: str, token: str) -> dict[str, object]:
         body, _, mac = token.partition(".")
-        if not body or not hmac.compare_digest(mac, self._mac(use, body)):
+        if not body or not same_secret(mac, self._mac(use, body)):
             raise JourneyLinkError(f"the {use} is not one this journey signed")
         try:
             payload = json.loads(_unb64(body))
@@ -124,5 +125,5 @@ class Signer:
         return self._mac("csrf", f"{cookie.browser}\x00{cookie.session_id}")
 
     def check_csrf(self, cookie: BrowserCookie, token: str) -> None:
-        if not token or not hmac.compare_digest(token, self.csrf(cookie)):
+        if not token or not same_secret(token, self.csrf(cookie)):
             raise CsrfError("the form's CSRF token is missing or not this journey's")
