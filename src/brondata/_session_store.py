@@ -31,6 +31,7 @@ from brondata.stores._sqlite import SqliteStore
 
 __all__ = [
     "MemorySessionStore",
+    "PendingEvent",
     "PostgresSessionStore",
     "SecretBox",
     "SessionRecord",
@@ -50,6 +51,19 @@ class SourceProgress(BaseModel):
     #: AES-GCM sealed JSON: pending login (state, PKCE verifier, source consent id) or token.
     sealed: str | None = None
     error: dict[str, str] | None = None
+    #: Keyed digest of the callback URL this login's code came in (or is being exchanged
+    #: from): the same callback again gets the same outcome, and its code is exchanged once.
+    callback: str | None = None
+
+
+class PendingEvent(BaseModel):
+    """A ledger event written into the session before the ledger (see ``pending``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event: str
+    at: str  # RFC 3339 UTC, as the ledger writes it: the key that finds it there again
+    fields: dict[str, Any] = {}
 
 
 class SessionRecord(BaseModel):
@@ -72,6 +86,12 @@ class SessionRecord(BaseModel):
     sources: dict[str, SourceProgress]
     #: The holder's public JWK: the session's records carry it as ``cnf.jwk`` (key-bound).
     holder_jwk: dict[str, str] | None = None
+    #: Ledger events of the last step not yet known to be in the ledger. A step writes them
+    #: with its session change (one compare-and-set), then appends them and clears them: the
+    #: loser of a race appends nothing, and a step cut short is repaired by the next call.
+    pending: tuple[PendingEvent, ...] = ()
+    #: The collection's outcome (records, errors, evidence), sealed: kept until retention ends.
+    result: str | None = None
 
 
 class SessionStore(Protocol):

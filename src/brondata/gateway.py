@@ -19,11 +19,24 @@ kind comes from the registry (``brondata.sources``). The consent names kinds, ne
 instances, so adding a bank does not change what the consumer agreed to.
 
 Every call loads the session from the store, asks the transition table (``brondata.session``)
-whether it may happen, does its I/O, appends to the ledger, and writes the new session
-version. A call the table refuses changes nothing. A ledger append comes before the state
-change it records, and a record is only returned once its ``data.delivered`` entry is in the
-ledger: the ledger may hold an entry for work whose session write then failed, never the
-reverse.
+whether it may happen, does its I/O, and commits: the new session version and the ledger
+events it calls for. A call the table refuses changes nothing.
+
+How a step commits, and what holds if it is cut short. The session store and the ledger are
+separate stores (even in one SQLite file or PostgreSQL database they are written by separate
+connections), so a step writes in this order:
+
+1. the session change together with the step's ledger events as ``pending`` in the session
+   record, in one compare-and-set: of two instances racing for a step exactly one gets here,
+   and the loser, having appended nothing, retries the step on what the winner wrote (which
+   for a step taken twice is the winner's own outcome);
+2. the events to the ledger;
+3. the session again, with ``pending`` cleared.
+
+A step cut short after 1 leaves its events in ``pending``; the next call on the session (on
+any instance) appends those the ledger does not already hold (found by consent, event and
+time) and clears them. So every consent step is idempotent: called again after it
+succeeded, it returns the session as it is and appends nothing.
 """
 
 from __future__ import annotations
@@ -33,14 +46,15 @@ import hmac
 import os
 import stat
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 import anyio
+import anyio.lowlevel
 import rfc8785
 
 from brondata._clock import Clock, SystemClock
@@ -48,6 +62,7 @@ from brondata._inputs import bad_input, require_text, require_url
 from brondata._logging import get_logger
 from brondata._secrets import GatewaySecrets
 from brondata._session_store import (
+    PendingEvent,
     SecretBox,
     SessionRecord,
     SessionStore,
@@ -73,6 +88,7 @@ from brondata.consent import (
     kantara_receipt,
     subject_report,
 )
+from brondata.consent._events import _format_at
 from brondata.errors import (
     AuthorizationDeniedError,
     AuthorizationError,
@@ -119,6 +135,18 @@ from brondata.stores import AsyncSessionStore, off_loop, open_stores
 __all__ = ["CollectionResult", "ConsentView", "Gateway"]
 
 _log = get_logger("brondata.gateway")
+
+T = TypeVar("T")
+
+#: How often a step lost to a concurrent write is tried again on the newer session.
+_RETRIES = 8
+#: A session's ``pending`` events older than this belong to a step that was cut short: the
+#: next call appends them. Younger ones are the running step's own, appended by it.
+_REPAIR_AFTER = timedelta(seconds=5)
+#: The states in which the consent is given (and a second ``give_consent`` a no-op).
+_GIVEN = (SessionState.CONSENTED, SessionState.COLLECTING, SessionState.COLLECTED)
+#: How often a callback waits to see the outcome of the same callback handled elsewhere.
+_POLL = 0.05
 
 
 _ENGLISH = {
@@ -471,6 +499,63 @@ class Gateway:
             **fields,
         )
 
+    def _pending(self, event: EventType, **fields: Any) -> PendingEvent:
+        return PendingEvent(event=event, at=_format_at(self._clock.now()), fields=fields)
+
+    def _write_pending(self, record: SessionRecord, *, repair: bool) -> None:
+        """Append the session's pending events; on a repair, only those not in the ledger."""
+        present: set[tuple[str, str]] = set()
+        if repair:
+            entries = self.log.entries_of_consent(record.consent_id)
+            present = {(event.event, event.at) for _, event in entries}
+        for pending in record.pending:
+            if (pending.event, pending.at) in present:
+                continue
+            self.log.append(
+                pending.event,  # type: ignore[arg-type]  # written from an EventType
+                subject=record.subject,
+                at=pending.at,
+                session_id=record.id,
+                consent_id=record.consent_id,
+                **pending.fields,
+            )
+
+    async def _flush(self, record: SessionRecord, *, repair: bool = False) -> SessionRecord:
+        """Append ``record``'s pending events and clear them from the session."""
+        while record.pending:
+            await off_loop(self._write_pending, record, repair=repair)
+            try:
+                return await self._sessions.replace(record.model_copy(update={"pending": ()}))
+            except ConcurrentUpdateError:
+                # Another call moved the session on; what is pending there now is checked
+                # against the ledger, so nothing is appended twice.
+                record, repair = await self._sessions.get(record.id), True
+        return record
+
+    async def _commit(self, updated: SessionRecord, *events: PendingEvent) -> SessionRecord:
+        """Write ``updated`` (a compare-and-set on its version) with ``events`` pending, then
+        append them: a lost race raises ``ConcurrentUpdateError`` having appended nothing."""
+        stored = await self._sessions.replace(
+            updated.model_copy(update={"pending": (*updated.pending, *events)})
+        )
+        return await self._flush(stored)
+
+    async def _current(self, session_id: str) -> SessionRecord:
+        """The session, with the events of a step cut short appended first."""
+        record = await self._load(session_id)
+        if record.pending and self._clock.now() - record.updated_at >= _REPAIR_AFTER:
+            record = await self._flush(record, repair=True)
+        return record
+
+    async def _retrying(self, step: Callable[[], Awaitable[T]]) -> T:
+        """``step`` again on the newer session each time it loses a compare-and-set."""
+        for _ in range(_RETRIES - 1):
+            try:
+                return await step()
+            except ConcurrentUpdateError:
+                await anyio.lowlevel.checkpoint()
+        return await step()
+
     def _terms(self, record: SessionRecord) -> dict[str, Any]:
         request = record.request
         return {
@@ -527,8 +612,11 @@ class Gateway:
         )
         notice = _notice(draft, self._record_terms)
         record = draft.model_copy(update={"notice_hash": _notice_hash(notice)})
-        await self._append(record, "consent.requested", **self._terms(record))
+        record = record.model_copy(
+            update={"pending": (self._pending("consent.requested", **self._terms(record)),)}
+        )
         await self._sessions.create(record)
+        record = await self._flush(record)
         _log.info("session.started", session=record.id, sources=list(plan))
         return record
 
@@ -625,21 +713,38 @@ class Gateway:
         """The consumer agrees to exactly what ``consent_view`` showed.
 
         Pass the ``notice_hash`` the consumer saw to bind the consent to that text: a
-        request changed in between is refused rather than consented.
+        request changed in between is refused rather than consented. Called again once the
+        consent is given (a double submit, another instance), it returns the session as it
+        is and appends nothing.
         """
-        record = await self._load(session_id)
-        updated = self._transition(record, SessionEvent.GIVE_CONSENT)
-        self._check_not_expired(record)
-        if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
-            raise ConsentDeniedError("the consent notice changed after it was shown")
-        await self._append(record, "consent.given", **self._terms(record))
-        return await self._sessions.replace(updated)
+
+        async def step() -> SessionRecord:
+            record = await self._current(session_id)
+            if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
+                raise ConsentDeniedError("the consent notice changed after it was shown")
+            if record.state in _GIVEN:
+                return record
+            updated = self._transition(record, SessionEvent.GIVE_CONSENT)
+            self._check_not_expired(record)
+            return await self._commit(
+                updated, self._pending("consent.given", **self._terms(record))
+            )
+
+        return await self._retrying(step)
 
     async def deny_consent(self, session_id: str) -> SessionRecord:
-        record = await self._load(session_id)
-        updated = self._transition(record, SessionEvent.DENY_CONSENT)
-        await self._append(record, "consent.denied", notice_hash=record.notice_hash)
-        return await self._sessions.replace(updated)
+        """The consumer says no; called again, it returns the denied session unchanged."""
+
+        async def step() -> SessionRecord:
+            record = await self._current(session_id)
+            if record.state is SessionState.DENIED:
+                return record
+            updated = self._transition(record, SessionEvent.DENY_CONSENT)
+            return await self._commit(
+                updated, self._pending("consent.denied", notice_hash=record.notice_hash)
+            )
+
+        return await self._retrying(step)
 
     def _instance(self, record: SessionRecord, source: str) -> str:
         """The session's instance ``source`` names: its id, or a kind the session uses one
@@ -668,22 +773,39 @@ class Gateway:
 
     async def login_url(self, session_id: str, source: str) -> str:
         """Where to send the consumer to log in at ``source`` (an instance id, or a kind the
-        session uses one instance of)."""
-        record = await self._load(session_id)
-        next_session_state(record.state, SessionEvent.START_LOGIN)
-        self._check_not_expired(record)
-        source = self._instance(record, source)
-        progress, connector = self._source(record, source)
-        next_source_state(source, progress.state, SessionEvent.START_LOGIN)  # check first
-        start = await connector.begin_login(
-            attributes=progress.attributes,
-            redirect_uri=self.redirect_uri(source),
-            valid_until=record.consent_expires_at.date() + timedelta(days=1),
-        )
-        sealed = self._box.seal(start.pending, f"{record.id}/{source}/pending")
-        updated = self._with_source(record, source, SessionEvent.START_LOGIN, sealed=sealed)
-        await self._sessions.replace(updated.model_copy(update={"updated_at": self._clock.now()}))
-        return start.authorization_url
+        session uses one instance of). A login can be started again: after a refusal, or
+        when the grant died at the source; the new grant replaces the old one."""
+
+        async def step() -> str:
+            record = await self._current(session_id)
+            next_session_state(record.state, SessionEvent.START_LOGIN)
+            self._check_not_expired(record)
+            instance = self._instance(record, source)
+            progress, connector = self._source(record, instance)
+            next_source_state(instance, progress.state, SessionEvent.START_LOGIN)  # check first
+            start = await connector.begin_login(
+                attributes=progress.attributes,
+                redirect_uri=self.redirect_uri(instance),
+                valid_until=record.consent_expires_at.date() + timedelta(days=1),
+            )
+            sealed = self._box.seal(start.pending, f"{record.id}/{instance}/pending")
+            updated = self._with_source(
+                record, instance, SessionEvent.START_LOGIN, sealed=sealed, error=None, callback=None
+            )
+            await self._sessions.replace(
+                updated.model_copy(update={"updated_at": self._clock.now()})
+            )
+            # A grant this login replaces is given up (it may still be alive).
+            await self._revoke(record, instance)
+            return start.authorization_url
+
+        return await self._retrying(step)
+
+    def _callback_digest(self, record: SessionRecord, source: str, callback_url: str) -> str:
+        """A keyed digest of a callback URL: it names the callback, never reveals its code."""
+        mac = hmac.new(self._secrets.store_key, digestmod=hashlib.sha256)
+        mac.update(f"{record.id}/{source}/callback\n{callback_url}".encode())
+        return mac.hexdigest()
 
     async def callback(self, session_id: str, source: str, callback_url: str) -> SessionRecord:
         """The consumer is back from ``source``: check the redirect and exchange the code.
@@ -691,34 +813,103 @@ class Gateway:
         A callback that is not ours (wrong ``state`` or ``iss``) and a refused code leave the
         session as it was, so the real consumer can still finish or start the login again.
         A refusal by the consumer or the source fails that source, and the ledger says so.
+
+        The same callback URL handled twice (a double submit, a retried request, two
+        instances at once) exchanges its code once: the call that claims it in the session
+        store exchanges, the others wait for its outcome and return (or raise) the same.
         """
-        record = await self._load(session_id)
-        next_session_state(record.state, SessionEvent.COMPLETE_LOGIN)
-        self._check_not_expired(record)
-        source = self._instance(record, source)
-        progress, connector = self._source(record, source)
-        next_source_state(source, progress.state, SessionEvent.COMPLETE_LOGIN)
         require_text(callback_url, "callback_url", StateMismatchError, max_length=8192)
-        assert progress.sealed is not None  # LOGIN_STARTED always carries its pending secrets
-        pending = self._box.open(progress.sealed, f"{record.id}/{source}/pending")
+        deadline: float | None = None
+        while True:
+            record = await self._current(session_id)
+            instance = self._instance(record, source)
+            progress, connector = self._source(record, instance)
+            digest = self._callback_digest(record, instance, callback_url)
+            if progress.callback == digest:
+                if progress.state in (SourceState.AUTHORISED, SourceState.COLLECTED):
+                    return record
+                if progress.state is SourceState.FAILED and progress.error is not None:
+                    raise AuthorizationDeniedError(progress.error.get("message", "refused"))
+                # Being exchanged by another call: wait for its outcome, as long as an
+                # exchange may take.
+                now = anyio.current_time()
+                deadline = deadline or now + self._timeouts[instance] + 1
+                if now > deadline:
+                    raise SessionStateError(
+                        f"the callback of {instance} is still being handled by another call"
+                    )
+                await anyio.sleep(_POLL)
+                continue
+            next_session_state(record.state, SessionEvent.COMPLETE_LOGIN)
+            self._check_not_expired(record)
+            next_source_state(instance, progress.state, SessionEvent.COMPLETE_LOGIN)
+            assert progress.sealed is not None  # LOGIN_STARTED always carries its secrets
+            pending = self._box.open(progress.sealed, f"{record.id}/{instance}/pending")
+            if not _state_matches(callback_url, pending):
+                # Not this login's callback: the connector says why; nothing is claimed.
+                await connector.complete_login(
+                    callback_url=callback_url,
+                    pending=pending,
+                    redirect_uri=self.redirect_uri(instance),
+                )
+                raise StateMismatchError(f"{instance}: the callback is not this login's")
+            try:
+                claimed = await self._sessions.replace(
+                    self._with_source_changes(record, instance, callback=digest)
+                )
+            except ConcurrentUpdateError:
+                continue
+            return await self._exchange(claimed, instance, callback_url, pending)
+
+    async def _exchange(
+        self, record: SessionRecord, source: str, callback_url: str, pending: dict[str, Any]
+    ) -> SessionRecord:
+        """Exchange the claimed callback's code; commit the grant or the refusal."""
         try:
-            grant = await connector.complete_login(
+            grant = await self.connectors[source].complete_login(
                 callback_url=callback_url, pending=pending, redirect_uri=self.redirect_uri(source)
             )
         except AuthorizationDeniedError as exc:
-            await self._append(record, "data.failed", source=source, error_code=exc.code)
             failed = self._with_source(
                 record, source, SessionEvent.FAIL_LOGIN, sealed=None, error=exc.to_dict()
             )
-            await self._sessions.replace(failed)
+            await self._commit(
+                failed, self._pending("data.failed", source=source, error_code=exc.code)
+            )
             raise
-        await self._append(record, "login.completed", source=source)
+        except BaseException:
+            # Not exchanged (a bad code, the source unreachable, cancelled): the claim is
+            # released so that the real consumer can still finish or start again.
+            with anyio.CancelScope(shield=True):
+                await self._release_callback(record.id, source)
+            raise
         _log.info("source.authorised", session=record.id, source=source)
         sealed = self._box.seal(grant, f"{record.id}/{source}/grant")
         updated = self._with_source(record, source, SessionEvent.COMPLETE_LOGIN, sealed=sealed)
-        return await self._sessions.replace(
-            updated.model_copy(update={"updated_at": self._clock.now()})
+        return await self._commit(
+            updated.model_copy(update={"updated_at": self._clock.now()}),
+            self._pending("login.completed", source=source),
         )
+
+    async def _release_callback(self, session_id: str, source: str) -> None:
+        for _ in range(_RETRIES):
+            record = await self._sessions.get(session_id)
+            if record.sources[source].callback is None:
+                return
+            try:
+                await self._sessions.replace(
+                    self._with_source_changes(record, source, callback=None)
+                )
+                return
+            except ConcurrentUpdateError:
+                continue
+
+    def _with_source_changes(
+        self, record: SessionRecord, source: str, **changes: Any
+    ) -> SessionRecord:
+        sources = dict(record.sources)
+        sources[source] = sources[source].model_copy(update=changes)
+        return record.model_copy(update={"sources": sources})
 
     async def collect(self, session_id: str) -> CollectionResult:
         """Fetch every authorised source at once, and deliver one signed record per source.
@@ -894,30 +1085,47 @@ class Gateway:
 
         The ledger records it, access still held at a source is revoked, and the session
         is closed for good; records already delivered are not recalled (the recipient's
-        retention rules apply), but no further delivery is covered.
+        retention rules apply), but no further delivery is covered. Called again, it returns
+        the withdrawn session unchanged.
         """
-        record = await self._load(session_id)
-        updated = self._transition(record, SessionEvent.WITHDRAW)
-        await self._append(record, "consent.withdrawn")
-        for source in record.sources:
-            await self._revoke(record, source)
-        return await self._sessions.replace(self._without_secrets(updated))
+
+        async def step() -> SessionRecord:
+            record = await self._current(session_id)
+            if record.state is SessionState.WITHDRAWN:
+                return record
+            updated = self._transition(record, SessionEvent.WITHDRAW)
+            # Revoked first: the grants leave the session with this write, and a withdrawal
+            # that then loses its race is retried (and revokes nothing twice: none is left).
+            for source in record.sources:
+                await self._revoke(record, source)
+            return await self._commit(
+                self._without_secrets(updated), self._pending("consent.withdrawn")
+            )
+
+        return await self._retrying(step)
 
     async def renew(self, session_id: str, *, notice_hash: str | None = None) -> SessionRecord:
         """The consumer agrees again: a new login window, or a new retention period."""
-        record = await self._load(session_id)
-        updated = self._transition(record, SessionEvent.RENEW)
-        if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
-            raise ConsentDeniedError("the consent notice changed after it was shown")
-        term = (
-            self._consent_ttl
-            if record.state is SessionState.CONSENTED
-            else timedelta(days=record.request.retention_days)
-        )
-        await self._append(record, "consent.renewed", notice_hash=record.notice_hash)
-        return await self._sessions.replace(
-            updated.model_copy(update={"consent_expires_at": self._clock.now() + term})
-        )
+
+        async def step() -> SessionRecord:
+            record = await self._current(session_id)
+            updated = self._transition(record, SessionEvent.RENEW)
+            if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
+                raise ConsentDeniedError("the consent notice changed after it was shown")
+            term = (
+                self._consent_ttl
+                if record.state is SessionState.CONSENTED
+                else timedelta(days=record.request.retention_days)
+            )
+            expires = self._clock.now() + term
+            if record.consent_expires_at == expires:
+                return record  # renewed at this very moment already: the same renewal
+            return await self._commit(
+                updated.model_copy(update={"consent_expires_at": expires}),
+                self._pending("consent.renewed", notice_hash=record.notice_hash),
+            )
+
+        return await self._retrying(step)
 
     async def expire_due(self) -> list[str]:
         """Expire every live session whose consent term has ended; returns their ids.
@@ -928,12 +1136,11 @@ class Gateway:
         expired = []
         for session_id in await self._sessions.due(self._clock.now()):
             try:
-                record = await self._load(session_id)
+                record = await self._current(session_id)
                 updated = self._transition(record, SessionEvent.EXPIRE)
-                await self._append(record, "consent.expired")
                 for source in record.sources:
                     await self._revoke(record, source)
-                await self._sessions.replace(self._without_secrets(updated))
+                await self._commit(self._without_secrets(updated), self._pending("consent.expired"))
             except (SessionError, StoreError) as exc:
                 # Erased, withdrawn or changed meanwhile by another instance: the next run
                 # sees it as it is then; the others still expire now.
@@ -1080,6 +1287,16 @@ def _check_urls(issuer: object, redirect_uri: object) -> None:
         str(redirect_uri).format(source="bank")
     if "{source}" not in str(redirect_uri):
         raise ConfigurationError("redirect_uri must contain '{source}', one callback per source")
+
+
+def _state_matches(callback_url: str, pending: Mapping[str, Any]) -> bool:
+    """Whether the callback carries the ``state`` its login sent (a source without one
+    leaves the check to its connector)."""
+    expected = pending.get("state")
+    if not isinstance(expected, str):
+        return True
+    values = parse_qs(urlsplit(callback_url).query).get("state", [])
+    return len(values) == 1 and hmac.compare_digest(values[0].encode(), expected.encode())
 
 
 def _same_notice(given: object, shown: str) -> bool:
