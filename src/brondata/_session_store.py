@@ -51,6 +51,9 @@ class SourceProgress(BaseModel):
     #: AES-GCM sealed JSON: pending login (state, PKCE verifier, source consent id) or token.
     sealed: str | None = None
     error: dict[str, str] | None = None
+    #: The source's answer, sealed, once retrieved (committed with its ``data.retrieved``):
+    #: a resumed collection maps it instead of fetching again.
+    fetched: str | None = None
     #: Keyed digest of the callback URL this login's code came in (or is being exchanged
     #: from): the same callback again gets the same outcome, and its code is exchanged once.
     callback: str | None = None
@@ -82,6 +85,13 @@ class SessionRecord(BaseModel):
     consent_expires_at: datetime
     #: When the running collection claimed the session (``COLLECTING``), else ``None``.
     collecting_since: datetime | None = None
+    #: The collector holding the claim, and until when: a lease its holder renews every few
+    #: seconds. Once it lapses (the collector died) any instance may resume the collection.
+    collector: str | None = None
+    lease_until: datetime | None = None
+    #: Per source kind, what its delivery came to, sealed: the signed record (committed with
+    #: its ``data.delivered``) or the error; a resumed collection redoes none of them.
+    kinds: dict[str, str] = {}
     notice_hash: str
     sources: dict[str, SourceProgress]
     #: The holder's public JWK: the session's records carry it as ``cnf.jwk`` (key-bound).

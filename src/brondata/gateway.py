@@ -95,6 +95,7 @@ from brondata.errors import (
     BrondataError,
     ConcurrentUpdateError,
     ConfigurationError,
+    ConnectorError,
     ConsentDeniedError,
     RecordError,
     RequestError,
@@ -145,6 +146,8 @@ _RETRIES = 8
 _REPAIR_AFTER = timedelta(seconds=5)
 #: The states in which the consent is given (and a second ``give_consent`` a no-op).
 _GIVEN = (SessionState.CONSENTED, SessionState.COLLECTING, SessionState.COLLECTED)
+#: How long a collector's claim holds without renewal (renewed every third of it).
+_LEASE = timedelta(seconds=6)
 #: How often a callback waits to see the outcome of the same callback handled elsewhere.
 _POLL = 0.05
 
@@ -912,126 +915,281 @@ class Gateway:
         return record.model_copy(update={"sources": sources})
 
     async def collect(self, session_id: str) -> CollectionResult:
-        """Fetch every authorised source at once, and deliver one signed record per source.
+        """Fetch every authorised source at once, and deliver one signed record per kind.
 
         Sources fail one by one: a timeout, a 5xx or malformed data at one source becomes a
         typed error for that source (and a ``data.failed`` entry) while the others deliver.
-        The session is claimed (``collecting``) in the store before any source is called, so
-        a second collect, here or on another instance, is refused instead of fetching twice;
-        a withdrawal during the collection stops every delivery not yet made.
+        The session is claimed (``collecting``, under a lease this collector renews) before
+        any source is called, so a second collect, here or on another instance, is refused
+        while the first runs; a withdrawal during the collection stops every delivery not
+        yet made.
+
+        Each step is committed as it is done: a source's answer with its ``data.retrieved``
+        (sealed in the session), a kind's signed record with its ``data.delivered``. A
+        collect cut short (cancelled; the process killed) is resumed by the next call, on
+        any instance, once its lease is free (at once after a cancellation, within seconds
+        after a crash): nothing retrieved is fetched again, nothing delivered is signed
+        again. Called after the collection finished, it returns the same result
+        (``result``) and appends nothing.
         """
-        record = await self._load(session_id)
+        me = uuid.uuid4().hex
+        record = await self._retrying(lambda: self._claim(session_id, me))
+        if record.state is SessionState.COLLECTED:
+            return self._result_of(record)
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._renew_lease, session_id, me)
+                result = await self._collect_claimed(record.id, me)
+                group.cancel_scope.cancel()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._release_lease(session_id, me)
+        return result
+
+    async def _claim(self, session_id: str, me: str) -> SessionRecord:
+        record = await self._current(session_id)
         if record.state in (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED):
             raise ConsentDeniedError(f"session {record.id} has no consent ({record.state.value})")
+        if record.state is SessionState.COLLECTED:
+            return record
         now = self._clock.now()
-        if record.state is SessionState.COLLECTING and not self._claim_is_stale(record, now):
+        if record.state is SessionState.COLLECTING and (record.lease_until or now) > now:
             raise SessionStateError(f"session {record.id} is being collected already")
-        claim = self._transition(record, SessionEvent.COLLECT, collecting_since=now)
         self._check_not_expired(record)
-        authorised = [s for s, p in record.sources.items() if p.state is SourceState.AUTHORISED]
-        if not authorised:
+        if record.state is SessionState.CONSENTED and not any(
+            p.state is SourceState.AUTHORISED for p in record.sources.values()
+        ):
             raise SessionStateError(f"session {record.id} has no completed login to collect from")
-        record = await self._sessions.replace(claim)  # the compare-and-set: one collector wins
+        claim = self._transition(
+            record,
+            SessionEvent.COLLECT,
+            collecting_since=record.collecting_since or now,
+            collector=me,
+            lease_until=now + _LEASE,
+        )
+        return await self._sessions.replace(claim)  # the compare-and-set: one collector wins
 
-        records: dict[str, SignedRecord] = {}
-        evidence: dict[str, Evidence] = {}
+    async def _renew_lease(self, session_id: str, me: str) -> None:
+        while True:
+            await anyio.sleep(_LEASE.total_seconds() / 3)
+
+            def renew(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
+                if current.collector != me:
+                    raise SessionStateError(f"session {session_id}: the collection lease is lost")
+                until = self._clock.now() + _LEASE
+                return current.model_copy(update={"lease_until": until}), ()
+
+            try:
+                await self._update(session_id, renew)
+            except SessionStateError:
+                return
+
+    async def _release_lease(self, session_id: str, me: str) -> None:
+        """Free the claim at once (a cancelled collect is resumed by the next call)."""
+
+        def release(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
+            if current.collector != me:
+                raise SessionStateError("not ours")
+            return current.model_copy(update={"collector": None, "lease_until": None}), ()
+
+        try:
+            await self._update(session_id, release)
+        except BrondataError:
+            return  # finished, taken over or erased meanwhile: nothing of ours to free
+
+    async def _update(
+        self,
+        session_id: str,
+        change: Callable[[SessionRecord], tuple[SessionRecord, tuple[PendingEvent, ...]]],
+    ) -> SessionRecord:
+        """Read, change, compare-and-set (with the change's events), again on a lost race."""
+        for _ in range(_RETRIES):
+            current = await self._sessions.get(session_id)
+            updated, pending = change(current)
+            try:
+                return await self._commit(updated, *pending)
+            except ConcurrentUpdateError:
+                continue
+        raise ConcurrentUpdateError(f"session {session_id} keeps changing; try again")
+
+    def _collecting(self, current: SessionRecord, me: str, what: str) -> None:
+        if current.state is not SessionState.COLLECTING:
+            raise ConsentDeniedError(
+                f"{what}: not delivered, the consent was {current.state.value} during the "
+                "collection"
+            )
+        if current.collector != me:
+            raise SessionStateError(f"session {current.id}: another collector took over")
+
+    async def _collect_claimed(self, session_id: str, me: str) -> CollectionResult:
+        record = await self._sessions.get(session_id)
         errors: dict[str, BrondataError] = {}
         for source, progress in record.sources.items():
-            if progress.state is not SourceState.AUTHORISED:
+            if progress.state is SourceState.FAILED and progress.error is not None:
+                errors[source] = _error_from_dict(progress.error)
+            elif progress.state is not SourceState.AUTHORISED:
                 errors[source] = AuthorizationError(
                     f"{source}: no completed login ({progress.state.value})"
                 )
-
-        responses: dict[str, SourceResponse] = {}
-
-        async def failed(source: str, exc: Exception) -> None:
-            error = exc if isinstance(exc, BrondataError) else _unexpected(source, exc)
-            errors[source] = error
-            await self._append(record, "data.failed", source=source, error_code=error.code)
-            _log.warning("source.failed", session=record.id, source=source, error=error.code)
+        authorised = [s for s, p in record.sources.items() if p.state is SourceState.AUTHORISED]
+        responses: dict[str, SourceResponse] = {
+            s: self._open_response(record, s)
+            for s in authorised
+            if record.sources[s].fetched is not None
+        }
 
         async def one(source: str) -> None:
             try:
-                responses[source] = await self._fetch(record, source)
+                responses[source] = await self._fetch(record, source, me)
+            except ConsentDeniedError as exc:
+                # Withdrawn while this source answered: its kind delivers nothing, and the
+                # answer is dropped unrecorded with the session closed.
+                errors[kind_of(source)] = exc
             except Exception as exc:
-                await failed(source, exc)
-            # Fetched once, for one purpose: the access is no longer needed either way.
-            await self._revoke(record, source)
+                error = exc if isinstance(exc, BrondataError) else _unexpected(source, exc)
+                errors[source] = error
+                await self._fail_source(session_id, source, error)
 
         async with anyio.create_task_group() as group:
             for source in authorised:
-                group.start_soon(one, source)
+                if source not in responses:
+                    group.start_soon(one, source)
 
         # One record per kind, from every instance of it that answered (two banks: one
         # record with both banks' accounts); an instance that did not is an error of its own.
-        delivered: set[str] = set()
+        kinds = dict(record.kinds)
         for kind in _plan(record):
             fetched = {i: responses[i] for i in authorised if kind_of(i) == kind and i in responses}
-            if not fetched:
-                continue
-            try:
-                records[kind] = await self._deliver(record, kind, fetched)
-            except Exception as exc:
-                await failed(kind, exc)
-                continue
-            delivered.update(fetched)
-            evidence.update({i: r.evidence for i, r in fetched.items()})
+            if fetched and kind not in kinds:
+                kinds.update((await self._deliver(session_id, me, kind, fetched)).kinds)
+        return await self._finish_collection(session_id, me, responses, errors, kinds)
 
-        await self._finish_collection(record.id, authorised, delivered, errors)
-        _log.info(
-            "session.collected", session=record.id, delivered=sorted(records), failed=sorted(errors)
-        )
+    async def _fail_source(self, session_id: str, source: str, error: BrondataError) -> None:
+        _log.warning("source.failed", session=session_id, source=source, error=error.code)
+
+        def fail(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
+            if current.sources[source].state is not SourceState.AUTHORISED:
+                return current, ()
+            updated = self._with_source(
+                current, source, SessionEvent.FAIL_COLLECT, sealed=None, error=error.to_dict()
+            )
+            return updated, (self._pending("data.failed", source=source, error_code=error.code),)
+
+        await self._update(session_id, fail)
+
+    def _result_of(self, record: SessionRecord) -> CollectionResult:
+        records: dict[str, SignedRecord] = {}
+        errors: dict[str, BrondataError] = {}
+        evidence: dict[str, Evidence] = {}
+        for kind, sealed in record.kinds.items():
+            outcome = self._box.open(sealed, f"{record.id}/{kind}/outcome")
+            if "record" in outcome:
+                records[kind] = SignedRecord.parse(outcome["record"])
+                for instance, proof in outcome["evidence"].items():
+                    evidence[instance] = _evidence(proof)
+            else:
+                errors[kind] = _error_from_dict(outcome["error"])
+        for source, progress in record.sources.items():
+            if progress.error is not None:
+                errors[source] = _error_from_dict(progress.error)
+            elif progress.state in (SourceState.WAITING, SourceState.LOGIN_STARTED):
+                errors[source] = AuthorizationError(
+                    f"{source}: no completed login ({progress.state.value})"
+                )
         return CollectionResult(
             session_id=record.id, records=records, errors=errors, evidence=evidence
         )
 
-    def _claim_is_stale(self, record: SessionRecord, now: datetime) -> bool:
-        """A claim older than the slowest source's timeout (twice, plus a minute) belongs
-        to a collector that died; another may take the session over."""
-        since = record.collecting_since or record.updated_at
-        limit = timedelta(seconds=2 * max(self._timeouts.values(), default=30.0) + 60)
-        return now - since > limit
+    def result(self, session_id: str) -> CollectionResult:
+        """The outcome of the session's collection, as ``collect`` returned it: kept (sealed
+        in the session store) until the retention ends, the consent is withdrawn or the
+        subject erased. ``SessionNotFoundError`` for an unknown or erased session,
+        ``SessionStateError`` before the collection finished, ``ConsentDeniedError`` once
+        the consent no longer covers the records."""
+        record = self._load_now(session_id)
+        if record.state in (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED):
+            raise ConsentDeniedError(
+                f"session {record.id} has no consent ({record.state.value}): no result kept"
+            )
+        if record.state is not SessionState.COLLECTED:
+            raise SessionStateError(
+                f"session {record.id} has not been collected ({record.state.value})"
+            )
+        return self._result_of(record)
 
     async def _finish_collection(
         self,
         session_id: str,
-        authorised: list[str],
-        delivered: set[str],
-        errors: Mapping[str, BrondataError],
-    ) -> None:
+        me: str,
+        responses: Mapping[str, SourceResponse],
+        errors: dict[str, BrondataError],
+        kinds: Mapping[str, str],
+    ) -> CollectionResult:
         """Write what became of each source; the session leaves ``collecting`` unless it was
-        withdrawn or expired meanwhile. Retried on a concurrent write (a withdrawal)."""
-        for _ in range(5):
-            current = await self._load(session_id)
+        withdrawn or expired meanwhile."""
+
+        def finish(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
             updated = current
             if current.state is SessionState.COLLECTING:
+                if current.collector != me:
+                    raise SessionStateError(f"session {session_id}: another collector took over")
                 # From here the consent covers keeping the data: it ends with the retention.
                 retention = timedelta(days=current.request.retention_days)
                 updated = self._transition(
                     current,
                     SessionEvent.FINISH_COLLECT,
                     collecting_since=None,
+                    collector=None,
+                    lease_until=None,
                     consent_expires_at=self._clock.now() + retention,
                 )
-            for source in authorised:
-                event = SessionEvent.COLLECT if source in delivered else SessionEvent.FAIL_COLLECT
-                problem = errors.get(source) or errors.get(kind_of(source))
-                error = problem.to_dict() if problem is not None else None
-                updated = self._with_source(updated, source, event, sealed=None, error=error)
-            try:
-                await self._sessions.replace(updated)
-                return
-            except ConcurrentUpdateError:
-                continue
-        raise StoreError(f"session {session_id} keeps changing; its collection was not saved")
+            for source, progress in current.sources.items():
+                if progress.state is not SourceState.AUTHORISED:
+                    continue
+                delivered = kind_of(source) in current.kinds and source in responses
+                if delivered and "record" in self._box.open(
+                    current.kinds[kind_of(source)], f"{current.id}/{kind_of(source)}/outcome"
+                ):
+                    updated = self._with_source(
+                        updated, source, SessionEvent.COLLECT, sealed=None, fetched=None
+                    )
+                else:
+                    problem = errors.get(source) or errors.get(kind_of(source))
+                    error = problem.to_dict() if problem is not None else None
+                    updated = self._with_source(
+                        updated,
+                        source,
+                        SessionEvent.FAIL_COLLECT,
+                        sealed=None,
+                        fetched=None,
+                        error=error,
+                    )
+            return updated, ()
 
-    async def _still_consented(self, session_id: str, source: str) -> None:
-        """Right before a delivery: the consent must still stand (no withdrawal meanwhile)."""
-        state = (await self._load(session_id)).state
-        if state is not SessionState.COLLECTING:
-            raise ConsentDeniedError(
-                f"{source}: not delivered, the consent was {state.value} during the collection"
-            )
+        record = await self._update(session_id, finish)
+        if record.state is SessionState.COLLECTED:
+            result = self._result_of(record)
+        else:
+            # Withdrawn or expired during the collection: what this call delivered before is
+            # returned (not kept); no kind delivered after it.
+            result = self._result_of(record.model_copy(update={"kinds": dict(kinds)}))
+            for key, error in errors.items():
+                result.errors.setdefault(key, error)
+            for kind in _plan(record):
+                if kind not in result.records and not any(
+                    kind_of(s) == kind for s in result.errors
+                ):
+                    result.errors[kind] = ConsentDeniedError(
+                        f"{kind}: not delivered, the consent was {record.state.value} during "
+                        "the collection"
+                    )
+        _log.info(
+            "session.collected",
+            session=record.id,
+            delivered=sorted(result.records),
+            failed=sorted(result.errors),
+        )
+        return result
 
     # --- the data subject's rights and the consent's evidence ------------------------------
 
@@ -1077,8 +1235,12 @@ class Gateway:
             _log.warning("source.revoke_failed", session=record.id, source=source, error=str(exc))
 
     def _without_secrets(self, record: SessionRecord) -> SessionRecord:
-        sources = {s: p.model_copy(update={"sealed": None}) for s, p in record.sources.items()}
-        return record.model_copy(update={"sources": sources})
+        """The session without grants, answers or records: nothing more is covered."""
+        sources = {
+            s: p.model_copy(update={"sealed": None, "fetched": None})
+            for s, p in record.sources.items()
+        }
+        return record.model_copy(update={"sources": sources, "kinds": {}})
 
     async def withdraw(self, session_id: str) -> SessionRecord:
         """The consumer withdraws consent (art. 7(3) GDPR): as easy as giving it.
@@ -1149,8 +1311,9 @@ class Gateway:
             expired.append(session_id)
         return expired
 
-    async def _fetch(self, record: SessionRecord, source: str) -> SourceResponse:
-        """One instance's raw data, within its timeout; ledger: ``data.retrieved``."""
+    async def _fetch(self, record: SessionRecord, source: str, me: str) -> SourceResponse:
+        """One instance's raw data, within its timeout, committed with ``data.retrieved``;
+        the grant, no longer needed, is then given up."""
         progress = record.sources[source]
         assert progress.sealed is not None  # AUTHORISED always carries its grant
         grant = self._box.open(progress.sealed, f"{record.id}/{source}/grant")
@@ -1165,53 +1328,102 @@ class Gateway:
                 f"{source}: no complete answer within {self._timeouts[source]:g} s", source=source
             )
         _log.info("source.retrieved", session=record.id, source=source, requests=response.requests)
-        await self._append(
-            record,
-            "data.retrieved",
-            source=source,
-            response_digest=response.digest,
-            attributes=progress.attributes,
-            mapping_version=source_kind(source).mapping.version,
-        )
+        sealed = self._box.seal(_response_dict(response), f"{record.id}/{source}/fetched")
+
+        def fetched(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
+            self._collecting(current, me, kind_of(source))
+            updated = self._with_source_changes(current, source, fetched=sealed, sealed=None)
+            event = self._pending(
+                "data.retrieved",
+                source=source,
+                response_digest=response.digest,
+                attributes=progress.attributes,
+                mapping_version=source_kind(source).mapping.version,
+            )
+            return updated, (event,)
+
+        try:
+            await self._update(record.id, fetched)
+        finally:
+            # Fetched once, for one purpose: the access is no longer needed either way.
+            with anyio.CancelScope(shield=True):
+                await self._revoke_grant(record.id, source, grant)
         return response
 
+    async def _revoke_grant(self, session_id: str, source: str, grant: dict[str, Any]) -> None:
+        try:
+            with anyio.fail_after(self._timeouts[source]):
+                await self.connectors[source].revoke(grant=grant)
+        except (BrondataError, TimeoutError) as exc:
+            _log.warning("source.revoke_failed", session=session_id, source=source, error=str(exc))
+
+    def _open_response(self, record: SessionRecord, source: str) -> SourceResponse:
+        sealed = record.sources[source].fetched
+        assert sealed is not None
+        return _response_of(self._box.open(sealed, f"{record.id}/{source}/fetched"))
+
     async def _deliver(
-        self, record: SessionRecord, kind: str, responses: Mapping[str, SourceResponse]
-    ) -> SignedRecord:
-        """Map the raw data of the kind's instances as one, minimise, sign; ledger:
-        ``data.delivered`` once the consent is seen to stand."""
+        self, session_id: str, me: str, kind: str, responses: Mapping[str, SourceResponse]
+    ) -> SessionRecord:
+        """Map the raw data of the kind's instances as one, minimise, sign; commit the record
+        with its ``data.delivered`` once the consent is seen to stand (a mapping failure is
+        committed as the kind's error, with ``data.failed``)."""
+        record = await self._sessions.get(session_id)
         registered = source_kind(kind)
         attributes = record.sources[next(iter(responses))].attributes
-        if len(responses) == 1:
-            raw = next(iter(responses.values())).raw
-        else:
-            assert registered.combine is not None  # checked when the gateway was built
-            raw = registered.combine({i: r.raw for i, r in responses.items()})
-        values = minimise(
-            registered.mapping.map(raw, attributes, self._clock.now().date()), attributes
-        )
         digest = combined_digest({i: r.digest for i, r in responses.items()})
-        signed = self._sign(
-            record,
-            kind,
-            instances=sorted(responses),
-            retrieved_at=max(r.retrieved_at for r in responses.values()),
-            response_digest=digest,
-            mapping_version=registered.mapping.version,
-            values=values,
-        )
-        await self._still_consented(record.id, kind)
-        await self._append(
-            record,
-            "data.delivered",
-            source=kind,
-            attributes=attributes,
-            record_digest=signed.digest,
-            response_digest=digest,
-            mapping_version=registered.mapping.version,
-            recipient=record.request.recipient,
-        )
-        return signed
+        context = f"{record.id}/{kind}/outcome"
+        try:
+            if len(responses) == 1:
+                raw = next(iter(responses.values())).raw
+            else:
+                assert registered.combine is not None  # checked when the gateway was built
+                raw = registered.combine({i: r.raw for i, r in responses.items()})
+            values = minimise(
+                registered.mapping.map(raw, attributes, self._clock.now().date()), attributes
+            )
+            signed = self._sign(
+                record,
+                kind,
+                instances=sorted(responses),
+                retrieved_at=max(r.retrieved_at for r in responses.values()),
+                response_digest=digest,
+                mapping_version=registered.mapping.version,
+                values=values,
+            )
+        except Exception as exc:
+            error = exc if isinstance(exc, BrondataError) else _unexpected(kind, exc)
+            _log.warning("source.failed", session=record.id, source=kind, error=error.code)
+            outcome = self._box.seal({"error": error.to_dict()}, context)
+            pending = (self._pending("data.failed", source=kind, error_code=error.code),)
+        else:
+            evidence = {i: r.evidence.to_dict() for i, r in responses.items()}
+            outcome = self._box.seal({"record": signed.compact, "evidence": evidence}, context)
+            pending = (
+                self._pending(
+                    "data.delivered",
+                    source=kind,
+                    attributes=attributes,
+                    record_digest=signed.digest,
+                    response_digest=digest,
+                    mapping_version=registered.mapping.version,
+                    recipient=record.request.recipient,
+                ),
+            )
+
+        def deliver(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
+            self._collecting(current, me, kind)
+            if kind in current.kinds:
+                return current, ()
+            return current.model_copy(update={"kinds": {**current.kinds, kind: outcome}}), pending
+
+        try:
+            return await self._update(session_id, deliver)
+        except ConsentDeniedError as exc:
+            error = exc
+        # Withdrawn meanwhile: the kind's outcome is that refusal (nothing appended).
+        _log.warning("source.failed", session=session_id, source=kind, error=error.code)
+        return await self._sessions.get(session_id)
 
     def _sign(
         self,
@@ -1287,6 +1499,49 @@ def _check_urls(issuer: object, redirect_uri: object) -> None:
         str(redirect_uri).format(source="bank")
     if "{source}" not in str(redirect_uri):
         raise ConfigurationError("redirect_uri must contain '{source}', one callback per source")
+
+
+def _response_dict(response: SourceResponse) -> dict[str, Any]:
+    return {
+        "source": response.source,
+        "raw": response.raw,
+        "evidence": response.evidence.to_dict(),
+        "retrieved_at": response.retrieved_at.isoformat(),
+    }
+
+
+def _evidence(value: Mapping[str, Any]) -> Evidence:
+    return Evidence(
+        salt=value["salt"],
+        responses=tuple((r["request"], r["sha-256"]) for r in value["responses"]),
+    )
+
+
+def _response_of(value: Mapping[str, Any]) -> SourceResponse:
+    return SourceResponse(
+        source=value["source"],
+        raw=value["raw"],
+        evidence=_evidence(value["evidence"]),
+        retrieved_at=datetime.fromisoformat(value["retrieved_at"]),
+    )
+
+
+def _error_from_dict(value: Mapping[str, str]) -> BrondataError:
+    """A typed error again from its ``to_dict`` form (codes are unique in the tree)."""
+    code, message = value.get("code", ""), value.get("message", "")
+    found: type[BrondataError] = BrondataError
+    stack: list[type[BrondataError]] = [BrondataError]
+    while stack:
+        cls = stack.pop()
+        if cls.code == code:
+            found = cls
+            break
+        stack.extend(cls.__subclasses__())
+    error = found.__new__(found)
+    BrondataError.__init__(error, message)
+    if isinstance(error, ConnectorError):
+        error.source = value.get("source")
+    return error
 
 
 def _state_matches(callback_url: str, pending: Mapping[str, Any]) -> bool:
