@@ -374,6 +374,8 @@ class Gateway:
             }
         )
         self._owned = list(owned)
+        #: Per session collected here, the lock its collection's own writes take turns on.
+        self._collect_locks: dict[str, anyio.Lock] = {}
 
     @classmethod
     def embedded(
@@ -936,14 +938,16 @@ class Gateway:
         record = await self._retrying(lambda: self._claim(session_id, me))
         if record.state is SessionState.COLLECTED:
             return self._result_of(record)
+        self._collect_locks[record.id] = anyio.Lock()
         try:
             async with anyio.create_task_group() as group:
-                group.start_soon(self._renew_lease, session_id, me)
+                group.start_soon(self._renew_lease, record.id, me)
                 result = await self._collect_claimed(record.id, me)
                 group.cancel_scope.cancel()
         finally:
             with anyio.CancelScope(shield=True):
-                await self._release_lease(session_id, me)
+                await self._release_lease(record.id, me)
+            self._collect_locks.pop(record.id, None)
         return result
 
     async def _claim(self, session_id: str, me: str) -> SessionRecord:
@@ -1002,7 +1006,21 @@ class Gateway:
         session_id: str,
         change: Callable[[SessionRecord], tuple[SessionRecord, tuple[PendingEvent, ...]]],
     ) -> SessionRecord:
-        """Read, change, compare-and-set (with the change's events), again on a lost race."""
+        """Read, change, compare-and-set (with the change's events), again on a lost race.
+
+        A collection's own writes (its sources answering at once, its lease) take turns on
+        the session's lock, so that they race only with other callers."""
+        lock = self._collect_locks.get(session_id)
+        if lock is not None:
+            async with lock:
+                return await self._update_now(session_id, change)
+        return await self._update_now(session_id, change)
+
+    async def _update_now(
+        self,
+        session_id: str,
+        change: Callable[[SessionRecord], tuple[SessionRecord, tuple[PendingEvent, ...]]],
+    ) -> SessionRecord:
         for _ in range(_RETRIES):
             current = await self._sessions.get(session_id)
             updated, pending = change(current)
