@@ -7,11 +7,14 @@ not revoked by a second (a bank answers a reused code by revoking what it issued
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import anyio
 import pytest
 
 from brondata import Gateway
-from brondata.errors import AuthorizationDeniedError, SessionStateError
+from brondata._session_store import SessionRecord
+from brondata.errors import AuthorizationDeniedError, SessionStateError, StoreUnavailableError
 from brondata.session import SessionState, SourceState
 from brondata.testing import MockSources
 
@@ -145,3 +148,47 @@ async def test_concurrent_consents_append_one_given(gateway: Gateway) -> None:
         for _ in range(5):
             group.start_soon(one)
     assert events(gateway).count("consent.given") == 1
+
+
+async def test_a_step_cut_short_before_its_ledger_append_is_repaired(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session = await gateway.start(request(), "applicant-1")
+    append = gateway.log.append
+
+    def failing(*args: object, **kwargs: object) -> object:
+        raise StoreUnavailableError("the ledger is down")
+
+    gateway.log.append = failing  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailableError):
+        await gateway.give_consent(session.id)
+    gateway.log.append = append  # type: ignore[method-assign]
+    assert "consent.given" not in events(gateway)
+    assert gateway.session(session.id).pending  # the step's events wait in the session
+    sources.clock.advance(timedelta(seconds=6))  # type: ignore[attr-defined]
+    repaired = await gateway.give_consent(session.id)
+    assert repaired.state is SessionState.CONSENTED
+    assert not repaired.pending
+    assert events(gateway).count("consent.given") == 1
+
+
+async def test_a_step_cut_short_after_its_ledger_append_appends_nothing_again(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session = await gateway.start(request(), "applicant-1")
+    replace = gateway.sessions.replace
+
+    def clearing_fails(record: SessionRecord) -> SessionRecord:
+        if record.state is SessionState.CONSENTED and not record.pending:
+            raise StoreUnavailableError("the session store is down")
+        return replace(record)
+
+    gateway.sessions.replace = clearing_fails  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailableError):
+        await gateway.give_consent(session.id)
+    gateway.sessions.replace = replace  # type: ignore[method-assign]
+    assert events(gateway).count("consent.given") == 1
+    sources.clock.advance(timedelta(seconds=6))  # type: ignore[attr-defined]
+    await gateway.withdraw(session.id)  # any next step repairs first
+    assert events(gateway).count("consent.given") == 1
+    assert events(gateway)[-1] == "consent.withdrawn"
