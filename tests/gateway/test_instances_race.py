@@ -21,7 +21,7 @@ from brondata.errors import SessionStateError
 from brondata.stores import open_stores
 from brondata.testing import FixedClock, MockSources
 
-from .conftest import request
+from .conftest import BANK, login, request
 
 pytestmark = pytest.mark.anyio
 
@@ -60,6 +60,7 @@ async def pair(
     key = SigningKey.generate("ES256")
     first = _gateway(opener(), sources, key)
     second = _gateway(opener(), sources, key)
+    first.sources = second.sources = sources  # type: ignore[attr-defined]  # for logins
     async with first, second:
         yield first, second
 
@@ -102,3 +103,31 @@ async def test_a_consent_and_a_withdrawal_racing_leave_one_outcome(
         seen = _events(a, session.consent_id)
         # Exactly one final step happened, and the loser left nothing.
         assert seen.count("consent.denied") + seen.count("consent.withdrawn") == 1, seen
+
+
+async def test_two_instances_collecting_one_session_deliver_once(
+    pair: tuple[Gateway, Gateway],
+) -> None:
+    a, b = pair
+    sources: MockSources = a.sources  # type: ignore[attr-defined]
+    session = await a.start(request(), "applicant-1")
+    await a.give_consent(session.id)
+    callback = await login(sources, await a.login_url(session.id, BANK))
+    await b.callback(session.id, BANK, callback)
+    results: list[object] = []
+
+    async def collect(gateway: Gateway) -> None:
+        try:
+            results.append(await gateway.collect(session.id))
+        except SessionStateError as exc:  # the other instance holds the lease
+            results.append(exc)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(collect, a)
+        group.start_soon(collect, b)
+    seen = _events(a, session.consent_id)
+    assert seen.count("data.retrieved") == 1
+    assert seen.count("data.delivered") == 1
+    assert "data.failed" not in seen
+    # Whichever lost the race gets the same result once the winner is done.
+    assert "bank" in b.result(session.id).records
