@@ -540,9 +540,10 @@ class Gateway:
     async def _commit(self, updated: SessionRecord, *events: PendingEvent) -> SessionRecord:
         """Write ``updated`` (a compare-and-set on its version) with ``events`` pending, then
         append them: a lost race raises ``ConcurrentUpdateError`` having appended nothing."""
-        stored = await self._sessions.replace(
-            updated.model_copy(update={"pending": (*updated.pending, *events)})
-        )
+        changes: dict[str, Any] = {"pending": (*updated.pending, *events)}
+        if events:
+            changes["updated_at"] = self._clock.now()  # when the events became pending
+        stored = await self._sessions.replace(updated.model_copy(update=changes))
         return await self._flush(stored)
 
     async def _current(self, session_id: str) -> SessionRecord:
@@ -985,7 +986,8 @@ class Gateway:
 
             try:
                 await self._update(session_id, renew)
-            except SessionStateError:
+            except BrondataError:
+                # Lost, or the store is down: the collection's own next write says which.
                 return
 
     async def _release_lease(self, session_id: str, me: str) -> None:
@@ -1066,6 +1068,8 @@ class Gateway:
             except Exception as exc:
                 error = exc if isinstance(exc, BrondataError) else _unexpected(source, exc)
                 errors[source] = error
+                # Asked once, for one purpose: the access is no longer needed either way.
+                await self._revoke(record, source)
                 await self._fail_source(session_id, source, error)
 
         async with anyio.create_task_group() as group:
