@@ -3,8 +3,7 @@
 PSD2 banks authenticate a third party by its eIDAS certificate on the TLS connection, and
 government APIs by a PKIoverheid one. A connector built with ``ssl_context`` must make every
 request it sends (discovery, the PSD2 consent, the token exchange, the API reads, revocation)
-over a transport of its own built with that context; shared transports would let one
-finished login close the connections another is using.
+over its one transport, built once with that context and closed with the gateway.
 """
 
 from __future__ import annotations
@@ -20,6 +19,8 @@ from brondata import DataRequest, Gateway, LegalBasis, Psd2Connector, Purpose
 from brondata.testing import HostDispatchTransport, MockSources
 
 pytestmark = pytest.mark.anyio
+
+BANK = "bank.mockbank"
 
 
 class _Recorder:
@@ -46,17 +47,17 @@ class _Recorder:
 async def test_every_request_of_a_session_goes_over_the_client_certificate(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    sources = MockSources(seed=3, sources=("bank",))
-    bank_url = sources.base_urls["bank.mockbank"]
-    recorder = _Recorder({urlsplit(bank_url).netloc: sources.transport("bank")})
+    sources = MockSources(seed=3, sources=(BANK,))
+    recorder = _Recorder({urlsplit(sources.base_urls[BANK]).netloc: sources.transport(BANK)})
     monkeypatch.setattr(httpx2, "AsyncHTTPTransport", recorder)
     context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
 
     bank = Psd2Connector(
-        base_url=bank_url,
+        base_url=sources.base_urls[BANK],
         client_id=sources.client_id,
         clock=sources.clock,
         ssl_context=context,
+        name=BANK,
     )
     request = DataRequest(
         purpose=Purpose(term="dpv:CreditChecking", text="Assess the loan"),
@@ -65,7 +66,7 @@ async def test_every_request_of_a_session_goes_over_the_client_certificate(
         retention_days=30,
         recipient="Lender",
     )
-    async with Gateway.embedded({"bank": bank}, clock=sources.clock) as gateway:
+    async with Gateway.embedded({BANK: bank}, clock=sources.clock) as gateway:
         session = await gateway.start(request, "applicant-1")
         await gateway.give_consent(session.id)
         await sources.authorise(gateway, session.id, sources.scenario("salaried"))
@@ -73,11 +74,11 @@ async def test_every_request_of_a_session_goes_over_the_client_certificate(
         await gateway.withdraw(session.id)
 
     assert result.complete
-    assert recorder.contexts
-    assert all(made is context for made in recorder.contexts)
+    # One transport, built with the context when the connector was: the certificate's TLS
+    # context is set up once, not per login or fetch.
+    assert recorder.contexts == [context]
     seen = {line for _, line in recorder.requests}
     assert "POST /v1/consents" in seen  # before the login
     assert any(line.startswith("POST") and "token" in line for line in seen)
     assert "GET /v1/accounts" in seen
-    # Every client has its own transport: closing one login's client closes nothing else.
-    assert len(recorder.contexts) > 1
+    assert {number for number, _ in recorder.requests} == {0}

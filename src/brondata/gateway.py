@@ -46,7 +46,8 @@ import hmac
 import os
 import stat
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,6 +76,7 @@ from brondata.connectors._base import (
     SourceResponse,
     combined_digest,
 )
+from brondata.connectors._http import source_deadline
 from brondata.consent import (
     ConsentLedger,
     ConsentLog,
@@ -133,7 +135,10 @@ from brondata.sources._kind import valid_instance_id
 from brondata.sources._mapping import minimise
 from brondata.stores import AsyncSessionStore, off_loop, open_stores
 
-__all__ = ["CollectionResult", "ConsentView", "Gateway"]
+__all__ = ["Admission", "CollectionResult", "ConsentView", "Gateway"]
+
+#: Collections running at once unless the gateway is told otherwise (``max_collections``).
+DEFAULT_MAX_COLLECTIONS = 64
 
 _log = get_logger("brondata.gateway")
 
@@ -295,12 +300,28 @@ def _notice_hash(notice: Mapping[str, Any]) -> str:
     return "sha-256:" + hashlib.sha256(rfc8785.dumps(dict(notice))).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """How many collections run now (``running``, at most ``limit``) and wait their turn."""
+
+    limit: int
+    running: int
+    waiting: int
+
+
 class Gateway:
     """Consent sessions over a set of source connectors, a ledger and a session store.
 
     A gateway built directly owns nothing: the caller closes its stores and connectors. One
     from ``Gateway.embedded`` owns its stores and the connectors handed to it, and ``aclose``
     (or ``async with``) closes them.
+
+    At most ``max_collections`` collections run at once; the others wait their turn in the
+    order they came (``admission`` says how many run and wait). A source's
+    ``source_timeout`` starts with its fetch, after admission, and counts the source's own
+    time: for a connector that measures it (``measures_source_time``, as every
+    ``OAuthSourceConnector`` does) only the time its requests are in flight, not the
+    gateway's work in between; for any other connector, the wall time of its fetch.
     """
 
     def __init__(
@@ -317,6 +338,7 @@ class Gateway:
         clock: Clock | None = None,
         consent_ttl: timedelta = timedelta(hours=1),
         source_timeout: float | Mapping[str, float] = 30.0,
+        max_collections: int = DEFAULT_MAX_COLLECTIONS,
         keyring: SubjectKeyring | None = None,
         controller: Controller | None = None,
         storage_location: str = "EU",
@@ -327,6 +349,8 @@ class Gateway:
         _check_urls(issuer, redirect_uri)
         if not isinstance(pseudonym_key, bytes) or len(pseudonym_key) < 32:
             raise ConfigurationError("the pseudonym key must be at least 32 bytes")
+        if max_collections < 1:
+            raise ConfigurationError("max_collections must be at least 1")
         self.issuer = issuer
         self.connectors = dict(connectors)
         #: Per source kind, the ids of its configured instances, in configuration order.
@@ -376,6 +400,10 @@ class Gateway:
         self._owned = list(owned)
         #: Per session collected here, the lock its collection's own writes take turns on.
         self._collect_locks: dict[str, anyio.Lock] = {}
+        # anyio's semaphore queues its waiters first come, first served (a deque), and with
+        # fast_acquire off a newcomer never overtakes one already waiting.
+        self._max_collections = max_collections
+        self._admission = anyio.Semaphore(max_collections)
 
     @classmethod
     def embedded(
@@ -389,6 +417,7 @@ class Gateway:
         signing_key: SigningKey | KeyStore | None = None,
         clock: Clock | None = None,
         source_timeout: float | Mapping[str, float] = 30.0,
+        max_collections: int = DEFAULT_MAX_COLLECTIONS,
         controller: Controller | None = None,
     ) -> Gateway:
         """A gateway on the embedded defaults: one SQLite file for ledger and sessions.
@@ -433,6 +462,7 @@ class Gateway:
             pseudonym_key=gateway_secrets.pseudonym_key,
             clock=clock,
             source_timeout=source_timeout,
+            max_collections=max_collections,
             keyring=stores.keyring,
             controller=controller,
             owned=[stores, *connectors.values()],
@@ -473,6 +503,13 @@ class Gateway:
         if self._keys is not None:
             return self._keys.jwks(self._clock.now())
         return KeySet([self.signing_key.public_jwk()])
+
+    @property
+    def admission(self) -> Admission:
+        """The collections running now and those waiting to start."""
+        waiting = self._admission.statistics().tasks_waiting
+        running = self._max_collections - self._admission.value
+        return Admission(limit=self._max_collections, running=running, waiting=waiting)
 
     def redirect_uri(self, source: str) -> str:
         return self._redirect_uri.format(source=source)
@@ -934,7 +971,14 @@ class Gateway:
         after a crash): nothing retrieved is fetched again, nothing delivered is signed
         again. Called after the collection finished, it returns the same result
         (``result``) and appends nothing.
+
+        When ``max_collections`` run already, the call waits its turn (first come, first
+        served) before anything happens; no source's time runs meanwhile.
         """
+        async with self._admission:
+            return await self._collect(session_id)
+
+    async def _collect(self, session_id: str) -> CollectionResult:
         me = uuid.uuid4().hex
         record = await self._retrying(lambda: self._claim(session_id, me))
         if record.state is SessionState.COLLECTED:
@@ -1251,9 +1295,9 @@ class Gateway:
             return
         grant = self._box.open(progress.sealed, f"{record.id}/{source}/grant")
         try:
-            with anyio.fail_after(self._timeouts[source]):
+            with self._on_the_clock(source):
                 await self.connectors[source].revoke(grant=grant)
-        except (BrondataError, TimeoutError) as exc:
+        except BrondataError as exc:
             _log.warning("source.revoke_failed", session=record.id, source=source, error=str(exc))
 
     def _without_secrets(self, record: SessionRecord) -> SessionRecord:
@@ -1341,13 +1385,9 @@ class Gateway:
         grant = self._box.open(progress.sealed, f"{record.id}/{source}/grant")
         connector = self.connectors[source]
         today = self._clock.now().date()
-        with anyio.move_on_after(self._timeouts[source]) as scope:
+        with self._on_the_clock(source):
             response: SourceResponse = await connector.fetch(
                 grant=grant, attributes=progress.attributes, today=today
-            )
-        if scope.cancelled_caught:
-            raise SourceTimeoutError(
-                f"{source}: no complete answer within {self._timeouts[source]:g} s", source=source
             )
         _log.info("source.retrieved", session=record.id, source=source, requests=response.requests)
         sealed = self._box.seal(_response_dict(response), f"{record.id}/{source}/fetched")
@@ -1374,10 +1414,27 @@ class Gateway:
 
     async def _revoke_grant(self, session_id: str, source: str, grant: dict[str, Any]) -> None:
         try:
-            with anyio.fail_after(self._timeouts[source]):
+            with self._on_the_clock(source):
                 await self.connectors[source].revoke(grant=grant)
-        except (BrondataError, TimeoutError) as exc:
+        except BrondataError as exc:
             _log.warning("source.revoke_failed", session=session_id, source=source, error=str(exc))
+
+    @contextmanager
+    def _on_the_clock(self, source: str) -> Iterator[None]:
+        """``source``'s timeout over what runs inside: its own time where its connector
+        measures it (the requests in flight), the wall time otherwise; ``SourceTimeoutError``
+        when it runs out."""
+        limit = self._timeouts[source]
+        if getattr(self.connectors[source], "measures_source_time", False):
+            with source_deadline(limit):
+                yield
+            return
+        with anyio.move_on_after(limit) as scope:
+            yield
+        if scope.cancelled_caught:
+            raise SourceTimeoutError(
+                f"{source}: no complete answer within {limit:g} s", source=source
+            )
 
     def _open_response(self, record: SessionRecord, source: str) -> SourceResponse:
         sealed = record.sources[source].fetched

@@ -8,7 +8,7 @@ import httpx2
 import pytest
 
 from brondata.connectors import OAuthEndpoints, SourceApi
-from brondata.connectors._base import json_body, oauth_client
+from brondata.connectors._base import json_body
 from brondata.errors import (
     IssuerMismatchError,
     SourceProtocolError,
@@ -17,6 +17,7 @@ from brondata.errors import (
     SourceTimeoutError,
     SourceUnavailableError,
 )
+from brondata.sources.duo.connector import DuoConnector
 
 pytestmark = pytest.mark.anyio
 
@@ -59,21 +60,19 @@ async def failing(exc: Exception) -> Exception:
     def handler(request: httpx2.Request) -> httpx2.Response:
         raise exc
 
-    client = oauth_client(
+    connector = DuoConnector(
+        base_url="https://duo.example",
         client_id="demo",
-        redirect_uri=None,
-        scope=None,
         transport=httpx2.MockTransport(handler),
         timeout=1.0,
-        token={"access_token": "t", "token_type": "Bearer"},
     )
-    api = SourceApi("duo", client, {})
+    api = SourceApi(connector, {"access_token": "t", "token_type": "Bearer"}, {})
     try:
         await api.get("https://duo.example/api")
     except Exception as raised:
         return raised
     finally:
-        await client.aclose()
+        await connector.aclose()
     raise AssertionError("no error")
 
 

@@ -3,7 +3,8 @@
 A source kind's own connector (in ``brondata.sources.<kind>.connector``) subclasses
 ``OAuthSourceConnector`` (or ``DigidSourceConnector`` for a government source behind DigiD)
 and says only what it asks for and how it reads the API; login, tokens, callback checks,
-paging limits and the mapping of HTTP failures to typed errors live here.
+paging limits, the connector's one HTTP client, the source's clock (``source_deadline``) and
+the mapping of HTTP failures to typed errors live here.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from brondata.connectors._base import (
     response_digest,
 )
 from brondata.connectors._government import DigidSourceConnector
+from brondata.connectors._http import SourceClient, SourceDeadline, source_deadline
 from brondata.connectors._oauth_source import OAuthSourceConnector, SourceApi
 
 __all__ = [
@@ -28,9 +30,12 @@ __all__ = [
     "OAuthEndpoints",
     "OAuthSourceConnector",
     "SourceApi",
+    "SourceClient",
     "SourceConnector",
+    "SourceDeadline",
     "SourceResponse",
     "check_callback",
     "evidence_of",
     "response_digest",
+    "source_deadline",
 ]

@@ -6,9 +6,9 @@ and fetches raw data with the token. It never maps or releases data; that is the
 and the gateway's job. Every failure leaves as a ``ConnectorError`` or ``AuthorizationError``
 subclass naming the source, so one bad source never takes the others down.
 
-The OAuth client side is authlib's ``AsyncOAuth2Client`` over httpx2, given the connector's
-injectable transport; the checks authlib leaves to the caller (``iss`` per RFC 9207, exact
-redirect URI, constant-time ``state`` comparison) are made here.
+The OAuth client side is authlib's logic over the connector's one httpx2 client
+(``brondata.connectors._oauth_source``); the checks authlib leaves to the caller (``iss``
+per RFC 9207, exact redirect URI, constant-time ``state`` comparison) are made here.
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import rfc8785
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 from brondata.errors import (
     AuthorizationDeniedError,
@@ -35,10 +33,8 @@ from brondata.errors import (
     SourceProtocolError,
     SourceRateLimitedError,
     SourceRejectedError,
-    SourceTimeoutError,
     SourceUnavailableError,
     StateMismatchError,
-    TokenExchangeError,
 )
 
 __all__ = [
@@ -105,7 +101,12 @@ class SourceResponse:
 
 
 class SourceConnector(Protocol):
-    """One source: login, token, fetch. Implementations take an injectable transport."""
+    """One source: login, token, fetch. Implementations take an injectable transport.
+
+    Optionally a class attribute ``measures_source_time = True``: every request goes through
+    a ``SourceClient``, so the gateway gives the source's timeout as source time (requests in
+    flight) rather than as the wall time of the fetch.
+    """
 
     @property
     def name(self) -> str: ...
@@ -242,65 +243,6 @@ class OAuthEndpoints:
 def new_pkce_pair() -> tuple[str, str]:
     """A fresh ``state`` and PKCE ``code_verifier`` (RFC 7636: 43..128 unreserved chars)."""
     return secrets.token_urlsafe(32), secrets.token_urlsafe(48)
-
-
-def oauth_client(
-    *,
-    client_id: str,
-    redirect_uri: str | None,
-    scope: str | None,
-    transport: httpx2.AsyncBaseTransport | None,
-    timeout: float,
-    token: dict[str, Any] | None = None,
-    base_url: str = "",
-) -> AsyncOAuth2Client:
-    """authlib's async client as a public PKCE client over the given transport."""
-    return AsyncOAuth2Client(
-        client_id=client_id,
-        token_endpoint_auth_method="none",  # noqa: S106 - a public PKCE client, not a password
-        redirect_uri=redirect_uri,
-        scope=scope,
-        code_challenge_method="S256",
-        token=token,
-        transport=transport,
-        timeout=timeout,
-        follow_redirects=False,
-        base_url=base_url,
-    )
-
-
-async def exchange_code(
-    source: str,
-    client: AsyncOAuth2Client,
-    endpoints: OAuthEndpoints,
-    *,
-    code: str,
-    code_verifier: str,
-) -> dict[str, Any]:
-    """The authorization-code grant; a refusal (reused, forged, PKCE) is ``TokenExchangeError``."""
-    try:
-        token = await client.fetch_token(
-            endpoints.token_endpoint,
-            grant_type="authorization_code",
-            code=code,
-            code_verifier=code_verifier,
-        )
-    except OAuthError as exc:
-        raise TokenExchangeError(
-            # The error code only: the description is the source's free text.
-            f"{source}: the token endpoint refused the code: {exc.error}"
-        ) from None
-    except httpx2.TimeoutException as exc:
-        raise SourceTimeoutError(f"{source}: token endpoint timed out", source=source) from exc
-    except httpx2.TransportError as exc:
-        raise SourceUnavailableError(
-            f"{source}: token endpoint unreachable ({type(exc).__name__})", source=source
-        ) from exc
-    except ValueError as exc:  # authlib parses the body as JSON
-        raise SourceProtocolError(f"{source}: token response is not JSON", source=source) from exc
-    if not isinstance(token, dict) or not token.get("access_token"):
-        raise TokenExchangeError(f"{source}: the token response has no access_token")
-    return dict(token)
 
 
 def json_body(source: str, response: httpx2.Response) -> Any:

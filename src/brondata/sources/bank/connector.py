@@ -65,12 +65,13 @@ class Psd2Connector(OAuthSourceConnector):
         base_url: str,
         client_id: str,
         transport: httpx2.AsyncBaseTransport | None = None,
-        timeout: float = 10.0,
+        timeout: float | httpx2.Timeout = 10.0,
         clock: Clock | None = None,
         frequency_per_day: int = 1,
         psu_ip_address: str | None = None,
         name: str | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        limits: httpx2.Limits | None = None,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -80,6 +81,7 @@ class Psd2Connector(OAuthSourceConnector):
             clock=clock,
             name=name,
             ssl_context=ssl_context,
+            limits=limits,
         )
         self._frequency_per_day = frequency_per_day
         self._psu_ip_address = psu_ip_address
@@ -123,14 +125,12 @@ class Psd2Connector(OAuthSourceConnector):
 
     async def revoke(self, *, grant: dict[str, Any]) -> None:
         """End the bank-side consent (``DELETE /v1/consents``), then revoke the tokens."""
-        try:
-            response = await self._http.delete(
-                f"/v1/consents/{grant['consent_id']}", headers=self._headers()
-            )
-        except httpx2.HTTPError as exc:
-            raise SourceUnavailableError(
-                f"{self.name}: consent deletion failed ({type(exc).__name__})", source=self.name
-            ) from exc
+        response = await self.send(
+            "DELETE",
+            f"/v1/consents/{grant['consent_id']}",
+            headers=self._headers(),
+            what="consent deletion",
+        )
         if response.status_code >= 500:
             raise SourceUnavailableError(
                 f"{self.name}: consent deletion failed with HTTP {response.status_code}",
