@@ -152,12 +152,17 @@ async def test_a_stale_claim_can_be_taken_over() -> None:
         record = gateway.session(session_id)
         gateway.sessions.replace(
             record.model_copy(
-                update={"state": SessionState.COLLECTING, "collecting_since": clock.now()}
+                update={
+                    "state": SessionState.COLLECTING,
+                    "collecting_since": clock.now(),
+                    "collector": "dead",
+                    "lease_until": clock.now() + timedelta(seconds=6),
+                }
             )
         )
         with pytest.raises(SessionStateError, match="being collected"):
             await gateway.collect(session_id)
-        clock.advance(timedelta(seconds=71))
+        clock.advance(timedelta(seconds=7))  # the lease lapses in seconds
         result = await gateway.collect(session_id)
         assert result.complete
 

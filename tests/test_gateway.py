@@ -190,14 +190,16 @@ async def test_callback_before_login_started_is_out_of_order(gateway: Gateway) -
 
 async def test_consent_twice_and_collect_twice(gateway: Gateway, sources: MockSources) -> None:
     session_id = await consented(gateway)
-    with pytest.raises(SessionStateError):
-        await gateway.give_consent(session_id)
+    size = gateway.ledger.size()
+    assert (await gateway.give_consent(session_id)).state is SessionState.CONSENTED
+    assert gateway.ledger.size() == size
     url = await gateway.login_url(session_id, BANK)
     await gateway.callback(session_id, BANK, await login(sources, url))
-    await gateway.collect(session_id)
+    first = await gateway.collect(session_id)
     size = gateway.ledger.size()
-    with pytest.raises(SessionStateError):
-        await gateway.collect(session_id)
+    again = await gateway.collect(session_id)
+    assert again.records["bank"].compact == first.records["bank"].compact
+    assert gateway.result(session_id).records["bank"].compact == first.records["bank"].compact
     assert gateway.ledger.size() == size
 
 
@@ -248,7 +250,9 @@ class _Snapshot:
         return (
             self.gateway.ledger.size() == self.size
             and self.gateway.ledger.root() == self.root
-            and self.gateway.session(self.session_id) == self.session
+            # A callback claimed for its exchange and released again moves the version on.
+            and self.gateway.session(self.session_id).model_dump(exclude={"version"})
+            == self.session.model_dump(exclude={"version"})
         )
 
 

@@ -91,8 +91,10 @@ async def test_withdrawal_before_collection_revokes_and_closes(
     assert withdrawn.sources[BANK].sealed is None
     with pytest.raises(ConsentDeniedError):
         await gateway.collect(session_id)
-    with pytest.raises(SessionStateError):
-        await gateway.withdraw(session_id)
+    # Withdrawn again (a double submit): the same session, nothing appended.
+    size = gateway.ledger.size()
+    assert (await gateway.withdraw(session_id)).version == withdrawn.version
+    assert gateway.ledger.size() == size
 
 
 async def test_withdrawal_after_collection(gateway: Gateway, sources: MockSources) -> None:

@@ -31,6 +31,7 @@ from brondata.stores._sqlite import SqliteStore
 
 __all__ = [
     "MemorySessionStore",
+    "PendingEvent",
     "PostgresSessionStore",
     "SecretBox",
     "SessionRecord",
@@ -50,6 +51,22 @@ class SourceProgress(BaseModel):
     #: AES-GCM sealed JSON: pending login (state, PKCE verifier, source consent id) or token.
     sealed: str | None = None
     error: dict[str, str] | None = None
+    #: The source's answer, sealed, once retrieved (committed with its ``data.retrieved``):
+    #: a resumed collection maps it instead of fetching again.
+    fetched: str | None = None
+    #: Keyed digest of the callback URL this login's code came in (or is being exchanged
+    #: from): the same callback again gets the same outcome, and its code is exchanged once.
+    callback: str | None = None
+
+
+class PendingEvent(BaseModel):
+    """A ledger event written into the session before the ledger (see ``pending``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event: str
+    at: str  # RFC 3339 UTC, as the ledger writes it: the key that finds it there again
+    fields: dict[str, Any] = {}
 
 
 class SessionRecord(BaseModel):
@@ -68,10 +85,23 @@ class SessionRecord(BaseModel):
     consent_expires_at: datetime
     #: When the running collection claimed the session (``COLLECTING``), else ``None``.
     collecting_since: datetime | None = None
+    #: The collector holding the claim, and until when: a lease its holder renews every few
+    #: seconds. Once it lapses (the collector died) any instance may resume the collection.
+    collector: str | None = None
+    lease_until: datetime | None = None
+    #: Per source kind, what its delivery came to, sealed: the signed record (committed with
+    #: its ``data.delivered``) or the error; a resumed collection redoes none of them.
+    kinds: dict[str, str] = {}
     notice_hash: str
     sources: dict[str, SourceProgress]
     #: The holder's public JWK: the session's records carry it as ``cnf.jwk`` (key-bound).
     holder_jwk: dict[str, str] | None = None
+    #: Ledger events of the last step not yet known to be in the ledger. A step writes them
+    #: with its session change (one compare-and-set), then appends them and clears them: the
+    #: loser of a race appends nothing, and a step cut short is repaired by the next call.
+    pending: tuple[PendingEvent, ...] = ()
+    #: The collection's outcome (records, errors, evidence), sealed: kept until retention ends.
+    result: str | None = None
 
 
 class SessionStore(Protocol):

@@ -19,11 +19,24 @@ kind comes from the registry (``brondata.sources``). The consent names kinds, ne
 instances, so adding a bank does not change what the consumer agreed to.
 
 Every call loads the session from the store, asks the transition table (``brondata.session``)
-whether it may happen, does its I/O, appends to the ledger, and writes the new session
-version. A call the table refuses changes nothing. A ledger append comes before the state
-change it records, and a record is only returned once its ``data.delivered`` entry is in the
-ledger: the ledger may hold an entry for work whose session write then failed, never the
-reverse.
+whether it may happen, does its I/O, and commits: the new session version and the ledger
+events it calls for. A call the table refuses changes nothing.
+
+How a step commits, and what holds if it is cut short. The session store and the ledger are
+separate stores (even in one SQLite file or PostgreSQL database they are written by separate
+connections), so a step writes in this order:
+
+1. the session change together with the step's ledger events as ``pending`` in the session
+   record, in one compare-and-set: of two instances racing for a step exactly one gets here,
+   and the loser, having appended nothing, retries the step on what the winner wrote (which
+   for a step taken twice is the winner's own outcome);
+2. the events to the ledger;
+3. the session again, with ``pending`` cleared.
+
+A step cut short after 1 leaves its events in ``pending``; the next call on the session (on
+any instance) appends those the ledger does not already hold (found by consent, event and
+time) and clears them. So every consent step is idempotent: called again after it
+succeeded, it returns the session as it is and appends nothing.
 """
 
 from __future__ import annotations
@@ -33,15 +46,16 @@ import hmac
 import os
 import stat
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import anyio
+import anyio.lowlevel
 import rfc8785
 
 from brondata._clock import Clock, SystemClock
@@ -49,6 +63,7 @@ from brondata._inputs import bad_input, require_text, require_url, same_secret
 from brondata._logging import get_logger
 from brondata._secrets import GatewaySecrets
 from brondata._session_store import (
+    PendingEvent,
     SecretBox,
     SessionRecord,
     SessionStore,
@@ -77,12 +92,14 @@ from brondata.consent import (
     kantara_receipt,
     subject_report,
 )
+from brondata.consent._events import _format_at
 from brondata.errors import (
     AuthorizationDeniedError,
     AuthorizationError,
     BrondataError,
     ConcurrentUpdateError,
     ConfigurationError,
+    ConnectorError,
     ConsentDeniedError,
     IdentityMismatchError,
     RecordError,
@@ -127,6 +144,20 @@ __all__ = ["Admission", "CollectionResult", "ConsentView", "Gateway"]
 DEFAULT_MAX_COLLECTIONS = 64
 
 _log = get_logger("brondata.gateway")
+
+T = TypeVar("T")
+
+#: How often a step lost to a concurrent write is tried again on the newer session.
+_RETRIES = 8
+#: A session's ``pending`` events older than this belong to a step that was cut short: the
+#: next call appends them. Younger ones are the running step's own, appended by it.
+_REPAIR_AFTER = timedelta(seconds=5)
+#: The states in which the consent is given (and a second ``give_consent`` a no-op).
+_GIVEN = (SessionState.CONSENTED, SessionState.COLLECTING, SessionState.COLLECTED)
+#: How long a collector's claim holds without renewal (renewed every third of it).
+_LEASE = timedelta(seconds=6)
+#: How often a callback waits to see the outcome of the same callback handled elsewhere.
+_POLL = 0.05
 
 
 _ENGLISH = {
@@ -373,6 +404,8 @@ class Gateway:
             }
         )
         self._owned = list(owned)
+        #: Per session collected here, the lock its collection's own writes take turns on.
+        self._collect_locks: dict[str, anyio.Lock] = {}
         # anyio's semaphore queues its waiters first come, first served (a deque), and with
         # fast_acquire off a newcomer never overtakes one already waiting.
         self._max_collections = max_collections
@@ -514,6 +547,64 @@ class Gateway:
             **fields,
         )
 
+    def _pending(self, event: EventType, **fields: Any) -> PendingEvent:
+        return PendingEvent(event=event, at=_format_at(self._clock.now()), fields=fields)
+
+    def _write_pending(self, record: SessionRecord, *, repair: bool) -> None:
+        """Append the session's pending events; on a repair, only those not in the ledger."""
+        present: set[tuple[str, str]] = set()
+        if repair:
+            entries = self.log.entries_of_consent(record.consent_id)
+            present = {(event.event, event.at) for _, event in entries}
+        for pending in record.pending:
+            if (pending.event, pending.at) in present:
+                continue
+            self.log.append(
+                pending.event,  # type: ignore[arg-type]  # written from an EventType
+                subject=record.subject,
+                at=pending.at,
+                session_id=record.id,
+                consent_id=record.consent_id,
+                **pending.fields,
+            )
+
+    async def _flush(self, record: SessionRecord, *, repair: bool = False) -> SessionRecord:
+        """Append ``record``'s pending events and clear them from the session."""
+        while record.pending:
+            await off_loop(self._write_pending, record, repair=repair)
+            try:
+                return await self._sessions.replace(record.model_copy(update={"pending": ()}))
+            except ConcurrentUpdateError:
+                # Another call moved the session on; what is pending there now is checked
+                # against the ledger, so nothing is appended twice.
+                record, repair = await self._sessions.get(record.id), True
+        return record
+
+    async def _commit(self, updated: SessionRecord, *events: PendingEvent) -> SessionRecord:
+        """Write ``updated`` (a compare-and-set on its version) with ``events`` pending, then
+        append them: a lost race raises ``ConcurrentUpdateError`` having appended nothing."""
+        changes: dict[str, Any] = {"pending": (*updated.pending, *events)}
+        if events:
+            changes["updated_at"] = self._clock.now()  # when the events became pending
+        stored = await self._sessions.replace(updated.model_copy(update=changes))
+        return await self._flush(stored)
+
+    async def _current(self, session_id: str) -> SessionRecord:
+        """The session, with the events of a step cut short appended first."""
+        record = await self._load(session_id)
+        if record.pending and self._clock.now() - record.updated_at >= _REPAIR_AFTER:
+            record = await self._flush(record, repair=True)
+        return record
+
+    async def _retrying(self, step: Callable[[], Awaitable[T]]) -> T:
+        """``step`` again on the newer session each time it loses a compare-and-set."""
+        for _ in range(_RETRIES - 1):
+            try:
+                return await step()
+            except ConcurrentUpdateError:
+                await anyio.lowlevel.checkpoint()
+        return await step()
+
     def _terms(self, record: SessionRecord) -> dict[str, Any]:
         request = record.request
         return {
@@ -570,8 +661,11 @@ class Gateway:
         )
         notice = _notice(draft, self._record_terms)
         record = draft.model_copy(update={"notice_hash": _notice_hash(notice)})
-        await self._append(record, "consent.requested", **self._terms(record))
+        record = record.model_copy(
+            update={"pending": (self._pending("consent.requested", **self._terms(record)),)}
+        )
         await self._sessions.create(record)
+        record = await self._flush(record)
         _log.info("session.started", session=record.id, sources=list(plan))
         return record
 
@@ -668,21 +762,38 @@ class Gateway:
         """The consumer agrees to exactly what ``consent_view`` showed.
 
         Pass the ``notice_hash`` the consumer saw to bind the consent to that text: a
-        request changed in between is refused rather than consented.
+        request changed in between is refused rather than consented. Called again once the
+        consent is given (a double submit, another instance), it returns the session as it
+        is and appends nothing.
         """
-        record = await self._load(session_id)
-        updated = self._transition(record, SessionEvent.GIVE_CONSENT)
-        self._check_not_expired(record)
-        if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
-            raise ConsentDeniedError("the consent notice changed after it was shown")
-        await self._append(record, "consent.given", **self._terms(record))
-        return await self._sessions.replace(updated)
+
+        async def step() -> SessionRecord:
+            record = await self._current(session_id)
+            if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
+                raise ConsentDeniedError("the consent notice changed after it was shown")
+            if record.state in _GIVEN:
+                return record
+            updated = self._transition(record, SessionEvent.GIVE_CONSENT)
+            self._check_not_expired(record)
+            return await self._commit(
+                updated, self._pending("consent.given", **self._terms(record))
+            )
+
+        return await self._retrying(step)
 
     async def deny_consent(self, session_id: str) -> SessionRecord:
-        record = await self._load(session_id)
-        updated = self._transition(record, SessionEvent.DENY_CONSENT)
-        await self._append(record, "consent.denied", notice_hash=record.notice_hash)
-        return await self._sessions.replace(updated)
+        """The consumer says no; called again, it returns the denied session unchanged."""
+
+        async def step() -> SessionRecord:
+            record = await self._current(session_id)
+            if record.state is SessionState.DENIED:
+                return record
+            updated = self._transition(record, SessionEvent.DENY_CONSENT)
+            return await self._commit(
+                updated, self._pending("consent.denied", notice_hash=record.notice_hash)
+            )
+
+        return await self._retrying(step)
 
     def _instance(self, record: SessionRecord, source: str) -> str:
         """The session's instance ``source`` names: its id, or a kind the session uses one
@@ -711,23 +822,40 @@ class Gateway:
 
     async def login_url(self, session_id: str, source: str) -> str:
         """Where to send the consumer to log in at ``source`` (an instance id, or a kind the
-        session uses one instance of)."""
-        record = await self._load(session_id)
-        next_session_state(record.state, SessionEvent.START_LOGIN)
-        self._check_not_expired(record)
-        source = self._instance(record, source)
-        progress, connector = self._source(record, source)
-        next_source_state(source, progress.state, SessionEvent.START_LOGIN)  # check first
-        start = await connector.begin_login(
-            attributes=progress.attributes,
-            redirect_uri=self.redirect_uri(source),
-            valid_until=record.consent_expires_at.date() + timedelta(days=1),
-        )
-        authorization_url, pending = self._bind_state(record.id, source, start)
-        sealed = self._box.seal(pending, f"{record.id}/{source}/pending")
-        updated = self._with_source(record, source, SessionEvent.START_LOGIN, sealed=sealed)
-        await self._sessions.replace(updated.model_copy(update={"updated_at": self._clock.now()}))
-        return authorization_url
+        session uses one instance of). A login can be started again: after a refusal, or
+        when the grant died at the source; the new grant replaces the old one."""
+
+        async def step() -> str:
+            record = await self._current(session_id)
+            next_session_state(record.state, SessionEvent.START_LOGIN)
+            self._check_not_expired(record)
+            instance = self._instance(record, source)
+            progress, connector = self._source(record, instance)
+            next_source_state(instance, progress.state, SessionEvent.START_LOGIN)  # check first
+            start = await connector.begin_login(
+                attributes=progress.attributes,
+                redirect_uri=self.redirect_uri(instance),
+                valid_until=record.consent_expires_at.date() + timedelta(days=1),
+            )
+            authorization_url, pending = self._bind_state(record.id, instance, start)
+            sealed = self._box.seal(pending, f"{record.id}/{instance}/pending")
+            updated = self._with_source(
+                record, instance, SessionEvent.START_LOGIN, sealed=sealed, error=None, callback=None
+            )
+            await self._sessions.replace(
+                updated.model_copy(update={"updated_at": self._clock.now()})
+            )
+            # A grant this login replaces is given up (it may still be alive).
+            await self._revoke(record, instance)
+            return authorization_url
+
+        return await self._retrying(step)
+
+    def _callback_digest(self, record: SessionRecord, source: str, callback_url: str) -> str:
+        """A keyed digest of a callback URL: it names the callback, never reveals its code."""
+        mac = hmac.new(self._secrets.store_key, digestmod=hashlib.sha256)
+        mac.update(f"{record.id}/{source}/callback\n{callback_url}".encode())
+        return mac.hexdigest()
 
     def _state_tag(self, session_id: str, source: str, nonce: str) -> str:
         message = f"{session_id}\x00{source}\x00{nonce}".encode()
@@ -773,43 +901,121 @@ class Gateway:
         A callback that is not ours (wrong ``state`` or ``iss``) and a refused code leave the
         session as it was, so the real consumer can still finish or start the login again.
         A refusal by the consumer or the source fails that source, and the ledger says so.
+
+        The same callback URL handled twice (a double submit, a retried request, two
+        instances at once) exchanges its code once: the call that claims it in the session
+        store exchanges, the others wait for its outcome and return (or raise) the same.
         """
-        record = await self._load(session_id)
-        next_session_state(record.state, SessionEvent.COMPLETE_LOGIN)
-        self._check_not_expired(record)
-        source = self._instance(record, source)
-        progress, connector = self._source(record, source)
-        next_source_state(source, progress.state, SessionEvent.COMPLETE_LOGIN)
         require_text(callback_url, "callback_url", StateMismatchError, max_length=8192)
-        assert progress.sealed is not None  # LOGIN_STARTED always carries its pending secrets
-        pending = self._box.open(progress.sealed, f"{record.id}/{source}/pending")
+        deadline: float | None = None
+        while True:
+            record = await self._current(session_id)
+            instance = self._instance(record, source)
+            progress, connector = self._source(record, instance)
+            digest = self._callback_digest(record, instance, callback_url)
+            if progress.callback == digest:
+                if progress.state in (SourceState.AUTHORISED, SourceState.COLLECTED):
+                    return record
+                if progress.state is SourceState.FAILED and progress.error is not None:
+                    raise AuthorizationDeniedError(progress.error.get("message", "refused"))
+                # Being exchanged by another call: wait for its outcome, as long as an
+                # exchange may take.
+                now = anyio.current_time()
+                deadline = deadline or now + self._timeouts[instance] + 1
+                if now > deadline:
+                    raise SessionStateError(
+                        f"the callback of {instance} is still being handled by another call"
+                    )
+                await anyio.sleep(_POLL)
+                continue
+            next_session_state(record.state, SessionEvent.COMPLETE_LOGIN)
+            self._check_not_expired(record)
+            next_source_state(instance, progress.state, SessionEvent.COMPLETE_LOGIN)
+            assert progress.sealed is not None  # LOGIN_STARTED always carries its secrets
+            pending = self._box.open(progress.sealed, f"{record.id}/{instance}/pending")
+            if not _state_matches(callback_url, pending):
+                # Not this login's callback: the connector says why; nothing is claimed.
+                await connector.complete_login(
+                    callback_url=callback_url,
+                    pending=pending,
+                    redirect_uri=self.redirect_uri(instance),
+                )
+                raise StateMismatchError(f"{instance}: the callback is not this login's")
+            try:
+                claimed = await self._sessions.replace(
+                    self._with_source_changes(record, instance, callback=digest)
+                )
+            except ConcurrentUpdateError:
+                continue
+            return await self._exchange(claimed, instance, callback_url, pending)
+
+    async def _exchange(
+        self, record: SessionRecord, source: str, callback_url: str, pending: dict[str, Any]
+    ) -> SessionRecord:
+        """Exchange the claimed callback's code; commit the grant or the refusal."""
         try:
-            grant = await connector.complete_login(
+            grant = await self.connectors[source].complete_login(
                 callback_url=callback_url, pending=pending, redirect_uri=self.redirect_uri(source)
             )
         except AuthorizationDeniedError as exc:
-            await self._append(record, "data.failed", source=source, error_code=exc.code)
             failed = self._with_source(
                 record, source, SessionEvent.FAIL_LOGIN, sealed=None, error=exc.to_dict()
             )
-            await self._sessions.replace(failed)
+            await self._commit(
+                failed, self._pending("data.failed", source=source, error_code=exc.code)
+            )
             raise
-        await self._append(record, "login.completed", source=source)
+        except BaseException:
+            # Not exchanged (a bad code, the source unreachable, cancelled): the claim is
+            # released so that the real consumer can still finish or start again.
+            with anyio.CancelScope(shield=True):
+                await self._release_callback(record.id, source)
+            raise
         _log.info("source.authorised", session=record.id, source=source)
         sealed = self._box.seal(grant, f"{record.id}/{source}/grant")
         updated = self._with_source(record, source, SessionEvent.COMPLETE_LOGIN, sealed=sealed)
-        return await self._sessions.replace(
-            updated.model_copy(update={"updated_at": self._clock.now()})
+        return await self._commit(
+            updated.model_copy(update={"updated_at": self._clock.now()}),
+            self._pending("login.completed", source=source),
         )
 
+    async def _release_callback(self, session_id: str, source: str) -> None:
+        for _ in range(_RETRIES):
+            record = await self._sessions.get(session_id)
+            if record.sources[source].callback is None:
+                return
+            try:
+                await self._sessions.replace(
+                    self._with_source_changes(record, source, callback=None)
+                )
+                return
+            except ConcurrentUpdateError:
+                continue
+
+    def _with_source_changes(
+        self, record: SessionRecord, source: str, **changes: Any
+    ) -> SessionRecord:
+        sources = dict(record.sources)
+        sources[source] = sources[source].model_copy(update=changes)
+        return record.model_copy(update={"sources": sources})
+
     async def collect(self, session_id: str) -> CollectionResult:
-        """Fetch every authorised source at once, and deliver one signed record per source.
+        """Fetch every authorised source at once, and deliver one signed record per kind.
 
         Sources fail one by one: a timeout, a 5xx or malformed data at one source becomes a
         typed error for that source (and a ``data.failed`` entry) while the others deliver.
-        The session is claimed (``collecting``) in the store before any source is called, so
-        a second collect, here or on another instance, is refused instead of fetching twice;
-        a withdrawal during the collection stops every delivery not yet made.
+        The session is claimed (``collecting``, under a lease this collector renews) before
+        any source is called, so a second collect, here or on another instance, is refused
+        while the first runs; a withdrawal during the collection stops every delivery not
+        yet made.
+
+        Each step is committed as it is done: a source's answer with its ``data.retrieved``
+        (sealed in the session), a kind's signed record with its ``data.delivered``. A
+        collect cut short (cancelled; the process killed) is resumed by the next call, on
+        any instance, once its lease is free (at once after a cancellation, within seconds
+        after a crash): nothing retrieved is fetched again, nothing delivered is signed
+        again. Called after the collection finished, it returns the same result
+        (``result``) and appends nothing.
 
         When ``max_collections`` run already, the call waits its turn (first come, first
         served) before anything happens; no source's time runs meanwhile.
@@ -818,48 +1024,148 @@ class Gateway:
             return await self._collect(session_id)
 
     async def _collect(self, session_id: str) -> CollectionResult:
-        record = await self._load(session_id)
+        me = uuid.uuid4().hex
+        record = await self._retrying(lambda: self._claim(session_id, me))
+        if record.state is SessionState.COLLECTED:
+            return self._result_of(record)
+        self._collect_locks[record.id] = anyio.Lock()
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._renew_lease, record.id, me)
+                result = await self._collect_claimed(record.id, me)
+                group.cancel_scope.cancel()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._release_lease(record.id, me)
+            self._collect_locks.pop(record.id, None)
+        return result
+
+    async def _claim(self, session_id: str, me: str) -> SessionRecord:
+        record = await self._current(session_id)
         if record.state in (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED):
             raise ConsentDeniedError(f"session {record.id} has no consent ({record.state.value})")
+        if record.state is SessionState.COLLECTED:
+            return record
         now = self._clock.now()
-        if record.state is SessionState.COLLECTING and not self._claim_is_stale(record, now):
+        if record.state is SessionState.COLLECTING and (record.lease_until or now) > now:
             raise SessionStateError(f"session {record.id} is being collected already")
-        claim = self._transition(record, SessionEvent.COLLECT, collecting_since=now)
         self._check_not_expired(record)
-        authorised = [s for s, p in record.sources.items() if p.state is SourceState.AUTHORISED]
-        if not authorised:
+        if record.state is SessionState.CONSENTED and not any(
+            p.state is SourceState.AUTHORISED for p in record.sources.values()
+        ):
             raise SessionStateError(f"session {record.id} has no completed login to collect from")
-        record = await self._sessions.replace(claim)  # the compare-and-set: one collector wins
+        claim = self._transition(
+            record,
+            SessionEvent.COLLECT,
+            collecting_since=record.collecting_since or now,
+            collector=me,
+            lease_until=now + _LEASE,
+        )
+        return await self._sessions.replace(claim)  # the compare-and-set: one collector wins
 
-        records: dict[str, SignedRecord] = {}
-        evidence: dict[str, Evidence] = {}
+    async def _renew_lease(self, session_id: str, me: str) -> None:
+        while True:
+            await anyio.sleep(_LEASE.total_seconds() / 3)
+
+            def renew(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
+                if current.collector != me:
+                    raise SessionStateError(f"session {session_id}: the collection lease is lost")
+                until = self._clock.now() + _LEASE
+                return current.model_copy(update={"lease_until": until}), ()
+
+            try:
+                await self._update(session_id, renew)
+            except BrondataError:
+                # Lost, or the store is down: the collection's own next write says which.
+                return
+
+    async def _release_lease(self, session_id: str, me: str) -> None:
+        """Free the claim at once (a cancelled collect is resumed by the next call)."""
+
+        def release(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
+            if current.collector != me:
+                raise SessionStateError("not ours")
+            return current.model_copy(update={"collector": None, "lease_until": None}), ()
+
+        try:
+            await self._update(session_id, release)
+        except BrondataError:
+            return  # finished, taken over or erased meanwhile: nothing of ours to free
+
+    async def _update(
+        self,
+        session_id: str,
+        change: Callable[[SessionRecord], tuple[SessionRecord, tuple[PendingEvent, ...]]],
+    ) -> SessionRecord:
+        """Read, change, compare-and-set (with the change's events), again on a lost race.
+
+        A collection's own writes (its sources answering at once, its lease) take turns on
+        the session's lock, so that they race only with other callers."""
+        lock = self._collect_locks.get(session_id)
+        if lock is not None:
+            async with lock:
+                return await self._update_now(session_id, change)
+        return await self._update_now(session_id, change)
+
+    async def _update_now(
+        self,
+        session_id: str,
+        change: Callable[[SessionRecord], tuple[SessionRecord, tuple[PendingEvent, ...]]],
+    ) -> SessionRecord:
+        for _ in range(_RETRIES):
+            current = await self._sessions.get(session_id)
+            updated, pending = change(current)
+            try:
+                return await self._commit(updated, *pending)
+            except ConcurrentUpdateError:
+                continue
+        raise ConcurrentUpdateError(f"session {session_id} keeps changing; try again")
+
+    def _collecting(self, current: SessionRecord, me: str, what: str) -> None:
+        if current.state is not SessionState.COLLECTING:
+            raise ConsentDeniedError(
+                f"{what}: not delivered, the consent was {current.state.value} during the "
+                "collection"
+            )
+        if current.collector != me:
+            raise SessionStateError(f"session {current.id}: another collector took over")
+
+    async def _collect_claimed(self, session_id: str, me: str) -> CollectionResult:
+        record = await self._sessions.get(session_id)
         errors: dict[str, BrondataError] = {}
         for source, progress in record.sources.items():
+            if progress.state is SourceState.FAILED and progress.error is not None:
+                errors[source] = _error_from_dict(progress.error)
             # A source delivered before a retry of another is not asked again.
-            if progress.state not in (SourceState.AUTHORISED, SourceState.COLLECTED):
+            elif progress.state not in (SourceState.AUTHORISED, SourceState.COLLECTED):
                 errors[source] = AuthorizationError(
                     f"{source}: no completed login ({progress.state.value})"
                 )
-
-        responses: dict[str, SourceResponse] = {}
-
-        async def failed(source: str, exc: Exception) -> None:
-            error = exc if isinstance(exc, BrondataError) else _unexpected(source, exc)
-            errors[source] = error
-            await self._append(record, "data.failed", source=source, error_code=error.code)
-            _log.warning("source.failed", session=record.id, source=source, error=error.code)
+        authorised = [s for s, p in record.sources.items() if p.state is SourceState.AUTHORISED]
+        responses: dict[str, SourceResponse] = {
+            s: self._open_response(record, s)
+            for s in authorised
+            if record.sources[s].fetched is not None
+        }
 
         async def one(source: str) -> None:
             try:
-                responses[source] = await self._fetch(record, source)
+                responses[source] = await self._fetch(record, source, me)
+            except ConsentDeniedError as exc:
+                # Withdrawn while this source answered: its kind delivers nothing, and the
+                # answer is dropped unrecorded with the session closed.
+                errors[kind_of(source)] = exc
             except Exception as exc:
-                await failed(source, exc)
-            # Fetched once, for one purpose: the access is no longer needed either way.
-            await self._revoke(record, source)
+                error = exc if isinstance(exc, BrondataError) else _unexpected(source, exc)
+                errors[source] = error
+                # Asked once, for one purpose: the access is no longer needed either way.
+                await self._revoke(record, source)
+                await self._fail_source(session_id, source, error)
 
         async with anyio.create_task_group() as group:
             for source in authorised:
-                group.start_soon(one, source)
+                if source not in responses:
+                    group.start_soon(one, source)
 
         # The same person at every source (against consent phishing: a consumer tricked into
         # logging in to someone else's session): otherwise nothing is delivered at all.
@@ -867,28 +1173,53 @@ class Gateway:
         if conflict is not None:
             _log.warning("session.identity_mismatch", session=record.id)
             for source in list(responses):
-                await failed(source, IdentityMismatchError(conflict))
+                mismatch = IdentityMismatchError(conflict)
+                errors[source] = mismatch
+                await self._revoke(record, source)
+                await self._fail_source(session_id, source, mismatch)
             responses.clear()
 
         # One record per kind, from every instance of it that answered (two banks: one
         # record with both banks' accounts); an instance that did not is an error of its own.
-        delivered: set[str] = set()
+        kinds = dict(record.kinds)
         for kind in _plan(record):
             fetched = {i: responses[i] for i in authorised if kind_of(i) == kind and i in responses}
-            if not fetched:
-                continue
-            try:
-                records[kind] = await self._deliver(record, kind, fetched)
-            except Exception as exc:
-                await failed(kind, exc)
-                continue
-            delivered.update(fetched)
-            evidence.update({i: r.evidence for i, r in fetched.items()})
+            if fetched and kind not in kinds:
+                kinds.update((await self._deliver(session_id, me, kind, fetched)).kinds)
+        return await self._finish_collection(session_id, me, responses, errors, kinds)
 
-        await self._finish_collection(record.id, authorised, delivered, errors)
-        _log.info(
-            "session.collected", session=record.id, delivered=sorted(records), failed=sorted(errors)
-        )
+    async def _fail_source(self, session_id: str, source: str, error: BrondataError) -> None:
+        _log.warning("source.failed", session=session_id, source=source, error=error.code)
+
+        def fail(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
+            if current.sources[source].state is not SourceState.AUTHORISED:
+                return current, ()
+            updated = self._with_source(
+                current, source, SessionEvent.FAIL_COLLECT, sealed=None, error=error.to_dict()
+            )
+            return updated, (self._pending("data.failed", source=source, error_code=error.code),)
+
+        await self._update(session_id, fail)
+
+    def _result_of(self, record: SessionRecord) -> CollectionResult:
+        records: dict[str, SignedRecord] = {}
+        errors: dict[str, BrondataError] = {}
+        evidence: dict[str, Evidence] = {}
+        for kind, sealed in record.kinds.items():
+            outcome = self._box.open(sealed, f"{record.id}/{kind}/outcome")
+            if "record" in outcome:
+                records[kind] = SignedRecord.parse(outcome["record"])
+                for instance, proof in outcome["evidence"].items():
+                    evidence[instance] = _evidence(proof)
+            else:
+                errors[kind] = _error_from_dict(outcome["error"])
+        for source, progress in record.sources.items():
+            if progress.error is not None:
+                errors[source] = _error_from_dict(progress.error)
+            elif progress.state in (SourceState.WAITING, SourceState.LOGIN_STARTED):
+                errors[source] = AuthorizationError(
+                    f"{source}: no completed login ({progress.state.value})"
+                )
         return CollectionResult(
             session_id=record.id, records=records, errors=errors, evidence=evidence
         )
@@ -898,61 +1229,104 @@ class Gateway:
         the consent ends. Its grant died with the failure (a fetched grant is revoked, a failed
         login left none), so the source waits for a login again (``login_url``), and the next
         ``collect`` fetches it alone; sources already delivered keep their records."""
-        record = self.sessions.get(session_id)
+        record = await self._load(session_id)
         self._check_not_expired(record)
         source = self._instance(record, source)
         updated = self._transition(record, SessionEvent.RETRY)
         updated = self._with_source(updated, source, SessionEvent.RETRY, sealed=None, error=None)
         _log.info("source.retry", session=record.id, source=source)
-        return self.sessions.replace(updated)
+        return await self._sessions.replace(updated)
 
-    def _claim_is_stale(self, record: SessionRecord, now: datetime) -> bool:
-        """A claim older than the slowest source's timeout (twice, plus a minute) belongs
-        to a collector that died; another may take the session over."""
-        since = record.collecting_since or record.updated_at
-        limit = timedelta(seconds=2 * max(self._timeouts.values(), default=30.0) + 60)
-        return now - since > limit
+    def result(self, session_id: str) -> CollectionResult:
+        """The outcome of the session's collection, as ``collect`` returned it: kept (sealed
+        in the session store) until the retention ends, the consent is withdrawn or the
+        subject erased. ``SessionNotFoundError`` for an unknown or erased session,
+        ``SessionStateError`` before the collection finished, ``ConsentDeniedError`` once
+        the consent no longer covers the records."""
+        record = self._load_now(session_id)
+        if record.state in (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED):
+            raise ConsentDeniedError(
+                f"session {record.id} has no consent ({record.state.value}): no result kept"
+            )
+        if record.state is not SessionState.COLLECTED:
+            raise SessionStateError(
+                f"session {record.id} has not been collected ({record.state.value})"
+            )
+        return self._result_of(record)
 
     async def _finish_collection(
         self,
         session_id: str,
-        authorised: list[str],
-        delivered: set[str],
-        errors: Mapping[str, BrondataError],
-    ) -> None:
+        me: str,
+        responses: Mapping[str, SourceResponse],
+        errors: dict[str, BrondataError],
+        kinds: Mapping[str, str],
+    ) -> CollectionResult:
         """Write what became of each source; the session leaves ``collecting`` unless it was
-        withdrawn or expired meanwhile. Retried on a concurrent write (a withdrawal)."""
-        for _ in range(5):
-            current = await self._load(session_id)
+        withdrawn or expired meanwhile."""
+
+        def finish(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
             updated = current
             if current.state is SessionState.COLLECTING:
+                if current.collector != me:
+                    raise SessionStateError(f"session {session_id}: another collector took over")
                 # From here the consent covers keeping the data: it ends with the retention.
                 retention = timedelta(days=current.request.retention_days)
                 updated = self._transition(
                     current,
                     SessionEvent.FINISH_COLLECT,
                     collecting_since=None,
+                    collector=None,
+                    lease_until=None,
                     consent_expires_at=self._clock.now() + retention,
                 )
-            for source in authorised:
-                event = SessionEvent.COLLECT if source in delivered else SessionEvent.FAIL_COLLECT
-                problem = errors.get(source) or errors.get(kind_of(source))
-                error = problem.to_dict() if problem is not None else None
-                updated = self._with_source(updated, source, event, sealed=None, error=error)
-            try:
-                await self._sessions.replace(updated)
-                return
-            except ConcurrentUpdateError:
-                continue
-        raise StoreError(f"session {session_id} keeps changing; its collection was not saved")
+            for source, progress in current.sources.items():
+                if progress.state is not SourceState.AUTHORISED:
+                    continue
+                delivered = kind_of(source) in current.kinds and source in responses
+                if delivered and "record" in self._box.open(
+                    current.kinds[kind_of(source)], f"{current.id}/{kind_of(source)}/outcome"
+                ):
+                    updated = self._with_source(
+                        updated, source, SessionEvent.COLLECT, sealed=None, fetched=None
+                    )
+                else:
+                    problem = errors.get(source) or errors.get(kind_of(source))
+                    error = problem.to_dict() if problem is not None else None
+                    updated = self._with_source(
+                        updated,
+                        source,
+                        SessionEvent.FAIL_COLLECT,
+                        sealed=None,
+                        fetched=None,
+                        error=error,
+                    )
+            return updated, ()
 
-    async def _still_consented(self, session_id: str, source: str) -> None:
-        """Right before a delivery: the consent must still stand (no withdrawal meanwhile)."""
-        state = (await self._load(session_id)).state
-        if state is not SessionState.COLLECTING:
-            raise ConsentDeniedError(
-                f"{source}: not delivered, the consent was {state.value} during the collection"
-            )
+        record = await self._update(session_id, finish)
+        if record.state is SessionState.COLLECTED:
+            result = self._result_of(record)
+        else:
+            # Withdrawn or expired during the collection: what this call delivered before is
+            # returned (not kept); no kind delivered after it.
+            result = self._result_of(record.model_copy(update={"kinds": dict(kinds)}))
+            for key, error in errors.items():
+                result.errors.setdefault(key, error)
+            for kind in _plan(record):
+                if kind not in result.records and not any(
+                    kind_of(s) == kind for s in result.errors
+                ):
+                    result.errors[kind] = ConsentDeniedError(
+                        f"{kind}: not delivered, the consent was {record.state.value} during "
+                        "the collection"
+                    )
+        _log.info(
+            "session.collected",
+            session=record.id,
+            delivered=sorted(result.records),
+            failed=sorted(result.errors),
+        )
+        return result
 
     # --- the data subject's rights and the consent's evidence ------------------------------
 
@@ -998,38 +1372,59 @@ class Gateway:
             _log.warning("source.revoke_failed", session=record.id, source=source, error=str(exc))
 
     def _without_secrets(self, record: SessionRecord) -> SessionRecord:
-        sources = {s: p.model_copy(update={"sealed": None}) for s, p in record.sources.items()}
-        return record.model_copy(update={"sources": sources})
+        """The session without grants, answers or records: nothing more is covered."""
+        sources = {
+            s: p.model_copy(update={"sealed": None, "fetched": None})
+            for s, p in record.sources.items()
+        }
+        return record.model_copy(update={"sources": sources, "kinds": {}})
 
     async def withdraw(self, session_id: str) -> SessionRecord:
         """The consumer withdraws consent (art. 7(3) GDPR): as easy as giving it.
 
         The ledger records it, access still held at a source is revoked, and the session
         is closed for good; records already delivered are not recalled (the recipient's
-        retention rules apply), but no further delivery is covered.
+        retention rules apply), but no further delivery is covered. Called again, it returns
+        the withdrawn session unchanged.
         """
-        record = await self._load(session_id)
-        updated = self._transition(record, SessionEvent.WITHDRAW)
-        await self._append(record, "consent.withdrawn")
-        for source in record.sources:
-            await self._revoke(record, source)
-        return await self._sessions.replace(self._without_secrets(updated))
+
+        async def step() -> SessionRecord:
+            record = await self._current(session_id)
+            if record.state is SessionState.WITHDRAWN:
+                return record
+            updated = self._transition(record, SessionEvent.WITHDRAW)
+            # Revoked first: the grants leave the session with this write, and a withdrawal
+            # that then loses its race is retried (and revokes nothing twice: none is left).
+            for source in record.sources:
+                await self._revoke(record, source)
+            return await self._commit(
+                self._without_secrets(updated), self._pending("consent.withdrawn")
+            )
+
+        return await self._retrying(step)
 
     async def renew(self, session_id: str, *, notice_hash: str | None = None) -> SessionRecord:
         """The consumer agrees again: a new login window, or a new retention period."""
-        record = await self._load(session_id)
-        updated = self._transition(record, SessionEvent.RENEW)
-        if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
-            raise ConsentDeniedError("the consent notice changed after it was shown")
-        term = (
-            self._consent_ttl
-            if record.state is SessionState.CONSENTED
-            else timedelta(days=record.request.retention_days)
-        )
-        await self._append(record, "consent.renewed", notice_hash=record.notice_hash)
-        return await self._sessions.replace(
-            updated.model_copy(update={"consent_expires_at": self._clock.now() + term})
-        )
+
+        async def step() -> SessionRecord:
+            record = await self._current(session_id)
+            updated = self._transition(record, SessionEvent.RENEW)
+            if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
+                raise ConsentDeniedError("the consent notice changed after it was shown")
+            term = (
+                self._consent_ttl
+                if record.state is SessionState.CONSENTED
+                else timedelta(days=record.request.retention_days)
+            )
+            expires = self._clock.now() + term
+            if record.consent_expires_at == expires:
+                return record  # renewed at this very moment already: the same renewal
+            return await self._commit(
+                updated.model_copy(update={"consent_expires_at": expires}),
+                self._pending("consent.renewed", notice_hash=record.notice_hash),
+            )
+
+        return await self._retrying(step)
 
     async def expire_due(self) -> list[str]:
         """Expire every live session whose consent term has ended; returns their ids.
@@ -1040,12 +1435,11 @@ class Gateway:
         expired = []
         for session_id in await self._sessions.due(self._clock.now()):
             try:
-                record = await self._load(session_id)
+                record = await self._current(session_id)
                 updated = self._transition(record, SessionEvent.EXPIRE)
-                await self._append(record, "consent.expired")
                 for source in record.sources:
                     await self._revoke(record, source)
-                await self._sessions.replace(self._without_secrets(updated))
+                await self._commit(self._without_secrets(updated), self._pending("consent.expired"))
             except (SessionError, StoreError) as exc:
                 # Erased, withdrawn or changed meanwhile by another instance: the next run
                 # sees it as it is then; the others still expire now.
@@ -1054,8 +1448,9 @@ class Gateway:
             expired.append(session_id)
         return expired
 
-    async def _fetch(self, record: SessionRecord, source: str) -> SourceResponse:
-        """One instance's raw data, within its timeout; ledger: ``data.retrieved``."""
+    async def _fetch(self, record: SessionRecord, source: str, me: str) -> SourceResponse:
+        """One instance's raw data, within its timeout, committed with ``data.retrieved``;
+        the grant, no longer needed, is then given up."""
         progress = record.sources[source]
         assert progress.sealed is not None  # AUTHORISED always carries its grant
         grant = self._box.open(progress.sealed, f"{record.id}/{source}/grant")
@@ -1066,15 +1461,34 @@ class Gateway:
                 grant=grant, attributes=progress.attributes, today=today
             )
         _log.info("source.retrieved", session=record.id, source=source, requests=response.requests)
-        await self._append(
-            record,
-            "data.retrieved",
-            source=source,
-            response_digest=response.digest,
-            attributes=progress.attributes,
-            mapping_version=source_kind(source).mapping.version,
-        )
+        sealed = self._box.seal(_response_dict(response), f"{record.id}/{source}/fetched")
+
+        def fetched(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
+            self._collecting(current, me, kind_of(source))
+            updated = self._with_source_changes(current, source, fetched=sealed, sealed=None)
+            event = self._pending(
+                "data.retrieved",
+                source=source,
+                response_digest=response.digest,
+                attributes=progress.attributes,
+                mapping_version=source_kind(source).mapping.version,
+            )
+            return updated, (event,)
+
+        try:
+            await self._update(record.id, fetched)
+        finally:
+            # Fetched once, for one purpose: the access is no longer needed either way.
+            with anyio.CancelScope(shield=True):
+                await self._revoke_grant(record.id, source, grant)
         return response
+
+    async def _revoke_grant(self, session_id: str, source: str, grant: dict[str, Any]) -> None:
+        try:
+            with self._on_the_clock(source):
+                await self.connectors[source].revoke(grant=grant)
+        except BrondataError as exc:
+            _log.warning("source.revoke_failed", session=session_id, source=source, error=str(exc))
 
     @contextmanager
     def _on_the_clock(self, source: str) -> Iterator[None]:
@@ -1093,43 +1507,73 @@ class Gateway:
                 f"{source}: no complete answer within {limit:g} s", source=source
             )
 
+    def _open_response(self, record: SessionRecord, source: str) -> SourceResponse:
+        sealed = record.sources[source].fetched
+        assert sealed is not None
+        return _response_of(self._box.open(sealed, f"{record.id}/{source}/fetched"))
+
     async def _deliver(
-        self, record: SessionRecord, kind: str, responses: Mapping[str, SourceResponse]
-    ) -> SignedRecord:
-        """Map the raw data of the kind's instances as one, minimise, sign; ledger:
-        ``data.delivered`` once the consent is seen to stand."""
+        self, session_id: str, me: str, kind: str, responses: Mapping[str, SourceResponse]
+    ) -> SessionRecord:
+        """Map the raw data of the kind's instances as one, minimise, sign; commit the record
+        with its ``data.delivered`` once the consent is seen to stand (a mapping failure is
+        committed as the kind's error, with ``data.failed``)."""
+        record = await self._sessions.get(session_id)
         registered = source_kind(kind)
         attributes = record.sources[next(iter(responses))].attributes
-        if len(responses) == 1:
-            raw = next(iter(responses.values())).raw
-        else:
-            assert registered.combine is not None  # checked when the gateway was built
-            raw = registered.combine({i: r.raw for i, r in responses.items()})
-        values = minimise(
-            registered.mapping.map(raw, attributes, self._clock.now().date()), attributes
-        )
         digest = combined_digest({i: r.digest for i, r in responses.items()})
-        signed = self._sign(
-            record,
-            kind,
-            instances=sorted(responses),
-            retrieved_at=max(r.retrieved_at for r in responses.values()),
-            response_digest=digest,
-            mapping_version=registered.mapping.version,
-            values=values,
-        )
-        await self._still_consented(record.id, kind)
-        await self._append(
-            record,
-            "data.delivered",
-            source=kind,
-            attributes=attributes,
-            record_digest=signed.digest,
-            response_digest=digest,
-            mapping_version=registered.mapping.version,
-            recipient=record.request.recipient,
-        )
-        return signed
+        context = f"{record.id}/{kind}/outcome"
+        try:
+            if len(responses) == 1:
+                raw = next(iter(responses.values())).raw
+            else:
+                assert registered.combine is not None  # checked when the gateway was built
+                raw = registered.combine({i: r.raw for i, r in responses.items()})
+            values = minimise(
+                registered.mapping.map(raw, attributes, self._clock.now().date()), attributes
+            )
+            signed = self._sign(
+                record,
+                kind,
+                instances=sorted(responses),
+                retrieved_at=max(r.retrieved_at for r in responses.values()),
+                response_digest=digest,
+                mapping_version=registered.mapping.version,
+                values=values,
+            )
+        except Exception as exc:
+            error = exc if isinstance(exc, BrondataError) else _unexpected(kind, exc)
+            _log.warning("source.failed", session=record.id, source=kind, error=error.code)
+            outcome = self._box.seal({"error": error.to_dict()}, context)
+            pending = (self._pending("data.failed", source=kind, error_code=error.code),)
+        else:
+            evidence = {i: r.evidence.to_dict() for i, r in responses.items()}
+            outcome = self._box.seal({"record": signed.compact, "evidence": evidence}, context)
+            pending = (
+                self._pending(
+                    "data.delivered",
+                    source=kind,
+                    attributes=attributes,
+                    record_digest=signed.digest,
+                    response_digest=digest,
+                    mapping_version=registered.mapping.version,
+                    recipient=record.request.recipient,
+                ),
+            )
+
+        def deliver(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
+            self._collecting(current, me, kind)
+            if kind in current.kinds:
+                return current, ()
+            return current.model_copy(update={"kinds": {**current.kinds, kind: outcome}}), pending
+
+        try:
+            return await self._update(session_id, deliver)
+        except ConsentDeniedError as exc:
+            error = exc
+        # Withdrawn meanwhile: the kind's outcome is that refusal (nothing appended).
+        _log.warning("source.failed", session=session_id, source=kind, error=error.code)
+        return await self._sessions.get(session_id)
 
     def _sign(
         self,
@@ -1205,6 +1649,59 @@ def _check_urls(issuer: object, redirect_uri: object) -> None:
         str(redirect_uri).format(source="bank")
     if "{source}" not in str(redirect_uri):
         raise ConfigurationError("redirect_uri must contain '{source}', one callback per source")
+
+
+def _response_dict(response: SourceResponse) -> dict[str, Any]:
+    return {
+        "source": response.source,
+        "raw": response.raw,
+        "evidence": response.evidence.to_dict(),
+        "retrieved_at": response.retrieved_at.isoformat(),
+    }
+
+
+def _evidence(value: Mapping[str, Any]) -> Evidence:
+    return Evidence(
+        salt=value["salt"],
+        responses=tuple((r["request"], r["sha-256"]) for r in value["responses"]),
+    )
+
+
+def _response_of(value: Mapping[str, Any]) -> SourceResponse:
+    return SourceResponse(
+        source=value["source"],
+        raw=value["raw"],
+        evidence=_evidence(value["evidence"]),
+        retrieved_at=datetime.fromisoformat(value["retrieved_at"]),
+    )
+
+
+def _error_from_dict(value: Mapping[str, str]) -> BrondataError:
+    """A typed error again from its ``to_dict`` form (codes are unique in the tree)."""
+    code, message = value.get("code", ""), value.get("message", "")
+    found: type[BrondataError] = BrondataError
+    stack: list[type[BrondataError]] = [BrondataError]
+    while stack:
+        cls = stack.pop()
+        if cls.code == code:
+            found = cls
+            break
+        stack.extend(cls.__subclasses__())
+    error = found.__new__(found)
+    BrondataError.__init__(error, message)
+    if isinstance(error, ConnectorError):
+        error.source = value.get("source")
+    return error
+
+
+def _state_matches(callback_url: str, pending: Mapping[str, Any]) -> bool:
+    """Whether the callback carries the ``state`` its login sent (a source without one
+    leaves the check to its connector)."""
+    expected = pending.get("state")
+    if not isinstance(expected, str):
+        return True
+    values = parse_qs(urlsplit(callback_url).query).get("state", [])
+    return len(values) == 1 and hmac.compare_digest(values[0].encode(), expected.encode())
 
 
 def _same_notice(given: object, shown: str) -> bool:

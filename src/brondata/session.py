@@ -10,7 +10,10 @@ Rules the tables encode:
 
 * Nothing is fetched before consent is given, and nothing after it is denied or withdrawn.
 * A login can only be started for a source the request needs, after consent.
-* A callback is only accepted for a login that was started and not yet completed.
+* A callback is only accepted for a login that was started and not yet completed; the same
+  callback again gets the outcome the first one had (the gateway keeps a keyed digest of it).
+* A login can be started again while the session is consented: after a refusal, or when the
+  grant died at the source (revoked, a refresh refused); the new grant replaces the old.
 * Collection happens once per session, claimed before any I/O; a withdrawal during it
   stops further deliveries. A source that failed stays failed for that session.
 * Withdrawal is possible from every non-final state and is always final.
@@ -109,6 +112,9 @@ SOURCE_TRANSITIONS: dict[tuple[SourceState, SessionEvent], SourceState] = {
     (_Q.LOGIN_STARTED, _E.START_LOGIN): _Q.LOGIN_STARTED,
     (_Q.LOGIN_STARTED, _E.COMPLETE_LOGIN): _Q.AUTHORISED,
     (_Q.LOGIN_STARTED, _E.FAIL_LOGIN): _Q.FAILED,
+    # A refused login, or a grant that died at the source, can be done again.
+    (_Q.FAILED, _E.START_LOGIN): _Q.LOGIN_STARTED,
+    (_Q.AUTHORISED, _E.START_LOGIN): _Q.LOGIN_STARTED,
     (_Q.AUTHORISED, _E.COLLECT): _Q.COLLECTED,
     (_Q.AUTHORISED, _E.FAIL_COLLECT): _Q.FAILED,
     # Its grant died with the failure (or never came): the consumer logs in there again.

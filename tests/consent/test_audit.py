@@ -302,3 +302,21 @@ def test_export_refuses_to_sign_a_corrupt_store(tmp_path: Path, signer: LogSigne
     with pytest.raises(LedgerError, match="do not hash"):
         export(ledger, tmp_path, signer)
     assert not (tmp_path / "checkpoint").exists()
+
+
+def test_a_consent_given_or_withdrawn_twice_is_flagged(tmp_path: Path, signer: LogSigner) -> None:
+    # What a step that lost a race used to leave behind: its event beside the winner's.
+    def build(ledger: MemoryLedger) -> None:
+        other = {"session_id": "ses_2", "consent_id": "con_2"}
+        ledger.append(make_event("consent.requested", **IDS))
+        ledger.append(make_event("consent.given", **IDS))
+        ledger.append(make_event("consent.given", **IDS))  # 2
+        ledger.append(make_event("consent.given", **other))
+        ledger.append(make_event("consent.withdrawn", **other))
+        ledger.append(make_event("consent.withdrawn", **other))  # 5
+        ledger.append(make_event("consent.withdrawn", **IDS))
+
+    assert _audit(tmp_path, signer, build) == [
+        ("consent_repeated", 2),
+        ("consent_repeated", 5),
+    ]

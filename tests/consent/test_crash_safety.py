@@ -33,7 +33,10 @@ def _kill_while_appending(
         proc.send_signal(signal.SIGKILL)
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    for line in out.splitlines():  # acknowledged between our last read and the kill
+    lines = out.splitlines()
+    if out and not out.endswith("\n"):
+        lines = lines[:-1]  # the last line, cut off by the kill, was never acknowledged
+    for line in lines:  # acknowledged between our last read and the kill
         index, session = line.split()
         acknowledged[int(index)] = session
     return acknowledged

@@ -30,7 +30,7 @@ def work(name):
             "event": "consent.withdrawn",
             "at": "2026-03-01T09:30:00Z",
             "session_id": f"ses_{name}_{i}",
-            "consent_id": f"con_{name}",
+            "consent_id": f"con_{name}_{i}",  # one withdrawal per consent
         }
         sealed = seal_subject(key, "psn_7f3a9c", key_id=key_id, **ids)
         entry = ledger.append(LedgerEvent(**ids, subject_key=key_id, subject_sealed=sealed))

@@ -218,8 +218,8 @@ def check_callback(
         # Only an RFC 6749 error code is repeated; ``error_description`` is free text that may
         # name the consumer, and it ends up in the session and the lender's result.
         error = query["error"]
-        code = error if _OAUTH_ERROR.fullmatch(error) else "an unrecognised error"
-        raise AuthorizationDeniedError(f"{source}: the consumer or the source refused: {code}")
+        reason = error if _OAUTH_ERROR.fullmatch(error) else "an unrecognised error"
+        raise AuthorizationDeniedError(f"{source}: the consumer or the source refused: {reason}")
     code = query.get("code")
     if not code:
         raise AuthorizationDeniedError(f"{source}: the callback carries no authorization code")

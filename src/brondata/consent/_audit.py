@@ -87,6 +87,7 @@ FindingCode = Literal[
     "delivered_beyond_consent",
     "delivered_without_retrieval",
     "subject_after_erasure",  # an entry sealed under a key whose erasure the log recorded
+    "consent_repeated",  # a consent given, denied or withdrawn again (a step raced, or replayed)
 ]
 
 _CONSENT_CODES: Final = frozenset(
@@ -98,6 +99,7 @@ _CONSENT_CODES: Final = frozenset(
         "delivered_beyond_consent",
         "delivered_without_retrieval",
         "subject_after_erasure",
+        "consent_repeated",
     }
 )
 
@@ -345,6 +347,16 @@ class _Auditor:
     def apply(self, index: int, consent_id: str, event: LedgerEvent) -> None:
         kind = event.event
         consent = self.consent(consent_id)
+        # Each of these happens once per consent; again, it is a step taken twice.
+        repeated = {
+            "consent.given": ("given", "denied", "withdrawn", "expired"),
+            "consent.denied": ("given", "denied", "withdrawn", "expired"),
+            "consent.withdrawn": ("withdrawn", "denied"),
+        }.get(kind, ())
+        if consent.state in repeated:
+            self.add(
+                "consent_repeated", f"{kind} again while the consent is {consent.state}", index
+            )
         if kind in ("consent.requested", "consent.given"):
             consent.attributes = frozenset(event.attributes or ())
             consent.sources = frozenset(event.sources or ())
@@ -504,8 +516,9 @@ def audit_verify(
     )
 
 
-def _order(finding: AuditFinding) -> tuple[int, int, str]:
-    return (finding.index is not None, finding.index or 0, finding.code)
+def _order(finding: AuditFinding) -> tuple[int, int, int, str]:
+    # At one position, what is wrong with the log comes before what the entry says.
+    return (finding.index is not None, finding.index or 0, not finding.is_integrity, finding.code)
 
 
 def _leaves_match(leaves: IO[bytes], checkpoint: Checkpoint) -> bool:

@@ -109,6 +109,8 @@ _SUBJECT: Final = TypeAdapter(
 def check_subject(subject: str) -> str:
     """``subject`` if it may stand for a data subject (sealed) in the ledger;
     ``InvalidEventError`` if not: a pseudonym is a token, never a number (a BSN)."""
+    if not isinstance(subject, str):  # lax validation would take bytes for text
+        raise InvalidEventError("subject: not a subject pseudonym (not text)")
     with bad_input(InvalidEventError, "not a subject pseudonym"):
         return _SUBJECT.validate_python(subject)
 

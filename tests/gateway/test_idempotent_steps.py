@@ -1,0 +1,194 @@
+"""Steps taken twice: a retried request, a double submit, two instances racing.
+
+Each step called again after it succeeded returns the same outcome and appends nothing; a
+callback URL handled twice exchanges its code once, so the grant the first exchange got is
+not revoked by a second (a bank answers a reused code by revoking what it issued).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import anyio
+import pytest
+
+from brondata import Gateway
+from brondata._session_store import SessionRecord
+from brondata.errors import AuthorizationDeniedError, SessionStateError, StoreUnavailableError
+from brondata.session import SessionState, SourceState
+from brondata.testing import MockSources
+
+from .conftest import BANK, consented, events, login, request
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_the_same_callback_twice_exchanges_once(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session_id = await consented(gateway)
+    callback = await login(sources, await gateway.login_url(session_id, BANK))
+    first = await gateway.callback(session_id, BANK, callback)
+    size = gateway.ledger.size()
+    again = await gateway.callback(session_id, BANK, callback)
+    assert again.sources[BANK].state is SourceState.AUTHORISED
+    assert again.version == first.version
+    assert gateway.ledger.size() == size
+    result = await gateway.collect(session_id)
+    assert result.complete, result.errors
+
+
+async def test_concurrent_callbacks_exchange_once(gateway: Gateway, sources: MockSources) -> None:
+    session_id = await consented(gateway)
+    callback = await login(sources, await gateway.login_url(session_id, BANK))
+    outcomes: list[object] = []
+
+    async def one() -> None:
+        try:
+            outcomes.append(await gateway.callback(session_id, BANK, callback))
+        except Exception as exc:
+            outcomes.append(exc)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(4):
+            group.start_soon(one)
+    assert all(not isinstance(o, Exception) for o in outcomes), outcomes
+    assert events(gateway).count("login.completed") == 1
+    result = await gateway.collect(session_id)
+    assert result.complete, result.errors
+
+
+async def test_a_refused_callback_twice_is_refused_twice_with_one_entry(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session_id = await consented(gateway)
+    callback = await login(sources, await gateway.login_url(session_id, BANK), approve=False)
+    with pytest.raises(AuthorizationDeniedError):
+        await gateway.callback(session_id, BANK, callback)
+    size = gateway.ledger.size()
+    with pytest.raises(AuthorizationDeniedError):
+        await gateway.callback(session_id, BANK, callback)
+    assert gateway.ledger.size() == size
+
+
+async def test_a_failed_login_can_be_done_again(gateway: Gateway, sources: MockSources) -> None:
+    session_id = await consented(gateway)
+    refused = await login(sources, await gateway.login_url(session_id, BANK), approve=False)
+    with pytest.raises(AuthorizationDeniedError):
+        await gateway.callback(session_id, BANK, refused)
+    callback = await login(sources, await gateway.login_url(session_id, BANK))
+    await gateway.callback(session_id, BANK, callback)
+    assert gateway.session(session_id).sources[BANK].state is SourceState.AUTHORISED
+
+
+async def test_an_authorised_source_can_be_logged_in_to_again(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    # The grant may have died at the source (revoked, a refresh refused): a new login
+    # replaces it in the same session.
+    session_id = await consented(gateway)
+    await gateway.callback(
+        session_id, BANK, await login(sources, await gateway.login_url(session_id, BANK))
+    )
+    callback = await login(sources, await gateway.login_url(session_id, BANK))
+    await gateway.callback(session_id, BANK, callback)
+    result = await gateway.collect(session_id)
+    assert result.complete, result.errors
+
+
+async def test_a_callback_for_a_step_the_session_passed_changes_nothing(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session_id = await consented(gateway)
+    callback = await login(sources, await gateway.login_url(session_id, BANK))
+    await gateway.callback(session_id, BANK, callback)
+    await gateway.collect(session_id)
+    size = gateway.ledger.size()
+    before = gateway.session(session_id)
+    with pytest.raises(SessionStateError):
+        await gateway.callback(session_id, BANK, callback.replace("code=", "code=other"))
+    assert gateway.ledger.size() == size
+    assert gateway.session(session_id) == before
+
+
+@pytest.mark.parametrize("step", ["give_consent", "deny_consent", "withdraw"])
+async def test_a_consent_step_again_returns_the_same_and_appends_nothing(
+    gateway: Gateway, step: str
+) -> None:
+    session = await gateway.start(request(), "applicant-1")
+    first = await getattr(gateway, step)(session.id)
+    size = gateway.ledger.size()
+    again = await getattr(gateway, step)(session.id)
+    assert again.state is first.state
+    assert again.version == first.version
+    assert gateway.ledger.size() == size
+
+
+async def test_withdraw_after_collect_twice_appends_once(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session_id = await consented(gateway)
+    await gateway.callback(
+        session_id, BANK, await login(sources, await gateway.login_url(session_id, BANK))
+    )
+    await gateway.collect(session_id)
+    await gateway.withdraw(session_id)
+    await gateway.withdraw(session_id)
+    assert events(gateway).count("consent.withdrawn") == 1
+    assert gateway.session(session_id).state is SessionState.WITHDRAWN
+
+
+async def test_concurrent_consents_append_one_given(gateway: Gateway) -> None:
+    session = await gateway.start(request(), "applicant-1")
+
+    async def one() -> None:
+        await gateway.give_consent(session.id)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(5):
+            group.start_soon(one)
+    assert events(gateway).count("consent.given") == 1
+
+
+async def test_a_step_cut_short_before_its_ledger_append_is_repaired(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session = await gateway.start(request(), "applicant-1")
+    append = gateway.log.append
+
+    def failing(*args: object, **kwargs: object) -> object:
+        raise StoreUnavailableError("the ledger is down")
+
+    gateway.log.append = failing  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailableError):
+        await gateway.give_consent(session.id)
+    gateway.log.append = append  # type: ignore[method-assign]
+    assert "consent.given" not in events(gateway)
+    assert gateway.session(session.id).pending  # the step's events wait in the session
+    sources.clock.advance(timedelta(seconds=6))  # type: ignore[attr-defined]
+    repaired = await gateway.give_consent(session.id)
+    assert repaired.state is SessionState.CONSENTED
+    assert not repaired.pending
+    assert events(gateway).count("consent.given") == 1
+
+
+async def test_a_step_cut_short_after_its_ledger_append_appends_nothing_again(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session = await gateway.start(request(), "applicant-1")
+    replace = gateway.sessions.replace
+
+    def clearing_fails(record: SessionRecord) -> SessionRecord:
+        if record.state is SessionState.CONSENTED and not record.pending:
+            raise StoreUnavailableError("the session store is down")
+        return replace(record)
+
+    gateway.sessions.replace = clearing_fails  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailableError):
+        await gateway.give_consent(session.id)
+    gateway.sessions.replace = replace  # type: ignore[method-assign]
+    assert events(gateway).count("consent.given") == 1
+    sources.clock.advance(timedelta(seconds=6))  # type: ignore[attr-defined]
+    await gateway.withdraw(session.id)  # any next step repairs first
+    assert events(gateway).count("consent.given") == 1
+    assert events(gateway)[-1] == "consent.withdrawn"
