@@ -57,9 +57,17 @@ async def test_a_failed_source_is_tried_again_after_a_new_login(
         callback = await browser.authorize(url, username=person.username, password=person.password)
     await gateway.callback(session.id, "tax", callback)
     second = await gateway.collect(session.id)
-    assert set(second.records) == {"tax"}
+    # The session's whole result: the pension record kept from the first collection (not
+    # fetched again: one retrieval in the ledger), the tax record from this one.
+    assert set(second.records) == {"tax", "pension"}
+    assert second.records["pension"].digest == first.records["pension"].digest
     assert not second.errors
     assert gateway.session(session.id).state is SessionState.COLLECTED
+    assert gateway.result(session.id).records.keys() == second.records.keys()
+    retrieved = [
+        e.event.source for e in gateway.ledger.entries() if e.event.event == "data.retrieved"
+    ]
+    assert sorted(retrieved) == ["pension", "tax"]
 
 
 async def test_only_a_failed_source_can_be_retried(gateway: Gateway, sources: MockSources) -> None:
