@@ -206,7 +206,7 @@ def test_an_unexpected_error_is_one_line_unless_debug(monkeypatch: pytest.Monkey
     def boom(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("a value that must not show")
 
-    monkeypatch.setattr("brondata.cli._demo.preset_request", boom)
+    monkeypatch.setattr("brondata._demo.preset_request", boom)
     output = run("demo", "--out", "unused", code=3)
     assert "ZeroDivisionError" in output
     assert "must not show" not in output

@@ -1,7 +1,9 @@
 """The ``brondata`` command, assembled: the global options and the last-resort error handler.
 
 Each group of commands lives in its own module and adds itself to the one ``typer`` app
-through a ``register(app)`` function. Needs the ``brondata[cli]`` extra.
+through a ``register(app)`` function. Needs the ``brondata[cli]`` extra. Those modules
+import the gateway, the ledger, the mock sources and rich inside their commands, so that
+``brondata --help`` loads none of them (``tests/cli/test_startup.py``).
 
 No command shows a traceback. A command answers what it anticipates itself (exit 1: the
 check found a problem; exit 2: unusable input). What escapes it is answered here, in one
@@ -79,6 +81,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors: typer's rich rendering would import rich (about 0.1 s)
+    # for every ``--help``; rich is loaded only by the commands that print tables.
+    rich_markup_mode=None,
 )
 
 

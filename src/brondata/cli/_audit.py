@@ -28,25 +28,18 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from brondata._secrets import GatewaySecrets
 from brondata.cli._output import fail as _fail
 from brondata.cli._output import writable_directory
-from brondata.consent import (
-    ConsentLedger,
-    ConsentLog,
-    LogSigner,
-    SqliteLedger,
-    audit_verify,
-    export,
-    subject_report,
-    verify_inclusion,
-)
 from brondata.errors import BrondataError, ProofError
-from brondata.stores import Stores, is_dsn, open_stores, sqlite_path
+
+if TYPE_CHECKING:
+    # Imported where used, so that ``brondata --help`` does not load the ledger's stack.
+    from brondata.consent import ConsentLedger, ConsentLog
+    from brondata.stores import Stores
 
 __all__ = ["register"]
 
@@ -72,6 +65,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable outpu
 def _require_ledger(db: str, schema: str) -> None:
     """Stop unless ``db`` holds a ledger: looked up read-only, since opening a ledger store
     creates its tables, and a command that reads must not turn a wrong file into a ledger."""
+    from brondata.stores import is_dsn, sqlite_path
+
     if is_dsn(db):
         import psycopg
 
@@ -109,6 +104,9 @@ def _require_ledger(db: str, schema: str) -> None:
 
 
 def _open(db: str, schema: str) -> ConsentLedger:
+    from brondata.consent import SqliteLedger
+    from brondata.stores import is_dsn, sqlite_path
+
     _require_ledger(db, schema)
     if is_dsn(db):
         from brondata.consent import PostgresLedger
@@ -119,6 +117,8 @@ def _open(db: str, schema: str) -> ConsentLedger:
 
 def _open_stores(db: str, schema: str) -> Stores:
     """The ledger, its subject keyring and the session store, all in the database ``db``."""
+    from brondata.stores import open_stores
+
     _require_ledger(db, schema)
     return open_stores(db, schema=schema)
 
@@ -149,6 +149,8 @@ KeysOption = Annotated[
 
 def _pseudonym(subject: str, db: str, keys: Path | None) -> str:
     """``subject`` as the ledger knows it: a pseudonym stays, a reference is keyed."""
+    from brondata._secrets import GatewaySecrets
+
     if subject.startswith("sub-"):
         return subject
     directory = keys if keys is not None else Path(f"{db}.keys")
@@ -177,6 +179,8 @@ def keygen(
     key: Annotated[Path, typer.Option("--key", help="Where to create the key file (0600).")],
 ) -> None:
     """Create the organisation's log signing key; prints the verifier key to publish."""
+    from brondata.consent import LogSigner
+
     try:
         signer = LogSigner.generate(name)
         signer.write(key)
@@ -201,6 +205,8 @@ def export_command(
     ] = False,
 ) -> None:
     """Export the ledger with a freshly signed checkpoint."""
+    from brondata.consent import LogSigner, export
+
     writable_directory(out, force=force)
     try:
         signer = LogSigner.from_file(key)
@@ -229,6 +235,8 @@ def verify_command(
     as_json: JsonOption = False,
 ) -> None:
     """Verify an export offline: signature, tree, consistency, and what was delivered."""
+    from brondata.consent import audit_verify
+
     if vkey is not None and "+" not in vkey:
         try:
             vkey = Path(vkey).read_text(encoding="ascii").strip()
@@ -273,6 +281,8 @@ def prove_command(
     The shape is that of the RFC 9162 test vectors, so any verifier can check it; the
     command checks it too before printing.
     """
+    from brondata.consent import verify_inclusion
+
     try:
         with closing(_open(db, schema)) as ledger:
             tree_size = size if size is not None else ledger.size()
@@ -305,6 +315,8 @@ def subject_command(
 ) -> None:
     """The access report of one data subject (GDPR art. 15): consents, purposes, sources,
     deliveries and retention, as the ledger records them."""
+    from brondata.consent import subject_report
+
     subject = _pseudonym(subject, db, keys)
     try:
         with _open_log(db, schema) as log:

@@ -13,13 +13,15 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from brondata.cli._output import fail as _fail
-from brondata.consent import SchemaUpgrade, upgrade_postgres, upgrade_sqlite
 from brondata.errors import BrondataError
+
+if TYPE_CHECKING:
+    from brondata.consent import SchemaUpgrade
 
 __all__ = ["register"]
 
@@ -40,6 +42,9 @@ def upgrade_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Create brondata's tables, or migrate them to this release's schema (idempotent)."""
+    # Here, not at the top: ``brondata --help`` need not load the ledger.
+    from brondata.consent import upgrade_postgres, upgrade_sqlite
+
     if (dsn is None) == (db is None):
         raise _fail("give exactly one of --dsn (PostgreSQL) or --db (SQLite)")
     if db is not None and (db.is_dir() or not db.parent.is_dir()):

@@ -1,4 +1,9 @@
-"""``brondata demo`` and ``brondata attributes``."""
+"""``brondata demo`` and ``brondata attributes``.
+
+The gateway, the mock sources and ``rich`` are imported inside the commands, so that
+``brondata --help`` does not load them; the help texts take their names from
+``brondata._names``.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,11 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import anyio
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from brondata._demo import PRESETS, preset_request, run_demo
-from brondata.attributes import CATALOGUE
+from brondata._names import PRESET_NAMES, SCENARIO_BASE, SCENARIOS
 from brondata.cli._output import fail, writable_directory
 from brondata.errors import BrondataError
-from brondata.mock.population import SCENARIO_BASE, SCENARIOS
-from brondata.testing import RemoteSources
 
 __all__ = ["register"]
 
@@ -27,6 +25,11 @@ def attributes(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
     """List the attribute catalogue."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from brondata.attributes import CATALOGUE
+
     if as_json:
         typer.echo(json.dumps([a.to_dict() for a in CATALOGUE.values()], indent=2))
         return
@@ -95,7 +98,7 @@ def demo(
         str | None, typer.Option(help="Comma-separated attribute names instead of the preset's.")
     ] = None,
     purpose: Annotated[
-        str, typer.Option(help=f"Preset request: {', '.join(PRESETS)}.")
+        str, typer.Option(help=f"Preset request: {', '.join(PRESET_NAMES)}.")
     ] = "mortgage",
     scenario: Annotated[
         str | None,
@@ -114,6 +117,14 @@ def demo(
     ] = False,
 ) -> None:
     """Run one consent session end to end against the in-process mock sources."""
+    import anyio
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from brondata._demo import preset_request, run_demo
+    from brondata.testing import RemoteSources
+
     console = Console(stderr=False)
     names = [a.strip() for a in attributes.split(",") if a.strip()] if attributes else None
     request = preset_request(purpose, names)

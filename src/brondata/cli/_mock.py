@@ -1,19 +1,22 @@
-"""``brondata mock serve`` and ``brondata mock sample``."""
+"""``brondata mock serve`` and ``brondata mock sample``.
+
+The mock sources are imported inside the commands, so that ``brondata --help`` does not
+load them.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import anyio
 import typer
 
+from brondata._names import SCENARIO_BASE
 from brondata.errors import UnknownSourceError
-from brondata.mock._faults import Fault, parse_fault
-from brondata.mock._serve import sample, serve
-from brondata.mock.population import SCENARIO_BASE
-from brondata.testing import MockSources
+
+if TYPE_CHECKING:
+    from brondata.mock._faults import Fault
 
 __all__ = ["register"]
 
@@ -51,6 +54,12 @@ def serve_command(
     ] = None,
 ) -> None:
     """Serve every mock source over HTTP; the first line printed maps sources to URLs."""
+    import anyio
+
+    from brondata.mock._faults import parse_fault
+    from brondata.mock._serve import serve
+    from brondata.testing import MockSources
+
     count = len(MockSources.source_names()) + 1  # every source, and DigiD
     if port and port + count - 1 > 65535:
         typer.echo(
@@ -106,6 +115,10 @@ def sample_command(
     scenario: Annotated[str | None, typer.Option(help="Or: first person of a scenario.")] = None,
 ) -> None:
     """Print what the mock API returns for one person: request -> response body."""
+    import anyio
+
+    from brondata.mock._serve import sample
+
     try:
         bodies = anyio.run(lambda: sample(source, seed=seed, person=person, scenario=scenario))
     except UnknownSourceError as exc:

@@ -11,25 +11,18 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from brondata.cli._output import fail as _fail
 from brondata.errors import BrondataError, InvalidKeyError, RecordError
-from brondata.records import (
-    Algorithm,
-    FileKeyStore,
-    KeyBindingPolicy,
-    KeySet,
-    SignedRecord,
-    SigningKey,
-    VerifiedRecord,
-    verify_record,
-)
+
+if TYPE_CHECKING:
+    # Imported where used, so that ``brondata --help`` loads neither rich nor the signing stack.
+    from rich.table import Table
+
+    from brondata.records import Algorithm, KeyBindingPolicy, KeySet, SigningKey, VerifiedRecord
 
 __all__ = ["register", "verify_lines"]
 
@@ -54,6 +47,8 @@ def keys_generate(
     alg: Annotated[str, typer.Option(help="ES256 (default) or EdDSA (Ed25519).")] = "ES256",
 ) -> None:
     """Create the first signing key of a key store."""
+    from brondata.records import FileKeyStore
+
     try:
         key = FileKeyStore(directory).generate(_algorithm(alg))
     except BrondataError as exc:
@@ -74,6 +69,8 @@ def keys_rotate(
     alg: Annotated[str | None, typer.Option(help="Algorithm of the new key.")] = None,
 ) -> None:
     """Replace the active key; the old one stops signing and stays in the JWKS a while."""
+    from brondata.records import FileKeyStore
+
     now = datetime.now(UTC)
     try:
         key = FileKeyStore(directory).rotate(
@@ -90,6 +87,8 @@ def keys_jwks(
     out: Annotated[Path | None, typer.Option(help="Write to this file instead.")] = None,
 ) -> None:
     """Print the JWKS to publish: the active key and retired keys still retained."""
+    from brondata.records import FileKeyStore
+
     store = FileKeyStore(directory)
     if not directory.is_dir() or not store.key_infos():
         # Reading creates nothing: an empty JWKS for a mistyped --dir would publish no key.
@@ -112,6 +111,8 @@ def keys_jwks(
 @keys_app.command("prune")
 def keys_prune(directory: StoreOption) -> None:
     """Forget retired keys whose retention has ended."""
+    from brondata.records import FileKeyStore
+
     try:
         gone = FileKeyStore(directory).prune(datetime.now(UTC))
     except BrondataError as exc:
@@ -131,6 +132,8 @@ def _read_lines(path: Path) -> list[str]:
 
 
 def _holder_key(path: Path) -> SigningKey:
+    from brondata.records import SigningKey
+
     try:
         raw = path.read_bytes()
         if raw.lstrip().startswith(b"-----BEGIN"):
@@ -161,6 +164,8 @@ def present(
 ) -> None:
     """Print a presentation of each record that holds one of the named attributes, disclosing
     only those; records holding none of them are left out."""
+    from brondata.records import SignedRecord
+
     if holder_key is not None and not (aud and nonce):
         raise _fail("--holder-key signs a KB-JWT for a verifier: give its --aud and --nonce")
     if holder_key is None and (aud is not None or nonce is not None):
@@ -194,6 +199,8 @@ def verify_lines(
     key_binding: KeyBindingPolicy | None = None,
 ) -> list[VerifiedRecord | RecordError]:
     """Verify each compact SD-JWT; the result or the error, per line."""
+    from brondata.records import verify_record
+
     results: list[VerifiedRecord | RecordError] = []
     for line in lines:
         try:
@@ -216,6 +223,9 @@ def _as_json(index: int, result: VerifiedRecord | RecordError) -> dict[str, Any]
 
 
 def _table(index: int, result: VerifiedRecord) -> Table:
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=f"record {index}: valid, signed by {escape(result.kid)}")
     table.add_column("kind")
     table.add_column("name", no_wrap=True)
@@ -238,6 +248,10 @@ def verify(
     nonce: Annotated[str | None, typer.Option(help="The nonce the KB-JWT must carry.")] = None,
 ) -> None:
     """Verify records: print provenance and disclosed attributes; exit 1 if any is invalid."""
+    from rich.console import Console
+
+    from brondata.records import KeyBindingPolicy, KeySet
+
     try:
         jwks = KeySet.from_dict(json.loads(jwks_file.read_text(encoding="utf-8")))
     except OSError as exc:

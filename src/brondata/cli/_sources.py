@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 
-from brondata import sources as source_kinds
 from brondata.errors import BrondataError
 
 __all__ = ["listing", "register"]
@@ -21,6 +20,9 @@ __all__ = ["listing", "register"]
 
 def listing(kind: str | None = None) -> list[dict[str, Any]]:
     """One object per configured instance (``id``, ``kind``, ``name``, ``title``, ...)."""
+    # Here, not at the top: ``brondata --help`` need not load the source kinds.
+    from brondata import sources as source_kinds
+
     chosen = [source_kinds.get(kind)] if kind is not None else list(source_kinds.kinds())
     out: list[dict[str, Any]] = []
     for registered in chosen:

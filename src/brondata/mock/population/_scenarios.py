@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import random
-from typing import Literal, get_args
 
-Scenario = Literal[
-    "salaried",
-    "two_incomes",
-    "self_employed",
-    "retired",
-    "temporary_contract",
-    "student_debt",
-    "tenant",
-    "several_properties",
-    "three_pension_providers",
-    "recent_arrival",
-    "salary_elsewhere",
-    "student_debt_paused",
-]
+# The names live in a dependency-free module, so that help texts can list them cheaply.
+from brondata._names import SCENARIO_BASE as SCENARIO_BASE
+from brondata._names import SCENARIOS as SCENARIOS
+from brondata._names import Scenario as Scenario
 
-#: The named scenarios, in the order that numbers them (see ``Population.scenario``).
-SCENARIOS: tuple[Scenario, ...] = get_args(Scenario)
-#: ``person(i)`` for ``i`` below this is the general population (salaried, as in the first
-#: cut); from here on the scenarios' persons, block by block (``_SCENARIO_BLOCKS``).
-SCENARIO_BASE = 1_000_000
 _MAX_INDEX = 10**7
 # Scenarios are numbered in blocks, so that adding scenarios never moves a person of an
 # existing one: in a block starting at ``first``, index ``first + n·len(names) + k`` is the
