@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 import brondata.web
+from brondata.errors import ConfigurationError
 from brondata.web import JourneyConfig
 from brondata.web._config import contrast
 
@@ -36,7 +37,7 @@ def test_a_bad_configuration_is_refused(options: dict[str, object]) -> None:
         "return_url": "/back",
         **options,
     }
-    with pytest.raises(ValueError):  # noqa: PT011 - each case has its own message
+    with pytest.raises(ConfigurationError):
         JourneyConfig(**fields)  # type: ignore[arg-type]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from brondata.errors import ConfigurationError
+
 __all__ = ["JourneyConfig"]
 
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -54,15 +56,19 @@ class JourneyConfig:
 
     def __post_init__(self) -> None:
         if len(self.secret) < 32:
-            raise ValueError("the journey secret must be at least 32 bytes")
+            raise ConfigurationError("the journey secret must be at least 32 bytes")
         if not self.languages or any(lang not in ("nl", "en") for lang in self.languages):
-            raise ValueError("languages must be a non-empty choice of 'nl' and 'en'")
+            raise ConfigurationError("languages must be a non-empty choice of 'nl' and 'en'")
         for colour in (self.primary, self.primary_text):
             if not _COLOUR.fullmatch(colour):
-                raise ValueError(f"colours are #rrggbb, not {colour!r}")
+                raise ConfigurationError(f"colours are #rrggbb, not {colour!r}")
         if contrast(self.primary, self.primary_text) < 4.5:
-            raise ValueError("primary and primary_text do not reach 4.5:1 contrast (WCAG AA)")
+            raise ConfigurationError(
+                "primary and primary_text do not reach 4.5:1 contrast (WCAG AA)"
+            )
         if contrast(self.primary, "#ffffff") < 4.5:
-            raise ValueError("primary does not reach 4.5:1 contrast on white (WCAG AA)")
+            raise ConfigurationError("primary does not reach 4.5:1 contrast on white (WCAG AA)")
         if not self.mount_path.startswith("/") or self.mount_path.endswith("/"):
-            raise ValueError("mount_path starts with '/' and does not end with one ('/journey')")
+            raise ConfigurationError(
+                "mount_path starts with '/' and does not end with one ('/journey')"
+            )
