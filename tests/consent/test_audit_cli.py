@@ -77,6 +77,41 @@ def test_keygen_export_verify(
     assert json.loads(result.stdout)["ok"] is True
 
 
+def test_verify_without_a_published_key_says_whose_key_it_trusted(
+    app: typer.Typer, runner: CliRunner, db: Path, key: tuple[Path, str], tmp_path: Path
+) -> None:
+    """An export carries its own verifier key: a forger would ship one too. Without
+    ``--vkey`` the verdict says that only the export's own key was checked."""
+    out = tmp_path / "export"
+    runner.invoke(
+        app, ["audit", "export", "--db", str(db), "--out", str(out), "--key", str(key[0])]
+    )
+    result = runner.invoke(app, ["audit", "verify", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "--vkey" in result.stdout
+    assert not result.stdout.strip().endswith("\nOK")
+    report = json.loads(runner.invoke(app, ["audit", "verify", str(out), "--json"]).stdout)
+    assert report["key_published"] is False
+    published = json.loads(
+        runner.invoke(app, ["audit", "verify", str(out), "--vkey", key[1], "--json"]).stdout
+    )
+    assert published["key_published"] is True
+
+
+def test_a_vkey_file_whose_path_holds_a_plus_is_read_as_a_file(
+    app: typer.Typer, runner: CliRunner, db: Path, key: tuple[Path, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "export"
+    runner.invoke(
+        app, ["audit", "export", "--db", str(db), "--out", str(out), "--key", str(key[0])]
+    )
+    published = tmp_path / "keys+published.vkey"
+    published.write_text(key[1] + "\n")
+    result = runner.invoke(app, ["audit", "verify", str(out), "--vkey", str(published)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().endswith("OK")
+
+
 def test_verify_fails_with_exit_1_and_names_the_entry(
     app: typer.Typer, runner: CliRunner, db: Path, key: tuple[Path, str], tmp_path: Path
 ) -> None:
