@@ -176,3 +176,32 @@ async def test_a_429_with_retry_after_from_a_mock_is_waited_out() -> None:
     hits, result = await _fetch_with(fault, "tax")
     assert not isinstance(result, Exception), result
     assert hits == 1
+
+
+async def test_no_retry_when_the_next_attempt_would_outlast_the_budget() -> None:
+    """An attempt that took 6 s of a 10 s budget is not followed by a pause and a second
+    attempt of another 6 s: the source's own 503 is the truer answer than a timeout."""
+    clock = [0.0]
+
+    class Slow(Script):
+        async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+            clock[0] += 6.0
+            return await super().handle_async_request(request)
+
+    script, pauses = Slow(503, 200), []
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        clock[0] += seconds
+
+    transport = RetryingTransport(
+        script,
+        policy=RetryPolicy(budget=10.0),
+        sleep=sleep,
+        draw=lambda: 1.0,  # type: ignore[arg-type]
+        monotonic=lambda: clock[0],
+    )
+    async with httpx2.AsyncClient(transport=transport, base_url="https://source.test") as client:
+        assert (await client.get("/x")).status_code == 503
+    assert script.seen == ["GET"]
+    assert pauses == []

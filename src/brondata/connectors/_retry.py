@@ -107,16 +107,18 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
         attempt = 1
         while True:
             pause: float | None
+            started = self._monotonic()
             try:
                 response = await self._inner.handle_async_request(request)
             except _RETRY_ERRORS:
-                pause = self._pause(request, attempt, deadline, None)
+                pause = self._pause(request, attempt, deadline, None, self._monotonic() - started)
                 if pause is None:
                     raise
             else:
                 if response.status_code not in RETRY_STATUSES:
                     return response
-                pause = self._pause(request, attempt, deadline, response)
+                took = self._monotonic() - started
+                pause = self._pause(request, attempt, deadline, response, took)
                 if pause is None:
                     return response
                 await response.aclose()
@@ -130,8 +132,12 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
         attempt: int,
         deadline: float,
         response: httpx2.Response | None,
+        took: float = 0.0,
     ) -> float | None:
-        """How long to wait before trying again, or ``None`` not to try again."""
+        """How long to wait before trying again, or ``None`` not to try again. ``took`` is
+        how long the failed attempt lasted: the next one is expected to last as long, and a
+        retry whose answer would come after the source's time is up is not made (the
+        source's own answer, a 429 or a 503, is then the truer error than a timeout)."""
         if attempt >= self.policy.attempts:
             return None
         pause = self.policy.backoff(attempt, self._draw)
@@ -139,7 +145,7 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
             asked = retry_after(response)
             if asked is not None:
                 pause = max(pause, asked)
-        if self._monotonic() + pause >= deadline:
+        if self._monotonic() + pause + took >= deadline:
             return None  # the answer would come after the source's time is up
         if self._allow is not None and not self._allow(request, attempt + 1):
             return None
