@@ -218,6 +218,14 @@ def export_command(
     typer.echo(f"checkpoint {checkpoint.origin} {checkpoint.size} {_b64(checkpoint.root)}")
 
 
+def _is_file(text: str) -> bool:
+    """Whether ``text`` names a file (a key literal with NUL or an odd length names none)."""
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 @audit_app.command("verify")
 def verify_command(
     directory: Annotated[Path, typer.Argument(help="An export directory.")],
@@ -238,7 +246,7 @@ def verify_command(
     from brondata.consent import audit_verify
 
     published = vkey is not None
-    if vkey is not None and (Path(vkey).is_file() or "+" not in vkey):
+    if vkey is not None and (_is_file(vkey) or "+" not in vkey):
         try:
             vkey = Path(vkey).read_text(encoding="ascii").strip()
         except (OSError, UnicodeDecodeError) as exc:
