@@ -20,7 +20,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from brondata import DataRequest, Gateway, LegalBasis, Purpose, verify_record
+from brondata.errors import ConsentDeniedError, SessionStateError
 from brondata.gateway import CollectionResult
+from brondata.stores import off_loop
 from brondata.web import Journey, JourneyConfig
 
 LENDER = "Voorbeeld Hypotheken B.V."
@@ -121,7 +123,7 @@ yourself; we receive only what you consent to.</p>
         reference = f"application-{next(lender._numbers):05d}"
         session = await gateway.start(MORTGAGE, reference)
         lender.applications[session.id] = Application(reference, session.id, int(raw))
-        return RedirectResponse(journey.link(session.id, reference), status_code=303)
+        return RedirectResponse(await journey.link(session.id, reference), status_code=303)
 
     async def thanks(request: Request) -> Response:
         application = lender.applications.get(request.path_params["session_id"])
@@ -138,9 +140,12 @@ yourself; we receive only what you consent to.</p>
         application = lender.applications.get(request.path_params["session_id"])
         if application is None:
             return _page("Not found", "<p>No such application.</p>", status=404)
-        result = journey.result(application.session_id)
-        if result is None:
+        try:
+            result = await off_loop(gateway.result, application.session_id)
+        except SessionStateError:
             return _page("Underwriting", "<p>No records yet.</p>")
+        except ConsentDeniedError:
+            return _page("Underwriting", "<p>No records: the consent has ended.</p>")
         return _page(f"Underwriting {application.reference}", _underwriting(gateway, result))
 
     routes = [
