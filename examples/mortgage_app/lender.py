@@ -7,8 +7,11 @@ decisions with ``brondata.dossier`` rules or its own.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
+import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
@@ -88,6 +91,14 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     )
 
 
+_CSRF_COOKIE = "lender_csrf"
+
+
+def _csrf_token(secret: bytes, browser: str) -> str:
+    """The application form's CSRF token: a MAC of the browser's own random cookie."""
+    return hmac.new(secret, f"apply\x00{browser}".encode(), hashlib.sha256).hexdigest()
+
+
 def build_app(gateway: Gateway, *, secret: bytes, cookie_secure: bool = True) -> Starlette:
     """The lender's application over ``gateway`` (whose redirect URI is this app's
     ``/journey/callback/{source}``)."""
@@ -104,17 +115,30 @@ def build_app(gateway: Gateway, *, secret: bytes, cookie_secure: bool = True) ->
     lender = Lender(gateway, journey)
 
     async def home(request: Request) -> Response:
-        body = """<p>Apply for a mortgage. You log in at your bank and the government sources
+        browser = request.cookies.get(_CSRF_COOKIE) or secrets.token_urlsafe(32)
+        token = _csrf_token(secret, browser)
+        body = f"""<p>Apply for a mortgage. You log in at your bank and the government sources
 yourself; we receive only what you consent to.</p>
 <form method="post" action="/apply">
+<input type="hidden" name="csrf" value="{token}">
 <label for="amount">Loan amount (euro)</label>
 <input id="amount" name="amount" inputmode="numeric" pattern="[0-9]+" required value="300000">
 <div class="actions"><button type="submit">Apply</button></div>
 </form>"""
-        return _page("Mortgage application", body)
+        response = _page("Mortgage application", body)
+        response.set_cookie(
+            _CSRF_COOKIE, browser, httponly=True, secure=cookie_secure, samesite="strict"
+        )
+        return response
 
     async def apply(request: Request) -> Response:
         form = await request.form()
+        browser = request.cookies.get(_CSRF_COOKIE, "")
+        sent = str(form.get("csrf", ""))
+        if not browser or not hmac.compare_digest(sent, _csrf_token(secret, browser)):
+            body = '<p class="error">The form came from an old or another page.</p>'
+            body += '<p><a href="/">Start again</a></p>'
+            return _page("Mortgage application", body, status=403)
         raw = str(form.get("amount", ""))
         if not raw.isdigit() or not 10_000 <= int(raw) <= 5_000_000:
             body = '<p class="error">Enter an amount between 10000 and 5000000.</p>'
