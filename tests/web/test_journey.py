@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from structlog.testing import capture_logs
 from tests.web.conftest import Browser, JourneyHarness, csrf_of, hidden
 
 from brondata.dossier import FINDINGS, DossierReport, Finding, Severity
@@ -385,3 +386,61 @@ async def test_a_blocking_findings_callable_is_wired_in_one_line() -> None:
         await _wait_collected(harness, session_id)
         result = await browser.get("/journey/result")
         assert "Er ontbreekt niets." in result.text
+
+
+async def test_a_source_that_fails_while_fetching_shows_in_the_consumers_language(
+    harness: JourneyHarness,
+) -> None:
+    from brondata.testing import Fault
+
+    harness.sources.faults["tax"].add(Fault("status", "/", status=503))
+    session_id, link = await harness.start()
+    browser = harness.browser()
+    await consent(browser, link)
+    page = await log_in_everywhere(harness, browser, session_id)
+    await browser.post("/journey/collect", {"csrf": csrf_of(page)})
+    await _wait_collected(harness, session_id)
+    result = await browser.follow(await browser.get("/journey/progress"))
+    assert result.status_code == 200
+    assert "Niet gedeeld: mislukt" in result.text
+    assert "Traceback" not in result.text
+    english = await browser.get("/journey/result", lang="en")
+    assert "Not shared: failed" in english.text
+    collected = harness.gateway.result(session_id)
+    assert set(collected.records) == {"bank", "population"}
+    assert set(collected.errors) == {"tax"}
+
+
+async def test_an_unexpected_error_is_a_page_not_a_trace(
+    harness: JourneyHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session_id, link = await harness.start()
+    browser = harness.browser()
+    await browser.get(link)
+
+    def broken(session: str) -> None:
+        raise RuntimeError(f"internal detail of {session}")
+
+    monkeypatch.setattr(harness.gateway, "consent_view", broken)
+    with capture_logs() as logs:
+        page = await browser.get("/journey/consent")
+    assert [(x["event"], x["error"]) for x in logs] == [("journey.unexpected", "RuntimeError")]
+    assert page.status_code == 500
+    assert '<html lang="nl">' in page.text
+    assert "Er ging bij ons iets mis" in page.text
+    assert "internal detail" not in page.text
+    assert "RuntimeError" not in page.text
+    assert "Traceback" not in page.text
+    assert harness.gateway.session(session_id).state is SessionState.CREATED
+
+
+async def test_an_expired_link_gets_a_page(harness: JourneyHarness) -> None:
+    import time
+    from urllib.parse import urlencode
+
+    session_id, _ = await harness.start()
+    token = harness.journey._signer.link(session_id, 60, now=time.time() - 3600)
+    response = await harness.browser().get(f"/journey/start?{urlencode({'t': token})}")
+    assert response.status_code == 403
+    assert "Deze link werkt niet in deze browser" in response.text
+    assert "set-cookie" not in response.headers

@@ -41,11 +41,12 @@ import anyio
 import httpx2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from brondata._logging import get_logger
 from brondata._session_store import SessionRecord
@@ -162,11 +163,8 @@ class Journey:
         ]
         self._app = Starlette(
             routes=routes,
-            exception_handlers={
-                BrondataError: self._error,
-                HTTPException: self._error,
-                Exception: self._error,
-            },
+            middleware=[Middleware(_Contained, error_page=self._error)],
+            exception_handlers={BrondataError: self._error, HTTPException: self._error},
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -783,6 +781,40 @@ class Journey:
             self.config, language, text(language, "error_title"), body, path=request.url.path
         )
         return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+class _Contained:
+    """Any other exception becomes the journey's error page, logged by its type only.
+
+    Inside Starlette's ``ServerErrorMiddleware``, which would send its own page and then
+    re-raise, so that the server logs the exception's text (it may hold a value) and trace.
+    """
+
+    def __init__(
+        self, app: ASGIApp, error_page: Callable[[Request, Exception], Awaitable[Response]]
+    ) -> None:
+        self.app = app
+        self.error_page = error_page
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started:  # a response under way (a stream) cannot become a page any more
+                _log.error("journey.unexpected", error=type(exc).__name__)
+                return
+            response = await self.error_page(Request(scope, receive), exc)
+            await response(scope, receive, send)
 
 
 def _notice_html(view: ConsentView, language: str) -> Html:
