@@ -26,7 +26,7 @@ from brondata import DataRequest, Gateway, LegalBasis, Purpose, verify_record
 from brondata.errors import ConsentDeniedError, SessionStateError
 from brondata.gateway import CollectionResult
 from brondata.stores import off_loop
-from brondata.web import Journey, JourneyConfig
+from brondata.web import BindingStore, Journey, JourneyConfig
 
 LENDER = "Voorbeeld Hypotheken B.V."
 
@@ -99,9 +99,16 @@ def _csrf_token(secret: bytes, browser: str) -> str:
     return hmac.new(secret, f"apply\x00{browser}".encode(), hashlib.sha256).hexdigest()
 
 
-def build_app(gateway: Gateway, *, secret: bytes, cookie_secure: bool = True) -> Starlette:
+def build_app(
+    gateway: Gateway,
+    *,
+    secret: bytes,
+    cookie_secure: bool = True,
+    bindings: BindingStore | None = None,
+) -> Starlette:
     """The lender's application over ``gateway`` (whose redirect URI is this app's
-    ``/journey/callback/{source}``)."""
+    ``/journey/callback/{source}``); ``bindings`` where the journey keeps which browser
+    is bound to which session (shared by the app's instances; the caller closes it)."""
     journey = Journey(
         gateway,
         JourneyConfig(
@@ -111,6 +118,7 @@ def build_app(gateway: Gateway, *, secret: bytes, cookie_secure: bool = True) ->
             primary="#00524c",
             cookie_secure=cookie_secure,
         ),
+        bindings=bindings,
     )
     lender = Lender(gateway, journey)
 
