@@ -130,6 +130,7 @@ def test_a_signature_without_jti_is_refused(key: SigningKey) -> None:
         "https:///hooks",
         "hooks",
         "http://localhost.lender.example/hooks",
+        "https://[::1/hooks",
     ],
 )
 @pytest.mark.anyio
@@ -140,7 +141,9 @@ async def test_a_webhook_url_must_be_https(url: str) -> None:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("url", ["http://localhost:8000/hooks", "http://127.0.0.1/hooks"])
+@pytest.mark.parametrize(
+    "url", ["http://localhost:8000/hooks", "http://127.0.0.1/hooks", "http://[::1]:8000/hooks"]
+)
 async def test_plain_http_is_allowed_to_this_machine(url: str) -> None:
     async with journey_harness(webhook_url=url):
         pass

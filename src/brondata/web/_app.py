@@ -97,9 +97,12 @@ _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 def _check_webhook_url(url: str) -> None:
     """``https://host/...``; ``http://`` only to this machine."""
-    parts = urlsplit(url)
-    local = parts.scheme == "http" and (parts.hostname or "") in _LOCAL_HOSTS
-    if not parts.hostname or not (parts.scheme == "https" or local):
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme, parts.hostname
+    except ValueError:  # an unclosed [IPv6] or a bad port
+        scheme, host = "", None
+    if not host or not (scheme == "https" or (scheme == "http" and host in _LOCAL_HOSTS)):
         raise ConfigurationError(
             "webhook_url must be an https:// URL (plain http only to localhost)"
         )
