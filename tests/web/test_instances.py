@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from http.cookiejar import CookieJar
@@ -16,6 +17,7 @@ from tests.web.conftest import BASE, CALLBACK, REQUEST, SECRET, Browser, csrf_of
 
 from brondata import Gateway
 from brondata._secrets import GatewaySecrets
+from brondata.gateway import CollectionResult
 from brondata.records import SigningKey
 from brondata.session import SessionState
 from brondata.stores import open_stores
@@ -76,6 +78,23 @@ def test_a_binding_is_made_once_and_binds_one_browser(
     assert second is not None
     assert second.browser_hash == "browser-a"
     assert one.get("s-1") == two.get("s-1") == first
+
+
+def test_a_pending_collection_is_seen_by_every_instance(
+    make_store: Callable[[], BindingStore],
+) -> None:
+    one, two = make_store(), make_store()
+    one.add("s-1", "application-1")
+    one.mark_collection("s-1", 1_800_000_000.5)
+    seen = two.get("s-1")
+    assert seen is not None
+    assert seen.collect_requested == 1_800_000_000.5
+    two.mark_collection("s-1", None)
+    ended = one.get("s-1")
+    assert ended is not None
+    assert ended.collect_requested is None
+    one.mark_collection("nobody", 1.0)  # no journey: nothing to mark, no error
+    assert one.get("nobody") is None
 
 
 def test_open_binding_store_picks_by_url(tmp_path: Path) -> None:
@@ -223,3 +242,91 @@ async def test_a_link_for_another_subject_is_refused(tmp_path: Path) -> None:
         with pytest.raises(JourneyLinkError):
             await a.journey.link(session.id, "applicant-2")
         assert a.bindings.get(session.id) is None
+
+
+async def _logged_in(
+    first: Instance, second: Instance, sources: MockSources
+) -> tuple[str, Browser, Browser, list[httpx2.AsyncClient]]:
+    """A consumer who consented and logged in everywhere (on ``first``); a browser on each."""
+    session = await first.gateway.start(REQUEST, "applicant-1")
+    link = await first.journey.link(session.id, "applicant-1")
+    jar = CookieJar()
+    clients = [
+        httpx2.AsyncClient(
+            transport=httpx2.ASGITransport(app=instance.app),
+            base_url=BASE,
+            follow_redirects=False,
+            cookies=jar,
+        )
+        for instance in (first, second)
+    ]
+    on_first, on_second = (Browser(client, sources) for client in clients)
+    page = await on_first.follow(await on_first.get(link))
+    response = await on_first.post(
+        "/journey/consent",
+        {"csrf": csrf_of(page.text), "notice": hidden(page.text, "notice"), "decision": "give"},
+    )
+    page = await on_first.follow(response)
+    person = sources.person(0)
+    for instance in first.gateway.session(session.id).sources:
+        response = await on_first.post(f"/journey/login/{instance}", {"csrf": csrf_of(page.text)})
+        back = await on_first.login(response, person.username, person.password)
+        page = await on_first.follow(await on_first.get(back))
+    return session.id, on_first, on_second, clients
+
+
+@pytest.mark.anyio
+async def test_a_collection_waiting_its_turn_shows_as_progress_on_another_instance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with two_instances("sqlite", str(tmp_path)) as (a, b, sources):
+        session_id, on_a, on_b, clients = await _logged_in(a, b, sources)
+        try:
+            # On A the collection waits for a free slot (max_collections reached).
+            turn = anyio.Event()
+            collect = a.gateway.collect
+
+            async def waiting(session: str) -> CollectionResult:
+                await turn.wait()
+                return await collect(session)
+
+            monkeypatch.setattr(a.gateway, "collect", waiting)
+            started_on_b: list[str] = []
+            monkeypatch.setattr(b.gateway, "collect", started_on_b.append)
+            page = await on_a.get("/journey/sources")
+            await on_a.post("/journey/collect", {"csrf": csrf_of(page.text)})
+            assert a.gateway.session(session_id).state is SessionState.CONSENTED
+
+            progress = await on_b.get("/journey/progress")
+            assert progress.status_code == 200, progress.headers.get("location")
+            assert "Uw gegevens worden opgehaald" in progress.text
+            for path in ("/journey/sources", "/journey/result"):
+                assert (await on_b.get(path)).headers["location"] == "/journey/progress"
+            await on_b.post("/journey/collect", {"csrf": csrf_of(page.text)})  # a second click
+            assert started_on_b == []  # B does not start a second one
+
+            turn.set()
+            with anyio.fail_after(30):
+                await a.journey.finished(session_id)
+            done = await on_b.get("/journey/progress")
+            assert done.headers["location"] == "/journey/result"
+            assert "Wat is gedeeld" in (await on_b.follow(done)).text
+        finally:
+            for client in clients:
+                await client.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_collection_asked_for_long_ago_no_longer_counts(tmp_path: Path) -> None:
+    """The instance that was to collect died before its turn: the consumer may ask again."""
+    async with two_instances("sqlite", str(tmp_path)) as (a, b, sources):
+        session_id, _, on_b, clients = await _logged_in(a, b, sources)
+        try:
+            b.bindings.mark_collection(session_id, time.time() - 3600)
+            progress = await on_b.get("/journey/progress")
+            assert progress.headers["location"] == "/journey/result"
+            page = await on_b.follow(progress)
+            assert "Mijn gegevens ophalen" in page.text  # on the sources page, fetch again
+        finally:
+            for client in clients:
+                await client.aclose()

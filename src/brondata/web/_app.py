@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -84,6 +85,9 @@ _FINAL = (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED)
 _RENEWABLE = (SessionState.CONSENTED, SessionState.COLLECTED)
 #: How long one server-sent events stream stays open; the browser reconnects after.
 _STREAM_SECONDS = 120.0
+#: How long a collection asked for but not yet begun (waiting for a free slot, on any
+#: instance) counts as under way; after that the sources page offers to fetch again.
+_PENDING_SECONDS = 120.0
 
 
 #: The seam for dossier findings: the session id to its ``DossierReport`` (what the consumer
@@ -142,6 +146,7 @@ class Journey:
         self._owns_bindings = bindings is None
         #: The collections this process runs, by session: the one thing not shared.
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._starting: set[str] = set()
         self._findings = findings
         self._webhook_url = webhook_url
         self._webhook_transport = webhook_transport
@@ -388,7 +393,7 @@ class Journey:
         record = await self._record(cookie.session_id)
         if record.state is SessionState.CREATED:
             return self._redirect("/consent")
-        if record.state in (SessionState.COLLECTING, SessionState.COLLECTED):
+        if record.state is SessionState.COLLECTED or await self._collecting(record):
             return self._redirect("/progress")
         if record.state in _FINAL:
             return self._redirect("/consents")
@@ -473,19 +478,38 @@ class Journey:
         task = self._tasks.get(session_id)
         return task is not None and not task.done()
 
+    async def _collecting(self, record: SessionRecord) -> bool:
+        """Whether a collection of the session runs or waits its turn, here or on another
+        instance (one asked for, not ended, and not older than ``_PENDING_SECONDS``)."""
+        if record.state is SessionState.COLLECTING or self._running(record.id):
+            return True
+        if record.state is not SessionState.CONSENTED:
+            return False
+        binding = await off_loop(self._bindings.get, record.id)
+        asked = binding.collect_requested if binding is not None else None
+        return asked is not None and time.time() - asked < _PENDING_SECONDS
+
     async def _collect(self, request: Request) -> Response:
         cookie, _ = await self._bound(request)
         await self._form(request, cookie)
         session_id = cookie.session_id
-        if not self._running(session_id):
+        # Taken before the first await: of two posts at once (a double click) one starts it.
+        # On another instance a second collect is refused by the gateway's claim.
+        if self._running(session_id) or session_id in self._starting:
+            return self._redirect("/progress")
+        self._starting.add(session_id)
+        try:
             record = await self._record(session_id)
-            # Asked again after the await: another post (a double click) may have started it
-            # meanwhile. On another instance a second collect is refused by the gateway.
-            if record.state is SessionState.CONSENTED and not self._running(session_id):
+            # Not if one was asked for on another instance and waits its turn there.
+            if record.state is SessionState.CONSENTED and not await self._collecting(record):
+                # Noted first, so that every instance shows progress from the next request.
+                await off_loop(self._bindings.mark_collection, session_id, time.time())
                 # Not tied to this request: closing the tab does not stop the collection.
                 task = asyncio.get_running_loop().create_task(self._run_collection(session_id))
                 self._tasks[session_id] = task
                 task.add_done_callback(lambda done: self._forget_task(session_id, done))
+        finally:
+            self._starting.discard(session_id)
         return self._redirect("/progress")
 
     def _forget_task(self, session_id: str, task: asyncio.Task[None]) -> None:
@@ -501,6 +525,12 @@ class Journey:
         except Exception as exc:  # a task's failure would otherwise go unseen
             _log.error("journey.collect_failed", session=session_id, error=type(exc).__name__)
             return
+        finally:
+            # Ended (the session says how); a mark left by a crash lapses by itself.
+            try:
+                await off_loop(self._bindings.mark_collection, session_id, None)
+            except BrondataError as exc:
+                _log.warning("journey.mark_failed", session=session_id, error=exc.code)
         if self._webhook_url is not None:
             await self._send_webhook(self._webhook_url, result)
 
@@ -542,8 +572,7 @@ class Journey:
             }
             for instance, progress in record.sources.items()
         }
-        running = self._running(session_id)
-        return states, not running and record.state is not SessionState.COLLECTING
+        return states, not await self._collecting(record)
 
     async def _progress(self, request: Request) -> Response:
         cookie, _ = await self._bound(request)
@@ -595,7 +624,7 @@ class Journey:
     async def _result(self, request: Request) -> Response:
         cookie, _ = await self._bound(request)
         record = await self._record(cookie.session_id)
-        if self._running(cookie.session_id) or record.state is SessionState.COLLECTING:
+        if await self._collecting(record):
             return self._redirect("/progress")
         if record.state in (SessionState.CREATED, SessionState.CONSENTED):
             return self._redirect("/sources")

@@ -1,10 +1,13 @@
 """Which browser is bound to which journey, kept where every instance of the app sees it.
 
 A journey's binding is the session id, the lender's subject reference (for "my consents" and
-the access report) and the hash of the browser secret of the first browser that opened the
-journey link. The lender's app may run on several instances behind a load balancer: a
-consumer starts on one, comes back from a source's login on another and reads the result on
-a third, so the bindings live in a store those instances share, as the sessions do:
+the access report), the hash of the browser secret of the first browser that opened the
+journey link, and when a collection was asked for that has not ended yet (so that another
+instance shows progress while the collection waits its turn on the one that runs it).
+
+The lender's app may run on several instances behind a load balancer: a consumer starts on
+one, comes back from a source's login on another and reads the result on a third, so the
+bindings live in a store those instances share, as the sessions do:
 
 * ``MemoryBindingStore``: one process (tests, a single instance);
 * ``SqliteBindingStore``: one SQLite file (the gateway's own file will do: its own table);
@@ -47,6 +50,8 @@ class JourneyBinding:
     subject: str
     #: SHA-256 of the bound browser's secret; ``None`` until a browser opened the link.
     browser_hash: str | None = None
+    #: POSIX time a collection was asked for, until it ended (``None``: none pending).
+    collect_requested: float | None = None
 
 
 class BindingStore(Protocol):
@@ -62,6 +67,10 @@ class BindingStore(Protocol):
     def bind(self, session_id: str, browser_hash: str) -> JourneyBinding | None:
         """Bind ``browser_hash`` unless a browser is bound already; the binding as stored
         afterwards (whoever won), ``None`` for an unknown session."""
+        ...
+
+    def mark_collection(self, session_id: str, at: float | None) -> None:
+        """Note that a collection was asked for at ``at`` (``None``: it ended)."""
         ...
 
     def close(self) -> None: ...
@@ -92,6 +101,12 @@ class MemoryBindingStore:
                 self._bindings[session_id] = binding
             return binding
 
+    def mark_collection(self, session_id: str, at: float | None) -> None:
+        with self._lock:
+            binding = self._bindings.get(session_id)
+            if binding is not None:
+                self._bindings[session_id] = replace(binding, collect_requested=at)
+
     def close(self) -> None:
         return None
 
@@ -111,16 +126,18 @@ class SqliteBindingStore(SqliteStore):
                 "CREATE TABLE IF NOT EXISTS journey_bindings ("
                 " session_id TEXT PRIMARY KEY,"
                 " subject TEXT NOT NULL,"
-                " browser_hash TEXT)",
+                " browser_hash TEXT,"
+                " collect_requested REAL)",
             ),
         )
 
     def _row(self, session_id: str) -> JourneyBinding | None:
         row = self._conn.execute(
-            "SELECT subject, browser_hash FROM journey_bindings WHERE session_id = ?",
+            "SELECT subject, browser_hash, collect_requested FROM journey_bindings"
+            " WHERE session_id = ?",
             (session_id,),
         ).fetchone()
-        return None if row is None else JourneyBinding(session_id, row[0], row[1])
+        return None if row is None else JourneyBinding(session_id, *row)
 
     def add(self, session_id: str, subject: str) -> JourneyBinding:
         with self._guard():
@@ -147,13 +164,21 @@ class SqliteBindingStore(SqliteStore):
             )
             return self._row(session_id)
 
+    def mark_collection(self, session_id: str, at: float | None) -> None:
+        with self._guard():
+            self._conn.execute(
+                "UPDATE journey_bindings SET collect_requested = ? WHERE session_id = ?",
+                (at, session_id),
+            )
+
 
 _POSTGRES_DDL = """
 CREATE SCHEMA IF NOT EXISTS {s};
 CREATE TABLE IF NOT EXISTS {s}.journey_bindings (
     session_id   TEXT PRIMARY KEY,
     subject      TEXT NOT NULL,
-    browser_hash TEXT
+    browser_hash TEXT,
+    collect_requested DOUBLE PRECISION
 );
 """
 
@@ -201,11 +226,12 @@ class PostgresBindingStore(PostgresStore):
         with self._connection() as conn:
             row = conn.execute(
                 self._q(
-                    "SELECT subject, browser_hash FROM {s}.journey_bindings WHERE session_id = %s"
+                    "SELECT subject, browser_hash, collect_requested FROM {s}.journey_bindings"
+                    " WHERE session_id = %s"
                 ),
                 (session_id,),
             ).fetchone()
-        return None if row is None else JourneyBinding(session_id, row[0], row[1])
+        return None if row is None else JourneyBinding(session_id, *row)
 
     def bind(self, session_id: str, browser_hash: str) -> JourneyBinding | None:
         with self._connection() as conn:
@@ -218,6 +244,15 @@ class PostgresBindingStore(PostgresStore):
                 (browser_hash, session_id),
             )
         return self.get(session_id)
+
+    def mark_collection(self, session_id: str, at: float | None) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                self._q(
+                    "UPDATE {s}.journey_bindings SET collect_requested = %s WHERE session_id = %s"
+                ),
+                (at, session_id),
+            )
 
 
 def open_binding_store(
