@@ -1,6 +1,14 @@
 """How the gateway commits a step of the flow: the session change and its ledger events.
 
-The session store and the ledger may be separate stores, so a step writes in this order:
+Where the session store and the ledger share one database (the embedded SQLite file, one
+PostgreSQL database and schema: ``shares_database``), a step's session change and its events
+commit in one transaction or not at all: the ledger's group-committed batch writes the
+session's compare-and-set first and appends the step's events only if it held. A step that
+loses the race raises ``ConcurrentUpdateError`` having written nothing, and is retried on
+the newer session; a process killed at any moment leaves both or neither.
+
+Where they cannot share one (an in-memory ledger, stores of the application's own), a step
+writes in this order:
 
 1. the session change together with the step's ledger events as ``pending`` in the session
    record, in one compare-and-set: of two instances racing for a step exactly one gets here,
@@ -28,11 +36,18 @@ import anyio.lowlevel
 
 from brondata._clock import Clock
 from brondata._inputs import require_text
-from brondata._session_store import SessionRecord, SessionStore
-from brondata.consent import ConsentLog
+from brondata._session_store import (
+    PendingEvent,
+    PostgresSessionStore,
+    SessionRecord,
+    SessionStore,
+    SqliteSessionStore,
+)
+from brondata.consent import ConsentLog, LedgerEvent
+from brondata.consent._ledger import LedgerUnit
 from brondata.errors import ConcurrentUpdateError, SessionNotFoundError
 from brondata.flow import Step
-from brondata.stores import AsyncSessionStore, off_loop
+from brondata.stores import AsyncSessionStore, off_loop, shares_database
 
 __all__ = ["Change", "Committer"]
 
@@ -55,6 +70,13 @@ class Committer:
         self.store = AsyncSessionStore(sessions)
         self._log = log
         self._clock = clock
+        #: The session store whose writes join the ledger's transaction, if they share one.
+        self._joined = (
+            sessions
+            if isinstance(sessions, SqliteSessionStore | PostgresSessionStore)
+            and shares_database(log.ledger, sessions)
+            else None
+        )
         #: Per session collected here, the lock its collection's own writes take turns on.
         self.locks: dict[str, anyio.Lock] = {}
 
@@ -89,6 +111,8 @@ class Committer:
 
     async def flush(self, record: SessionRecord, *, repair: bool = False) -> SessionRecord:
         """Append ``record``'s pending events and clear them from the session."""
+        if self._joined is not None and record.pending:
+            return await off_loop(self._together, record, (), create=False)
         while record.pending:
             await off_loop(self._append, record, repair=repair)
             try:
@@ -99,20 +123,63 @@ class Committer:
                 record, repair = await self.store.get(record.id), True
         return record
 
+    @property
+    def atomic(self) -> bool:
+        """Whether a step's session change and its events commit in one transaction."""
+        return self._joined is not None
+
+    def _sealed(self, record: SessionRecord, events: tuple[PendingEvent, ...]) -> list[LedgerEvent]:
+        return [
+            self._log.seal(
+                pending.event,  # type: ignore[arg-type]  # written from an EventType
+                subject=record.subject,
+                at=pending.at,
+                session_id=record.id,
+                consent_id=record.consent_id,
+                **pending.fields,
+            )
+            for pending in events
+        ]
+
+    def _together(
+        self, record: SessionRecord, events: tuple[PendingEvent, ...], *, create: bool
+    ) -> SessionRecord:
+        """Write ``record`` (created, or a compare-and-set on its version) and append
+        ``events`` in one transaction of the ledger's batch. Events the session still holds
+        as pending (a step cut short under the pending protocol) go with them, except those
+        the ledger holds already."""
+        assert self._joined is not None
+        if record.pending:
+            present = {(e.event, e.at) for _, e in self._log.entries_of_consent(record.consent_id)}
+            kept = tuple(p for p in record.pending if (p.event, p.at) not in present)
+            events, record = (*kept, *events), record.model_copy(update={"pending": ()})
+        sealed = tuple(self._sealed(record, events))
+        if create:
+            write, stored = self._joined.insert_write(record), record
+        else:
+            write, stored = self._joined.cas_write(record)
+        self._log.ledger.append_unit(LedgerUnit(sealed, write))  # type: ignore[attr-defined]
+        return stored
+
     async def create(self, step: Step) -> SessionRecord:
         """A new session, with its first events."""
+        if self._joined is not None:
+            return await off_loop(self._together, step.record, step.events, create=True)
         record = step.record.model_copy(update={"pending": step.events})
         await self.store.create(record)
         return await self.flush(record)
 
     async def commit(self, step: Step) -> SessionRecord:
-        """Write the step's session (a compare-and-set on its version) with its events
-        pending, then append them: a lost race raises ``ConcurrentUpdateError`` having
-        appended nothing."""
+        """Write the step's session (a compare-and-set on its version) and its events: in one
+        transaction where the stores share a database, else with the events pending first
+        and appended after. A lost race raises ``ConcurrentUpdateError`` having appended
+        nothing."""
         updated, events = step.record, step.events
-        changes: dict[str, Any] = {"pending": (*updated.pending, *events)}
         if events:
-            changes["updated_at"] = self._clock.now()  # when the events became pending
+            updated = updated.model_copy(update={"updated_at": self._clock.now()})
+        if self._joined is not None and (events or updated.pending):
+            return await off_loop(self._together, updated, events, create=False)
+        changes: dict[str, Any] = {"pending": (*updated.pending, *events)}
         stored = await self.store.replace(updated.model_copy(update=changes))
         return await self.flush(stored)
 
