@@ -216,3 +216,22 @@ def test_a_malformed_bank_among_several_is_a_protocol_error_naming_it() -> None:
     assert combined is not None
     with pytest.raises(SourceProtocolError, match=r"bank\.noordbank"):
         combined({"bank.mockbank": raw([]), "bank.noordbank": {"accounts": []}})
+
+
+def test_dossier_facts_covered_months_and_salary_payers() -> None:
+    facts = source_kinds.get("bank").mapping.facts
+    assert facts is not None
+    assert facts(raw(salaried()), TODAY) == {
+        "history_months": 6,
+        "salary_payers": ["Bakkerij de Korenbloem B.V."],
+    }
+
+
+def test_dossier_facts_an_account_opened_lately_covers_less() -> None:
+    facts = source_kinds.get("bank").mapping.facts
+    assert facts is not None
+    recent = [t for t in salaried() if t["bookingDate"] >= "2026-09-01"]
+    got = facts(raw(recent), TODAY)
+    assert got["history_months"] == 2  # September and October
+    assert got["salary_payers"] == []  # two months are no regular salary
+    assert facts(raw([]), TODAY)["history_months"] == 0

@@ -54,6 +54,9 @@ _INSTANCE = re.compile(r"^[a-z][a-z0-9_]{0,31}(\.[a-z][a-z0-9_]{0,31})?$")
 
 #: ``map(raw, attributes, today) -> {attribute: value}``: pure, no I/O.
 MapFunction = Callable[[Mapping[str, Any], Sequence[str], date], dict[str, Any]]
+#: ``facts(raw, today) -> {name: value}``: what the dossier checks need of one instance that no
+#: catalogue attribute carries (a bank's covered months); pure, no I/O, never released.
+FactsFunction = Callable[[Mapping[str, Any], date], dict[str, Any]]
 #: Several instances' raw data (``{instance id: raw}``) as one raw input of the mapping.
 CombineFunction = Callable[[Mapping[str, Mapping[str, Any]]], dict[str, Any]]
 #: ``factory(base_url=..., client_id=..., transport=..., clock=..., timeout=..., name=...)``.
@@ -67,11 +70,15 @@ class SourceMapping:
     ``provides`` names every attribute the function can compute; registration checks that it
     is exactly the kind's declared attributes. The version goes into every record's
     provenance, so a lender can tell which rules produced a derived figure.
+
+    ``facts``, if given, computes from one instance's raw data the few facts the dossier
+    checks (``brondata.dossier``) need and no attribute carries; they stay in the gateway.
     """
 
     version: str
     provides: frozenset[str]
     map: MapFunction
+    facts: FactsFunction | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,11 @@ dates); nothing relies on a category the bank does not send. The rules:
   twice a month, with stable amounts (each within 25 % of that payee's median): rent or
   mortgage, utilities, insurance. Groceries (many debits of varying amounts) fall out.
 * ``bank.accounts`` and ``bank.transactions`` are copies in catalogue shape.
+
+For the dossier checks (``dossier_facts``, never released): ``history_months``, the complete
+calendar months the data cover (from the later of the period's start and the first booked
+transaction: an account opened last month covers no more, whatever period was asked), and
+``salary_payers``, the counterparties whose credits pass the salary rule above.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from brondata.sources._kind import SourceMapping
 from brondata.sources._mapping import money, select
 from brondata.sources.bank.models import BankData, BankTransaction
 
-__all__ = ["MAPPING", "MAPPING_VERSION", "map_bank"]
+__all__ = ["MAPPING", "MAPPING_VERSION", "dossier_facts", "map_bank"]
 
 MAPPING_VERSION = "bank.v1"
 
@@ -100,15 +105,22 @@ def _stable(amounts: Sequence[Decimal]) -> bool:
     return middle != 0 and all(abs(a - middle) <= abs(middle) * _STABLE for a in amounts)
 
 
-def _salary(data: BankData) -> dict[str, str]:
+def _salaries(data: BankData) -> dict[str, list[BankTransaction]]:
+    """Per payer, the credits that pass the salary rule (regular, stable, at most twice a
+    month) in the complete months."""
     months = _complete_months(data)
-    best: Decimal = Decimal(0)
-    for txs in _by_counterparty(_eur_transactions(data), months, credit=True).values():
+    found = {}
+    for payer, txs in _by_counterparty(_eur_transactions(data), months, credit=True).items():
         per_month = {_month(t.booking_date) for t in txs}
         amounts = [t.amount.amount for t in txs]
         if len(per_month) >= _MIN_MONTHS and len(txs) <= 2 * len(per_month) and _stable(amounts):
-            best = max(best, sum(amounts, Decimal(0)))
-    return money(best / _MONTHS)
+            found[payer] = txs
+    return found
+
+
+def _salary(data: BankData) -> dict[str, str]:
+    totals = [sum((t.amount.amount for t in txs), Decimal(0)) for txs in _salaries(data).values()]
+    return money(max(totals, default=Decimal(0)) / _MONTHS)
 
 
 def _fixed_costs(data: BankData) -> dict[str, str]:
@@ -150,6 +162,22 @@ _MAPPERS: dict[str, Callable[[BankData], Any]] = {
 }
 
 
+def _covered_months(data: BankData) -> int:
+    booked = [t.booking_date for txs in data.transactions.values() for t in txs]
+    if not booked:
+        return 0
+    first = max(data.period_start, min(booked))
+    start = first.year * 12 + first.month - 1 + (first.day != 1)
+    return max(0, data.period_end.year * 12 + data.period_end.month - 1 - start)
+
+
+def dossier_facts(raw: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """One bank instance's facts for the dossier checks (see the module text)."""
+    data = BankData.from_raw(dict(raw))
+    payers = sorted({txs[0].counterparty or "" for txs in _salaries(data).values()})
+    return {"history_months": _covered_months(data), "salary_payers": payers}
+
+
 def map_bank(data: BankData, attributes: Iterable[str]) -> dict[str, Any]:
     """Exactly the requested bank attributes, computed from ``data``; nothing else."""
     return select("bank", _MAPPERS, data, attributes)
@@ -159,4 +187,6 @@ def _map(raw: Mapping[str, Any], attributes: Sequence[str], today: date) -> dict
     return map_bank(BankData.from_raw(dict(raw)), attributes)
 
 
-MAPPING = SourceMapping(version=MAPPING_VERSION, provides=frozenset(_MAPPERS), map=_map)
+MAPPING = SourceMapping(
+    version=MAPPING_VERSION, provides=frozenset(_MAPPERS), map=_map, facts=dossier_facts
+)
