@@ -91,6 +91,16 @@ def test_attributes_lists_the_catalogue() -> None:
     assert "bank.balance_total" in table.output
 
 
+def test_attributes_lists_the_decisions_with_their_rule_versions() -> None:
+    listed = {a["name"]: a for a in json.loads(runner.invoke(app, ["attributes", "--json"]).output)}
+    assert listed["decision.max_mortgage"]["rules"] == ["income_norm@2026.1"]
+    assert listed["decision.protected_earnings_monthly"]["rules"] == ["protected_earnings@2026.1"]
+    assert "employment.sv_wage_12m" in listed["decision.max_mortgage"]["inputs"]
+    table = runner.invoke(app, ["attributes"], env={"COLUMNS": "300"})
+    assert "decision.nhg_eligible" in table.output
+    assert "nhg@2026.1" in table.output
+
+
 def test_verify_accepts_the_demo_record_and_rejects_a_tampered_one(tmp_path: Path) -> None:
     assert runner.invoke(app, ["demo", "--out", str(tmp_path)]).exit_code == 0
     record = tmp_path / "records" / "bank.sd-jwt"

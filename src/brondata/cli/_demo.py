@@ -24,7 +24,7 @@ __all__ = ["register"]
 def attributes(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
-    """List the attribute catalogue."""
+    """List the attribute catalogue; a decision with the versions of its rule table."""
     from rich.console import Console
     from rich.table import Table
 
@@ -39,10 +39,12 @@ def attributes(
         table.add_column(column)
     for a in CATALOGUE.values():
         flags = " (derived)" if a.derived else " (raw, only when asked)" if a.raw else ""
+        if a.decision:
+            flags = f" (decision, rule {', '.join(a.rules)})"
         table.add_row(
             a.name,
             a.type.value,
-            ", ".join(a.sources),
+            ", ".join(a.sources) or "computed",
             a.sensitivity.value,
             a.description_en + flags,
         )

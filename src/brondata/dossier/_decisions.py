@@ -59,7 +59,9 @@ __all__ = [
     "RuleTable",
     "check_decisions",
     "decide",
+    "latest_year",
     "rule_table",
+    "rule_versions",
 ]
 
 ValueKind = Literal["money", "boolean"]
@@ -213,6 +215,27 @@ class RuleTable:
 def _years() -> list[int]:
     root = resources.files("brondata.dossier") / "rules"
     return sorted(int(p.name) for p in root.iterdir() if p.name.isdigit())
+
+
+@cache
+def rule_versions(table: str) -> tuple[str, ...]:
+    """Every version of ``table`` there is, oldest year first (read without the engine)."""
+    root = resources.files("brondata.dossier") / "rules"
+    versions = []
+    for year in _years():
+        path = root / str(year) / f"{table}.json"
+        if path.is_file():
+            revision = json.loads(path.read_text(encoding="utf-8"))["brondata"]["revision"]
+            versions.append(f"{table}@{year}.{int(revision)}")
+    return tuple(versions)
+
+
+def latest_year() -> int:
+    """The newest year with rule tables: a request's ``rules_year`` unless it names one."""
+    years = _years()
+    if not years:
+        raise RuleTableNotFoundError("no rule tables are installed")
+    return years[-1]
 
 
 @cache

@@ -349,7 +349,11 @@ def _check(kind: SourceKind, registered: Mapping[str, SourceKind]) -> None:
 
 
 def _catalogue(kinds: Iterable[SourceKind]) -> Mapping[str, Attribute]:
+    """The kinds' attributes, each naming its providers, and the decisions computed from them
+    (``brondata.dossier``)."""
     import dataclasses
+
+    from brondata.dossier._catalogue import decision_attributes
 
     providers: dict[str, list[str]] = {}
     first: dict[str, Attribute] = {}
@@ -357,9 +361,13 @@ def _catalogue(kinds: Iterable[SourceKind]) -> Mapping[str, Attribute]:
         for attribute in kind.attributes:
             providers.setdefault(attribute.name, []).append(kind.name)
             first.setdefault(attribute.name, attribute)
+    for decision in decision_attributes():
+        if decision.name in first:
+            raise SourceKindError(f"{decision.name} is a decision; no source kind may declare it")
+        first[decision.name] = decision
     return MappingProxyType(
         {
-            name: dataclasses.replace(first[name], sources=tuple(providers[name]))
+            name: dataclasses.replace(first[name], sources=tuple(providers.get(name, ())))
             for name in sorted(first)
         }
     )
