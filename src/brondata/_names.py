@@ -29,6 +29,9 @@ Scenario = Literal[
     "recent_arrival",
     "salary_elsewhere",
     "student_debt_paused",
+    "new_bank_account",
+    "stale_pension_overview",
+    "new_build",
 ]
 
 #: The named scenarios, in the order that numbers them (see ``Population.scenario``).

@@ -231,7 +231,11 @@ def test_dossier_facts_an_account_opened_lately_covers_less() -> None:
     facts = source_kinds.get("bank").mapping.facts
     assert facts is not None
     recent = [t for t in salaried() if t["bookingDate"] >= "2026-09-01"]
-    got = facts(raw(recent), TODAY)
+    balance = str(sum(Decimal(t["transactionAmount"]["amount"]) for t in recent))
+    # Nothing before the first booking: the account was opened in September.
+    opened = raw(recent, {"acc-1": balance, "acc-2": "0.00"})
+    got = facts(opened, TODAY)
     assert got["history_months"] == 2  # September and October
     assert got["salary_payers"] == []  # two months are no regular salary
-    assert facts(raw([]), TODAY)["history_months"] == 0
+    # The same bookings on an account that held money before: a quiet account, not a new one.
+    assert facts(raw(recent), TODAY)["history_months"] == 6

@@ -15,9 +15,11 @@ dates); nothing relies on a category the bank does not send. The rules:
 * ``bank.accounts`` and ``bank.transactions`` are copies in catalogue shape.
 
 For the dossier checks (``dossier_facts``, never released): ``history_months``, the complete
-calendar months the data cover (from the later of the period's start and the first booked
-transaction: an account opened last month covers no more, whatever period was asked), and
-``salary_payers``, the counterparties whose credits pass the salary rule above.
+calendar months the data cover, and ``salary_payers``, the counterparties whose credits pass
+the salary rule above. An account covers the whole period asked unless it was opened inside
+it: its booked balance less the period's bookings is zero (nothing before) and its first
+booking lies after the period's start; it then covers from that booking on. The instance
+covers what its longest-covering account covers (a quiet account is not a short one).
 """
 
 from __future__ import annotations
@@ -162,13 +164,26 @@ _MAPPERS: dict[str, Callable[[BankData], Any]] = {
 }
 
 
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
 def _covered_months(data: BankData) -> int:
-    booked = [t.booking_date for txs in data.transactions.values() for t in txs]
-    if not booked:
-        return 0
-    first = max(data.period_start, min(booked))
-    start = first.year * 12 + first.month - 1 + (first.day != 1)
-    return max(0, data.period_end.year * 12 + data.period_end.month - 1 - start)
+    end = _month_index(data.period_end)  # the current month is never complete
+    best = 0
+    for account in data.accounts:
+        booked = data.transactions.get(account.resource_id, ())
+        start = data.period_start
+        balances = {b.balance_type: b for b in data.balances.get(account.resource_id, ())}
+        balance = next((balances[t] for t in _BOOKED_PREFERENCE if t in balances), None)
+        amount = Decimal(0) if balance is None else balance.balance_amount.amount
+        if not booked and amount == 0:
+            continue  # an empty account shows nothing of any period
+        if booked and amount - sum((t.amount.amount for t in booked), Decimal(0)) == 0:
+            start = max(start, min(t.booking_date for t in booked))  # opened in the period
+        first_month = _month_index(start) + (start.day != 1)
+        best = max(best, end - first_month)
+    return max(0, best)
 
 
 def dossier_facts(raw: Mapping[str, Any], today: date) -> dict[str, Any]:
