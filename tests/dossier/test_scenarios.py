@@ -7,13 +7,17 @@ facts, exactly as the gateway does, and runs the ``mortgage`` checks.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
+from brondata import DataRequest, LegalBasis, Purpose
 from brondata import sources as source_kinds
 from brondata.dossier import CHECKED, FINDINGS, DossierReport, check_dossier, dossier_input
+from brondata.dossier._run import decision_claims, kept_for_checks, run_checks, run_decisions
+from brondata.errors import MissingDecisionInputError
 from brondata.testing import FixedClock, MockSources
 
 pytestmark = pytest.mark.anyio
@@ -99,3 +103,93 @@ async def test_the_second_bank_and_duo_clear_their_findings() -> None:
     assert "salary_not_in_bank" not in both.codes()
     with_duo = await checked("student_debt", ["tax", "duo"])
     assert "student_debt_unverified" not in with_duo.codes()
+
+
+# --- what the gateway keeps and runs (brondata.dossier._run) ----------------------------------
+
+
+async def kept(request: DataRequest, scenario: str, instances: Sequence[str]) -> dict[str, Any]:
+    sources = MockSources(seed=7, clock=FixedClock())
+    person = sources.scenario(scenario)
+    today = sources.clock.now().date()
+    raws: dict[str, dict[str, Any]] = {}
+    for instance in instances:
+        if instance.startswith("bank.") and not person.accounts_at(instance.partition(".")[2]):
+            continue
+        raws.setdefault(instance.partition(".")[0], {})[instance] = await _raw(
+            sources, instance, person
+        )
+    out: dict[str, Any] = {}
+    for kind_name, by_instance in raws.items():
+        kind = source_kinds.get(kind_name)
+        combined = (
+            next(iter(by_instance.values()))
+            if len(by_instance) == 1 or kind.combine is None
+            else kind.combine(by_instance)
+        )
+        held = kept_for_checks(request, kind, by_instance, combined, f"sha-256:{kind_name}", today)
+        assert held is not None
+        out[kind_name] = held
+    return out
+
+
+def mortgage_request(**change: Any) -> DataRequest:
+    fields: dict[str, Any] = {
+        "purpose": Purpose(term="dpv:CreditChecking", text="Assess your mortgage"),
+        "legal_basis": LegalBasis.CONTRACT,
+        "attributes": [
+            "bank.balance_total",
+            "decision.max_mortgage",
+            "decision.loan_within_income_norm",
+            "decision.nhg_eligible",
+        ],
+        "retention_days": 90,
+        "recipient": "Voorbeeld Hypotheken B.V.",
+        "facts": {
+            "purchase_price": 400000,
+            "loan_amount": 300000,
+            "interest_rate": "0.041",
+            "fixed_period_years": 10,
+            "energy_label": "A",
+            "energy_saving_measures": 0,
+        },
+        "dossier": "mortgage",
+    }
+    return DataRequest(**{**fields, **change})
+
+
+async def test_the_gateway_side_checks_and_decisions_for_a_salaried_person() -> None:
+    request = mortgage_request()
+    held = await kept(request, "salaried", EVERY_INSTANCE)
+    assert set(held["bank"]["instances"]) == {"bank.mockbank", "bank.noordbank"}
+    assert "employment.sv_wage_12m" in held["employment"]["values"]  # a decision input
+    assert "employment.current" in held["employment"]["instances"]["employment"]["values"]
+    report = run_checks(request, FixedClock().now().date(), held)
+    assert report is not None
+    assert not report.blocking
+    results = run_decisions(request, FixedClock().now().date(), held)
+    assert [r.name for r in results] == list(request.decisions)
+    claims = decision_claims(results, held)["decisions"]
+    assert claims["decision.max_mortgage"]["rule_version"] == "income_norm@2026.1"
+    assert claims["decision.max_mortgage"]["input_digests"] == {
+        kind: f"sha-256:{kind}" for kind in ("duo", "employment", "pension", "population")
+    }
+    assert claims["decision.nhg_eligible"]["input_digests"] == {}  # the facts alone
+    text = json.dumps(claims)
+    assert "sv_wage" not in text  # names of inputs, not the attributes' values
+    sv_wage = held["employment"]["values"]["employment.sv_wage_12m"]["amount"]
+    assert sv_wage not in text
+
+
+async def test_a_decision_without_its_source_names_the_missing_input() -> None:
+    request = mortgage_request()
+    held = await kept(request, "salaried", ["employment", "population", "pension"])
+    with pytest.raises(MissingDecisionInputError, match="student_loan_monthly"):
+        run_decisions(request, FixedClock().now().date(), held)
+
+
+async def test_nothing_is_kept_for_a_request_without_checks_or_decisions() -> None:
+    request = mortgage_request(attributes=["bank.balance_total"], dossier=None)
+    kind = source_kinds.get("bank")
+    assert kept_for_checks(request, kind, {}, {}, "sha-256:x", FixedClock().now().date()) is None
+    assert run_checks(request, FixedClock().now().date(), {}) is None
