@@ -4,13 +4,19 @@
 defaults), the consumer (a ``Consumer`` that fills in the sources' login pages), and writes
 what an auditor and a recipient would receive: the signed records, the public keys, the
 ledger, and a summary. The CLI's ``brondata demo`` and the benchmarks call it.
+
+Each preset names its dossier checks (``brondata.dossier``): the demo writes the report to
+``dossier.json`` (the findings with ``code``, ``severity``, ``sources`` and texts). The
+mortgage preset carries an example application's facts (a home, a loan, a rate) and asks the
+decisions they allow; ``facts=`` replaces them (the CLI's ``--facts FILE``). A decision the
+request asks is released like any attribute, in the ``decision`` record.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +69,23 @@ PRESETS: dict[str, dict[str, Any]] = {
         ],
         "retention_days": 365,
         "recipient": "Voorbeeld Hypotheken B.V.",
+        "dossier": "mortgage",
+        # An example application: a EUR 400,000 home, a EUR 300,000 loan at 4.1% fixed for
+        # ten years, energy label A. The decisions below are asked with these facts.
+        "facts": {
+            "purchase_price": "400000",
+            "loan_amount": "300000",
+            "interest_rate": "0.041",
+            "fixed_period_years": 10,
+            "energy_label": "A",
+            "energy_saving_measures": "0",
+        },
+        "decisions": [
+            "decision.max_mortgage",
+            "decision.loan_within_income_norm",
+            "decision.loan_to_value_within_norm",
+            "decision.nhg_eligible",
+        ],
     },
     "rental": {
         "purpose": {
@@ -73,20 +96,47 @@ PRESETS: dict[str, dict[str, Any]] = {
         "attributes": ["bank.salary_monthly_average", "bank.fixed_costs_monthly_average"],
         "retention_days": 90,
         "recipient": "Voorbeeld Verhuur B.V.",
+        "dossier": "rental",
+    },
+    "payment_plan": {
+        "purpose": {
+            "term": "dpv:CreditChecking",
+            "text": "Agree a payment arrangement you can keep: your verified address, fixed "
+            "costs, household, and the part of your income that is protected from collection "
+            "(the income itself is not shared).",
+        },
+        "legal_basis": LegalBasis.CONTRACT,
+        "attributes": [
+            "person.address",
+            "household.partner",
+            "bank.fixed_costs_monthly_average",
+            "employment.current",
+        ],
+        "decisions": ["decision.protected_earnings_monthly"],
+        "retention_days": 180,
+        "recipient": "Voorbeeld Incasso B.V.",
+        "dossier": "payment_plan",
     },
 }
 
 
-def preset_request(name: str, attributes: Sequence[str] | None = None) -> DataRequest:
-    """The preset ``name``, optionally with other attributes."""
+def preset_request(
+    name: str,
+    attributes: Sequence[str] | None = None,
+    facts: Mapping[str, Any] | None = None,
+) -> DataRequest:
+    """The preset ``name``, optionally with other attributes (then no decision unless named)
+    or other application facts (a JSON object, ``ApplicationFacts.parse``)."""
     try:
         fields = dict(PRESETS[name])
     except KeyError:
         raise RequestError(
             f"unknown purpose {name!r}; choose one of {', '.join(PRESETS)}"
         ) from None
-    if attributes:
-        fields["attributes"] = list(attributes)
+    decisions = list(fields.pop("decisions", ()))
+    fields["attributes"] = list(attributes) if attributes else fields["attributes"] + decisions
+    if facts is not None:
+        fields["facts"] = facts
     fields["purpose"] = Purpose(**fields["purpose"])
     return DataRequest(**fields)
 

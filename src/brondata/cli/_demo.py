@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from brondata._names import PRESET_NAMES, SCENARIO_BASE, SCENARIOS
-from brondata.cli._output import fail, writable_directory
+from brondata.cli._output import fail, require_file, writable_directory
 from brondata.errors import BrondataError
 
 __all__ = ["register"]
@@ -77,6 +77,25 @@ def _url_map(sources: str) -> dict[str, str]:
     return urls
 
 
+def _facts(path: Path | None) -> dict[str, object] | None:
+    """The ``--facts`` file's JSON object (checked strictly when the request is made)."""
+    if path is None:
+        return None
+    require_file(path, "application facts (JSON)", "--facts")
+    try:
+        facts = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read --facts {path}: {type(exc).__name__}") from None
+    except ValueError:
+        raise fail(f"--facts {path} is not JSON: give an object of application facts") from None
+    if not isinstance(facts, dict):
+        raise fail(
+            f"--facts {path} must hold a JSON object: purchase_price, loan_amount, "
+            "interest_rate, fixed_period_years, energy_label, energy_saving_measures"
+        )
+    return facts
+
+
 def _check_scenario(scenario: str | None) -> None:
     if scenario is not None and scenario not in SCENARIOS:
         close = difflib.get_close_matches(scenario, SCENARIOS, n=1)
@@ -117,6 +136,15 @@ def demo(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite what --out holds (an earlier run).")
     ] = False,
+    facts: Annotated[
+        Path | None,
+        typer.Option(
+            "--facts",
+            help="The application's facts as a JSON object: purchase_price, loan_amount (EUR), "
+            "interest_rate (a fraction, 0.041), fixed_period_years, energy_label, "
+            "energy_saving_measures (EUR, 0 if none).",
+        ),
+    ] = None,
 ) -> None:
     """Run one consent session end to end against the in-process mock sources."""
     import anyio
@@ -129,7 +157,8 @@ def demo(
 
     console = Console(stderr=False)
     names = [a.strip() for a in attributes.split(",") if a.strip()] if attributes else None
-    request = preset_request(purpose, names)
+    # Facts of the wrong type or out of range: a typed error, one line, exit 2 (the app's).
+    request = preset_request(purpose, names, _facts(facts))
     _check_scenario(scenario)
     remote = RemoteSources(_url_map(sources), seed=seed) if sources is not None else None
     if remote is not None:
