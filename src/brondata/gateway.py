@@ -46,9 +46,10 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -84,6 +85,8 @@ from brondata.consent import (
     kantara_receipt,
     subject_report,
 )
+from brondata.dossier import DossierReport
+from brondata.dossier import _run as dossier_run
 from brondata.errors import (
     AuthorizationDeniedError,
     AuthorizationError,
@@ -602,7 +605,7 @@ class Gateway:
             instance = flow.check_login(record, source, self._clock.now())
             progress = record.sources[instance]
             start = await self.connectors[instance].begin_login(
-                attributes=progress.attributes,
+                attributes=dossier_run.fetched(record.request, instance, progress.attributes),
                 redirect_uri=self.redirect_uri(instance),
                 valid_until=record.consent_expires_at.date() + timedelta(days=1),
             )
@@ -833,7 +836,51 @@ class Gateway:
             fetched = {i: responses[i] for i in authorised if kind_of(i) == kind and i in responses}
             if fetched and kind not in kinds:
                 kinds.update((await self._deliver(session_id, me, kind, fetched)).kinds)
+        kinds.update((await self._computed(session_id, me)).kinds)  # decisions, checks
         return await self._finish_collection(session_id, me, responses, errors, kinds)
+
+    def _kept(self, record: SessionRecord) -> dict[str, Any]:
+        opened = {k: self._box.open(s, f"{record.id}/{k}/outcome") for k, s in record.kinds.items()}
+        return dossier_run.kept_of(opened)
+
+    async def _computed(self, session_id: str, me: str) -> SessionRecord:
+        """The decision record and the dossier checks over the kinds delivered so far
+        (``brondata.dossier``: the pure part); committed like a kind's outcome."""
+        record = await self._sessions.get(session_id)
+        now = self._clock.now()
+        computed = dossier_run.after_collection(
+            record.request,
+            now.date(),
+            self._kept(record),
+            done=record.kinds,
+            sign=lambda source, claims, values: self._sign_computed(record, source, claims, values),
+        )
+        for source, (plain, events) in computed.outcomes.items():
+            outcome = self._box.seal(plain, f"{record.id}/{source}/outcome")
+            pending = tuple(flow.event(kind, now, **fields) for kind, fields in events)
+            change = partial(flow.kind_outcome, me=me, kind=source, outcome=outcome, events=pending)
+            with suppress(ConsentDeniedError):  # withdrawn meanwhile: nothing appended
+                record = await self._update(session_id, change)
+        if computed.checked is not None:
+            checked = flow.event("dossier.checked", now, **computed.checked)
+            with suppress(ConsentDeniedError):
+                record = await self._update(session_id, lambda r: Step(r, (checked,)))
+        return record
+
+    def dossier(self, session_id: str) -> DossierReport:
+        """The first-time-right report of the session's collection, while the consumer is
+        still there: what the collected data cannot show and what the consumer can do about
+        it (the request's ``dossier`` preset; ``brondata.dossier``). Available once the
+        collection finished; after ``add_source`` and a collection of the new source it
+        covers that source too. ``RequestError`` when the request asks for no checks."""
+        record = self._load_now(session_id)
+        flow.check_result(record)
+        report = dossier_run.run_checks(
+            record.request, self._clock.now().date(), self._kept(record)
+        )
+        if report is None:
+            raise RequestError(f"session {record.id} asks for no dossier checks (dossier=)")
+        return report
 
     async def _fail_source(self, session_id: str, source: str, error: BrondataError) -> None:
         _log.warning("source.failed", session=session_id, source=source, error=error.code)
@@ -1020,7 +1067,9 @@ class Gateway:
         today = self._clock.now().date()
         with self._on_the_clock(source):
             response: SourceResponse = await connector.fetch(
-                grant=grant, attributes=progress.attributes, today=today
+                grant=grant,
+                attributes=dossier_run.fetched(record.request, source, progress.attributes),
+                today=today,
             )
         _log.info("source.retrieved", session=record.id, source=source, requests=response.requests)
         sealed = self._box.seal(response_dict(response), f"{record.id}/{source}/fetched")
@@ -1088,6 +1137,9 @@ class Gateway:
         try:
             raws = {i: r.raw for i, r in responses.items()}
             values = minimise(mapped_values(kind, raws, attributes, now.date()), attributes)
+            kept = dossier_run.kept_for_checks(
+                record.request, source_kind(kind), raws, digest, now.date()
+            )
             signed = self._sign(
                 record,
                 kind,
@@ -1104,7 +1156,9 @@ class Gateway:
             events = (flow.event("data.failed", now, source=kind, error_code=error.code),)
         else:
             evidence = {i: r.evidence.to_dict() for i, r in responses.items()}
-            outcome = self._box.seal({"record": signed.compact, "evidence": evidence}, context)
+            outcome = self._box.seal(
+                {"record": signed.compact, "evidence": evidence, "kept": kept}, context
+            )
             delivered = flow.delivered_event(
                 record,
                 kind,
@@ -1123,6 +1177,35 @@ class Gateway:
             # Withdrawn meanwhile: the kind's outcome is that refusal (nothing appended).
             _log.warning("source.failed", session=session_id, source=kind, error=exc.code)
         return await self._sessions.get(session_id)
+
+    def _sign_computed(
+        self,
+        record: SessionRecord,
+        source: str,
+        claims: Mapping[str, Any],
+        values: Mapping[str, Any],
+    ) -> tuple[str, str]:
+        """Sign a record the gateway computed (``decision``, ``dossier``): no instance and no
+        raw answer of its own; ``claims`` say what it was computed from."""
+        now = self._clock.now()
+        expires = now + timedelta(days=record.request.retention_days)
+        signed = issue_record(
+            claims={
+                "iss": self.issuer,
+                "iat": int(now.timestamp()),
+                "exp": int(expires.timestamp()),
+                "vct": f"urn:brondata:{source}:1",
+                "sub": record.subject,
+                "source": source,
+                "consent_id": record.consent_id,
+                "purpose": record.request.purpose.term,
+                **claims,
+            },
+            attributes=values,
+            key=self.signing_key,
+            holder_jwk=record.holder_jwk,
+        )
+        return signed.compact, signed.digest
 
     def _sign(
         self,

@@ -19,11 +19,13 @@ check or decision that needs the rest then sees it missing, named, never guessed
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from brondata.attributes import CATALOGUE
+from brondata.consent._events import EventType
 from brondata.dossier._catalogue import INPUT_ATTRIBUTES, decision_inputs
 from brondata.dossier._checks import DossierReport, check_dossier
 from brondata.dossier._collected import CHECKED, dossier_input
@@ -37,10 +39,15 @@ if TYPE_CHECKING:
 __all__ = [
     "DECISION_SOURCE",
     "DOSSIER_SOURCE",
+    "Computed",
     "Kept",
+    "Sign",
+    "after_collection",
     "decision_claims",
     "extra_attributes",
+    "fetched",
     "kept_for_checks",
+    "kept_of",
     "report_claims",
     "run_checks",
     "run_decisions",
@@ -64,13 +71,24 @@ def extra_attributes(request: DataRequest, kind: str) -> tuple[str, ...]:
     return tuple(sorted(wanted & provided))
 
 
+def fetched(request: DataRequest, instance: str, asked: Sequence[str]) -> tuple[str, ...]:
+    """What a login asks access to and a fetch reads at ``instance``: the attributes asked of
+    it, and those its checks and decisions read (released: only those asked)."""
+    from brondata.sources import kind_of
+
+    return tuple(sorted({*asked, *extra_attributes(request, kind_of(instance))}))
+
+
 def _mapped(
-    kind: SourceKind, raw: Mapping[str, Any], names: Sequence[str], today: date
+    kind: SourceKind, raws: Mapping[str, Mapping[str, Any]], names: Sequence[str], today: date
 ) -> dict[str, Any]:
+    """``names`` mapped from ``raws`` (several instances combined, as the kind's record is)."""
+    from brondata.flow._codec import mapped_values
+
     out: dict[str, Any] = {}
     for name in names:  # one by one: one attribute that cannot be mapped costs only itself
         try:
-            out.update(kind.mapping.map(raw, [name], today))
+            out.update(mapped_values(kind.name, raws, (name,), today))
         except BrondataError:
             continue
     return out
@@ -80,16 +98,16 @@ def kept_for_checks(
     request: DataRequest,
     kind: SourceKind,
     raws: Mapping[str, Mapping[str, Any]],
-    combined: Mapping[str, Any],
     digest: str,
     today: date,
 ) -> dict[str, Any] | None:
     """What to keep of one kind's delivery for the checks and decisions (``None``: nothing,
-    the request asks for neither). ``raws`` per instance, ``combined`` the raw the record was
-    mapped from, ``digest`` the record's ``source_response_digest``."""
+    the request asks for neither). ``raws`` per instance, ``digest`` the record's
+    ``source_response_digest``."""
     if request.dossier is None and not request.decisions:
         return None
     names = extra_attributes(request, kind.name)
+    checked = [n for n in names if n in CHECKED.get(kind.name, ())]
     instances: dict[str, Any] = {}
     for instance, raw in raws.items():
         facts: dict[str, Any] = {}
@@ -98,14 +116,11 @@ def kept_for_checks(
                 facts = kind.mapping.facts(raw, today)
             except BrondataError:
                 facts = {}
-        checked = [n for n in names if n in CHECKED.get(kind.name, ())]
-        instances[instance] = {"values": _mapped(kind, raw, checked, today), "facts": facts}
+        values = _mapped(kind, {instance: raw}, checked, today)
+        instances[instance] = {"values": values, "facts": facts}
     inputs = [n for n in names if n in request.decision_inputs().get(kind.name, ())]
-    return {
-        "digest": digest,
-        "instances": instances,
-        "values": _mapped(kind, combined, inputs, today),
-    }
+    values = _mapped(kind, raws, inputs, today)
+    return {"digest": digest, "instances": instances, "values": values}
 
 
 def run_checks(request: DataRequest, as_of: date, kept: Kept) -> DossierReport | None:
@@ -158,3 +173,65 @@ def decision_claims(results: Sequence[DecisionResult], kept: Kept) -> dict[str, 
         }
     assert set(out) <= set(DECISIONS)
     return {"decisions": out}
+
+
+#: ``sign(source, claims, attributes) -> (compact, digest)``: the driver's signature.
+Sign = Callable[[str, Mapping[str, Any], Mapping[str, Any]], tuple[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """What the gateway adds after the kinds are delivered: per pseudo-source (``decision``,
+    ``dossier``) its plain outcome (``{"record": compact}`` or ``{"error": ...}``) and the
+    ledger events (as ``(event type, fields)``) that go with it; ``checked``, the
+    ``dossier.checked`` fields (codes only) when the request asks for checks."""
+
+    outcomes: dict[str, tuple[dict[str, Any], tuple[tuple[EventType, dict[str, Any]], ...]]]
+    checked: dict[str, Any] | None
+
+
+def kept_of(outcomes: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """What each delivered kind kept for the checks, from the kinds' opened outcomes."""
+    return {kind: o["kept"] for kind, o in outcomes.items() if o.get("kept") is not None}
+
+
+def after_collection(
+    request: DataRequest, as_of: date, kept: Kept, *, done: Collection[str], sign: Sign
+) -> Computed:
+    """The decision record and the dossier report (record) over ``kept``; a pseudo-source in
+    ``done`` (already delivered) is not computed again. Errors are typed and per source."""
+    outcomes: dict[str, tuple[dict[str, Any], tuple[tuple[EventType, dict[str, Any]], ...]]] = {}
+    if request.decisions and DECISION_SOURCE not in done:
+        try:
+            results = run_decisions(request, as_of, kept)
+            compact, digest = sign(
+                DECISION_SOURCE,
+                decision_claims(results, kept),
+                {r.name: r.claim() for r in results},
+            )
+        except BrondataError as exc:
+            failed: tuple[EventType, dict[str, Any]] = (
+                "data.failed",
+                {"source": DECISION_SOURCE, "error_code": exc.code},
+            )
+            outcomes[DECISION_SOURCE] = ({"error": exc.to_dict()}, (failed,))
+        else:
+            delivered = {
+                "source": DECISION_SOURCE,
+                "attributes": tuple(request.decisions),
+                "record_digest": digest,
+                "recipient": request.recipient,
+            }
+            outcomes[DECISION_SOURCE] = (
+                {"record": compact, "evidence": {}},
+                (("data.delivered", delivered),),
+            )
+    report = run_checks(request, as_of, kept)
+    if report is None:
+        return Computed(outcomes, None)
+    checked: dict[str, Any] = {"preset": report.preset, "codes": report.codes()}
+    if request.dossier_record and DOSSIER_SOURCE not in done:
+        compact, digest = sign(DOSSIER_SOURCE, {"preset": report.preset}, report_claims(report))
+        checked["record_digest"] = digest
+        outcomes[DOSSIER_SOURCE] = ({"record": compact, "evidence": {}}, ())
+    return Computed(outcomes, checked)
