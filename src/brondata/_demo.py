@@ -23,8 +23,10 @@ from typing import Any
 
 from brondata._clock import SystemClock
 from brondata.consent import Controller
+from brondata.dossier._run import DECISION_SOURCE
 from brondata.errors import RequestError
 from brondata.gateway import CollectionResult, Gateway
+from brondata.records import verify_record
 from brondata.request import DataRequest, LegalBasis, Purpose
 from brondata.sources import kind_of
 from brondata.testing import MockSources, RemoteSources
@@ -179,6 +181,7 @@ def _json_bytes(document: Any) -> bytes:
 def _write_outputs(
     out: Path, gateway: Gateway, result: CollectionResult, summary: dict[str, Any]
 ) -> None:
+    # One record per kind, and the decision (and dossier) records the gateway computed.
     for source, record in result.records.items():
         _write_private(out / "records" / f"{source}.sd-jwt", (record.compact + "\n").encode())
     _write_private(out / "jwks.json", _json_bytes(gateway.jwks().to_dict()))
@@ -190,6 +193,22 @@ def _write_outputs(
     _write_private(out / "consent-receipt.json", _json_bytes(receipt))
     # The store holds sealed tokens and the ledger: readable by its owner only.
     os.chmod(out / "brondata.db", 0o600)
+
+
+def _decisions(gateway: Gateway, request: DataRequest, result: CollectionResult) -> dict[str, Any]:
+    """The decisions as released (from the verified decision record), or why there are none."""
+    if not request.decisions:
+        return {}
+    record = result.records.get(DECISION_SOURCE)
+    if record is None:
+        error = result.errors.get(DECISION_SOURCE)
+        return {"error": error.to_dict() if error is not None else None}
+    verified = verify_record(record.compact, gateway.jwks())
+    versions = {n: d["rule_version"] for n, d in verified.claims["decisions"].items()}
+    return {
+        name: {"value": value, "rule_version": versions[name], "record": "records/decision.sd-jwt"}
+        for name, value in sorted(verified.attributes.items())
+    }
 
 
 async def run_demo(
@@ -239,6 +258,8 @@ async def run_demo(
         result = await gateway.collect(session.id)
         for source in session.sources:
             note(source, "delivered" if result.delivered(source) else "failed")
+        report = gateway.dossier(session.id) if request.dossier is not None else None
+        decisions = _decisions(gateway, request, result)
         summary: dict[str, Any] = {
             "session_id": session.id,
             "consent_id": session.consent_id,
@@ -255,5 +276,10 @@ async def run_demo(
             "ledger_size": gateway.ledger.size(),
             "ledger_root": gateway.ledger.root().hex(),
         }
+        if report is not None:
+            summary["dossier"] = {"file": "dossier.json", "codes": list(report.codes())}
+            _write_private(out / "dossier.json", _json_bytes(report.to_dict()))
+        if decisions:
+            summary["decisions"] = decisions
         _write_outputs(out, gateway, result, summary)
     return DemoResult(out=out, summary=summary, result=result)

@@ -1134,12 +1134,14 @@ class Gateway:
         digest = combined_digest({i: r.digest for i, r in responses.items()})
         context = f"{record.id}/{kind}/outcome"
         now = self._clock.now()
+        raws = {i: r.raw for i, r in responses.items()}
+        # What the checks and decisions read, kept even when the record cannot be made: a
+        # property without a WOZ value fails the record and is a finding of the checks.
+        kept = dossier_run.kept_for_checks(
+            record.request, source_kind(kind), raws, digest, now.date()
+        )
         try:
-            raws = {i: r.raw for i, r in responses.items()}
             values = minimise(mapped_values(kind, raws, attributes, now.date()), attributes)
-            kept = dossier_run.kept_for_checks(
-                record.request, source_kind(kind), raws, digest, now.date()
-            )
             signed = self._sign(
                 record,
                 kind,
@@ -1152,7 +1154,7 @@ class Gateway:
         except Exception as exc:
             error = exc if isinstance(exc, BrondataError) else unexpected(kind, exc)
             _log.warning("source.failed", session=record.id, source=kind, error=error.code)
-            outcome = self._box.seal({"error": error.to_dict()}, context)
+            outcome = self._box.seal({"error": error.to_dict(), "kept": kept}, context)
             events = (flow.event("data.failed", now, source=kind, error_code=error.code),)
         else:
             evidence = {i: r.evidence.to_dict() for i, r in responses.items()}

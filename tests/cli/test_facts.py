@@ -68,3 +68,37 @@ def test_payment_plan_is_a_preset_with_the_protected_earnings() -> None:
     assert "person.address" in request.attributes
     # The income itself is not asked: only what the creditor may learn.
     assert "bank.salary_monthly_average" not in request.attributes
+
+
+def test_demo_writes_the_dossier_and_the_decisions_with_given_facts(tmp_path: Path) -> None:
+    facts = tmp_path / "facts.json"
+    facts.write_text(json.dumps({**GOOD, "loan_amount": 480000, "purchase_price": 480000}))
+    out = tmp_path / "out"
+    args = ["demo", "--out", str(out), "--scenario", "new_build", "--facts", str(facts)]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    # The land registry's record fails (property.woz_value cannot be mapped without a WOZ
+    # value): exit 1, and the checks say why and what to do.
+    assert result.exit_code == 1, result.output
+    report = json.loads((out / "dossier.json").read_text())
+    codes = [f["code"] for f in report["findings"]]
+    assert "property_without_woz" in codes
+    assert "property_without_woz" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["decisions"]["decision.nhg_eligible"]["value"] is False  # above 470,000
+    assert "decision.nhg_eligible" in result.output
+
+
+def test_demo_payment_plan_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["demo", "--out", str(out), "--purpose", "payment_plan"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    protected = summary["decisions"]["decision.protected_earnings_monthly"]
+    assert protected["rule_version"] == "protected_earnings@2026.1"
+    assert set(protected["value"]) == {"amount", "currency"}
+    report = json.loads((out / "dossier.json").read_text())
+    assert report["preset"] == "payment_plan"
+    # The income itself is not released: no record holds the salary.
+    assert "bank.salary_monthly_average" not in json.dumps(summary["requested_attributes"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -195,12 +195,47 @@ def demo(
         detail = status.get("record") or status["error"]["code"]
         table.add_row(source, status["status"], str(detail))
     console.print(table)
+    _show_dossier(console, out, summary)
     console.print(f"ledger: {summary['ledger_size']} entries, root {summary['ledger_root']}")
-    console.print(
-        f"written to {out}/ (records/, jwks.json, ledger.jsonl, brondata.db, summary.json)"
-    )
+    written = "records/, jwks.json, ledger.jsonl, brondata.db, summary.json"
+    if "dossier" in summary:
+        written += ", dossier.json"
+    console.print(f"written to {out}/ ({written})")
     if any(s["status"] != "delivered" for s in summary["sources"].values()):
         raise typer.Exit(1)
+
+
+def _show_dossier(console: Any, out: Path, summary: dict[str, Any]) -> None:
+    """The findings of the checks and the decisions, as the lender sees them."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    if "dossier" in summary:
+        report = json.loads((out / summary["dossier"]["file"]).read_text(encoding="utf-8"))
+        if not report["findings"]:
+            console.print(f"dossier ({report['preset']}): no findings")
+        else:
+            findings = Table(title=f"dossier ({report['preset']}): what the data cannot show")
+            for column in ("code", "severity", "sources", "what the consumer can do"):
+                findings.add_column(column)
+            for f in report["findings"]:
+                findings.add_row(
+                    f["code"], f["severity"], ", ".join(f["sources"]), escape(f["remedy"]["en"])
+                )
+            console.print(findings)
+    decisions = summary.get("decisions") or {}
+    if "error" in decisions:
+        error = decisions["error"] or {}
+        console.print(f"decisions: not made ({escape(str(error.get('message', '')))})")
+    elif decisions:
+        table = Table(title="decisions (only the outcome is released)")
+        for column in ("decision", "value", "rule"):
+            table.add_column(column)
+        for name, d in decisions.items():
+            value = d["value"]
+            shown = f"EUR {value['amount']}" if isinstance(value, dict) else str(value).lower()
+            table.add_row(name, shown, d["rule_version"])
+        console.print(table)
 
 
 def register(app: typer.Typer) -> None:
