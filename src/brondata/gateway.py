@@ -836,8 +836,26 @@ class Gateway:
             fetched = {i: responses[i] for i in authorised if kind_of(i) == kind and i in responses}
             if fetched and kind not in kinds:
                 kinds.update((await self._deliver(session_id, me, kind, fetched)).kinds)
+                continue
+            # An instance added after its kind was delivered (a second bank): its own record.
+            covered = self._covered(record.id, kinds, kind)
+            for instance, response in fetched.items():
+                if instance not in covered and instance not in kinds:
+                    delivered = await self._deliver(
+                        session_id, me, kind, {instance: response}, key=instance
+                    )
+                    kinds.update(delivered.kinds)
         kinds.update((await self._computed(session_id, me)).kinds)  # decisions, checks
         return await self._finish_collection(session_id, me, responses, errors, kinds)
+
+    def _covered(self, session_id: str, kinds: Mapping[str, str], kind: str) -> set[str]:
+        """The instances of ``kind`` an outcome (a record or an error) exists for already."""
+        covered: set[str] = set()
+        for key, sealed in kinds.items():
+            if kind_of(key) == kind:
+                outcome = self._box.open(sealed, f"{session_id}/{key}/outcome")
+                covered |= {key, *outcome.get("evidence", ()), *outcome.get("instances", ())}
+        return covered
 
     def _kept(self, record: SessionRecord) -> dict[str, Any]:
         opened = {k: self._box.open(s, f"{record.id}/{k}/outcome") for k, s in record.kinds.items()}
@@ -1123,7 +1141,13 @@ class Gateway:
         return response_of(self._box.open(sealed, f"{record.id}/{source}/fetched"))
 
     async def _deliver(
-        self, session_id: str, me: str, kind: str, responses: Mapping[str, SourceResponse]
+        self,
+        session_id: str,
+        me: str,
+        kind: str,
+        responses: Mapping[str, SourceResponse],
+        *,
+        key: str | None = None,
     ) -> SessionRecord:
         """Map the raw data of the kind's instances as one, minimise, sign; commit the record
         with its ``data.delivered`` once the consent is seen to stand (a mapping failure is
@@ -1132,7 +1156,8 @@ class Gateway:
         mapping_version = source_kind(kind).mapping.version
         attributes = record.sources[next(iter(responses))].attributes
         digest = combined_digest({i: r.digest for i, r in responses.items()})
-        context = f"{record.id}/{kind}/outcome"
+        key = key or kind  # where the outcome is kept: the kind, or an instance added late
+        context = f"{record.id}/{key}/outcome"
         now = self._clock.now()
         raws = {i: r.raw for i, r in responses.items()}
         # What the checks and decisions read, kept even when the record cannot be made: a
@@ -1154,7 +1179,8 @@ class Gateway:
         except Exception as exc:
             error = exc if isinstance(exc, BrondataError) else unexpected(kind, exc)
             _log.warning("source.failed", session=record.id, source=kind, error=error.code)
-            outcome = self._box.seal({"error": error.to_dict(), "kept": kept}, context)
+            failed = {"error": error.to_dict(), "kept": kept, "instances": sorted(responses)}
+            outcome = self._box.seal(failed, context)
             events = (flow.event("data.failed", now, source=kind, error_code=error.code),)
         else:
             evidence = {i: r.evidence.to_dict() for i, r in responses.items()}
@@ -1173,7 +1199,7 @@ class Gateway:
             events = (delivered,)
         try:
             return await self._update(
-                session_id, lambda current: flow.kind_outcome(current, me, kind, outcome, events)
+                session_id, lambda current: flow.kind_outcome(current, me, key, outcome, events)
             )
         except ConsentDeniedError as exc:
             # Withdrawn meanwhile: the kind's outcome is that refusal (nothing appended).

@@ -403,7 +403,9 @@ class _Auditor:
             return
         # A kind's record may combine several instances' retrievals (two banks).
         parts = {src: digest for src, digest in consent.retrieved if kind_of(src) == source}
-        retrieved = {digest for src, digest in consent.retrieved if src == source}
+        # ... or one instance's, delivered after its kind (a second bank added later).
+        retrieved = {digest for src, digest in consent.retrieved if kind_of(src) == source}
+        retrieved |= {digest for src, digest in consent.retrieved if src == source}
         if parts:
             retrieved.add(combined_digest(parts))
         if not retrieved or (event.response_digest and event.response_digest not in retrieved):

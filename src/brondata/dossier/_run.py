@@ -31,6 +31,7 @@ from brondata.dossier._checks import DossierReport, check_dossier
 from brondata.dossier._collected import CHECKED, dossier_input
 from brondata.dossier._decisions import DECISIONS, DecisionResult, decide
 from brondata.errors import BrondataError
+from brondata.sources._kind import kind_of
 
 if TYPE_CHECKING:
     from brondata.request import DataRequest
@@ -74,8 +75,6 @@ def extra_attributes(request: DataRequest, kind: str) -> tuple[str, ...]:
 def fetched(request: DataRequest, instance: str, asked: Sequence[str]) -> tuple[str, ...]:
     """What a login asks access to and a fetch reads at ``instance``: the attributes asked of
     it, and those its checks and decisions read (released: only those asked)."""
-    from brondata.sources import kind_of
-
     return tuple(sorted({*asked, *extra_attributes(request, kind_of(instance))}))
 
 
@@ -129,9 +128,9 @@ def run_checks(request: DataRequest, as_of: date, kept: Kept) -> DossierReport |
         return None
     collected: dict[str, tuple[str, Mapping[str, Any]]] = {}
     extra: dict[str, Mapping[str, Any]] = {}
-    for kind, part in kept.items():
+    for key, part in kept.items():  # a kind, or an instance delivered after its kind
         for instance, held in part["instances"].items():
-            collected[instance] = (kind, held["values"])
+            collected[instance] = (kind_of(key), held["values"])
             extra[instance] = held["facts"]
     return check_dossier(request.dossier, dossier_input(as_of, collected, extra))
 
