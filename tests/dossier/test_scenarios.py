@@ -122,12 +122,7 @@ async def kept(request: DataRequest, scenario: str, instances: Sequence[str]) ->
     out: dict[str, Any] = {}
     for kind_name, by_instance in raws.items():
         kind = source_kinds.get(kind_name)
-        combined = (
-            next(iter(by_instance.values()))
-            if len(by_instance) == 1 or kind.combine is None
-            else kind.combine(by_instance)
-        )
-        held = kept_for_checks(request, kind, by_instance, combined, f"sha-256:{kind_name}", today)
+        held = kept_for_checks(request, kind, by_instance, f"sha-256:{kind_name}", today)
         assert held is not None
         out[kind_name] = held
     return out
@@ -191,5 +186,5 @@ async def test_a_decision_without_its_source_names_the_missing_input() -> None:
 async def test_nothing_is_kept_for_a_request_without_checks_or_decisions() -> None:
     request = mortgage_request(attributes=["bank.balance_total"], dossier=None)
     kind = source_kinds.get("bank")
-    assert kept_for_checks(request, kind, {}, {}, "sha-256:x", FixedClock().now().date()) is None
+    assert kept_for_checks(request, kind, {}, "sha-256:x", FixedClock().now().date()) is None
     assert run_checks(request, FixedClock().now().date(), {}) is None
