@@ -271,3 +271,8 @@ def test_dossier_checked_carries_codes_never_texts_or_values() -> None:
         make_event("dossier.checked", codes=["salary_not_in_bank"], attributes=["bank.x"])
     with pytest.raises(InvalidEventError):
         make_event("data.delivered", codes=["salary_not_in_bank"])
+
+
+def test_a_deeply_nested_ledger_line_is_an_integrity_error() -> None:
+    with pytest.raises(LedgerIntegrityError):
+        parse_entry(b"[" * 100_000 + b"]" * 100_000)
