@@ -22,7 +22,7 @@ import httpx2
 import pytest
 
 from brondata import CollectionResult, DataRequest, Gateway, LegalBasis, Purpose
-from brondata._demo import preset_request
+from brondata._demo import PRESETS, preset_request
 from brondata.errors import ConfigurationError, SourceTimeoutError
 from brondata.gateway import DEFAULT_MAX_COLLECTIONS
 from brondata.mock._faults import Fault
@@ -243,7 +243,7 @@ async def test_many_concurrent_seven_source_sessions_all_complete_with_a_short_t
         seed=42,
         sources=("population", "tax", "employment", "pension", "land_registry", "duo", BANK),
     )
-    request = preset_request("mortgage")
+    request = preset_request("mortgage", PRESETS["mortgage"]["attributes"])  # no decisions
     person = sources.scenario("two_incomes")
     results: list[CollectionResult] = []
     async with Gateway.embedded(

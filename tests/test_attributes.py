@@ -18,9 +18,30 @@ def test_catalogue_names_are_dotted_and_described_in_two_languages() -> None:
         assert attribute.name == name
         assert attribute.description_en
         assert attribute.description_nl
-        assert attribute.sources
+        # A source provides it, or (a decision) the gateway computes it from attributes that
+        # sources provide, by a rule table of a known version.
+        assert bool(attribute.sources) != attribute.decision, name
         assert attribute.category.startswith("dpv-pd:")
         assert set(attribute.sources) <= set(source_kinds.names())
+        assert all(CATALOGUE[i].sources for i in attribute.inputs), name
+
+
+def test_the_decisions_are_in_the_catalogue_with_their_rule_versions() -> None:
+    decisions = {a.name: a for a in CATALOGUE.decisions()}
+    assert set(decisions) == {
+        "decision.max_mortgage",
+        "decision.loan_within_income_norm",
+        "decision.loan_to_value_within_norm",
+        "decision.nhg_eligible",
+        "decision.protected_earnings_monthly",
+    }
+    assert decisions["decision.max_mortgage"].rules == ("income_norm@2026.1",)
+    assert decisions["decision.max_mortgage"].type is ValueType.MONEY
+    assert "student_debt.monthly_repayment" in decisions["decision.max_mortgage"].inputs
+    assert decisions["decision.nhg_eligible"].inputs == ()  # the application's facts only
+    assert decisions["decision.nhg_eligible"].to_dict()["rules"] == ["nhg@2026.1"]
+    assert "rules" not in CATALOGUE["bank.balance_total"].to_dict()
+    assert all(not a.decision for a in CATALOGUE.provided_by("duo"))
 
 
 def test_bank_attributes_are_declared() -> None:

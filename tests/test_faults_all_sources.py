@@ -9,7 +9,7 @@ import pytest
 
 from brondata import Gateway
 from brondata import sources as source_kinds
-from brondata._demo import preset_request
+from brondata._demo import PRESETS, preset_request
 from brondata.errors import (
     ConnectorError,
     SourceProtocolError,
@@ -46,7 +46,7 @@ async def test_a_faulty_source(
     sources = MockSources(seed=3, clock=FixedClock())
     fault = Fault(kind, API[source], **options)  # type: ignore[arg-type]
     sources.faults[source].add(fault)
-    request = preset_request("mortgage")
+    request = preset_request("mortgage", PRESETS["mortgage"]["attributes"])  # no decisions
     async with Gateway.embedded(
         sources.connectors(),
         clock=sources.clock,
@@ -78,7 +78,7 @@ async def test_each_source_has_its_own_timeout() -> None:
     sources = MockSources(seed=3, clock=FixedClock())
     for name in ("tax", "bank.mockbank"):
         sources.faults[name].add(Fault("delay", API[name], seconds=0.2))
-    request = preset_request("mortgage")
+    request = preset_request("mortgage", PRESETS["mortgage"]["attributes"])  # no decisions
     timeouts = dict.fromkeys(API, 5.0) | {"tax": 0.1}
     async with Gateway.embedded(
         sources.connectors(), clock=sources.clock, source_timeout=timeouts

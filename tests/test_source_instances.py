@@ -12,6 +12,7 @@ import pytest
 from brondata import Gateway, verify_record
 from brondata._demo import preset_request
 from brondata.errors import SessionStateError, SourceKindError, UnknownSourceError
+from brondata.session import SessionState
 from brondata.testing import FixedClock, MockSources
 
 pytestmark = pytest.mark.anyio
@@ -92,6 +93,11 @@ async def test_a_bank_can_be_added_until_the_collection(sources: MockSources) ->
         person = sources.scenario("salaried")
         await sources.authorise(gateway, session.id, person)
         await gateway.collect(session.id)
+        # After the collection an instance already there changes nothing (a new one would
+        # take a login again: tests/gateway/test_dossier.py); after a withdrawal, none.
+        unchanged = await gateway.add_source(session.id, "bank.noordbank")
+        assert unchanged.state is SessionState.COLLECTED
+        await gateway.withdraw(session.id)
         with pytest.raises(SessionStateError):
             await gateway.add_source(session.id, "bank.noordbank")
         entries = [json.loads(e.canonical) for e in gateway.ledger.entries()]

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import anyio
@@ -30,6 +31,7 @@ from brondata.connectors._base import (
     identity_conflict,
 )
 from brondata.connectors._http import source_deadline
+from brondata.dossier import _run as dossier_run
 from brondata.errors import (
     AuthorizationError,
     BrondataError,
@@ -195,7 +197,84 @@ class Collector:
             fetched = {i: responses[i] for i in authorised if kind_of(i) == kind and i in responses}
             if fetched and kind not in kinds:
                 kinds.update((await self._deliver(session_id, me, kind, fetched)).kinds)
+                continue
+            # An instance added after its kind was delivered (a second bank): its own record.
+            covered = self._covered(record.id, kinds, kind)
+            for instance, response in fetched.items():
+                if instance not in covered and instance not in kinds:
+                    delivered = await self._deliver(
+                        session_id, me, kind, {instance: response}, key=instance
+                    )
+                    kinds.update(delivered.kinds)
+        kinds.update((await self._computed(session_id, me)).kinds)  # decisions, checks
         return await self._finish_collection(session_id, me, responses, errors, kinds)
+
+    def _covered(self, session_id: str, kinds: Mapping[str, str], kind: str) -> set[str]:
+        """The instances of ``kind`` an outcome (a record or an error) exists for already."""
+        covered: set[str] = set()
+        for key, sealed in kinds.items():
+            if kind_of(key) == kind:
+                outcome = self._box.open(sealed, f"{session_id}/{key}/outcome")
+                covered |= {key, *outcome.get("evidence", ()), *outcome.get("instances", ())}
+        return covered
+
+    def kept(self, record: SessionRecord) -> dict[str, Any]:
+        """What the kinds delivered kept for the checks and decisions (``brondata.dossier``)."""
+        opened = {k: self._box.open(s, f"{record.id}/{k}/outcome") for k, s in record.kinds.items()}
+        return dossier_run.kept_of(opened)
+
+    async def _computed(self, session_id: str, me: str) -> SessionRecord:
+        """The decision record and the dossier checks over the kinds delivered so far
+        (``brondata.dossier``: the pure part); committed like a kind's outcome."""
+        record = await self._steps.store.get(session_id)
+        now = self._clock.now()
+        computed = dossier_run.after_collection(
+            record.request,
+            now.date(),
+            self.kept(record),
+            done=record.kinds,
+            sign=lambda source, claims, values: self._sign_computed(record, source, claims, values),
+        )
+        for source, (plain, events) in computed.outcomes.items():
+            outcome = self._box.seal(plain, f"{record.id}/{source}/outcome")
+            pending = tuple(flow.event(kind, now, **fields) for kind, fields in events)
+            change = partial(flow.kind_outcome, me=me, kind=source, outcome=outcome, events=pending)
+            with suppress(ConsentDeniedError):  # withdrawn meanwhile: nothing appended
+                record = await self._steps.update(session_id, change)
+        if computed.checked is not None:
+            checked = flow.event("dossier.checked", now, **computed.checked)
+            with suppress(ConsentDeniedError):
+                record = await self._steps.update(session_id, lambda r: Step(r, (checked,)))
+        return record
+
+    def _sign_computed(
+        self,
+        record: SessionRecord,
+        source: str,
+        claims: Mapping[str, Any],
+        values: Mapping[str, Any],
+    ) -> tuple[str, str]:
+        """Sign a record the gateway computed (``decision``, ``dossier``): no instance and no
+        raw answer of its own; ``claims`` say what it was computed from."""
+        now = self._clock.now()
+        expires = now + timedelta(days=record.request.retention_days)
+        signed = issue_record(
+            claims={
+                "iss": self.issuer,
+                "iat": int(now.timestamp()),
+                "exp": int(expires.timestamp()),
+                "vct": f"urn:brondata:{source}:1",
+                "sub": record.subject,
+                "source": source,
+                "consent_id": record.consent_id,
+                "purpose": record.request.purpose.term,
+                **claims,
+            },
+            attributes=values,
+            key=self._signing_key(),
+            holder_jwk=record.holder_jwk,
+        )
+        return signed.compact, signed.digest
 
     async def _fail_source(self, session_id: str, source: str, error: BrondataError) -> None:
         _log.warning("source.failed", session=session_id, source=source, error=error.code)
@@ -274,7 +353,9 @@ class Collector:
         today = self._clock.now().date()
         with self._on_the_clock(source):
             response: SourceResponse = await connector.fetch(
-                grant=grant, attributes=progress.attributes, today=today
+                grant=grant,
+                attributes=dossier_run.fetched(record.request, source, progress.attributes),
+                today=today,
             )
         _log.info("source.retrieved", session=record.id, source=source, requests=response.requests)
         sealed = self._box.seal(response_dict(response), f"{record.id}/{source}/fetched")
@@ -328,7 +409,13 @@ class Collector:
         return response_of(self._box.open(sealed, f"{record.id}/{source}/fetched"))
 
     async def _deliver(
-        self, session_id: str, me: str, kind: str, responses: Mapping[str, SourceResponse]
+        self,
+        session_id: str,
+        me: str,
+        kind: str,
+        responses: Mapping[str, SourceResponse],
+        *,
+        key: str | None = None,
     ) -> SessionRecord:
         """Map the raw data of the kind's instances as one, minimise, sign; commit the record
         with its ``data.delivered`` once the consent is seen to stand (a mapping failure is
@@ -337,10 +424,16 @@ class Collector:
         mapping_version = source_kind(kind).mapping.version
         attributes = record.sources[next(iter(responses))].attributes
         digest = combined_digest({i: r.digest for i, r in responses.items()})
-        context = f"{record.id}/{kind}/outcome"
+        key = key or kind  # where the outcome is kept: the kind, or an instance added late
+        context = f"{record.id}/{key}/outcome"
         now = self._clock.now()
+        raws = {i: r.raw for i, r in responses.items()}
+        # What the checks and decisions read, kept even when the record cannot be made: a
+        # property without a WOZ value fails the record and is a finding of the checks.
+        kept = dossier_run.kept_for_checks(
+            record.request, source_kind(kind), raws, digest, now.date()
+        )
         try:
-            raws = {i: r.raw for i, r in responses.items()}
             values = minimise(mapped_values(kind, raws, attributes, now.date()), attributes)
             claims = flow.record_claims(
                 record,
@@ -356,11 +449,14 @@ class Collector:
         except Exception as exc:
             error = exc if isinstance(exc, BrondataError) else unexpected(kind, exc)
             _log.warning("source.failed", session=record.id, source=kind, error=error.code)
-            outcome = self._box.seal({"error": error.to_dict()}, context)
+            failed = {"error": error.to_dict(), "kept": kept, "instances": sorted(responses)}
+            outcome = self._box.seal(failed, context)
             events = (flow.event("data.failed", now, source=kind, error_code=error.code),)
         else:
             evidence = {i: r.evidence.to_dict() for i, r in responses.items()}
-            outcome = self._box.seal({"record": signed.compact, "evidence": evidence}, context)
+            outcome = self._box.seal(
+                {"record": signed.compact, "evidence": evidence, "kept": kept}, context
+            )
             delivered = flow.delivered_event(
                 record,
                 kind,
@@ -373,7 +469,7 @@ class Collector:
             events = (delivered,)
         try:
             return await self._steps.update(
-                session_id, lambda current: flow.kind_outcome(current, me, kind, outcome, events)
+                session_id, lambda current: flow.kind_outcome(current, me, key, outcome, events)
             )
         except ConsentDeniedError as exc:
             # Withdrawn meanwhile: the kind's outcome is that refusal (nothing appended).

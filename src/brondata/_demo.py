@@ -4,21 +4,29 @@
 defaults), the consumer (a ``Consumer`` that fills in the sources' login pages), and writes
 what an auditor and a recipient would receive: the signed records, the public keys, the
 ledger, and a summary. The CLI's ``brondata demo`` and the benchmarks call it.
+
+Each preset names its dossier checks (``brondata.dossier``): the demo writes the report to
+``dossier.json`` (the findings with ``code``, ``severity``, ``sources`` and texts). The
+mortgage preset carries an example application's facts (a home, a loan, a rate) and asks the
+decisions they allow; ``facts=`` replaces them (the CLI's ``--facts FILE``). A decision the
+request asks is released like any attribute, in the ``decision`` record.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from brondata._clock import SystemClock
 from brondata.consent import Controller
+from brondata.dossier._run import DECISION_SOURCE
 from brondata.errors import RequestError
 from brondata.gateway import CollectionResult, Gateway
+from brondata.records import verify_record
 from brondata.request import DataRequest, LegalBasis, Purpose
 from brondata.sources import kind_of
 from brondata.testing import MockSources, RemoteSources
@@ -63,6 +71,23 @@ PRESETS: dict[str, dict[str, Any]] = {
         ],
         "retention_days": 365,
         "recipient": "Voorbeeld Hypotheken B.V.",
+        "dossier": "mortgage",
+        # An example application: a EUR 400,000 home, a EUR 300,000 loan at 4.1% fixed for
+        # ten years, energy label A. The decisions below are asked with these facts.
+        "facts": {
+            "purchase_price": "400000",
+            "loan_amount": "300000",
+            "interest_rate": "0.041",
+            "fixed_period_years": 10,
+            "energy_label": "A",
+            "energy_saving_measures": "0",
+        },
+        "decisions": [
+            "decision.max_mortgage",
+            "decision.loan_within_income_norm",
+            "decision.loan_to_value_within_norm",
+            "decision.nhg_eligible",
+        ],
     },
     "rental": {
         "purpose": {
@@ -73,20 +98,47 @@ PRESETS: dict[str, dict[str, Any]] = {
         "attributes": ["bank.salary_monthly_average", "bank.fixed_costs_monthly_average"],
         "retention_days": 90,
         "recipient": "Voorbeeld Verhuur B.V.",
+        "dossier": "rental",
+    },
+    "payment_plan": {
+        "purpose": {
+            "term": "dpv:CreditChecking",
+            "text": "Agree a payment arrangement you can keep: your verified address, fixed "
+            "costs, household, and the part of your income that is protected from collection "
+            "(the income itself is not shared).",
+        },
+        "legal_basis": LegalBasis.CONTRACT,
+        "attributes": [
+            "person.address",
+            "household.partner",
+            "bank.fixed_costs_monthly_average",
+            "employment.current",
+        ],
+        "decisions": ["decision.protected_earnings_monthly"],
+        "retention_days": 180,
+        "recipient": "Voorbeeld Incasso B.V.",
+        "dossier": "payment_plan",
     },
 }
 
 
-def preset_request(name: str, attributes: Sequence[str] | None = None) -> DataRequest:
-    """The preset ``name``, optionally with other attributes."""
+def preset_request(
+    name: str,
+    attributes: Sequence[str] | None = None,
+    facts: Mapping[str, Any] | None = None,
+) -> DataRequest:
+    """The preset ``name``, optionally with other attributes (then no decision unless named)
+    or other application facts (a JSON object, ``ApplicationFacts.parse``)."""
     try:
         fields = dict(PRESETS[name])
     except KeyError:
         raise RequestError(
             f"unknown purpose {name!r}; choose one of {', '.join(PRESETS)}"
         ) from None
-    if attributes:
-        fields["attributes"] = list(attributes)
+    decisions = list(fields.pop("decisions", ()))
+    fields["attributes"] = list(attributes) if attributes else fields["attributes"] + decisions
+    if facts is not None:
+        fields["facts"] = facts
     fields["purpose"] = Purpose(**fields["purpose"])
     return DataRequest(**fields)
 
@@ -129,6 +181,7 @@ def _json_bytes(document: Any) -> bytes:
 def _write_outputs(
     out: Path, gateway: Gateway, result: CollectionResult, summary: dict[str, Any]
 ) -> None:
+    # One record per kind, and the decision (and dossier) records the gateway computed.
     for source, record in result.records.items():
         _write_private(out / "records" / f"{source}.sd-jwt", (record.compact + "\n").encode())
     _write_private(out / "jwks.json", _json_bytes(gateway.jwks().to_dict()))
@@ -140,6 +193,22 @@ def _write_outputs(
     _write_private(out / "consent-receipt.json", _json_bytes(receipt))
     # The store holds sealed tokens and the ledger: readable by its owner only.
     os.chmod(out / "brondata.db", 0o600)
+
+
+def _decisions(gateway: Gateway, request: DataRequest, result: CollectionResult) -> dict[str, Any]:
+    """The decisions as released (from the verified decision record), or why there are none."""
+    if not request.decisions:
+        return {}
+    record = result.records.get(DECISION_SOURCE)
+    if record is None:
+        error = result.errors.get(DECISION_SOURCE)
+        return {"error": error.to_dict() if error is not None else None}
+    verified = verify_record(record.compact, gateway.jwks())
+    versions = {n: d["rule_version"] for n, d in verified.claims["decisions"].items()}
+    return {
+        name: {"value": value, "rule_version": versions[name], "record": "records/decision.sd-jwt"}
+        for name, value in sorted(verified.attributes.items())
+    }
 
 
 async def run_demo(
@@ -189,6 +258,8 @@ async def run_demo(
         result = await gateway.collect(session.id)
         for source in session.sources:
             note(source, "delivered" if result.delivered(source) else "failed")
+        report = gateway.dossier(session.id) if request.dossier is not None else None
+        decisions = _decisions(gateway, request, result)
         summary: dict[str, Any] = {
             "session_id": session.id,
             "consent_id": session.consent_id,
@@ -205,5 +276,10 @@ async def run_demo(
             "ledger_size": gateway.ledger.size(),
             "ledger_root": gateway.ledger.root().hex(),
         }
+        if report is not None:
+            summary["dossier"] = {"file": "dossier.json", "codes": list(report.codes())}
+            _write_private(out / "dossier.json", _json_bytes(report.to_dict()))
+        if decisions:
+            summary["decisions"] = decisions
         _write_outputs(out, gateway, result, summary)
     return DemoResult(out=out, summary=summary, result=result)

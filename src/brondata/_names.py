@@ -14,7 +14,7 @@ from typing import Literal, get_args
 __all__ = ["PRESET_NAMES", "SCENARIOS", "SCENARIO_BASE", "Scenario"]
 
 #: The demo's preset requests (``brondata demo --purpose``), in the order they are listed.
-PRESET_NAMES: tuple[str, ...] = ("mortgage", "rental")
+PRESET_NAMES: tuple[str, ...] = ("mortgage", "rental", "payment_plan")
 
 Scenario = Literal[
     "salaried",
@@ -29,6 +29,9 @@ Scenario = Literal[
     "recent_arrival",
     "salary_elsewhere",
     "student_debt_paused",
+    "new_bank_account",
+    "stale_pension_overview",
+    "new_build",
 ]
 
 #: The named scenarios, in the order that numbers them (see ``Population.scenario``).

@@ -69,8 +69,18 @@ class Attribute:
     #: Raw data: only released when asked for by name, never as a by-product.
     raw: bool = False
     #: The source kinds that provide it, preferred first. A kind declares its attributes
-    #: without it; the catalogue fills it in from the registrations.
+    #: without it; the catalogue fills it in from the registrations. Empty for a decision.
     sources: tuple[str, ...] = ()
+    #: A decision (``decision.*``, computed in the gateway, ``brondata.dossier``): the catalogue
+    #: attributes it is computed from (collected for it, never released) ...
+    inputs: tuple[str, ...] = ()
+    #: ... and the versions of its rule table there are (``income_norm@2026.1``).
+    rules: tuple[str, ...] = ()
+
+    @property
+    def decision(self) -> bool:
+        """Computed in the gateway from other attributes and the application's facts."""
+        return bool(self.rules)
 
     def definition(self) -> tuple[object, ...]:
         """Everything but ``sources``: two kinds providing one attribute must agree on it."""
@@ -99,6 +109,7 @@ class Attribute:
             "category": self.category,
             "derived": self.derived,
             "raw": self.raw,
+            **({"inputs": list(self.inputs), "rules": list(self.rules)} if self.rules else {}),
         }
 
 
@@ -145,6 +156,10 @@ class AttributeCatalogue(Mapping[str, Attribute]):
         # A bare attribute part ("balance_total") should still find its group.
         tail = name.rsplit(".", 1)[-1]
         return [n for n in known if n.rsplit(".", 1)[-1] == tail][:limit]
+
+    def decisions(self) -> list[Attribute]:
+        """The decision attributes (``decision.*``)."""
+        return [a for a in self._attributes().values() if a.decision]
 
     def provided_by(self, source: str) -> list[Attribute]:
         """The attributes a source kind provides (an instance id names its kind)."""

@@ -67,6 +67,8 @@ from brondata.consent import (
     kantara_receipt,
     subject_report,
 )
+from brondata.dossier import DossierReport
+from brondata.dossier import _run as dossier_run
 from brondata.errors import (
     AuthorizationDeniedError,
     ConcurrentUpdateError,
@@ -409,7 +411,7 @@ class Gateway:
             instance = flow.check_login(record, source, self._clock.now())
             progress = record.sources[instance]
             start = await self.connectors[instance].begin_login(
-                attributes=progress.attributes,
+                attributes=dossier_run.fetched(record.request, instance, progress.attributes),
                 redirect_uri=self.redirect_uri(instance),
                 valid_until=record.consent_expires_at.date() + timedelta(days=1),
             )
@@ -556,6 +558,21 @@ class Gateway:
         record = self._load_now(session_id)
         flow.check_result(record)
         return self._result_of(record)
+
+    def dossier(self, session_id: str) -> DossierReport:
+        """The first-time-right report of the session's collection, while the consumer is
+        still there: what the collected data cannot show and what the consumer can do about
+        it (the request's ``dossier`` preset; ``brondata.dossier``). Available once the
+        collection finished; after ``add_source`` and a collection of the new source it
+        covers that source too. ``RequestError`` when the request asks for no checks."""
+        record = self._load_now(session_id)
+        flow.check_result(record)
+        report = dossier_run.run_checks(
+            record.request, self._clock.now().date(), self._collector.kept(record)
+        )
+        if report is None:
+            raise RequestError(f"session {record.id} asks for no dossier checks (dossier=)")
+        return report
 
     # --- the data subject's rights and the consent's evidence ------------------------------
 

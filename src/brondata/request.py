@@ -5,16 +5,26 @@ in the catalogue (a misspelling gets the closest names), and a national identifi
 unless the legal basis is a legal obligation (art. 46 UAVG). The request names source kinds
 (through its attributes), never instances: which banks the consumer logs in at is the
 consumer's choice, made on the session.
+
+A request may also carry what the first-time-right checks and the decisions need
+(``brondata.dossier``): ``facts``, the application's own ``ApplicationFacts`` (the loan, the
+price, the rate), which enter the notice the consumer consents to; ``rules_year``, the year
+of the rule tables the decisions use (the newest installed unless named; fixed when the
+request is made, so the notice names the rule versions the decisions will use); ``dossier``,
+the purpose preset whose checks run on the collected data; ``dossier_record``, whether the
+report is also delivered as a signed record. A decision attribute asked without the facts it
+needs, for a year without its rule table, or an unknown preset is a typed error here, before
+any login.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from brondata import sources as source_kinds
 from brondata._inputs import TypedModel
@@ -25,6 +35,9 @@ from brondata._limits import (
     PurposeText,
 )
 from brondata.attributes import CATALOGUE, Sensitivity
+from brondata.dossier._checks import preset
+from brondata.dossier._decisions import check_decisions, latest_year
+from brondata.dossier._facts import ApplicationFacts
 from brondata.errors import LegalBasisError, NoSourceError, RequestError
 
 __all__ = ["DataRequest", "LegalBasis", "Purpose"]
@@ -84,6 +97,14 @@ class DataRequest(TypedModel):
     attributes: tuple[str, ...]
     retention_days: StrictInt
     recipient: OrganisationName
+    #: The application's own facts, for the decisions that need them.
+    facts: ApplicationFacts | None = None
+    #: The year of the decisions' rule tables; the newest installed unless given.
+    rules_year: StrictInt = Field(default_factory=latest_year)
+    #: The purpose preset whose dossier checks run on the collected data (``mortgage``).
+    dossier: str | None = None
+    #: Deliver the dossier report as a signed record of its own, too.
+    dossier_record: StrictBool = False
 
     if TYPE_CHECKING:
         # The signature a caller's type checker sees, with or without pydantic's mypy plugin:
@@ -97,6 +118,10 @@ class DataRequest(TypedModel):
             attributes: Sequence[str] | Set[str],
             retention_days: int,
             recipient: str,
+            facts: ApplicationFacts | Mapping[str, Any] | None = None,
+            rules_year: int = ...,
+            dossier: str | None = None,
+            dossier_record: bool = False,
         ) -> None: ...
 
     @field_validator("attributes", mode="before")
@@ -114,6 +139,23 @@ class DataRequest(TypedModel):
         for name in names:
             CATALOGUE.require(name)
         return tuple(sorted(set(names)))
+
+    @field_validator("facts", mode="before")
+    @classmethod
+    def _facts(cls, value: Any) -> Any:
+        # A JSON object (a form, a file) is parsed strictly: numbers or decimal strings.
+        if isinstance(value, Mapping):
+            return ApplicationFacts.parse(value)
+        if value is not None and not isinstance(value, ApplicationFacts):
+            raise RequestError("facts must be ApplicationFacts or a JSON object of them")
+        return value
+
+    @field_validator("dossier")
+    @classmethod
+    def _preset(cls, value: str | None) -> str | None:
+        if value is not None:
+            preset(value)  # UnknownPresetError naming the presets there are
+        return value
 
     @field_validator("retention_days")
     @classmethod
@@ -148,19 +190,64 @@ class DataRequest(TypedModel):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _decisions_can_be_made(self) -> DataRequest:
+        # Before any login: the rule tables exist for the year, the facts needed are there.
+        check_decisions(self.decisions, year=self.rules_year, facts=self.facts)
+        if self.dossier_record and self.dossier is None:
+            raise RequestError("dossier_record needs a dossier preset (dossier='mortgage')")
+        return self
+
+    @property
+    def decisions(self) -> tuple[str, ...]:
+        """The decision attributes asked (``decision.*``), computed in the gateway."""
+        return tuple(a for a in self.attributes if CATALOGUE[a].decision)
+
+    def rule_versions(self) -> dict[str, str]:
+        """Per decision asked, the version of the rule table it uses."""
+        versions = check_decisions(self.decisions, year=self.rules_year, facts=self.facts)
+        return dict(zip(self.decisions, versions, strict=True))
+
+    def decision_inputs(self, available: Iterable[str] | None = None) -> dict[str, list[str]]:
+        """Per source kind, the attributes the decisions are computed from: collected and
+        mapped for them, never released (``sources`` lists the kinds, not these)."""
+        kinds = self._kinds(available)
+        plan: dict[str, list[str]] = {}
+        for decision in self.decisions:
+            for name in CATALOGUE[decision].inputs:
+                provider = next((k for k in CATALOGUE[name].sources if k in kinds), None)
+                if provider is not None and name not in plan.get(provider, []):
+                    plan.setdefault(provider, []).append(name)
+        return {k: sorted(plan[k]) for k in source_kinds.names() if k in plan}
+
+    @staticmethod
+    def _kinds(available: Iterable[str] | None) -> set[str]:
+        if available is None:
+            return set(source_kinds.names())
+        return {source_kinds.kind_of(a) for a in available}
+
     def sources(self, available: Iterable[str] | None = None) -> dict[str, list[str]]:
         """Which source kinds to log in at, and the attributes each provides.
 
         ``available`` names the kinds (or instance ids, ``bank.noordbank``) the application
         has configured; by default every registered kind. Each attribute goes to the first
         available kind (in login order) that provides it; an attribute none of them provides
-        is a ``NoSourceError``.
+        is a ``NoSourceError``. A decision is computed, not provided: the kinds its inputs
+        come from are in the plan (with no attribute of their own, if nothing else is asked
+        of them), and an input none of them provides is a ``NoSourceError`` too.
         """
         order = source_kinds.names()
-        kinds = set(order) if available is None else {source_kinds.kind_of(a) for a in available}
+        kinds = self._kinds(available)
         plan: dict[str, list[str]] = {}
         missing: list[str] = []
+        inputs = self.decision_inputs(available)
+        for kind in inputs:
+            plan.setdefault(kind, [])
+        needed = {i for d in self.decisions for i in CATALOGUE[d].inputs}
+        missing += sorted(needed - {a for names in inputs.values() for a in names})
         for name in self.attributes:
+            if CATALOGUE[name].decision:
+                continue
             providers = [k for k in CATALOGUE[name].sources if k in kinds]
             if not providers:
                 missing.append(name)

@@ -36,8 +36,9 @@ def test_demo_writes_records_keys_ledger_and_summary(tmp_path: Path) -> None:
     assert summary["requested_attributes"] == sorted(summary["requested_attributes"])
 
     lines = (out / "ledger.jsonl").read_bytes().splitlines()
-    # requested + given, then per source: login, retrieved, delivered
-    assert len(lines) == summary["ledger_size"] == 2 + 3 * len(sources)
+    # requested + given, then per source: login, retrieved, delivered; then the decision
+    # record's delivery and the dossier checks
+    assert len(lines) == summary["ledger_size"] == 2 + 3 * len(sources) + 2
     assert merkle_root(lines).hex() == summary["ledger_root"]
 
     jwks = KeySet.from_dict(json.loads((out / "jwks.json").read_text()))
@@ -47,7 +48,17 @@ def test_demo_writes_records_keys_ledger_and_summary(tmp_path: Path) -> None:
         verified = verify_record(record, jwks)
         assert verified.claims["source"] == source
         released += verified.attributes
+    decision = verify_record((out / "records" / "decision.sd-jwt").read_text().strip(), jwks)
+    released += decision.attributes
     assert sorted(released) == summary["requested_attributes"]
+    assert set(summary["decisions"]) == set(decision.attributes)
+    assert summary["decisions"]["decision.max_mortgage"]["rule_version"] == "income_norm@2026.1"
+    report = json.loads((out / "dossier.json").read_text())
+    assert report["preset"] == "mortgage"
+    assert summary["dossier"]["codes"] == [f["code"] for f in report["findings"]]
+    for finding in report["findings"]:
+        assert {"code", "severity", "sources"} <= set(finding)
+    assert "decisions" in result.output
     receipt = json.loads((out / "consent-receipt.json").read_text())
     assert receipt["version"] == "KI-CR-v1.1.0"
     assert receipt["consentReceiptID"]
@@ -70,7 +81,9 @@ def test_demo_with_chosen_attributes_and_a_second_run_in_the_same_directory(
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["requested_attributes"] == ["bank.balance_total"]
-    assert summary["ledger_size"] == 5  # a fresh store per run, not the previous one's
+    # A fresh store per run, not the previous one's: requested, given, login, retrieved,
+    # delivered, and the preset's dossier checks.
+    assert summary["ledger_size"] == 6
 
 
 def test_demo_refuses_an_unknown_attribute(tmp_path: Path) -> None:
@@ -89,6 +102,16 @@ def test_attributes_lists_the_catalogue() -> None:
     table = runner.invoke(app, ["attributes"])
     assert table.exit_code == 0
     assert "bank.balance_total" in table.output
+
+
+def test_attributes_lists_the_decisions_with_their_rule_versions() -> None:
+    listed = {a["name"]: a for a in json.loads(runner.invoke(app, ["attributes", "--json"]).output)}
+    assert listed["decision.max_mortgage"]["rules"] == ["income_norm@2026.1"]
+    assert listed["decision.protected_earnings_monthly"]["rules"] == ["protected_earnings@2026.1"]
+    assert "employment.sv_wage_12m" in listed["decision.max_mortgage"]["inputs"]
+    table = runner.invoke(app, ["attributes"], env={"COLUMNS": "300"})
+    assert "decision.nhg_eligible" in table.output
+    assert "nhg@2026.1" in table.output
 
 
 def test_verify_accepts_the_demo_record_and_rejects_a_tampered_one(tmp_path: Path) -> None:

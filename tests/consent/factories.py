@@ -46,6 +46,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "record_digest": digest("record"),
     },
     "data.failed": {"source": "employment", "error_code": "source_timeout"},
+    "dossier.checked": {"preset": "mortgage", "codes": ["salary_not_in_bank"]},
 }
 
 

@@ -260,6 +260,19 @@ def test_entry_bytes_are_exactly_rfc8785(text: str, extra: Any) -> None:
     assert plain == canonical_json({"v": extra})
 
 
+def test_dossier_checked_carries_codes_never_texts_or_values() -> None:
+    event = make_event("dossier.checked", codes=["bank_history_short", "tax_year_stale"])
+    assert event.codes == ("bank_history_short", "tax_year_stale")
+    assert make_event("dossier.checked", codes=[]).codes == ()  # a clean report
+    for bad in (["The bank data cover fewer months"], ["1234.56"], ["NL76RABO0359400371"]):
+        with pytest.raises(InvalidEventError):
+            make_event("dossier.checked", codes=bad)
+    with pytest.raises(InvalidEventError):
+        make_event("dossier.checked", codes=["salary_not_in_bank"], attributes=["bank.x"])
+    with pytest.raises(InvalidEventError):
+        make_event("data.delivered", codes=["salary_not_in_bank"])
+
+
 def test_a_deeply_nested_ledger_line_is_an_integrity_error() -> None:
     with pytest.raises(LedgerIntegrityError):
         parse_entry(b"[" * 100_000 + b"]" * 100_000)

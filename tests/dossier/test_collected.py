@@ -49,10 +49,13 @@ def collected(**change: Any) -> dict[str, tuple[str, dict[str, Any]]]:
         ),
         "pension": (
             "pension",
-            {"pension.providers": [{"provider": "PFZW", "as_of": "2026-01-01"}]},
+            {
+                "pension.providers": [{"provider": "PFZW", "as_of": "2026-01-01"}],
+                "pension.aow_age": "67 years 3 months",
+            },
         ),
         "land_registry": ("land_registry", {"property.count": 1}),
-        "duo": ("duo", {}),
+        "duo": ("duo", {"student_debt.outstanding": money("12000.00")}),
     }
     out.update(change)
     return out
@@ -60,7 +63,6 @@ def collected(**change: Any) -> dict[str, tuple[str, dict[str, Any]]]:
 
 EXTRA = {
     "bank": {"history_months": 6, "salary_payers": ["ACME LOGISTICS"]},
-    "employment": {"years_until_aow_age": "31"},
     "land_registry": {"without_woz": 0},
 }
 
@@ -127,3 +129,30 @@ def test_unexpected_shapes_are_typed_errors(kind: str, values: dict[str, Any]) -
         dossier_input(AS_OF, {kind: (kind, values)})
     assert "Acme" not in str(caught.value)
     assert "3000" not in str(caught.value)
+
+
+def test_years_until_the_aow_age_from_birth_date_and_aow_age() -> None:
+    data = dossier_input(AS_OF, collected(), EXTRA)
+    assert data.employment is not None
+    assert data.employment.years_until_aow_age is not None
+    # born 1990-04-01, AOW at 67 years 3 months: 2057-07-01, 31 years and a fortnight on
+    assert Decimal("31") < data.employment.years_until_aow_age < Decimal("31.1")
+    assert data.duo is not None
+    assert data.duo.student_debt is True
+    near = collected(population=("population", {"person.birth_date": "1962-01-15"}))
+    report = check_dossier("mortgage", dossier_input(AS_OF, near, EXTRA))
+    assert "ibl_not_applicable" in report.codes()
+
+
+def test_without_pension_the_aow_criterion_is_not_judged() -> None:
+    values = collected()
+    del values["pension"]
+    data = dossier_input(AS_OF, values, EXTRA)
+    assert data.employment is not None
+    assert data.employment.years_until_aow_age is None
+
+
+def test_a_malformed_aow_age_is_a_typed_error() -> None:
+    pension = ("pension", {"pension.providers": [], "pension.aow_age": "sixty-seven"})
+    with pytest.raises(DossierInputError):
+        dossier_input(AS_OF, collected(pension=pension), EXTRA)

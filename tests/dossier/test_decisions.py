@@ -354,6 +354,10 @@ def test_partner_income_is_needed_with_a_partner() -> None:
         ("applicant_income_annual", 65000.5),  # floats are not amounts: pass Decimal or text
         ("has_partner", "yes"),
         ("student_loan_monthly", Decimal("Infinity")),
+        # Finite, but no float holds it: it would reach the engine as infinity.
+        ("applicant_income_annual", Decimal("1E+400")),
+        ("applicant_income_annual", "100000000.01"),  # beyond any amount a source gives
+        ("student_loan_monthly", "72.215"),  # not whole cents
     ],
 )
 def test_invalid_input(name: str, value: object) -> None:
@@ -434,3 +438,18 @@ def test_check_decisions_refuses_before_any_login(
 ) -> None:
     with pytest.raises(error):
         check_decisions(names, year=year, facts=facts() if with_facts else None)
+
+
+def test_amounts_reach_the_engine_exactly() -> None:
+    # Twelve digits with cents survive the engine's float input unchanged.
+    result = decide(
+        "decision.protected_earnings_monthly",
+        year=YEAR,
+        inputs={"household": "single", "aow_age_reached": False, "net_income_monthly": "1.05"},
+    )
+    assert result.value == Decimal("1.00")  # 0.9975 rounds half up to cents: 1.00
+
+
+def test_the_maximum_mortgage_is_never_rounded_up() -> None:
+    # The table floors the income part to whole euros; the result keeps that (no cents).
+    assert max_mortgage() == max_mortgage().to_integral_value(rounding=ROUND_FLOOR)

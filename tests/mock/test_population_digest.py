@@ -89,6 +89,9 @@ PINNED = {
     "recent_arrival": "ca08aa5b243f4af09c580384e79de224a5fe285202c70a15397e6121e8811dbd",
     "salary_elsewhere": "3a029d019f9f0990e5f42e46f0141c2e56f874d70cc897c984ff832d9def886e",
     "student_debt_paused": "351df6838c798b361f190be29bd12609da525a00f341c5c4420b48b31b23f2ec",
+    "new_bank_account": "d0c6b3d6edaa53877e7e4845ef9322d9998c8d74ca720949500f0a091ce016d3",
+    "stale_pension_overview": "c62e2ca00a20afaf735b373b547e796b050bf272b5aa94c8a174b37b4c11c1f2",
+    "new_build": "ef4d7635306490c714ba7dc9c80424f09bcbd78ef68a4d33d9aa4207230fa19a",
 }
 
 LEGACY = {

@@ -47,7 +47,7 @@ def _slips_of(person: Person, payroll_tax_number: str, year: int) -> list[Paysli
     ]
 
 
-def test_scenarios_are_the_documented_twelve() -> None:
+def test_scenarios_are_the_documented_fifteen() -> None:
     assert SCENARIOS == (
         "salaried",
         "two_incomes",
@@ -61,6 +61,9 @@ def test_scenarios_are_the_documented_twelve() -> None:
         "recent_arrival",
         "salary_elsewhere",
         "student_debt_paused",
+        "new_bank_account",
+        "stale_pension_overview",
+        "new_build",
     )
 
 

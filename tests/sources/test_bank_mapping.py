@@ -216,3 +216,26 @@ def test_a_malformed_bank_among_several_is_a_protocol_error_naming_it() -> None:
     assert combined is not None
     with pytest.raises(SourceProtocolError, match=r"bank\.noordbank"):
         combined({"bank.mockbank": raw([]), "bank.noordbank": {"accounts": []}})
+
+
+def test_dossier_facts_covered_months_and_salary_payers() -> None:
+    facts = source_kinds.get("bank").mapping.facts
+    assert facts is not None
+    assert facts(raw(salaried()), TODAY) == {
+        "history_months": 6,
+        "salary_payers": ["Bakkerij de Korenbloem B.V."],
+    }
+
+
+def test_dossier_facts_an_account_opened_lately_covers_less() -> None:
+    facts = source_kinds.get("bank").mapping.facts
+    assert facts is not None
+    recent = [t for t in salaried() if t["bookingDate"] >= "2026-09-01"]
+    balance = str(sum(Decimal(t["transactionAmount"]["amount"]) for t in recent))
+    # Nothing before the first booking: the account was opened in September.
+    opened = raw(recent, {"acc-1": balance, "acc-2": "0.00"})
+    got = facts(opened, TODAY)
+    assert got["history_months"] == 2  # September and October
+    assert got["salary_payers"] == []  # two months are no regular salary
+    # The same bookings on an account that held money before: a quiet account, not a new one.
+    assert facts(raw(recent), TODAY)["history_months"] == 6

@@ -179,3 +179,12 @@ def test_errors_name_no_parcel(corrupt: Any) -> None:
     assert "76870487970000" not in message
     assert "4711" not in message
     assert "3/2" not in message
+
+
+def test_dossier_facts_count_the_properties_without_woz() -> None:
+    facts = source_kinds.get("land_registry").mapping.facts
+    assert facts is not None
+    assert facts(raw(), TODAY) == {"without_woz": 0}
+    broken = raw()
+    broken["wozobjecten"] = {}
+    assert facts(broken, TODAY) == {"without_woz": 1}

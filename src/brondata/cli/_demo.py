@@ -10,12 +10,12 @@ from __future__ import annotations
 import difflib
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from brondata._names import PRESET_NAMES, SCENARIO_BASE, SCENARIOS
-from brondata.cli._output import fail, writable_directory
+from brondata.cli._output import fail, require_file, writable_directory
 from brondata.errors import BrondataError
 
 __all__ = ["register"]
@@ -24,7 +24,7 @@ __all__ = ["register"]
 def attributes(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
 ) -> None:
-    """List the attribute catalogue."""
+    """List the attribute catalogue; a decision with the versions of its rule table."""
     from rich.console import Console
     from rich.table import Table
 
@@ -39,10 +39,12 @@ def attributes(
         table.add_column(column)
     for a in CATALOGUE.values():
         flags = " (derived)" if a.derived else " (raw, only when asked)" if a.raw else ""
+        if a.decision:
+            flags = f" (decision, rule {', '.join(a.rules)})"
         table.add_row(
             a.name,
             a.type.value,
-            ", ".join(a.sources),
+            ", ".join(a.sources) or "computed",
             a.sensitivity.value,
             a.description_en + flags,
         )
@@ -73,6 +75,25 @@ def _url_map(sources: str) -> dict[str, str]:
     ):
         raise fail('the URL map must be a JSON object {"source": "http://host:port", ...}')
     return urls
+
+
+def _facts(path: Path | None) -> dict[str, object] | None:
+    """The ``--facts`` file's JSON object (checked strictly when the request is made)."""
+    if path is None:
+        return None
+    require_file(path, "application facts (JSON)", "--facts")
+    try:
+        facts = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read --facts {path}: {type(exc).__name__}") from None
+    except ValueError:
+        raise fail(f"--facts {path} is not JSON: give an object of application facts") from None
+    if not isinstance(facts, dict):
+        raise fail(
+            f"--facts {path} must hold a JSON object: purchase_price, loan_amount, "
+            "interest_rate, fixed_period_years, energy_label, energy_saving_measures"
+        )
+    return facts
 
 
 def _check_scenario(scenario: str | None) -> None:
@@ -115,6 +136,15 @@ def demo(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite what --out holds (an earlier run).")
     ] = False,
+    facts: Annotated[
+        Path | None,
+        typer.Option(
+            "--facts",
+            help="The application's facts as a JSON object: purchase_price, loan_amount (EUR), "
+            "interest_rate (a fraction, 0.041), fixed_period_years, energy_label, "
+            "energy_saving_measures (EUR, 0 if none).",
+        ),
+    ] = None,
 ) -> None:
     """Run one consent session end to end against the in-process mock sources."""
     import anyio
@@ -127,7 +157,8 @@ def demo(
 
     console = Console(stderr=False)
     names = [a.strip() for a in attributes.split(",") if a.strip()] if attributes else None
-    request = preset_request(purpose, names)
+    # Facts of the wrong type or out of range: a typed error, one line, exit 2 (the app's).
+    request = preset_request(purpose, names, _facts(facts))
     _check_scenario(scenario)
     remote = RemoteSources(_url_map(sources), seed=seed) if sources is not None else None
     if remote is not None:
@@ -164,12 +195,47 @@ def demo(
         detail = status.get("record") or status["error"]["code"]
         table.add_row(source, status["status"], str(detail))
     console.print(table)
+    _show_dossier(console, out, summary)
     console.print(f"ledger: {summary['ledger_size']} entries, root {summary['ledger_root']}")
-    console.print(
-        f"written to {out}/ (records/, jwks.json, ledger.jsonl, brondata.db, summary.json)"
-    )
+    written = "records/, jwks.json, ledger.jsonl, brondata.db, summary.json"
+    if "dossier" in summary:
+        written += ", dossier.json"
+    console.print(f"written to {out}/ ({written})")
     if any(s["status"] != "delivered" for s in summary["sources"].values()):
         raise typer.Exit(1)
+
+
+def _show_dossier(console: Any, out: Path, summary: dict[str, Any]) -> None:
+    """The findings of the checks and the decisions, as the lender sees them."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    if "dossier" in summary:
+        report = json.loads((out / summary["dossier"]["file"]).read_text(encoding="utf-8"))
+        if not report["findings"]:
+            console.print(f"dossier ({report['preset']}): no findings")
+        else:
+            findings = Table(title=f"dossier ({report['preset']}): what the data cannot show")
+            for column in ("code", "severity", "sources", "what the consumer can do"):
+                findings.add_column(column)
+            for f in report["findings"]:
+                findings.add_row(
+                    f["code"], f["severity"], ", ".join(f["sources"]), escape(f["remedy"]["en"])
+                )
+            console.print(findings)
+    decisions = summary.get("decisions") or {}
+    if "error" in decisions:
+        error = decisions["error"] or {}
+        console.print(f"decisions: not made ({escape(str(error.get('message', '')))})")
+    elif decisions:
+        table = Table(title="decisions (only the outcome is released)")
+        for column in ("decision", "value", "rule"):
+            table.add_column(column)
+        for name, d in decisions.items():
+            value = d["value"]
+            shown = f"EUR {value['amount']}" if isinstance(value, dict) else str(value).lower()
+            table.add_row(name, shown, d["rule_version"])
+        console.print(table)
 
 
 def register(app: typer.Typer) -> None:

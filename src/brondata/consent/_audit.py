@@ -397,9 +397,15 @@ class _Auditor:
         if consent.state in ("denied", "withdrawn"):
             return  # a final consent keeps no retrievals: the delivery is wrong either way
         source = event.source or ""
+        if source == COMPUTED_SOURCE and event.response_digest is None:
+            # Decisions are computed from the session's other retrievals (their record names
+            # the input digests); the consent to them is checked above, like any delivery.
+            return
         # A kind's record may combine several instances' retrievals (two banks).
         parts = {src: digest for src, digest in consent.retrieved if kind_of(src) == source}
-        retrieved = {digest for src, digest in consent.retrieved if src == source}
+        # ... or one instance's, delivered after its kind (a second bank added later).
+        retrieved = {digest for src, digest in consent.retrieved if kind_of(src) == source}
+        retrieved |= {digest for src, digest in consent.retrieved if src == source}
         if parts:
             retrieved.add(combined_digest(parts))
         if not retrieved or (event.response_digest and event.response_digest not in retrieved):
@@ -408,6 +414,10 @@ class _Auditor:
                 f"no data.retrieved from {source} precedes this delivery",
                 index,
             )
+
+
+#: The source of the records the gateway computes itself (``brondata.dossier``: decisions).
+COMPUTED_SOURCE = "decision"
 
 
 def _lines(path: Path) -> Iterator[tuple[bytes, bool]]:

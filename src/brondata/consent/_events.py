@@ -80,6 +80,7 @@ EventType = Literal[
     "data.delivered",
     "data.failed",
     "data.erased",
+    "dossier.checked",
 ]
 
 ATTRIBUTE_NAME_PATTERN: Final = r"^[a-z_]+(\.[a-z0-9_]+)+$"
@@ -155,6 +156,9 @@ EVENT_FIELDS: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     ),
     "data.failed": (frozenset({"source", "error_code"}), frozenset()),
     "data.erased": (frozenset(), frozenset({"source", "attributes", "record_digest"})),
+    # The first-time-right checks ran (``brondata.dossier``): the preset and the finding
+    # codes only, never a text or a value; the report's record digest when it was signed.
+    "dossier.checked": (frozenset({"preset", "codes"}), frozenset({"record_digest"})),
 }
 
 
@@ -224,6 +228,10 @@ class LedgerEvent(TypedModel):
         None
     )
     error_code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")] | None = None
+    preset: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")] | None = None
+    #: Finding codes in the report's order (most severe first); a code may repeat (two
+    #: banks each too short are one finding, but two findings of a code are possible).
+    codes: tuple[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")], ...] | None = None
 
     @field_validator("at", mode="before")
     @classmethod

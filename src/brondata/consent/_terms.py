@@ -11,7 +11,8 @@ reads (``brondata.flow.consent_view``), the terms fields of the ledger's consent
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import rfc8785
@@ -75,6 +76,10 @@ class ConsentTerms:
     storage_location: str
     notice_language: str
     withdrawal_method: str
+    #: The application's facts, the decisions (with rule versions) and the checks the
+    #: request asks (``brondata.dossier.notice_terms``); empty when it asks none, and then
+    #: not in the notice, so such a notice hashes as it always did.
+    dossier: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -100,6 +105,7 @@ class ConsentTerms:
             "storage_location": self.storage_location,
             "notice_language": self.notice_language,
             "withdrawal_method": self.withdrawal_method,
+            **({"dossier": dict(self.dossier)} if self.dossier else {}),
         }
 
     def notice_hash(self) -> str:

@@ -1,12 +1,16 @@
 """From collected catalogue values to a ``DossierInput``: the bridge the gateway will call.
 
 The gateway holds, per source instance, the mapped catalogue values (``income.tax_year``,
-``employment.current`` ...) before minimisation. ``dossier_input`` turns them into the
-neutral facts the checks read, plus the few facts no catalogue attribute carries (``extra``,
-per instance): a bank's covered months and the payers of its salary credits, the properties
-without a WOZ value, the years until the AOW age. A kind that was not consulted simply has no
-instance. Values come from our own mappings, so a shape that does not match is a
-``DossierInputError`` naming the attribute (never its value).
+``employment.current`` ...) before minimisation: for a kind it consulted, the attributes
+``CHECKED`` names, whether asked or not (they never leave the gateway). ``dossier_input``
+turns them into the neutral facts the checks read, plus the few facts no catalogue attribute
+carries (``extra``, per instance, from the kind's ``SourceMapping.facts`` in its mapping
+module): a bank's covered months and the payers of its salary credits, the properties without
+a WOZ value. The years until the AOW age come from ``person.birth_date`` and
+``pension.aow_age`` (``brondata.sources.pension.mapping.years_until_aow_age``) when both kinds
+were consulted. A kind that was not consulted simply has no instance. Values come from our
+own mappings, so a shape that does not match is a ``DossierInputError`` naming the attribute
+(never its value).
 """
 
 from __future__ import annotations
@@ -17,12 +21,24 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from brondata.dossier._checks import DossierInput
-from brondata.errors import DossierInputError
+from brondata.errors import BrondataError, DossierInputError
 
-__all__ = ["Collected", "dossier_input"]
+__all__ = ["CHECKED", "Collected", "dossier_input"]
 
 #: instance id -> (source kind, {catalogue name: value}).
 Collected = Mapping[str, tuple[str, Mapping[str, Any]]]
+
+#: Per source kind, the catalogue attributes the checks read (mapped for the checks whether
+#: the request asks for them or not; they stay in the gateway).
+CHECKED: dict[str, tuple[str, ...]] = {
+    "bank": ("bank.salary_monthly_average",),
+    "employment": ("employment.current", "employment.history", "employment.sv_wage_12m"),
+    "tax": ("income.tax_year", "income.employers", "tax.student_debt", "household.partner"),
+    "pension": ("pension.providers", "pension.aow_age"),
+    "land_registry": ("property.count",),
+    "population": ("person.birth_date",),
+    "duo": ("student_debt.outstanding",),
+}
 
 
 def _money(values: Mapping[str, Any], name: str) -> Decimal | None:
@@ -55,7 +71,23 @@ def _months_between(start: date, end: date) -> int:
     return max(0, (end.year - start.year) * 12 + end.month - start.month)
 
 
-def _employment(values: Mapping[str, Any], extra: Mapping[str, Any], as_of: date) -> dict[str, Any]:
+def _years_until_aow_age(collected: Collected, as_of: date) -> Decimal | None:
+    from brondata.sources.pension.mapping import years_until_aow_age
+
+    found = dict(reversed(list(collected.values())))  # the first instance of a kind counts
+    born = found.get("population", {}).get("person.birth_date")
+    age = found.get("pension", {}).get("pension.aow_age")
+    if born is None or age is None:
+        return None
+    try:
+        return years_until_aow_age(age, born, as_of)
+    except BrondataError:
+        raise DossierInputError("person.birth_date or pension.aow_age is malformed") from None
+
+
+def _employment(
+    values: Mapping[str, Any], years_to_aow: Decimal | None, as_of: date
+) -> dict[str, Any]:
     relations = _list(values, "employment.history") or _list(values, "employment.current")
     starts = [_date(r.get("start"), "employment.history") for r in relations]
     first = min((s for s in starts if s is not None), default=None)
@@ -65,7 +97,7 @@ def _employment(values: Mapping[str, Any], extra: Mapping[str, Any], as_of: date
         ],
         "history_months": _months_between(first, as_of) if first else 0,
         "sv_wage_12m": _money(values, "employment.sv_wage_12m"),
-        "years_until_aow_age": extra.get("years_until_aow_age"),
+        "years_until_aow_age": years_to_aow,
     }
 
 
@@ -120,7 +152,7 @@ def dossier_input(
         elif kind in data:
             continue
         elif kind == "employment":
-            data["employment"] = _employment(values, more, as_of)
+            data["employment"] = _employment(values, _years_until_aow_age(collected, as_of), as_of)
         elif kind == "tax":
             data["tax"] = _tax(values)
         elif kind == "pension":
@@ -132,5 +164,6 @@ def dossier_input(
                 "without_woz": more.get("without_woz", 0),
             }
         elif kind == "duo":
-            data["duo"] = {"student_debt": more.get("student_debt")}
+            outstanding = _money(values, "student_debt.outstanding")
+            data["duo"] = {"student_debt": None if outstanding is None else outstanding > 0}
     return DossierInput.parse(data)

@@ -30,13 +30,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from brondata._money import Rounding, cents
 from brondata.dossier._facts import ApplicationFacts
 from brondata.errors import (
     DecisionsUnavailableError,
@@ -58,11 +59,16 @@ __all__ = [
     "RuleTable",
     "check_decisions",
     "decide",
+    "latest_year",
     "rule_table",
+    "rule_versions",
 ]
 
 ValueKind = Literal["money", "boolean"]
 _CENT = Decimal("0.01")
+#: No amount a source gives comes near this; beyond it a float (the engine's input) would
+#: no longer hold the cents exactly.
+_MAX_AMOUNT = Decimal("100000000")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +85,8 @@ class Decision:
     inputs: tuple[str, ...]
     description_en: str
     description_nl: str
+    #: How a money result is rounded to cents (``brondata._money``; unused for a yes/no).
+    rounding: Rounding = Rounding.COMMERCIAL
 
 
 #: The inputs a decision can take from source data, with their type. The integration derives
@@ -116,6 +124,7 @@ DECISIONS: dict[str, Decision] = {
             _MORTGAGE_INPUTS,
             "Maximum mortgage by the Dutch income norm (Tijdelijke regeling hypothecair krediet)",
             "Maximale hypotheek volgens de inkomensnorm (Tijdelijke regeling hypothecair krediet)",
+            Rounding.MAXIMUM,
         ),
         Decision(
             "decision.loan_within_income_norm",
@@ -209,6 +218,27 @@ def _years() -> list[int]:
 
 
 @cache
+def rule_versions(table: str) -> tuple[str, ...]:
+    """Every version of ``table`` there is, oldest year first (read without the engine)."""
+    root = resources.files("brondata.dossier") / "rules"
+    versions = []
+    for year in _years():
+        path = root / str(year) / f"{table}.json"
+        if path.is_file():
+            revision = json.loads(path.read_text(encoding="utf-8"))["brondata"]["revision"]
+            versions.append(f"{table}@{year}.{int(revision)}")
+    return tuple(versions)
+
+
+def latest_year() -> int:
+    """The newest year with rule tables: a request's ``rules_year`` unless it names one."""
+    years = _years()
+    if not years:
+        raise RuleTableNotFoundError("no rule tables are installed")
+    return years[-1]
+
+
+@cache
 def rule_table(table: str, year: int) -> RuleTable:
     """The rule table ``table`` for ``year``, or ``RuleTableNotFoundError`` naming the years."""
     path = resources.files("brondata.dossier") / "rules" / str(year) / f"{table}.json"
@@ -296,7 +326,7 @@ def decide(
         raise RuleNotApplicableError(f"{table.version} gave no {decision.output}")
     return DecisionResult(
         name=name,
-        value=_value(decision.kind, value),
+        value=_value(decision, value),
         rule_version=table.version,
         inputs=tuple(sorted([f"facts.{f}" for f in decision.facts] + needed)),
     )
@@ -320,6 +350,10 @@ def _checked(name: str, value: object) -> object:
         raise InvalidDecisionInputError(f"{name} must be an amount in euros") from None
     if not amount.is_finite() or amount < 0:
         raise InvalidDecisionInputError(f"{name} must be a finite amount of at least 0")
+    if amount > _MAX_AMOUNT:
+        raise InvalidDecisionInputError(f"{name} must be at most EUR {_MAX_AMOUNT:,}")
+    if amount != amount.quantize(_CENT):
+        raise InvalidDecisionInputError(f"{name} must be in whole cents")
     return amount
 
 
@@ -341,17 +375,21 @@ def _evaluate(table: RuleTable, context: Mapping[str, Any]) -> dict[str, Any]:
 
 def _json_number(value: object) -> object:
     # A Decimal of at most 12 digits survives the float round trip: repr() gives the shortest
-    # text that reads back the same, which is the decimal we started from.
+    # text that reads back the same, which is the decimal we started from. ``_checked`` and
+    # ``ApplicationFacts`` bound every amount to that; this holds it for whatever comes next.
     if isinstance(value, Decimal):
-        return float(value)
+        number = float(value)
+        if Decimal(repr(number)) != value:
+            raise InvalidDecisionInputError("an amount has more digits than a rule can take")
+        return number
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _value(kind: ValueKind, value: object) -> Decimal | bool:
-    if kind == "boolean":
+def _value(decision: Decision, value: object) -> Decimal | bool:
+    if decision.kind == "boolean":
         if not isinstance(value, bool):
             raise RuleNotApplicableError("the rule table gave no yes/no answer")
         return value
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise RuleNotApplicableError("the rule table gave no amount")
-    return Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP)
+    return cents(Decimal(str(value)), decision.rounding)

@@ -7,12 +7,14 @@ consumer reads, made from those terms; ``ConsentView.text`` renders it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from brondata._session_store import SessionRecord
 from brondata.attributes import CATALOGUE
 from brondata.consent._terms import ConsentTerms
+from brondata.dossier import notice_lines, notice_terms
+from brondata.dossier._run import DECISION_SOURCE
 from brondata.sources._kind import kind_of
 
 __all__ = ["ConsentView", "NoticeSettings", "consent_view", "plan_of", "terms_of"]
@@ -62,6 +64,9 @@ def plan_of(record: SessionRecord) -> dict[str, list[str]]:
 def terms_of(record: SessionRecord, settings: NoticeSettings) -> ConsentTerms:
     """The terms of the session's consent."""
     request = record.request
+    plan = tuple((kind, tuple(names)) for kind, names in plan_of(record).items())
+    if request.decisions:  # computed by the gateway, released like any attribute
+        plan += ((DECISION_SOURCE, request.decisions),)
     return ConsentTerms(
         consent_id=record.consent_id,
         purpose=request.purpose.term,
@@ -69,13 +74,14 @@ def terms_of(record: SessionRecord, settings: NoticeSettings) -> ConsentTerms:
         legal_basis=request.legal_basis.value,
         recipient=request.recipient,
         retention_days=request.retention_days,
-        plan=tuple((kind, tuple(names)) for kind, names in plan_of(record).items()),
+        plan=plan,
         categories=tuple(sorted({CATALOGUE[a].category for a in request.attributes})),
         controller=settings.controller,
         controller_contact=settings.controller_contact,
         storage_location=settings.storage_location,
         notice_language=settings.notice_language,
         withdrawal_method=settings.withdrawal_method,
+        dossier=notice_terms(request),
     )
 
 
@@ -98,6 +104,8 @@ class ConsentView:
     withdrawal_method: str
     storage_location: str
     notice_language: str
+    #: The facts, decisions and checks of the request, per language ("en", "nl").
+    dossier_lines: dict[str, list[str]] = field(default_factory=dict)
 
     def text(self, language: str | None = None) -> str:
         """The notice as the consumer reads it, in English or Dutch (``"nl"``)."""
@@ -111,6 +119,7 @@ class ConsentView:
         for source, rows in self.sources.items():
             lines.append(f"{label['from']} {source}:")
             lines += [f"  - {nl if dutch else en} ({name})" for name, en, nl in rows]
+        lines += self.dossier_lines.get("nl" if dutch else "en", [])
         lines += [
             label["kept"].format(days=self.retention_days, where=self.storage_location),
             f"{label['controller']}: {self.controller} ({self.controller_contact})",
@@ -138,6 +147,7 @@ class ConsentView:
             "withdrawal_method": self.withdrawal_method,
             "storage_location": self.storage_location,
             "notice_language": self.notice_language,
+            **({"dossier_lines": self.dossier_lines} if self.dossier_lines else {}),
         }
 
 
@@ -161,4 +171,9 @@ def consent_view(record: SessionRecord, terms: ConsentTerms) -> ConsentView:
         withdrawal_method=terms.withdrawal_method,
         storage_location=terms.storage_location,
         notice_language=terms.notice_language,
+        dossier_lines={
+            language: lines
+            for language in ("en", "nl")
+            if (lines := notice_lines(record.request, language))
+        },
     )

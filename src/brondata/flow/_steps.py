@@ -248,8 +248,10 @@ def instance_of(record: SessionRecord, source: str) -> str:
 def add_source(
     record: SessionRecord, instance: str, now: datetime, *, configured: Collection[str]
 ) -> Step:
-    """Another instance of a kind the session asks (a second bank), before collection."""
-    if record.state not in (SessionState.CREATED, SessionState.CONSENTED):
+    """Another instance of a kind the session asks (a second bank), before collection or
+    after it (the dossier checks found the salary at another bank): then the session takes
+    logins again, like a retry, and the next collection delivers the new instance alone."""
+    if record.state not in (SessionState.CREATED, SessionState.CONSENTED, SessionState.COLLECTED):
         raise SessionStateError(f"cannot add a source to a session that is {record.state.value}")
     if instance not in configured:
         raise UnknownSourceError(instance, list(configured), what="source instance")
@@ -261,6 +263,9 @@ def add_source(
         )
     if instance in record.sources:
         return Step(record)
+    if record.state is SessionState.COLLECTED:
+        _check_not_expired(record, now)
+        record = _moved(record, SessionEvent.RETRY, now)
     sources = {**record.sources, instance: SourceProgress(attributes=tuple(plan[kind]))}
     return Step(record.model_copy(update={"sources": sources, "updated_at": now}))
 

@@ -54,6 +54,9 @@ _INSTANCE = re.compile(r"^[a-z][a-z0-9_]{0,31}(\.[a-z][a-z0-9_]{0,31})?$")
 
 #: ``map(raw, attributes, today) -> {attribute: value}``: pure, no I/O.
 MapFunction = Callable[[Mapping[str, Any], Sequence[str], date], dict[str, Any]]
+#: ``facts(raw, today) -> {name: value}``: what the dossier checks need of one instance that no
+#: catalogue attribute carries (a bank's covered months); pure, no I/O, never released.
+FactsFunction = Callable[[Mapping[str, Any], date], dict[str, Any]]
 #: Several instances' raw data (``{instance id: raw}``) as one raw input of the mapping.
 CombineFunction = Callable[[Mapping[str, Mapping[str, Any]]], dict[str, Any]]
 #: ``factory(base_url=..., client_id=..., transport=..., clock=..., timeout=..., name=...)``.
@@ -67,11 +70,15 @@ class SourceMapping:
     ``provides`` names every attribute the function can compute; registration checks that it
     is exactly the kind's declared attributes. The version goes into every record's
     provenance, so a lender can tell which rules produced a derived figure.
+
+    ``facts``, if given, computes from one instance's raw data the few facts the dossier
+    checks (``brondata.dossier``) need and no attribute carries; they stay in the gateway.
     """
 
     version: str
     provides: frozenset[str]
     map: MapFunction
+    facts: FactsFunction | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +349,11 @@ def _check(kind: SourceKind, registered: Mapping[str, SourceKind]) -> None:
 
 
 def _catalogue(kinds: Iterable[SourceKind]) -> Mapping[str, Attribute]:
+    """The kinds' attributes, each naming its providers, and the decisions computed from them
+    (``brondata.dossier``)."""
     import dataclasses
+
+    from brondata.dossier._catalogue import decision_attributes
 
     providers: dict[str, list[str]] = {}
     first: dict[str, Attribute] = {}
@@ -350,9 +361,13 @@ def _catalogue(kinds: Iterable[SourceKind]) -> Mapping[str, Attribute]:
         for attribute in kind.attributes:
             providers.setdefault(attribute.name, []).append(kind.name)
             first.setdefault(attribute.name, attribute)
+    for decision in decision_attributes():
+        if decision.name in first:
+            raise SourceKindError(f"{decision.name} is a decision; no source kind may declare it")
+        first[decision.name] = decision
     return MappingProxyType(
         {
-            name: dataclasses.replace(first[name], sources=tuple(providers[name]))
+            name: dataclasses.replace(first[name], sources=tuple(providers.get(name, ())))
             for name in sorted(first)
         }
     )

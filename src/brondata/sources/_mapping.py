@@ -4,20 +4,21 @@ and ``minimise``, the last gate before signing (exactly the requested names, not
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any, TypeVar
 
+from brondata._money import Rounding, cents
 from brondata.errors import MappingError
 
 __all__ = ["minimise", "money", "select"]
 
-_CENT = Decimal("0.01")
 T = TypeVar("T")
 
 
 def money(amount: Decimal | int, currency: str = "EUR") -> dict[str, str]:
-    """The catalogue's MONEY value: ``{"amount": "1234.56", "currency": "EUR"}``."""
-    value = Decimal(amount).quantize(_CENT, rounding=ROUND_HALF_EVEN)
+    """The catalogue's MONEY value: ``{"amount": "1234.56", "currency": "EUR"}``; a figure
+    the mapping derived (an average) is rounded as a statistic (``brondata._money``)."""
+    value = cents(amount, Rounding.STATISTIC)
     return {"amount": str(value), "currency": currency}
 
 

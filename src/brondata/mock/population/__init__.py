@@ -8,7 +8,9 @@ were generated first. A person's identity (name, BSN, address, IBAN, employer, s
 Named scenarios (``SCENARIOS``; ``population.scenario("retired", 3)``) cover the situations a
 lender meets: two incomes with a fiscal partner, self-employed, retired, a temporary contract,
 student debt (repaying, or paused), a tenant, several properties, three pension providers, a
-recent arrival, a salary paid into an account at the other bank.
+recent arrival, a salary paid into an account at the other bank; and for the first-time-right
+checks, a bank account opened ten weeks ago, a pension overview two years old, a newly built
+flat without a WOZ value.
 
 One model feeds every source, so the sources agree the way real ones do: a single payroll model
 (``Payslip``: gross → SV-loon, fiscal wage, withheld tax, net) gives the bank's salary credits,

@@ -464,9 +464,11 @@ def _open_accounts(
     *,
     full_name: str,
     arrival: date | None,
+    opened_on: date | None = None,
 ) -> tuple[list[Account], date | None]:
     """The accounts, and the day they were opened when that was inside the history window
-    (a recent arrival's); ``None`` when they are older."""
+    (a recent arrival's, or ``opened_on``: a new account, empty before); ``None`` when they
+    are older."""
     iban, bic, savings_iban = bank.iban, bank.bic, bank.savings_iban
     owner, current_id, savings_id = draws.owner, draws.current_id, draws.savings_id
     opening, savings_opening = draws.opening, draws.savings_opening
@@ -475,6 +477,8 @@ def _open_accounts(
         opened = arrival + timedelta(days=life_rng.randint(7, 30))
         opening = _money(life_rng.uniform(50, 600))
         savings_opening = Decimal("0.00")
+    if opened_on is not None:
+        opened, opening, savings_opening = opened_on, Decimal("0.00"), Decimal("0.00")
     accounts = [
         Account(
             resource_id=current_id,

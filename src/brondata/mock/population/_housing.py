@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
@@ -219,7 +219,7 @@ def _draw_housing(rng: random.Random) -> Housing:
 
 def _housing_of(scenario: Scenario, drawn: Housing) -> Housing:
     """The scenario's housing where it has one; the drawn one otherwise."""
-    if scenario in ("two_incomes", "several_properties"):
+    if scenario in ("two_incomes", "several_properties", "new_build"):
         return "mortgage"
     if scenario in ("tenant", "student_debt", "student_debt_paused", "recent_arrival"):
         return "rent"
@@ -291,6 +291,23 @@ def _draw_properties(
             properties.append(let_property(number, 15, 0.6))
         if len(properties) < 3 and life_rng.random() < 0.5:
             properties.append(let_property(len(properties), 10, 0.0))
+    if scenario == "new_build":
+        # A newly built flat, delivered a few months ago and let since: the municipality has
+        # not assessed it yet, so it has no WOZ value.
+        built = _property(
+            life_rng,
+            seed=seed,
+            index=index,
+            number=1,
+            address=_address(life_rng, seed, index, "new-build"),
+            as_of=as_of,
+            acquired=life.month_start_before(life_rng.randint(2, 9)),
+            own_home=False,
+            share=(1, 1),
+            co_owner_bsn=None,
+            with_mortgage=False,
+        )
+        properties.append(replace(built, woz_values=()))
     return properties, address_since
 
 
@@ -321,7 +338,7 @@ def _property_payments(
             tenant = (
                 f"{life_rng.choice(_GIVEN_MALE + _GIVEN_FEMALE)[0]}. {life_rng.choice(_SURNAMES)}"
             )
-            for month in _month_starts(window_start, as_of):
+            for month in _month_starts(max(window_start, prop.acquired), as_of):
                 planned.append(
                     _Planned(
                         _shift_to_weekday(month, backwards=False),

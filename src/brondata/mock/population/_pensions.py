@@ -127,6 +127,8 @@ def _draw_pensions(
         reachable_cohabiting=_AOW_FULL_COHABITING * insured_total // 50,
     )
     stand_per = date(as_of.year, 1, 1)
+    if scenario == "stale_pension_overview":  # the providers have not reported for two years
+        stand_per = date(as_of.year - 2, 1, 1)
     accrued: dict[str, float] = {}
     reachable: dict[str, float] = {}
     for job in list(life.relations):

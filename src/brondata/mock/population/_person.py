@@ -217,8 +217,13 @@ def _generate(seed: int, as_of: date, index: int) -> Person:
         partner=partner,
         arrival=arrival,
     )
+    # A new_bank_account person moved to mockbank some ten weeks ago (the old bank's
+    # account is closed): the history begins then, on an empty account.
+    opened_on = (
+        as_of - timedelta(days=life_rng.randint(65, 85)) if scenario == "new_bank_account" else None
+    )
     accounts, opened = _open_accounts(
-        life_rng, bank, account_draws, full_name=who.full_name, arrival=arrival
+        life_rng, bank, account_draws, full_name=who.full_name, arrival=arrival, opened_on=opened_on
     )
     holder = account_draws.owner or who.full_name
     partner_name = None if partner is None else partner.full_name

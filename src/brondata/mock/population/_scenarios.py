@@ -16,7 +16,8 @@ _MAX_INDEX = 10**7
 # one's unused top.
 _SCENARIO_BLOCKS: tuple[tuple[int, tuple[Scenario, ...]], ...] = (
     (SCENARIO_BASE, SCENARIOS[:10]),
-    (5_500_000, SCENARIOS[10:]),
+    (5_500_000, SCENARIOS[10:12]),
+    (7_750_000, SCENARIOS[12:]),
 )
 
 
@@ -57,6 +58,9 @@ _AGES: dict[Scenario, tuple[int, int]] = {
     "recent_arrival": (24, 45),
     "salary_elsewhere": (24, 62),
     "student_debt_paused": (24, 31),
+    "new_bank_account": (24, 60),
+    "stale_pension_overview": (40, 62),
+    "new_build": (34, 62),
 }
 
 

@@ -13,6 +13,13 @@ dates); nothing relies on a category the bank does not send. The rules:
   twice a month, with stable amounts (each within 25 % of that payee's median): rent or
   mortgage, utilities, insurance. Groceries (many debits of varying amounts) fall out.
 * ``bank.accounts`` and ``bank.transactions`` are copies in catalogue shape.
+
+For the dossier checks (``dossier_facts``, never released): ``history_months``, the complete
+calendar months the data cover, and ``salary_payers``, the counterparties whose credits pass
+the salary rule above. An account covers the whole period asked unless it was opened inside
+it: its booked balance less the period's bookings is zero (nothing before) and its first
+booking lies after the period's start; it then covers from that booking on. The instance
+covers what its longest-covering account covers (a quiet account is not a short one).
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from brondata.sources._kind import SourceMapping
 from brondata.sources._mapping import money, select
 from brondata.sources.bank.models import BankData, BankTransaction
 
-__all__ = ["MAPPING", "MAPPING_VERSION", "map_bank"]
+__all__ = ["MAPPING", "MAPPING_VERSION", "dossier_facts", "map_bank"]
 
 MAPPING_VERSION = "bank.v1"
 
@@ -100,15 +107,22 @@ def _stable(amounts: Sequence[Decimal]) -> bool:
     return middle != 0 and all(abs(a - middle) <= abs(middle) * _STABLE for a in amounts)
 
 
-def _salary(data: BankData) -> dict[str, str]:
+def _salaries(data: BankData) -> dict[str, list[BankTransaction]]:
+    """Per payer, the credits that pass the salary rule (regular, stable, at most twice a
+    month) in the complete months."""
     months = _complete_months(data)
-    best: Decimal = Decimal(0)
-    for txs in _by_counterparty(_eur_transactions(data), months, credit=True).values():
+    found = {}
+    for payer, txs in _by_counterparty(_eur_transactions(data), months, credit=True).items():
         per_month = {_month(t.booking_date) for t in txs}
         amounts = [t.amount.amount for t in txs]
         if len(per_month) >= _MIN_MONTHS and len(txs) <= 2 * len(per_month) and _stable(amounts):
-            best = max(best, sum(amounts, Decimal(0)))
-    return money(best / _MONTHS)
+            found[payer] = txs
+    return found
+
+
+def _salary(data: BankData) -> dict[str, str]:
+    totals = [sum((t.amount.amount for t in txs), Decimal(0)) for txs in _salaries(data).values()]
+    return money(max(totals, default=Decimal(0)) / _MONTHS)
 
 
 def _fixed_costs(data: BankData) -> dict[str, str]:
@@ -150,6 +164,35 @@ _MAPPERS: dict[str, Callable[[BankData], Any]] = {
 }
 
 
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _covered_months(data: BankData) -> int:
+    end = _month_index(data.period_end)  # the current month is never complete
+    best = 0
+    for account in data.accounts:
+        booked = data.transactions.get(account.resource_id, ())
+        start = data.period_start
+        balances = {b.balance_type: b for b in data.balances.get(account.resource_id, ())}
+        balance = next((balances[t] for t in _BOOKED_PREFERENCE if t in balances), None)
+        amount = Decimal(0) if balance is None else balance.balance_amount.amount
+        if not booked and amount == 0:
+            continue  # an empty account shows nothing of any period
+        if booked and amount - sum((t.amount.amount for t in booked), Decimal(0)) == 0:
+            start = max(start, min(t.booking_date for t in booked))  # opened in the period
+        first_month = _month_index(start) + (start.day != 1)
+        best = max(best, end - first_month)
+    return max(0, best)
+
+
+def dossier_facts(raw: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """One bank instance's facts for the dossier checks (see the module text)."""
+    data = BankData.from_raw(dict(raw))
+    payers = sorted({txs[0].counterparty or "" for txs in _salaries(data).values()})
+    return {"history_months": _covered_months(data), "salary_payers": payers}
+
+
 def map_bank(data: BankData, attributes: Iterable[str]) -> dict[str, Any]:
     """Exactly the requested bank attributes, computed from ``data``; nothing else."""
     return select("bank", _MAPPERS, data, attributes)
@@ -159,4 +202,6 @@ def _map(raw: Mapping[str, Any], attributes: Sequence[str], today: date) -> dict
     return map_bank(BankData.from_raw(dict(raw)), attributes)
 
 
-MAPPING = SourceMapping(version=MAPPING_VERSION, provides=frozenset(_MAPPERS), map=_map)
+MAPPING = SourceMapping(
+    version=MAPPING_VERSION, provides=frozenset(_MAPPERS), map=_map, facts=dossier_facts
+)

@@ -10,6 +10,9 @@
   share, summed, with the latest ``waardepeildatum``. For the common case of one home this is
   the home's WOZ value; the land registry alone cannot tell which of several properties the
   person lives in, so it does not pretend to.
+
+For the dossier checks (``dossier_facts``, never released): ``without_woz``, how many of the
+registered properties have no WOZ value (``property.woz_value`` cannot be computed for them).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from brondata.errors import MappingError, SourceProtocolError
 from brondata.sources._kind import SourceMapping
 from brondata.sources._mapping import money, select
 
-__all__ = ["MAPPING", "MAPPING_VERSION", "map_land_registry"]
+__all__ = ["MAPPING", "MAPPING_VERSION", "dossier_facts", "map_land_registry"]
 
 MAPPING_VERSION = "land_registry.v1"
 
@@ -175,16 +178,21 @@ def _mortgages(raw: dict[str, Any]) -> dict[str, str]:
     return money(total)
 
 
+def _woz_values(raw: dict[str, Any], zaak: dict[str, Any]) -> list[dict[str, Any]]:
+    values: list[dict[str, Any]] = []
+    for adres in zaak.get("adressen") or []:
+        found = raw.get("wozobjecten", {}).get(adres.get("nummeraanduidingIdentificatie"))
+        for woz in _items(found, "wozObjecten") if found is not None else []:
+            values.extend(v for v in woz.get("waarden") or [] if isinstance(v, dict))
+    return values
+
+
 def _woz_value(raw: dict[str, Any]) -> dict[str, Any]:
     total = Decimal(0)
     latest_date = ""
     for zaak in _zaken(raw):
         share = _share(raw, str(zaak.get("identificatie")))
-        values: list[dict[str, Any]] = []
-        for adres in zaak.get("adressen") or []:
-            found = raw.get("wozobjecten", {}).get(adres.get("nummeraanduidingIdentificatie"))
-            for woz in _items(found, "wozObjecten") if found is not None else []:
-                values.extend(v for v in woz.get("waarden") or [] if isinstance(v, dict))
+        values = _woz_values(raw, zaak)
         if not values:
             raise MappingError(f"{_SOURCE}: no WOZ value for a property")
         newest = max(values, key=lambda v: str(v.get("waardepeildatum", "")))
@@ -201,6 +209,12 @@ _MAPPERS: dict[str, Callable[[dict[str, Any]], Any]] = {
 }
 
 
+def dossier_facts(raw: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """The land registry's facts for the dossier checks (see the module text)."""
+    data = dict(raw)
+    return {"without_woz": sum(1 for zaak in _zaken(data) if not _woz_values(data, zaak))}
+
+
 def map_land_registry(raw: dict[str, Any], attributes: Iterable[str]) -> dict[str, Any]:
     """Exactly the requested ``property.*`` attributes."""
     return select("land registry", _MAPPERS, raw, attributes)
@@ -210,4 +224,6 @@ def _map(raw: Mapping[str, Any], attributes: Sequence[str], today: date) -> dict
     return map_land_registry(dict(raw), attributes)
 
 
-MAPPING = SourceMapping(version=MAPPING_VERSION, provides=frozenset(_MAPPERS), map=_map)
+MAPPING = SourceMapping(
+    version=MAPPING_VERSION, provides=frozenset(_MAPPERS), map=_map, facts=dossier_facts
+)

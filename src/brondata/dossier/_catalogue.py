@@ -1,0 +1,98 @@
+"""Decision attributes in the catalogue, and their inputs from the mapped source values.
+
+A decision attribute (``decision.max_mortgage`` ...) is requested like any other catalogue
+attribute, but no source provides it: the gateway computes it from catalogue attributes it
+collects for that purpose only (``INPUT_ATTRIBUTES``; they are mapped, never released) and the
+application's facts. ``decision_attributes()`` gives the catalogue entries (``inputs`` names
+those attributes, ``rules`` the rule versions there are); ``decision_inputs(values, today)``
+turns the mapped values into the inputs ``decide`` takes. An input whose attributes were not
+collected is left out, so ``decide`` names it missing: never a default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from brondata.attributes import Attribute, Sensitivity, ValueType
+from brondata.dossier._decisions import DECISIONS, INPUTS, rule_versions
+from brondata.errors import BrondataError, InvalidDecisionInputError
+
+__all__ = ["INPUT_ATTRIBUTES", "decision_attributes", "decision_inputs", "input_attributes"]
+
+#: Per decision input, the catalogue attributes it is computed from. The partner's income is
+#: the partner's own data: never taken from this consumer's session.
+INPUT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "applicant_income_annual": ("employment.sv_wage_12m",),
+    "has_partner": ("household.partner",),
+    "partner_income_annual": (),
+    "student_loan_monthly": ("student_debt.monthly_repayment",),
+    "aow_age_reached": ("person.birth_date", "pension.aow_age"),
+    "household": ("household.partner",),
+    "net_income_monthly": ("bank.salary_monthly_average",),
+}
+assert set(INPUT_ATTRIBUTES) == set(INPUTS)
+
+_CATEGORY = {"decision.protected_earnings_monthly": "dpv-pd:Income"}
+
+
+def input_attributes(name: str) -> tuple[str, ...]:
+    """The catalogue attributes decision ``name`` is computed from, sorted."""
+    decision = DECISIONS[name]
+    return tuple(sorted({a for i in decision.inputs for a in INPUT_ATTRIBUTES[i]}))
+
+
+def decision_attributes() -> list[Attribute]:
+    """The catalogue entries of the decisions (computed in the gateway, no source)."""
+    return [
+        Attribute(
+            name=d.name,
+            type=ValueType.MONEY if d.kind == "money" else ValueType.BOOLEAN,
+            description_en=d.description_en,
+            description_nl=d.description_nl,
+            sensitivity=Sensitivity.FINANCIAL,
+            category=_CATEGORY.get(d.name, "dpv-pd:CreditWorthiness"),
+            derived=True,
+            inputs=input_attributes(d.name),
+            rules=rule_versions(d.table),
+        )
+        for d in DECISIONS.values()
+    ]
+
+
+def _amount(value: object, name: str) -> object:
+    if not isinstance(value, Mapping) or value.get("currency") != "EUR":
+        raise InvalidDecisionInputError(f"{name} is not an amount in euros")
+    return value.get("amount")  # ``decide`` checks it is an amount in whole cents
+
+
+def decision_inputs(values: Mapping[str, Any], today: date) -> dict[str, object]:
+    """The decision inputs ``values`` (mapped catalogue values, any kind) can give."""
+    from brondata.sources.pension.mapping import years_until_aow_age
+
+    out: dict[str, object] = {}
+    if "employment.sv_wage_12m" in values:
+        out["applicant_income_annual"] = _amount(
+            values["employment.sv_wage_12m"], "employment.sv_wage_12m"
+        )
+    if "household.partner" in values:
+        partner = values["household.partner"] is not None
+        out["has_partner"] = partner
+        out["household"] = "couple" if partner else "single"
+    if "student_debt.monthly_repayment" in values:
+        out["student_loan_monthly"] = _amount(
+            values["student_debt.monthly_repayment"], "student_debt.monthly_repayment"
+        )
+    if "person.birth_date" in values and "pension.aow_age" in values:
+        try:
+            born, age = values["person.birth_date"], values["pension.aow_age"]
+            years = years_until_aow_age(age, born, today)
+        except BrondataError:
+            raise InvalidDecisionInputError("the birth date or the AOW age is malformed") from None
+        out["aow_age_reached"] = years <= 0
+    if "bank.salary_monthly_average" in values:
+        out["net_income_monthly"] = _amount(
+            values["bank.salary_monthly_average"], "bank.salary_monthly_average"
+        )
+    return out

@@ -1,0 +1,213 @@
+"""The gateway's first-time-right checks and decisions: ``Gateway.dossier``, the decision
+record, the report record, ``dossier.checked`` in the ledger, and the facts in the notice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from brondata import DataRequest, Gateway, LegalBasis, Purpose, verify_record
+from brondata.consent import LogSigner, audit_verify, export
+from brondata.errors import RequestError
+from brondata.testing import FixedClock, MockSources
+
+pytestmark = pytest.mark.anyio
+
+FACTS: dict[str, Any] = {
+    "purchase_price": 400000,
+    "loan_amount": 300000,
+    "interest_rate": "0.041",
+    "fixed_period_years": 10,
+    "energy_label": "A",
+    "energy_saving_measures": 0,
+}
+DECISIONS = ["decision.max_mortgage", "decision.nhg_eligible"]
+
+
+def mortgage(**change: Any) -> DataRequest:
+    fields: dict[str, Any] = {
+        "purpose": Purpose(term="dpv:CreditChecking", text="Assess your mortgage"),
+        "legal_basis": LegalBasis.CONTRACT,
+        "attributes": ["bank.balance_total", "income.tax_year", *DECISIONS],
+        # FixedClock's records are signed on its date; a year keeps them valid on today's.
+        "retention_days": 365,
+        "recipient": "Voorbeeld Hypotheken B.V.",
+        "facts": FACTS,
+        "dossier": "mortgage",
+    }
+    return DataRequest(**{**fields, **change})
+
+
+async def collected(
+    gateway: Gateway,
+    sources: MockSources,
+    request: DataRequest,
+    scenario: str,
+    *,
+    only: list[str] | None = None,
+) -> str:
+    person = sources.scenario(scenario)
+    session = await gateway.start(request, f"applicant-{scenario}", sources=only)
+    await gateway.give_consent(session.id, notice_hash=gateway.consent_view(session.id).notice_hash)
+    async with sources.browser() as browser:
+        for source in session.sources:
+            url = await gateway.login_url(session.id, source)
+            callback = await browser.authorize(
+                url, username=person.username, password=person.password
+            )
+            await gateway.callback(session.id, source, callback)
+    await gateway.collect(session.id)
+    return session.id
+
+
+@pytest.fixture
+def sources() -> MockSources:
+    return MockSources(seed=7, clock=FixedClock())
+
+
+@pytest.fixture
+async def gateway(sources: MockSources) -> Any:
+    async with Gateway.embedded(sources.connectors(), clock=sources.clock) as gw:
+        yield gw
+
+
+def ledger(gateway: Gateway) -> list[dict[str, Any]]:
+    return [json.loads(e.canonical) for e in gateway.ledger.entries()]
+
+
+async def test_decisions_are_a_signed_record_with_rule_versions_and_input_digests(
+    gateway: Gateway, sources: MockSources, tmp_path: Path
+) -> None:
+    session = await collected(gateway, sources, mortgage(), "salaried")
+    result = gateway.result(session)
+    decision = verify_record(result.records["decision"].compact, gateway.jwks())
+    assert set(decision.attributes) == set(DECISIONS)
+    assert decision.attributes["decision.nhg_eligible"] is True
+    assert set(decision.attributes["decision.max_mortgage"]) == {"amount", "currency"}
+    claims = decision.claims["decisions"]
+    assert claims["decision.max_mortgage"]["rule_version"] == "income_norm@2026.1"
+    # The provenance of the inputs: the digests the kinds' own records carry.
+    digests = claims["decision.max_mortgage"]["input_digests"]
+    assert set(digests) == {"duo", "employment", "pension", "population"}
+    for kind, digest in digests.items():
+        record = verify_record(result.records[kind].compact, gateway.jwks())
+        assert record.claims["source_response_digest"] == digest
+    assert claims["decision.nhg_eligible"]["input_digests"] == {}
+    # Only the outcome leaves: no input the decision read is released.
+    released = {a for k, r in result.records.items() for a in r.attribute_names}
+    assert "employment.sv_wage_12m" not in released
+    assert "student_debt.monthly_repayment" not in released
+
+    entries = ledger(gateway)
+    delivered = [e for e in entries if e["event"] == "data.delivered" and e["source"] == "decision"]
+    assert delivered[0]["attributes"] == sorted(DECISIONS)
+    given = next(e for e in entries if e["event"] == "consent.given")
+    assert set(DECISIONS) <= set(given["attributes"])  # consented like any attribute
+    signer = LogSigner.generate("lender.example/consent-log")
+    export(gateway.ledger, tmp_path / "export", signer)
+    audit = audit_verify(tmp_path / "export")
+    assert audit.ok, audit.to_dict()
+
+
+async def test_the_report_while_the_consumer_is_there_and_codes_only_in_the_ledger(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session = await collected(
+        gateway, sources, mortgage(attributes=["bank.balance_total"]), "new_bank_account"
+    )
+    report = gateway.dossier(session)
+    assert "bank_history_short" in report.codes()
+    assert report.blocking
+    checked = [e for e in ledger(gateway) if e["event"] == "dossier.checked"]
+    assert checked[-1]["codes"] == list(report.codes())
+    assert checked[-1]["preset"] == "mortgage"
+    text = json.dumps(checked)
+    assert "bank data" not in text  # codes, never the texts
+
+
+async def test_the_salaried_person_with_all_sources_has_no_blocking_finding(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session = await collected(gateway, sources, mortgage(), "salaried")
+    assert not gateway.dossier(session).blocking
+
+
+async def test_the_report_as_a_signed_record_when_asked(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    request = mortgage(attributes=["bank.balance_total"], dossier_record=True)
+    session = await collected(gateway, sources, request, "new_bank_account")
+    record = verify_record(gateway.result(session).records["dossier"].compact, gateway.jwks())
+    report = record.attributes["dossier.report"]
+    assert report["preset"] == "mortgage"
+    assert "bank_history_short" in [f["code"] for f in report["findings"]]
+    checked = [e for e in ledger(gateway) if e["event"] == "dossier.checked"][-1]
+    assert checked["record_digest"] == gateway.result(session).records["dossier"].digest
+
+
+async def test_a_second_bank_added_before_collection_clears_salary_not_in_bank(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    request = mortgage(attributes=["bank.balance_total", "employment.current"])
+    one = await collected(gateway, sources, request, "salary_elsewhere", only=["bank.mockbank"])
+    assert "salary_not_in_bank" in gateway.dossier(one).codes()
+    both = await collected(
+        gateway, sources, request, "salary_elsewhere", only=["bank.mockbank", "bank.noordbank"]
+    )
+    assert "salary_not_in_bank" not in gateway.dossier(both).codes()
+
+
+async def test_add_source_then_the_checks_run_again(gateway: Gateway, sources: MockSources) -> None:
+    # The consumer logs in at one bank; the checks show the salary missing; they add the bank
+    # the salary goes to, log in there, the new source is collected and the checks run again.
+    request = mortgage(attributes=["bank.balance_total", "employment.current"])
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, request, "salary_elsewhere", only=["bank.mockbank"])
+    assert "salary_not_in_bank" in gateway.dossier(session).codes()
+    await gateway.add_source(session, "bank.noordbank")
+    async with sources.browser() as browser:
+        url = await gateway.login_url(session, "bank.noordbank")
+        callback = await browser.authorize(url, username=person.username, password=person.password)
+        await gateway.callback(session, "bank.noordbank", callback)
+    await gateway.collect(session)
+    assert "salary_not_in_bank" not in gateway.dossier(session).codes()
+    checked = [e["codes"] for e in ledger(gateway) if e["event"] == "dossier.checked"]
+    assert len(checked) == 2
+    assert "salary_not_in_bank" in checked[0]
+    assert "salary_not_in_bank" not in checked[1]
+    result = gateway.result(session)
+    assert result.delivered("bank.noordbank")
+
+
+async def test_the_facts_are_in_the_notice_and_its_hash(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    a = await gateway.start(mortgage(), "applicant-a")
+    b = await gateway.start(mortgage(facts={**FACTS, "loan_amount": 310000}), "applicant-b")
+    view = gateway.consent_view(a.id)
+    assert "EUR 300,000.00" in view.text("en")
+    assert "€ 300.000,00" in view.text("nl")
+    assert "income_norm@2026.1" in view.text("en")
+    terms_a = gateway.consent_view(a.id).to_dict()
+    terms_b = gateway.consent_view(b.id).to_dict()
+    assert {k: v for k, v in terms_a.items() if k not in ("session_id", "consent_id")} != {
+        k: v for k, v in terms_b.items() if k not in ("session_id", "consent_id")
+    }
+    assert a.notice_hash != b.notice_hash  # (their consent ids differ too; see below)
+    plain = await gateway.start(
+        mortgage(attributes=["bank.balance_total"], facts=None, dossier=None), "x"
+    )
+    assert "dossier_lines" not in gateway.consent_view(plain.id).to_dict()
+
+
+async def test_no_report_for_a_request_without_checks(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    request = mortgage(attributes=["bank.balance_total"], facts=None, dossier=None)
+    session = await collected(gateway, sources, request, "salaried")
+    with pytest.raises(RequestError, match="no dossier checks"):
+        gateway.dossier(session)
+    assert not [e for e in ledger(gateway) if e["event"] == "dossier.checked"]
