@@ -4,9 +4,9 @@ The population register, tax authority, UWV, pension registry and land registry 
 only in their scope, their look, what their approval page says is asked, and their routes.
 ``GovernmentMock`` holds those; ``GovernmentMock.app`` builds the ASGI app around a
 ``DigidSource`` (OAuth through DigiD, ``/oauth/userinfo``) and answers a request without a valid
-bearer token with the mock's own 401 before any of its routes runs, and a body over the cap with
-its own 413 (``_limits.BodyLimit``). Payloads and routes live in
-each source's module; the DigiD login in ``digid``.
+bearer token with the mock's own 401 before any of its routes runs, a body over the cap with
+its own 413 (``_limits.BodyLimit``), and an unknown path or method with its own 404 or 405.
+Payloads and routes live in each source's module; the DigiD login in ``digid``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from brondata._clock import Clock, SystemClock
-from brondata.mock._limits import BodyLimit
+from brondata.mock._limits import BodyLimit, route_errors
 from brondata.mock._oauth import ApprovalView, Branding
-from brondata.mock.digid import DigidIdP, DigidSource, json_too_large, json_unauthorized
+from brondata.mock.digid import (
+    DigidIdP,
+    DigidSource,
+    json_too_large,
+    json_unauthorized,
+    json_unknown,
+)
 from brondata.mock.population import Person, Population
 
 __all__ = ["GovernmentMock", "PersonEndpoint", "PersonRoute", "demo_clients"]
@@ -49,6 +55,7 @@ class GovernmentMock:
     routes: Callable[[DigidSource], Sequence[PersonRoute]]
     unauthorized: Callable[[Request], Response] = json_unauthorized  # the 401 in its own style
     too_large: Callable[[Request], Response] = json_too_large  # the 413 in its own style
+    unknown: Callable[[Request, int], Response] = json_unknown  # the 404 and 405 likewise
 
     def approval(self, person: Person) -> ApprovalView:
         return ApprovalView(
@@ -83,7 +90,10 @@ class GovernmentMock:
             Route(path, self._signed_in(source, endpoint), methods=[method], name=endpoint.__name__)
             for method, path, endpoint in self.routes(source)
         ]
-        app = Starlette(routes=[*own, *source.routes(self.unauthorized)])
+        app = Starlette(
+            routes=[*own, *source.routes(self.unauthorized)],
+            exception_handlers=route_errors(self.unknown),
+        )
         app.add_middleware(BodyLimit, too_large=self.too_large)
         app.state.source = source
         return app

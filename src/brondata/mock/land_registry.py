@@ -46,6 +46,7 @@ from brondata.mock.population_api import (
     problem,
     too_large,
     unauthorized,
+    unknown,
 )
 
 __all__ = [
@@ -352,6 +353,7 @@ _MOCK = GovernmentMock(
     routes=_routes,
     unauthorized=unauthorized,
     too_large=too_large,
+    unknown=unknown,
 )
 
 

@@ -180,7 +180,15 @@ def problem(
     invalid_params: Sequence[Mapping[str, str]] = (),
 ) -> JSONResponse:
     """A Haal Centraal ``Foutbericht`` (RFC 7807, ``application/problem+json``)."""
-    anchors = {400: "4.1", 401: "4.2", 403: "4.4", 404: "4.5", 413: "4.14", 415: "4.16"}
+    anchors = {
+        400: "4.1",
+        401: "4.2",
+        403: "4.4",
+        404: "4.5",
+        405: "4.6",
+        413: "4.14",
+        415: "4.16",
+    }
     body: dict[str, Any] = {
         "type": f"{_RFC2616}#sec10.{anchors.get(status, '5.1')}",
         "title": title,
@@ -213,6 +221,15 @@ def too_large(request: Request) -> Response:
         code="payloadTooLarge",
         detail="De body van het verzoek is groter dan toegestaan.",
     )
+
+
+def unknown(request: Request, status: int) -> Response:
+    """An unknown path (404) or a method the path does not take (405)."""
+    if status == 405:
+        return problem(
+            request, 405, title="Gebruikte methode is niet toegestaan.", code="methodNotAllowed"
+        )
+    return problem(request, 404, title="Opgevraagde resource bestaat niet.", code="notFound")
 
 
 def unauthorized(request: Request) -> Response:
@@ -493,6 +510,7 @@ _MOCK = GovernmentMock(
     routes=_routes,
     unauthorized=unauthorized,
     too_large=too_large,
+    unknown=unknown,
 )
 
 
