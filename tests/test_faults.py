@@ -138,3 +138,27 @@ async def test_the_injector_records_each_injection_by_the_request_tag() -> None:
         assert (await client.get("/api/4", headers={FAULT_TAG_HEADER: "s2"})).status_code == 200
     assert fault.hits == 3
     assert dict(fault.injected) == {"s1": 2}
+
+
+async def test_a_rewriting_fault_passes_on_a_request_the_app_never_answered() -> None:
+    """The client went away before its body arrived (the app sends nothing): a malformed-JSON
+    fault then has nothing to rewrite, and the server logs no error for it."""
+    from starlette.types import Message, Receive, Scope, Send
+
+    from brondata.mock._faults import FaultInjector
+
+    async def gone(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()  # http.disconnect: nothing to answer
+
+    async def disconnect() -> Message:
+        return {"type": "http.disconnect"}
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    injector = FaultInjector(gone, [Fault("malformed_json")])
+    scope = {"type": "http", "method": "GET", "path": "/api", "headers": []}
+    await injector(scope, disconnect, send)
+    assert sent == []
