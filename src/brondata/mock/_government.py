@@ -1,8 +1,9 @@
-"""How a government mock is put together: a ``GovernmentMock`` and its ``app``.
+"""How a government mock is put together: a ``GovernmentMock``, which is its app factory.
 
-The population register, tax authority, UWV, pension registry and land registry mocks differ
-only in their scope, their look, what their approval page says is asked, and their routes.
-``GovernmentMock`` holds those; ``GovernmentMock.app`` builds the ASGI app around a
+The population register, tax authority, UWV, pension registry, DUO and land registry mocks
+differ only in their scope, their look, what their approval page says is asked, and their
+routes. ``GovernmentMock`` holds those; each source's module has one as ``MOCK``, which its
+kind's registration names as the app factory. Called, it builds the ASGI app around a
 ``DigidSource`` (OAuth through DigiD, ``/oauth/userinfo``) and answers a request without a valid
 bearer token with the mock's own 401 before any of its routes runs, a body over the cap with
 its own 413 (``_limits.BodyLimit``), and an unknown path or method with its own 404 or 405.
@@ -62,18 +63,20 @@ class GovernmentMock:
             heading=f"{person.full_name}, een partij vraagt {self.asks_for}.", lines=self.shows
         )
 
-    def app(
+    def __call__(
         self,
         population: Population,
         *,
         digid: DigidIdP,
         base_url: str,
-        clients: Mapping[str, Sequence[str]] | None,
-        clock: Clock | None,
-        code_ttl_seconds: int,
-        token_ttl_seconds: int,
+        clients: Mapping[str, Sequence[str]] | None = None,
+        clock: Clock | None = None,
+        code_ttl_seconds: int = 60,
+        token_ttl_seconds: int = 3600,
     ) -> Starlette:
-        """The ASGI app; ``base_url`` is the OAuth issuer, ``app.state.source`` the source."""
+        """The ASGI app over ``population``, logging in through ``digid``; ``base_url`` is the
+        OAuth issuer, ``clients`` the clients and their callbacks (default: the demo lender),
+        ``app.state.source`` the source."""
         source = DigidSource(
             population,
             digid=digid,
