@@ -176,6 +176,8 @@ def _gateway(config: Mapping[str, Any], connectors: Mapping[str, Any]) -> Any:
 
 async def _work(config: dict[str, Any]) -> None:
     """Answer the driver's commands (one JSON line each, at once, concurrently) on stdout."""
+    import httpx2
+
     from brondata import sources as source_kinds
     from brondata._demo import preset_request
     from brondata.errors import BrondataError, ConsumerLoginError
@@ -202,17 +204,22 @@ async def _work(config: dict[str, Any]) -> None:
             for source in session.sources:
                 try:
                     url = await gateway.login_url(session.id, source)
-                    callback = await browser.authorize(
-                        url, username=person.username, password=person.password
-                    )
+                    try:
+                        callback = await browser.authorize(
+                            url, username=person.username, password=person.password
+                        )
+                    except httpx2.TransportError as exc:
+                        # The consumer's browser gave up (the harness, not the gateway).
+                        failed[source] = f"browser {type(exc).__name__}"
+                        continue
                     await gateway.callback(session.id, source, callback)
                 except ConsumerLoginError:
                     # Not the person's bank: a consumer leaves it, the kind's other stays.
                     kind = source_kinds.kind_of(source)
                     if sum(source_kinds.kind_of(s) == kind for s in session.sources) < 2:
-                        failed[source] = "consumer_login"
+                        failed[source] = "login consumer_login"
                 except BrondataError as exc:
-                    failed[source] = exc.code
+                    failed[source] = f"login {exc.code}"
         return str(session.id)
 
     async def collect(gateway: Any, session_id: str, failed: dict[str, str]) -> None:
@@ -226,7 +233,7 @@ async def _work(config: dict[str, Any]) -> None:
         for source, error in result.errors.items():
             if source in failed or error.code == "authorization_error":
                 continue  # its login failed (noted), or a bank not the person's
-            failed[source] = error.code
+            failed[source] = f"collect {error.code}"
 
     async def handle(gateway: Any, command: dict[str, Any]) -> None:
         n = command["n"]
@@ -240,7 +247,7 @@ async def _work(config: dict[str, Any]) -> None:
             if command["op"] != "start":
                 await collect(gateway, session_id, failed)
         except BrondataError as exc:
-            failed["(session)"] = exc.code
+            failed["(session)"] = f"session {exc.code}"
         except Exception as exc:  # the figure that must stay 0
             out["untyped"] = f"{type(exc).__name__}: {exc}"[:200]
         out["failed"] = failed
@@ -389,7 +396,7 @@ def _classify(
                 faulted_codes[code] += 1
             else:
                 clean = False
-                unfaulted[f"{source}: {code}"] += 1
+                unfaulted[f"{source} {code}"] += 1
         outcome["failed only at faulted sources" if clean else "failed at an unfaulted source"] += 1
     return {
         "complete": outcome["complete"],
