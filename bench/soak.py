@@ -61,6 +61,30 @@ MAX_LINE = 1 << 24
 _tag: contextvars.ContextVar[str | None] = contextvars.ContextVar("soak_tag", default=None)
 
 
+class _LoopLag:
+    """How late the event loop wakes a task that asked to sleep ``tick`` seconds: the delay
+    every request's answer waits, on top of the other side's work, before it is read."""
+
+    def __init__(self, tick: float = 0.1) -> None:
+        self.tick = tick
+        self.samples: list[float] = []
+
+    async def watch(self) -> None:
+        while True:
+            began = time.monotonic()
+            await anyio.sleep(self.tick)
+            self.samples.append(time.monotonic() - began - self.tick)
+
+    def figures(self) -> dict[str, int]:
+        ordered = sorted(self.samples) or [0.0]
+        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        return {
+            "p50_ms": round(1000 * ordered[len(ordered) // 2]),
+            "p99_ms": round(1000 * p99),
+            "max_ms": round(1000 * ordered[-1]),
+        }
+
+
 # --- the mock server child ---------------------------------------------------------------------
 
 
@@ -80,7 +104,8 @@ def _faults(share: float, seed: int) -> list[Any]:
 
 def _serve(share: float) -> None:
     """Every mock source on free ports; prints the URL map as one JSON line, then, for each
-    line read, what the faults injected: ``{instance: {tag: [kind, ...]}}``."""
+    line read, what the faults injected (``{instance: {tag: [kind, ...]}}``) and the server's
+    event-loop lag."""
     from brondata.mock._serve import serve
     from brondata.testing import MockSources
 
@@ -97,14 +122,17 @@ def _serve(share: float) -> None:
                     out.setdefault(name, {}).setdefault(tag, []).extend([fault.kind] * count)
         return out
 
+    lag = _LoopLag()
+
     async def answer() -> None:
         stdin = anyio.wrap_file(sys.stdin)
         async for _ in stdin:
-            print(json.dumps(injected()), flush=True)
+            print(json.dumps({"injected": injected(), "lag": lag.figures()}), flush=True)
 
     async def main() -> None:
         async with anyio.create_task_group() as group:
             group.start_soon(answer)
+            group.start_soon(lag.watch)
             await serve(
                 port=0,
                 seed=SEED,
@@ -263,7 +291,9 @@ async def _work(config: dict[str, Any]) -> None:
         return left
 
     gateway = _gateway(config, remote.connectors())
+    lag = _LoopLag()
     async with gateway, anyio.create_task_group() as group:
+        group.start_soon(lag.watch)
         stdin = anyio.wrap_file(sys.stdin)
         async for line in stdin:
             command = json.loads(line)
@@ -279,8 +309,10 @@ async def _work(config: dict[str, Any]) -> None:
                 "pending_left": await pending_left(gateway),
                 "ledger_size": gateway.log.size(),
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+                "loop_lag": lag.figures(),
             }
         )
+        group.cancel_scope.cancel()
 
 
 # --- the driver --------------------------------------------------------------------------------
@@ -450,7 +482,8 @@ async def _soak(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         for worker in workers:
             await worker.process.wait()
         await server.send("injected")
-        injected = await server.receive()
+        dump = await server.receive()
+        injected = dump["injected"]
     finally:
         # Requests held by "hang" faults keep a graceful shutdown waiting: end it.
         server.process.kill()
@@ -469,6 +502,8 @@ async def _soak(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "events_left_pending": sum(s["pending_left"] for s in stats),
         "audit_verify": _audit(args.postgres or config["db"], work, schema),
         "peak_rss_mb_workers": [s["peak_rss_mb"] for s in stats],
+        "loop_lag_workers": [s["loop_lag"] for s in stats],
+        "loop_lag_mock_server": dump["lag"],
         "peak_rss_mb_driver": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
         "wall_s": round(took),
     }
