@@ -241,11 +241,12 @@ async def _work(config: dict[str, Any]) -> None:
                         failed[source] = f"browser {type(exc).__name__}"
                         continue
                     await gateway.callback(session.id, source, callback)
-                except ConsumerLoginError:
+                except ConsumerLoginError as exc:
                     # Not the person's bank: a consumer leaves it, the kind's other stays.
                     kind = source_kinds.kind_of(source)
                     if sum(source_kinds.kind_of(s) == kind for s in session.sources) < 2:
-                        failed[source] = "login consumer_login"
+                        # What the page said (after the URL, which holds a port).
+                        failed[source] = f"login consumer_login ({str(exc).rsplit(': ', 1)[-1]})"
                 except BrondataError as exc:
                     failed[source] = f"login {exc.code}"
         return str(session.id)
