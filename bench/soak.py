@@ -41,6 +41,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Mapping
@@ -147,9 +148,8 @@ def _serve(share: float) -> None:
 
 
 def _patch_for_counting(counts: Counter[str]) -> None:
-    """Tag every request with the session, count retries that recovered and ledger appends."""
+    """Tag every request with the session and count the retries that recovered."""
     from brondata.connectors._retry import RetryingTransport
-    from brondata.consent import ConsentLog
     from brondata.mock._faults import FAULT_TAG_HEADER
 
     handle = RetryingTransport.handle_async_request
@@ -165,14 +165,26 @@ def _patch_for_counting(counts: Counter[str]) -> None:
         return response
 
     RetryingTransport.handle_async_request = tagged  # type: ignore[method-assign]
-    append = ConsentLog.append
 
-    def counted(self: ConsentLog, *args: Any, **kwargs: Any) -> Any:
-        entry = append(self, *args, **kwargs)
-        counts["appended"] += 1
-        return entry
 
-    ConsentLog.append = counted  # type: ignore[method-assign]
+def _count_appends(ledger: Any, counts: Counter[str]) -> None:
+    """Count the entries the ledger says it appended (``append``, and ``append_unit`` where
+    a step's events commit with its session), from whichever thread appends them."""
+    lock = threading.Lock()
+    kind = type(ledger)
+
+    def counting(method: Any, entries: Any) -> Any:
+        def counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+            done = method(self, *args, **kwargs)
+            with lock:
+                counts["appended"] += entries(done)
+            return done
+
+        return counted
+
+    kind.append = counting(kind.append, lambda entry: 1)
+    if hasattr(kind, "append_unit"):
+        kind.append_unit = counting(kind.append_unit, len)
 
 
 def _gateway(config: Mapping[str, Any], connectors: Mapping[str, Any]) -> Any:
@@ -292,6 +304,7 @@ async def _work(config: dict[str, Any]) -> None:
         return left
 
     gateway = _gateway(config, remote.connectors())
+    _count_appends(gateway.ledger, counts)
     lag = _LoopLag()
     async with gateway, anyio.create_task_group() as group:
         group.start_soon(lag.watch)
