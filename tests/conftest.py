@@ -1,4 +1,5 @@
-"""Shared fixtures: the anyio backend, the reference material, a PostgreSQL database.
+"""Shared fixtures: the anyio backend, the reference material, a PostgreSQL database, and
+``brondata mock serve`` in a child process (``mock_server``).
 
 PostgreSQL: the DSN comes from ``BRONDATA_TEST_DSN`` (default: the local test database). Each
 test gets its own schema, dropped afterwards. Without a server the tests skip, with the reason
@@ -8,9 +9,14 @@ never silently untested.
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -76,3 +82,36 @@ def pg_schema(postgres_dsn: str) -> Iterator[str]:
     finally:
         with psycopg.connect(postgres_dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+
+
+@contextmanager
+def _mock_serve(*options: str) -> Iterator[dict[str, str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "brondata.cli", "mock", "serve", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first, "mock serve printed no URL map"
+        yield json.loads(first)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@pytest.fixture
+def mock_server() -> Iterator[Callable[..., dict[str, str]]]:
+    """Start ``brondata mock serve`` on free loopback ports with the CLI options given
+    (``mock_server("--seed", "42")``) and get its URL map; stopped after the test."""
+    with ExitStack() as stack:
+        yield lambda *options: stack.enter_context(_mock_serve(*options))

@@ -9,12 +9,7 @@ not charged to the source either.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
@@ -181,32 +176,9 @@ DUO_DELAY = 0.5
 
 
 @pytest.fixture
-def served() -> Iterator[dict[str, str]]:
+def served(mock_server: Callable[..., dict[str, str]]) -> dict[str, str]:
     """``brondata mock serve`` on loopback, DUO's data API answering after 0.5 s."""
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "brondata.cli", "mock", "serve", "--port", "0"),
-            *("--fault", f"duo=delay:/api/duo:{DUO_DELAY}"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert first, "mock serve printed no URL map"
-        yield json.loads(first)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+    return mock_server("--fault", f"duo=delay:/api/duo:{DUO_DELAY}")
 
 
 async def test_over_the_network_waiting_for_a_pooled_connection_is_not_the_sources_time(

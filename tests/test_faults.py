@@ -110,3 +110,55 @@ def test_parse_fault() -> None:
     assert parse_fault("hang").path == "/"
     with pytest.raises(ValueError, match="unknown fault"):
         parse_fault("explode")
+
+
+async def test_the_injector_records_each_injection_by_the_request_tag() -> None:
+    """A soak tells a failure at a faulted source from one at a healthy source: each fault
+    counts the requests it hit per ``FAULT_TAG_HEADER`` value (untagged ones only as hits)."""
+    import httpx2
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from brondata.mock._faults import FAULT_TAG_HEADER, FaultInjector
+
+    async def ok(request: object) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    app = Starlette(routes=[Route("/api/{x}", ok), Route("/other", ok)])
+    fault = Fault("status", "/api", status=503, times=3)
+    injector = FaultInjector(app, [fault])
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=injector), base_url="http://mock"
+    ) as client:
+        assert (await client.get("/other", headers={FAULT_TAG_HEADER: "s0"})).status_code == 200
+        assert (await client.get("/api/1", headers={FAULT_TAG_HEADER: "s1"})).status_code == 503
+        assert (await client.get("/api/2", headers={FAULT_TAG_HEADER: "s1"})).status_code == 503
+        assert (await client.get("/api/3")).status_code == 503
+        assert (await client.get("/api/4", headers={FAULT_TAG_HEADER: "s2"})).status_code == 200
+    assert fault.hits == 3
+    assert dict(fault.injected) == {"s1": 2}
+
+
+async def test_a_rewriting_fault_passes_on_a_request_the_app_never_answered() -> None:
+    """The client went away before its body arrived (the app sends nothing): a malformed-JSON
+    fault then has nothing to rewrite, and the server logs no error for it."""
+    from starlette.types import Message, Receive, Scope, Send
+
+    from brondata.mock._faults import FaultInjector
+
+    async def gone(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()  # http.disconnect: nothing to answer
+
+    async def disconnect() -> Message:
+        return {"type": "http.disconnect"}
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    injector = FaultInjector(gone, [Fault("malformed_json")])
+    scope = {"type": "http", "method": "GET", "path": "/api", "headers": []}
+    await injector(scope, disconnect, send)
+    assert sent == []

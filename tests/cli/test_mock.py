@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx2
@@ -22,30 +18,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def served() -> Iterator[dict[str, str]]:
+def served(mock_server: Callable[..., dict[str, str]]) -> dict[str, str]:
     """Every mock source on its own free loopback port, in a child process."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "brondata.cli", "mock", "serve", "--port", "0", "--seed", "42"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert first, process.stderr.read() if process.stderr else "no output"
-        yield json.loads(first)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+    return mock_server("--seed", "42")
 
 
 def test_serve_prints_the_url_map_and_serves_real_http(served: dict[str, str]) -> None:

@@ -9,14 +9,9 @@ against ``brondata mock serve`` on loopback, and the clients' closing.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import ssl
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpcore2
@@ -124,29 +119,9 @@ async def test_one_client_per_connector_across_sessions_closed_with_the_gateway(
 
 
 @pytest.fixture
-def served() -> Iterator[dict[str, str]]:
+def served(mock_server: Callable[..., dict[str, str]]) -> dict[str, str]:
     """``brondata mock serve`` on free loopback ports, in a child process."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "brondata.cli", "mock", "serve", "--port", "0", "--seed", "42"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert first, "mock serve printed no URL map"
-        yield json.loads(first)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+    return mock_server("--seed", "42")
 
 
 async def test_over_real_http_connections_and_the_certificate_store_are_reused(

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from brondata import sources as source_kinds
 from brondata.attributes import CATALOGUE
+from brondata.mock import duo
 from brondata.mock.population import SCENARIOS, Population, StudentLoan
-from brondata.sources.duo import mock as duo
 
 from ._government import World
 from .conftest import AS_OF

@@ -17,6 +17,7 @@ from brondata.connectors._base import (
     SourceResponse,
     check_callback,
     evidence_of,
+    path_segment,
     response_digest,
 )
 from brondata.connectors._government import DigidSourceConnector
@@ -36,6 +37,7 @@ __all__ = [
     "SourceResponse",
     "check_callback",
     "evidence_of",
+    "path_segment",
     "response_digest",
     "source_deadline",
 ]

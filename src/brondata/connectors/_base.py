@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx2
 import rfc8785
@@ -50,6 +50,7 @@ __all__ = [
     "combined_digest",
     "evidence_of",
     "identity_conflict",
+    "path_segment",
     "response_digest",
 ]
 
@@ -267,6 +268,18 @@ class OAuthEndpoints:
 def new_pkce_pair() -> tuple[str, str]:
     """A fresh ``state`` and PKCE ``code_verifier`` (RFC 7636: 43..128 unreserved chars)."""
     return secrets.token_urlsafe(32), secrets.token_urlsafe(48)
+
+
+def path_segment(value: object, source: str) -> str:
+    """A value the source handed out (an account's ``resourceId``, a parcel's
+    ``identificatie``) as one segment of the next request's path: every character but the
+    unreserved ones percent-encoded, so that a ``/``, ``?`` or ``#`` in it cannot lead the
+    request (with its token) to another endpoint; an empty id, ``.`` or ``..`` (which a URL
+    resolves as a step in the path) is the source's protocol error."""
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise SourceProtocolError(f"{source}: an id that cannot be a path segment", source=source)
+    return quote(text, safe="")
 
 
 def json_body(source: str, response: httpx2.Response) -> Any:

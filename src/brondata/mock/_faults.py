@@ -6,6 +6,10 @@ violates the API's schema, or no answer at all. Faults are deterministic (they m
 method and path prefix and fire a set number of times, or always), so a test that injects one
 knows exactly which request it hits.
 
+Each fault counts the requests it hit (``hits``) and, per value of the request header
+``FAULT_TAG_HEADER``, the tagged ones (``injected``): a soak that tags every request of a
+session with the session tells a failure where a fault struck from one where none did.
+
 Only the API is affected by default: OAuth and login paths (``/oauth``, ``/.well-known``,
 ``/login``) keep working, so a test can reach the point where data is fetched.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,7 +27,10 @@ from typing import Any, Literal
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["Fault", "FaultInjector", "FaultKind", "parse_fault"]
+__all__ = ["FAULT_TAG_HEADER", "Fault", "FaultInjector", "FaultKind", "parse_fault"]
+
+#: A client's label for its request (a soak's session), by which injections are recorded.
+FAULT_TAG_HEADER = "x-brondata-fault-tag"
 
 FaultKind = Literal["delay", "status", "malformed_json", "schema_violation", "hang", "body"]
 
@@ -54,6 +62,8 @@ class Fault:
     probability: float = 1.0
     seed: int = 0
     hits: int = field(default=0, init=False)
+    #: Per ``FAULT_TAG_HEADER`` value, the requests carrying it that this fault hit.
+    injected: Counter[str] = field(default_factory=Counter, init=False)
     _draw: random.Random | None = field(default=None, init=False, repr=False)
 
     def matches(self, method: str, path: str) -> bool:
@@ -119,8 +129,11 @@ class FaultInjector:
             return
         method, path = scope["method"], scope["path"]
         active = [f for f in self.faults if f.matches(method, path)]
+        tag = _tag(scope) if active else None
         for fault in active:
             fault.hits += 1
+            if tag is not None:
+                fault.injected[tag] += 1
         kinds = {f.kind: f for f in active}
         if "delay" in kinds:
             await anyio.sleep(kinds["delay"].seconds)
@@ -156,7 +169,8 @@ class FaultInjector:
                 chunks.append(message.get("body", b""))
 
         await self.app(scope, receive, capture)
-        assert start is not None  # every ASGI response starts
+        if start is None:
+            return  # the client went away before the app answered: nothing to rewrite
         body = b"".join(chunks)
         if kind == "malformed_json":
             body = body[: max(1, len(body) // 2)] + b"\x00{not json"
@@ -167,6 +181,14 @@ class FaultInjector:
         headers.append((b"content-length", str(len(body)).encode()))
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _tag(scope: Scope) -> str | None:
+    name = FAULT_TAG_HEADER.encode()
+    for key, value in scope["headers"]:
+        if key.lower() == name:
+            return str(value.decode("latin-1"))[:128]
+    return None
 
 
 async def _send_json(

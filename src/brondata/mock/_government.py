@@ -1,12 +1,13 @@
-"""How a government mock is put together: a ``GovernmentMock`` and its ``app``.
+"""How a government mock is put together: a ``GovernmentMock``, which is its app factory.
 
-The population register, tax authority, UWV, pension registry and land registry mocks differ
-only in their scope, their look, what their approval page says is asked, and their routes.
-``GovernmentMock`` holds those; ``GovernmentMock.app`` builds the ASGI app around a
+The population register, tax authority, UWV, pension registry, DUO and land registry mocks
+differ only in their scope, their look, what their approval page says is asked, and their
+routes. ``GovernmentMock`` holds those; each source's module has one as ``MOCK``, which its
+kind's registration names as the app factory. Called, it builds the ASGI app around a
 ``DigidSource`` (OAuth through DigiD, ``/oauth/userinfo``) and answers a request without a valid
-bearer token with the mock's own 401 before any of its routes runs, and a body over the cap with
-its own 413 (``_limits.BodyLimit``). Payloads and routes live in
-each source's module; the DigiD login in ``digid``.
+bearer token with the mock's own 401 before any of its routes runs, a body over the cap with
+its own 413 (``_limits.BodyLimit``), and an unknown path or method with its own 404 or 405.
+Payloads and routes live in each source's module; the DigiD login in ``digid``.
 """
 
 from __future__ import annotations
@@ -20,9 +21,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from brondata._clock import Clock, SystemClock
-from brondata.mock._limits import BodyLimit
+from brondata.mock._limits import BodyLimit, route_errors
 from brondata.mock._oauth import ApprovalView, Branding
-from brondata.mock.digid import DigidIdP, DigidSource, json_too_large, json_unauthorized
+from brondata.mock.digid import (
+    DigidIdP,
+    DigidSource,
+    json_too_large,
+    json_unauthorized,
+    json_unknown,
+)
 from brondata.mock.population import Person, Population
 
 __all__ = ["GovernmentMock", "PersonEndpoint", "PersonRoute", "demo_clients"]
@@ -49,24 +56,27 @@ class GovernmentMock:
     routes: Callable[[DigidSource], Sequence[PersonRoute]]
     unauthorized: Callable[[Request], Response] = json_unauthorized  # the 401 in its own style
     too_large: Callable[[Request], Response] = json_too_large  # the 413 in its own style
+    unknown: Callable[[Request, int], Response] = json_unknown  # the 404 and 405 likewise
 
     def approval(self, person: Person) -> ApprovalView:
         return ApprovalView(
             heading=f"{person.full_name}, een partij vraagt {self.asks_for}.", lines=self.shows
         )
 
-    def app(
+    def __call__(
         self,
         population: Population,
         *,
         digid: DigidIdP,
         base_url: str,
-        clients: Mapping[str, Sequence[str]] | None,
-        clock: Clock | None,
-        code_ttl_seconds: int,
-        token_ttl_seconds: int,
+        clients: Mapping[str, Sequence[str]] | None = None,
+        clock: Clock | None = None,
+        code_ttl_seconds: int = 60,
+        token_ttl_seconds: int = 3600,
     ) -> Starlette:
-        """The ASGI app; ``base_url`` is the OAuth issuer, ``app.state.source`` the source."""
+        """The ASGI app over ``population``, logging in through ``digid``; ``base_url`` is the
+        OAuth issuer, ``clients`` the clients and their callbacks (default: the demo lender),
+        ``app.state.source`` the source."""
         source = DigidSource(
             population,
             digid=digid,
@@ -83,7 +93,10 @@ class GovernmentMock:
             Route(path, self._signed_in(source, endpoint), methods=[method], name=endpoint.__name__)
             for method, path, endpoint in self.routes(source)
         ]
-        app = Starlette(routes=[*own, *source.routes(self.unauthorized)])
+        app = Starlette(
+            routes=[*own, *source.routes(self.unauthorized)],
+            exception_handlers=route_errors(self.unknown),
+        )
         app.add_middleware(BodyLimit, too_large=self.too_large)
         app.state.source = source
         return app

@@ -1,25 +1,27 @@
 """What keeps a mock source standing under abuse: body and JSON limits, login throttling.
 
-``BodyLimit`` is ASGI middleware that reads a request body up to a byte cap before the app
-sees it and answers anything larger with a 413 in the API's own error style (the app says how,
-with ``too_large``). ``read_json`` parses a JSON body no deeper than ``MAX_JSON_DEPTH``: the
+``BodyLimit`` is ASGI middleware that reads a request body up to a byte cap before the app sees
+it and answers anything larger with a 413 in the API's own error style (the app says how, with
+``too_large``). ``read_json`` parses a JSON body no deeper than ``MAX_JSON_DEPTH``: the
 standard library parser recurses, and a body nested a thousand deep would otherwise end in a
-``RecursionError`` instead of the API's own 400. ``LoginThrottle`` counts failed logins per
-account and refuses further tries until a time on the injected clock that doubles with every
-failure past the first few, so that guessing a password costs hours, not seconds, without the
-server ever sleeping. The connection-level limits (incomplete requests, idle connections,
-concurrency) live with the server in ``_serve``.
+``RecursionError`` instead of the API's own 400. ``route_errors`` answers an unknown path and a
+wrong method in the API's style too, instead of Starlette's plain-text default.
+``LoginThrottle`` counts failed logins per account and refuses further tries until a time on
+the injected clock that doubles with every failure past the first few, so that guessing a
+password costs hours, not seconds, without the server ever sleeping. The connection-level
+limits (incomplete requests, idle connections, concurrency) live with the server in ``_serve``.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,6 +37,7 @@ __all__ = [
     "json_depth",
     "lockout_message",
     "read_json",
+    "route_errors",
 ]
 
 #: The largest request body a mock reads: its largest legitimate body is a few kilobytes.
@@ -131,6 +134,23 @@ class BodyLimit:
         # The rest of the body stays unread: the connection cannot carry another request.
         response.headers["Connection"] = "close"
         await response(scope, nothing, send)
+
+
+def route_errors(
+    render: Callable[[Request, int], Response],
+) -> Mapping[Any, Callable[[Request, Exception], Awaitable[Response]]]:
+    """Starlette ``exception_handlers`` that answer an unknown path (404) and a method the path
+    does not take (405, with its ``Allow`` header) as ``render(request, status)`` does."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 404
+        response = render(request, status)
+        if isinstance(exc, HTTPException):
+            for name, value in (exc.headers or {}).items():
+                response.headers[name] = value
+        return response
+
+    return {404: handle, 405: handle}
 
 
 @dataclass(slots=True)

@@ -44,7 +44,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from brondata._clock import Clock, SystemClock
-from brondata.mock._limits import BodyLimit, read_json
+from brondata.mock._limits import BodyLimit, read_json, route_errors
 from brondata.mock._oauth import ApprovalView, AuthorizationServer, Branding
 from brondata.mock.population import Account, Person, Population, Transaction
 
@@ -587,6 +587,16 @@ def _too_large(request: Request) -> Response:
     )
 
 
+def _unknown(request: Request, status: int) -> Response:
+    if status == 405:
+        code, text = "SERVICE_INVALID", "the addressed service does not take this method"
+    else:
+        code, text = "RESOURCE_UNKNOWN", "the addressed resource is unknown"
+    return JSONResponse(
+        {"tppMessages": [{"category": "ERROR", "code": code, "text": text}]}, status_code=status
+    )
+
+
 def _handler(
     fn: Callable[[Request], Awaitable[Response]],
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -833,7 +843,7 @@ def create_bank_app(
         title=title,
         accent=accent,
     )
-    app = Starlette(routes=_routes(bank))
+    app = Starlette(routes=_routes(bank), exception_handlers=route_errors(_unknown))
     app.add_middleware(BodyLimit, too_large=_too_large)
     app.add_middleware(_EchoRequestId)
     app.state.bank = bank

@@ -40,7 +40,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Route
 
 from brondata._clock import Clock, SystemClock
-from brondata.mock._limits import BodyLimit, LoginThrottle, lockout_message
+from brondata.mock._limits import BodyLimit, LoginThrottle, lockout_message, route_errors
 from brondata.mock._oauth import ApprovalView, AuthorizationServer, Branding
 from brondata.mock.population import Person, Population
 
@@ -54,6 +54,7 @@ __all__ = [
     "json_error",
     "json_too_large",
     "json_unauthorized",
+    "json_unknown",
 ]
 
 DEFAULT_BASE_URL = "https://digid.mock.brondata.test"
@@ -357,7 +358,13 @@ def create_digid_app(idp: DigidIdP) -> Starlette:
             Route("/login", login_page, methods=["GET"]),
             Route("/login", login_submit, methods=["POST"]),
             Route("/logout", logout, methods=["POST"]),
-        ]
+        ],
+        exception_handlers=route_errors(
+            lambda request, status: _error(
+                "Deze pagina bestaat niet." if status == 404 else "Dit verzoek kan hier niet.",
+                status,
+            )
+        ),
     )
     app.add_middleware(BodyLimit, too_large=lambda request: _error("Het verzoek is te groot.", 413))
     app.state.digid = idp
@@ -377,6 +384,13 @@ def json_unauthorized(request: Request) -> Response:
 
 def json_too_large(request: Request) -> Response:
     return json_error(413, "PAYLOAD_TOO_LARGE", "the request body is too large")
+
+
+def json_unknown(request: Request, status: int) -> Response:
+    """An unknown path (404) or a method the path does not take (405)."""
+    if status == 405:
+        return json_error(405, "METHOD_NOT_ALLOWED", "this path does not take this method")
+    return json_error(404, "NOT_FOUND", "no such path")
 
 
 class DigidSource:

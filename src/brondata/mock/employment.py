@@ -1,6 +1,6 @@
 """The mock employment insurer: the UWV verzekeringsbericht of a person.
 
-``create_employment_app(population, digid=idp)`` serves ``GET /api/uwv/v1/verzekeringsbericht``
+``MOCK(population, digid=idp, base_url=...)`` serves ``GET /api/uwv/v1/verzekeringsbericht``
 behind an OAuth server (scope ``employment``) whose login is the mock DigiD: the person's
 income relations as employee (``inkomstenverhoudingen``: number, employer with payroll tax
 number, start and end, contract ``onbepaald``/``bepaald``, hours a week) with the SV-loon per
@@ -14,26 +14,23 @@ Errors are JSON ``{"code": ..., "message": ...}``; 401 without a valid token.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from brondata._clock import Clock
 from brondata.mock._government import GovernmentMock, PersonRoute, demo_clients
 from brondata.mock._oauth import Branding
-from brondata.mock.digid import DigidIdP, DigidSource
-from brondata.mock.population import Person, Population
+from brondata.mock.digid import DigidSource
+from brondata.mock.population import Person
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CLIENTS",
+    "MOCK",
     "SCOPE",
     "VERZEKERINGSBERICHT_PATH",
-    "create_employment_app",
     "sample_requests",
     "verzekeringsbericht",
 ]
@@ -94,7 +91,7 @@ def _routes(source: DigidSource) -> list[PersonRoute]:
     return [("GET", VERZEKERINGSBERICHT_PATH, report)]
 
 
-_MOCK = GovernmentMock(
+MOCK = GovernmentMock(
     scope=SCOPE,
     branding=Branding("UWV · Mijn UWV", "DigiD", "#0075be"),
     asks_for="uw verzekeringsbericht",
@@ -105,28 +102,6 @@ _MOCK = GovernmentMock(
     ),
     routes=_routes,
 )
-
-
-def create_employment_app(
-    population: Population,
-    *,
-    digid: DigidIdP,
-    base_url: str = DEFAULT_BASE_URL,
-    clients: Mapping[str, Sequence[str]] | None = None,
-    clock: Clock | None = None,
-    code_ttl_seconds: int = 60,
-    token_ttl_seconds: int = 3600,
-) -> Starlette:
-    """The mock UWV as an ASGI app; ``base_url`` is the OAuth issuer."""
-    return _MOCK.app(
-        population,
-        digid=digid,
-        base_url=base_url,
-        clients=clients,
-        clock=clock,
-        code_ttl_seconds=code_ttl_seconds,
-        token_ttl_seconds=token_ttl_seconds,
-    )
 
 
 def sample_requests(person: Person) -> list[tuple[str, str, dict[str, Any] | None]]:

@@ -1,6 +1,6 @@
 """The mock land registry: Haal Centraal BRK bevragen 2.0 (Kadaster) and WOZ bevragen 1.0.
 
-``create_land_registry_app(population, digid=idp)`` serves both registers behind one OAuth
+``MOCK(population, digid=idp, base_url=...)`` serves both registers behind one OAuth
 server (scope ``land_registry``) whose login is the mock DigiD. A citizen sees only what they
 hold a right to:
 
@@ -26,19 +26,17 @@ Errors are Haal Centraal ``Foutbericht`` bodies (``application/problem+json``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from brondata._clock import Clock
 from brondata.mock._government import GovernmentMock, PersonRoute, demo_clients
 from brondata.mock._limits import read_json
 from brondata.mock._oauth import Branding
-from brondata.mock.digid import DigidIdP, DigidSource
-from brondata.mock.population import Address, Person, Population, Property
+from brondata.mock.digid import DigidSource
+from brondata.mock.population import Address, Person, Property
 from brondata.mock.population_api import (
     bad_request,
     forbidden,
@@ -46,15 +44,16 @@ from brondata.mock.population_api import (
     problem,
     too_large,
     unauthorized,
+    unknown,
 )
 
 __all__ = [
     "BRK_PREFIX",
     "DEFAULT_BASE_URL",
     "DEFAULT_CLIENTS",
+    "MOCK",
     "SCOPE",
     "WOZ_PREFIX",
-    "create_land_registry_app",
     "sample_requests",
 ]
 
@@ -340,7 +339,7 @@ def _routes(source: DigidSource) -> list[PersonRoute]:
     ]
 
 
-_MOCK = GovernmentMock(
+MOCK = GovernmentMock(
     scope=SCOPE,
     branding=Branding("Kadaster · Mijn Kadaster", "DigiD", "#00689e"),
     asks_for="uw gegevens bij het Kadaster",
@@ -352,29 +351,8 @@ _MOCK = GovernmentMock(
     routes=_routes,
     unauthorized=unauthorized,
     too_large=too_large,
+    unknown=unknown,
 )
-
-
-def create_land_registry_app(
-    population: Population,
-    *,
-    digid: DigidIdP,
-    base_url: str = DEFAULT_BASE_URL,
-    clients: Mapping[str, Sequence[str]] | None = None,
-    clock: Clock | None = None,
-    code_ttl_seconds: int = 60,
-    token_ttl_seconds: int = 3600,
-) -> Starlette:
-    """The mock Kadaster (BRK and WOZ) as an ASGI app; ``base_url`` is the OAuth issuer."""
-    return _MOCK.app(
-        population,
-        digid=digid,
-        base_url=base_url,
-        clients=clients,
-        clock=clock,
-        code_ttl_seconds=code_ttl_seconds,
-        token_ttl_seconds=token_ttl_seconds,
-    )
 
 
 def sample_requests(person: Person) -> list[tuple[str, str, dict[str, Any] | None]]:

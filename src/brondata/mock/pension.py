@@ -1,6 +1,6 @@
 """The mock pension registry: the Mijnpensioenoverzicht export of a person's entitlements.
 
-``create_pension_app(population, digid=idp)`` serves ``GET /api/mpo/v1/pensioenaanspraken``
+``MOCK(population, digid=idp, base_url=...)`` serves ``GET /api/mpo/v1/pensioenaanspraken``
 behind an OAuth server (scope ``pension``) whose login is the mock DigiD. The body has the
 shape of the export Mijnpensioenoverzicht.nl offers (``Pensioenaanspraken`` with ``Details``):
 per start age (``Van``, from the AOW age) the AOW build-up (``OpgebouwdSamenwonend``,
@@ -15,25 +15,22 @@ Errors are JSON ``{"code": ..., "message": ...}``; 401 without a valid token.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from brondata._clock import Clock
 from brondata.mock._government import GovernmentMock, PersonRoute, demo_clients
 from brondata.mock._oauth import Branding
-from brondata.mock.digid import DigidIdP, DigidSource
-from brondata.mock.population import Person, Population
+from brondata.mock.digid import DigidSource
+from brondata.mock.population import Person
 
 __all__ = [
     "AANSPRAKEN_PATH",
     "DEFAULT_BASE_URL",
     "DEFAULT_CLIENTS",
+    "MOCK",
     "SCOPE",
-    "create_pension_app",
     "pension_export",
     "sample_requests",
 ]
@@ -114,7 +111,7 @@ def _routes(source: DigidSource) -> list[PersonRoute]:
     return [("GET", AANSPRAKEN_PATH, entitlements)]
 
 
-_MOCK = GovernmentMock(
+MOCK = GovernmentMock(
     scope=SCOPE,
     branding=Branding("Mijnpensioenoverzicht.nl", "DigiD", "#2f6c7c"),
     asks_for="uw pensioenoverzicht",
@@ -125,28 +122,6 @@ _MOCK = GovernmentMock(
     ),
     routes=_routes,
 )
-
-
-def create_pension_app(
-    population: Population,
-    *,
-    digid: DigidIdP,
-    base_url: str = DEFAULT_BASE_URL,
-    clients: Mapping[str, Sequence[str]] | None = None,
-    clock: Clock | None = None,
-    code_ttl_seconds: int = 60,
-    token_ttl_seconds: int = 3600,
-) -> Starlette:
-    """The mock Mijnpensioenoverzicht as an ASGI app; ``base_url`` is the OAuth issuer."""
-    return _MOCK.app(
-        population,
-        digid=digid,
-        base_url=base_url,
-        clients=clients,
-        clock=clock,
-        code_ttl_seconds=code_ttl_seconds,
-        token_ttl_seconds=token_ttl_seconds,
-    )
 
 
 def sample_requests(person: Person) -> list[tuple[str, str, dict[str, Any] | None]]:

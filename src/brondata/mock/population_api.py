@@ -1,6 +1,6 @@
 """The mock population register: Haal Centraal BRP Personen 2.x over the synthetic population.
 
-``create_population_app(population, digid=idp)`` serves ``POST /haalcentraal/api/brp/personen``
+``MOCK(population, digid=idp, base_url=...)`` serves ``POST /haalcentraal/api/brp/personen``
 (query ``type: RaadpleegMetBurgerservicenummer`` with ``burgerservicenummer`` and the required
 ``fields``) behind an OAuth 2.0 server whose login is the mock DigiD, the way a citizen reaches
 their own BRP data through MijnOverheid. Only the asked fields come back, following the spec's
@@ -18,19 +18,16 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from brondata._clock import Clock
 from brondata.mock._government import GovernmentMock, PersonRoute, demo_clients
 from brondata.mock._limits import read_json
 from brondata.mock._oauth import Branding
-from brondata.mock.digid import DigidIdP, DigidSource
+from brondata.mock.digid import DigidSource
 from brondata.mock.population import (
     Address,
     Person,
-    Population,
     country_code,
     municipality,
     nationality_code,
@@ -40,9 +37,9 @@ from brondata.mock.population import (
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CLIENTS",
+    "MOCK",
     "PERSONEN_PATH",
     "SCOPE",
-    "create_population_app",
     "sample_requests",
 ]
 
@@ -180,7 +177,15 @@ def problem(
     invalid_params: Sequence[Mapping[str, str]] = (),
 ) -> JSONResponse:
     """A Haal Centraal ``Foutbericht`` (RFC 7807, ``application/problem+json``)."""
-    anchors = {400: "4.1", 401: "4.2", 403: "4.4", 404: "4.5", 413: "4.14", 415: "4.16"}
+    anchors = {
+        400: "4.1",
+        401: "4.2",
+        403: "4.4",
+        404: "4.5",
+        405: "4.6",
+        413: "4.14",
+        415: "4.16",
+    }
     body: dict[str, Any] = {
         "type": f"{_RFC2616}#sec10.{anchors.get(status, '5.1')}",
         "title": title,
@@ -213,6 +218,15 @@ def too_large(request: Request) -> Response:
         code="payloadTooLarge",
         detail="De body van het verzoek is groter dan toegestaan.",
     )
+
+
+def unknown(request: Request, status: int) -> Response:
+    """An unknown path (404) or a method the path does not take (405)."""
+    if status == 405:
+        return problem(
+            request, 405, title="Gebruikte methode is niet toegestaan.", code="methodNotAllowed"
+        )
+    return problem(request, 404, title="Opgevraagde resource bestaat niet.", code="notFound")
 
 
 def unauthorized(request: Request) -> Response:
@@ -480,7 +494,7 @@ def _routes(source: DigidSource) -> list[PersonRoute]:
     return [("POST", PERSONEN_PATH, personen)]
 
 
-_MOCK = GovernmentMock(
+MOCK = GovernmentMock(
     scope=SCOPE,
     branding=Branding("MijnOverheid · Basisregistratie Personen", "DigiD", "#154273"),
     asks_for="uw gegevens uit de BRP",
@@ -493,29 +507,8 @@ _MOCK = GovernmentMock(
     routes=_routes,
     unauthorized=unauthorized,
     too_large=too_large,
+    unknown=unknown,
 )
-
-
-def create_population_app(
-    population: Population,
-    *,
-    digid: DigidIdP,
-    base_url: str = DEFAULT_BASE_URL,
-    clients: Mapping[str, Sequence[str]] | None = None,
-    clock: Clock | None = None,
-    code_ttl_seconds: int = 60,
-    token_ttl_seconds: int = 3600,
-) -> Starlette:
-    """The mock BRP as an ASGI app; ``base_url`` is where it is reached (the OAuth issuer)."""
-    return _MOCK.app(
-        population,
-        digid=digid,
-        base_url=base_url,
-        clients=clients,
-        clock=clock,
-        code_ttl_seconds=code_ttl_seconds,
-        token_ttl_seconds=token_ttl_seconds,
-    )
 
 
 #: The fields a connector typically asks for: identity, address, nationality and partner.

@@ -1,6 +1,6 @@
 """The mock tax authority: the pre-filled income tax return (VIA) per year, as JSON.
 
-``create_tax_app(population, digid=idp)`` serves, behind an OAuth server (scope ``tax``) whose
+``MOCK(population, digid=idp, base_url=...)`` serves, behind an OAuth server (scope ``tax``) whose
 login is the mock DigiD:
 
 - ``GET /api/via/v1/aangiften``: the tax years with a pre-filled return.
@@ -18,25 +18,22 @@ a year without a return.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from brondata._clock import Clock
 from brondata.mock._government import GovernmentMock, PersonRoute, demo_clients
 from brondata.mock._oauth import Branding
-from brondata.mock.digid import DigidIdP, DigidSource, json_error
-from brondata.mock.population import Person, Population, TaxYear
+from brondata.mock.digid import DigidSource, json_error
+from brondata.mock.population import Person, TaxYear
 
 __all__ = [
     "AANGIFTEN_PATH",
     "DEFAULT_BASE_URL",
     "DEFAULT_CLIENTS",
+    "MOCK",
     "SCOPE",
-    "create_tax_app",
     "sample_requests",
     "tax_return",
 ]
@@ -141,7 +138,7 @@ def _routes(source: DigidSource) -> list[PersonRoute]:
     return [("GET", AANGIFTEN_PATH, years), ("GET", f"{AANGIFTEN_PATH}/{{jaar}}", one_year)]
 
 
-_MOCK = GovernmentMock(
+MOCK = GovernmentMock(
     scope=SCOPE,
     branding=Branding("Belastingdienst · Mijn Belastingdienst", "DigiD", "#01689b"),
     asks_for="uw vooringevulde aangifte",
@@ -154,28 +151,6 @@ _MOCK = GovernmentMock(
     ),
     routes=_routes,
 )
-
-
-def create_tax_app(
-    population: Population,
-    *,
-    digid: DigidIdP,
-    base_url: str = DEFAULT_BASE_URL,
-    clients: Mapping[str, Sequence[str]] | None = None,
-    clock: Clock | None = None,
-    code_ttl_seconds: int = 60,
-    token_ttl_seconds: int = 3600,
-) -> Starlette:
-    """The mock tax authority as an ASGI app; ``base_url`` is the OAuth issuer."""
-    return _MOCK.app(
-        population,
-        digid=digid,
-        base_url=base_url,
-        clients=clients,
-        clock=clock,
-        code_ttl_seconds=code_ttl_seconds,
-        token_ttl_seconds=token_ttl_seconds,
-    )
 
 
 def sample_requests(person: Person) -> list[tuple[str, str, dict[str, Any] | None]]:

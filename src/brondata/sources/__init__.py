@@ -10,9 +10,8 @@ the same way:
     sources/<kind>/connector.py   the connector (a brondata.connectors base subclass)
     sources/<kind>/mapping.py     raw data -> catalogue attributes, pure, versioned
 
-The mock of a kind lives in ``brondata.mock`` or beside the kind (``sources/duo/mock.py``)
-and is named in the registration by import path, so it is imported only with the ``mock``
-extra and only when a mock is asked for.
+The mock of a built-in kind lives in ``brondata.mock`` and is named in the registration by
+import path, so it is imported only with the ``mock`` extra and only when a mock is asked for.
 
 A kind of your own is a ``SourceKind`` registered with ``register(kind)`` or through the
 entry point group ``brondata.sources`` (see ``SourceKind``). A session may use several

@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx2
 
 from brondata._clock import Clock
-from brondata.connectors._base import Identity
+from brondata.connectors._base import Identity, path_segment
 from brondata.connectors._oauth_source import OAuthSourceConnector, SourceApi
 from brondata.errors import SourceProtocolError, SourceUnavailableError
 from brondata.sources.bank.models import BankData
@@ -130,7 +130,7 @@ class Psd2Connector(OAuthSourceConnector):
         token = grant.get("token", {}).get("access_token", "")
         response = await self.send(
             "DELETE",
-            f"/v1/consents/{grant['consent_id']}",
+            f"/v1/consents/{path_segment(grant['consent_id'], self.name)}",
             headers=self._headers() | {"Authorization": f"Bearer {token}"},
             what="consent deletion",
         )
@@ -169,16 +169,19 @@ class Psd2Connector(OAuthSourceConnector):
             "period": {"dateFrom": date_from.isoformat(), "dateTo": date_to.isoformat()},
         }
         accounts = BankData.from_raw(raw, self.name).accounts
+        # Source-supplied ids, each one segment of the path.
+        segments = {a.resource_id: path_segment(a.resource_id, self.name) for a in accounts}
         if balances_needed:
             raw["balances"] = {
-                a.resource_id: await get(f"/v1/accounts/{a.resource_id}/balances") for a in accounts
+                a.resource_id: await get(f"/v1/accounts/{segments[a.resource_id]}/balances")
+                for a in accounts
             }
         if transactions_needed:
             raw["transactions"] = {}
             for account in accounts:
                 pages = [
                     await get(
-                        f"/v1/accounts/{account.resource_id}/transactions",
+                        f"/v1/accounts/{segments[account.resource_id]}/transactions",
                         {
                             "bookingStatus": "booked",
                             "dateFrom": date_from.isoformat(),

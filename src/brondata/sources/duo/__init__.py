@@ -1,7 +1,7 @@
 """DUO (Dienst Uitvoering Onderwijs): the student loan from Mijn DUO, behind DigiD.
 
-Everything DUO is lives in this folder: its attributes, connector, raw models and mapping,
-and its mock (``mock.py``, loaded only with the ``mock`` extra).
+This folder holds its attributes, connector, raw models and mapping; its mock, like every
+kind's, lives in ``brondata.mock`` (``brondata.mock.duo``, loaded only with the ``mock`` extra).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ KIND = SourceKind(
     mapping=MAPPING,
     models=(Schulden, Schuld),
     mock=MockSpec(
-        app="brondata.sources.duo.mock:create_duo_app",
+        app="brondata.mock.duo:MOCK",
         api="/api/duo",
-        samples="brondata.sources.duo.mock:sample_requests",
+        samples="brondata.mock.duo:sample_requests",
         instances=(MockInstance(None, "Mijn DUO", "mijn.duo.mock.brondata.test"),),
         digid=True,
     ),

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, ClassVar
 
-from brondata.connectors import DigidSourceConnector, SourceApi
+from brondata.connectors import DigidSourceConnector, SourceApi, path_segment
 from brondata.connectors._government import embedded
 
 __all__ = ["LandRegistryConnector"]
@@ -36,16 +36,16 @@ class LandRegistryConnector(DigidSourceConnector):
         raw: dict[str, Any] = {"subject": bsn, "kadastraalonroerendezaken": zaken}
         listed = embedded(zaken, "kadastraalOnroerendeZaken", self.name)
         ids = [str(z.get("identificatie")) for z in listed if isinstance(z, dict)]
+        # Source-supplied ids, each one segment of the path.
+        under = {
+            i: f"{self.brk}/kadastraalonroerendezaken/{path_segment(i, self.name)}" for i in ids
+        }
         if "property.owned" in wanted or "property.woz_value" in wanted:
             raw["zakelijkgerechtigden"] = {
-                i: await api.get(f"{self.brk}/kadastraalonroerendezaken/{i}/zakelijkgerechtigden")
-                for i in ids
+                i: await api.get(f"{under[i]}/zakelijkgerechtigden") for i in ids
             }
         if "property.mortgage_registered_total" in wanted:
-            raw["hypotheken"] = {
-                i: await api.get(f"{self.brk}/kadastraalonroerendezaken/{i}/hypotheken")
-                for i in ids
-            }
+            raw["hypotheken"] = {i: await api.get(f"{under[i]}/hypotheken") for i in ids}
         if "property.woz_value" in wanted:
             raw["wozobjecten"] = {}
             for zaak in listed:

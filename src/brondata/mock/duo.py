@@ -1,6 +1,6 @@
 """The mock Mijn DUO: a person's student loan as DUO's "Mijn schulden" shows it.
 
-``create_duo_app(population, digid=idp)`` serves ``GET /api/duo/v1/schulden`` behind an OAuth
+``MOCK(population, digid=idp, base_url=...)`` serves ``GET /api/duo/v1/schulden`` behind an OAuth
 server (scope ``duo``) whose login is the mock DigiD. The body lists the person's debts at
 DUO (``schulden``; empty for a person without one) as of ``peildatum``, each with:
 
@@ -33,29 +33,26 @@ Errors are JSON ``{"code": ..., "message": ...}``; 401 without a valid token.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from brondata._clock import Clock
 from brondata.mock._government import GovernmentMock, PersonRoute, demo_clients
 from brondata.mock._oauth import Branding
-from brondata.mock.digid import DigidIdP, DigidSource
-from brondata.mock.population import Person, Population, StudentLoan
+from brondata.mock.digid import DigidSource
+from brondata.mock.population import Person, StudentLoan
 from brondata.mock.population._study_debt import _annuity
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_CLIENTS",
+    "MOCK",
     "SCHULDEN_PATH",
     "SCHULDEN_SCHEMA",
     "SCOPE",
-    "create_duo_app",
     "sample_requests",
     "schulden",
 ]
@@ -176,7 +173,7 @@ def _routes(source: DigidSource) -> list[PersonRoute]:
     return [("GET", SCHULDEN_PATH, debts)]
 
 
-_MOCK = GovernmentMock(
+MOCK = GovernmentMock(
     scope=SCOPE,
     branding=Branding("DUO · Mijn DUO", "DigiD", "#007bc7"),
     asks_for="uw studieschuld",
@@ -187,28 +184,6 @@ _MOCK = GovernmentMock(
     ),
     routes=_routes,
 )
-
-
-def create_duo_app(
-    population: Population,
-    *,
-    digid: DigidIdP,
-    base_url: str = DEFAULT_BASE_URL,
-    clients: Mapping[str, Sequence[str]] | None = None,
-    clock: Clock | None = None,
-    code_ttl_seconds: int = 60,
-    token_ttl_seconds: int = 3600,
-) -> Starlette:
-    """The mock Mijn DUO as an ASGI app; ``base_url`` is the OAuth issuer."""
-    return _MOCK.app(
-        population,
-        digid=digid,
-        base_url=base_url,
-        clients=clients,
-        clock=clock,
-        code_ttl_seconds=code_ttl_seconds,
-        token_ttl_seconds=token_ttl_seconds,
-    )
 
 
 def sample_requests(person: Person) -> list[tuple[str, str, dict[str, Any] | None]]:
