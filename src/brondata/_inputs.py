@@ -71,7 +71,13 @@ def bad_input(error: Callable[[str], BrondataError], what: str) -> Iterator[None
     except BrondataError:
         raise
     except FOREIGN_INPUT_ERRORS as exc:
-        raise error(f"{what}: {describe(exc)}") from None
+        raise _translated(error, what, exc) from None
+
+
+def _translated(
+    error: Callable[[str], BrondataError], what: str, exc: BaseException
+) -> BrondataError:
+    return error(f"{what}: {describe(exc)}")
 
 
 def guarded(
@@ -80,10 +86,16 @@ def guarded(
     """Decorator form of ``bad_input`` for a public function or constructor."""
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        # ``bad_input``'s translation without its context manager: a generator-based
+        # context per call cost as much as a record's digests on the signing hot path.
         @functools.wraps(function)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            with bad_input(error, what):
+            try:
                 return function(*args, **kwargs)
+            except BrondataError:
+                raise
+            except FOREIGN_INPUT_ERRORS as exc:
+                raise _translated(error, what, exc) from None
 
         return wrapper
 
