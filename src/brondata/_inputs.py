@@ -109,19 +109,38 @@ class TypedModel(BaseModel):
 
     input_error: ClassVar[type[BrondataError]] = BrondataError
 
+    # try/except rather than ``bad_input``: these run for every event, session read and
+    # source answer, and a generator-based context per call is a measurable share of that.
     def __init__(self, /, **data: Any) -> None:
-        with bad_input(self.input_error, f"invalid {type(self).__name__}"):
+        try:
             super().__init__(**data)
+        except FOREIGN_INPUT_ERRORS as exc:
+            if isinstance(exc, BrondataError):
+                raise
+            raise _translated(self.input_error, f"invalid {type(self).__name__}", exc) from None
+
+    # pydantic calls a model's own ``__init__`` from inside ``model_validate`` (custom
+    # initialisation), which validated every input twice; this one only translates errors,
+    # as ``model_validate`` itself does, so pydantic may treat it as its own.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
-        with bad_input(cls.input_error, f"invalid {cls.__name__}"):
+        try:
             return super().model_validate(obj, **kwargs)
+        except FOREIGN_INPUT_ERRORS as exc:
+            if isinstance(exc, BrondataError):
+                raise
+            raise _translated(cls.input_error, f"invalid {cls.__name__}", exc) from None
 
     @classmethod
     def model_validate_json(cls, json_data: Any, **kwargs: Any) -> Self:
-        with bad_input(cls.input_error, f"invalid {cls.__name__}"):
+        try:
             return super().model_validate_json(json_data, **kwargs)
+        except FOREIGN_INPUT_ERRORS as exc:
+            if isinstance(exc, BrondataError):
+                raise
+            raise _translated(cls.input_error, f"invalid {cls.__name__}", exc) from None
 
 
 def require_text(
