@@ -216,3 +216,25 @@ def test_a_malformed_bank_among_several_is_a_protocol_error_naming_it() -> None:
     assert combined is not None
     with pytest.raises(SourceProtocolError, match=r"bank\.noordbank"):
         combined({"bank.mockbank": raw([]), "bank.noordbank": {"accounts": []}})
+
+
+def test_the_same_answer_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The connector validates what it returns; the identity check and the mapping read the
+    # same object again, and pydantic parsing of a bank's transactions is the costly part.
+    parses: list[object] = []
+    original = BankData.from_raw.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[BankData], data: Any, source: str = "bank") -> BankData:
+        parses.append(data)
+        return original(cls, data, source)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(BankData, "from_raw", classmethod(counting))
+    answer = raw(salaried())
+    first = mapping("bank")(answer, ["bank.balance_total"], TODAY)
+    again = mapping("bank")(answer, ["bank.balance_total"], TODAY)
+    assert first == again
+    assert len(parses) == 1
+    # Another object is parsed anew.
+    other = raw(salaried(), {"acc-1": "1.00", "acc-2": "2.00", "acc-usd": "3.00"})
+    assert mapping("bank")(other, ["bank.balance_total"], TODAY) != first
+    assert len(parses) == 2
