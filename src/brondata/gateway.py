@@ -18,9 +18,10 @@ instance, ``<kind>.<name>`` for one of several (``bank.mockbank``, ``bank.noordb
 kind comes from the registry (``brondata.sources``). The consent names kinds, never
 instances, so adding a bank does not change what the consumer agreed to.
 
-Every call loads the session from the store, asks the transition table (``brondata.session``)
-whether it may happen, does its I/O, and commits: the new session version and the ledger
-events it calls for. A call the table refuses changes nothing.
+The gateway is a driver around the pure core (``brondata.flow``): every call loads the
+session, does the I/O its step needs (a connector's login, fetch or revocation; signing),
+calls the step, a function of (session, input, now) returning the new session and the ledger
+events to append, and commits those. A step the core refuses changes nothing.
 
 How a step commits, and what holds if it is cut short. The session store and the ledger are
 separate stores (even in one SQLite file or PostgreSQL database they are written by separate
@@ -43,36 +44,28 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import stat
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import anyio
 import anyio.lowlevel
-import rfc8785
 
+from brondata import flow
 from brondata._clock import Clock, SystemClock
-from brondata._inputs import bad_input, require_text, require_url, same_secret
+from brondata._embedded import check_urls, embedded
+from brondata._inputs import require_text
 from brondata._logging import get_logger
 from brondata._secrets import GatewaySecrets
-from brondata._session_store import (
-    PendingEvent,
-    SecretBox,
-    SessionRecord,
-    SessionStore,
-    SourceProgress,
-)
+from brondata._session_store import SecretBox, SessionRecord, SessionStore
 from brondata.attributes import CATALOGUE, ValueType
 from brondata.connectors._base import (
     Evidence,
-    LoginStart,
     SourceConnector,
     SourceResponse,
     combined_digest,
@@ -84,7 +77,6 @@ from brondata.consent import (
     ConsentLog,
     ConsentRecord,
     Controller,
-    EventType,
     MemorySubjectKeyring,
     SubjectKeyring,
     SubjectReport,
@@ -92,51 +84,47 @@ from brondata.consent import (
     kantara_receipt,
     subject_report,
 )
-from brondata.consent._events import _format_at
 from brondata.errors import (
     AuthorizationDeniedError,
     AuthorizationError,
     BrondataError,
     ConcurrentUpdateError,
     ConfigurationError,
-    ConnectorError,
     ConsentDeniedError,
     IdentityMismatchError,
-    RecordError,
     RequestError,
     SessionError,
     SessionNotFoundError,
     SessionStateError,
     SourceKindError,
-    SourceProtocolError,
     SourceTimeoutError,
     StateMismatchError,
     StoreError,
     UnknownSourceError,
 )
-from brondata.records import (
-    FileKeyStore,
-    KeySet,
-    KeyStore,
-    MemoryKeyStore,
-    SignedRecord,
-    SigningKey,
-    VerificationKey,
-    issue_record,
+from brondata.flow import ConsentView, NoticeSettings, Step
+from brondata.flow._codec import (
+    bind_state,
+    callback_digest,
+    error_from_dict,
+    mapped_values,
+    response_dict,
+    response_of,
+    result_parts,
+    rfc3339,
+    session_of_state,
+    state_matches,
+    unexpected,
 )
+from brondata.flow._codec import holder_jwk as _holder
+from brondata.records import KeySet, KeyStore, SignedRecord, SigningKey, issue_record
 from brondata.request import DataRequest
-from brondata.session import (
-    SessionEvent,
-    SessionState,
-    SourceState,
-    next_session_state,
-    next_source_state,
-)
+from brondata.session import SessionState, SourceState
 from brondata.sources import get as source_kind
 from brondata.sources import kind_of
 from brondata.sources._kind import valid_instance_id
 from brondata.sources._mapping import minimise
-from brondata.stores import AsyncSessionStore, off_loop, open_stores
+from brondata.stores import AsyncSessionStore, off_loop
 
 __all__ = ["Admission", "CollectionResult", "ConsentView", "Gateway"]
 
@@ -152,96 +140,13 @@ _RETRIES = 8
 #: A session's ``pending`` events older than this belong to a step that was cut short: the
 #: next call appends them. Younger ones are the running step's own, appended by it.
 _REPAIR_AFTER = timedelta(seconds=5)
-#: The states in which the consent is given (and a second ``give_consent`` a no-op).
-_GIVEN = (SessionState.CONSENTED, SessionState.COLLECTING, SessionState.COLLECTED)
 #: How long a collector's claim holds without renewal (renewed every third of it).
 _LEASE = timedelta(seconds=6)
 #: How often a callback waits to see the outcome of the same callback handled elsewhere.
 _POLL = 0.05
 
-
-_ENGLISH = {
-    "asks": "{recipient} asks for the following data, with your consent.",
-    "purpose": "Purpose",
-    "basis": "Legal basis",
-    "from": "From",
-    "kept": "Kept for {days} days, stored in {where}.",
-    "controller": "Controller",
-    "withdraw": "Withdraw your consent at",
-    "notice": "Notice",
-}
-_DUTCH = {
-    "asks": "{recipient} vraagt met uw toestemming de volgende gegevens.",
-    "purpose": "Doel",
-    "basis": "Grondslag",
-    "from": "Van",
-    "kept": "Bewaard gedurende {days} dagen, opgeslagen in {where}.",
-    "controller": "Verwerkingsverantwoordelijke",
-    "withdraw": "Trek uw toestemming in via",
-    "notice": "Kennisgeving",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ConsentView:
-    """What the consumer is shown before saying yes or no. Its hash goes into the ledger."""
-
-    session_id: str
-    consent_id: str
-    purpose: str
-    purpose_text: str
-    legal_basis: str
-    recipient: str
-    retention_days: int
-    #: source -> [(attribute name, English description, Dutch description)]
-    sources: dict[str, list[tuple[str, str, str]]]
-    notice_hash: str
-    controller: str
-    controller_contact: str
-    withdrawal_method: str
-    storage_location: str
-    notice_language: str
-
-    def text(self, language: str | None = None) -> str:
-        """The notice as the consumer reads it, in English or Dutch (``"nl"``)."""
-        dutch = (language or self.notice_language).startswith("nl")
-        label = _DUTCH if dutch else _ENGLISH
-        lines = [
-            label["asks"].format(recipient=self.recipient),
-            f"{label['purpose']}: {self.purpose_text} ({self.purpose})",
-            f"{label['basis']}: {self.legal_basis}",
-        ]
-        for source, rows in self.sources.items():
-            lines.append(f"{label['from']} {source}:")
-            lines += [f"  - {nl if dutch else en} ({name})" for name, en, nl in rows]
-        lines += [
-            label["kept"].format(days=self.retention_days, where=self.storage_location),
-            f"{label['controller']}: {self.controller} ({self.controller_contact})",
-            f"{label['withdraw']}: {self.withdrawal_method}",
-            f"{label['notice']}: {self.notice_hash}",
-        ]
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "session_id": self.session_id,
-            "consent_id": self.consent_id,
-            "purpose": self.purpose,
-            "purpose_text": self.purpose_text,
-            "legal_basis": self.legal_basis,
-            "recipient": self.recipient,
-            "retention_days": self.retention_days,
-            "sources": {
-                source: [{"name": n, "en": en, "nl": nl} for n, en, nl in rows]
-                for source, rows in self.sources.items()
-            },
-            "notice_hash": self.notice_hash,
-            "controller": self.controller,
-            "controller_contact": self.controller_contact,
-            "withdrawal_method": self.withdrawal_method,
-            "storage_location": self.storage_location,
-            "notice_language": self.notice_language,
-        }
+#: A change of the session made from the current one: what ``_update`` commits.
+Change = Callable[[SessionRecord], Step]
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,34 +178,6 @@ class CollectionResult:
         if found is None:
             raise KeyError(instance)
         return found
-
-
-def _notice(record: SessionRecord, terms: Mapping[str, str]) -> dict[str, Any]:
-    """Everything the consumer is shown; its hash binds the consent to exactly this text."""
-    request = record.request
-    return {
-        "consent_id": record.consent_id,
-        "purpose": request.purpose.term,
-        "purpose_text": request.purpose.text,
-        "legal_basis": request.legal_basis.value,
-        "recipient": request.recipient,
-        "retention_days": request.retention_days,
-        "sources": _plan(record),
-        **terms,
-    }
-
-
-def _plan(record: SessionRecord) -> dict[str, list[str]]:
-    """Per source kind, the attributes asked: what the consumer consents to. Which
-    instances (banks) deliver them is the consumer's choice and not part of the consent."""
-    plan: dict[str, list[str]] = {}
-    for instance, progress in record.sources.items():
-        plan.setdefault(kind_of(instance), list(progress.attributes))
-    return plan
-
-
-def _notice_hash(notice: Mapping[str, Any]) -> str:
-    return "sha-256:" + hashlib.sha256(rfc8785.dumps(dict(notice))).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,7 +226,7 @@ class Gateway:
         withdrawal_method: str | None = None,
         owned: Sequence[Any] = (),
     ) -> None:
-        _check_urls(issuer, redirect_uri)
+        check_urls(issuer, redirect_uri)
         if not isinstance(pseudonym_key, bytes) or len(pseudonym_key) < 32:
             raise ConfigurationError("the pseudonym key must be at least 32 bytes")
         if max_collections < 1:
@@ -375,13 +252,13 @@ class Gateway:
         # The flow's store calls, awaited in worker threads: none blocks the event loop.
         self._sessions = AsyncSessionStore(sessions)
         self.controller = controller or Controller(name=urlsplit(issuer).hostname or issuer)
-        self._record_terms = {
-            "controller": self.controller.name,
-            "controller_contact": self.controller.contact or issuer,
-            "storage_location": storage_location,
-            "notice_language": notice_language,
-            "withdrawal_method": withdrawal_method or f"{issuer.rstrip('/')}/consent/withdraw",
-        }
+        self._notice = NoticeSettings(
+            controller=self.controller.name,
+            controller_contact=self.controller.contact or issuer,
+            storage_location=storage_location,
+            notice_language=notice_language,
+            withdrawal_method=withdrawal_method or f"{issuer.rstrip('/')}/consent/withdraw",
+        )
         # A key store rotates and keeps retired public keys in the JWKS; a single key is fixed.
         self._keys: KeyStore | None = signing_key if isinstance(signing_key, KeyStore) else None
         self._fixed_key = signing_key if isinstance(signing_key, SigningKey) else None
@@ -434,44 +311,29 @@ class Gateway:
         application opens its sessions and keeps its pseudonyms. An in-memory database gets
         in-memory keys.
         """
-        in_memory = str(path) == ":memory:"
-        if not in_memory:
-            _check_location(path, "path")
-        if keys is not None:
-            _check_location(keys, "keys")
-        _check_urls(issuer, redirect_uri)  # before any file is made
-        key_dir = Path(keys) if keys is not None else None
-        if key_dir is None and not in_memory:
-            key_dir = Path(f"{path}.keys")
-        try:
-            if key_dir is None:
-                gateway_secrets = GatewaySecrets.generate()
-                store: KeyStore = MemoryKeyStore()
-            else:
-                gateway_secrets = GatewaySecrets.load_or_create(key_dir / "secrets.json")
-                store = FileKeyStore(key_dir / "signing")
-            if signing_key is None and not any(info.active for info in store.key_infos()):
-                store.generate("ES256", now=(clock or SystemClock()).now())
-            if not in_memory:
-                _private_file(Path(path))
-            stores = open_stores(path)
-        except OSError as exc:
-            raise StoreError(f"cannot create the gateway's files: {exc.strerror}") from None
+        parts = embedded(
+            path=path,
+            keys=keys,
+            issuer=issuer,
+            redirect_uri=redirect_uri,
+            signing_key=signing_key,
+            clock=clock,
+        )
         return cls(
             issuer=issuer,
             connectors=connectors,
             redirect_uri=redirect_uri,
-            ledger=stores.ledger,
-            sessions=stores.sessions,
-            signing_key=signing_key or store,
-            store_key=gateway_secrets.store_key,
-            pseudonym_key=gateway_secrets.pseudonym_key,
+            ledger=parts.stores.ledger,
+            sessions=parts.stores.sessions,
+            signing_key=parts.signing_key,
+            store_key=parts.secrets.store_key,
+            pseudonym_key=parts.secrets.pseudonym_key,
             clock=clock,
             source_timeout=source_timeout,
             max_collections=max_collections,
-            keyring=stores.keyring,
+            keyring=parts.stores.keyring,
             controller=controller,
-            owned=[stores, *connectors.values()],
+            owned=[parts.stores, *connectors.values()],
         )
 
     async def aclose(self) -> None:
@@ -534,23 +396,9 @@ class Gateway:
         require_text(session_id, "session_id", SessionNotFoundError, max_length=128)
         return self.sessions.get(session_id)
 
-    # --- ledger -----------------------------------------------------------------------------
+    # --- committing a step ------------------------------------------------------------------
 
-    async def _append(self, record: SessionRecord, event: EventType, **fields: Any) -> None:
-        await off_loop(
-            self.log.append,
-            event,
-            subject=record.subject,
-            at=self._clock.now(),  # the event writes it as RFC 3339 UTC
-            session_id=record.id,
-            consent_id=record.consent_id,
-            **fields,
-        )
-
-    def _pending(self, event: EventType, **fields: Any) -> PendingEvent:
-        return PendingEvent(event=event, at=_format_at(self._clock.now()), fields=fields)
-
-    def _write_pending(self, record: SessionRecord, *, repair: bool) -> None:
+    def _append(self, record: SessionRecord, *, repair: bool) -> None:
         """Append the session's pending events; on a repair, only those not in the ledger."""
         present: set[tuple[str, str]] = set()
         if repair:
@@ -571,7 +419,7 @@ class Gateway:
     async def _flush(self, record: SessionRecord, *, repair: bool = False) -> SessionRecord:
         """Append ``record``'s pending events and clear them from the session."""
         while record.pending:
-            await off_loop(self._write_pending, record, repair=repair)
+            await off_loop(self._append, record, repair=repair)
             try:
                 return await self._sessions.replace(record.model_copy(update={"pending": ()}))
             except ConcurrentUpdateError:
@@ -580,9 +428,11 @@ class Gateway:
                 record, repair = await self._sessions.get(record.id), True
         return record
 
-    async def _commit(self, updated: SessionRecord, *events: PendingEvent) -> SessionRecord:
-        """Write ``updated`` (a compare-and-set on its version) with ``events`` pending, then
-        append them: a lost race raises ``ConcurrentUpdateError`` having appended nothing."""
+    async def _commit(self, step: Step) -> SessionRecord:
+        """Write the step's session (a compare-and-set on its version) with its events
+        pending, then append them: a lost race raises ``ConcurrentUpdateError`` having
+        appended nothing. A step that changed nothing writes nothing."""
+        updated, events = step.record, step.events
         changes: dict[str, Any] = {"pending": (*updated.pending, *events)}
         if events:
             changes["updated_at"] = self._clock.now()  # when the events became pending
@@ -605,20 +455,41 @@ class Gateway:
                 await anyio.lowlevel.checkpoint()
         return await step()
 
-    def _terms(self, record: SessionRecord) -> dict[str, Any]:
-        request = record.request
-        return {
-            "purpose": request.purpose.term,
-            "purpose_text": request.purpose.text,
-            "legal_basis": request.legal_basis.value,
-            "attributes": request.attributes,
-            "sources": tuple(_plan(record)),
-            "recipient": request.recipient,
-            "retention_days": request.retention_days,
-            "notice_hash": record.notice_hash,
-            "categories": tuple(sorted({CATALOGUE[a].category for a in request.attributes})),
-            **self._record_terms,
-        }
+    async def _step(self, session_id: str, change: Change) -> SessionRecord:
+        """Load the session, take ``change`` on it and commit it, again on a lost race; a
+        step that changes nothing (taken already) returns the session as it is."""
+
+        async def once() -> SessionRecord:
+            record = await self._current(session_id)
+            step = change(record)
+            if step.record is record and not step.events:
+                return record
+            return await self._commit(step)
+
+        return await self._retrying(once)
+
+    async def _update(self, session_id: str, change: Change) -> SessionRecord:
+        """Read, change, compare-and-set (with the change's events), again on a lost race.
+
+        A collection's own writes (its sources answering at once, its lease) take turns on
+        the session's lock, so that they race only with other callers."""
+        lock = self._collect_locks.get(session_id)
+        if lock is not None:
+            async with lock:
+                return await self._update_now(session_id, change)
+        return await self._update_now(session_id, change)
+
+    async def _update_now(self, session_id: str, change: Change) -> SessionRecord:
+        for _ in range(_RETRIES):
+            current = await self._sessions.get(session_id)
+            step = change(current)
+            if step.record is current and not step.events:
+                return current
+            try:
+                return await self._commit(step)
+            except ConcurrentUpdateError:
+                continue
+        raise ConcurrentUpdateError(f"session {session_id} keeps changing; try again")
 
     # --- the flow ---------------------------------------------------------------------------
 
@@ -643,27 +514,21 @@ class Gateway:
         if not isinstance(request, DataRequest):
             raise RequestError("request must be a DataRequest")
         require_text(subject, "subject", RequestError, max_length=1000)
-        holder = _holder_jwk(holder_jwk) if holder_jwk is not None else None
+        holder = _holder(holder_jwk) if holder_jwk is not None else None
         needed = request.sources(tuple(self.connectors))  # NoSourceError before any login
         plan = {instance: needed[kind_of(instance)] for instance in self._choose(needed, sources)}
-        now = self._clock.now()
-        draft = SessionRecord(
-            id=str(uuid.uuid4()),
+        step = flow.start(
+            session_id=str(uuid.uuid4()),
             consent_id=str(uuid.uuid4()),
             subject=self.pseudonym(subject),
             request=request,
-            created_at=now,
-            updated_at=now,
-            consent_expires_at=now + self._consent_ttl,
-            notice_hash="",
-            sources={s: SourceProgress(attributes=tuple(a)) for s, a in plan.items()},
+            plan=plan,
             holder_jwk=holder,
+            now=self._clock.now(),
+            consent_ttl=self._consent_ttl,
+            settings=self._notice,
         )
-        notice = _notice(draft, self._record_terms)
-        record = draft.model_copy(update={"notice_hash": _notice_hash(notice)})
-        record = record.model_copy(
-            update={"pending": (self._pending("consent.requested", **self._terms(record)),)}
-        )
+        record = step.record.model_copy(update={"pending": step.events})
         await self._sessions.create(record)
         record = await self._flush(record)
         _log.info("session.started", session=record.id, sources=list(plan))
@@ -692,69 +557,17 @@ class Gateway:
         """Add an instance of a kind the session already uses (a second bank), before the
         collection. The consent stays as given: it names kinds, not instances."""
         record = await self._load(session_id)
-        if record.state not in (SessionState.CREATED, SessionState.CONSENTED):
-            raise SessionStateError(
-                f"cannot add a source to a session that is {record.state.value}"
-            )
-        if instance not in self.connectors:
-            raise UnknownSourceError(instance, list(self.connectors), what="source instance")
-        plan = _plan(record)
-        kind = kind_of(instance)
-        if kind not in plan:
-            raise SessionStateError(
-                f"session {record.id} asks nothing of a {kind} source "
-                f"(it asks of {', '.join(plan)})"
-            )
-        if instance in record.sources:
+        step = flow.add_source(record, instance, self._clock.now(), configured=self.connectors)
+        if step.record is record:
             return record
-        sources = dict(record.sources)
-        sources[instance] = SourceProgress(attributes=tuple(plan[kind]))
-        return await self._sessions.replace(
-            record.model_copy(update={"sources": sources, "updated_at": self._clock.now()})
-        )
+        return await self._sessions.replace(step.record)
 
     def session(self, session_id: str) -> SessionRecord:
         return self._load_now(session_id)
 
     def consent_view(self, session_id: str) -> ConsentView:
         record = self._load_now(session_id)
-        notice = _notice(record, self._record_terms)
-        return ConsentView(
-            session_id=record.id,
-            consent_id=record.consent_id,
-            purpose=notice["purpose"],
-            purpose_text=notice["purpose_text"],
-            legal_basis=notice["legal_basis"],
-            recipient=notice["recipient"],
-            retention_days=notice["retention_days"],
-            sources={
-                source: [
-                    (n, CATALOGUE[n].description_en, CATALOGUE[n].description_nl) for n in names
-                ]
-                for source, names in notice["sources"].items()
-            },
-            notice_hash=record.notice_hash,
-            controller=notice["controller"],
-            controller_contact=notice["controller_contact"],
-            withdrawal_method=notice["withdrawal_method"],
-            storage_location=notice["storage_location"],
-            notice_language=notice["notice_language"],
-        )
-
-    def _transition(
-        self, record: SessionRecord, event: SessionEvent, **changes: Any
-    ) -> SessionRecord:
-        state = next_session_state(record.state, event)
-        return record.model_copy(
-            update={"state": state, "updated_at": self._clock.now(), **changes}
-        )
-
-    def _check_not_expired(self, record: SessionRecord) -> None:
-        if self._clock.now() >= record.consent_expires_at:
-            raise SessionStateError(
-                f"the consent of session {record.id} expired at "
-                f"{record.consent_expires_at.isoformat()}; start a new session"
-            )
+        return flow.consent_view(record, flow.terms_of(record, self._notice))
 
     async def give_consent(
         self, session_id: str, *, notice_hash: str | None = None
@@ -766,119 +579,42 @@ class Gateway:
         consent is given (a double submit, another instance), it returns the session as it
         is and appends nothing.
         """
-
-        async def step() -> SessionRecord:
-            record = await self._current(session_id)
-            if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
-                raise ConsentDeniedError("the consent notice changed after it was shown")
-            if record.state in _GIVEN:
-                return record
-            updated = self._transition(record, SessionEvent.GIVE_CONSENT)
-            self._check_not_expired(record)
-            return await self._commit(
-                updated, self._pending("consent.given", **self._terms(record))
-            )
-
-        return await self._retrying(step)
+        return await self._step(
+            session_id,
+            lambda record: flow.give_consent(
+                record, self._clock.now(), settings=self._notice, notice_hash=notice_hash
+            ),
+        )
 
     async def deny_consent(self, session_id: str) -> SessionRecord:
         """The consumer says no; called again, it returns the denied session unchanged."""
-
-        async def step() -> SessionRecord:
-            record = await self._current(session_id)
-            if record.state is SessionState.DENIED:
-                return record
-            updated = self._transition(record, SessionEvent.DENY_CONSENT)
-            return await self._commit(
-                updated, self._pending("consent.denied", notice_hash=record.notice_hash)
-            )
-
-        return await self._retrying(step)
-
-    def _instance(self, record: SessionRecord, source: str) -> str:
-        """The session's instance ``source`` names: its id, or a kind the session uses one
-        instance of (``"bank"`` for a session with one bank)."""
-        if isinstance(source, str) and source in record.sources:
-            return source
-        same_kind = [s for s in record.sources if kind_of(s) == source]
-        if len(same_kind) == 1:
-            return same_kind[0]
-        raise SessionStateError(
-            f"session {record.id} does not need source {source!r} "
-            f"(it uses {', '.join(record.sources)})"
+        return await self._step(
+            session_id, lambda record: flow.deny_consent(record, self._clock.now())
         )
-
-    def _source(self, record: SessionRecord, source: str) -> tuple[SourceProgress, SourceConnector]:
-        return record.sources[source], self.connectors[source]
-
-    def _with_source(
-        self, record: SessionRecord, source: str, event: SessionEvent, **changes: Any
-    ) -> SessionRecord:
-        progress = record.sources[source]
-        state = next_source_state(source, progress.state, event)
-        sources = dict(record.sources)
-        sources[source] = progress.model_copy(update={"state": state, **changes})
-        return record.model_copy(update={"sources": sources})
 
     async def login_url(self, session_id: str, source: str) -> str:
         """Where to send the consumer to log in at ``source`` (an instance id, or a kind the
         session uses one instance of). A login can be started again: after a refusal, or
         when the grant died at the source; the new grant replaces the old one."""
 
-        async def step() -> str:
+        async def once() -> str:
             record = await self._current(session_id)
-            next_session_state(record.state, SessionEvent.START_LOGIN)
-            self._check_not_expired(record)
-            instance = self._instance(record, source)
-            progress, connector = self._source(record, instance)
-            next_source_state(instance, progress.state, SessionEvent.START_LOGIN)  # check first
-            start = await connector.begin_login(
+            instance = flow.check_login(record, source, self._clock.now())
+            progress = record.sources[instance]
+            start = await self.connectors[instance].begin_login(
                 attributes=progress.attributes,
                 redirect_uri=self.redirect_uri(instance),
                 valid_until=record.consent_expires_at.date() + timedelta(days=1),
             )
-            authorization_url, pending = self._bind_state(record.id, instance, start)
+            authorization_url, pending = bind_state(self._state_key, record.id, instance, start)
             sealed = self._box.seal(pending, f"{record.id}/{instance}/pending")
-            updated = self._with_source(
-                record, instance, SessionEvent.START_LOGIN, sealed=sealed, error=None, callback=None
-            )
-            await self._sessions.replace(
-                updated.model_copy(update={"updated_at": self._clock.now()})
-            )
+            step = flow.login_started(record, instance, sealed, self._clock.now())
+            await self._sessions.replace(step.record)
             # A grant this login replaces is given up (it may still be alive).
             await self._revoke(record, instance)
             return authorization_url
 
-        return await self._retrying(step)
-
-    def _callback_digest(self, record: SessionRecord, source: str, callback_url: str) -> str:
-        """A keyed digest of a callback URL: it names the callback, never reveals its code."""
-        mac = hmac.new(self._secrets.store_key, digestmod=hashlib.sha256)
-        mac.update(f"{record.id}/{source}/callback\n{callback_url}".encode())
-        return mac.hexdigest()
-
-    def _state_tag(self, session_id: str, source: str, nonce: str) -> str:
-        message = f"{session_id}\x00{source}\x00{nonce}".encode()
-        digest = hmac.new(self._state_key, message, hashlib.sha256).digest()[:16]
-        return digest.hex()
-
-    def _bind_state(
-        self, session_id: str, source: str, start: LoginStart
-    ) -> tuple[str, dict[str, str]]:
-        """Put the session into the login's OAuth ``state`` (``<session>.<MAC>.<nonce>``),
-        so that one callback route per source finds the session from ``state`` alone. The
-        connector's random ``state`` stays as the nonce; the MAC makes a forged reference
-        fail before any session is read. A connector whose URL carries no ``state`` as its
-        pending secrets name it is left as it is."""
-        nonce = start.pending.get("state", "")
-        parts = urlsplit(start.authorization_url)
-        query = parse_qsl(parts.query, keep_blank_values=True)
-        if not nonce or ("state", nonce) not in query:
-            return start.authorization_url, dict(start.pending)
-        bound = f"{session_id}.{self._state_tag(session_id, source, nonce)}.{nonce}"
-        query = [(k, bound if k == "state" else v) for k, v in query]
-        url = urlunsplit(parts._replace(query=urlencode(query)))
-        return url, {**start.pending, "state": bound}
+        return await self._retrying(once)
 
     def session_for_state(self, source: str, state: str) -> str:
         """The session a callback from ``source`` belongs to, read from its ``state``.
@@ -886,14 +622,7 @@ class Gateway:
         ``StateMismatchError`` if the ``state`` was not made by this gateway for a login at
         ``source`` (forged, truncated, another source's). The full ``state`` is still checked
         against the session's own by ``callback``."""
-        session_id, _, rest = state.partition(".")
-        tag, _, nonce = rest.partition(".")
-        expected = self._state_tag(session_id, source, nonce)
-        if not (session_id and nonce) or not same_secret(tag, expected):
-            raise StateMismatchError(
-                f"{source}: the callback's state does not name a login this gateway started"
-            )
-        return session_id
+        return session_of_state(self._state_key, source, state)
 
     async def callback(self, session_id: str, source: str, callback_url: str) -> SessionRecord:
         """The consumer is back from ``source``: check the redirect and exchange the code.
@@ -910,14 +639,14 @@ class Gateway:
         deadline: float | None = None
         while True:
             record = await self._current(session_id)
-            instance = self._instance(record, source)
-            progress, connector = self._source(record, instance)
-            digest = self._callback_digest(record, instance, callback_url)
-            if progress.callback == digest:
-                if progress.state in (SourceState.AUTHORISED, SourceState.COLLECTED):
-                    return record
-                if progress.state is SourceState.FAILED and progress.error is not None:
-                    raise AuthorizationDeniedError(progress.error.get("message", "refused"))
+            instance = flow.instance_of(record, source)
+            digest = callback_digest(self._secrets.store_key, record.id, instance, callback_url)
+            seen = flow.callback_seen(record, instance, digest)
+            if seen == "authorised":
+                return record
+            if seen == "refused":
+                raise flow.refusal(record, instance)
+            if seen == "in_flight":
                 # Being exchanged by another call: wait for its outcome, as long as an
                 # exchange may take.
                 now = anyio.current_time()
@@ -928,14 +657,13 @@ class Gateway:
                     )
                 await anyio.sleep(_POLL)
                 continue
-            next_session_state(record.state, SessionEvent.COMPLETE_LOGIN)
-            self._check_not_expired(record)
-            next_source_state(instance, progress.state, SessionEvent.COMPLETE_LOGIN)
-            assert progress.sealed is not None  # LOGIN_STARTED always carries its secrets
-            pending = self._box.open(progress.sealed, f"{record.id}/{instance}/pending")
-            if not _state_matches(callback_url, pending):
+            flow.check_callback(record, instance, self._clock.now())
+            sealed = record.sources[instance].sealed
+            assert sealed is not None  # LOGIN_STARTED always carries its secrets
+            pending = self._box.open(sealed, f"{record.id}/{instance}/pending")
+            if not state_matches(callback_url, pending):
                 # Not this login's callback: the connector says why; nothing is claimed.
-                await connector.complete_login(
+                await self.connectors[instance].complete_login(
                     callback_url=callback_url,
                     pending=pending,
                     redirect_uri=self.redirect_uri(instance),
@@ -943,7 +671,7 @@ class Gateway:
                 raise StateMismatchError(f"{instance}: the callback is not this login's")
             try:
                 claimed = await self._sessions.replace(
-                    self._with_source_changes(record, instance, callback=digest)
+                    flow.claim_callback(record, instance, digest).record
                 )
             except ConcurrentUpdateError:
                 continue
@@ -958,12 +686,7 @@ class Gateway:
                 callback_url=callback_url, pending=pending, redirect_uri=self.redirect_uri(source)
             )
         except AuthorizationDeniedError as exc:
-            failed = self._with_source(
-                record, source, SessionEvent.FAIL_LOGIN, sealed=None, error=exc.to_dict()
-            )
-            await self._commit(
-                failed, self._pending("data.failed", source=source, error_code=exc.code)
-            )
+            await self._commit(flow.login_refused(record, source, exc, self._clock.now()))
             raise
         except BaseException:
             # Not exchanged (a bad code, the source unreachable, cancelled): the claim is
@@ -973,31 +696,19 @@ class Gateway:
             raise
         _log.info("source.authorised", session=record.id, source=source)
         sealed = self._box.seal(grant, f"{record.id}/{source}/grant")
-        updated = self._with_source(record, source, SessionEvent.COMPLETE_LOGIN, sealed=sealed)
-        return await self._commit(
-            updated.model_copy(update={"updated_at": self._clock.now()}),
-            self._pending("login.completed", source=source),
-        )
+        return await self._commit(flow.login_completed(record, source, sealed, self._clock.now()))
 
     async def _release_callback(self, session_id: str, source: str) -> None:
         for _ in range(_RETRIES):
             record = await self._sessions.get(session_id)
-            if record.sources[source].callback is None:
+            step = flow.release_callback(record, source)
+            if step.record is record:
                 return
             try:
-                await self._sessions.replace(
-                    self._with_source_changes(record, source, callback=None)
-                )
+                await self._sessions.replace(step.record)
                 return
             except ConcurrentUpdateError:
                 continue
-
-    def _with_source_changes(
-        self, record: SessionRecord, source: str, **changes: Any
-    ) -> SessionRecord:
-        sources = dict(record.sources)
-        sources[source] = sources[source].model_copy(update=changes)
-        return record.model_copy(update={"sources": sources})
 
     async def collect(self, session_id: str) -> CollectionResult:
         """Fetch every authorised source at once, and deliver one signed record per kind.
@@ -1025,7 +736,15 @@ class Gateway:
 
     async def _collect(self, session_id: str) -> CollectionResult:
         me = uuid.uuid4().hex
-        record = await self._retrying(lambda: self._claim(session_id, me))
+
+        async def claim() -> SessionRecord:
+            record = await self._current(session_id)
+            step = flow.claim_collection(record, me, self._clock.now(), lease=_LEASE)
+            if step.record is record:
+                return record
+            return await self._sessions.replace(step.record)  # one collector wins
+
+        record = await self._retrying(claim)
         if record.state is SessionState.COLLECTED:
             return self._result_of(record)
         self._collect_locks[record.id] = anyio.Lock()
@@ -1040,102 +759,30 @@ class Gateway:
             self._collect_locks.pop(record.id, None)
         return result
 
-    async def _claim(self, session_id: str, me: str) -> SessionRecord:
-        record = await self._current(session_id)
-        if record.state in (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED):
-            raise ConsentDeniedError(f"session {record.id} has no consent ({record.state.value})")
-        if record.state is SessionState.COLLECTED:
-            return record
-        now = self._clock.now()
-        if record.state is SessionState.COLLECTING and (record.lease_until or now) > now:
-            raise SessionStateError(f"session {record.id} is being collected already")
-        self._check_not_expired(record)
-        if record.state is SessionState.CONSENTED and not any(
-            p.state is SourceState.AUTHORISED for p in record.sources.values()
-        ):
-            raise SessionStateError(f"session {record.id} has no completed login to collect from")
-        claim = self._transition(
-            record,
-            SessionEvent.COLLECT,
-            collecting_since=record.collecting_since or now,
-            collector=me,
-            lease_until=now + _LEASE,
-        )
-        return await self._sessions.replace(claim)  # the compare-and-set: one collector wins
-
     async def _renew_lease(self, session_id: str, me: str) -> None:
         while True:
             await anyio.sleep(_LEASE.total_seconds() / 3)
-
-            def renew(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
-                if current.collector != me:
-                    raise SessionStateError(f"session {session_id}: the collection lease is lost")
-                until = self._clock.now() + _LEASE
-                return current.model_copy(update={"lease_until": until}), ()
-
             try:
-                await self._update(session_id, renew)
+                await self._update(
+                    session_id, lambda r: flow.renew_lease(r, me, self._clock.now(), lease=_LEASE)
+                )
             except BrondataError:
                 # Lost, or the store is down: the collection's own next write says which.
                 return
 
     async def _release_lease(self, session_id: str, me: str) -> None:
         """Free the claim at once (a cancelled collect is resumed by the next call)."""
-
-        def release(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
-            if current.collector != me:
-                raise SessionStateError("not ours")
-            return current.model_copy(update={"collector": None, "lease_until": None}), ()
-
         try:
-            await self._update(session_id, release)
+            await self._update(session_id, lambda r: flow.release_lease(r, me))
         except BrondataError:
             return  # finished, taken over or erased meanwhile: nothing of ours to free
-
-    async def _update(
-        self,
-        session_id: str,
-        change: Callable[[SessionRecord], tuple[SessionRecord, tuple[PendingEvent, ...]]],
-    ) -> SessionRecord:
-        """Read, change, compare-and-set (with the change's events), again on a lost race.
-
-        A collection's own writes (its sources answering at once, its lease) take turns on
-        the session's lock, so that they race only with other callers."""
-        lock = self._collect_locks.get(session_id)
-        if lock is not None:
-            async with lock:
-                return await self._update_now(session_id, change)
-        return await self._update_now(session_id, change)
-
-    async def _update_now(
-        self,
-        session_id: str,
-        change: Callable[[SessionRecord], tuple[SessionRecord, tuple[PendingEvent, ...]]],
-    ) -> SessionRecord:
-        for _ in range(_RETRIES):
-            current = await self._sessions.get(session_id)
-            updated, pending = change(current)
-            try:
-                return await self._commit(updated, *pending)
-            except ConcurrentUpdateError:
-                continue
-        raise ConcurrentUpdateError(f"session {session_id} keeps changing; try again")
-
-    def _collecting(self, current: SessionRecord, me: str, what: str) -> None:
-        if current.state is not SessionState.COLLECTING:
-            raise ConsentDeniedError(
-                f"{what}: not delivered, the consent was {current.state.value} during the "
-                "collection"
-            )
-        if current.collector != me:
-            raise SessionStateError(f"session {current.id}: another collector took over")
 
     async def _collect_claimed(self, session_id: str, me: str) -> CollectionResult:
         record = await self._sessions.get(session_id)
         errors: dict[str, BrondataError] = {}
         for source, progress in record.sources.items():
             if progress.state is SourceState.FAILED and progress.error is not None:
-                errors[source] = _error_from_dict(progress.error)
+                errors[source] = error_from_dict(progress.error)
             # A source delivered before a retry of another is not asked again.
             elif progress.state not in (SourceState.AUTHORISED, SourceState.COLLECTED):
                 errors[source] = AuthorizationError(
@@ -1156,7 +803,7 @@ class Gateway:
                 # answer is dropped unrecorded with the session closed.
                 errors[kind_of(source)] = exc
             except Exception as exc:
-                error = exc if isinstance(exc, BrondataError) else _unexpected(source, exc)
+                error = exc if isinstance(exc, BrondataError) else unexpected(source, exc)
                 errors[source] = error
                 # Asked once, for one purpose: the access is no longer needed either way.
                 await self._revoke(record, source)
@@ -1182,7 +829,7 @@ class Gateway:
         # One record per kind, from every instance of it that answered (two banks: one
         # record with both banks' accounts); an instance that did not is an error of its own.
         kinds = dict(record.kinds)
-        for kind in _plan(record):
+        for kind in flow.plan_of(record):
             fetched = {i: responses[i] for i in authorised if kind_of(i) == kind and i in responses}
             if fetched and kind not in kinds:
                 kinds.update((await self._deliver(session_id, me, kind, fetched)).kinds)
@@ -1190,36 +837,12 @@ class Gateway:
 
     async def _fail_source(self, session_id: str, source: str, error: BrondataError) -> None:
         _log.warning("source.failed", session=session_id, source=source, error=error.code)
-
-        def fail(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
-            if current.sources[source].state is not SourceState.AUTHORISED:
-                return current, ()
-            updated = self._with_source(
-                current, source, SessionEvent.FAIL_COLLECT, sealed=None, error=error.to_dict()
-            )
-            return updated, (self._pending("data.failed", source=source, error_code=error.code),)
-
-        await self._update(session_id, fail)
+        await self._update(
+            session_id, lambda r: flow.source_failed(r, source, error, self._clock.now())
+        )
 
     def _result_of(self, record: SessionRecord) -> CollectionResult:
-        records: dict[str, SignedRecord] = {}
-        errors: dict[str, BrondataError] = {}
-        evidence: dict[str, Evidence] = {}
-        for kind, sealed in record.kinds.items():
-            outcome = self._box.open(sealed, f"{record.id}/{kind}/outcome")
-            if "record" in outcome:
-                records[kind] = SignedRecord.parse(outcome["record"])
-                for instance, proof in outcome["evidence"].items():
-                    evidence[instance] = _evidence(proof)
-            else:
-                errors[kind] = _error_from_dict(outcome["error"])
-        for source, progress in record.sources.items():
-            if progress.error is not None:
-                errors[source] = _error_from_dict(progress.error)
-            elif progress.state in (SourceState.WAITING, SourceState.LOGIN_STARTED):
-                errors[source] = AuthorizationError(
-                    f"{source}: no completed login ({progress.state.value})"
-                )
+        records, errors, evidence = result_parts(record, self._box)
         return CollectionResult(
             session_id=record.id, records=records, errors=errors, evidence=evidence
         )
@@ -1230,12 +853,9 @@ class Gateway:
         login left none), so the source waits for a login again (``login_url``), and the next
         ``collect`` fetches it alone; sources already delivered keep their records."""
         record = await self._load(session_id)
-        self._check_not_expired(record)
-        source = self._instance(record, source)
-        updated = self._transition(record, SessionEvent.RETRY)
-        updated = self._with_source(updated, source, SessionEvent.RETRY, sealed=None, error=None)
-        _log.info("source.retry", session=record.id, source=source)
-        return await self._sessions.replace(updated)
+        step = flow.retry(record, source, self._clock.now())
+        _log.info("source.retry", session=record.id, source=flow.instance_of(record, source))
+        return await self._sessions.replace(step.record)
 
     def result(self, session_id: str) -> CollectionResult:
         """The outcome of the session's collection, as ``collect`` returned it: kept (sealed
@@ -1244,14 +864,7 @@ class Gateway:
         ``SessionStateError`` before the collection finished, ``ConsentDeniedError`` once
         the consent no longer covers the records."""
         record = self._load_now(session_id)
-        if record.state in (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED):
-            raise ConsentDeniedError(
-                f"session {record.id} has no consent ({record.state.value}): no result kept"
-            )
-        if record.state is not SessionState.COLLECTED:
-            raise SessionStateError(
-                f"session {record.id} has not been collected ({record.state.value})"
-            )
+        flow.check_result(record)
         return self._result_of(record)
 
     async def _finish_collection(
@@ -1265,43 +878,16 @@ class Gateway:
         """Write what became of each source; the session leaves ``collecting`` unless it was
         withdrawn or expired meanwhile."""
 
-        def finish(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
-            updated = current
-            if current.state is SessionState.COLLECTING:
-                if current.collector != me:
-                    raise SessionStateError(f"session {session_id}: another collector took over")
-                # From here the consent covers keeping the data: it ends with the retention.
-                retention = timedelta(days=current.request.retention_days)
-                updated = self._transition(
-                    current,
-                    SessionEvent.FINISH_COLLECT,
-                    collecting_since=None,
-                    collector=None,
-                    lease_until=None,
-                    consent_expires_at=self._clock.now() + retention,
-                )
-            for source, progress in current.sources.items():
-                if progress.state is not SourceState.AUTHORISED:
-                    continue
-                delivered = kind_of(source) in current.kinds and source in responses
-                if delivered and "record" in self._box.open(
-                    current.kinds[kind_of(source)], f"{current.id}/{kind_of(source)}/outcome"
-                ):
-                    updated = self._with_source(
-                        updated, source, SessionEvent.COLLECT, sealed=None, fetched=None
-                    )
-                else:
-                    problem = errors.get(source) or errors.get(kind_of(source))
-                    error = problem.to_dict() if problem is not None else None
-                    updated = self._with_source(
-                        updated,
-                        source,
-                        SessionEvent.FAIL_COLLECT,
-                        sealed=None,
-                        fetched=None,
-                        error=error,
-                    )
-            return updated, ()
+        def finish(current: SessionRecord) -> Step:
+            with_record = {
+                kind
+                for kind, sealed in current.kinds.items()
+                if "record" in self._box.open(sealed, f"{current.id}/{kind}/outcome")
+            }
+            delivered = {s for s in responses if kind_of(s) in with_record}
+            return flow.finish_collection(
+                current, me, self._clock.now(), delivered=delivered, errors=errors
+            )
 
         record = await self._update(session_id, finish)
         if record.state is SessionState.COLLECTED:
@@ -1312,7 +898,7 @@ class Gateway:
             result = self._result_of(record.model_copy(update={"kinds": dict(kinds)}))
             for key, error in errors.items():
                 result.errors.setdefault(key, error)
-            for kind in _plan(record):
+            for kind in flow.plan_of(record):
                 if kind not in result.records and not any(
                     kind_of(s) == kind for s in result.errors
                 ):
@@ -1352,32 +938,24 @@ class Gateway:
         """
         pseudonym = self.pseudonym(subject)
         for record in await self._sessions.of_subject(pseudonym):
-            for source in record.sources:
-                await self._revoke(record, source)
+            await self._revoke_all(record)
         removed = await self._sessions.forget_subject(pseudonym)
         erased = await off_loop(self.log.erase, pseudonym, at=self._clock.now())
         return erased is not None or removed > 0
 
+    async def _revoke_all(self, record: SessionRecord) -> None:
+        for source in flow.grants_held(record):
+            await self._revoke(record, source)
+
     async def _revoke(self, record: SessionRecord, source: str) -> None:
         """Give up the access a source granted, if any is held. Best effort: the grant is
         dropped from the session whatever the source answers, and a failure is logged."""
-        progress = record.sources[source]
-        if progress.state is not SourceState.AUTHORISED or progress.sealed is None:
+        if source not in flow.grants_held(record):
             return
-        grant = self._box.open(progress.sealed, f"{record.id}/{source}/grant")
-        try:
-            with self._on_the_clock(source):
-                await self.connectors[source].revoke(grant=grant)
-        except BrondataError as exc:
-            _log.warning("source.revoke_failed", session=record.id, source=source, error=str(exc))
-
-    def _without_secrets(self, record: SessionRecord) -> SessionRecord:
-        """The session without grants, answers or records: nothing more is covered."""
-        sources = {
-            s: p.model_copy(update={"sealed": None, "fetched": None})
-            for s, p in record.sources.items()
-        }
-        return record.model_copy(update={"sources": sources, "kinds": {}})
+        sealed = record.sources[source].sealed
+        assert sealed is not None
+        grant = self._box.open(sealed, f"{record.id}/{source}/grant")
+        await self._revoke_grant(record.id, source, grant)
 
     async def withdraw(self, session_id: str) -> SessionRecord:
         """The consumer withdraws consent (art. 7(3) GDPR): as easy as giving it.
@@ -1388,43 +966,26 @@ class Gateway:
         the withdrawn session unchanged.
         """
 
-        async def step() -> SessionRecord:
+        async def once() -> SessionRecord:
             record = await self._current(session_id)
-            if record.state is SessionState.WITHDRAWN:
+            step = flow.withdraw(record, self._clock.now())
+            if step.record is record:
                 return record
-            updated = self._transition(record, SessionEvent.WITHDRAW)
             # Revoked first: the grants leave the session with this write, and a withdrawal
             # that then loses its race is retried (and revokes nothing twice: none is left).
-            for source in record.sources:
-                await self._revoke(record, source)
-            return await self._commit(
-                self._without_secrets(updated), self._pending("consent.withdrawn")
-            )
+            await self._revoke_all(record)
+            return await self._commit(step)
 
-        return await self._retrying(step)
+        return await self._retrying(once)
 
     async def renew(self, session_id: str, *, notice_hash: str | None = None) -> SessionRecord:
         """The consumer agrees again: a new login window, or a new retention period."""
-
-        async def step() -> SessionRecord:
-            record = await self._current(session_id)
-            updated = self._transition(record, SessionEvent.RENEW)
-            if notice_hash is not None and not _same_notice(notice_hash, record.notice_hash):
-                raise ConsentDeniedError("the consent notice changed after it was shown")
-            term = (
-                self._consent_ttl
-                if record.state is SessionState.CONSENTED
-                else timedelta(days=record.request.retention_days)
-            )
-            expires = self._clock.now() + term
-            if record.consent_expires_at == expires:
-                return record  # renewed at this very moment already: the same renewal
-            return await self._commit(
-                updated.model_copy(update={"consent_expires_at": expires}),
-                self._pending("consent.renewed", notice_hash=record.notice_hash),
-            )
-
-        return await self._retrying(step)
+        return await self._step(
+            session_id,
+            lambda record: flow.renew(
+                record, self._clock.now(), consent_ttl=self._consent_ttl, notice_hash=notice_hash
+            ),
+        )
 
     async def expire_due(self) -> list[str]:
         """Expire every live session whose consent term has ended; returns their ids.
@@ -1436,10 +997,9 @@ class Gateway:
         for session_id in await self._sessions.due(self._clock.now()):
             try:
                 record = await self._current(session_id)
-                updated = self._transition(record, SessionEvent.EXPIRE)
-                for source in record.sources:
-                    await self._revoke(record, source)
-                await self._commit(self._without_secrets(updated), self._pending("consent.expired"))
+                step = flow.expire(record, self._clock.now())
+                await self._revoke_all(record)
+                await self._commit(step)
             except (SessionError, StoreError) as exc:
                 # Erased, withdrawn or changed meanwhile by another instance: the next run
                 # sees it as it is then; the others still expire now.
@@ -1447,6 +1007,8 @@ class Gateway:
                 continue
             expired.append(session_id)
         return expired
+
+    # --- I/O of the collection -------------------------------------------------------------
 
     async def _fetch(self, record: SessionRecord, source: str, me: str) -> SourceResponse:
         """One instance's raw data, within its timeout, committed with ``data.retrieved``;
@@ -1461,22 +1023,21 @@ class Gateway:
                 grant=grant, attributes=progress.attributes, today=today
             )
         _log.info("source.retrieved", session=record.id, source=source, requests=response.requests)
-        sealed = self._box.seal(_response_dict(response), f"{record.id}/{source}/fetched")
-
-        def fetched(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
-            self._collecting(current, me, kind_of(source))
-            updated = self._with_source_changes(current, source, fetched=sealed, sealed=None)
-            event = self._pending(
-                "data.retrieved",
-                source=source,
-                response_digest=response.digest,
-                attributes=progress.attributes,
-                mapping_version=source_kind(source).mapping.version,
-            )
-            return updated, (event,)
-
+        sealed = self._box.seal(response_dict(response), f"{record.id}/{source}/fetched")
+        version = source_kind(source).mapping.version
         try:
-            await self._update(record.id, fetched)
+            await self._update(
+                record.id,
+                lambda current: flow.source_fetched(
+                    current,
+                    me,
+                    source,
+                    sealed,
+                    self._clock.now(),
+                    response_digest=response.digest,
+                    mapping_version=version,
+                ),
+            )
         finally:
             # Fetched once, for one purpose: the access is no longer needed either way.
             with anyio.CancelScope(shield=True):
@@ -1510,7 +1071,7 @@ class Gateway:
     def _open_response(self, record: SessionRecord, source: str) -> SourceResponse:
         sealed = record.sources[source].fetched
         assert sealed is not None
-        return _response_of(self._box.open(sealed, f"{record.id}/{source}/fetched"))
+        return response_of(self._box.open(sealed, f"{record.id}/{source}/fetched"))
 
     async def _deliver(
         self, session_id: str, me: str, kind: str, responses: Mapping[str, SourceResponse]
@@ -1519,60 +1080,48 @@ class Gateway:
         with its ``data.delivered`` once the consent is seen to stand (a mapping failure is
         committed as the kind's error, with ``data.failed``)."""
         record = await self._sessions.get(session_id)
-        registered = source_kind(kind)
+        mapping_version = source_kind(kind).mapping.version
         attributes = record.sources[next(iter(responses))].attributes
         digest = combined_digest({i: r.digest for i, r in responses.items()})
         context = f"{record.id}/{kind}/outcome"
+        now = self._clock.now()
         try:
-            if len(responses) == 1:
-                raw = next(iter(responses.values())).raw
-            else:
-                assert registered.combine is not None  # checked when the gateway was built
-                raw = registered.combine({i: r.raw for i, r in responses.items()})
-            values = minimise(
-                registered.mapping.map(raw, attributes, self._clock.now().date()), attributes
-            )
+            raws = {i: r.raw for i, r in responses.items()}
+            values = minimise(mapped_values(kind, raws, attributes, now.date()), attributes)
             signed = self._sign(
                 record,
                 kind,
                 instances=sorted(responses),
                 retrieved_at=max(r.retrieved_at for r in responses.values()),
                 response_digest=digest,
-                mapping_version=registered.mapping.version,
+                mapping_version=mapping_version,
                 values=values,
             )
         except Exception as exc:
-            error = exc if isinstance(exc, BrondataError) else _unexpected(kind, exc)
+            error = exc if isinstance(exc, BrondataError) else unexpected(kind, exc)
             _log.warning("source.failed", session=record.id, source=kind, error=error.code)
             outcome = self._box.seal({"error": error.to_dict()}, context)
-            pending = (self._pending("data.failed", source=kind, error_code=error.code),)
+            events = (flow.event("data.failed", now, source=kind, error_code=error.code),)
         else:
             evidence = {i: r.evidence.to_dict() for i, r in responses.items()}
             outcome = self._box.seal({"record": signed.compact, "evidence": evidence}, context)
-            pending = (
-                self._pending(
-                    "data.delivered",
-                    source=kind,
-                    attributes=attributes,
-                    record_digest=signed.digest,
-                    response_digest=digest,
-                    mapping_version=registered.mapping.version,
-                    recipient=record.request.recipient,
-                ),
+            delivered = flow.delivered_event(
+                record,
+                kind,
+                now,
+                attributes=attributes,
+                record_digest=signed.digest,
+                response_digest=digest,
+                mapping_version=mapping_version,
             )
-
-        def deliver(current: SessionRecord) -> tuple[SessionRecord, tuple[PendingEvent, ...]]:
-            self._collecting(current, me, kind)
-            if kind in current.kinds:
-                return current, ()
-            return current.model_copy(update={"kinds": {**current.kinds, kind: outcome}}), pending
-
+            events = (delivered,)
         try:
-            return await self._update(session_id, deliver)
+            return await self._update(
+                session_id, lambda current: flow.kind_outcome(current, me, kind, outcome, events)
+            )
         except ConsentDeniedError as exc:
-            error = exc
-        # Withdrawn meanwhile: the kind's outcome is that refusal (nothing appended).
-        _log.warning("source.failed", session=session_id, source=kind, error=error.code)
+            # Withdrawn meanwhile: the kind's outcome is that refusal (nothing appended).
+            _log.warning("source.failed", session=session_id, source=kind, error=exc.code)
         return await self._sessions.get(session_id)
 
     def _sign(
@@ -1597,7 +1146,7 @@ class Gateway:
                 "sub": record.subject,
                 "source": kind,
                 "instances": instances,
-                "retrieved_at": _rfc3339(retrieved_at),
+                "retrieved_at": rfc3339(retrieved_at),
                 "source_response_digest": response_digest,
                 "mapping_version": mapping_version,
                 "consent_id": record.consent_id,
@@ -1613,116 +1162,3 @@ class Gateway:
                 if CATALOGUE[name].type is ValueType.ARRAY and isinstance(value, list)
             },
         )
-
-
-def _private_file(path: Path) -> None:
-    """Create the database readable by its owner only: it holds the subject keys whose
-    destruction is the erasure, the sealed tokens and the ledger. SQLite gives its -wal and
-    -shm files the same mode. An existing file keeps its mode, with a warning if others can
-    read it."""
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            _log.warning("store.readable_by_others", file=path.name)
-
-
-def _check_location(where: object, what: str) -> None:
-    """A file system path whose directory exists: a missing directory is a typo, not a wish
-    for a new, empty ledger (or a new set of keys, and with them new pseudonyms)."""
-    if not isinstance(where, str | Path):
-        raise ConfigurationError(f"{what} must be a file system path")
-    require_text(str(where), what, StoreError, max_length=4096)
-    if str(where).endswith(("/", os.sep)) or (Path(where).is_dir() and what == "path"):
-        raise StoreError(f"{what} names a directory: give the database file in it")
-    directory = Path(where).parent
-    if not directory.is_dir():
-        raise StoreError(
-            f"the directory of {what}, {directory}, does not exist: create it, or correct {what}"
-        )
-
-
-def _check_urls(issuer: object, redirect_uri: object) -> None:
-    require_url(issuer, "issuer", ConfigurationError)
-    require_url(redirect_uri, "redirect_uri", ConfigurationError)
-    with bad_input(ConfigurationError, "redirect_uri"):
-        str(redirect_uri).format(source="bank")
-    if "{source}" not in str(redirect_uri):
-        raise ConfigurationError("redirect_uri must contain '{source}', one callback per source")
-
-
-def _response_dict(response: SourceResponse) -> dict[str, Any]:
-    return {
-        "source": response.source,
-        "raw": response.raw,
-        "evidence": response.evidence.to_dict(),
-        "retrieved_at": response.retrieved_at.isoformat(),
-    }
-
-
-def _evidence(value: Mapping[str, Any]) -> Evidence:
-    return Evidence(
-        salt=value["salt"],
-        responses=tuple((r["request"], r["sha-256"]) for r in value["responses"]),
-    )
-
-
-def _response_of(value: Mapping[str, Any]) -> SourceResponse:
-    return SourceResponse(
-        source=value["source"],
-        raw=value["raw"],
-        evidence=_evidence(value["evidence"]),
-        retrieved_at=datetime.fromisoformat(value["retrieved_at"]),
-    )
-
-
-def _error_from_dict(value: Mapping[str, str]) -> BrondataError:
-    """A typed error again from its ``to_dict`` form (codes are unique in the tree)."""
-    code, message = value.get("code", ""), value.get("message", "")
-    found: type[BrondataError] = BrondataError
-    stack: list[type[BrondataError]] = [BrondataError]
-    while stack:
-        cls = stack.pop()
-        if cls.code == code:
-            found = cls
-            break
-        stack.extend(cls.__subclasses__())
-    error = found.__new__(found)
-    BrondataError.__init__(error, message)
-    if isinstance(error, ConnectorError):
-        error.source = value.get("source")
-    return error
-
-
-def _state_matches(callback_url: str, pending: Mapping[str, Any]) -> bool:
-    """Whether the callback carries the ``state`` its login sent (a source without one
-    leaves the check to its connector)."""
-    expected = pending.get("state")
-    if not isinstance(expected, str):
-        return True
-    values = parse_qs(urlsplit(callback_url).query).get("state", [])
-    return len(values) == 1 and hmac.compare_digest(values[0].encode(), expected.encode())
-
-
-def _same_notice(given: object, shown: str) -> bool:
-    return same_secret(given, shown)
-
-
-def _holder_jwk(jwk: Mapping[str, Any]) -> dict[str, str]:
-    """The public members of a holder key, checked now rather than at the first signature."""
-    try:
-        key = VerificationKey.from_jwk(jwk)
-    except RecordError as exc:
-        raise RequestError(f"holder_jwk is not a usable public key: {exc.message}") from None
-    return {k: v for k, v in key.jwk.items() if k in ("kty", "crv", "x", "y")}
-
-
-def _unexpected(source: str, exc: Exception) -> BrondataError:
-    """A failure no connector or mapping anticipated, as a typed error of that source."""
-    return SourceProtocolError(
-        f"{source}: unexpected {type(exc).__name__} while collecting", source=source
-    )
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -19,20 +19,32 @@ Rules the tables encode:
 * Withdrawal is possible from every non-final state and is always final.
 * A consent expires when its term ends: the login window before collection, the retention
   period after it. A renewal (the consumer agreeing again) extends the term; expiry is final.
+
+The consent itself, as the ledger states it, has a lifecycle of its own: ``CONSENT_TRANSITIONS``
+((consent state, consent event) -> consent state). It is the one table of it: the audit's fold
+(``audit verify``) and the consent records (``consent_record_from_ledger``) fold the ledger's
+consent events with it, and the session table is checked against it when this module loads
+(every session step that appends a consent event moves the consent as that table says).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Final, Literal
 
 from brondata.errors import SessionStateError
 
 __all__ = [
+    "CONSENT_EVENTS",
+    "CONSENT_TRANSITIONS",
+    "LIVE_CONSENT",
     "SESSION_TRANSITIONS",
     "SOURCE_TRANSITIONS",
+    "ConsentState",
     "SessionEvent",
     "SessionState",
     "SourceState",
+    "next_consent_state",
     "next_session_state",
     "next_source_state",
 ]
@@ -120,6 +132,75 @@ SOURCE_TRANSITIONS: dict[tuple[SourceState, SessionEvent], SourceState] = {
     # Its grant died with the failure (or never came): the consumer logs in there again.
     (_Q.FAILED, _E.RETRY): _Q.WAITING,
 }
+
+
+ConsentState = Literal["requested", "given", "denied", "withdrawn", "expired", "renewed"]
+
+#: (consent state, consent event) -> consent state: the consent's whole lifecycle as the
+#: ledger states it. A consent starts ``requested``. An event the table has no row for moves
+#: nothing (a renewal of a denied or withdrawn consent; an expiry of an ended one); for
+#: ``consent.given``, ``consent.denied`` and ``consent.withdrawn`` it is a step taken twice,
+#: which ``audit verify`` reports (``consent_repeated``).
+CONSENT_TRANSITIONS: Final[dict[tuple[ConsentState, str], ConsentState]] = {
+    ("requested", "consent.requested"): "requested",
+    ("requested", "consent.given"): "given",
+    ("requested", "consent.denied"): "denied",
+    ("requested", "consent.withdrawn"): "withdrawn",
+    ("requested", "consent.expired"): "expired",
+    ("given", "consent.withdrawn"): "withdrawn",
+    ("given", "consent.expired"): "expired",
+    ("renewed", "consent.withdrawn"): "withdrawn",
+    ("renewed", "consent.expired"): "expired",
+    # The renewal rule: the consumer agreeing again revives a given or expired consent,
+    # never a denied or withdrawn one.
+    ("given", "consent.renewed"): "renewed",
+    ("renewed", "consent.renewed"): "renewed",
+    ("expired", "consent.renewed"): "renewed",
+}
+
+#: The consent states under which data may be retrieved and delivered.
+LIVE_CONSENT: Final = frozenset({"given", "renewed"})
+
+#: The consent event each session step appends, if any.
+CONSENT_EVENTS: Final[dict[SessionEvent, str]] = {
+    _E.GIVE_CONSENT: "consent.given",
+    _E.DENY_CONSENT: "consent.denied",
+    _E.WITHDRAW: "consent.withdrawn",
+    _E.EXPIRE: "consent.expired",
+    _E.RENEW: "consent.renewed",
+}
+
+# The consent each session state stands for (``renewed`` is a given consent).
+_CONSENT_OF: Final[dict[SessionState, ConsentState]] = {
+    _S.CREATED: "requested",
+    _S.CONSENTED: "given",
+    _S.COLLECTING: "given",
+    _S.COLLECTED: "given",
+    _S.DENIED: "denied",
+    _S.WITHDRAWN: "withdrawn",
+    _S.EXPIRED: "expired",
+}
+
+
+def next_consent_state(state: ConsentState, event: str) -> ConsentState | None:
+    """The consent's state after the ledger's ``event``; ``None`` if it moves nothing."""
+    return CONSENT_TRANSITIONS.get((state, event))
+
+
+def _check_tables() -> None:
+    """Every session step that appends a consent event moves the consent as the consent
+    table says: one lifecycle, stated once."""
+    for (state, event), after in SESSION_TRANSITIONS.items():
+        consent_event = CONSENT_EVENTS.get(event)
+        if consent_event is None:
+            continue
+        moved = next_consent_state(_CONSENT_OF[state], consent_event)
+        settled = "given" if moved == "renewed" else moved
+        if settled != _CONSENT_OF[after]:  # pragma: no cover - a table edited wrong
+            raise AssertionError(f"{state.value} --{event.value}--> {after.value}: {moved}")
+
+
+_check_tables()
 
 
 def next_session_state(state: SessionState, event: SessionEvent) -> SessionState:

@@ -43,6 +43,7 @@ from brondata.consent._events import LedgerEvent, parse_entry
 from brondata.consent._ledger import ConsentLedger
 from brondata.consent._merkle import EMPTY_ROOT, HASH_SIZE, MerkleFrontier, leaf_hash
 from brondata.errors import CheckpointError, LedgerError, LedgerIntegrityError
+from brondata.session import LIVE_CONSENT, ConsentState, next_consent_state
 from brondata.sources._kind import kind_of
 
 __all__ = [
@@ -224,11 +225,17 @@ class _AtomicFile:
 # --- verify ----------------------------------------------------------------------------------
 
 
+# Once per consent each: again, it is a step taken twice (``consent_repeated``).
+_ONCE: Final = frozenset({"consent.given", "consent.denied", "consent.withdrawn"})
+# The consent events that state the terms.
+_STATES_TERMS: Final = frozenset({"consent.requested", "consent.given", "consent.renewed"})
+
+
 @dataclass(slots=True)
 class _Consent:
     """What the log has said so far about one consent."""
 
-    state: Literal["requested", "given", "denied", "withdrawn", "expired"] = "requested"
+    state: ConsentState = "requested"
     attributes: frozenset[str] = frozenset()
     sources: frozenset[str] = frozenset()
     # (source, response digest) of each retrieval under this consent
@@ -347,38 +354,23 @@ class _Auditor:
     def apply(self, index: int, consent_id: str, event: LedgerEvent) -> None:
         kind = event.event
         consent = self.consent(consent_id)
-        # Each of these happens once per consent; again, it is a step taken twice.
-        repeated = {
-            "consent.given": ("given", "denied", "withdrawn", "expired"),
-            "consent.denied": ("given", "denied", "withdrawn", "expired"),
-            "consent.withdrawn": ("withdrawn", "denied"),
-        }.get(kind, ())
-        if consent.state in repeated:
+        # The one consent table moves the consent; for these three, an event it refuses is a
+        # step taken twice (or after the consent ended).
+        moved = next_consent_state(consent.state, kind)
+        if moved is None and kind in _ONCE:
             self.add(
                 "consent_repeated", f"{kind} again while the consent is {consent.state}", index
             )
-        if kind in ("consent.requested", "consent.given"):
-            consent.attributes = frozenset(event.attributes or ())
-            consent.sources = frozenset(event.sources or ())
-            if kind == "consent.given":
-                consent.state = "given"
-        elif kind == "consent.denied":
-            consent.state = "denied"
-        elif kind == "consent.withdrawn":
-            consent.state = "withdrawn"
-        elif kind == "consent.expired":
-            if consent.state == "given":
-                consent.state = "expired"
-        elif kind == "consent.renewed":
-            # A renewal revives a given or expired consent, never a withdrawn or denied one.
-            if consent.state in ("given", "expired"):
-                consent.state = "given"
-                if event.attributes is not None:
-                    consent.attributes = frozenset(event.attributes)
-                if event.sources is not None:
-                    consent.sources = frozenset(event.sources)
-        elif kind == "data.retrieved":
-            if consent.state != "given":
+        if moved is not None and kind in _STATES_TERMS:
+            # A renewal may restate (a subset of) the terms; unset terms stay as they were.
+            if event.attributes is not None or kind != "consent.renewed":
+                consent.attributes = frozenset(event.attributes or ())
+            if event.sources is not None or kind != "consent.renewed":
+                consent.sources = frozenset(event.sources or ())
+        if moved is not None:
+            consent.state = moved
+        if kind == "data.retrieved":
+            if consent.state not in LIVE_CONSENT:
                 self.add(
                     "retrieved_without_consent",
                     f"data retrieved from {event.source} while the consent is {consent.state}",
@@ -396,10 +388,10 @@ class _Auditor:
             )
         elif consent.state == "expired":
             self.add("delivered_after_expiry", "delivered after the consent expired", index)
-        elif consent.state != "given":
+        elif consent.state not in LIVE_CONSENT:
             self.add("delivered_without_consent", f"delivered while {consent.state}", index)
         beyond = sorted(set(event.attributes or ()) - consent.attributes)
-        if consent.state == "given" and (beyond or event.source not in consent.sources):
+        if consent.state in LIVE_CONSENT and (beyond or event.source not in consent.sources):
             what = ", ".join(beyond) if beyond else f"source {event.source}"
             self.add("delivered_beyond_consent", f"delivered {what} outside the consent", index)
         if consent.state in ("denied", "withdrawn"):

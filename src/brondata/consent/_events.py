@@ -53,6 +53,7 @@ from brondata._limits import (
     OrganisationName,
     PurposeText,
 )
+from brondata.consent._terms import RECORD_TERMS, REQUIRED_TERMS
 from brondata.errors import InvalidEventError, LedgerIntegrityError
 from brondata.records._encoding import json_dumps_sorted
 
@@ -129,23 +130,9 @@ DataCategory = Annotated[str, Field(pattern=r"^dpv-pd:[A-Z][A-Za-z0-9]{0,63}$")]
 _COMMON: Final = frozenset(
     {"event", "at", "session_id", "consent_id", "subject_key", "subject_sealed"}
 )
-_TERMS: Final = frozenset(
-    {"purpose", "legal_basis", "attributes", "sources", "recipient", "retention_days"}
-)
-# The rest of a DPV consent record: optional, so that a ledger written before they existed
-# still reads; an event that has them makes the ledger hold the whole consent record.
-_RECORD: Final = frozenset(
-    {
-        "purpose_text",
-        "notice_hash",
-        "notice_language",
-        "controller",
-        "controller_contact",
-        "categories",
-        "storage_location",
-        "withdrawal_method",
-    }
-)
+# The terms and the rest of a DPV consent record: one definition (``_terms``).
+_TERMS: Final = REQUIRED_TERMS
+_RECORD: Final = RECORD_TERMS
 _CONSENT_ALL: Final = _TERMS | _RECORD
 
 # The transition-table of fields: for each event, (required, optional) beyond the common five.

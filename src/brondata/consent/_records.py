@@ -4,8 +4,9 @@ Consent Receipts (v1.1) made from them.
 A ``ConsentRecord`` is not stored anywhere: the consent events of the ledger hold every field
 (``consent.requested``, ``consent.given`` and ``consent.renewed`` carry the terms), and
 ``consent_record_from_ledger`` folds them into the record as it stands after the last one.
-The lifecycle follows the audit's rules: a renewal revives a given or expired consent, never
-a denied or withdrawn one; an expiry ends only a live consent.
+The lifecycle is the one consent table (``brondata.session.CONSENT_TRANSITIONS``), which the
+audit folds with too: a renewal revives a given or expired consent, never a denied or
+withdrawn one; an event the table has no row for changes nothing.
 
 Kantara v1.1 mapping (``kantara_receipt``), where the receipt's vocabulary is open text:
 
@@ -33,13 +34,15 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from brondata._inputs import TypedModel
 from brondata.consent._events import LedgerEvent
+from brondata.consent._terms import TERM_FIELDS
 from brondata.errors import ConsentNotFoundError, ConsentRecordError, SubjectErasedError
+from brondata.session import ConsentState, next_consent_state
 
 if TYPE_CHECKING:
     from brondata.consent._log import ConsentLog
@@ -53,8 +56,6 @@ __all__ = [
     "consent_record_from_ledger",
     "kantara_receipt",
 ]
-
-ConsentState = Literal["requested", "given", "denied", "withdrawn", "expired", "renewed"]
 
 KANTARA_VERSION: Final = "KI-CR-v1.1.0"
 _RECEIPT_NAMESPACE: Final = uuid.UUID("5b0f9a3e-61c4-4d0e-9d53-2f1b6c7a8e41")
@@ -151,31 +152,6 @@ class ConsentRecord(BaseModel):
         return self.model_dump(mode="json")
 
 
-_TERM_FIELDS: Final = (
-    "purpose",
-    "purpose_text",
-    "legal_basis",
-    "attributes",
-    "sources",
-    "recipient",
-    "retention_days",
-    "notice_hash",
-    "notice_language",
-    "controller",
-    "controller_contact",
-    "categories",
-    "storage_location",
-    "withdrawal_method",
-)
-
-
-_STARTS: Final[dict[str, ConsentState]] = {
-    "consent.requested": "requested",
-    "consent.given": "given",
-    "consent.renewed": "renewed",
-}
-
-
 @dataclass(slots=True)
 class ConsentFold:
     """The consent events of one consent, folded in log order into a ``ConsentRecord``."""
@@ -199,25 +175,21 @@ class ConsentFold:
         self.subject_key = self.subject_key or event.subject_key
         self.subject = self.subject or subject
         kind = event.event
+        if kind == "data.delivered":
+            self._recipient(event.recipient)
+            return
+        moved = next_consent_state(self.state or "requested", kind)
+        if moved is None:
+            return  # not a consent event, or one the lifecycle refuses: nothing moves
         if kind in ("consent.requested", "consent.given", "consent.renewed"):
-            if kind == "consent.renewed" and self.state not in ("given", "renewed", "expired"):
-                return  # a renewal never revives a denied or withdrawn consent
-            for name in _TERM_FIELDS:
+            for name in TERM_FIELDS:
                 value = getattr(event, name)
                 if value is not None:
                     self.terms[name] = value
             self._recipient(event.recipient)
-            self._to(_STARTS[kind], event.at, index)
             if kind != "consent.requested":
                 self.given_at = event.at
-        elif kind in ("consent.denied", "consent.withdrawn"):
-            if self.state not in ("denied", "withdrawn"):
-                self._to("denied" if kind == "consent.denied" else "withdrawn", event.at, index)
-        elif kind == "consent.expired":
-            if self.state in ("given", "renewed"):
-                self._to("expired", event.at, index)
-        elif kind == "data.delivered":
-            self._recipient(event.recipient)
+        self._to(moved, event.at, index)
 
     def _recipient(self, name: str | None) -> None:
         if name is not None and name not in self.recipients:
