@@ -4,6 +4,7 @@ record of it carries ``cnf.jwk``, and only that holder can present it key-bound.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,9 @@ REQUEST = DataRequest(
 
 async def test_a_session_with_a_holder_key_issues_key_bound_records(tmp_path: Path) -> None:
     holder = SigningKey.generate("EdDSA")
-    sources = MockSources(seed=5, clock=FixedClock())
+    # The command verifies against the real time: the records must be issued near it (a clock
+    # pinned in the past would see them expire once the real date passes their 'exp').
+    sources = MockSources(seed=5, clock=FixedClock(datetime.now(UTC)))
     async with Gateway.embedded(
         sources.connectors(), path=tmp_path / "gw.db", clock=sources.clock
     ) as gateway:

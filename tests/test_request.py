@@ -86,3 +86,15 @@ def test_requests_are_frozen() -> None:
     request = make()
     with pytest.raises(ValidationError, match="frozen"):
         request.retention_days = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("attributes", [5, None, [1, 2], {"bank.accounts": 1}])
+def test_attributes_of_the_wrong_type_are_a_request_error(attributes: object) -> None:
+    with pytest.raises(RequestError):
+        DataRequest(
+            purpose=Purpose(term="dpv:CreditChecking", text="Loan"),
+            legal_basis=LegalBasis.CONTRACT,
+            attributes=attributes,  # type: ignore[arg-type]
+            retention_days=30,
+            recipient="Lender",
+        )

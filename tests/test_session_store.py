@@ -140,3 +140,10 @@ def test_a_closed_store_says_so(store: SessionStore) -> None:
     with pytest.raises(StoreError, match="session store is closed"):
         store.get("s-1")
     store.close()  # twice is fine
+
+
+def test_a_closed_session_store_says_so(tmp_path: Path) -> None:
+    store = SqliteSessionStore(tmp_path / "s.db")
+    store.close()
+    with pytest.raises(StoreError, match="closed"):
+        store.get("x")

@@ -23,6 +23,7 @@ import uvicorn
 from brondata import Gateway
 from brondata.consent import Controller
 from brondata.testing import RemoteSources
+from brondata.web import open_binding_store
 from mortgage_app.lender import LENDER, build_app
 
 
@@ -45,7 +46,9 @@ async def serve(host: str, port: int, urls: dict[str, str], db: Path) -> None:
     async with Gateway.embedded(
         sources.connectors(), path=db, issuer=base, redirect_uri=callback, controller=controller
     ) as gateway:
-        app = build_app(gateway, secret=secrets.token_bytes(32))
+        # Beside the sessions in the gateway's file: any instance over it continues a journey.
+        bindings = open_binding_store(db)
+        app = build_app(gateway, secret=secrets.token_bytes(32), bindings=bindings)
         server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
 
         async def announce() -> None:
@@ -53,10 +56,13 @@ async def serve(host: str, port: int, urls: dict[str, str], db: Path) -> None:
                 await anyio.sleep(0.05)
             print(f"{base}/", flush=True)
 
-        async with anyio.create_task_group() as group:
-            group.start_soon(announce)
-            await server.serve()
-            group.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(announce)
+                await server.serve()
+                group.cancel_scope.cancel()
+        finally:
+            bindings.close()
 
 
 def main() -> None:

@@ -7,8 +7,11 @@ decisions with ``brondata.dossier`` rules or its own.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
+import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
@@ -20,8 +23,10 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
 from brondata import DataRequest, Gateway, LegalBasis, Purpose, verify_record
+from brondata.errors import ConsentDeniedError, SessionStateError
 from brondata.gateway import CollectionResult
-from brondata.web import Journey, JourneyConfig
+from brondata.stores import off_loop
+from brondata.web import BindingStore, Journey, JourneyConfig
 
 LENDER = "Voorbeeld Hypotheken B.V."
 
@@ -86,9 +91,24 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     )
 
 
-def build_app(gateway: Gateway, *, secret: bytes, cookie_secure: bool = True) -> Starlette:
+_CSRF_COOKIE = "lender_csrf"
+
+
+def _csrf_token(secret: bytes, browser: str) -> str:
+    """The application form's CSRF token: a MAC of the browser's own random cookie."""
+    return hmac.new(secret, f"apply\x00{browser}".encode(), hashlib.sha256).hexdigest()
+
+
+def build_app(
+    gateway: Gateway,
+    *,
+    secret: bytes,
+    cookie_secure: bool = True,
+    bindings: BindingStore | None = None,
+) -> Starlette:
     """The lender's application over ``gateway`` (whose redirect URI is this app's
-    ``/journey/callback/{source}``)."""
+    ``/journey/callback/{source}``); ``bindings`` where the journey keeps which browser
+    is bound to which session (shared by the app's instances; the caller closes it)."""
     journey = Journey(
         gateway,
         JourneyConfig(
@@ -98,21 +118,35 @@ def build_app(gateway: Gateway, *, secret: bytes, cookie_secure: bool = True) ->
             primary="#00524c",
             cookie_secure=cookie_secure,
         ),
+        bindings=bindings,
     )
     lender = Lender(gateway, journey)
 
     async def home(request: Request) -> Response:
-        body = """<p>Apply for a mortgage. You log in at your bank and the government sources
+        browser = request.cookies.get(_CSRF_COOKIE) or secrets.token_urlsafe(32)
+        token = _csrf_token(secret, browser)
+        body = f"""<p>Apply for a mortgage. You log in at your bank and the government sources
 yourself; we receive only what you consent to.</p>
 <form method="post" action="/apply">
+<input type="hidden" name="csrf" value="{token}">
 <label for="amount">Loan amount (euro)</label>
 <input id="amount" name="amount" inputmode="numeric" pattern="[0-9]+" required value="300000">
 <div class="actions"><button type="submit">Apply</button></div>
 </form>"""
-        return _page("Mortgage application", body)
+        response = _page("Mortgage application", body)
+        response.set_cookie(
+            _CSRF_COOKIE, browser, httponly=True, secure=cookie_secure, samesite="strict"
+        )
+        return response
 
     async def apply(request: Request) -> Response:
         form = await request.form()
+        browser = request.cookies.get(_CSRF_COOKIE, "")
+        sent = str(form.get("csrf", ""))
+        if not browser or not hmac.compare_digest(sent, _csrf_token(secret, browser)):
+            body = '<p class="error">The form came from an old or another page.</p>'
+            body += '<p><a href="/">Start again</a></p>'
+            return _page("Mortgage application", body, status=403)
         raw = str(form.get("amount", ""))
         if not raw.isdigit() or not 10_000 <= int(raw) <= 5_000_000:
             body = '<p class="error">Enter an amount between 10000 and 5000000.</p>'
@@ -121,7 +155,7 @@ yourself; we receive only what you consent to.</p>
         reference = f"application-{next(lender._numbers):05d}"
         session = await gateway.start(MORTGAGE, reference)
         lender.applications[session.id] = Application(reference, session.id, int(raw))
-        return RedirectResponse(journey.link(session.id, reference), status_code=303)
+        return RedirectResponse(await journey.link(session.id, reference), status_code=303)
 
     async def thanks(request: Request) -> Response:
         application = lender.applications.get(request.path_params["session_id"])
@@ -138,9 +172,12 @@ yourself; we receive only what you consent to.</p>
         application = lender.applications.get(request.path_params["session_id"])
         if application is None:
             return _page("Not found", "<p>No such application.</p>", status=404)
-        result = journey.result(application.session_id)
-        if result is None:
+        try:
+            result = await off_loop(gateway.result, application.session_id)
+        except SessionStateError:
             return _page("Underwriting", "<p>No records yet.</p>")
+        except ConsentDeniedError:
+            return _page("Underwriting", "<p>No records: the consent has ended.</p>")
         return _page(f"Underwriting {application.reference}", _underwriting(gateway, result))
 
     routes = [

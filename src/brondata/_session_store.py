@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict
 from brondata.errors import ConcurrentUpdateError, SessionNotFoundError, StoreError
 from brondata.request import DataRequest
 from brondata.session import SessionState, SourceState
+from brondata.stores._base import RowWrite
 from brondata.stores._postgres import PostgresStore
 from brondata.stores._sqlite import SqliteStore
 
@@ -262,24 +263,44 @@ class SqliteSessionStore(SqliteStore):
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the session store: {exc}") from exc
 
+    def insert_write(self, record: SessionRecord) -> RowWrite:
+        """The insert of a new session, for a transaction of its own or the ledger's."""
+        return RowWrite(
+            sql="INSERT OR IGNORE INTO session_records (id, version, state, expires_at, body)"
+            " VALUES (?, ?, ?, ?, ?)",
+            params=(
+                record.id,
+                record.version,
+                record.state.value,
+                record.consent_expires_at.timestamp(),
+                record.model_dump_json(),
+            ),
+            lost=StoreError(f"session {record.id} exists already"),
+        )
+
+    def cas_write(self, record: SessionRecord) -> tuple[RowWrite, SessionRecord]:
+        """The compare-and-set that stores ``record`` as its next version, and that version."""
+        stored = record.model_copy(update={"version": record.version + 1})
+        write = RowWrite(
+            sql="UPDATE session_records SET version = ?, state = ?, expires_at = ?, body = ?"
+            " WHERE id = ? AND version = ?",
+            params=(
+                stored.version,
+                stored.state.value,
+                stored.consent_expires_at.timestamp(),
+                stored.model_dump_json(),
+                record.id,
+                record.version,
+            ),
+            lost=ConcurrentUpdateError(f"session {record.id} was changed concurrently; reload it"),
+        )
+        return write, stored
+
     def create(self, record: SessionRecord) -> None:
-        try:
-            with self._guard():
-                self._conn.execute(
-                    "INSERT INTO session_records (id, version, state, expires_at, body)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (
-                        record.id,
-                        record.version,
-                        record.state.value,
-                        record.consent_expires_at.timestamp(),
-                        record.model_dump_json(),
-                    ),
-                )
-        except StoreError as exc:
-            if isinstance(exc.__cause__, sqlite3.IntegrityError):
-                raise StoreError(f"session {record.id} exists already") from exc
-            raise
+        write = self.insert_write(record)
+        with self._guard():
+            if self._conn.execute(write.sql, write.params).rowcount != 1:
+                raise write.lost
 
     def get(self, session_id: str) -> SessionRecord:
         with self._guard():
@@ -291,29 +312,16 @@ class SqliteSessionStore(SqliteStore):
         return SessionRecord.model_validate_json(row[0])
 
     def replace(self, record: SessionRecord) -> SessionRecord:
-        stored = record.model_copy(update={"version": record.version + 1})
+        write, stored = self.cas_write(record)
         with self._guard():
-            cursor = self._conn.execute(
-                "UPDATE session_records SET version = ?, state = ?, expires_at = ?, body = ?"
-                " WHERE id = ? AND version = ?",
-                (
-                    stored.version,
-                    stored.state.value,
-                    stored.consent_expires_at.timestamp(),
-                    stored.model_dump_json(),
-                    record.id,
-                    record.version,
-                ),
-            )
+            cursor = self._conn.execute(write.sql, write.params)
             if cursor.rowcount != 1:
                 exists = self._conn.execute(
                     "SELECT 1 FROM session_records WHERE id = ?", (record.id,)
                 ).fetchone()
                 if exists is None:
                     raise SessionNotFoundError(f"no session {record.id!r}")
-                raise ConcurrentUpdateError(
-                    f"session {record.id} was changed concurrently; reload it"
-                )
+                raise write.lost
         return stored
 
     def due(self, now: datetime) -> list[str]:
@@ -390,28 +398,49 @@ class PostgresSessionStore(PostgresStore):
             lock=f"brondata:sessions:{schema}",
         )
 
-    def create(self, record: SessionRecord) -> None:
-        try:
-            with self._connection() as conn:
-                conn.execute(
-                    self._q(
-                        "INSERT INTO {s}.session_records (id, version, state, expires_at, body)"
-                        " VALUES (%s, %s, %s, %s, %s)"
-                    ),
-                    (
-                        record.id,
-                        record.version,
-                        record.state.value,
-                        record.consent_expires_at,
-                        record.model_dump_json(),
-                    ),
-                )
-        except StoreError as exc:
-            import psycopg  # installed: this store was opened
+    def insert_write(self, record: SessionRecord) -> RowWrite:
+        """The insert of a new session, for a transaction of its own or the ledger's."""
+        return RowWrite(
+            sql=self._q(
+                "INSERT INTO {s}.session_records (id, version, state, expires_at, body)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING RETURNING 1"
+            ),
+            params=(
+                record.id,
+                record.version,
+                record.state.value,
+                record.consent_expires_at,
+                record.model_dump_json(),
+            ),
+            lost=StoreError(f"session {record.id} exists already"),
+        )
 
-            if isinstance(exc.__cause__, psycopg.errors.UniqueViolation):
-                raise StoreError(f"session {record.id} exists already") from exc
-            raise
+    def cas_write(self, record: SessionRecord) -> tuple[RowWrite, SessionRecord]:
+        """The compare-and-set that stores ``record`` as its next version, and that version."""
+        stored = record.model_copy(update={"version": record.version + 1})
+        write = RowWrite(
+            sql=self._q(
+                "UPDATE {s}.session_records"
+                " SET version = %s, state = %s, expires_at = %s, body = %s"
+                " WHERE id = %s AND version = %s RETURNING 1"
+            ),
+            params=(
+                stored.version,
+                stored.state.value,
+                stored.consent_expires_at,
+                stored.model_dump_json(),
+                record.id,
+                record.version,
+            ),
+            lost=ConcurrentUpdateError(f"session {record.id} was changed concurrently; reload it"),
+        )
+        return write, stored
+
+    def create(self, record: SessionRecord) -> None:
+        write = self.insert_write(record)
+        with self._connection() as conn:
+            if conn.execute(write.sql, write.params).fetchone() is None:
+                raise write.lost
 
     def get(self, session_id: str) -> SessionRecord:
         with self._connection() as conn:
@@ -423,32 +452,15 @@ class PostgresSessionStore(PostgresStore):
         return SessionRecord.model_validate_json(row[0])
 
     def replace(self, record: SessionRecord) -> SessionRecord:
-        stored = record.model_copy(update={"version": record.version + 1})
+        write, stored = self.cas_write(record)
         with self._connection() as conn:
-            cursor = conn.execute(
-                self._q(
-                    "UPDATE {s}.session_records"
-                    " SET version = %s, state = %s, expires_at = %s, body = %s"
-                    " WHERE id = %s AND version = %s"
-                ),
-                (
-                    stored.version,
-                    stored.state.value,
-                    stored.consent_expires_at,
-                    stored.model_dump_json(),
-                    record.id,
-                    record.version,
-                ),
-            )
-            if cursor.rowcount != 1:
+            if conn.execute(write.sql, write.params).fetchone() is None:
                 exists = conn.execute(
                     self._q("SELECT 1 FROM {s}.session_records WHERE id = %s"), (record.id,)
                 ).fetchone()
                 if exists is None:
                     raise SessionNotFoundError(f"no session {record.id!r}")
-                raise ConcurrentUpdateError(
-                    f"session {record.id} was changed concurrently; reload it"
-                )
+                raise write.lost
         return stored
 
     def due(self, now: datetime) -> list[str]:

@@ -31,6 +31,7 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │   ├── JourneyLinkError          a forged, expired or replayed journey link; another browser
     │   ├── CsrfError                 a form without the right CSRF token
     │   └── WebhookError              a webhook whose signature, body hash or age does not hold
+    │       └── WebhookReplayError    a webhook whose jti was received before (a replay)
     ├── SourceKindError               a source kind registration that does not hold together
     ├── RecordError                   signed records (SD-JWT)
     │   ├── MalformedRecordError      not a parseable SD-JWT
@@ -151,6 +152,7 @@ __all__ = [
     "UnknownPresetError",
     "UnknownSourceError",
     "WebhookError",
+    "WebhookReplayError",
 ]
 
 
@@ -325,6 +327,12 @@ class CsrfError(JourneyError):
 
 class WebhookError(JourneyError):
     code = "webhook_invalid"
+
+
+class WebhookReplayError(WebhookError):
+    """A webhook whose ``jti`` was accepted before: a replay."""
+
+    code = "webhook_replayed"
 
 
 # --- source kinds ---------------------------------------------------------------------------

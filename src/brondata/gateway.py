@@ -23,21 +23,9 @@ session, does the I/O its step needs (a connector's login, fetch or revocation; 
 calls the step, a function of (session, input, now) returning the new session and the ledger
 events to append, and commits those. A step the core refuses changes nothing.
 
-How a step commits, and what holds if it is cut short. The session store and the ledger are
-separate stores (even in one SQLite file or PostgreSQL database they are written by separate
-connections), so a step writes in this order:
-
-1. the session change together with the step's ledger events as ``pending`` in the session
-   record, in one compare-and-set: of two instances racing for a step exactly one gets here,
-   and the loser, having appended nothing, retries the step on what the winner wrote (which
-   for a step taken twice is the winner's own outcome);
-2. the events to the ledger;
-3. the session again, with ``pending`` cleared.
-
-A step cut short after 1 leaves its events in ``pending``; the next call on the session (on
-any instance) appends those the ledger does not already hold (found by consent, event and
-time) and clears them. So every consent step is idempotent: called again after it
-succeeded, it returns the session as it is and appends nothing.
+How a step commits (the session change with its ledger events), and what holds if it is cut
+short, is ``brondata._commit``'s: every consent step is idempotent, and called again after it
+succeeded returns the session as it is and appends nothing.
 """
 
 from __future__ import annotations
@@ -45,12 +33,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
@@ -58,20 +45,16 @@ import anyio.lowlevel
 
 from brondata import flow
 from brondata._clock import Clock, SystemClock
+from brondata._collector import Collector
+from brondata._commit import Committer
 from brondata._embedded import check_urls, embedded
 from brondata._inputs import require_text
 from brondata._logging import get_logger
 from brondata._secrets import GatewaySecrets
 from brondata._session_store import SecretBox, SessionRecord, SessionStore
-from brondata.attributes import CATALOGUE, ValueType
 from brondata.connectors._base import (
-    Evidence,
     SourceConnector,
-    SourceResponse,
-    combined_digest,
-    identity_conflict,
 )
-from brondata.connectors._http import source_deadline
 from brondata.consent import (
     ConsentLedger,
     ConsentLog,
@@ -86,45 +69,32 @@ from brondata.consent import (
 )
 from brondata.errors import (
     AuthorizationDeniedError,
-    AuthorizationError,
-    BrondataError,
     ConcurrentUpdateError,
     ConfigurationError,
-    ConsentDeniedError,
-    IdentityMismatchError,
     RequestError,
     SessionError,
     SessionNotFoundError,
     SessionStateError,
     SourceKindError,
-    SourceTimeoutError,
     StateMismatchError,
     StoreError,
     UnknownSourceError,
 )
-from brondata.flow import ConsentView, NoticeSettings, Step
+from brondata.flow import ConsentView, NoticeSettings
 from brondata.flow._codec import (
     bind_state,
     callback_digest,
-    error_from_dict,
-    mapped_values,
-    response_dict,
-    response_of,
-    result_parts,
-    rfc3339,
     session_of_state,
     state_matches,
-    unexpected,
 )
 from brondata.flow._codec import holder_jwk as _holder
-from brondata.records import KeySet, KeyStore, SignedRecord, SigningKey, issue_record
+from brondata.flow._result import Admission, CollectionResult, result_of
+from brondata.records import KeySet, KeyStore, SigningKey
 from brondata.request import DataRequest
-from brondata.session import SessionState, SourceState
 from brondata.sources import get as source_kind
 from brondata.sources import kind_of
 from brondata.sources._kind import valid_instance_id
-from brondata.sources._mapping import minimise
-from brondata.stores import AsyncSessionStore, off_loop
+from brondata.stores import off_loop
 
 __all__ = ["Admission", "CollectionResult", "ConsentView", "Gateway"]
 
@@ -133,60 +103,8 @@ DEFAULT_MAX_COLLECTIONS = 64
 
 _log = get_logger("brondata.gateway")
 
-T = TypeVar("T")
-
-#: How often a step lost to a concurrent write is tried again on the newer session.
-_RETRIES = 8
-#: A session's ``pending`` events older than this belong to a step that was cut short: the
-#: next call appends them. Younger ones are the running step's own, appended by it.
-_REPAIR_AFTER = timedelta(seconds=5)
-#: How long a collector's claim holds without renewal (renewed every third of it).
-_LEASE = timedelta(seconds=6)
 #: How often a callback waits to see the outcome of the same callback handled elsewhere.
 _POLL = 0.05
-
-#: A change of the session made from the current one: what ``_update`` commits.
-Change = Callable[[SessionRecord], Step]
-
-
-@dataclass(frozen=True, slots=True)
-class CollectionResult:
-    """One signed record per source kind, and a typed error for each source instance (or
-    kind, when its mapping failed) that did not deliver."""
-
-    session_id: str
-    #: By kind (``bank``): a kind's record combines every instance of it that answered.
-    records: dict[str, SignedRecord] = field(default_factory=dict)
-    #: By instance id (``bank.noordbank``), or by kind for a failure after the fetch.
-    errors: dict[str, BrondataError] = field(default_factory=dict)
-    #: Per instance that answered, what proves its part of the record's
-    #: ``source_response_digest`` (salt and response hashes): keep it with the raw
-    #: responses if you keep those.
-    evidence: dict[str, Evidence] = field(default_factory=dict)
-
-    @property
-    def complete(self) -> bool:
-        return not self.errors
-
-    def delivered(self, instance: str) -> bool:
-        """Whether ``instance``'s data is in its kind's record."""
-        return instance in self.evidence and kind_of(instance) in self.records
-
-    def error(self, instance: str) -> BrondataError:
-        """Why ``instance`` did not deliver (its own error, else its kind's)."""
-        found = self.errors.get(instance) or self.errors.get(kind_of(instance))
-        if found is None:
-            raise KeyError(instance)
-        return found
-
-
-@dataclass(frozen=True, slots=True)
-class Admission:
-    """How many collections run now (``running``, at most ``limit``) and wait their turn."""
-
-    limit: int
-    running: int
-    waiting: int
 
 
 class Gateway:
@@ -249,8 +167,6 @@ class Gateway:
         #: instances sharing a ledger must share the keyring too (SQLite file, PostgreSQL).
         self.log = ConsentLog(ledger, keyring if keyring is not None else MemorySubjectKeyring())
         self.sessions = sessions
-        # The flow's store calls, awaited in worker threads: none blocks the event loop.
-        self._sessions = AsyncSessionStore(sessions)
         self.controller = controller or Controller(name=urlsplit(issuer).hostname or issuer)
         self._notice = NoticeSettings(
             controller=self.controller.name,
@@ -281,8 +197,18 @@ class Gateway:
             }
         )
         self._owned = list(owned)
-        #: Per session collected here, the lock its collection's own writes take turns on.
-        self._collect_locks: dict[str, anyio.Lock] = {}
+        # Loads sessions and commits steps; its store calls run in worker threads.
+        self._steps = Committer(sessions, self.log, self._clock)
+        # The collection's I/O (fetch, map, sign, revoke), step by step.
+        self._collector = Collector(
+            steps=self._steps,
+            box=self._box,
+            connectors=self.connectors,
+            clock=self._clock,
+            timeouts=self._timeouts,
+            issuer=issuer,
+            signing_key=lambda: self.signing_key,
+        )
         # anyio's semaphore queues its waiters first come, first served (a deque), and with
         # fast_acquire off a newcomer never overtakes one already waiting.
         self._max_collections = max_collections
@@ -387,109 +313,10 @@ class Gateway:
         require_text(subject, "subject", RequestError, max_length=1000)
         return self._secrets.pseudonym(subject)
 
-    async def _load(self, session_id: str) -> SessionRecord:
-        require_text(session_id, "session_id", SessionNotFoundError, max_length=128)
-        return await self._sessions.get(session_id)
-
     def _load_now(self, session_id: str) -> SessionRecord:
         """``_load`` on the caller's thread, for the synchronous read methods."""
         require_text(session_id, "session_id", SessionNotFoundError, max_length=128)
         return self.sessions.get(session_id)
-
-    # --- committing a step ------------------------------------------------------------------
-
-    def _append(self, record: SessionRecord, *, repair: bool) -> None:
-        """Append the session's pending events; on a repair, only those not in the ledger."""
-        present: set[tuple[str, str]] = set()
-        if repair:
-            entries = self.log.entries_of_consent(record.consent_id)
-            present = {(event.event, event.at) for _, event in entries}
-        for pending in record.pending:
-            if (pending.event, pending.at) in present:
-                continue
-            self.log.append(
-                pending.event,  # type: ignore[arg-type]  # written from an EventType
-                subject=record.subject,
-                at=pending.at,
-                session_id=record.id,
-                consent_id=record.consent_id,
-                **pending.fields,
-            )
-
-    async def _flush(self, record: SessionRecord, *, repair: bool = False) -> SessionRecord:
-        """Append ``record``'s pending events and clear them from the session."""
-        while record.pending:
-            await off_loop(self._append, record, repair=repair)
-            try:
-                return await self._sessions.replace(record.model_copy(update={"pending": ()}))
-            except ConcurrentUpdateError:
-                # Another call moved the session on; what is pending there now is checked
-                # against the ledger, so nothing is appended twice.
-                record, repair = await self._sessions.get(record.id), True
-        return record
-
-    async def _commit(self, step: Step) -> SessionRecord:
-        """Write the step's session (a compare-and-set on its version) with its events
-        pending, then append them: a lost race raises ``ConcurrentUpdateError`` having
-        appended nothing. A step that changed nothing writes nothing."""
-        updated, events = step.record, step.events
-        changes: dict[str, Any] = {"pending": (*updated.pending, *events)}
-        if events:
-            changes["updated_at"] = self._clock.now()  # when the events became pending
-        stored = await self._sessions.replace(updated.model_copy(update=changes))
-        return await self._flush(stored)
-
-    async def _current(self, session_id: str) -> SessionRecord:
-        """The session, with the events of a step cut short appended first."""
-        record = await self._load(session_id)
-        if record.pending and self._clock.now() - record.updated_at >= _REPAIR_AFTER:
-            record = await self._flush(record, repair=True)
-        return record
-
-    async def _retrying(self, step: Callable[[], Awaitable[T]]) -> T:
-        """``step`` again on the newer session each time it loses a compare-and-set."""
-        for _ in range(_RETRIES - 1):
-            try:
-                return await step()
-            except ConcurrentUpdateError:
-                await anyio.lowlevel.checkpoint()
-        return await step()
-
-    async def _step(self, session_id: str, change: Change) -> SessionRecord:
-        """Load the session, take ``change`` on it and commit it, again on a lost race; a
-        step that changes nothing (taken already) returns the session as it is."""
-
-        async def once() -> SessionRecord:
-            record = await self._current(session_id)
-            step = change(record)
-            if step.record is record and not step.events:
-                return record
-            return await self._commit(step)
-
-        return await self._retrying(once)
-
-    async def _update(self, session_id: str, change: Change) -> SessionRecord:
-        """Read, change, compare-and-set (with the change's events), again on a lost race.
-
-        A collection's own writes (its sources answering at once, its lease) take turns on
-        the session's lock, so that they race only with other callers."""
-        lock = self._collect_locks.get(session_id)
-        if lock is not None:
-            async with lock:
-                return await self._update_now(session_id, change)
-        return await self._update_now(session_id, change)
-
-    async def _update_now(self, session_id: str, change: Change) -> SessionRecord:
-        for _ in range(_RETRIES):
-            current = await self._sessions.get(session_id)
-            step = change(current)
-            if step.record is current and not step.events:
-                return current
-            try:
-                return await self._commit(step)
-            except ConcurrentUpdateError:
-                continue
-        raise ConcurrentUpdateError(f"session {session_id} keeps changing; try again")
 
     # --- the flow ---------------------------------------------------------------------------
 
@@ -516,7 +343,8 @@ class Gateway:
         require_text(subject, "subject", RequestError, max_length=1000)
         holder = _holder(holder_jwk) if holder_jwk is not None else None
         needed = request.sources(tuple(self.connectors))  # NoSourceError before any login
-        plan = {instance: needed[kind_of(instance)] for instance in self._choose(needed, sources)}
+        chosen = flow.choose_instances(needed, sources, self.instances)
+        plan = {instance: needed[kind_of(instance)] for instance in chosen}
         step = flow.start(
             session_id=str(uuid.uuid4()),
             consent_id=str(uuid.uuid4()),
@@ -528,39 +356,18 @@ class Gateway:
             consent_ttl=self._consent_ttl,
             settings=self._notice,
         )
-        record = step.record.model_copy(update={"pending": step.events})
-        await self._sessions.create(record)
-        record = await self._flush(record)
+        record = await self._steps.create(step)
         _log.info("session.started", session=record.id, sources=list(plan))
         return record
-
-    def _choose(self, needed: Mapping[str, list[str]], chosen: Sequence[str] | None) -> list[str]:
-        """The instances a new session uses: the chosen ones the request needs, and the first
-        configured instance of each needed kind nobody chose."""
-        picked: list[str] = []
-        for name in chosen or ():
-            if name in self.connectors:
-                ids = [name]
-            elif name in self.instances:
-                ids = self.instances[name]
-            else:
-                raise UnknownSourceError(name, list(self.connectors), what="source instance")
-            picked += [i for i in ids if kind_of(i) in needed and i not in picked]
-        covered = {kind_of(i) for i in picked}
-        picked += [self.instances[kind][0] for kind in needed if kind not in covered]
-        order = list(needed)
-        return sorted(
-            picked, key=lambda i: (order.index(kind_of(i)), list(self.connectors).index(i))
-        )
 
     async def add_source(self, session_id: str, instance: str) -> SessionRecord:
         """Add an instance of a kind the session already uses (a second bank), before the
         collection. The consent stays as given: it names kinds, not instances."""
-        record = await self._load(session_id)
+        record = await self._steps.load(session_id)
         step = flow.add_source(record, instance, self._clock.now(), configured=self.connectors)
         if step.record is record:
             return record
-        return await self._sessions.replace(step.record)
+        return await self._steps.store.replace(step.record)
 
     def session(self, session_id: str) -> SessionRecord:
         return self._load_now(session_id)
@@ -579,7 +386,7 @@ class Gateway:
         consent is given (a double submit, another instance), it returns the session as it
         is and appends nothing.
         """
-        return await self._step(
+        return await self._steps.step(
             session_id,
             lambda record: flow.give_consent(
                 record, self._clock.now(), settings=self._notice, notice_hash=notice_hash
@@ -588,7 +395,7 @@ class Gateway:
 
     async def deny_consent(self, session_id: str) -> SessionRecord:
         """The consumer says no; called again, it returns the denied session unchanged."""
-        return await self._step(
+        return await self._steps.step(
             session_id, lambda record: flow.deny_consent(record, self._clock.now())
         )
 
@@ -598,7 +405,7 @@ class Gateway:
         when the grant died at the source; the new grant replaces the old one."""
 
         async def once() -> str:
-            record = await self._current(session_id)
+            record = await self._steps.current(session_id)
             instance = flow.check_login(record, source, self._clock.now())
             progress = record.sources[instance]
             start = await self.connectors[instance].begin_login(
@@ -609,12 +416,12 @@ class Gateway:
             authorization_url, pending = bind_state(self._state_key, record.id, instance, start)
             sealed = self._box.seal(pending, f"{record.id}/{instance}/pending")
             step = flow.login_started(record, instance, sealed, self._clock.now())
-            await self._sessions.replace(step.record)
+            await self._steps.store.replace(step.record)
             # A grant this login replaces is given up (it may still be alive).
-            await self._revoke(record, instance)
+            await self._collector.revoke(record, instance)
             return authorization_url
 
-        return await self._retrying(once)
+        return await self._steps.retrying(once)
 
     def session_for_state(self, source: str, state: str) -> str:
         """The session a callback from ``source`` belongs to, read from its ``state``.
@@ -638,7 +445,7 @@ class Gateway:
         require_text(callback_url, "callback_url", StateMismatchError, max_length=8192)
         deadline: float | None = None
         while True:
-            record = await self._current(session_id)
+            record = await self._steps.current(session_id)
             instance = flow.instance_of(record, source)
             digest = callback_digest(self._secrets.store_key, record.id, instance, callback_url)
             seen = flow.callback_seen(record, instance, digest)
@@ -670,7 +477,7 @@ class Gateway:
                 )
                 raise StateMismatchError(f"{instance}: the callback is not this login's")
             try:
-                claimed = await self._sessions.replace(
+                claimed = await self._steps.store.replace(
                     flow.claim_callback(record, instance, digest).record
                 )
             except ConcurrentUpdateError:
@@ -686,7 +493,7 @@ class Gateway:
                 callback_url=callback_url, pending=pending, redirect_uri=self.redirect_uri(source)
             )
         except AuthorizationDeniedError as exc:
-            await self._commit(flow.login_refused(record, source, exc, self._clock.now()))
+            await self._steps.commit(flow.login_refused(record, source, exc, self._clock.now()))
             raise
         except BaseException:
             # Not exchanged (a bad code, the source unreachable, cancelled): the claim is
@@ -696,19 +503,12 @@ class Gateway:
             raise
         _log.info("source.authorised", session=record.id, source=source)
         sealed = self._box.seal(grant, f"{record.id}/{source}/grant")
-        return await self._commit(flow.login_completed(record, source, sealed, self._clock.now()))
+        completed = flow.login_completed(record, source, sealed, self._clock.now())
+        return await self._steps.commit(completed)
 
     async def _release_callback(self, session_id: str, source: str) -> None:
-        for _ in range(_RETRIES):
-            record = await self._sessions.get(session_id)
-            step = flow.release_callback(record, source)
-            if step.record is record:
-                return
-            try:
-                await self._sessions.replace(step.record)
-                return
-            except ConcurrentUpdateError:
-                continue
+        with suppress(ConcurrentUpdateError):
+            await self._steps.replace(session_id, lambda r: flow.release_callback(r, source))
 
     async def collect(self, session_id: str) -> CollectionResult:
         """Fetch every authorised source at once, and deliver one signed record per kind.
@@ -732,130 +532,20 @@ class Gateway:
         served) before anything happens; no source's time runs meanwhile.
         """
         async with self._admission:
-            return await self._collect(session_id)
-
-    async def _collect(self, session_id: str) -> CollectionResult:
-        me = uuid.uuid4().hex
-
-        async def claim() -> SessionRecord:
-            record = await self._current(session_id)
-            step = flow.claim_collection(record, me, self._clock.now(), lease=_LEASE)
-            if step.record is record:
-                return record
-            return await self._sessions.replace(step.record)  # one collector wins
-
-        record = await self._retrying(claim)
-        if record.state is SessionState.COLLECTED:
-            return self._result_of(record)
-        self._collect_locks[record.id] = anyio.Lock()
-        try:
-            async with anyio.create_task_group() as group:
-                group.start_soon(self._renew_lease, record.id, me)
-                result = await self._collect_claimed(record.id, me)
-                group.cancel_scope.cancel()
-        finally:
-            with anyio.CancelScope(shield=True):
-                await self._release_lease(record.id, me)
-            self._collect_locks.pop(record.id, None)
-        return result
-
-    async def _renew_lease(self, session_id: str, me: str) -> None:
-        while True:
-            await anyio.sleep(_LEASE.total_seconds() / 3)
-            try:
-                await self._update(
-                    session_id, lambda r: flow.renew_lease(r, me, self._clock.now(), lease=_LEASE)
-                )
-            except BrondataError:
-                # Lost, or the store is down: the collection's own next write says which.
-                return
-
-    async def _release_lease(self, session_id: str, me: str) -> None:
-        """Free the claim at once (a cancelled collect is resumed by the next call)."""
-        try:
-            await self._update(session_id, lambda r: flow.release_lease(r, me))
-        except BrondataError:
-            return  # finished, taken over or erased meanwhile: nothing of ours to free
-
-    async def _collect_claimed(self, session_id: str, me: str) -> CollectionResult:
-        record = await self._sessions.get(session_id)
-        errors: dict[str, BrondataError] = {}
-        for source, progress in record.sources.items():
-            if progress.state is SourceState.FAILED and progress.error is not None:
-                errors[source] = error_from_dict(progress.error)
-            # A source delivered before a retry of another is not asked again.
-            elif progress.state not in (SourceState.AUTHORISED, SourceState.COLLECTED):
-                errors[source] = AuthorizationError(
-                    f"{source}: no completed login ({progress.state.value})"
-                )
-        authorised = [s for s, p in record.sources.items() if p.state is SourceState.AUTHORISED]
-        responses: dict[str, SourceResponse] = {
-            s: self._open_response(record, s)
-            for s in authorised
-            if record.sources[s].fetched is not None
-        }
-
-        async def one(source: str) -> None:
-            try:
-                responses[source] = await self._fetch(record, source, me)
-            except ConsentDeniedError as exc:
-                # Withdrawn while this source answered: its kind delivers nothing, and the
-                # answer is dropped unrecorded with the session closed.
-                errors[kind_of(source)] = exc
-            except Exception as exc:
-                error = exc if isinstance(exc, BrondataError) else unexpected(source, exc)
-                errors[source] = error
-                # Asked once, for one purpose: the access is no longer needed either way.
-                await self._revoke(record, source)
-                await self._fail_source(session_id, source, error)
-
-        async with anyio.create_task_group() as group:
-            for source in authorised:
-                if source not in responses:
-                    group.start_soon(one, source)
-
-        # The same person at every source (against consent phishing: a consumer tricked into
-        # logging in to someone else's session): otherwise nothing is delivered at all.
-        conflict = identity_conflict({s: r.identity for s, r in responses.items()})
-        if conflict is not None:
-            _log.warning("session.identity_mismatch", session=record.id)
-            for source in list(responses):
-                mismatch = IdentityMismatchError(conflict)
-                errors[source] = mismatch
-                await self._revoke(record, source)
-                await self._fail_source(session_id, source, mismatch)
-            responses.clear()
-
-        # One record per kind, from every instance of it that answered (two banks: one
-        # record with both banks' accounts); an instance that did not is an error of its own.
-        kinds = dict(record.kinds)
-        for kind in flow.plan_of(record):
-            fetched = {i: responses[i] for i in authorised if kind_of(i) == kind and i in responses}
-            if fetched and kind not in kinds:
-                kinds.update((await self._deliver(session_id, me, kind, fetched)).kinds)
-        return await self._finish_collection(session_id, me, responses, errors, kinds)
-
-    async def _fail_source(self, session_id: str, source: str, error: BrondataError) -> None:
-        _log.warning("source.failed", session=session_id, source=source, error=error.code)
-        await self._update(
-            session_id, lambda r: flow.source_failed(r, source, error, self._clock.now())
-        )
+            return await self._collector.collect(session_id)
 
     def _result_of(self, record: SessionRecord) -> CollectionResult:
-        records, errors, evidence = result_parts(record, self._box)
-        return CollectionResult(
-            session_id=record.id, records=records, errors=errors, evidence=evidence
-        )
+        return result_of(record, self._box)
 
     async def retry(self, session_id: str, source: str) -> SessionRecord:
         """Try a failed ``source`` again within the consent given: the same attributes, before
         the consent ends. Its grant died with the failure (a fetched grant is revoked, a failed
         login left none), so the source waits for a login again (``login_url``), and the next
         ``collect`` fetches it alone; sources already delivered keep their records."""
-        record = await self._load(session_id)
+        record = await self._steps.load(session_id)
         step = flow.retry(record, source, self._clock.now())
         _log.info("source.retry", session=record.id, source=flow.instance_of(record, source))
-        return await self._sessions.replace(step.record)
+        return await self._steps.store.replace(step.record)
 
     def result(self, session_id: str) -> CollectionResult:
         """The outcome of the session's collection, as ``collect`` returned it: kept (sealed
@@ -866,53 +556,6 @@ class Gateway:
         record = self._load_now(session_id)
         flow.check_result(record)
         return self._result_of(record)
-
-    async def _finish_collection(
-        self,
-        session_id: str,
-        me: str,
-        responses: Mapping[str, SourceResponse],
-        errors: dict[str, BrondataError],
-        kinds: Mapping[str, str],
-    ) -> CollectionResult:
-        """Write what became of each source; the session leaves ``collecting`` unless it was
-        withdrawn or expired meanwhile."""
-
-        def finish(current: SessionRecord) -> Step:
-            with_record = {
-                kind
-                for kind, sealed in current.kinds.items()
-                if "record" in self._box.open(sealed, f"{current.id}/{kind}/outcome")
-            }
-            delivered = {s for s in responses if kind_of(s) in with_record}
-            return flow.finish_collection(
-                current, me, self._clock.now(), delivered=delivered, errors=errors
-            )
-
-        record = await self._update(session_id, finish)
-        if record.state is SessionState.COLLECTED:
-            result = self._result_of(record)
-        else:
-            # Withdrawn or expired during the collection: what this call delivered before is
-            # returned (not kept); no kind delivered after it.
-            result = self._result_of(record.model_copy(update={"kinds": dict(kinds)}))
-            for key, error in errors.items():
-                result.errors.setdefault(key, error)
-            for kind in flow.plan_of(record):
-                if kind not in result.records and not any(
-                    kind_of(s) == kind for s in result.errors
-                ):
-                    result.errors[kind] = ConsentDeniedError(
-                        f"{kind}: not delivered, the consent was {record.state.value} during "
-                        "the collection"
-                    )
-        _log.info(
-            "session.collected",
-            session=record.id,
-            delivered=sorted(result.records),
-            failed=sorted(result.errors),
-        )
-        return result
 
     # --- the data subject's rights and the consent's evidence ------------------------------
 
@@ -937,25 +580,11 @@ class Gateway:
         was anything to erase. Records already delivered are the recipient's to erase.
         """
         pseudonym = self.pseudonym(subject)
-        for record in await self._sessions.of_subject(pseudonym):
-            await self._revoke_all(record)
-        removed = await self._sessions.forget_subject(pseudonym)
+        for record in await self._steps.store.of_subject(pseudonym):
+            await self._collector.revoke_all(record)
+        removed = await self._steps.store.forget_subject(pseudonym)
         erased = await off_loop(self.log.erase, pseudonym, at=self._clock.now())
         return erased is not None or removed > 0
-
-    async def _revoke_all(self, record: SessionRecord) -> None:
-        for source in flow.grants_held(record):
-            await self._revoke(record, source)
-
-    async def _revoke(self, record: SessionRecord, source: str) -> None:
-        """Give up the access a source granted, if any is held. Best effort: the grant is
-        dropped from the session whatever the source answers, and a failure is logged."""
-        if source not in flow.grants_held(record):
-            return
-        sealed = record.sources[source].sealed
-        assert sealed is not None
-        grant = self._box.open(sealed, f"{record.id}/{source}/grant")
-        await self._revoke_grant(record.id, source, grant)
 
     async def withdraw(self, session_id: str) -> SessionRecord:
         """The consumer withdraws consent (art. 7(3) GDPR): as easy as giving it.
@@ -967,20 +596,20 @@ class Gateway:
         """
 
         async def once() -> SessionRecord:
-            record = await self._current(session_id)
+            record = await self._steps.current(session_id)
             step = flow.withdraw(record, self._clock.now())
             if step.record is record:
                 return record
             # Revoked first: the grants leave the session with this write, and a withdrawal
             # that then loses its race is retried (and revokes nothing twice: none is left).
-            await self._revoke_all(record)
-            return await self._commit(step)
+            await self._collector.revoke_all(record)
+            return await self._steps.commit(step)
 
-        return await self._retrying(once)
+        return await self._steps.retrying(once)
 
     async def renew(self, session_id: str, *, notice_hash: str | None = None) -> SessionRecord:
         """The consumer agrees again: a new login window, or a new retention period."""
-        return await self._step(
+        return await self._steps.step(
             session_id,
             lambda record: flow.renew(
                 record, self._clock.now(), consent_ttl=self._consent_ttl, notice_hash=notice_hash
@@ -994,12 +623,12 @@ class Gateway:
         access still held at a source is revoked.
         """
         expired = []
-        for session_id in await self._sessions.due(self._clock.now()):
+        for session_id in await self._steps.store.due(self._clock.now()):
             try:
-                record = await self._current(session_id)
+                record = await self._steps.current(session_id)
                 step = flow.expire(record, self._clock.now())
-                await self._revoke_all(record)
-                await self._commit(step)
+                await self._collector.revoke_all(record)
+                await self._steps.commit(step)
             except (SessionError, StoreError) as exc:
                 # Erased, withdrawn or changed meanwhile by another instance: the next run
                 # sees it as it is then; the others still expire now.
@@ -1007,158 +636,3 @@ class Gateway:
                 continue
             expired.append(session_id)
         return expired
-
-    # --- I/O of the collection -------------------------------------------------------------
-
-    async def _fetch(self, record: SessionRecord, source: str, me: str) -> SourceResponse:
-        """One instance's raw data, within its timeout, committed with ``data.retrieved``;
-        the grant, no longer needed, is then given up."""
-        progress = record.sources[source]
-        assert progress.sealed is not None  # AUTHORISED always carries its grant
-        grant = self._box.open(progress.sealed, f"{record.id}/{source}/grant")
-        connector = self.connectors[source]
-        today = self._clock.now().date()
-        with self._on_the_clock(source):
-            response: SourceResponse = await connector.fetch(
-                grant=grant, attributes=progress.attributes, today=today
-            )
-        _log.info("source.retrieved", session=record.id, source=source, requests=response.requests)
-        sealed = self._box.seal(response_dict(response), f"{record.id}/{source}/fetched")
-        version = source_kind(source).mapping.version
-        try:
-            await self._update(
-                record.id,
-                lambda current: flow.source_fetched(
-                    current,
-                    me,
-                    source,
-                    sealed,
-                    self._clock.now(),
-                    response_digest=response.digest,
-                    mapping_version=version,
-                ),
-            )
-        finally:
-            # Fetched once, for one purpose: the access is no longer needed either way.
-            with anyio.CancelScope(shield=True):
-                await self._revoke_grant(record.id, source, grant)
-        return response
-
-    async def _revoke_grant(self, session_id: str, source: str, grant: dict[str, Any]) -> None:
-        try:
-            with self._on_the_clock(source):
-                await self.connectors[source].revoke(grant=grant)
-        except BrondataError as exc:
-            _log.warning("source.revoke_failed", session=session_id, source=source, error=str(exc))
-
-    @contextmanager
-    def _on_the_clock(self, source: str) -> Iterator[None]:
-        """``source``'s timeout over what runs inside: its own time where its connector
-        measures it (the requests in flight), the wall time otherwise; ``SourceTimeoutError``
-        when it runs out."""
-        limit = self._timeouts[source]
-        if getattr(self.connectors[source], "measures_source_time", False):
-            with source_deadline(limit):
-                yield
-            return
-        with anyio.move_on_after(limit) as scope:
-            yield
-        if scope.cancelled_caught:
-            raise SourceTimeoutError(
-                f"{source}: no complete answer within {limit:g} s", source=source
-            )
-
-    def _open_response(self, record: SessionRecord, source: str) -> SourceResponse:
-        sealed = record.sources[source].fetched
-        assert sealed is not None
-        return response_of(self._box.open(sealed, f"{record.id}/{source}/fetched"))
-
-    async def _deliver(
-        self, session_id: str, me: str, kind: str, responses: Mapping[str, SourceResponse]
-    ) -> SessionRecord:
-        """Map the raw data of the kind's instances as one, minimise, sign; commit the record
-        with its ``data.delivered`` once the consent is seen to stand (a mapping failure is
-        committed as the kind's error, with ``data.failed``)."""
-        record = await self._sessions.get(session_id)
-        mapping_version = source_kind(kind).mapping.version
-        attributes = record.sources[next(iter(responses))].attributes
-        digest = combined_digest({i: r.digest for i, r in responses.items()})
-        context = f"{record.id}/{kind}/outcome"
-        now = self._clock.now()
-        try:
-            raws = {i: r.raw for i, r in responses.items()}
-            values = minimise(mapped_values(kind, raws, attributes, now.date()), attributes)
-            signed = self._sign(
-                record,
-                kind,
-                instances=sorted(responses),
-                retrieved_at=max(r.retrieved_at for r in responses.values()),
-                response_digest=digest,
-                mapping_version=mapping_version,
-                values=values,
-            )
-        except Exception as exc:
-            error = exc if isinstance(exc, BrondataError) else unexpected(kind, exc)
-            _log.warning("source.failed", session=record.id, source=kind, error=error.code)
-            outcome = self._box.seal({"error": error.to_dict()}, context)
-            events = (flow.event("data.failed", now, source=kind, error_code=error.code),)
-        else:
-            evidence = {i: r.evidence.to_dict() for i, r in responses.items()}
-            outcome = self._box.seal({"record": signed.compact, "evidence": evidence}, context)
-            delivered = flow.delivered_event(
-                record,
-                kind,
-                now,
-                attributes=attributes,
-                record_digest=signed.digest,
-                response_digest=digest,
-                mapping_version=mapping_version,
-            )
-            events = (delivered,)
-        try:
-            return await self._update(
-                session_id, lambda current: flow.kind_outcome(current, me, kind, outcome, events)
-            )
-        except ConsentDeniedError as exc:
-            # Withdrawn meanwhile: the kind's outcome is that refusal (nothing appended).
-            _log.warning("source.failed", session=session_id, source=kind, error=exc.code)
-        return await self._sessions.get(session_id)
-
-    def _sign(
-        self,
-        record: SessionRecord,
-        kind: str,
-        *,
-        instances: list[str],
-        retrieved_at: datetime,
-        response_digest: str,
-        mapping_version: str,
-        values: dict[str, Any],
-    ) -> SignedRecord:
-        now = self._clock.now()
-        expires = now + timedelta(days=record.request.retention_days)
-        return issue_record(
-            claims={
-                "iss": self.issuer,
-                "iat": int(now.timestamp()),
-                "exp": int(expires.timestamp()),
-                "vct": f"urn:brondata:{kind}:1",
-                "sub": record.subject,
-                "source": kind,
-                "instances": instances,
-                "retrieved_at": rfc3339(retrieved_at),
-                "source_response_digest": response_digest,
-                "mapping_version": mapping_version,
-                "consent_id": record.consent_id,
-                "purpose": record.request.purpose.term,
-            },
-            attributes=values,
-            key=self.signing_key,
-            holder_jwk=record.holder_jwk,
-            # Each account, property or employment in a list can be passed on by itself.
-            array_elements={
-                name
-                for name, value in values.items()
-                if CATALOGUE[name].type is ValueType.ARRAY and isinstance(value, list)
-            },
-        )

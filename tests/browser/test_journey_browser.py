@@ -1,5 +1,5 @@
 """The whole journey in a real Chromium: application, consent, DigiD once, each bank,
-progress, result, back at the lender, withdrawal; axe-core on every page of ours.
+progress, result, back at the lender, renewal, withdrawal; axe-core on every page of ours.
 
 Each page is saved as a screenshot under ``test-artifacts/<scenario>/``.
 """
@@ -162,6 +162,12 @@ def test_the_whole_journey_in_chromium(
 
     page.goto(app_url + "/journey/consents")
     journey.check("my-consents")
+    page.click("a:has-text('Renew consent')")
+    page.wait_for_url(re.compile(r"/journey/consents/renew/"))
+    assert page.locator("text=What, and from which source").count() == 1  # the notice again
+    journey.check("renew")
+    page.click("button:has-text('Renew consent')")
+    page.wait_for_url(re.compile(r"/journey/consents$"))
     page.click("button:has-text('Withdraw consent')")
     page.wait_for_url(re.compile(r"/journey/consents"))
     assert page.locator("text=Your consent is withdrawn").count() == 1

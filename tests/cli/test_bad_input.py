@@ -237,3 +237,19 @@ def test_the_module_entry_point_prints_the_version() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.dumps(done.stdout.split()[-1]) == json.dumps(__version__)
+
+
+def test_verify_refuses_a_binary_file_and_empty_key_binding(tmp_path: Path) -> None:
+    binary = tmp_path / "records"
+    binary.write_bytes(b"\xff\xfe\x00")
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text('{"keys": []}')
+    result = runner.invoke(app, ["verify", str(binary), "--jwks", str(jwks)])
+    assert result.exit_code == 2
+    assert "not text" in result.output
+    binary.write_text("x.y.z~\n")
+    empty = runner.invoke(
+        app, ["verify", str(binary), "--jwks", str(jwks), "--aud", "", "--nonce", "n"]
+    )
+    assert empty.exit_code == 2
+    assert "must not be empty" in empty.output

@@ -98,3 +98,9 @@ def test_sample_of_an_unknown_source() -> None:
     assert result.exit_code == 2
     assert "unknown mock source 'moon'" in result.output
     assert "bank.noordbank" in result.output  # the error names the ones there are
+
+
+def test_mock_serve_refuses_a_fault_for_an_unknown_source() -> None:
+    result = runner.invoke(app, ["mock", "serve", "--port", "0", "--fault", "moon=status"])
+    assert result.exit_code == 2
+    assert "moon" in result.output

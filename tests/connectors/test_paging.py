@@ -9,10 +9,13 @@ from typing import Any
 import httpx2
 import pytest
 
+from brondata import DataRequest, Gateway, LegalBasis, Purpose
 from brondata.errors import SourceProtocolError
+from brondata.mock._faults import Fault
 from brondata.sources.bank import connector as psd2
 from brondata.sources.bank.connector import Psd2Connector
 from brondata.sources.bank.models import BankData
+from brondata.testing import FixedClock, MockSources
 
 pytestmark = pytest.mark.anyio
 
@@ -104,3 +107,29 @@ async def test_a_bank_that_pages_forever_is_a_protocol_error(
     bank = Bank([f"/v1/accounts/a1/transactions?page={n + 1}" for n in range(10)])
     with pytest.raises(SourceProtocolError, match="more than 3 transaction pages"):
         await fetch(bank)
+
+
+async def test_a_next_page_link_to_another_host_is_not_followed() -> None:
+    sources = MockSources(seed=1, clock=FixedClock())
+    page = {
+        "account": {"iban": "NL76RABO0359400371"},
+        "transactions": {
+            "booked": [],
+            "_links": {"next": {"href": "https://collector.example/steal?page=2"}},
+        },
+    }
+    async with Gateway.embedded(sources.connectors(), clock=sources.clock) as gateway:
+        request = DataRequest(
+            purpose=Purpose(term="dpv:CreditChecking", text="Loan"),
+            legal_basis=LegalBasis.CONTRACT,
+            attributes=["bank.salary_monthly_average"],
+            retention_days=30,
+            recipient="Lender",
+        )
+        session = await gateway.start(request, "applicant")
+        await gateway.give_consent(session.id)
+        await sources.authorise(gateway, session.id, sources.person(0))
+        sources.faults["bank.mockbank"].add(Fault("body", "/v1/accounts/", body=page))
+        result = await gateway.collect(session.id)
+    assert isinstance(result.errors["bank.mockbank"], SourceProtocolError)
+    assert "leaves the bank" in result.errors["bank.mockbank"].message

@@ -19,6 +19,7 @@ from brondata.consent import (
     merkle_root,
     verify_inclusion,
 )
+from brondata.consent._ledger import LedgerUnit
 
 from .factories import make_event
 
@@ -145,7 +146,8 @@ def test_an_event_that_cannot_be_written_fails_alone(tmp_path: Path) -> None:
     with SqliteLedger(tmp_path / "brondata.db") as ledger:
 
         def write(events: list[LedgerEvent]) -> list[LedgerEntry | BaseException]:
-            return ledger._append_batch(events)
+            units = ledger._append_batch([LedgerUnit((event,)) for event in events])
+            return [u if isinstance(u, BaseException) else u[0] for u in units]
 
         good = make_event(session_id="ses_good")
         # A lone surrogate cannot be stored as UTF-8: this event alone is refused.
@@ -173,7 +175,8 @@ def test_a_postgres_batch_takes_two_round_trips(
             with ledger._pool.connection() as conn:
                 conn.pgconn.trace(out.fileno())
                 conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
-            results = ledger._append_batch([make_event(session_id=f"ses_{n}") for n in range(5)])
+            units = [LedgerUnit((make_event(session_id=f"ses_{n}"),)) for n in range(5)]
+            results = [r[0] for r in ledger._append_batch(units) if isinstance(r, tuple)]
             with ledger._pool.connection() as conn:
                 conn.pgconn.untrace()
         assert [r.index for r in results if isinstance(r, LedgerEntry)] == [1, 2, 3, 4, 5]

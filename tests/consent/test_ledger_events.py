@@ -258,3 +258,8 @@ def test_entry_bytes_are_exactly_rfc8785(text: str, extra: Any) -> None:
         {"v": extra}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode()
     assert plain == canonical_json({"v": extra})
+
+
+def test_a_deeply_nested_ledger_line_is_an_integrity_error() -> None:
+    with pytest.raises(LedgerIntegrityError):
+        parse_entry(b"[" * 100_000 + b"]" * 100_000)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from brondata.consent import SqliteLedger, merkle_root
-from brondata.consent import _sqlite as sqlite_module
+from brondata.consent import _ledger as ledger_module
 from brondata.errors import LedgerAppendOnlyError, LedgerError, StoreError
 
 from .factories import make_event
@@ -109,7 +109,7 @@ def test_a_failed_append_leaves_nothing(
     root = filled.root()
     # The entry row is written, then a node row fails its CHECK: the transaction must take
     # both back.
-    monkeypatch.setattr(sqlite_module, "completed_nodes", lambda *a: [(0, 5, b"\x00" * 31)])
+    monkeypatch.setattr(ledger_module, "completed_nodes", lambda *a: [(0, 5, b"\x00" * 31)])
     with pytest.raises(StoreError):
         filled.append(make_event())
     monkeypatch.undo()

@@ -49,8 +49,8 @@ async def login(sources: MockSources, url: str, *, person: int = 0, approve: boo
         )
 
 
-async def consented(gateway: Gateway) -> str:
-    session = await gateway.start(request(), "applicant-1")
+async def consented(gateway: Gateway, attributes: list[str] = BANK_ATTRIBUTES) -> str:
+    session = await gateway.start(request(attributes), "applicant-1")
     await gateway.give_consent(session.id)
     return session.id
 

@@ -97,11 +97,11 @@ async def test_a_cancelled_collect_resumes_at_once(
     session_id = await ready(gateway, sources)
     connector = gateway.connectors[BANK]
     fetches = counting(connector, "fetch")
-    signs = counting(gateway, "_sign")
+    signs = counting(gateway._collector, "_sign")
     target: tuple[Any, str] = {
         "fetch": (connector, "fetch"),
-        "deliver": (gateway, "_deliver"),
-        "finish": (gateway, "_finish_collection"),
+        "deliver": (gateway._collector, "_deliver"),
+        "finish": (gateway._collector, "_finish_collection"),
     }[step]
     await cancelled_at(gateway, session_id, lambda e: stall_once(*target, e))
     assert gateway.session(session_id).state is SessionState.COLLECTING
@@ -179,7 +179,7 @@ async def main() -> None:
         async def stop(*args, **kwargs):
             print(session_id, flush=True)  # the answer is committed: kill me now
             await anyio.sleep_forever()
-        gw._deliver = stop
+        gw._collector._deliver = stop
         await gw.collect(session_id)
 
 anyio.run(main)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -270,4 +270,26 @@ def test_holder_jwk_must_be_public(claims: dict[str, Any], issuer: SigningKey) -
             ATTRIBUTES,
             issuer,
             holder_jwk=SigningKey.generate().public_jwk(),
+        )
+
+
+def test_a_key_binding_with_an_impossible_iat_is_refused() -> None:
+    issuer, holder = SigningKey.generate("ES256"), SigningKey.generate("ES256")
+    now = 1_767_225_600
+    record = issue_record(
+        {"iss": "https://issuer.example", "vct": "urn:x", "iat": now, "exp": now + 3600},
+        {"bank.balance_total": 1},
+        issuer,
+        holder_jwk=holder.public_jwk(),
+    )
+    presentation = record.present(["bank.balance_total"])
+    claims = {"iat": 10**20, "aud": "x", "nonce": "n", "sd_hash": sha256_b64url(presentation)}
+    kb = sign_compact(
+        {"alg": "ES256", "typ": "kb+jwt"}, json_dumps(claims).encode(), holder.jose_key
+    )
+    with pytest.raises(KeyBindingError, match="iat"):
+        verify_record(
+            presentation + kb,
+            KeySet([issuer.public_jwk()]),
+            now=datetime.fromtimestamp(now + 60, UTC),
         )

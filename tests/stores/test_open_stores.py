@@ -15,6 +15,7 @@ from brondata._session_store import MemorySessionStore, SqliteSessionStore
 from brondata.cli import _db
 from brondata.consent import (
     LedgerEvent,
+    MemoryLedger,
     MemorySubjectKeyring,
     SqliteLedger,
     SqliteSubjectKeyring,
@@ -26,7 +27,7 @@ from brondata.errors import (
     StoreError,
     StoreUnavailableError,
 )
-from brondata.stores import is_dsn, open_stores, sqlite_path
+from brondata.stores import is_dsn, open_stores, shares_database, sqlite_path
 from brondata.stores._postgres import map_postgres_error
 from brondata.stores._sqlite import map_sqlite_error
 
@@ -129,6 +130,21 @@ def test_a_malformed_dsn_fails_without_echoing_it() -> None:
         # libpq's own message would quote the stray word: 'missing "=" after "s3cret-pw"'.
         open_stores("host=127.0.0.1 user=brondata s3cret-pw")
     assert "s3cret-pw" not in str(caught.value)
+
+
+def test_a_connect_timeout_that_is_not_a_number_is_a_store_error() -> None:
+    with pytest.raises(StoreError, match="connect_timeout") as caught:
+        open_stores("postgresql://brondata:s3cret-pw@127.0.0.1/db?connect_timeout=soon")
+    assert "s3cret-pw" not in str(caught.value)
+
+
+def test_stores_of_one_file_share_it_and_in_memory_ones_do_not(tmp_path: Path) -> None:
+    with open_stores(tmp_path / "one.db") as one, open_stores(tmp_path / "two.db") as two:
+        assert shares_database(one.ledger, one.sessions)
+        assert not shares_database(one.ledger, two.sessions)
+    with open_stores(":memory:") as memory:
+        assert not shares_database(memory.ledger, memory.sessions)
+    assert not shares_database(MemoryLedger(), MemorySessionStore())
 
 
 @pytest.mark.postgres

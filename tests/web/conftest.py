@@ -89,7 +89,7 @@ class JourneyHarness:
 
     async def start(self, subject: str = "applicant-1") -> tuple[str, str]:
         session = await self.gateway.start(REQUEST, subject)
-        return session.id, self.journey.link(session.id, subject)
+        return session.id, await self.journey.link(session.id, subject)
 
     async def aclose(self) -> None:
         for client in self._clients:

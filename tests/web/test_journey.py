@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from structlog.testing import capture_logs
 from tests.web.conftest import Browser, JourneyHarness, csrf_of, hidden
 
+from brondata.dossier import FINDINGS, DossierReport, Finding, Severity
+from brondata.gateway import CollectionResult
 from brondata.session import SessionState, SourceState
 
 pytestmark = pytest.mark.anyio
@@ -75,8 +78,7 @@ async def test_the_whole_journey_from_link_to_return(harness: JourneyHarness) ->
     assert "Test Lender B.V." in result.text
     back = await browser.get("/journey/done")
     assert back.headers["location"] == "https://lender.test/back"
-    collected = harness.journey.result(session_id)
-    assert collected is not None
+    collected = harness.gateway.result(session_id)
     assert set(collected.records) == {"bank", "population", "tax"}
 
 
@@ -269,8 +271,7 @@ async def test_another_person_at_the_bank_stops_the_session(harness: JourneyHarn
         page = (await browser.follow(await browser.get(back))).text
     await browser.post("/journey/collect", {"csrf": csrf_of(page)})
     await _wait_collected(harness, session_id)
-    result = harness.journey.result(session_id)
-    assert result is not None
+    result = harness.gateway.result(session_id)
     assert not result.records
     assert {e.code for e in result.errors.values()} == {"identity_mismatch"}
     shown = await browser.follow(await browser.get("/journey/result"))
@@ -278,25 +279,30 @@ async def test_another_person_at_the_bank_stops_the_session(harness: JourneyHarn
     assert other.surname not in shown.text
 
 
-async def test_the_result_shows_the_findings_the_lender_passes_in() -> None:
-    from dataclasses import dataclass
+def _report(*codes: str) -> DossierReport:
+    return DossierReport(
+        preset="mortgage",
+        findings=tuple(
+            Finding(
+                code=code,
+                severity=Severity.BLOCKING,
+                sources=("bank",),
+                message=FINDINGS[code][0],
+                remedy=FINDINGS[code][1],
+            )
+            for code in codes
+        ),
+    )
 
+
+async def test_the_result_shows_the_findings_the_lender_passes_in() -> None:
     from tests.web.conftest import journey_harness
 
-    @dataclass(frozen=True)
-    class Text:
-        en: str
-        nl: str
+    asked: list[str] = []
 
-    @dataclass(frozen=True)
-    class Finding:
-        code: str
-        message: Text
-        remedy: Text
-
-    async def findings(session_id: str) -> list[Finding]:
-        missing = Text("A second bank is missing.", "Er ontbreekt een tweede bank.")
-        return [Finding("bank_missing", missing, Text("Add it.", "Voeg die toe."))]
+    async def findings(session_id: str) -> DossierReport:
+        asked.append(session_id)
+        return _report("bank_history_short")
 
     async with journey_harness(findings=findings) as harness:
         session_id, link = await harness.start()
@@ -306,5 +312,135 @@ async def test_the_result_shows_the_findings_the_lender_passes_in() -> None:
         await browser.post("/journey/collect", {"csrf": csrf_of(page)})
         await _wait_collected(harness, session_id)
         result = await browser.get("/journey/result")
-        assert "Er ontbreekt een tweede bank." in result.text
+        message, remedy = FINDINGS["bank_history_short"]
+        assert message.nl in result.text
+        assert remedy.nl in result.text
         assert "Wat u nog kunt aanvullen" in result.text
+        assert asked == [session_id]
+        english = await browser.get("/journey/result", lang="en")
+        assert message.en in english.text
+
+
+async def test_two_posts_at_once_start_one_collection(
+    harness: JourneyHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session_id, link = await harness.start()
+    browser = harness.browser()
+    await consent(browser, link)
+    page = await log_in_everywhere(harness, browser, session_id)
+    calls: list[str] = []
+    collect = harness.gateway.collect
+
+    async def counted(session: str) -> CollectionResult:
+        calls.append(session)
+        return await collect(session)
+
+    monkeypatch.setattr(harness.gateway, "collect", counted)
+    form = {"csrf": csrf_of(page)}
+    responses: list[int] = []
+
+    async def post() -> None:
+        responses.append((await browser.post("/journey/collect", form)).status_code)
+
+    async with anyio.create_task_group() as group:  # a double click
+        group.start_soon(post)
+        group.start_soon(post)
+    await _wait_collected(harness, session_id)
+    assert responses == [303, 303]
+    assert calls == [session_id]
+
+
+async def test_a_failing_dossier_check_still_shows_the_result() -> None:
+    from tests.web.conftest import journey_harness
+
+    from brondata.errors import StoreUnavailableError
+
+    def findings(session_id: str) -> DossierReport:  # a blocking call: run off the loop
+        raise StoreUnavailableError("the dossier store is down")
+
+    async with journey_harness(findings=findings) as harness:
+        session_id, link = await harness.start()
+        browser = harness.browser()
+        await consent(browser, link)
+        page = await log_in_everywhere(harness, browser, session_id)
+        await browser.post("/journey/collect", {"csrf": csrf_of(page)})
+        await _wait_collected(harness, session_id)
+        result = await browser.get("/journey/result")
+        assert result.status_code == 200
+        assert "Wat is gedeeld" in result.text
+        assert "Wat u nog kunt aanvullen" not in result.text
+
+
+async def test_a_blocking_findings_callable_is_wired_in_one_line() -> None:
+    from tests.web.conftest import journey_harness
+
+    def findings(session_id: str) -> DossierReport:
+        return _report()
+
+    async with journey_harness(findings=findings) as harness:
+        session_id, link = await harness.start()
+        browser = harness.browser()
+        await consent(browser, link)
+        page = await log_in_everywhere(harness, browser, session_id)
+        await browser.post("/journey/collect", {"csrf": csrf_of(page)})
+        await _wait_collected(harness, session_id)
+        result = await browser.get("/journey/result")
+        assert "Er ontbreekt niets." in result.text
+
+
+async def test_a_source_that_fails_while_fetching_shows_in_the_consumers_language(
+    harness: JourneyHarness,
+) -> None:
+    from brondata.testing import Fault
+
+    harness.sources.faults["tax"].add(Fault("status", "/", status=503))
+    session_id, link = await harness.start()
+    browser = harness.browser()
+    await consent(browser, link)
+    page = await log_in_everywhere(harness, browser, session_id)
+    await browser.post("/journey/collect", {"csrf": csrf_of(page)})
+    await _wait_collected(harness, session_id)
+    result = await browser.follow(await browser.get("/journey/progress"))
+    assert result.status_code == 200
+    assert "Niet gedeeld: mislukt" in result.text
+    assert "Traceback" not in result.text
+    english = await browser.get("/journey/result", lang="en")
+    assert "Not shared: failed" in english.text
+    collected = harness.gateway.result(session_id)
+    assert set(collected.records) == {"bank", "population"}
+    assert set(collected.errors) == {"tax"}
+
+
+async def test_an_unexpected_error_is_a_page_not_a_trace(
+    harness: JourneyHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session_id, link = await harness.start()
+    browser = harness.browser()
+    await browser.get(link)
+
+    def broken(session: str) -> None:
+        raise RuntimeError(f"internal detail of {session}")
+
+    monkeypatch.setattr(harness.gateway, "consent_view", broken)
+    with capture_logs() as logs:
+        page = await browser.get("/journey/consent")
+    assert [(x["event"], x["error"]) for x in logs] == [("journey.unexpected", "RuntimeError")]
+    assert page.status_code == 500
+    assert '<html lang="nl">' in page.text
+    assert "Er ging bij ons iets mis" in page.text
+    assert "internal detail" not in page.text
+    assert "RuntimeError" not in page.text
+    assert "Traceback" not in page.text
+    assert harness.gateway.session(session_id).state is SessionState.CREATED
+
+
+async def test_an_expired_link_gets_a_page(harness: JourneyHarness) -> None:
+    import time
+    from urllib.parse import urlencode
+
+    session_id, _ = await harness.start()
+    token = harness.journey._signer.link(session_id, 60, now=time.time() - 3600)
+    response = await harness.browser().get(f"/journey/start?{urlencode({'t': token})}")
+    assert response.status_code == 403
+    assert "Deze link werkt niet in deze browser" in response.text
+    assert "set-cookie" not in response.headers

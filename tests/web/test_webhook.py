@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import httpx2
 import pytest
+from structlog.testing import capture_logs
 from tests.web.conftest import csrf_of, journey_harness
 from tests.web.test_journey import consent, log_in_everywhere
 
-from brondata.errors import WebhookError
+from brondata.errors import ConfigurationError, WebhookError, WebhookReplayError
 from brondata.records import KeySet, SigningKey
-from brondata.web import WEBHOOK_MAX_AGE, sign_webhook, verify_webhook
+from brondata.web import WEBHOOK_MAX_AGE, WebhookReplayCache, sign_webhook, verify_webhook
 from brondata.web._webhook import SIGNATURE_HEADER
 
 NOW = 1_800_000_000.0
@@ -81,3 +83,96 @@ async def test_the_journey_posts_a_signed_webhook_when_a_collection_ends() -> No
     sent = json.loads(body)
     assert sent["session_id"] == session_id
     assert set(sent["records"]) == {"bank", "population", "tax"}
+
+
+def test_each_webhook_has_its_own_jti_and_a_replay_is_refused(key: SigningKey) -> None:
+    body = b'{"session_id": "s"}'
+    jwks = KeySet([key.public_jwk()])
+    first, second = sign_webhook(body, key, now=NOW), sign_webhook(body, key, now=NOW)
+    assert first != second  # the same body sent twice: two sendings, two jti
+    seen = WebhookReplayCache()
+    verify_webhook(body, first, jwks, now=NOW, seen=seen)
+    verify_webhook(body, second, jwks, now=NOW, seen=seen)
+    with pytest.raises(WebhookReplayError) as refused:
+        verify_webhook(body, first, jwks, now=NOW + 60, seen=seen)
+    assert refused.value.code == "webhook_replayed"
+    # A body refused for another reason does not use up its jti.
+    fresh = sign_webhook(body, key, now=NOW)
+    with pytest.raises(WebhookError, match="not the one signed"):
+        verify_webhook(b"{}", fresh, jwks, now=NOW, seen=seen)
+    verify_webhook(body, fresh, jwks, now=NOW, seen=seen)
+
+
+def test_the_replay_cache_forgets_what_age_refuses_anyway(key: SigningKey) -> None:
+    seen = WebhookReplayCache(max_age=300)
+    assert not seen("a", int(NOW))
+    assert seen("a", int(NOW))
+    assert not seen("b", int(NOW) + 331)  # "a" is past max_age + skew: dropped
+    assert not seen("a", int(NOW) + 331)
+
+
+def test_a_signature_without_jti_is_refused(key: SigningKey) -> None:
+    from brondata.records._jws import sign_compact
+
+    body = b"{}"
+    payload = {"body_sha256": hashlib.sha256(body).hexdigest(), "iat": int(NOW)}
+    header = {"alg": key.alg, "kid": key.kid, "typ": "brondata-webhook+jwt"}
+    old_style = sign_compact(header, json.dumps(payload).encode(), key.jose_key)
+    with pytest.raises(WebhookError, match="jti"):
+        verify_webhook(body, old_style, KeySet([key.public_jwk()]), now=NOW)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://lender.example/hooks",
+        "ftp://lender.example/hooks",
+        "https:///hooks",
+        "hooks",
+        "http://localhost.lender.example/hooks",
+        "https://[::1/hooks",
+    ],
+)
+@pytest.mark.anyio
+async def test_a_webhook_url_must_be_https(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="https"):
+        async with journey_harness(webhook_url=url):
+            pass
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "url", ["http://localhost:8000/hooks", "http://127.0.0.1/hooks", "http://[::1]:8000/hooks"]
+)
+async def test_plain_http_is_allowed_to_this_machine(url: str) -> None:
+    async with journey_harness(webhook_url=url):
+        pass
+
+
+@pytest.mark.anyio
+async def test_a_failed_webhook_logs_the_exception_type_not_its_text() -> None:
+    secret_url = "https://lender.test/hooks/brondata?token=hunter2"
+
+    def hook(request: httpx2.Request) -> httpx2.Response:
+        raise httpx2.ConnectError(f"cannot reach {request.url}")
+
+    async with journey_harness(
+        webhook_url=secret_url, webhook_transport=httpx2.MockTransport(hook)
+    ) as harness:
+        session_id, link = await harness.start()
+        browser = harness.browser()
+        await consent(browser, link)
+        page = await log_in_everywhere(harness, browser, session_id)
+        with capture_logs() as logs:
+            await browser.post("/journey/collect", {"csrf": csrf_of(page)})
+            await harness.journey.finished(session_id)
+    failed = [entry for entry in logs if entry["event"] == "journey.webhook_failed"]
+    assert failed == [
+        {
+            "event": "journey.webhook_failed",
+            "session": session_id,
+            "error": "ConnectError",
+            "log_level": "warning",
+        }
+    ]
+    assert "hunter2" not in repr(logs)

@@ -10,15 +10,75 @@ protocol, not inside a backend.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from brondata.consent._events import LedgerEntry, LedgerEvent, entry_bytes
-from brondata.consent._merkle import MerkleTree, leaf_hash
+from brondata.consent._merkle import MerkleTree, NodeKey, completed_nodes, leaf_hash
 from brondata.errors import LedgerError
-from brondata.stores._base import ClosingContext
+from brondata.stores._base import ClosingContext, RowWrite
 
-__all__ = ["ConsentLedger", "MemoryLedger", "check_index", "check_size"]
+__all__ = [
+    "ConsentLedger",
+    "LedgerUnit",
+    "MemoryLedger",
+    "check_index",
+    "check_size",
+    "lay_out",
+    "unencodable",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerUnit:
+    """Events appended together, all or none, with the row another store writes in the same
+    transaction (a session's compare-and-set, ``write``), if any: a lost ``write`` appends
+    none of them."""
+
+    events: tuple[LedgerEvent, ...]
+    write: RowWrite | None = None
+
+
+def unencodable(unit: LedgerUnit) -> BaseException | None:
+    """The error an event of ``unit`` fails to encode with, found before anything is written
+    (an entry's bytes depend on its index only through that number)."""
+    try:
+        for event in unit.events:
+            entry_bytes(event, 0)
+    except Exception as exc:
+        return exc
+    return None
+
+
+def lay_out(
+    size: int, nodes: dict[NodeKey, bytes], units: Sequence[LedgerUnit | BaseException]
+) -> tuple[
+    list[tuple[LedgerEntry, ...] | BaseException], list[LedgerEntry], list[tuple[int, int, bytes]]
+]:
+    """A batch's place in the tree, for every engine: from the ledger's ``size`` and the
+    roots of its complete subtrees (``nodes``, updated), each unit's entries (or the error it
+    alone failed with, passed in), every entry to write, and every tree node they complete."""
+    results: list[tuple[LedgerEntry, ...] | BaseException] = []
+    entries: list[LedgerEntry] = []
+    new_nodes: list[tuple[int, int, bytes]] = []
+    for unit in units:
+        if isinstance(unit, BaseException):
+            results.append(unit)
+            continue
+        mine: list[LedgerEntry] = []
+        for event in unit.events:
+            index = size + len(entries)
+            data = entry_bytes(event, index)
+            leaf = leaf_hash(data)
+            completed = completed_nodes(index, leaf, nodes)
+            nodes.update(((level, i), h) for level, i, h in completed)
+            new_nodes += completed
+            entry = LedgerEntry(index=index, canonical=data, leaf_hash=leaf, at=event.at)
+            entries.append(entry)
+            mine.append(entry)
+        results.append(tuple(mine))
+    return results, entries, new_nodes
 
 
 @runtime_checkable

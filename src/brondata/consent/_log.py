@@ -57,7 +57,7 @@ class ConsentLog(ClosingContext):
 
     # --- writing ------------------------------------------------------------------------------
 
-    def append(
+    def seal(
         self,
         event: EventType,
         *,
@@ -66,11 +66,12 @@ class ConsentLog(ClosingContext):
         session_id: str,
         consent_id: str,
         **fields: Any,
-    ) -> LedgerEntry:
-        """Append ``event`` for ``subject`` (the pseudonym), sealed under the subject's key.
+    ) -> LedgerEvent:
+        """``event`` for ``subject`` (the pseudonym), sealed under the subject's key (made
+        if the subject has none), ready to append.
 
         ``fields`` are the event's own (``EVENT_FIELDS``); an invalid event raises
-        ``InvalidEventError`` before anything is written.
+        ``InvalidEventError`` before a key is made.
         """
         # Validate everything, the subject included, before a key is made for it: the event
         # with a stand-in seal of the right form, replaced by the real one below.
@@ -99,8 +100,23 @@ class ConsentLog(ClosingContext):
         # from outside (a keyring of the application's own): it gets the field's check.
         if not _KEY_ID.fullmatch(key_id):
             raise LedgerError("the subject keyring returned a key id of the wrong form")
-        record = draft.model_copy(update={"subject_key": key_id, "subject_sealed": sealed})
-        return self.ledger.append(record)
+        return draft.model_copy(update={"subject_key": key_id, "subject_sealed": sealed})
+
+    def append(
+        self,
+        event: EventType,
+        *,
+        subject: str,
+        at: datetime | str,
+        session_id: str,
+        consent_id: str,
+        **fields: Any,
+    ) -> LedgerEntry:
+        """Append ``event`` for ``subject`` (the pseudonym), sealed (``seal``)."""
+        sealed = self.seal(
+            event, subject=subject, at=at, session_id=session_id, consent_id=consent_id, **fields
+        )
+        return self.ledger.append(sealed)
 
     def erase(self, subject: str, *, at: datetime | str) -> LedgerEntry | None:
         """Erase ``subject`` (GDPR art. 17): destroy its key, then append ``data.erased``.

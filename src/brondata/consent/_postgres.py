@@ -30,12 +30,16 @@ import psycopg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg_pool import ConnectionPool
 
-from brondata.consent._events import LedgerEntry, LedgerEvent, entry_bytes
-from brondata.consent._ledger import check_index, check_size
+from brondata.consent._events import LedgerEntry, LedgerEvent
+from brondata.consent._ledger import (
+    LedgerUnit,
+    check_index,
+    check_size,
+    lay_out,
+    unencodable,
+)
 from brondata.consent._merkle import (
     NodeKey,
-    completed_nodes,
-    leaf_hash,
     stored_consistency_proof,
     stored_inclusion_proof,
     stored_root,
@@ -160,7 +164,9 @@ class PostgresLedger(PostgresStore):
         # Appends take the same transaction-level advisory lock as schema creation: one lock,
         # so an append and another process's CREATE OR REPLACE TRIGGER can never deadlock.
         self._append_lock = f"brondata:{schema}"
-        self._commits: GroupCommit[LedgerEvent, LedgerEntry] = GroupCommit(self._append_batch)
+        self._commits: GroupCommit[LedgerUnit, tuple[LedgerEntry, ...]] = GroupCommit(
+            self._append_batch
+        )
 
     def _closed_error(self) -> BrondataError:
         return LedgerError("the ledger is closed")
@@ -173,10 +179,19 @@ class PostgresLedger(PostgresStore):
 
     def append(self, event: LedgerEvent) -> LedgerEntry:
         # Batched with the appends of other threads of this process; returns once committed.
-        return self._commits.submit(event)
+        return self._commits.submit(LedgerUnit((event,)))[0]
 
-    def _append_batch(self, events: list[LedgerEvent]) -> list[LedgerEntry | BaseException]:
-        """Append ``events`` in one transaction: two round trips, the COMMIT in the second."""
+    def append_unit(self, unit: LedgerUnit) -> tuple[LedgerEntry, ...]:
+        """Append ``unit``'s events and write its row in one transaction, all or nothing;
+        a lost write raises its ``lost`` error to this caller alone, having appended none."""
+        return self._commits.submit(unit)
+
+    def _append_batch(
+        self, units: list[LedgerUnit]
+    ) -> list[tuple[LedgerEntry, ...] | BaseException]:
+        """Append ``units`` in one transaction: two round trips, the COMMIT in the second.
+        Each unit's row is written in the first, after the lock; a unit whose write returns
+        no row (a lost compare-and-set) wrote nothing and appends nothing."""
         with self._connection() as conn:
             was_autocommit = conn.autocommit
             # BEGIN and COMMIT are sent by hand, so that they travel with the statements
@@ -188,8 +203,22 @@ class PostgresLedger(PostgresStore):
                     # The lock and the read are separate statements: a statement reads with
                     # the snapshot of its own start, which must come after the lock is held.
                     conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._append_lock,))
+                    laid: list[LedgerUnit | BaseException] = []
+                    writes: list[tuple[int, Any]] = []
+                    for unit in units:
+                        failure = unencodable(unit)
+                        if failure is None and unit.write is not None:
+                            writes.append(
+                                (len(laid), conn.execute(unit.write.sql, unit.write.params))
+                            )
+                        laid.append(unit if failure is None else failure)
                     rows = conn.execute(self._q(_FRONTIER)).fetchall()  # round trip 1
-                    results, entries, nodes = _batch(rows, events)
+                    for position, cursor in writes:
+                        if cursor.fetchone() is None:
+                            unit = units[position]
+                            assert unit.write is not None
+                            laid[position] = unit.write.lost
+                    results, entries, nodes = _batch(rows, laid)
                     if entries:
                         conn.execute(
                             self._q(_INSERT),
@@ -301,10 +330,11 @@ class PostgresLedger(PostgresStore):
 
 
 def _batch(
-    rows: list[tuple[Any, ...]], events: list[LedgerEvent]
-) -> tuple[list[LedgerEntry | BaseException], list[LedgerEntry], list[tuple[int, int, bytes]]]:
-    """From the ``_FRONTIER`` rows: each event's entry (or the error it alone fails with),
-    the entries to write, and every tree node they complete."""
+    rows: list[tuple[Any, ...]], units: list[LedgerUnit | BaseException]
+) -> tuple[
+    list[tuple[LedgerEntry, ...] | BaseException], list[LedgerEntry], list[tuple[int, int, bytes]]
+]:
+    """From the ``_FRONTIER`` rows, the batch laid out (``lay_out``)."""
     size = int(rows[0][0])
     nodes: dict[NodeKey, bytes] = {
         (int(level), (size >> int(level)) - 1): bytes(h)
@@ -313,24 +343,7 @@ def _batch(
     }
     if len(nodes) != size.bit_count():
         raise LedgerIntegrityError("tree nodes missing from the store at the ledger's end")
-    results: list[LedgerEntry | BaseException] = []
-    entries: list[LedgerEntry] = []
-    new_nodes: list[tuple[int, int, bytes]] = []
-    for event in events:
-        index = size + len(entries)
-        try:
-            data = entry_bytes(event, index)
-        except Exception as exc:  # this event alone fails; the index stays free
-            results.append(exc)
-            continue
-        leaf = leaf_hash(data)
-        completed = completed_nodes(index, leaf, nodes)
-        nodes.update(((level, i), h) for level, i, h in completed)
-        new_nodes += completed
-        entry = LedgerEntry(index=index, canonical=data, leaf_hash=leaf, at=event.at)
-        entries.append(entry)
-        results.append(entry)
-    return results, entries, new_nodes
+    return lay_out(size, nodes, units)
 
 
 _KEYRING_DDL: Final = """

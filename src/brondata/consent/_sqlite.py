@@ -27,12 +27,16 @@ import sqlite3
 from collections.abc import Collection, Iterator
 from typing import Final, Literal
 
-from brondata.consent._events import LedgerEntry, LedgerEvent, entry_bytes
-from brondata.consent._ledger import check_index, check_size
+from brondata.consent._events import LedgerEntry, LedgerEvent
+from brondata.consent._ledger import (
+    LedgerUnit,
+    check_index,
+    check_size,
+    lay_out,
+    unencodable,
+)
 from brondata.consent._merkle import (
     NodeKey,
-    completed_nodes,
-    leaf_hash,
     stored_consistency_proof,
     stored_inclusion_proof,
     stored_root,
@@ -43,7 +47,7 @@ from brondata.errors import (
     LedgerError,
     LedgerIntegrityError,
 )
-from brondata.stores._base import GroupCommit
+from brondata.stores._base import GroupCommit, split_script
 from brondata.stores._sqlite import SqliteStore
 
 __all__ = ["SqliteLedger"]
@@ -105,11 +109,13 @@ class SqliteLedger(SqliteStore):
             path,
             timeout=timeout,
             pragmas=("journal_mode=WAL", f"synchronous={synchronous}"),
-            schema=_statements(SCHEMA),
+            schema=split_script(SCHEMA),
         )
         # (size, the roots of its complete subtrees) as of this process's last batch.
         self._frontier: tuple[int, dict[NodeKey, bytes]] | None = None
-        self._commits: GroupCommit[LedgerEvent, LedgerEntry] = GroupCommit(self._append_batch)
+        self._commits: GroupCommit[LedgerUnit, tuple[LedgerEntry, ...]] = GroupCommit(
+            self._append_batch
+        )
 
     def _closed_error(self) -> BrondataError:
         return LedgerError("the ledger is closed")
@@ -121,39 +127,38 @@ class SqliteLedger(SqliteStore):
 
     def append(self, event: LedgerEvent) -> LedgerEntry:
         # Batched with the appends of other threads of this process; returns once committed.
-        return self._commits.submit(event)
+        return self._commits.submit(LedgerUnit((event,)))[0]
 
-    def _append_batch(self, events: list[LedgerEvent]) -> list[LedgerEntry | BaseException]:
-        """Append ``events`` in one transaction: one commit, one fsync."""
-        results: list[LedgerEntry | BaseException] = []
+    def append_unit(self, unit: LedgerUnit) -> tuple[LedgerEntry, ...]:
+        """Append ``unit``'s events and write its row in one transaction, all or nothing;
+        a lost write raises its ``lost`` error to this caller alone, having appended none."""
+        return self._commits.submit(unit)
+
+    def _append_batch(
+        self, units: list[LedgerUnit]
+    ) -> list[tuple[LedgerEntry, ...] | BaseException]:
+        """Append ``units`` in one transaction: one commit, one fsync. Each unit's row is
+        written first; a unit whose write matches no row (a lost compare-and-set) wrote
+        nothing and appends nothing, and the others go on."""
         # IMMEDIATE takes the write lock before reading the size, so two writers (threads,
         # processes, the gateway's own connection) can never compute the same index.
         with self._guard():
             try:
                 with self._transaction():
+                    laid: list[LedgerUnit | BaseException] = []
+                    for unit in units:
+                        failure = unencodable(unit)
+                        if failure is None and unit.write is not None:
+                            written = self._conn.execute(unit.write.sql, unit.write.params)
+                            failure = unit.write.lost if written.rowcount != 1 else None
+                        laid.append(unit if failure is None else failure)
                     size = self._size()
                     nodes = self._frontier_at(size)
-                    entries: list[tuple[int, bytes, bytes, str]] = []
-                    new_nodes: list[tuple[int, int, bytes]] = []
-                    for event in events:
-                        index = size + len(entries)
-                        try:
-                            data = entry_bytes(event, index)
-                        except Exception as exc:  # this event alone fails; the index stays free
-                            results.append(exc)
-                            continue
-                        leaf = leaf_hash(data)
-                        completed = completed_nodes(index, leaf, nodes)
-                        nodes.update(((level, i), h) for level, i, h in completed)
-                        new_nodes += completed
-                        entries.append((index, data, leaf, event.at))
-                        results.append(
-                            LedgerEntry(index=index, canonical=data, leaf_hash=leaf, at=event.at)
-                        )
+                    results, entries, new_nodes = lay_out(size, nodes, laid)
                     self._conn.executemany(
                         "INSERT INTO ledger_entries (idx, entry, leaf_hash, at)"
                         " VALUES (?, ?, ?, ?)",
-                        entries,
+                        [(e.index, e.canonical, e.leaf_hash, e.at) for e in entries],
                     )
                     self._conn.executemany(
                         "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)", new_nodes
@@ -249,9 +254,3 @@ class SqliteLedger(SqliteStore):
 def _frontier_keys(size: int) -> list[NodeKey]:
     # One complete subtree per set bit of the size: at level k, the one ending at the end.
     return [(k, (size >> k) - 1) for k in range(size.bit_length()) if (size >> k) & 1]
-
-
-def _statements(script: str) -> list[str]:
-    # Split on the CREATE keyword rather than on ';': the trigger bodies contain semicolons.
-    parts = script.split("\nCREATE ")
-    return [p if i == 0 else "CREATE " + p for i, p in enumerate(parts) if p.strip()]

@@ -10,6 +10,7 @@ step returns. The transition tables are ``brondata.session``'s; the consent's te
 from __future__ import annotations
 
 from brondata.consent._terms import ConsentTerms
+from brondata.flow._codec import array_elements, choose_instances, record_claims
 from brondata.flow._notice import ConsentView, NoticeSettings, consent_view, plan_of, terms_of
 from brondata.flow._steps import (
     GIVEN,
@@ -55,11 +56,13 @@ __all__ = [
     "NoticeSettings",
     "Step",
     "add_source",
+    "array_elements",
     "callback_seen",
     "check_callback",
     "check_collecting",
     "check_login",
     "check_result",
+    "choose_instances",
     "claim_callback",
     "claim_collection",
     "consent_view",
@@ -76,6 +79,7 @@ __all__ = [
     "login_refused",
     "login_started",
     "plan_of",
+    "record_claims",
     "refusal",
     "release_callback",
     "release_lease",

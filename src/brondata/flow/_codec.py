@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from brondata._inputs import same_secret
 from brondata._session_store import SecretBox, SessionRecord
+from brondata.attributes import CATALOGUE, ValueType
 from brondata.connectors._base import Evidence, LoginStart, SourceResponse
 from brondata.errors import (
     AuthorizationError,
@@ -27,17 +28,22 @@ from brondata.errors import (
     RequestError,
     SourceProtocolError,
     StateMismatchError,
+    UnknownSourceError,
 )
 from brondata.records import SignedRecord, VerificationKey
 from brondata.session import SourceState
 from brondata.sources import get as source_kind
+from brondata.sources._kind import kind_of
 
 __all__ = [
+    "array_elements",
     "bind_state",
     "callback_digest",
+    "choose_instances",
     "error_from_dict",
     "holder_jwk",
     "mapped_values",
+    "record_claims",
     "response_dict",
     "response_of",
     "result_parts",
@@ -204,3 +210,66 @@ def mapped_values(
         assert registered.combine is not None  # checked when the gateway was built
         raw = registered.combine(dict(raws))
     return registered.mapping.map(raw, attributes, today)
+
+
+def record_claims(
+    record: SessionRecord,
+    kind: str,
+    now: datetime,
+    *,
+    issuer: str,
+    instances: list[str],
+    retrieved_at: datetime,
+    response_digest: str,
+    mapping_version: str,
+) -> dict[str, Any]:
+    """The claims of the record of ``kind`` the session delivers, issued ``now``."""
+    expires = now + timedelta(days=record.request.retention_days)
+    return {
+        "iss": issuer,
+        "iat": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+        "vct": f"urn:brondata:{kind}:1",
+        "sub": record.subject,
+        "source": kind,
+        "instances": instances,
+        "retrieved_at": rfc3339(retrieved_at),
+        "source_response_digest": response_digest,
+        "mapping_version": mapping_version,
+        "consent_id": record.consent_id,
+        "purpose": record.request.purpose.term,
+    }
+
+
+def array_elements(values: Mapping[str, Any]) -> set[str]:
+    """The list attributes whose elements (an account, a property, an employment) can each
+    be disclosed by itself."""
+    return {
+        name
+        for name, value in values.items()
+        if CATALOGUE[name].type is ValueType.ARRAY and isinstance(value, list)
+    }
+
+
+def choose_instances(
+    needed: Mapping[str, Sequence[str]],
+    chosen: Sequence[str] | None,
+    instances: Mapping[str, Sequence[str]],
+) -> list[str]:
+    """The instances a new session uses: the chosen ones (ids, or kinds for all their
+    configured ``instances``) the request needs, and the first configured instance of each
+    needed kind nobody chose; in the request's order of kinds, then configuration order."""
+    configured = [i for ids in instances.values() for i in ids]
+    picked: list[str] = []
+    for name in chosen or ():
+        if name in configured:
+            ids = [name]
+        elif name in instances:
+            ids = list(instances[name])
+        else:
+            raise UnknownSourceError(name, configured, what="source instance")
+        picked += [i for i in ids if kind_of(i) in needed and i not in picked]
+    covered = {kind_of(i) for i in picked}
+    picked += [instances[kind][0] for kind in needed if kind not in covered]
+    order = list(needed)
+    return sorted(picked, key=lambda i: (order.index(kind_of(i)), configured.index(i)))

@@ -47,6 +47,7 @@ __all__ = [
     "off_loop",
     "open_pool",
     "open_stores",
+    "shares_database",
     "sqlite_path",
 ]
 
@@ -144,3 +145,20 @@ def open_stores(
         ledger.close()
         raise
     return Stores(ledger=ledger, keyring=keyring, sessions=sessions)
+
+
+def shares_database(ledger: object, sessions: object) -> bool:
+    """Whether ``ledger`` and ``sessions`` keep their tables in one database (one SQLite file;
+    one PostgreSQL database and schema), so that a step's ledger events and its session
+    change commit in one transaction (``append_unit``). Stores of the application's own, and
+    in-memory ones, do not."""
+    from brondata._session_store import PostgresSessionStore, SqliteSessionStore
+    from brondata.consent import SqliteLedger
+
+    if isinstance(ledger, SqliteLedger) and isinstance(sessions, SqliteSessionStore):
+        return ledger.database is not None and ledger.database == sessions.database
+    if isinstance(ledger, PostgresStore) and isinstance(sessions, PostgresSessionStore):
+        from brondata.consent._postgres import PostgresLedger
+
+        return isinstance(ledger, PostgresLedger) and ledger.database == sessions.database
+    return False

@@ -14,10 +14,13 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
-__all__ = ["ClosingContext", "GroupCommit"]
+from brondata.errors import BrondataError, StoreError
+
+__all__ = ["ClosingContext", "GroupCommit", "RowWrite", "split_script"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -85,7 +88,7 @@ class GroupCommit(Generic[T, R]):
         try:
             outcomes: Sequence[R | BaseException] = self._write([w.item for w in batch])
             if len(outcomes) != len(batch):  # pragma: no cover - a write function's bug
-                raise RuntimeError("the group write returned a result per item")
+                raise StoreError("the group write did not return a result per item")
         except BaseException as exc:
             outcomes = [exc] * len(batch)
         with self._cond:
@@ -105,3 +108,30 @@ class GroupCommit(Generic[T, R]):
             raise waiter.error
         assert waiter.done
         return waiter.result  # type: ignore[return-value]  # done without error: set
+
+
+@dataclass(frozen=True, slots=True)
+class RowWrite:
+    """One row a store writes inside another store's transaction on the same database: a
+    session's compare-and-set (``UPDATE ... WHERE version``) or its creation (an insert that
+    does nothing if the row exists). ``sql`` affects one row or none (PostgreSQL: with
+    ``RETURNING``); none is ``lost``, raised to that write's caller alone."""
+
+    sql: Any  # str (SQLite) or a psycopg ``Composed``
+    params: tuple[Any, ...]
+    lost: BrondataError
+
+
+def split_script(script: str) -> list[str]:
+    """A DDL script's statements: each ends with ';' at the end of a line; a function body
+    (between ``$$``) ends with ``END $$;``, a SQLite trigger body with ``END;``."""
+    statements: list[str] = []
+    current: list[str] = []
+    for line in script.strip().splitlines():
+        current.append(line)
+        if line.rstrip().endswith(";") and (
+            not any("$$" in c for c in current) or line.strip().startswith("END $$")
+        ):
+            statements.append("\n".join(current))
+            current = []
+    return statements

@@ -28,7 +28,7 @@ from brondata.errors import (
     StoreError,
     StoreUnavailableError,
 )
-from brondata.stores._base import ClosingContext
+from brondata.stores._base import ClosingContext, split_script
 
 if TYPE_CHECKING:
     import psycopg
@@ -41,7 +41,6 @@ __all__ = [
     "map_postgres_error",
     "open_pool",
     "postgres_errors",
-    "split_script",
 ]
 
 #: How long one attempt to reach the server may take before the DSN is called unusable.
@@ -124,7 +123,12 @@ def open_pool(
             f"the {store} database: not a PostgreSQL connection string"
             " (postgresql://user@host:port/dbname, or libpq key=value pairs)"
         ) from None
-    connect_timeout = int(params.get("connect_timeout") or CONNECT_TIMEOUT)
+    try:
+        connect_timeout = int(params.get("connect_timeout") or CONNECT_TIMEOUT)
+    except ValueError:
+        raise StoreError(
+            f"the {store} database: connect_timeout in the connection string is not a number"
+        ) from None
     try:
         psycopg.connect(dsn, connect_timeout=connect_timeout).close()
     except psycopg.Error as exc:
@@ -151,21 +155,6 @@ def open_pool(
             f"cannot connect to the {store} database: {_redact(str(exc), dsn)}"
         ) from None
     return pool
-
-
-def split_script(script: str) -> list[str]:
-    """A DDL script's statements: each ends with ';' at the end of a line; a function body
-    (between ``$$``) ends with ``END $$;``."""
-    statements: list[str] = []
-    current: list[str] = []
-    for line in script.strip().splitlines():
-        current.append(line)
-        if line.rstrip().endswith(";") and (
-            not any("$$" in c for c in current) or line.strip().startswith("END $$")
-        ):
-            statements.append("\n".join(current))
-            current = []
-    return statements
 
 
 class PostgresStore(ClosingContext):
@@ -207,6 +196,8 @@ class PostgresStore(ClosingContext):
                 store=self._pool_name,
             )
         self._pool = pool
+        #: The database and schema, to tell whether another store shares them.
+        self.database = (dsn or f"pool:{id(pool)}", schema)
         try:
             with self._connection() as conn, conn.transaction():
                 # Serialise first-time creation across processes; hashtext gives the lock a key.

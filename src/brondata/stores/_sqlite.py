@@ -93,6 +93,10 @@ class SqliteStore(ClosingContext):
     ) -> None:
         self._lock = threading.RLock()
         self._closed = False
+        #: The database file, to tell whether another store shares it (``None`` in memory:
+        #: each connection to ``":memory:"`` has a database of its own).
+        file = sqlite_path(path)
+        self.database = None if file == ":memory:" else os.path.realpath(file)
         try:
             # check_same_thread is off because the lock serialises access.
             self._conn = sqlite3.connect(

@@ -12,40 +12,51 @@ Routes (relative to where the lender mounts it, ``JourneyConfig.mount_path``)::
     GET  /progress  GET /events  progress page; server-sent events for it
     GET  /result  GET /done      what was shared; back to the lender's return URL
     GET  /consents               my consents: withdraw (POST /consents/withdraw), report
+    GET  /consents/renew/{id}    renew a consent before it ends: the notice again, one button
 
 Every state-changing request is a POST with the CSRF token; every request but ``/start``
 needs the signed cookie ``/start`` set, and a callback is refused unless its ``state`` names
 the cookie's session. An error is a page in the consumer's language with nothing changed,
 never a stack trace.
+
+Which browser is bound to which session lives in a ``BindingStore`` the app's instances
+share (``web/_bindings.py``), the session in the gateway's store, the records in
+``Gateway.result``: any instance serves any step. Only a running collection's task is this
+process's own.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
+import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import urlencode
+from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import anyio
 import httpx2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from brondata._logging import get_logger
 from brondata._session_store import SessionRecord
+from brondata.dossier import DossierReport
 from brondata.errors import (
     AuthorizationDeniedError,
     AuthorizationError,
     BrondataError,
+    ConfigurationError,
     CsrfError,
     IdentityMismatchError,
     JourneyLinkError,
@@ -53,10 +64,12 @@ from brondata.errors import (
     SessionNotFoundError,
     StateMismatchError,
 )
-from brondata.gateway import CollectionResult, Gateway
+from brondata.gateway import CollectionResult, ConsentView, Gateway
 from brondata.session import SessionState, SourceState
 from brondata.sources import get as source_kind
 from brondata.sources import instance_id, kind_of
+from brondata.stores import off_loop
+from brondata.web._bindings import BindingStore, JourneyBinding, MemoryBindingStore
 from brondata.web._config import JourneyConfig
 from brondata.web._pages import Html, e, form, join, layout
 from brondata.web._security import BrowserCookie, Signer
@@ -68,35 +81,35 @@ __all__ = ["Journey"]
 _log = get_logger("brondata.web")
 _STATIC = Path(__file__).parent / "static"
 _FINAL = (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED)
+#: A consent in these states can be renewed (``Gateway.renew``): given, not yet ended.
+_RENEWABLE = (SessionState.CONSENTED, SessionState.COLLECTED)
 #: How long one server-sent events stream stays open; the browser reconnects after.
 _STREAM_SECONDS = 120.0
+#: How long a collection asked for but not yet begun (waiting for a free slot, on any
+#: instance) counts as under way; after that the sources page offers to fetch again.
+_PENDING_SECONDS = 120.0
 
 
-class FindingLike(Protocol):
-    """What the result page shows of a dossier finding (``brondata.dossier.Finding``)."""
+#: The seam for dossier findings: the session id to its ``DossierReport`` (what the consumer
+#: can still fix), awaited or called in a worker thread; ``findings=gateway.dossier`` once the
+#: gateway runs the checks itself.
+Findings = Callable[[str], DossierReport | Awaitable[DossierReport]]
 
-    @property
-    def code(self) -> str: ...
-
-    @property
-    def message(self) -> Any: ...  # .en / .nl
-
-    @property
-    def remedy(self) -> Any: ...  # .en / .nl
+#: Hosts a webhook may be sent to over plain HTTP (a developer's machine, tests).
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
-#: The seam for dossier findings: the session id to what the consumer can still fix.
-Findings = Callable[[str], Awaitable[list[FindingLike]]]
-
-
-@dataclass(slots=True)
-class _Binding:
-    """One journey: the session, the browser bound to it, the lender's subject reference."""
-
-    subject: str
-    browser_hash: str | None = None
-    task: asyncio.Task[None] | None = None
-    result: CollectionResult | None = None
+def _check_webhook_url(url: str) -> None:
+    """``https://host/...``; ``http://`` only to this machine."""
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme, parts.hostname
+    except ValueError:  # an unclosed [IPv6] or a bad port
+        scheme, host = "", None
+    if not host or not (scheme == "https" or (scheme == "http" and host in _LOCAL_HOSTS)):
+        raise ConfigurationError(
+            "webhook_url must be an https:// URL (plain http only to localhost)"
+        )
 
 
 class Journey:
@@ -108,8 +121,10 @@ class Journey:
     The gateway's ``redirect_uri`` must be this app's callback route:
     ``https://lender.example/journey/callback/{source}``.
 
-    Journeys are kept in this process (which browser is bound to which session, the
-    collection result): run one instance, or route a consumer to the same one.
+    Several instances of the app serve one journey when they share the gateway's stores
+    and keys, the journey ``secret``, and ``bindings`` (``open_binding_store(url)``: the
+    same SQLite file or PostgreSQL database); without ``bindings`` they are kept in this
+    process (one instance). A ``bindings`` store passed in is the caller's to close.
     """
 
     def __init__(
@@ -117,14 +132,21 @@ class Journey:
         gateway: Gateway,
         config: JourneyConfig,
         *,
+        bindings: BindingStore | None = None,
         findings: Findings | None = None,
         webhook_url: str | None = None,
         webhook_transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
+        if webhook_url is not None:
+            _check_webhook_url(webhook_url)
         self.gateway = gateway
         self.config = config
         self._signer = Signer(config.secret)
-        self._bindings: dict[str, _Binding] = {}
+        self._bindings: BindingStore = bindings if bindings is not None else MemoryBindingStore()
+        self._owns_bindings = bindings is None
+        #: The collections this process runs, by session: the one thing not shared.
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._starting: set[str] = set()
         self._findings = findings
         self._webhook_url = webhook_url
         self._webhook_transport = webhook_transport
@@ -142,17 +164,15 @@ class Journey:
             Route("/done", self._done),
             Route("/consents", self._consents),
             Route("/consents/withdraw", self._withdraw, methods=["POST"]),
+            Route("/consents/renew/{session}", self._renew, methods=["GET", "POST"]),
             Route("/consents/report", self._report),
             Route("/theme.css", self._theme),
             Mount("/static", app=StaticFiles(directory=_STATIC)),
         ]
         self._app = Starlette(
             routes=routes,
-            exception_handlers={
-                BrondataError: self._error,
-                HTTPException: self._error,
-                Exception: self._error,
-            },
+            middleware=[Middleware(_Contained, error_page=self._error)],
+            exception_handlers={BrondataError: self._error, HTTPException: self._error},
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -167,35 +187,33 @@ class Journey:
 
     # --- the lender's side -----------------------------------------------------------------
 
-    def link(self, session_id: str, subject: str) -> str:
+    async def link(self, session_id: str, subject: str) -> str:
         """Where the lender sends the consumer for ``session_id``: a signed link, valid for
         ``link_ttl_seconds``, that binds the first browser to open it. ``subject`` is the
-        application's reference the session was started with (for "my consents")."""
-        self._bindings.setdefault(session_id, _Binding(subject=subject))
+        application's reference the session was started with (for "my consents");
+        ``JourneyLinkError`` if the session was started for another one."""
+        record = await self._record(session_id)
+        if record.subject != self.gateway.pseudonym(subject):
+            raise JourneyLinkError("the session was not started for that subject")
+        await off_loop(self._bindings.add, session_id, subject)
         token = self._signer.link(session_id, self.config.link_ttl_seconds)
         return f"{self.config.mount_path}/start?{urlencode({'t': token})}"
 
-    def result(self, session_id: str) -> CollectionResult | None:
-        """The collection's result once it ended in this process (``None`` before)."""
-        binding = self._bindings.get(session_id)
-        return binding.result if binding is not None else None
-
-    async def finished(self, session_id: str) -> CollectionResult | None:
-        """Wait for a collection this journey is running to end (webhook sent); its result,
-        or ``None`` if none ran here or it failed as a whole."""
-        binding = self._bindings.get(session_id)
-        if binding is None:
-            return None
-        if binding.task is not None:
-            await asyncio.wait([binding.task])
-        return binding.result
+    async def finished(self, session_id: str) -> None:
+        """Wait for a collection this instance is running for ``session_id`` to end (its
+        webhook sent); at once if none runs here. The records: ``Gateway.result``."""
+        task = self._tasks.get(session_id)
+        if task is not None:
+            await asyncio.wait([task])
 
     async def aclose(self) -> None:
-        """Stop collections still running (their sessions resume or expire as the gateway
-        says)."""
-        for binding in self._bindings.values():
-            if binding.task is not None and not binding.task.done():
-                binding.task.cancel()
+        """Stop collections still running here (their sessions resume on the next collect,
+        on any instance, or expire as the gateway says); close the bindings it made."""
+        for task in self._tasks.values():
+            if not task.done():
+                task.cancel()
+        if self._owns_bindings:
+            await off_loop(self._bindings.close)
 
     # --- cookies, languages, CSRF ------------------------------------------------------------
 
@@ -216,12 +234,12 @@ class Journey:
         except JourneyLinkError:
             return None
 
-    def _bound(self, request: Request) -> tuple[BrowserCookie, _Binding]:
+    async def _bound(self, request: Request) -> tuple[BrowserCookie, JourneyBinding]:
         """The cookie and its journey; ``JourneyLinkError`` if this browser has none."""
         cookie = self._read_cookie(request)
         if cookie is None:
             raise JourneyLinkError("this browser has no journey (no or a forged cookie)")
-        binding = self._bindings.get(cookie.session_id)
+        binding = await off_loop(self._bindings.get, cookie.session_id)
         if binding is None or binding.browser_hash != cookie.browser_hash:
             raise JourneyLinkError("this browser is not the one bound to the journey")
         return cookie, binding
@@ -288,14 +306,17 @@ class Journey:
 
     async def _start(self, request: Request) -> Response:
         session_id = self._signer.open_link(request.query_params.get("t", ""))
-        binding = self._bindings.get(session_id)
+        binding = await off_loop(self._bindings.get, session_id)
         if binding is None:
             raise JourneyLinkError("the link names no journey of this application")
         cookie = self._read_cookie(request)
         if binding.browser_hash is None:
-            # The first browser to open the link is the consumer's, from now on.
+            # The first browser to open the link is the consumer's, from now on; of two at
+            # once (here or on another instance) the store binds one, the other is refused.
             cookie = BrowserCookie(Signer.new_browser(), session_id, self._language(request))
-            binding.browser_hash = cookie.browser_hash
+            bound = await off_loop(self._bindings.bind, session_id, cookie.browser_hash)
+            if bound is None or bound.browser_hash != cookie.browser_hash:
+                raise JourneyLinkError("the link was opened in another browser before")
         elif (
             cookie is None
             or cookie.session_id != session_id
@@ -309,7 +330,7 @@ class Journey:
         return response
 
     async def _consent(self, request: Request) -> Response:
-        cookie, _ = self._bound(request)
+        cookie, _ = await self._bound(request)
         session_id = cookie.session_id
         record = await self._record(session_id)
         if request.method == "POST":
@@ -332,57 +353,47 @@ class Journey:
             return self._page(request, cookie, "declined_title", body)
         if record.state is not SessionState.CREATED:
             return self._redirect("/sources")
-        view = await anyio.to_thread.run_sync(self.gateway.consent_view, session_id)
-        dutch = language == "nl"
-        rows = join(
-            f"<li><strong>{e(source_kind(kind).title)}</strong><ul>"
-            + join(f"<li>{e(nl if dutch else en)}</li>" for _, en, nl in attributes)
-            + "</ul></li>"
-            for kind, attributes in view.sources.items()
-        )
+        view = await off_loop(self.gateway.consent_view, session_id)
         buttons = Html(
             f'<div class="actions"><button type="submit" name="decision" value="give">'
             f"{e(text(language, 'give'))}</button>"
             f'<button type="submit" name="decision" value="decline" class="secondary">'
             f"{e(text(language, 'decline'))}</button></div>"
         )
-        body = join(
-            [
-                f"<p>{e(text(language, 'asks', lender=view.recipient))}</p>",
-                f"<h2>{e(text(language, 'why'))}</h2><p>{e(view.purpose_text)}</p>",
-                f"<h2>{e(text(language, 'what_from'))}</h2><ul>{rows}</ul>",
-                f"<h2>{e(text(language, 'how_long'))}</h2>",
-                f"<p>{e(text(language, 'kept', days=view.retention_days, where=view.storage_location))}</p>",  # noqa: E501
-                f"<h2>{e(text(language, 'who'))}</h2>",
-                f"<p>{e(text(language, 'controller', controller=view.controller, basis=view.legal_basis))}</p>",  # noqa: E501
-                f"<p>{e(text(language, 'withdraw_note'))}</p>",
-                form(
-                    f"{self.config.mount_path}/consent",
-                    self._signer.csrf(cookie),
-                    {"notice": view.notice_hash},
-                    buttons,
-                ),
-            ]
+        body = _notice_html(view, language) + form(
+            f"{self.config.mount_path}/consent",
+            self._signer.csrf(cookie),
+            {"notice": view.notice_hash},
+            buttons,
         )
         return self._page(request, cookie, "consent_title", body)
 
     # The gateway's reads are blocking store calls: off the event loop, in a worker thread.
 
     async def _record(self, session_id: str) -> SessionRecord:
-        return await anyio.to_thread.run_sync(self.gateway.session, session_id)
+        return await off_loop(self.gateway.session, session_id)
 
     async def _of_subject(self, pseudonym: str) -> list[SessionRecord]:
-        return list(await anyio.to_thread.run_sync(self.gateway.sessions.of_subject, pseudonym))
+        return list(await off_loop(self.gateway.sessions.of_subject, pseudonym))
+
+    async def _own(self, binding: JourneyBinding, session_id: str) -> SessionRecord:
+        """``session_id``'s record if it is a session of this consumer (the binding's
+        subject); ``SessionNotFoundError`` otherwise."""
+        pseudonym = self.gateway.pseudonym(binding.subject)
+        for record in await self._of_subject(pseudonym):
+            if record.id == session_id:
+                return record
+        raise SessionNotFoundError("no consent of yours with that reference")
 
     def _state_label(self, language: str, state: SourceState) -> str:
         return text(language, f"state_{state.value}")
 
     async def _sources(self, request: Request) -> Response:
-        cookie, _ = self._bound(request)
+        cookie, _ = await self._bound(request)
         record = await self._record(cookie.session_id)
         if record.state is SessionState.CREATED:
             return self._redirect("/consent")
-        if record.state in (SessionState.COLLECTING, SessionState.COLLECTED):
+        if record.state is SessionState.COLLECTED or await self._collecting(record):
             return self._redirect("/progress")
         if record.state in _FINAL:
             return self._redirect("/consents")
@@ -437,20 +448,20 @@ class Journey:
         return heading + form(f"{self.config.mount_path}/sources/add", csrf, {}, Html(body))
 
     async def _add_source(self, request: Request) -> Response:
-        cookie, _ = self._bound(request)
+        cookie, _ = await self._bound(request)
         fields = await self._form(request, cookie)
         await self.gateway.add_source(cookie.session_id, fields.get("instance", ""))
         return self._redirect("/sources")
 
     async def _login(self, request: Request) -> Response:
-        cookie, _ = self._bound(request)
+        cookie, _ = await self._bound(request)
         await self._form(request, cookie)
         instance = request.path_params["instance"]
         url = await self.gateway.login_url(cookie.session_id, instance)
         return RedirectResponse(url, status_code=303)
 
     async def _callback(self, request: Request) -> Response:
-        cookie, _ = self._bound(request)
+        cookie, _ = await self._bound(request)
         instance = request.path_params["instance"]
         state = request.query_params.get("state", "")
         if instance not in self.gateway.connectors:
@@ -463,28 +474,67 @@ class Journey:
             await self.gateway.callback(session_id, instance, str(request.url))
         return self._redirect("/sources")
 
+    def _running(self, session_id: str) -> bool:
+        task = self._tasks.get(session_id)
+        return task is not None and not task.done()
+
+    async def _collecting(self, record: SessionRecord) -> bool:
+        """Whether a collection of the session runs or waits its turn, here or on another
+        instance (one asked for, not ended, and not older than ``_PENDING_SECONDS``)."""
+        if record.state is SessionState.COLLECTING or self._running(record.id):
+            return True
+        if record.state is not SessionState.CONSENTED:
+            return False
+        binding = await off_loop(self._bindings.get, record.id)
+        asked = binding.collect_requested if binding is not None else None
+        return asked is not None and time.time() - asked < _PENDING_SECONDS
+
     async def _collect(self, request: Request) -> Response:
-        cookie, binding = self._bound(request)
+        cookie, _ = await self._bound(request)
         await self._form(request, cookie)
-        if binding.task is None or binding.task.done():
-            record = await self._record(cookie.session_id)
-            if record.state is SessionState.CONSENTED:
+        session_id = cookie.session_id
+        # Taken before the first await: of two posts at once (a double click) one starts it.
+        # On another instance a second collect is refused by the gateway's claim.
+        if self._running(session_id) or session_id in self._starting:
+            return self._redirect("/progress")
+        self._starting.add(session_id)
+        try:
+            record = await self._record(session_id)
+            # Not if one was asked for on another instance and waits its turn there.
+            if record.state is SessionState.CONSENTED and not await self._collecting(record):
+                # Noted first, so that every instance shows progress from the next request.
+                await off_loop(self._bindings.mark_collection, session_id, time.time())
                 # Not tied to this request: closing the tab does not stop the collection.
-                binding.task = asyncio.get_running_loop().create_task(
-                    self._run_collection(cookie.session_id, binding)
-                )
+                task = asyncio.get_running_loop().create_task(self._run_collection(session_id))
+                self._tasks[session_id] = task
+                task.add_done_callback(lambda done: self._forget_task(session_id, done))
+        finally:
+            self._starting.discard(session_id)
         return self._redirect("/progress")
 
-    async def _run_collection(self, session_id: str, binding: _Binding) -> None:
+    def _forget_task(self, session_id: str, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(session_id) is task:
+            del self._tasks[session_id]
+
+    async def _run_collection(self, session_id: str) -> None:
         try:
-            binding.result = await self.gateway.collect(session_id)
+            result = await self.gateway.collect(session_id)
         except BrondataError as exc:
             _log.warning("journey.collect_failed", session=session_id, error=exc.code)
             return
+        except Exception as exc:  # a task's failure would otherwise go unseen
+            _log.error("journey.collect_failed", session=session_id, error=type(exc).__name__)
+            return
+        finally:
+            # Ended (the session says how); a mark left by a crash lapses by itself.
+            try:
+                await off_loop(self._bindings.mark_collection, session_id, None)
+            except BrondataError as exc:
+                _log.warning("journey.mark_failed", session=session_id, error=exc.code)
         if self._webhook_url is not None:
-            await self._send_webhook(binding.result)
+            await self._send_webhook(self._webhook_url, result)
 
-    async def _send_webhook(self, result: CollectionResult) -> None:
+    async def _send_webhook(self, url: str, result: CollectionResult) -> None:
         body = json.dumps(
             {
                 "session_id": result.session_id,
@@ -494,17 +544,24 @@ class Journey:
             },
             sort_keys=True,
         ).encode()
-        signature = sign_webhook(body, self.gateway.signing_key)
-        assert self._webhook_url is not None  # only called with one
+        signature = sign_webhook(body, self.gateway.signing_key, jti=uuid.uuid4().hex)
         try:
             async with httpx2.AsyncClient(transport=self._webhook_transport) as client:
-                await client.post(
-                    self._webhook_url,
+                response = await client.post(
+                    url,
                     content=body,
                     headers={"Content-Type": "application/json", SIGNATURE_HEADER: signature},
                 )
         except httpx2.HTTPError as exc:
-            _log.warning("journey.webhook_failed", session=result.session_id, error=str(exc))
+            # The type only: an exception's text may hold the URL (and what is in it).
+            _log.warning(
+                "journey.webhook_failed", session=result.session_id, error=type(exc).__name__
+            )
+            return
+        if response.status_code >= 300:
+            _log.warning(
+                "journey.webhook_refused", session=result.session_id, status=response.status_code
+            )
 
     async def _snapshot(self, session_id: str, language: str) -> tuple[dict[str, Any], bool]:
         record = await self._record(session_id)
@@ -515,12 +572,10 @@ class Journey:
             }
             for instance, progress in record.sources.items()
         }
-        binding = self._bindings.get(session_id)
-        running = binding is not None and binding.task is not None and not binding.task.done()
-        return states, not running and record.state is not SessionState.COLLECTING
+        return states, not await self._collecting(record)
 
     async def _progress(self, request: Request) -> Response:
-        cookie, _ = self._bound(request)
+        cookie, _ = await self._bound(request)
         language = self._language(request, cookie)
         states, done = await self._snapshot(cookie.session_id, language)
         if done:
@@ -542,7 +597,7 @@ class Journey:
         return self._page(request, cookie, "progress_title", body, head=head, script="progress.js")
 
     async def _events(self, request: Request) -> Response:
-        cookie, _ = self._bound(request)
+        cookie, _ = await self._bound(request)
         language = self._language(request, cookie)
         session_id = cookie.session_id
         done_url = f"{self.config.mount_path}/result"
@@ -567,10 +622,9 @@ class Journey:
         )
 
     async def _result(self, request: Request) -> Response:
-        cookie, binding = self._bound(request)
+        cookie, _ = await self._bound(request)
         record = await self._record(cookie.session_id)
-        running = binding.task is not None and not binding.task.done()
-        if running or record.state is SessionState.COLLECTING:
+        if await self._collecting(record):
             return self._redirect("/progress")
         if record.state in (SessionState.CREATED, SessionState.CONSENTED):
             return self._redirect("/sources")
@@ -609,34 +663,53 @@ class Journey:
         )
         return self._page(request, cookie, "result_title", body)
 
+    async def _dossier(self, session_id: str) -> DossierReport | None:
+        """The dossier report from ``findings=``; ``None`` without one, or when the check
+        failed (logged: the result page is still shown)."""
+        findings = self._findings
+        if findings is None:
+            return None
+        try:
+            if inspect.iscoroutinefunction(findings):
+                value = await findings(session_id)
+            else:  # a blocking call (it reads the store): in a worker thread
+                value = await off_loop(findings, session_id)
+            if inspect.isawaitable(value):
+                value = await value
+        except BrondataError as exc:
+            _log.warning("journey.findings_failed", session=session_id, error=exc.code)
+            return None
+        report: DossierReport = value
+        return report
+
     async def _findings_html(self, session_id: str, language: str) -> str:
-        # The gateway does not yet run the dossier checks itself; the lender passes them in
-        # (``findings=``) until it does. Without them no section: "nothing is missing"
-        # would claim a check that never ran.
-        if self._findings is None:
+        # Without a report no section: "nothing is missing" would claim a check never run.
+        report = await self._dossier(session_id)
+        if report is None:
             return ""
         heading = f"<h2>{e(text(language, 'findings'))}</h2>"
-        found = await self._findings(session_id)
-        if not found:
+        if not report.findings:
             return f"{heading}<p>{e(text(language, 'no_findings'))}</p>"
+        dutch = language == "nl"
         rows = join(
-            f"<li><strong>{e(getattr(f.message, language))}</strong> "
-            f"{e(getattr(f.remedy, language))}</li>"
-            for f in found
+            f"<li><strong>{e(f.message.nl if dutch else f.message.en)}</strong> "
+            f"{e(f.remedy.nl if dutch else f.remedy.en)}</li>"
+            for f in report.findings
         )
         return f"{heading}<ul>{rows}</ul>"
 
     async def _done(self, request: Request) -> Response:
-        cookie, _ = self._bound(request)
+        cookie, _ = await self._bound(request)
         url = self.config.return_url.replace("{session_id}", cookie.session_id)
         return RedirectResponse(url, status_code=303)
 
     async def _consents(self, request: Request) -> Response:
-        cookie, binding = self._bound(request)
+        cookie, binding = await self._bound(request)
         language = self._language(request, cookie)
         csrf = self._signer.csrf(cookie)
         pseudonym = self.gateway.pseudonym(binding.subject)
         items = []
+        base = self.config.mount_path
         for record in await self._of_subject(pseudonym):
             row = (
                 f"<li><h2>{e(record.request.purpose.text)}</h2>"
@@ -644,39 +717,74 @@ class Journey:
                 f"{e(record.state.value)}</p>"
             )
             if record.state not in _FINAL:
+                until = record.consent_expires_at.strftime("%Y-%m-%d %H:%M UTC")
+                row += f"<p>{e(text(language, 'valid_until', until=until))}</p>"
                 button = f'<button type="submit">{e(text(language, "withdraw"))}</button>'
+                if record.state in _RENEWABLE:
+                    button += (
+                        f'<a class="button secondary" href="{e(base)}/consents/renew/'
+                        f'{e(record.id)}">{e(text(language, "renew"))}</a>'
+                    )
                 row += form(
-                    f"{self.config.mount_path}/consents/withdraw",
+                    f"{base}/consents/withdraw",
                     csrf,
                     {"session": record.id},
-                    Html(button),
+                    Html(f'<div class="actions">{button}</div>'),
                 )
             elif record.state is SessionState.WITHDRAWN:
                 row += f"<p>{e(text(language, 'withdrawn'))}</p>"
             items.append(row + "</li>")
-        base = e(self.config.mount_path)
         body = (
             f"<p>{e(text(language, 'consents_intro', lender=self.config.lender_name))}</p>"
             f'<ul class="sources">{join(items)}</ul>'
-            f'<p><a href="{base}/consents/report">{e(text(language, "report"))}</a></p>'
+            f'<p><a href="{e(base)}/consents/report">{e(text(language, "report"))}</a></p>'
         )
         return self._page(request, cookie, "my_consents", body)
 
     async def _withdraw(self, request: Request) -> Response:
-        cookie, binding = self._bound(request)
+        cookie, binding = await self._bound(request)
         fields = await self._form(request, cookie)
-        pseudonym = self.gateway.pseudonym(binding.subject)
         target = fields.get("session", "")
-        if target not in {r.id for r in await self._of_subject(pseudonym)}:
-            raise SessionNotFoundError("no consent of yours with that reference")
-        record = await self._record(target)
+        record = await self._own(binding, target)
         if record.state not in _FINAL:
             await self.gateway.withdraw(target)
         return self._redirect("/consents")
 
+    async def _renew(self, request: Request) -> Response:
+        """Renew a consent before it ends: the notice it was given on, and one button."""
+        cookie, binding = await self._bound(request)
+        target = request.path_params["session"]
+        record = await self._own(binding, target)
+        if request.method == "POST":
+            fields = await self._form(request, cookie)
+            # The gateway refuses a consent that ended meanwhile, or a notice that changed.
+            await self.gateway.renew(target, notice_hash=fields.get("notice", ""))
+            return self._redirect("/consents")
+        if record.state not in _RENEWABLE:
+            return self._redirect("/consents")
+        language = self._language(request, cookie)
+        view = await off_loop(self.gateway.consent_view, target)
+        until = record.consent_expires_at.strftime("%Y-%m-%d %H:%M UTC")
+        button = Html(
+            f'<div class="actions"><button type="submit">{e(text(language, "renew"))}</button>'
+            f'<a class="button secondary" href="{e(self.config.mount_path)}/consents">'
+            f"{e(text(language, 'cancel'))}</a></div>"
+        )
+        body = (
+            f"<p>{e(text(language, 'renew_intro', until=until))}</p>"
+            + _notice_html(view, language)
+            + form(
+                f"{self.config.mount_path}/consents/renew/{target}",
+                self._signer.csrf(cookie),
+                {"notice": view.notice_hash},
+                button,
+            )
+        )
+        return self._page(request, cookie, "renew_title", body)
+
     async def _report(self, request: Request) -> Response:
-        cookie, binding = self._bound(request)
-        report = await anyio.to_thread.run_sync(self.gateway.subject_report, binding.subject)
+        cookie, binding = await self._bound(request)
+        report = await off_loop(self.gateway.subject_report, binding.subject)
         body = f"<pre>{e(report.to_text())}</pre>"
         return self._page(request, cookie, "report_title", body)
 
@@ -705,6 +813,63 @@ class Journey:
             self.config, language, text(language, "error_title"), body, path=request.url.path
         )
         return HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+class _Contained:
+    """Any other exception becomes the journey's error page, logged by its type only.
+
+    Inside Starlette's ``ServerErrorMiddleware``, which would send its own page and then
+    re-raise, so that the server logs the exception's text (it may hold a value) and trace.
+    """
+
+    def __init__(
+        self, app: ASGIApp, error_page: Callable[[Request, Exception], Awaitable[Response]]
+    ) -> None:
+        self.app = app
+        self.error_page = error_page
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started:  # a response under way (a stream) cannot become a page any more
+                _log.error("journey.unexpected", error=type(exc).__name__)
+                return
+            response = await self.error_page(Request(scope, receive), exc)
+            await response(scope, receive, send)
+
+
+def _notice_html(view: ConsentView, language: str) -> Html:
+    """The consent notice as the consent and the renewal pages show it."""
+    dutch = language == "nl"
+    rows = join(
+        f"<li><strong>{e(source_kind(kind).title)}</strong><ul>"
+        + join(f"<li>{e(nl if dutch else en)}</li>" for _, en, nl in attributes)
+        + "</ul></li>"
+        for kind, attributes in view.sources.items()
+    )
+    kept = text(language, "kept", days=view.retention_days, where=view.storage_location)
+    who = text(language, "controller", controller=view.controller, basis=view.legal_basis)
+    return join(
+        [
+            f"<p>{e(text(language, 'asks', lender=view.recipient))}</p>",
+            f"<h2>{e(text(language, 'why'))}</h2><p>{e(view.purpose_text)}</p>",
+            f"<h2>{e(text(language, 'what_from'))}</h2><ul>{rows}</ul>",
+            f"<h2>{e(text(language, 'how_long'))}</h2><p>{e(kept)}</p>",
+            f"<h2>{e(text(language, 'who'))}</h2><p>{e(who)}</p>",
+            f"<p>{e(text(language, 'withdraw_note'))}</p>",
+        ]
+    )
 
 
 def _error_page(exc: Exception) -> tuple[str, int]:

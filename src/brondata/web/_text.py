@@ -92,6 +92,16 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Your consent is withdrawn. Nothing more will be fetched or shared.",
         "nl": "Uw toestemming is ingetrokken. Er wordt niets meer opgehaald of gedeeld.",
     },
+    "valid_until": {"en": "Valid until {until}", "nl": "Geldig tot {until}"},
+    "renew": {"en": "Renew consent", "nl": "Toestemming verlengen"},
+    "renew_title": {"en": "Renew your consent", "nl": "Uw toestemming verlengen"},
+    "renew_intro": {
+        "en": "Your consent is valid until {until}. Renewing it gives the same consent, "
+        "below, for a new term from today.",
+        "nl": "Uw toestemming is geldig tot {until}. Verlengen geeft dezelfde toestemming, "
+        "hieronder, voor een nieuwe termijn vanaf vandaag.",
+    },
+    "cancel": {"en": "Cancel", "nl": "Annuleren"},
     "report": {"en": "What is recorded about you", "nl": "Wat er over u is vastgelegd"},
     "report_title": {"en": "Access report (GDPR art. 15)", "nl": "Inzage (AVG art. 15)"},
     "error_title": {"en": "This did not work", "nl": "Dit lukte niet"},

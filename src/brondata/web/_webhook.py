@@ -1,10 +1,13 @@
 """Signed webhooks: the journey tells the lender's application that a collection ended.
 
 The signature is a compact JWS (the gateway's record key, ``kid`` from its JWKS) over
-``{"body_sha256": <hex>, "iat": <seconds>}``; it travels in the ``Brondata-Signature``
-header next to the JSON body. ``verify_webhook`` checks the signature against the JWKS, the
-body against its hash, and refuses a body older than ``WEBHOOK_MAX_AGE`` (or dated in the
-future beyond a small clock skew), so a captured webhook cannot be replayed later.
+``{"body_sha256": <hex>, "iat": <seconds>, "jti": <random id>}``; it travels in the
+``Brondata-Signature`` header next to the JSON body. ``verify_webhook`` checks the signature
+against the JWKS, the body against its hash, and refuses a body older than
+``WEBHOOK_MAX_AGE`` (or dated in the future beyond a small clock skew), so a captured webhook
+cannot be replayed later; given ``seen`` (a ``WebhookReplayCache``, or the receiver's own
+check against its database) it refuses the same ``jti`` twice, so it cannot be replayed
+within those minutes either.
 """
 
 from __future__ import annotations
@@ -12,13 +15,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import time
+import uuid
+from collections.abc import Callable
 
-from brondata.errors import RecordError, WebhookError
+from brondata.errors import RecordError, WebhookError, WebhookReplayError
 from brondata.records import KeySet, SigningKey
 from brondata.records._jws import read_compact, sign_compact, verify_compact
 
-__all__ = ["SIGNATURE_HEADER", "WEBHOOK_MAX_AGE", "sign_webhook", "verify_webhook"]
+__all__ = [
+    "SIGNATURE_HEADER",
+    "WEBHOOK_MAX_AGE",
+    "WebhookReplayCache",
+    "sign_webhook",
+    "verify_webhook",
+]
 
 #: Seconds after ``iat`` a webhook is still accepted.
 WEBHOOK_MAX_AGE = 300
@@ -28,11 +40,15 @@ _TYPE = "brondata-webhook+jwt"
 SIGNATURE_HEADER = "Brondata-Signature"
 
 
-def sign_webhook(body: bytes, key: SigningKey, *, now: float | None = None) -> str:
-    """The ``Brondata-Signature`` value for ``body``."""
+def sign_webhook(
+    body: bytes, key: SigningKey, *, now: float | None = None, jti: str | None = None
+) -> str:
+    """The ``Brondata-Signature`` value for ``body``; ``jti`` names this one sending (a
+    fresh random id unless given)."""
     payload = {
         "body_sha256": hashlib.sha256(body).hexdigest(),
         "iat": int(time.time() if now is None else now),
+        "jti": jti if jti is not None else uuid.uuid4().hex,
     }
     header = {"alg": key.alg, "kid": key.kid, "typ": _TYPE}
     return sign_compact(header, json.dumps(payload).encode(), key.jose_key)
@@ -45,9 +61,16 @@ def verify_webhook(
     *,
     now: float | None = None,
     max_age: int = WEBHOOK_MAX_AGE,
+    seen: Callable[[str, int], bool] | None = None,
 ) -> int:
     """Check a webhook; returns its ``iat``. ``WebhookError`` for a bad signature, a body
-    that is not the one signed, or one older than ``max_age`` seconds."""
+    that is not the one signed, or one older than ``max_age`` seconds.
+
+    ``seen(jti, iat)`` is asked last, once everything else holds: it says whether this
+    ``jti`` was accepted before, and remembers it if not (``WebhookReplayCache`` in one
+    process; with several, a table with ``jti`` as its unique key, rows kept
+    ``max_age`` + 30 seconds). A ``jti`` seen before is ``WebhookReplayError``. Without
+    ``seen`` a replay within ``max_age`` is not detected."""
     try:
         jws = read_compact(signature)
     except RecordError:
@@ -63,9 +86,9 @@ def verify_webhook(
         raise WebhookError("the webhook signature does not verify") from None
     if not isinstance(payload, dict):
         raise WebhookError("the webhook signature lacks body_sha256 or iat")
-    digest, issued = payload.get("body_sha256"), payload.get("iat")
-    if not isinstance(digest, str) or not isinstance(issued, int):
-        raise WebhookError("the webhook signature lacks body_sha256 or iat")
+    digest, issued, jti = payload.get("body_sha256"), payload.get("iat"), payload.get("jti")
+    if not isinstance(digest, str) or not isinstance(issued, int) or not isinstance(jti, str):
+        raise WebhookError("the webhook signature lacks body_sha256, iat or jti")
     if not hmac.compare_digest(digest, hashlib.sha256(body).hexdigest()):
         raise WebhookError("the webhook body is not the one signed")
     moment = time.time() if now is None else now
@@ -73,4 +96,28 @@ def verify_webhook(
         raise WebhookError(f"the webhook is older than {max_age} seconds")
     if issued - moment > _SKEW:
         raise WebhookError("the webhook is dated in the future")
+    if seen is not None and seen(jti, issued):
+        raise WebhookReplayError("this webhook was received before (its jti is known)")
     return issued
+
+
+class WebhookReplayCache:
+    """``seen`` for ``verify_webhook`` in one process: the ``jti`` of every webhook accepted
+    in the last ``max_age`` + 30 seconds (older ones are refused by their age already)."""
+
+    __slots__ = ("_lock", "_max_age", "_seen")
+
+    def __init__(self, max_age: int = WEBHOOK_MAX_AGE) -> None:
+        self._max_age = max_age + _SKEW
+        self._seen: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, jti: str, iat: int) -> bool:
+        with self._lock:
+            oldest = iat - self._max_age
+            for known in [j for j, at in self._seen.items() if at < oldest]:
+                del self._seen[known]
+            if jti in self._seen:
+                return True
+            self._seen[jti] = iat
+            return False

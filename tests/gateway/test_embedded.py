@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,13 @@ async def test_rotation_keeps_old_records_verifiable(tmp_path: Path) -> None:
         store.rotate(now, now.replace(year=now.year + 1))
         assert gw.signing_key.kid != old_kid
         assert {old_kid, gw.signing_key.kid} <= set(gw.jwks())
+
+
+async def test_the_embedded_database_is_private_from_the_start(tmp_path: Path) -> None:
+    sources = MockSources(seed=1, clock=FixedClock())
+    async with Gateway.embedded(sources.connectors(), path=tmp_path / "g.db", clock=sources.clock):
+        pass
+    for name in ("g.db", "g.db-wal"):
+        file = tmp_path / name
+        if file.exists():
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, name

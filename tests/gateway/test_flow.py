@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -17,7 +16,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import httpx2
 import pytest
 
-from brondata import DataRequest, Gateway, LegalBasis, Purpose, SigningKey, verify_record
+from brondata import Gateway, SigningKey, verify_record
 from brondata._session_store import SqliteSessionStore
 from brondata.connectors._base import response_digest
 from brondata.consent import SqliteLedger, merkle_root
@@ -35,51 +34,9 @@ from brondata.errors import (
 from brondata.session import SessionState, SourceState
 from brondata.testing import FixedClock, MockSources
 
-#: The mock bank every existing person banks at (the mock world has two).
-BANK = "bank.mockbank"
+from .conftest import BANK, BANK_ATTRIBUTES, consented, events, login, request
 
 pytestmark = pytest.mark.anyio
-
-BANK_ATTRIBUTES = ["bank.accounts", "bank.balance_total", "bank.salary_monthly_average"]
-
-
-def request(attributes: list[str] = BANK_ATTRIBUTES) -> DataRequest:
-    return DataRequest(
-        purpose=Purpose(term="dpv:CreditChecking", text="Assess a mortgage application"),
-        legal_basis=LegalBasis.CONTRACT,
-        attributes=attributes,
-        retention_days=30,
-        recipient="Voorbeeld Hypotheken B.V.",
-    )
-
-
-@pytest.fixture
-def sources() -> MockSources:
-    return MockSources(seed=11, clock=FixedClock())
-
-
-@pytest.fixture
-async def gateway(sources: MockSources) -> AsyncIterator[Gateway]:
-    async with Gateway.embedded(sources.connectors(), clock=sources.clock) as gw:
-        yield gw
-
-
-async def login(sources: MockSources, url: str, *, person: int = 0, approve: bool = True) -> str:
-    p = sources.person(person)
-    async with sources.consumer("bank") as consumer:
-        return await consumer.authorize(
-            url, username=p.username, password=p.password, approve=approve
-        )
-
-
-async def consented(gateway: Gateway, attributes: list[str] = BANK_ATTRIBUTES) -> str:
-    session = await gateway.start(request(attributes), "applicant-1")
-    await gateway.give_consent(session.id)
-    return session.id
-
-
-def events(gateway: Gateway) -> list[str]:
-    return [json.loads(e.canonical)["event"] for e in gateway.ledger.entries()]
 
 
 def with_query(url: str, **changes: str | None) -> str:
@@ -450,3 +407,20 @@ async def test_the_consent_text_in_english_and_dutch(gateway: Gateway) -> None:
     for text in (english, dutch):
         assert view.notice_hash in text
         assert "30" in text  # retention days
+
+
+async def test_a_callback_after_the_login_window_is_refused() -> None:
+    clock = FixedClock()
+    sources = MockSources(seed=1, clock=clock)
+    async with Gateway.embedded(sources.connectors(), clock=clock) as gateway:
+        session = await gateway.start(request(), "applicant")
+        await gateway.give_consent(session.id)
+        url = await gateway.login_url(session.id, BANK)
+        person = sources.person(0)
+        async with sources.browser() as browser:
+            callback = await browser.authorize(
+                url, username=person.username, password=person.password
+            )
+        clock.advance(timedelta(hours=2))
+        with pytest.raises(SessionStateError, match="expired"):
+            await gateway.callback(session.id, BANK, callback)

@@ -1,0 +1,243 @@
+"""How the gateway commits a step of the flow: the session change and its ledger events.
+
+Where the session store and the ledger share one database (the embedded SQLite file, one
+PostgreSQL database and schema: ``shares_database``), a step's session change and its events
+commit in one transaction or not at all: the ledger's group-committed batch writes the
+session's compare-and-set first and appends the step's events only if it held. A step that
+loses the race raises ``ConcurrentUpdateError`` having written nothing, and is retried on
+the newer session; a process killed at any moment leaves both or neither.
+
+Where they cannot share one (an in-memory ledger, stores of the application's own), a step
+writes in this order:
+
+1. the session change together with the step's ledger events as ``pending`` in the session
+   record, in one compare-and-set: of two instances racing for a step exactly one gets here,
+   and the loser, having appended nothing, retries the step on what the winner wrote (which
+   for a step taken twice is the winner's own outcome);
+2. the events to the ledger;
+3. the session again, with ``pending`` cleared.
+
+A step cut short after 1 leaves its events in ``pending``; the next call on the session (on
+any instance) appends those the ledger does not already hold (found by consent, event and
+time) and clears them. So every consent step is idempotent: called again after it
+succeeded, it returns the session as it is and appends nothing.
+
+Every store call runs in a worker thread (``off_loop``): none blocks the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import anyio
+import anyio.lowlevel
+
+from brondata._clock import Clock
+from brondata._inputs import require_text
+from brondata._session_store import (
+    PendingEvent,
+    PostgresSessionStore,
+    SessionRecord,
+    SessionStore,
+    SqliteSessionStore,
+)
+from brondata.consent import ConsentLog, LedgerEvent
+from brondata.consent._ledger import LedgerUnit
+from brondata.errors import ConcurrentUpdateError, SessionNotFoundError
+from brondata.flow import Step
+from brondata.stores import AsyncSessionStore, off_loop, shares_database
+
+__all__ = ["Change", "Committer"]
+
+T = TypeVar("T")
+
+#: How often a step lost to a concurrent write is tried again on the newer session.
+RETRIES = 8
+#: A session's ``pending`` events older than this belong to a step that was cut short: the
+#: next call appends them. Younger ones are the running step's own, appended by it.
+REPAIR_AFTER = timedelta(seconds=5)
+
+#: A change of the session made from the current one: what ``update`` commits.
+Change = Callable[[SessionRecord], Step]
+
+
+class Committer:
+    """Loads sessions and commits the flow's steps on them, for one gateway."""
+
+    def __init__(self, sessions: SessionStore, log: ConsentLog, clock: Clock) -> None:
+        self.store = AsyncSessionStore(sessions)
+        self._log = log
+        self._clock = clock
+        #: The session store whose writes join the ledger's transaction, if they share one.
+        self._joined = (
+            sessions
+            if isinstance(sessions, SqliteSessionStore | PostgresSessionStore)
+            and shares_database(log.ledger, sessions)
+            else None
+        )
+        #: Per session collected here, the lock its collection's own writes take turns on.
+        self.locks: dict[str, anyio.Lock] = {}
+
+    async def load(self, session_id: str) -> SessionRecord:
+        require_text(session_id, "session_id", SessionNotFoundError, max_length=128)
+        return await self.store.get(session_id)
+
+    async def current(self, session_id: str) -> SessionRecord:
+        """The session, with the events of a step cut short appended first."""
+        record = await self.load(session_id)
+        if record.pending and self._clock.now() - record.updated_at >= REPAIR_AFTER:
+            record = await self.flush(record, repair=True)
+        return record
+
+    def _append(self, record: SessionRecord, *, repair: bool) -> None:
+        """Append the session's pending events; on a repair, only those not in the ledger."""
+        present: set[tuple[str, str]] = set()
+        if repair:
+            entries = self._log.entries_of_consent(record.consent_id)
+            present = {(event.event, event.at) for _, event in entries}
+        for pending in record.pending:
+            if (pending.event, pending.at) in present:
+                continue
+            self._log.append(
+                pending.event,  # type: ignore[arg-type]  # written from an EventType
+                subject=record.subject,
+                at=pending.at,
+                session_id=record.id,
+                consent_id=record.consent_id,
+                **pending.fields,
+            )
+
+    async def flush(self, record: SessionRecord, *, repair: bool = False) -> SessionRecord:
+        """Append ``record``'s pending events and clear them from the session."""
+        if self._joined is not None and record.pending:
+            return await off_loop(self._together, record, (), create=False)
+        while record.pending:
+            await off_loop(self._append, record, repair=repair)
+            try:
+                return await self.store.replace(record.model_copy(update={"pending": ()}))
+            except ConcurrentUpdateError:
+                # Another call moved the session on; what is pending there now is checked
+                # against the ledger, so nothing is appended twice.
+                record, repair = await self.store.get(record.id), True
+        return record
+
+    @property
+    def atomic(self) -> bool:
+        """Whether a step's session change and its events commit in one transaction."""
+        return self._joined is not None
+
+    def _sealed(self, record: SessionRecord, events: tuple[PendingEvent, ...]) -> list[LedgerEvent]:
+        return [
+            self._log.seal(
+                pending.event,  # type: ignore[arg-type]  # written from an EventType
+                subject=record.subject,
+                at=pending.at,
+                session_id=record.id,
+                consent_id=record.consent_id,
+                **pending.fields,
+            )
+            for pending in events
+        ]
+
+    def _together(
+        self, record: SessionRecord, events: tuple[PendingEvent, ...], *, create: bool
+    ) -> SessionRecord:
+        """Write ``record`` (created, or a compare-and-set on its version) and append
+        ``events`` in one transaction of the ledger's batch. Events the session still holds
+        as pending (a step cut short under the pending protocol) go with them, except those
+        the ledger holds already."""
+        assert self._joined is not None
+        if record.pending:
+            present = {(e.event, e.at) for _, e in self._log.entries_of_consent(record.consent_id)}
+            kept = tuple(p for p in record.pending if (p.event, p.at) not in present)
+            events, record = (*kept, *events), record.model_copy(update={"pending": ()})
+        sealed = tuple(self._sealed(record, events))
+        if create:
+            write, stored = self._joined.insert_write(record), record
+        else:
+            write, stored = self._joined.cas_write(record)
+        self._log.ledger.append_unit(LedgerUnit(sealed, write))  # type: ignore[attr-defined]
+        return stored
+
+    async def create(self, step: Step) -> SessionRecord:
+        """A new session, with its first events."""
+        if self._joined is not None:
+            return await off_loop(self._together, step.record, step.events, create=True)
+        record = step.record.model_copy(update={"pending": step.events})
+        await self.store.create(record)
+        return await self.flush(record)
+
+    async def commit(self, step: Step) -> SessionRecord:
+        """Write the step's session (a compare-and-set on its version) and its events: in one
+        transaction where the stores share a database, else with the events pending first
+        and appended after. A lost race raises ``ConcurrentUpdateError`` having appended
+        nothing."""
+        updated, events = step.record, step.events
+        if events:
+            updated = updated.model_copy(update={"updated_at": self._clock.now()})
+        if self._joined is not None and (events or updated.pending):
+            return await off_loop(self._together, updated, events, create=False)
+        changes: dict[str, Any] = {"pending": (*updated.pending, *events)}
+        stored = await self.store.replace(updated.model_copy(update=changes))
+        return await self.flush(stored)
+
+    async def retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """``attempt`` again on the newer session each time it loses a compare-and-set."""
+        for _ in range(RETRIES - 1):
+            try:
+                return await attempt()
+            except ConcurrentUpdateError:
+                await anyio.lowlevel.checkpoint()
+        return await attempt()
+
+    async def step(self, session_id: str, change: Change) -> SessionRecord:
+        """Load the session (repaired), take ``change`` on it and commit it, again on a lost
+        race; a step that changes nothing (taken already) returns the session as it is."""
+
+        async def once() -> SessionRecord:
+            record = await self.current(session_id)
+            step = change(record)
+            if step.record is record and not step.events:
+                return record
+            return await self.commit(step)
+
+        return await self.retrying(once)
+
+    async def update(self, session_id: str, change: Change) -> SessionRecord:
+        """Read, change, compare-and-set (with the change's events), again on a lost race.
+
+        A collection's own writes (its sources answering at once, its lease) take turns on
+        the session's lock, so that they race only with other callers."""
+        lock = self.locks.get(session_id)
+        if lock is not None:
+            async with lock:
+                return await self._update_now(session_id, change)
+        return await self._update_now(session_id, change)
+
+    async def _update_now(self, session_id: str, change: Change) -> SessionRecord:
+        for _ in range(RETRIES):
+            current = await self.store.get(session_id)
+            step = change(current)
+            if step.record is current and not step.events:
+                return current
+            try:
+                return await self.commit(step)
+            except ConcurrentUpdateError:
+                continue
+        raise ConcurrentUpdateError(f"session {session_id} keeps changing; try again")
+
+    async def replace(self, session_id: str, change: Change) -> SessionRecord:
+        """A change without events, written as it is (no pending events are touched), again
+        on a lost race; ``ConcurrentUpdateError`` once it keeps losing."""
+        for _ in range(RETRIES):
+            current = await self.store.get(session_id)
+            step = change(current)
+            if step.record is current:
+                return current
+            try:
+                return await self.store.replace(step.record)
+            except ConcurrentUpdateError:
+                continue
+        raise ConcurrentUpdateError(f"session {session_id} keeps changing; try again")

@@ -1,0 +1,261 @@
+"""The flow's pure core without any I/O: a session record in, a session record and the ledger
+events out; no store, no connector, no clock (the time is passed in)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from brondata import flow
+from brondata._session_store import SessionRecord
+from brondata.errors import (
+    AuthorizationDeniedError,
+    BrondataError,
+    ConsentDeniedError,
+    SessionStateError,
+    SourceTimeoutError,
+)
+from brondata.request import DataRequest, LegalBasis, Purpose
+from brondata.session import (
+    CONSENT_EVENTS,
+    CONSENT_TRANSITIONS,
+    SESSION_TRANSITIONS,
+    SOURCE_TRANSITIONS,
+    SessionState,
+    SourceState,
+)
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+TTL = timedelta(hours=1)
+BANK = "bank.mockbank"
+SETTINGS = flow.NoticeSettings(
+    controller="Voorbeeld Hypotheken B.V.",
+    controller_contact="privacy@lender.example",
+    storage_location="EU",
+    notice_language="nl",
+    withdrawal_method="https://lender.example/consent/withdraw",
+)
+_CONSENT_OF = {
+    SessionState.CREATED: "requested",
+    SessionState.CONSENTED: "given",
+    SessionState.COLLECTING: "given",
+    SessionState.COLLECTED: "given",
+    SessionState.DENIED: "denied",
+    SessionState.WITHDRAWN: "withdrawn",
+    SessionState.EXPIRED: "expired",
+}
+
+
+def request() -> DataRequest:
+    return DataRequest(
+        purpose=Purpose(term="dpv:CreditChecking", text="Assess a mortgage application"),
+        legal_basis=LegalBasis.CONTRACT,
+        attributes=["bank.balance_total", "income.taxable_annual"],
+        retention_days=30,
+        recipient="Voorbeeld Hypotheken B.V.",
+    )
+
+
+def started(now: datetime = T0) -> flow.Step:
+    return flow.start(
+        session_id="ses-1",
+        consent_id="con-1",
+        subject="sub-abc",
+        request=request(),
+        plan={BANK: ["bank.balance_total"], "tax": ["income.taxable_annual"]},
+        holder_jwk=None,
+        now=now,
+        consent_ttl=TTL,
+        settings=SETTINGS,
+    )
+
+
+def test_start_binds_the_session_to_its_terms() -> None:
+    step = started()
+    terms = flow.terms_of(step.record, SETTINGS)
+    assert step.record.notice_hash == terms.notice_hash()
+    assert terms.sources == ("bank", "tax")  # kinds, never instances
+    [requested] = step.events
+    assert requested.event == "consent.requested"
+    assert requested.at == "2026-03-01T09:00:00Z"
+    assert requested.fields == terms.event_fields(notice_hash=step.record.notice_hash)
+    view = flow.consent_view(step.record, terms)
+    assert view.notice_hash == step.record.notice_hash
+    assert "Kennisgeving" in view.text()
+    assert "Notice" in view.text("en")
+
+
+def test_a_step_is_a_function_of_its_inputs() -> None:
+    record = started().record
+    before = record.model_dump()
+    one = flow.give_consent(record, T0, settings=SETTINGS, notice_hash=record.notice_hash)
+    two = flow.give_consent(record, T0, settings=SETTINGS, notice_hash=record.notice_hash)
+    assert one == two
+    assert record.model_dump() == before  # the input is left as it was
+
+
+def test_consent_given_twice_is_the_same_step() -> None:
+    record = started().record
+    given_ = flow.give_consent(record, T0, settings=SETTINGS, notice_hash=None)
+    assert given_.record.state is SessionState.CONSENTED
+    assert [e.event for e in given_.events] == ["consent.given"]
+    again = flow.give_consent(given_.record, T0, settings=SETTINGS, notice_hash=None)
+    assert again.record is given_.record
+    assert again.events == ()
+
+
+def test_consent_to_another_notice_or_too_late_is_refused() -> None:
+    record = started().record
+    with pytest.raises(ConsentDeniedError):
+        flow.give_consent(record, T0, settings=SETTINGS, notice_hash="sha-256:" + "0" * 64)
+    with pytest.raises(SessionStateError, match="expired"):
+        flow.give_consent(record, T0 + TTL, settings=SETTINGS, notice_hash=None)
+
+
+def test_a_callback_for_a_step_the_session_passed_is_refused() -> None:
+    record = consented_with_login()
+    done = flow.login_completed(record, BANK, "sealed-grant", T0)
+    assert [e.event for e in done.events] == ["login.completed"]
+    with pytest.raises(SessionStateError):
+        flow.check_callback(done.record, BANK, T0)
+    withdrawn = flow.withdraw(done.record, T0).record
+    with pytest.raises(SessionStateError):
+        flow.check_callback(withdrawn, BANK, T0)
+
+
+def test_a_refused_callback_is_seen_as_refused_again() -> None:
+    record = flow.claim_callback(consented_with_login(), BANK, "digest-1").record
+    refused = flow.login_refused(record, BANK, AuthorizationDeniedError("no"), T0)
+    assert flow.callback_seen(refused.record, BANK, "digest-1") == "refused"
+    assert flow.callback_seen(refused.record, BANK, "digest-2") == "new"
+    assert [(e.event, e.fields["error_code"]) for e in refused.events] == [
+        ("data.failed", AuthorizationDeniedError.code)
+    ]
+
+
+def test_collect_of_an_ended_session_and_its_result_are_refused() -> None:
+    record = consented_with_login()
+    for ended in (flow.withdraw(record, T0).record, flow.expire(record, T0).record):
+        with pytest.raises(ConsentDeniedError):
+            flow.claim_collection(ended, "me", T0, lease=timedelta(seconds=6))
+        with pytest.raises(ConsentDeniedError):
+            flow.check_result(ended)
+    with pytest.raises(SessionStateError):
+        flow.check_result(record)
+
+
+def test_a_collection_fetched_delivered_and_finished() -> None:
+    record = flow.login_completed(consented_with_login(), BANK, "sealed-grant", T0).record
+    lease = timedelta(seconds=6)
+    claimed = flow.claim_collection(record, "me", T0, lease=lease).record
+    assert claimed.state is SessionState.COLLECTING
+    assert claimed.lease_until == T0 + lease
+    with pytest.raises(SessionStateError, match="being collected"):
+        flow.claim_collection(claimed, "other", T0, lease=lease)
+    fetched = flow.source_fetched(
+        claimed,
+        "me",
+        BANK,
+        "sealed-answer",
+        T0,
+        response_digest="sha-256:" + "1" * 64,
+        mapping_version="1",
+    )
+    assert fetched.record.sources[BANK].fetched == "sealed-answer"
+    assert [e.event for e in fetched.events] == ["data.retrieved"]
+    with pytest.raises(SessionStateError, match="another collector"):
+        flow.source_fetched(
+            claimed,
+            "other",
+            BANK,
+            "x",
+            T0,
+            response_digest="sha-256:" + "1" * 64,
+            mapping_version="1",
+        )
+    done = flow.finish_collection(
+        fetched.record, "me", T0, delivered={BANK}, errors={"tax": SourceTimeoutError("slow")}
+    ).record
+    assert done.state is SessionState.COLLECTED
+    assert done.sources[BANK].state is SourceState.COLLECTED
+    assert done.consent_expires_at == T0 + timedelta(days=30)  # the retention from here
+
+
+def consented_with_login() -> SessionRecord:
+    record = flow.give_consent(started().record, T0, settings=SETTINGS, notice_hash=None).record
+    instance = flow.check_login(record, "bank", T0)
+    assert instance == BANK
+    record = flow.login_started(record, BANK, "sealed-pending", T0).record
+    return flow.login_started(record, "tax", "sealed-pending", T0).record
+
+
+# --- any sequence of steps -------------------------------------------------------------------
+
+_LEASE = timedelta(seconds=6)
+_STEPS = {
+    "give": lambda r, t: flow.give_consent(r, t, settings=SETTINGS, notice_hash=None),
+    "deny": lambda r, t: flow.deny_consent(r, t),
+    "withdraw": lambda r, t: flow.withdraw(r, t),
+    "expire": lambda r, t: flow.expire(r, t),
+    "renew": lambda r, t: flow.renew(r, t, consent_ttl=TTL, notice_hash=None),
+    "login": lambda r, t: flow.login_started(r, flow.check_login(r, BANK, t), "s", t),
+    "callback": lambda r, t: (
+        flow.check_callback(r, BANK, t),
+        flow.login_completed(r, BANK, "g", t),
+    )[1],
+    "refused": lambda r, t: flow.login_refused(r, BANK, AuthorizationDeniedError("no"), t),
+    "claim": lambda r, t: flow.claim_collection(r, "me", t, lease=_LEASE),
+    "fetched": lambda r, t: flow.source_fetched(
+        r, "me", BANK, "a", t, response_digest="sha-256:" + "2" * 64, mapping_version="1"
+    ),
+    "failed": lambda r, t: flow.source_failed(r, BANK, SourceTimeoutError("slow"), t),
+    "finish": lambda r, t: flow.finish_collection(r, "me", t, delivered={BANK}, errors={}),
+    "release": lambda r, t: flow.release_lease(r, "me"),
+    "retry": lambda r, t: flow.retry(r, BANK, t),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(sorted(_STEPS)), st.integers(min_value=0, max_value=5_000)),
+        max_size=25,
+    )
+)
+def test_any_sequence_of_steps_stays_in_the_tables(steps: list[tuple[str, int]]) -> None:
+    record = started().record
+    now = T0
+    for name, seconds in steps:
+        now += timedelta(seconds=seconds)
+        try:
+            step = _STEPS[name](record, now)
+        except BrondataError:
+            continue  # refused: nothing changes, nothing to append
+        before, after = record.state, step.record.state
+        if before is not after:
+            assert any(
+                (before, event) in SESSION_TRANSITIONS
+                and SESSION_TRANSITIONS[(before, event)] is after
+                for event in {e for (s, e) in SESSION_TRANSITIONS if s is before}
+            ), f"{name}: {before} -> {after} is not in the session table"
+        for instance, progress in step.record.sources.items():
+            old = record.sources[instance].state
+            if progress.state is not old:
+                assert progress.state in {
+                    n for (s, _), n in SOURCE_TRANSITIONS.items() if s is old
+                }, f"{name}: {instance} {old} -> {progress.state}"
+        # The consent events match the change of the consent, as its one table says.
+        consent_events = [e.event for e in step.events if e.event.startswith("consent.")]
+        if _CONSENT_OF[before] != _CONSENT_OF[after]:
+            assert len(consent_events) == 1
+            moved = CONSENT_TRANSITIONS[(_CONSENT_OF[before], consent_events[0])]
+            assert (moved if moved != "renewed" else "given") == _CONSENT_OF[after]
+        else:
+            assert consent_events in ([], ["consent.renewed"])
+        assert set(consent_events) <= set(CONSENT_EVENTS.values())
+        for event in step.events:
+            assert event.at == now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        record = step.record
