@@ -41,14 +41,17 @@ async def run() -> dict[str, Any]:
     async with Gateway.embedded(sources.connectors(), clock=sources.clock) as gateway:
         session_id = await _authorised(sources, gateway)
         record = gateway.session(session_id)
-        for source in plan:
+        # The session's sources are instances ("bank.mockbank"); the plan names kinds.
+        for source in record.sources:
             grant = gateway._box.open(  # the bench reaches in: one source's fetch alone
                 record.sources[source].sealed or "", f"{session_id}/{source}/grant"
             )
             connector = gateway.connectors[source]
             start = time.perf_counter()
             response = await connector.fetch(
-                grant=grant, attributes=plan[source], today=sources.clock.now().date()
+                grant=grant,
+                attributes=plan[source.partition(".")[0]],
+                today=sources.clock.now().date(),
             )
             await connector.revoke(grant=grant)  # collection gives the access back too
             chains[source] = time.perf_counter() - start
@@ -64,7 +67,7 @@ async def run() -> dict[str, Any]:
         if not result.complete:
             raise RuntimeError(f"a source failed: {result.errors}")
 
-    times = {s: chains[s] for s in plan}
+    times = {s: chains[s] for s in chains if not s.endswith(":requests")}
     slowest = max(times, key=lambda s: times[s])
     out = {
         "title": "Six sources at once, 150 ms per request",
@@ -77,14 +80,14 @@ async def run() -> dict[str, Any]:
         "ratio_to_slowest": collect / times[slowest],
     }
     print_table(
-        f"{len(plan)} sources, every mock request delayed {DELAY * 1000:.0f} ms ({SCENARIO})",
+        f"{len(times)} sources, every mock request delayed {DELAY * 1000:.0f} ms ({SCENARIO})",
         [
             *[
                 (
                     f"chain {s}",
                     f"{times[s] * 1000:7.0f} ms  ({int(chains[s + ':requests'])} requests)",
                 )
-                for s in plan
+                for s in times
             ],
             ("collection, all at once", f"{collect * 1000:7.0f} ms"),
             ("sum of the chains", f"{out['sum_of_chains_ms']:7.0f} ms"),

@@ -64,6 +64,24 @@ def test_the_cli_pipeline_redacts_and_filters(capsys: pytest.CaptureFixture[str]
     assert lines[0]["level"] == "info"
 
 
+def test_a_deferred_pipeline_is_set_up_by_the_first_event(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import structlog
+
+    structlog.reset_defaults()
+    configure_logging("info", as_json=True, deferred=True)
+    try:
+        assert not structlog.is_configured()
+        get_logger().info("callback", iban="NL76RABO0359400371")
+        assert structlog.is_configured()
+        err = capsys.readouterr().err
+    finally:
+        structlog.reset_defaults()
+    assert json.loads(err)["event"] == "callback"
+    assert "NL76RABO0359400371" not in err
+
+
 @pytest.mark.parametrize(
     "uuid",
     [

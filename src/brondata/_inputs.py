@@ -71,7 +71,13 @@ def bad_input(error: Callable[[str], BrondataError], what: str) -> Iterator[None
     except BrondataError:
         raise
     except FOREIGN_INPUT_ERRORS as exc:
-        raise error(f"{what}: {describe(exc)}") from None
+        raise _translated(error, what, exc) from None
+
+
+def _translated(
+    error: Callable[[str], BrondataError], what: str, exc: BaseException
+) -> BrondataError:
+    return error(f"{what}: {describe(exc)}")
 
 
 def guarded(
@@ -80,10 +86,16 @@ def guarded(
     """Decorator form of ``bad_input`` for a public function or constructor."""
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        # ``bad_input``'s translation without its context manager: a generator-based
+        # context per call cost as much as a record's digests on the signing hot path.
         @functools.wraps(function)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            with bad_input(error, what):
+            try:
                 return function(*args, **kwargs)
+            except BrondataError:
+                raise
+            except FOREIGN_INPUT_ERRORS as exc:
+                raise _translated(error, what, exc) from None
 
         return wrapper
 
@@ -97,19 +109,38 @@ class TypedModel(BaseModel):
 
     input_error: ClassVar[type[BrondataError]] = BrondataError
 
+    # try/except rather than ``bad_input``: these run for every event, session read and
+    # source answer, and a generator-based context per call is a measurable share of that.
     def __init__(self, /, **data: Any) -> None:
-        with bad_input(self.input_error, f"invalid {type(self).__name__}"):
+        try:
             super().__init__(**data)
+        except FOREIGN_INPUT_ERRORS as exc:
+            if isinstance(exc, BrondataError):
+                raise
+            raise _translated(self.input_error, f"invalid {type(self).__name__}", exc) from None
+
+    # pydantic calls a model's own ``__init__`` from inside ``model_validate`` (custom
+    # initialisation), which validated every input twice; this one only translates errors,
+    # as ``model_validate`` itself does, so pydantic may treat it as its own.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
-        with bad_input(cls.input_error, f"invalid {cls.__name__}"):
+        try:
             return super().model_validate(obj, **kwargs)
+        except FOREIGN_INPUT_ERRORS as exc:
+            if isinstance(exc, BrondataError):
+                raise
+            raise _translated(cls.input_error, f"invalid {cls.__name__}", exc) from None
 
     @classmethod
     def model_validate_json(cls, json_data: Any, **kwargs: Any) -> Self:
-        with bad_input(cls.input_error, f"invalid {cls.__name__}"):
+        try:
             return super().model_validate_json(json_data, **kwargs)
+        except FOREIGN_INPUT_ERRORS as exc:
+            if isinstance(exc, BrondataError):
+                raise
+            raise _translated(cls.input_error, f"invalid {cls.__name__}", exc) from None
 
 
 def require_text(

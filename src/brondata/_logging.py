@@ -130,7 +130,10 @@ class _RedactingLogger:
         # default would print every event to stdout. Not imported means not configured.
         structlog = sys.modules.get("structlog")
         if structlog is None or not structlog.is_configured():
-            return
+            if _deferred is None:
+                return
+            _configure(*_deferred)
+            structlog = sys.modules["structlog"]
         if self._bound is None:
             self._bound = structlog.get_logger(self._name, **self._initial)
         clean = self._redactor(None, level, {"event": event, **fields})
@@ -155,12 +158,30 @@ def get_logger(name: str = "brondata", **initial: Any) -> _RedactingLogger:
     return _RedactingLogger(name, initial)
 
 
-def configure_logging(level: str = "warning", *, as_json: bool = False) -> None:
+# What ``configure_logging(..., deferred=True)`` asked for, applied by the first event.
+_deferred: tuple[str, bool] | None = None
+
+
+def configure_logging(
+    level: str = "warning", *, as_json: bool = False, deferred: bool = False
+) -> None:
     """Set up structlog for a process that runs brondata (the CLI; an app may do its own).
 
     Every event passes the ``Redactor`` first, then gets a level and a UTC time, and is
-    written to stderr as key=value pairs or JSON lines.
+    written to stderr as key=value pairs or JSON lines. ``deferred``: only when brondata
+    first logs an event, so that a process that never does (``brondata audit --help``)
+    never imports structlog, nor the rich it imports.
     """
+    global _deferred
+    if deferred:
+        _deferred = (level, as_json)
+        return
+    _configure(level, as_json)
+
+
+def _configure(level: str, as_json: bool) -> None:
+    global _deferred
+    _deferred = None
     import logging
 
     import structlog

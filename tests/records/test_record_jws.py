@@ -173,3 +173,21 @@ def test_base64url_round_trip() -> None:
     for size in range(40):
         data = os.urandom(size)
         assert b64url_decode(b64url_encode(data)) == data
+
+
+def test_each_header_is_signed_as_given() -> None:
+    # Encoded headers are reused between tokens: one header's encoding must never stand in
+    # for another's (True and 1 are equal in Python, "1" is text; a member order differs).
+    key = SigningKey.generate("ES256")
+    headers: list[dict[str, Any]] = [
+        {"alg": "ES256", "typ": "JWT", "kid": key.kid},
+        {"alg": "ES256", "typ": "JWT", "kid": key.kid, "x": True},
+        {"alg": "ES256", "typ": "JWT", "kid": key.kid, "x": 1},
+        {"alg": "ES256", "typ": "JWT", "kid": key.kid, "x": "1"},
+        {"kid": key.kid, "typ": "JWT", "alg": "ES256"},
+        {"alg": "ES256", "typ": "kb+jwt"},
+    ]
+    for header in headers * 2:
+        token = sign_compact(header, PAYLOAD, key.jose_key)
+        text = b64url_decode(token.split(".")[0]).decode()
+        assert text == json.dumps(header, separators=(",", ":"))

@@ -12,9 +12,9 @@ import pytest
 
 from brondata.errors import DisclosureError, IssuanceError, MalformedRecordError
 from brondata.records import Disclosable, KeySet, SigningKey, issue_record, verify_record
-from brondata.records._encoding import b64url_decode
+from brondata.records._encoding import b64url_decode, b64url_encode
 from brondata.records._jws import sign_compact
-from brondata.records._sdjwt import make_disclosure
+from brondata.records._sdjwt import make_disclosure, parse_disclosure
 
 ACCOUNTS = [
     {"iban": "NL76RABO0359400371", "balance": "1000.00"},
@@ -199,3 +199,29 @@ def test_undisclosed_nested_digests_are_removed(
     compact = record.issuer_jwt + "~" + outer[0] + "~"
     assert verify_record(compact, jwks, now=now).attributes == {"bank.accounts": []}
     assert "bank.accounts" not in payload_of(compact)
+
+
+@pytest.mark.parametrize(
+    ("value", "inner", "expected"),
+    [
+        ('{{"\\u005fsd": ["{digest}"]}}', make_disclosure("street", "Dam 1"), {"street": "Dam 1"}),
+        ('[{{"\\u002e..": "{digest}"}}]', make_disclosure(None, "NL"), ["NL"]),
+    ],
+)
+def test_digests_spelled_with_escapes_are_processed(
+    key: SigningKey,
+    jwks: KeySet,
+    claims: dict[str, Any],
+    now: datetime,
+    forge: Callable[..., str],
+    value: str,
+    inner: Any,
+    expected: Any,
+) -> None:
+    # A verifier takes a disclosure's value as it is only when its text cannot hold a
+    # digest; "\u005fsd" is "_sd" all the same, so the nested disclosure is revealed.
+    text = '["c2FsdHNhbHRzYWx0", "address", ' + value.format(digest=inner.digest) + "]"
+    outer = b64url_encode(text.encode())
+    payload = {**claims, "_sd": [parse_disclosure(outer).digest]}
+    verified = verify_record(forge(key, payload, [outer, inner.encoded]), jwks, now=now)
+    assert verified.attributes == {"address": expected}

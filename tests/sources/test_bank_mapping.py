@@ -239,3 +239,25 @@ def test_dossier_facts_an_account_opened_lately_covers_less() -> None:
     assert got["salary_payers"] == []  # two months are no regular salary
     # The same bookings on an account that held money before: a quiet account, not a new one.
     assert facts(raw(recent), TODAY)["history_months"] == 6
+
+
+def test_the_same_answer_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The connector validates what it returns; the identity check and the mapping read the
+    # same object again, and pydantic parsing of a bank's transactions is the costly part.
+    parses: list[object] = []
+    original = BankData.from_raw.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[BankData], data: Any, source: str = "bank") -> BankData:
+        parses.append(data)
+        return original(cls, data, source)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(BankData, "from_raw", classmethod(counting))
+    answer = raw(salaried())
+    first = mapping("bank")(answer, ["bank.balance_total"], TODAY)
+    again = mapping("bank")(answer, ["bank.balance_total"], TODAY)
+    assert first == again
+    assert len(parses) == 1
+    # Another object is parsed anew.
+    other = raw(salaried(), {"acc-1": "1.00", "acc-2": "2.00", "acc-usd": "3.00"})
+    assert mapping("bank")(other, ["bank.balance_total"], TODAY) != first
+    assert len(parses) == 2

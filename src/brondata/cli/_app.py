@@ -120,7 +120,9 @@ def _options(
     """Consent-based source data: collect, sign, verify and audit."""
     if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise typer.BadParameter(f"unknown log level {log_level!r}", param_hint="--log-level")
-    configure_logging(log_level, as_json=log_json)
+    # Deferred to the first event: a subcommand's --help runs this callback too, and
+    # structlog (with rich) would cost it a tenth of a second for nothing.
+    configure_logging(log_level, as_json=log_json, deferred=True)
 
 
 _demo.register(app)

@@ -113,13 +113,32 @@ _VERIFIERS: Final[dict[str, Callable[[JoseKey, bytes, bytes], bool]]] = {
 }
 
 
+# Encoded protected headers by their members: a signer uses the same few headers (one per
+# key and typ) for every token. Only all-string headers are kept (True and 1 would share a
+# key), and at most _HEADERS_KEPT of them.
+_HEADERS: Final[dict[tuple[tuple[str, str], ...], str]] = {}
+_HEADERS_KEPT: Final = 64
+
+
+def _encoded_header(header: dict[str, Any]) -> str:
+    members = tuple(header.items())
+    if not all(type(value) is str for _, value in members):
+        return b64url_encode(json_dumps(header).encode())
+    encoded = _HEADERS.get(members)
+    if encoded is None:
+        encoded = b64url_encode(json_dumps(header).encode())
+        if len(_HEADERS) < _HEADERS_KEPT:
+            _HEADERS[members] = encoded
+    return encoded
+
+
 def sign_compact(header: dict[str, Any], payload: bytes, key: JoseKey) -> str:
     """``header.payload.signature`` in JWS compact form, signed with ``header["alg"]``."""
     alg = header.get("alg")
     signer = _SIGNERS.get(alg) if isinstance(alg, str) else None
     if signer is None:
         raise AlgorithmError(f"algorithm {alg!r} is not allowed: use ES256 or EdDSA")
-    signing_input = f"{b64url_encode(json_dumps(header).encode())}.{b64url_encode(payload)}"
+    signing_input = f"{_encoded_header(header)}.{b64url_encode(payload)}"
     return f"{signing_input}.{b64url_encode(signer(key, signing_input.encode('ascii')))}"
 
 

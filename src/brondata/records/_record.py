@@ -83,6 +83,7 @@ NEVER_DISCLOSABLE: Final = frozenset(
 )
 _REQUIRED: Final = (("iss", str), ("vct", str), ("iat", int), ("exp", int))
 _RESERVED: Final = frozenset({"_sd", "_sd_alg", "..."})
+_SCALARS: Final = frozenset({str, int, bool, type(None)})
 
 
 def _split(compact: str) -> tuple[str, tuple[str, ...], str | None]:
@@ -234,6 +235,8 @@ def _check_claims(claims: Mapping[str, Any]) -> None:
     for name, value in claims.items():
         if name in _RESERVED:
             raise IssuanceError(f"the claim name {name!r} is reserved by SD-JWT")
+        if type(value) in _SCALARS:
+            continue
         if isinstance(value, Disclosable):
             raise IssuanceError(f"claim {name!r} is plain; pass it in attributes to disclose it")
         if name in NEVER_DISCLOSABLE and _contains_marker(value):
@@ -289,7 +292,8 @@ def issue_record(
     payload["_sd_alg"] = SD_ALG
     header = {"alg": key.alg, "typ": RECORD_TYP, "kid": key.kid}
     jws = sign_compact(header, json_dumps(payload).encode("utf-8"), key.jose_key)
-    names = _attribute_names(payload, disclosures)
+    # Every attribute, and nothing else, is a top-level disclosure, in this order.
+    names = tuple(attributes)
     return SignedRecord(jws, tuple(d.encoded for d in disclosures), None, names)
 
 

@@ -67,13 +67,16 @@ class Disclosable:
 class Disclosure(NamedTuple):
     """One disclosure: its encoded form, digest, salt, claim name (``None`` for an array
     element) and value. (A named tuple, not a frozen dataclass: a record makes a dozen of
-    them, and a tuple is built several times faster.)"""
+    them, and a tuple is built several times faster.) ``plain``: its JSON text cannot hold
+    a digest (no ``"_sd"``, no ``"..."``, no escape that could spell one), so a verifier
+    takes the value as it is instead of walking it."""
 
     encoded: str
     digest: str
     salt: str
     name: str | None
     value: Any
+    plain: bool = False
 
 
 def make_disclosure(name: str | None, value: Any, *, salt: str | None = None) -> Disclosure:
@@ -87,7 +90,8 @@ def make_disclosure(name: str | None, value: Any, *, salt: str | None = None) ->
 def parse_disclosure(encoded: str) -> Disclosure:
     """Decode one disclosure as presented; its digest is over the string exactly as given."""
     try:
-        array = json_loads(b64url_decode(encoded))
+        text = b64url_decode(encoded)
+        array = json_loads(text)
     except ValueError as exc:
         raise DisclosureError(f"a disclosure is not base64url JSON: {exc}") from None
     if not isinstance(array, list) or len(array) not in (2, 3):
@@ -102,11 +106,11 @@ def parse_disclosure(encoded: str) -> Disclosure:
             raise DisclosureError("a disclosure's claim name must be a string")
         if name in ("_sd", "..."):
             raise DisclosureError(f"a disclosure must not name the claim {name!r}")
-    return Disclosure(encoded, sha256_b64url(encoded), salt, name, array[-1])
+    plain = b"\\" not in text and b'"_sd"' not in text and b'"..."' not in text
+    return Disclosure(encoded, sha256_b64url(encoded), salt, name, array[-1], plain)
 
 
-_SALTS_PER_CLAIM: Final = 2  # a typical claim: itself, a share of its elements and decoys
-_MIN_SALTS: Final = 32  # a typical record's salts and decoys in one system call
+_MIN_SALTS: Final = 32  # salts per further draw, when a record needs more than counted
 _CONTROL_BYTES: Final = 256  # decoys, decoy counts and positions
 # base64url of 16 bytes is 20 characters for the first 15 (no padding: 15 is a multiple of
 # 3) and 2 for the last byte, looked up here: a whole pool of salts is encoded in one call.
@@ -119,9 +123,9 @@ class _Entropy:
 
     Salts, decoys, decoy counts and decoy positions all come from one ``os.urandom`` call
     instead of one system call each, and the salts' base64url from one encoding call. The
-    draw is sized from the number of top-level claims (counting the tree exactly would cost
-    more than it saves); a record that needs more gets a further draw when a pool runs out,
-    never a reused byte.
+    draw is sized from the markers at the top level and in top-level arrays (counting the whole
+    tree would cost more than it saves); a record that needs more gets a further draw when a
+    pool runs out, never a reused byte.
     """
 
     __slots__ = ("_control", "_control_at", "_heads", "_salt", "_salts", "_tails")
@@ -186,6 +190,27 @@ def _disclosure(salt: str, name: str | None, value: Any) -> Disclosure:
     return Disclosure(encoded.decode("ascii"), digest, salt, name, value)
 
 
+_SCALARS: Final = frozenset({str, int, bool, type(None)})
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is JSON of the builtin types themselves, with no marker and no
+    reserved member name anywhere: then it goes into the record as it is, neither walked
+    again nor copied. Anything else (a float, a tuple, another mapping, a marker) takes the
+    concealing walk, which converts, conceals or refuses it."""
+    kind = type(value)
+    if kind is dict:
+        for name, member in value.items():
+            if type(name) is not str or name in _RESERVED:
+                return False
+            if type(member) not in _SCALARS and not _plain(member):
+                return False
+        return True
+    if kind is list:
+        return all(type(member) in _SCALARS or _plain(member) for member in value)
+    return kind in _SCALARS
+
+
 class _Concealer:
     __slots__ = ("decoys", "disclosures", "entropy")
 
@@ -208,7 +233,9 @@ class _Concealer:
                     raise IssuanceError(f"object member names must be strings, not {name!r}")
                 if name in _RESERVED:
                     raise IssuanceError(f"the member name {name!r} is reserved by SD-JWT")
-            if isinstance(member, Disclosable):
+            if type(member) in _SCALARS:
+                out[name] = member
+            elif isinstance(member, Disclosable):
                 inner = self.value(member.value)
                 disclosure = _disclosure(self.entropy.salt(), name, inner)
                 self.disclosures.append(disclosure)
@@ -241,7 +268,9 @@ class _Concealer:
     def value(self, value: Any) -> Any:
         # Exact types first: they are nearly every value, and cheaper to test than the ABCs.
         kind = type(value)
-        if kind is str or kind is int or kind is bool or value is None:
+        if kind in _SCALARS:
+            return value
+        if (kind is dict or kind is list) and _plain(value):
             return value
         if kind is dict:
             return self.object(value)
@@ -262,6 +291,18 @@ class _Concealer:
         raise IssuanceError(f"{type(value).__name__} is not a JSON value; use str for decimals")
 
 
+def _salts_needed(claims: Mapping[str, Any]) -> int:
+    """The salts of the markers at the top and in top-level arrays: a record's attributes
+    and their elements. Deeper markers (rare) take a further draw when the pool runs out."""
+    count = 0
+    for member in claims.values():
+        if type(member) not in _SCALARS and isinstance(member, Disclosable):
+            count += 1
+            if type(member.value) is list:
+                count += sum(1 for element in member.value if isinstance(element, Disclosable))
+    return count
+
+
 def conceal(
     claims: Mapping[str, Any], *, decoys: int | None
 ) -> tuple[dict[str, Any], list[Disclosure]]:
@@ -270,7 +311,7 @@ def conceal(
     ``decoys`` is the number of decoy digests added to each ``_sd`` array and each array with
     concealed elements; ``None`` draws 2..5 at random for each.
     """
-    concealer = _Concealer(decoys, _Entropy(max(_MIN_SALTS, _SALTS_PER_CLAIM * len(claims))))
+    concealer = _Concealer(decoys, _Entropy(_salts_needed(claims)))
     payload = concealer.object(claims)
     return payload, concealer.disclosures
 
@@ -307,7 +348,8 @@ class _Revealer:
                 raise DisclosureError("an array element disclosure is referenced from '_sd'")
             if disclosure.name in out:
                 raise DisclosureError(f"the disclosed claim {disclosure.name!r} already exists")
-            out[disclosure.name] = self.value(disclosure.value)
+            value = disclosure.value
+            out[disclosure.name] = value if disclosure.plain else self.value(value)
         return out
 
     def array(self, node: list[Any]) -> list[Any]:
@@ -321,7 +363,8 @@ class _Revealer:
                     continue
                 if disclosure.name is not None:
                     raise DisclosureError("an object property disclosure is used as an element")
-                out.append(self.value(disclosure.value))
+                value = disclosure.value
+                out.append(value if disclosure.plain else self.value(value))
             else:
                 out.append(self.value(element))
         return out

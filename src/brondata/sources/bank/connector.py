@@ -197,12 +197,12 @@ class Psd2Connector(OAuthSourceConnector):
                         )
                     pages.append(await get(next_href))
                 raw["transactions"][account.resource_id] = pages
-        BankData.from_raw(raw, self.name)  # validate before anything downstream sees it
+        BankData.parsed(raw, self.name)  # validate before anything downstream sees it
         return raw
 
 
 def _holders(raw: dict[str, Any], source: str) -> tuple[str, ...]:
-    accounts = BankData.from_raw(raw, source).accounts
+    accounts = BankData.parsed(raw, source).accounts
     return tuple(a.owner_name for a in accounts if a.owner_name)
 
 

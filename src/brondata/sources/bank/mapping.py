@@ -97,8 +97,9 @@ def _by_counterparty(
     for t in transactions:
         if (t.amount.amount > 0) != credit or _month(t.booking_date) not in window:
             continue
-        if t.counterparty:
-            groups[t.counterparty.casefold()].append(t)
+        counterparty = t.counterparty
+        if counterparty:
+            groups[counterparty.casefold()].append(t)
     return groups
 
 
@@ -199,7 +200,7 @@ def map_bank(data: BankData, attributes: Iterable[str]) -> dict[str, Any]:
 
 
 def _map(raw: Mapping[str, Any], attributes: Sequence[str], today: date) -> dict[str, Any]:
-    return map_bank(BankData.from_raw(dict(raw)), attributes)
+    return map_bank(BankData.parsed(raw), attributes)
 
 
 MAPPING = SourceMapping(

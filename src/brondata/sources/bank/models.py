@@ -103,6 +103,31 @@ class BankData(_Lenient):
                 source=source,
             ) from None
 
+    @classmethod
+    def parsed(cls, raw: Mapping[str, Any], source: str = "bank") -> BankData:
+        """``from_raw``, once per raw object: the connector validates the raw data it
+        returns, and the identity check and the mapping read that same object again. ``raw``
+        must not change once parsed here; the connector's finished responses never do."""
+        key = id(raw)
+        hit = _PARSED.get(key)
+        if hit is not None and hit[0] is raw:
+            return hit[1]
+        data = cls.from_raw(dict(raw), source)
+        _PARSED[key] = (raw, data)
+        while len(_PARSED) > _PARSED_KEPT:
+            try:
+                del _PARSED[next(iter(_PARSED))]
+            except (KeyError, RuntimeError, StopIteration):  # another thread got there first
+                break
+        return data
+
+
+# The last few raw objects parsed, by id, each with the object itself (so that an id reused
+# by a new object is no hit). A session's steps follow one another within milliseconds; the
+# bound keeps the memory to a handful of banks' answers.
+_PARSED: dict[int, tuple[Mapping[str, Any], BankData]] = {}
+_PARSED_KEPT = 16
+
 
 def _first_line(exc: Exception) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
