@@ -10,6 +10,7 @@ from tests.web.conftest import Browser, JourneyHarness, csrf_of, hidden
 from brondata.dossier import FINDINGS, DossierReport, Finding, Severity
 from brondata.gateway import CollectionResult
 from brondata.session import SessionState, SourceState
+from brondata.web import MemoryBindingStore
 
 pytestmark = pytest.mark.anyio
 
@@ -444,3 +445,37 @@ async def test_an_expired_link_gets_a_page(harness: JourneyHarness) -> None:
     assert response.status_code == 403
     assert "Deze link werkt niet in deze browser" in response.text
     assert "set-cookie" not in response.headers
+
+
+async def test_erasing_the_subject_forgets_its_journeys() -> None:
+    from tests.web.conftest import journey_harness
+
+    bindings = MemoryBindingStore()
+    async with journey_harness(bindings=bindings) as harness:
+        session_id, link = await harness.start()
+        other_id, _ = await harness.start("someone-else")
+        browser = harness.browser()
+        await consent(browser, link)
+        assert await harness.gateway.erase_subject("applicant-1")
+        assert bindings.get(session_id) is None  # the application's reference is gone too
+        assert bindings.get(other_id) is not None
+        page = await browser.get("/journey/sources")
+        assert page.status_code == 403
+        assert "<html lang=" in page.text
+
+
+async def test_a_journey_whose_session_is_gone_is_forgotten_when_looked_up() -> None:
+    from tests.web.conftest import journey_harness
+
+    bindings = MemoryBindingStore()
+    async with journey_harness(bindings=bindings) as harness:
+        session_id, link = await harness.start()
+        browser = harness.browser()
+        await consent(browser, link)
+        # Removed behind the journey's back (another process, a store's own clean-up).
+        harness.gateway.sessions.forget_subject(harness.gateway.pseudonym("applicant-1"))
+        assert bindings.get(session_id) is not None
+        page = await browser.get("/journey/sources")
+        assert page.status_code == 409  # a page, not a trace
+        assert "<html lang=" in page.text
+        assert bindings.get(session_id) is None

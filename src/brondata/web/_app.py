@@ -125,6 +125,7 @@ class Journey:
     and keys, the journey ``secret``, and ``bindings`` (``open_binding_store(url)``: the
     same SQLite file or PostgreSQL database); without ``bindings`` they are kept in this
     process (one instance). A ``bindings`` store passed in is the caller's to close.
+    ``Gateway.erase_subject`` erases the subject's bindings too.
     """
 
     def __init__(
@@ -148,6 +149,8 @@ class Journey:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._starting: set[str] = set()
         self._findings = findings
+        # Erasing a subject at the gateway erases their journeys' bindings: one place.
+        self._unregister = gateway.on_erase(self._forget_subject)
         self._webhook_url = webhook_url
         self._webhook_transport = webhook_transport
         routes = [
@@ -208,10 +211,13 @@ class Journey:
 
     async def aclose(self) -> None:
         """Stop collections still running here (their sessions resume on the next collect,
-        on any instance, or expire as the gateway says); close the bindings it made."""
+        on any instance, or expire as the gateway says); leave ``Gateway.erase_subject``;
+        close the bindings it made."""
         for task in self._tasks.values():
             if not task.done():
                 task.cancel()
+        self._unregister()
+        self._unregister = lambda: None  # closed twice: once is enough
         if self._owns_bindings:
             await off_loop(self._bindings.close)
 
@@ -371,7 +377,15 @@ class Journey:
     # The gateway's reads are blocking store calls: off the event loop, in a worker thread.
 
     async def _record(self, session_id: str) -> SessionRecord:
-        return await off_loop(self.gateway.session, session_id)
+        try:
+            return await off_loop(self.gateway.session, session_id)
+        except SessionNotFoundError:
+            # Gone (erased, or removed by the store): its binding goes too, lazily, here.
+            await off_loop(self._bindings.remove, session_id)
+            raise
+
+    async def _forget_subject(self, subject: str) -> int:
+        return await off_loop(self._bindings.forget_subject, subject)
 
     async def _of_subject(self, pseudonym: str) -> list[SessionRecord]:
         return list(await off_loop(self.gateway.sessions.of_subject, pseudonym))
