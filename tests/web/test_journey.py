@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import anyio
 import pytest
 from structlog.testing import capture_logs
-from tests.web.conftest import Browser, JourneyHarness, csrf_of, hidden
+from tests.web.conftest import REQUEST, Browser, JourneyHarness, csrf_of, hidden
 
+from brondata import DataRequest
 from brondata.dossier import FINDINGS, DossierReport, Finding, Severity
 from brondata.gateway import CollectionResult
 from brondata.session import SessionState, SourceState
 from brondata.web import MemoryBindingStore
+
+FACTS = {
+    "purchase_price": "400000",
+    "loan_amount": "300000",
+    "interest_rate": "0.041",
+    "fixed_period_years": 10,
+    "energy_label": "A",
+    "energy_saving_measures": "0",
+}
 
 pytestmark = pytest.mark.anyio
 
@@ -479,3 +491,34 @@ async def test_a_journey_whose_session_is_gone_is_forgotten_when_looked_up() -> 
         assert page.status_code == 409  # a page, not a trace
         assert "<html lang=" in page.text
         assert bindings.get(session_id) is None
+
+
+async def test_the_consent_page_shows_the_facts_and_the_decisions(
+    harness: JourneyHarness,
+) -> None:
+    request = DataRequest(
+        purpose=REQUEST.purpose,
+        legal_basis=REQUEST.legal_basis,
+        attributes=[*REQUEST.attributes, "decision.max_mortgage"],
+        retention_days=REQUEST.retention_days,
+        recipient=REQUEST.recipient,
+        facts=FACTS,
+        dossier="mortgage",
+    )
+    session = await harness.gateway.start(request, "applicant-1")
+    browser = harness.browser()
+    page = await browser.follow(
+        await browser.get(await harness.journey.link(session.id, "applicant-1"))
+    )
+    assert page.status_code == 200, page.text
+    assert "Toestemming geven" in page.text
+    view = harness.gateway.consent_view(session.id)
+    for line in view.dossier_lines["nl"]:
+        assert escape(line.strip().removeprefix("- ")) in page.text
+    assert "Besluiten, berekend uit deze gegevens" in page.text
+    # DUO's data enter the decision only: the page says nothing of it is shared.
+    assert view.sources["duo"] == []
+    assert "Alleen gelezen voor de besluiten en controles" in page.text
+    english = await browser.get("/journey/consent", lang="en")
+    for line in view.dossier_lines["en"]:
+        assert escape(line.strip().removeprefix("- ")) in english.text

@@ -52,6 +52,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from brondata._logging import get_logger
 from brondata._session_store import SessionRecord
 from brondata.dossier import DossierReport
+from brondata.dossier._run import DECISION_SOURCE
 from brondata.errors import (
     AuthorizationDeniedError,
     AuthorizationError,
@@ -863,14 +864,38 @@ class _Contained:
             await response(scope, receive, send)
 
 
+def _kind_title(kind: str, language: str) -> str:
+    """A source kind's name on the notice; the decisions are the gateway's, no source's."""
+    return text(language, "decision_source") if kind == DECISION_SOURCE else source_kind(kind).title
+
+
 def _notice_html(view: ConsentView, language: str) -> Html:
     """The consent notice as the consent and the renewal pages show it."""
     dutch = language == "nl"
     rows = join(
-        f"<li><strong>{e(source_kind(kind).title)}</strong><ul>"
-        + join(f"<li>{e(nl if dutch else en)}</li>" for _, en, nl in attributes)
-        + "</ul></li>"
+        f"<li><strong>{e(_kind_title(kind, language))}</strong>"
+        + (
+            "<ul>"
+            + join(f"<li>{e(nl if dutch else en)}</li>" for _, en, nl in attributes)
+            + "</ul>"
+            if attributes
+            else f"<p>{e(text(language, 'read_only'))}</p>"
+        )
+        + "</li>"
         for kind, attributes in view.sources.items()
+    )
+    # The application's facts, the decisions with their rule versions, the checks: a line
+    # each, an indented line an item under the one before.
+    dossier: list[tuple[str, list[str]]] = []
+    for line in view.dossier_lines.get(language, []):
+        if line.startswith("  - ") and dossier:
+            dossier[-1][1].append(line.removeprefix("  - "))
+        else:
+            dossier.append((line, []))
+    facts = join(
+        f"<p>{e(line)}</p>"
+        + (f"<ul>{join(f'<li>{e(i)}</li>' for i in items)}</ul>" if items else "")
+        for line, items in dossier
     )
     kept = text(language, "kept", days=view.retention_days, where=view.storage_location)
     who = text(language, "controller", controller=view.controller, basis=view.legal_basis)
@@ -878,7 +903,7 @@ def _notice_html(view: ConsentView, language: str) -> Html:
         [
             f"<p>{e(text(language, 'asks', lender=view.recipient))}</p>",
             f"<h2>{e(text(language, 'why'))}</h2><p>{e(view.purpose_text)}</p>",
-            f"<h2>{e(text(language, 'what_from'))}</h2><ul>{rows}</ul>",
+            f"<h2>{e(text(language, 'what_from'))}</h2><ul>{rows}</ul>{facts}",
             f"<h2>{e(text(language, 'how_long'))}</h2><p>{e(kept)}</p>",
             f"<h2>{e(text(language, 'who'))}</h2><p>{e(who)}</p>",
             f"<p>{e(text(language, 'withdraw_note'))}</p>",
