@@ -522,3 +522,15 @@ async def test_the_consent_page_shows_the_facts_and_the_decisions(
     english = await browser.get("/journey/consent", lang="en")
     for line in view.dossier_lines["en"]:
         assert escape(line.strip().removeprefix("- ")) in english.text
+
+
+async def test_a_closed_journey_leaves_the_gateways_erasure() -> None:
+    from tests.web.conftest import journey_harness
+
+    bindings = MemoryBindingStore()
+    async with journey_harness(bindings=bindings) as harness:
+        session_id, _ = await harness.start()
+        await harness.journey.aclose()
+        await harness.journey.aclose()  # closed twice: no error
+        assert await harness.gateway.erase_subject("applicant-1")
+        assert bindings.get(session_id) is not None  # the store's owner erases it now
