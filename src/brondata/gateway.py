@@ -595,8 +595,9 @@ class Gateway:
 
         The subject's key is destroyed (their ledger entries stay, verifiable but no longer
         readable as theirs), ``data.erased`` is appended, access still held at a source is
-        revoked, and their sessions are removed from the session store. Returns whether there
-        was anything to erase. Records already delivered are the recipient's to erase.
+        revoked, their sessions are removed from the session store, and so is what each
+        ``on_erase`` callback keeps (the journey's bindings). Returns whether there was
+        anything to erase. Records already delivered are the recipient's to erase.
         """
         pseudonym = self.pseudonym(subject)
         for record in await self._steps.store.of_subject(pseudonym):
