@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from datetime import timedelta
 from pathlib import Path
@@ -199,6 +199,8 @@ class Gateway:
             }
         )
         self._owned = list(owned)
+        # What else ``erase_subject`` erases (``on_erase``): each returns how much it removed.
+        self._erasers: list[Callable[[str], Awaitable[int]]] = []
         # Loads sessions and commits steps; its store calls run in worker threads.
         self._steps = Committer(sessions, self.log, self._clock)
         # The collection's I/O (fetch, map, sign, revoke), step by step.
@@ -593,15 +595,25 @@ class Gateway:
 
         The subject's key is destroyed (their ledger entries stay, verifiable but no longer
         readable as theirs), ``data.erased`` is appended, access still held at a source is
-        revoked, and their sessions are removed from the session store. Returns whether there
-        was anything to erase. Records already delivered are the recipient's to erase.
+        revoked, their sessions are removed from the session store, and so is what each
+        ``on_erase`` callback keeps (the journey's bindings). Returns whether there was
+        anything to erase. Records already delivered are the recipient's to erase.
         """
         pseudonym = self.pseudonym(subject)
         for record in await self._steps.store.of_subject(pseudonym):
             await self._collector.revoke_all(record)
         removed = await self._steps.store.forget_subject(pseudonym)
+        for eraser in list(self._erasers):
+            removed += await eraser(subject)
         erased = await off_loop(self.log.erase, pseudonym, at=self._clock.now())
         return erased is not None or removed > 0
+
+    def on_erase(self, eraser: Callable[[str], Awaitable[int]]) -> Callable[[], None]:
+        """``erase_subject`` also awaits ``eraser(subject)`` (what a component built on the
+        gateway keeps of the subject: the journey's bindings), which returns how much it
+        removed; the returned callable unregisters it."""
+        self._erasers.append(eraser)
+        return lambda: self._erasers.remove(eraser)
 
     async def withdraw(self, session_id: str) -> SessionRecord:
         """The consumer withdraws consent (art. 7(3) GDPR): as easy as giving it.

@@ -159,6 +159,15 @@ def test_the_whole_journey_in_chromium(
     assert "income.taxable_annual" in body
     if scenario == "two_incomes":
         assert "household.partner" in body
+    # The dossier findings and the decisions, with their rule versions, from brondata.
+    assert "Dossier findings" in body
+    if scenario == "salaried":
+        assert ">blocking<" not in body
+        assert "decision.max_mortgage" in body
+        assert "income_norm@" in body
+    else:  # the fiscal partner's own data were not asked: no income-norm decision
+        assert "partner_data_missing" in body
+        assert "decision_input_missing" in body
 
     page.goto(app_url + "/journey/consents")
     journey.check("my-consents")

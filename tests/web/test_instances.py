@@ -97,6 +97,22 @@ def test_a_pending_collection_is_seen_by_every_instance(
     assert one.get("nobody") is None
 
 
+def test_bindings_are_forgotten_by_subject_and_by_session(
+    make_store: Callable[[], BindingStore],
+) -> None:
+    one, two = make_store(), make_store()
+    for session_id, subject in (("s-1", "application-1"), ("s-2", "application-1")):
+        one.add(session_id, subject)
+    one.add("s-3", "application-2")
+    assert two.forget_subject("application-1") == 2  # every instance sees it gone
+    assert one.get("s-1") is None
+    assert one.get("s-2") is None
+    assert two.forget_subject("application-1") == 0
+    two.remove("s-3")
+    assert one.get("s-3") is None
+    one.remove("s-3")  # gone already: no error
+
+
 def test_open_binding_store_picks_by_url(tmp_path: Path) -> None:
     assert isinstance(open_binding_store(":memory:"), MemoryBindingStore)
     store = open_binding_store(f"sqlite:///{tmp_path / 'b.db'}")

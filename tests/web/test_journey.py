@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import anyio
 import pytest
 from structlog.testing import capture_logs
-from tests.web.conftest import Browser, JourneyHarness, csrf_of, hidden
+from tests.web.conftest import REQUEST, Browser, JourneyHarness, csrf_of, hidden
 
+from brondata import DataRequest
 from brondata.dossier import FINDINGS, DossierReport, Finding, Severity
 from brondata.gateway import CollectionResult
 from brondata.session import SessionState, SourceState
+from brondata.web import MemoryBindingStore
+
+FACTS = {
+    "purchase_price": "400000",
+    "loan_amount": "300000",
+    "interest_rate": "0.041",
+    "fixed_period_years": 10,
+    "energy_label": "A",
+    "energy_saving_measures": "0",
+}
 
 pytestmark = pytest.mark.anyio
 
@@ -444,3 +457,80 @@ async def test_an_expired_link_gets_a_page(harness: JourneyHarness) -> None:
     assert response.status_code == 403
     assert "Deze link werkt niet in deze browser" in response.text
     assert "set-cookie" not in response.headers
+
+
+async def test_erasing_the_subject_forgets_its_journeys() -> None:
+    from tests.web.conftest import journey_harness
+
+    bindings = MemoryBindingStore()
+    async with journey_harness(bindings=bindings) as harness:
+        session_id, link = await harness.start()
+        other_id, _ = await harness.start("someone-else")
+        browser = harness.browser()
+        await consent(browser, link)
+        assert await harness.gateway.erase_subject("applicant-1")
+        assert bindings.get(session_id) is None  # the application's reference is gone too
+        assert bindings.get(other_id) is not None
+        page = await browser.get("/journey/sources")
+        assert page.status_code == 403
+        assert "<html lang=" in page.text
+
+
+async def test_a_journey_whose_session_is_gone_is_forgotten_when_looked_up() -> None:
+    from tests.web.conftest import journey_harness
+
+    bindings = MemoryBindingStore()
+    async with journey_harness(bindings=bindings) as harness:
+        session_id, link = await harness.start()
+        browser = harness.browser()
+        await consent(browser, link)
+        # Removed behind the journey's back (another process, a store's own clean-up).
+        harness.gateway.sessions.forget_subject(harness.gateway.pseudonym("applicant-1"))
+        assert bindings.get(session_id) is not None
+        page = await browser.get("/journey/sources")
+        assert page.status_code == 409  # a page, not a trace
+        assert "<html lang=" in page.text
+        assert bindings.get(session_id) is None
+
+
+async def test_the_consent_page_shows_the_facts_and_the_decisions(
+    harness: JourneyHarness,
+) -> None:
+    request = DataRequest(
+        purpose=REQUEST.purpose,
+        legal_basis=REQUEST.legal_basis,
+        attributes=[*REQUEST.attributes, "decision.max_mortgage"],
+        retention_days=REQUEST.retention_days,
+        recipient=REQUEST.recipient,
+        facts=FACTS,
+        dossier="mortgage",
+    )
+    session = await harness.gateway.start(request, "applicant-1")
+    browser = harness.browser()
+    page = await browser.follow(
+        await browser.get(await harness.journey.link(session.id, "applicant-1"))
+    )
+    assert page.status_code == 200, page.text
+    assert "Toestemming geven" in page.text
+    view = harness.gateway.consent_view(session.id)
+    for line in view.dossier_lines["nl"]:
+        assert escape(line.strip().removeprefix("- ")) in page.text
+    assert "Besluiten, berekend uit deze gegevens" in page.text
+    # DUO's data enter the decision only: the page says nothing of it is shared.
+    assert view.sources["duo"] == []
+    assert "Alleen gelezen voor de besluiten en controles" in page.text
+    english = await browser.get("/journey/consent", lang="en")
+    for line in view.dossier_lines["en"]:
+        assert escape(line.strip().removeprefix("- ")) in english.text
+
+
+async def test_a_closed_journey_leaves_the_gateways_erasure() -> None:
+    from tests.web.conftest import journey_harness
+
+    bindings = MemoryBindingStore()
+    async with journey_harness(bindings=bindings) as harness:
+        session_id, _ = await harness.start()
+        await harness.journey.aclose()
+        await harness.journey.aclose()  # closed twice: no error
+        assert await harness.gateway.erase_subject("applicant-1")
+        assert bindings.get(session_id) is not None  # the store's owner erases it now

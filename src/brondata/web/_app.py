@@ -52,6 +52,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from brondata._logging import get_logger
 from brondata._session_store import SessionRecord
 from brondata.dossier import DossierReport
+from brondata.dossier._run import DECISION_SOURCE
 from brondata.errors import (
     AuthorizationDeniedError,
     AuthorizationError,
@@ -125,6 +126,7 @@ class Journey:
     and keys, the journey ``secret``, and ``bindings`` (``open_binding_store(url)``: the
     same SQLite file or PostgreSQL database); without ``bindings`` they are kept in this
     process (one instance). A ``bindings`` store passed in is the caller's to close.
+    ``Gateway.erase_subject`` erases the subject's bindings too.
     """
 
     def __init__(
@@ -148,6 +150,8 @@ class Journey:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._starting: set[str] = set()
         self._findings = findings
+        # Erasing a subject at the gateway erases their journeys' bindings: one place.
+        self._unregister = gateway.on_erase(self._forget_subject)
         self._webhook_url = webhook_url
         self._webhook_transport = webhook_transport
         routes = [
@@ -208,10 +212,13 @@ class Journey:
 
     async def aclose(self) -> None:
         """Stop collections still running here (their sessions resume on the next collect,
-        on any instance, or expire as the gateway says); close the bindings it made."""
+        on any instance, or expire as the gateway says); leave ``Gateway.erase_subject``;
+        close the bindings it made."""
         for task in self._tasks.values():
             if not task.done():
                 task.cancel()
+        self._unregister()
+        self._unregister = lambda: None  # closed twice: once is enough
         if self._owns_bindings:
             await off_loop(self._bindings.close)
 
@@ -371,7 +378,15 @@ class Journey:
     # The gateway's reads are blocking store calls: off the event loop, in a worker thread.
 
     async def _record(self, session_id: str) -> SessionRecord:
-        return await off_loop(self.gateway.session, session_id)
+        try:
+            return await off_loop(self.gateway.session, session_id)
+        except SessionNotFoundError:
+            # Gone (erased, or removed by the store): its binding goes too, lazily, here.
+            await off_loop(self._bindings.remove, session_id)
+            raise
+
+    async def _forget_subject(self, subject: str) -> int:
+        return await off_loop(self._bindings.forget_subject, subject)
 
     async def _of_subject(self, pseudonym: str) -> list[SessionRecord]:
         return list(await off_loop(self.gateway.sessions.of_subject, pseudonym))
@@ -849,14 +864,38 @@ class _Contained:
             await response(scope, receive, send)
 
 
+def _kind_title(kind: str, language: str) -> str:
+    """A source kind's name on the notice; the decisions are the gateway's, no source's."""
+    return text(language, "decision_source") if kind == DECISION_SOURCE else source_kind(kind).title
+
+
 def _notice_html(view: ConsentView, language: str) -> Html:
     """The consent notice as the consent and the renewal pages show it."""
     dutch = language == "nl"
     rows = join(
-        f"<li><strong>{e(source_kind(kind).title)}</strong><ul>"
-        + join(f"<li>{e(nl if dutch else en)}</li>" for _, en, nl in attributes)
-        + "</ul></li>"
+        f"<li><strong>{e(_kind_title(kind, language))}</strong>"
+        + (
+            "<ul>"
+            + join(f"<li>{e(nl if dutch else en)}</li>" for _, en, nl in attributes)
+            + "</ul>"
+            if attributes
+            else f"<p>{e(text(language, 'read_only'))}</p>"
+        )
+        + "</li>"
         for kind, attributes in view.sources.items()
+    )
+    # The application's facts, the decisions with their rule versions, the checks: a line
+    # each, an indented line an item under the one before.
+    dossier: list[tuple[str, list[str]]] = []
+    for line in view.dossier_lines.get(language, []):
+        if line.startswith("  - ") and dossier:
+            dossier[-1][1].append(line.removeprefix("  - "))
+        else:
+            dossier.append((line, []))
+    facts = join(
+        f"<p>{e(line)}</p>"
+        + (f"<ul>{join(f'<li>{e(i)}</li>' for i in items)}</ul>" if items else "")
+        for line, items in dossier
     )
     kept = text(language, "kept", days=view.retention_days, where=view.storage_location)
     who = text(language, "controller", controller=view.controller, basis=view.legal_basis)
@@ -864,7 +903,7 @@ def _notice_html(view: ConsentView, language: str) -> Html:
         [
             f"<p>{e(text(language, 'asks', lender=view.recipient))}</p>",
             f"<h2>{e(text(language, 'why'))}</h2><p>{e(view.purpose_text)}</p>",
-            f"<h2>{e(text(language, 'what_from'))}</h2><ul>{rows}</ul>",
+            f"<h2>{e(text(language, 'what_from'))}</h2><ul>{rows}</ul>{facts}",
             f"<h2>{e(text(language, 'how_long'))}</h2><p>{e(kept)}</p>",
             f"<h2>{e(text(language, 'who'))}</h2><p>{e(who)}</p>",
             f"<p>{e(text(language, 'withdraw_note'))}</p>",

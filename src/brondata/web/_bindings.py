@@ -19,7 +19,9 @@ thread. Binding a browser is a compare-and-set: of two browsers opening the same
 once, on the same or on two instances, exactly one is bound.
 
 Nothing personal is kept: the subject is the application's own reference (never a name or a
-BSN), the browser secret only as its SHA-256.
+BSN), the browser secret only as its SHA-256. ``Gateway.erase_subject`` removes a subject's
+bindings too (the journey registers ``forget_subject`` with ``Gateway.on_erase``), and a
+binding whose session the gateway no longer has is removed when it is looked up.
 """
 
 from __future__ import annotations
@@ -73,6 +75,14 @@ class BindingStore(Protocol):
         """Note that a collection was asked for at ``at`` (``None``: it ended)."""
         ...
 
+    def remove(self, session_id: str) -> None:
+        """Forget ``session_id``'s binding (its session is gone); none there is no error."""
+        ...
+
+    def forget_subject(self, subject: str) -> int:
+        """Forget every binding of ``subject`` (GDPR art. 17); how many there were."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -106,6 +116,17 @@ class MemoryBindingStore:
             binding = self._bindings.get(session_id)
             if binding is not None:
                 self._bindings[session_id] = replace(binding, collect_requested=at)
+
+    def remove(self, session_id: str) -> None:
+        with self._lock:
+            self._bindings.pop(session_id, None)
+
+    def forget_subject(self, subject: str) -> int:
+        with self._lock:
+            gone = [k for k, binding in self._bindings.items() if binding.subject == subject]
+            for session_id in gone:
+                del self._bindings[session_id]
+            return len(gone)
 
     def close(self) -> None:
         return None
@@ -170,6 +191,21 @@ class SqliteBindingStore(SqliteStore):
                 "UPDATE journey_bindings SET collect_requested = ? WHERE session_id = ?",
                 (at, session_id),
             )
+
+    def remove(self, session_id: str) -> None:
+        with self._guard():
+            self._conn.execute("DELETE FROM journey_bindings WHERE session_id = ?", (session_id,))
+
+    def forget_subject(self, subject: str) -> int:
+        with self._guard():
+            # As the session store erases: the freed pages zeroed and the WAL folded back,
+            # so the application's reference is not left readable in the file.
+            self._conn.execute("PRAGMA secure_delete=ON")
+            cursor = self._conn.execute(
+                "DELETE FROM journey_bindings WHERE subject = ?", (subject,)
+            )
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return cursor.rowcount
 
 
 _POSTGRES_DDL = """
@@ -253,6 +289,19 @@ class PostgresBindingStore(PostgresStore):
                 ),
                 (at, session_id),
             )
+
+    def remove(self, session_id: str) -> None:
+        with self._connection() as conn:
+            conn.execute(
+                self._q("DELETE FROM {s}.journey_bindings WHERE session_id = %s"), (session_id,)
+            )
+
+    def forget_subject(self, subject: str) -> int:
+        with self._connection() as conn:
+            cursor = conn.execute(
+                self._q("DELETE FROM {s}.journey_bindings WHERE subject = %s"), (subject,)
+            )
+            return int(cursor.rowcount)
 
 
 def open_binding_store(

@@ -32,6 +32,14 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "You can withdraw your consent at any time under “My consents”, in one step.",
         "nl": "U kunt uw toestemming altijd in één stap intrekken onder “Mijn toestemmingen”.",
     },
+    "decision_source": {
+        "en": "Decisions computed from these data",
+        "nl": "Besluiten, berekend uit deze gegevens",
+    },
+    "read_only": {
+        "en": "Read for the decisions and checks only; nothing from it is shared.",
+        "nl": "Alleen gelezen voor de besluiten en controles; niets ervan wordt gedeeld.",
+    },
     "give": {"en": "Give consent", "nl": "Toestemming geven"},
     "decline": {"en": "Decline", "nl": "Weigeren"},
     "declined_title": {"en": "You declined", "nl": "U heeft geweigerd"},
