@@ -9,9 +9,10 @@ any number of processes take turns under one transaction-level advisory lock
 (``pg_advisory_xact_lock``, the key schema creation uses too). A batch is pipelined in two
 round trips: (1) BEGIN, the lock, then the size with the roots of the complete subtrees the
 batch builds on (a separate statement after the lock, so that it reads what the previous
-holder committed); (2) every entry and every tree node the batch completes, in one INSERT
-from arrays, and the COMMIT. The ``ledger_head`` table of an earlier release stays so that
-existing schemas keep their shape.
+holder committed), and, when a keyring beside the ledger keeps keys in memory, which of the
+keys the entries are sealed under still exist; (2) every entry and every tree node the batch
+completes, in one INSERT from arrays, and the COMMIT. The ``ledger_head`` table of an earlier
+release stays so that existing schemas keep their shape.
 
 Append-only is enforced by triggers that raise on UPDATE, DELETE and TRUNCATE of the ledger
 tables and on an insert at any index but the next. The schema is created by the library, in
