@@ -123,11 +123,9 @@ SELECT size.n, f.level, f.hash FROM size LEFT JOIN LATERAL (
 ) f ON true
 """
 
-# Which of the key ids a batch's entries are sealed under still exist, read after the lock; the
-# rows are held (FOR KEY SHARE) so that a destroy in another process waits for the batch.
-_LIVE_KEYS: Final = (
-    "SELECT key_id FROM {s}.subject_keys WHERE key_id = ANY(%s::text[]) FOR KEY SHARE"
-)
+# Which of the key ids a batch's entries are sealed under still exist, read after the lock
+# (a destroy takes the same lock, so it comes wholly before or after the batch).
+_LIVE_KEYS: Final = "SELECT key_id FROM {s}.subject_keys WHERE key_id = ANY(%s::text[])"
 
 # Every entry and tree node of a batch in one statement. Row order follows the arrays
 # (WITH ORDINALITY), so the next-index trigger sees the entries in order.
@@ -496,8 +494,8 @@ class PostgresSubjectKeyring(PostgresStore):
     keeps the keys it has read or made in memory (the most recently used 10,000), so that an
     append needs no round trip of its own for its key. A key destroyed by another process may
     then still be in this one's memory: every batch of appends checks, in its own transaction,
-    that the keys its entries are sealed under exist, and holds them until it commits (a
-    destroy waits for it). An append sealed under a key that is gone fails with
+    that the keys its entries are sealed under exist, under the ledger's append lock, which a
+    destroy takes too. An append sealed under a key that is gone fails with
     ``SubjectErasedError`` and appends nothing, and the key leaves the memory: the next
     append for that subject makes a new key, as after an erasure in this process.
     """
@@ -517,6 +515,7 @@ class PostgresSubjectKeyring(PostgresStore):
         ledger: PostgresLedger | None = None,
     ) -> None:
         self._vacuum = vacuum
+        self._ledger_lock = f"brondata:{schema}"  # the append lock of the ledger beside it
         self._cache: _KeyCache | None = None
         if ledger is not None:
             if ledger._schema != psycopg.sql.Identifier(schema):
@@ -582,6 +581,9 @@ class PostgresSubjectKeyring(PostgresStore):
             self._cache.drop(digest)
         with self._connection() as conn:
             with conn.transaction():
+                # The ledger's append lock: a batch of appends in any process that checks its
+                # keys does so wholly before this destroy or after it.
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._ledger_lock,))
                 row = conn.execute(
                     self._q(
                         "DELETE FROM {s}.subject_keys WHERE subject_digest = %s RETURNING key_id"
