@@ -148,9 +148,10 @@ def _open_log(backend: str, target: str, schema: str, connections: int = 1) -> C
         return ConsentLog(SqliteLedger(target), SqliteSubjectKeyring(target))
     from brondata.consent import PostgresLedger, PostgresSubjectKeyring
 
+    ledger = PostgresLedger(target, schema=schema, max_connections=connections)
     return ConsentLog(
-        PostgresLedger(target, schema=schema, max_connections=connections),
-        PostgresSubjectKeyring(target, schema=schema, max_connections=connections),
+        ledger,
+        PostgresSubjectKeyring(target, schema=schema, max_connections=connections, ledger=ledger),
     )
 
 

@@ -64,9 +64,8 @@ def consent_log(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cons
 
         dsn = request.getfixturevalue("postgres_dsn")
         schema = request.getfixturevalue("pg_schema")
-        log = ConsentLog(
-            PostgresLedger(dsn, schema=schema), PostgresSubjectKeyring(dsn, schema=schema)
-        )
+        ledger = PostgresLedger(dsn, schema=schema)
+        log = ConsentLog(ledger, PostgresSubjectKeyring(dsn, schema=schema, ledger=ledger))
     try:
         yield log
     finally:

@@ -139,3 +139,83 @@ def test_the_audit_flags_a_subject_written_after_its_erasure(tmp_path: Path) -> 
     report = audit_verify(tmp_path)
     assert [(f.code, f.index) for f in report.findings] == [("subject_after_erasure", 5)]
     assert not report.findings[0].is_integrity
+
+
+@pytest.mark.postgres
+def test_postgres_erasure_in_another_process_wins_over_a_cached_key(
+    postgres_dsn: str, pg_schema: str
+) -> None:
+    """A keyring beside its ledger caches subject keys; a key another process destroyed is
+    neither used nor re-created by an append that still holds it: the append fails alone."""
+    from brondata.consent import PostgresLedger, PostgresSubjectKeyring
+    from brondata.errors import SubjectErasedError
+
+    def instance() -> ConsentLog:
+        ledger = PostgresLedger(postgres_dsn, schema=pg_schema)
+        return ConsentLog(
+            ledger, PostgresSubjectKeyring(postgres_dsn, schema=pg_schema, ledger=ledger)
+        )
+
+    fields = {"at": "2026-03-01T09:30:00Z", "session_id": "ses_1", "consent_id": "con_1"}
+    with instance() as here, instance() as there:
+        first = here.append("consent.withdrawn", subject=ALICE, **fields)
+        old_key = first.event.subject_key
+        assert there.erase(ALICE, at="2026-03-02T10:00:00Z") is not None
+        size = here.size()
+        with pytest.raises(SubjectErasedError):
+            here.append("consent.withdrawn", subject=ALICE, **fields)
+        assert here.size() == size  # nothing appended under the destroyed key
+        assert here.keyring.key(old_key or "") is None  # and the key not re-created
+        again = here.append("consent.withdrawn", subject=ALICE, **fields)
+        assert again.event.subject_key not in (None, old_key)  # a new key, after the erasure
+        assert there.subject_of(again) == ALICE
+
+
+@pytest.mark.postgres
+def test_postgres_a_destroyed_key_fails_its_unit_alone_with_its_row(
+    postgres_dsn: str, pg_schema: str
+) -> None:
+    """In one batch, the unit sealed under a key destroyed elsewhere writes neither its
+    events nor its row; the other unit is appended, and the tree stays whole."""
+    import psycopg
+    from psycopg import sql
+
+    from brondata.consent import MerkleTree, PostgresLedger, PostgresSubjectKeyring
+    from brondata.consent._ledger import LedgerUnit
+    from brondata.errors import StoreError, SubjectErasedError
+    from brondata.stores._base import RowWrite
+
+    fields = {"at": AT, "session_id": "ses_1", "consent_id": "con_1"}
+    schema = sql.Identifier(pg_schema)
+    ledger = PostgresLedger(postgres_dsn, schema=pg_schema)
+    with (
+        ConsentLog(
+            ledger, PostgresSubjectKeyring(postgres_dsn, schema=pg_schema, ledger=ledger)
+        ) as here,
+        ConsentLog(
+            PostgresLedger(postgres_dsn, schema=pg_schema),
+            PostgresSubjectKeyring(postgres_dsn, schema=pg_schema),
+        ) as there,
+    ):
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE TABLE {}.rows (id int PRIMARY KEY)").format(schema))
+        write = RowWrite(
+            sql=sql.SQL("INSERT INTO {}.rows (id) VALUES (1) RETURNING id").format(schema),
+            params=(),
+            lost=StoreError("lost"),
+        )
+        doomed = here.seal("consent.withdrawn", subject=ALICE, **fields)
+        kept = here.seal("consent.withdrawn", subject=BOB, **fields)
+        assert there.erase(ALICE, at=AT) is not None
+        results = ledger._append_batch([LedgerUnit((doomed,), write), LedgerUnit((kept,))])
+        assert isinstance(results[0], SubjectErasedError)
+        assert not isinstance(results[1], BaseException)
+        assert [e.event for e in results[1]] == [kept]
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            rows = conn.execute(sql.SQL("SELECT count(*) FROM {}.rows").format(schema))
+            assert rows.fetchone() == (0,)
+        tree = MerkleTree()
+        for entry in here.entries():
+            tree.append_leaf_hash(entry.leaf_hash)
+        assert here.size() == 2
+        assert tree.root() == here.root()

@@ -9,9 +9,10 @@ any number of processes take turns under one transaction-level advisory lock
 (``pg_advisory_xact_lock``, the key schema creation uses too). A batch is pipelined in two
 round trips: (1) BEGIN, the lock, then the size with the roots of the complete subtrees the
 batch builds on (a separate statement after the lock, so that it reads what the previous
-holder committed); (2) every entry and every tree node the batch completes, in one INSERT
-from arrays, and the COMMIT. The ``ledger_head`` table of an earlier release stays so that
-existing schemas keep their shape.
+holder committed), and, when a keyring beside the ledger keeps keys in memory, which of the
+keys the entries are sealed under still exist; (2) every entry and every tree node the batch
+completes, in one INSERT from arrays, and the COMMIT. The ``ledger_head`` table of an earlier
+release stays so that existing schemas keep their shape.
 
 Append-only is enforced by triggers that raise on UPDATE, DELETE and TRUNCATE of the ledger
 tables and on an insert at any index but the next. The schema is created by the library, in
@@ -23,6 +24,8 @@ Requires the ``postgres`` extra (``psycopg[binary]``, ``psycopg-pool``).
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Iterator
 from typing import Any, Final
 
@@ -50,6 +53,7 @@ from brondata.errors import (
     LedgerAppendOnlyError,
     LedgerError,
     LedgerIntegrityError,
+    SubjectErasedError,
 )
 from brondata.stores._base import GroupCommit
 from brondata.stores._postgres import PostgresStore
@@ -58,6 +62,8 @@ __all__ = ["PostgresLedger", "PostgresSubjectKeyring"]
 
 _MARKER: Final = "ledger_append_only"
 _BATCH: Final = 1024
+# Subject keys a keyring keeps in memory, the most recently used.
+_KEY_CACHE: Final = 10_000
 
 # {s} is the schema, quoted by psycopg.sql; nothing else is interpolated.
 _DDL: Final = """
@@ -117,6 +123,10 @@ SELECT size.n, f.level, f.hash FROM size LEFT JOIN LATERAL (
 ) f ON true
 """
 
+# Which of the key ids a batch's entries are sealed under still exist, read after the lock
+# (a destroy takes the same lock, so it comes wholly before or after the batch).
+_LIVE_KEYS: Final = "SELECT key_id FROM {s}.subject_keys WHERE key_id = ANY(%s::text[])"
+
 # Every entry and tree node of a batch in one statement. Row order follows the arrays
 # (WITH ORDINALITY), so the next-index trigger sees the entries in order.
 _INSERT: Final = """
@@ -167,6 +177,9 @@ class PostgresLedger(PostgresStore):
         self._commits: GroupCommit[LedgerUnit, tuple[LedgerEntry, ...]] = GroupCommit(
             self._append_batch
         )
+        # Set by a keyring beside this ledger that caches keys (``PostgresSubjectKeyring``
+        # with ``ledger=``): each batch then checks that its entries' keys still exist.
+        self._keys: _KeyCache | None = None
 
     def _closed_error(self) -> BrondataError:
         return LedgerError("the ledger is closed")
@@ -191,7 +204,54 @@ class PostgresLedger(PostgresStore):
     ) -> list[tuple[LedgerEntry, ...] | BaseException]:
         """Append ``units`` in one transaction: two round trips, the COMMIT in the second.
         Each unit's row is written in the first, after the lock; a unit whose write returns
-        no row (a lost compare-and-set) wrote nothing and appends nothing."""
+        no row (a lost compare-and-set) wrote nothing and appends nothing.
+
+        With a key cache bound (``_keys``), the first round trip also reads which of the keys
+        the entries are sealed under still exist. If one was destroyed meanwhile (an erasure
+        in another process), the transaction is rolled back, the units sealed under it fail
+        with ``SubjectErasedError``, their keys leave the cache, and the rest are appended
+        again: erasure wins, and a key is never used once destroyed."""
+        sealed = self._sealed_keys(units, self._keys) if self._keys is not None else {}
+        gone = set[str]()
+        results = self._transaction(units, sealed, gone)
+        if not gone:
+            return results
+        assert self._keys is not None
+        self._keys.drop_ids(gone)
+        failed = {position for position, keys in sealed.items() if keys & gone}
+        rest = [unit for position, unit in enumerate(units) if position not in failed]
+        again = iter(self._append_batch(rest) if rest else [])
+        return [
+            SubjectErasedError("the subject was erased: the key an event was sealed under is gone")
+            if position in failed
+            else next(again)
+            for position in range(len(units))
+        ]
+
+    @staticmethod
+    def _sealed_keys(units: list[LedgerUnit], cache: _KeyCache) -> dict[int, set[str]]:
+        """The key ids each unit's entries are sealed under that ``cache`` handed out, by
+        the unit's position (an event sealed elsewhere, under a key this process never
+        held, is appended as before)."""
+        found: dict[int, set[str]] = {}
+        for position, unit in enumerate(units):
+            keys = cache.issued(
+                {
+                    event.subject_key
+                    for event in unit.events
+                    if event.subject_key is not None and event.subject_sealed is not None
+                }
+            )
+            if keys:
+                found[position] = keys
+        return found
+
+    def _transaction(
+        self, units: list[LedgerUnit], sealed: dict[int, set[str]], gone: set[str]
+    ) -> list[tuple[LedgerEntry, ...] | BaseException]:
+        """One try at the batch; fills ``gone`` (and rolls back) when a key in ``sealed`` no
+        longer exists."""
+        results: list[tuple[LedgerEntry, ...] | BaseException] = []
         with self._connection() as conn:
             was_autocommit = conn.autocommit
             # BEGIN and COMMIT are sent by hand, so that they travel with the statements
@@ -212,7 +272,14 @@ class PostgresLedger(PostgresStore):
                                 (len(laid), conn.execute(unit.write.sql, unit.write.params))
                             )
                         laid.append(unit if failure is None else failure)
+                    wanted = set[str]().union(*sealed.values())
+                    live = conn.execute(self._q(_LIVE_KEYS), (sorted(wanted),)) if wanted else None
                     rows = conn.execute(self._q(_FRONTIER)).fetchall()  # round trip 1
+                    if live is not None:
+                        gone.update(wanted - {str(row[0]) for row in live.fetchall()})
+                    if gone:
+                        conn.execute("ROLLBACK")
+                        return results
                     for position, cursor in writes:
                         if cursor.fetchone() is None:
                             unit = units[position]
@@ -346,6 +413,53 @@ def _batch(
     return lay_out(size, nodes, units)
 
 
+class _KeyCache:
+    """Subject keys this process has read or made (``digest -> (key_id, key)``), the most
+    recently used ``_KEY_CACHE`` of them, and the ids of the keys it has handed out: shared by
+    a keyring and the ledger beside it, which checks those ids and drops a key found gone."""
+
+    def __init__(self) -> None:
+        self._keys: OrderedDict[bytes, tuple[str, bytes]] = OrderedDict()
+        self._issued: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, digest: bytes) -> tuple[str, bytes] | None:
+        with self._lock:
+            found = self._keys.get(digest)
+            if found is not None:
+                self._keys.move_to_end(digest)
+                self._issue(found[0])
+            return found
+
+    def put(self, digest: bytes, key: tuple[str, bytes]) -> None:
+        with self._lock:
+            self._keys[digest] = key
+            self._keys.move_to_end(digest)
+            while len(self._keys) > _KEY_CACHE:
+                self._keys.popitem(last=False)
+            self._issue(key[0])
+
+    def _issue(self, key_id: str) -> None:
+        self._issued[key_id] = None
+        self._issued.move_to_end(key_id)
+        while len(self._issued) > _KEY_CACHE:
+            self._issued.popitem(last=False)
+
+    def issued(self, key_ids: Collection[str]) -> set[str]:
+        """Those of ``key_ids`` handed out by this cache (recently): the ones to check."""
+        with self._lock:
+            return {key_id for key_id in key_ids if key_id in self._issued}
+
+    def drop(self, digest: bytes) -> None:
+        with self._lock:
+            self._keys.pop(digest, None)
+
+    def drop_ids(self, key_ids: Collection[str]) -> None:
+        with self._lock:
+            for digest in [d for d, (key_id, _) in self._keys.items() if key_id in key_ids]:
+                del self._keys[digest]
+
+
 _KEYRING_DDL: Final = """
 CREATE SCHEMA IF NOT EXISTS {s};
 CREATE TABLE IF NOT EXISTS {s}.subject_keys (
@@ -375,6 +489,15 @@ class PostgresSubjectKeyring(PostgresStore):
     promise. For a hard bound, keep this database's files, WAL and backups on encrypted
     storage whose key you rotate. The keys sit in the database in clear; protect it as the
     personal data they stand for.
+
+    Pass ``ledger``, the ``PostgresLedger`` in the same database and schema, and the keyring
+    keeps the keys it has read or made in memory (the most recently used 10,000), so that an
+    append needs no round trip of its own for its key. A key destroyed by another process may
+    then still be in this one's memory: every batch of appends checks, in its own transaction,
+    that the keys its entries are sealed under exist, under the ledger's append lock, which a
+    destroy takes too. An append sealed under a key that is gone fails with
+    ``SubjectErasedError`` and appends nothing, and the key leaves the memory: the next
+    append for that subject makes a new key, as after an erasure in this process.
     """
 
     _what = "subject keyring"
@@ -389,8 +512,15 @@ class PostgresSubjectKeyring(PostgresStore):
         max_connections: int = 2,
         timeout: float = 30.0,
         vacuum: bool = True,
+        ledger: PostgresLedger | None = None,
     ) -> None:
         self._vacuum = vacuum
+        self._ledger_lock = f"brondata:{schema}"  # the append lock of the ledger beside it
+        self._cache: _KeyCache | None = None
+        if ledger is not None:
+            if ledger._schema != psycopg.sql.Identifier(schema):
+                raise LedgerError("a keyring caches keys only beside its ledger, in its schema")
+            self._cache = ledger._keys = _KeyCache()
         super().__init__(
             dsn,
             schema=schema,
@@ -403,6 +533,10 @@ class PostgresSubjectKeyring(PostgresStore):
 
     def key_for(self, subject: str) -> tuple[str, bytes]:
         digest = subject_digest(subject)
+        if self._cache is not None:
+            cached = self._cache.get(digest)
+            if cached is not None:
+                return cached
         select = self._q("SELECT key_id, key FROM {s}.subject_keys WHERE subject_digest = %s")
         with self._connection() as conn:
             # Read first: nearly every call finds the key, and a read commits without a WAL
@@ -421,7 +555,10 @@ class PostgresSubjectKeyring(PostgresStore):
                     )
                     row = conn.execute(select, (digest,)).fetchone()
         assert row is not None  # inserted or already there
-        return str(row[0]), bytes(row[1])
+        found = str(row[0]), bytes(row[1])
+        if self._cache is not None:
+            self._cache.put(digest, found)
+        return found
 
     def lookup(self, subject: str) -> str | None:
         with self._connection() as conn:
@@ -440,8 +577,13 @@ class PostgresSubjectKeyring(PostgresStore):
 
     def destroy(self, subject: str) -> str | None:
         digest = subject_digest(subject)
+        if self._cache is not None:
+            self._cache.drop(digest)
         with self._connection() as conn:
             with conn.transaction():
+                # The ledger's append lock: a batch of appends in any process that checks its
+                # keys does so wholly before this destroy or after it.
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._ledger_lock,))
                 row = conn.execute(
                     self._q(
                         "DELETE FROM {s}.subject_keys WHERE subject_digest = %s RETURNING key_id"

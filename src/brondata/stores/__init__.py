@@ -118,8 +118,10 @@ def open_stores(
         opened: list[Any] = []
         try:
             common: dict[str, Any] = {"schema": schema, "pool": pool, "timeout": timeout}
-            opened.append(PostgresLedger(text, **common))
-            opened.append(PostgresSubjectKeyring(text, **common))
+            pg_ledger = PostgresLedger(text, **common)
+            opened.append(pg_ledger)
+            # Beside its ledger, the keyring keeps keys in memory; the ledger checks them.
+            opened.append(PostgresSubjectKeyring(text, ledger=pg_ledger, **common))
             opened.append(PostgresSessionStore(text, **common))
         except BaseException:
             for resource in reversed(opened):
