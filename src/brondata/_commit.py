@@ -18,15 +18,20 @@ writes in this order:
 3. the session again, with ``pending`` cleared.
 
 A step cut short after 1 leaves its events in ``pending``; the next call on the session (on
-any instance) appends those the ledger does not already hold (found by consent, event and
-time) and clears them. So every consent step is idempotent: called again after it
-succeeded, it returns the session as it is and appends nothing.
+any instance) appends those the ledger does not already hold and clears them. A pending
+event is found in the ledger by what its entry says about the step (type, time, fields:
+``_identity_of``), and every flush checks, so a flush repeated after a step cut short
+between 2 and 3, or racing another, appends nothing twice. So every consent step is
+idempotent: called again after it succeeded, it returns the session as it is and appends
+nothing.
 
 Every store call runs in a worker thread (``off_loop``): none blocks the event loop.
 """
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -63,6 +68,11 @@ REPAIR_AFTER = timedelta(seconds=5)
 Change = Callable[[SessionRecord], Step]
 
 
+def _identity_of(event: LedgerEvent) -> str:
+    content = event.model_dump(mode="json", exclude={"subject_key", "subject_sealed"})
+    return json.dumps(content, sort_keys=True)
+
+
 class Committer:
     """Loads sessions and commits the flow's steps on them, for one gateway."""
 
@@ -77,6 +87,8 @@ class Committer:
             and shares_database(log.ledger, sessions)
             else None
         )
+        #: Checking the ledger and appending to it take turns (the non-atomic path).
+        self._appending = threading.Lock()
         #: Per session collected here, the lock its collection's own writes take turns on.
         self.locks: dict[str, anyio.Lock] = {}
 
@@ -88,39 +100,64 @@ class Committer:
         """The session, with the events of a step cut short appended first."""
         record = await self.load(session_id)
         if record.pending and self._clock.now() - record.updated_at >= REPAIR_AFTER:
-            record = await self.flush(record, repair=True)
+            record = await self.flush(record)
         return record
 
-    def _append(self, record: SessionRecord, *, repair: bool) -> None:
-        """Append the session's pending events; on a repair, only those not in the ledger."""
-        present: set[tuple[str, str]] = set()
-        if repair:
-            entries = self._log.entries_of_consent(record.consent_id)
-            present = {(event.event, event.at) for _, event in entries}
-        for pending in record.pending:
-            if (pending.event, pending.at) in present:
-                continue
-            self._log.append(
-                pending.event,  # type: ignore[arg-type]  # written from an EventType
-                subject=record.subject,
-                at=pending.at,
-                session_id=record.id,
-                consent_id=record.consent_id,
-                **pending.fields,
-            )
+    def _identity(self, record: SessionRecord, pending: PendingEvent) -> str:
+        """What the ledger entry of ``pending`` says about the step (its type, time and
+        fields; not the subject's seal, which differs each time it is made): the id a
+        pending event is found by in the ledger."""
+        draft = self._log.draft(
+            pending.event,  # type: ignore[arg-type]  # written from an EventType
+            at=pending.at,
+            session_id=record.id,
+            consent_id=record.consent_id,
+            **pending.fields,
+        )
+        return _identity_of(draft)
 
-    async def flush(self, record: SessionRecord, *, repair: bool = False) -> SessionRecord:
-        """Append ``record``'s pending events and clear them from the session."""
+    def _not_in_ledger(
+        self, record: SessionRecord, events: tuple[PendingEvent, ...]
+    ) -> tuple[PendingEvent, ...]:
+        """``events`` less those the ledger holds already (appended by a step cut short
+        before it cleared them, or by a flush racing this one)."""
+        if not events:
+            return events
+        present = {_identity_of(e) for _, e in self._log.entries_of_consent(record.consent_id)}
+        kept = []
+        for pending in events:
+            identity = self._identity(record, pending)
+            if identity not in present:
+                present.add(identity)
+                kept.append(pending)
+        return tuple(kept)
+
+    def _append(self, record: SessionRecord) -> None:
+        """Append the session's pending events the ledger does not already hold."""
+        with self._appending:
+            for pending in self._not_in_ledger(record, record.pending):
+                self._log.append(
+                    pending.event,  # type: ignore[arg-type]  # written from an EventType
+                    subject=record.subject,
+                    at=pending.at,
+                    session_id=record.id,
+                    consent_id=record.consent_id,
+                    **pending.fields,
+                )
+
+    async def flush(self, record: SessionRecord) -> SessionRecord:
+        """Append ``record``'s pending events (those the ledger does not hold yet) and clear
+        them from the session: a flush repeated, or racing another, appends nothing twice."""
         if self._joined is not None and record.pending:
             return await off_loop(self._together, record, (), create=False)
         while record.pending:
-            await off_loop(self._append, record, repair=repair)
+            await off_loop(self._append, record)
             try:
                 return await self.store.replace(record.model_copy(update={"pending": ()}))
             except ConcurrentUpdateError:
                 # Another call moved the session on; what is pending there now is checked
                 # against the ledger, so nothing is appended twice.
-                record, repair = await self.store.get(record.id), True
+                record = await self.store.get(record.id)
         return record
 
     @property
@@ -150,8 +187,7 @@ class Committer:
         the ledger holds already."""
         assert self._joined is not None
         if record.pending:
-            present = {(e.event, e.at) for _, e in self._log.entries_of_consent(record.consent_id)}
-            kept = tuple(p for p in record.pending if (p.event, p.at) not in present)
+            kept = self._not_in_ledger(record, record.pending)
             events, record = (*kept, *events), record.model_copy(update={"pending": ()})
         sealed = tuple(self._sealed(record, events))
         if create:

@@ -192,3 +192,30 @@ async def test_a_step_cut_short_after_its_ledger_append_appends_nothing_again(
     await gateway.withdraw(session.id)  # any next step repairs first
     assert events(gateway).count("consent.given") == 1
     assert events(gateway)[-1] == "consent.withdrawn"
+
+
+async def test_a_step_right_after_one_cut_short_appends_nothing_twice(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """A step cut short between its ledger append and the clearing write leaves its events
+    pending; the next step, before any repair is due, carries them and appends them only if
+    the ledger does not hold them (the pending protocol of ``Gateway.embedded()``)."""
+    assert not gateway._steps.atomic
+    session = await gateway.start(request(), "applicant-1")
+    replace = gateway.sessions.replace
+
+    def clearing_fails(record: SessionRecord) -> SessionRecord:
+        if record.state is SessionState.CONSENTED and not record.pending:
+            raise StoreUnavailableError("the session store is down")
+        return replace(record)
+
+    gateway.sessions.replace = clearing_fails  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailableError):
+        await gateway.give_consent(session.id)
+    gateway.sessions.replace = replace  # type: ignore[method-assign]
+    assert events(gateway).count("consent.given") == 1
+    sources.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]  # no repair due
+    await gateway.withdraw(session.id)
+    assert events(gateway).count("consent.given") == 1, events(gateway)
+    assert events(gateway)[-1] == "consent.withdrawn"
+    assert not gateway.session(session.id).pending
