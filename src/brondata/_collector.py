@@ -341,7 +341,7 @@ class Collector:
         sealed = record.sources[source].sealed
         assert sealed is not None
         grant = self._box.open(sealed, f"{record.id}/{source}/grant")
-        await self._revoke_grant(record.id, source, grant)
+        await self.revoke_grant(record.id, source, grant)
 
     async def _fetch(self, record: SessionRecord, source: str, me: str) -> SourceResponse:
         """One instance's raw data, within its timeout, committed with ``data.retrieved``;
@@ -376,10 +376,11 @@ class Collector:
         finally:
             # Fetched once, for one purpose: the access is no longer needed either way.
             with anyio.CancelScope(shield=True):
-                await self._revoke_grant(record.id, source, grant)
+                await self.revoke_grant(record.id, source, grant)
         return response
 
-    async def _revoke_grant(self, session_id: str, source: str, grant: dict[str, Any]) -> None:
+    async def revoke_grant(self, session_id: str, source: str, grant: dict[str, Any]) -> None:
+        """Give up ``grant`` at ``source``; best effort, a failure is logged."""
         try:
             with self._on_the_clock(source):
                 await self.connectors[source].revoke(grant=grant)

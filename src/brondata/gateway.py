@@ -71,8 +71,10 @@ from brondata.dossier import DossierReport
 from brondata.dossier import _run as dossier_run
 from brondata.errors import (
     AuthorizationDeniedError,
+    BrondataError,
     ConcurrentUpdateError,
     ConfigurationError,
+    LoginNotRecordedError,
     RequestError,
     SessionError,
     SessionNotFoundError,
@@ -455,6 +457,9 @@ class Gateway:
                 return record
             if seen == "refused":
                 raise flow.refusal(record, instance)
+            # The session can take no callback (withdrawn, expired, moved on): said at once,
+            # also while a claim made before is still being handled.
+            flow.check_callback(record, instance, self._clock.now())
             if seen == "in_flight":
                 # Being exchanged by another call: wait for its outcome, as long as an
                 # exchange may take.
@@ -466,9 +471,9 @@ class Gateway:
                     )
                 await anyio.sleep(_POLL)
                 continue
-            flow.check_callback(record, instance, self._clock.now())
             sealed = record.sources[instance].sealed
-            assert sealed is not None  # LOGIN_STARTED always carries its secrets
+            if sealed is None:  # LOGIN_STARTED always carries its secrets
+                raise SessionStateError(f"{instance}: no login was started")
             pending = self._box.open(sealed, f"{record.id}/{instance}/pending")
             if not state_matches(callback_url, pending):
                 # Not this login's callback: the connector says why; nothing is claimed.
@@ -484,18 +489,35 @@ class Gateway:
                 )
             except ConcurrentUpdateError:
                 continue
-            return await self._exchange(claimed, instance, callback_url, pending)
+            return await self._exchange(claimed, instance, callback_url, pending, digest)
 
     async def _exchange(
-        self, record: SessionRecord, source: str, callback_url: str, pending: dict[str, Any]
+        self,
+        record: SessionRecord,
+        source: str,
+        callback_url: str,
+        pending: dict[str, Any],
+        digest: str,
     ) -> SessionRecord:
-        """Exchange the claimed callback's code; commit the grant or the refusal."""
+        """Exchange the claimed callback's code; commit the grant or the refusal.
+
+        The commit is retried on a benign concurrent write. A grant the session can no
+        longer take (withdrawn, expired, another login started meanwhile) or could not keep
+        (the store failed, the call was cancelled) is revoked, and the claim ends: a grant
+        not kept is recorded as a failed login (``LoginNotRecordedError``), so the same
+        callback again is answered without its code being exchanged twice."""
         try:
             grant = await self.connectors[source].complete_login(
                 callback_url=callback_url, pending=pending, redirect_uri=self.redirect_uri(source)
             )
         except AuthorizationDeniedError as exc:
-            await self._steps.commit(flow.login_refused(record, source, exc, self._clock.now()))
+            error = exc
+            await self._steps.update(
+                record.id,
+                lambda current: flow.login_refused(
+                    current, source, error, self._clock.now(), callback=digest
+                ),
+            )
             raise
         except BaseException:
             # Not exchanged (a bad code, the source unreachable, cancelled): the claim is
@@ -503,10 +525,40 @@ class Gateway:
             with anyio.CancelScope(shield=True):
                 await self._release_callback(record.id, source)
             raise
-        _log.info("source.authorised", session=record.id, source=source)
         sealed = self._box.seal(grant, f"{record.id}/{source}/grant")
-        completed = flow.login_completed(record, source, sealed, self._clock.now())
-        return await self._steps.commit(completed)
+        try:
+            completed = await self._steps.update(
+                record.id,
+                lambda current: flow.login_completed(
+                    current, source, sealed, self._clock.now(), callback=digest
+                ),
+            )
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._grant_not_kept(record.id, source, digest, sealed, grant)
+            raise
+        _log.info("source.authorised", session=record.id, source=source)
+        return completed
+
+    async def _grant_not_kept(
+        self, session_id: str, source: str, digest: str, sealed: str, grant: dict[str, Any]
+    ) -> None:
+        """After the commit of an exchanged grant failed: unless the session holds it after
+        all (written, its events pending), revoke it, and end the claim with the failure."""
+        try:
+            current: SessionRecord | None = await self._steps.store.get(session_id)
+        except BrondataError:
+            current = None  # unknown: given up rather than left alive unrecorded
+        progress = current.sources.get(source) if current is not None else None
+        if progress is not None and progress.sealed == sealed:
+            return
+        await self._collector.revoke_grant(session_id, source, grant)
+        lost = LoginNotRecordedError(f"{source}: the login could not be recorded; log in again")
+        with suppress(BrondataError):
+            await self._steps.update(
+                session_id,
+                lambda r: flow.login_refused(r, source, lost, self._clock.now(), callback=digest),
+            )
 
     async def _release_callback(self, session_id: str, source: str) -> None:
         with suppress(ConcurrentUpdateError):

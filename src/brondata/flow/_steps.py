@@ -327,17 +327,48 @@ def release_callback(record: SessionRecord, instance: str) -> Step:
     return Step(_source_changed(record, instance, callback=None))
 
 
-def login_completed(record: SessionRecord, instance: str, sealed: str, now: datetime) -> Step:
-    """The code exchanged: the grant (sealed) kept, ``login.completed``."""
+def _check_claim(record: SessionRecord, instance: str, callback: str, now: datetime) -> None:
+    """That the session can still take the outcome of the callback ``callback`` claimed:
+    the consent stands, its term has not ended, and no other login replaced the claim."""
+    check_callback(record, instance, now)
+    if record.sources[instance].callback != callback:
+        raise SessionStateError(f"{instance}: the login was started again meanwhile")
+
+
+def login_completed(
+    record: SessionRecord,
+    instance: str,
+    sealed: str,
+    now: datetime,
+    *,
+    callback: str | None = None,
+) -> Step:
+    """The code exchanged: the grant (sealed) kept, ``login.completed``. With ``callback``
+    (the claim's digest) the session is first checked to still take it (``SessionStateError``
+    if withdrawn, expired or started again meanwhile: the grant is then to be revoked)."""
+    if callback is not None:
+        _check_claim(record, instance, callback, now)
     updated = _source_moved(record, instance, SessionEvent.COMPLETE_LOGIN, sealed=sealed)
     updated = updated.model_copy(update={"updated_at": now})
     return Step(updated, (event("login.completed", now, source=instance),))
 
 
 def login_refused(
-    record: SessionRecord, instance: str, error: BrondataError, now: datetime
+    record: SessionRecord,
+    instance: str,
+    error: BrondataError,
+    now: datetime,
+    *,
+    callback: str | None = None,
 ) -> Step:
-    """The consumer or the source said no: the source failed, ``data.failed``."""
+    """The consumer or the source said no: the source failed, ``data.failed``. With
+    ``callback`` (the claim's digest) a session that moved on meanwhile (withdrawn, another
+    login started) is left as it is."""
+    if callback is not None:
+        try:
+            _check_claim(record, instance, callback, now)
+        except SessionStateError:
+            return Step(record)
     updated = _source_moved(
         record, instance, SessionEvent.FAIL_LOGIN, sealed=None, error=error.to_dict()
     )
