@@ -360,24 +360,43 @@ class Collector:
         _log.info("source.retrieved", session=record.id, source=source, requests=response.requests)
         sealed = self._box.seal(response_dict(response), f"{record.id}/{source}/fetched")
         version = source_kind(source).mapping.version
-        try:
-            await self._steps.update(
-                record.id,
-                lambda current: flow.source_fetched(
-                    current,
-                    me,
-                    source,
-                    sealed,
-                    self._clock.now(),
-                    response_digest=response.digest,
-                    mapping_version=version,
-                ),
-            )
-        finally:
-            # Fetched once, for one purpose: the access is no longer needed either way.
-            with anyio.CancelScope(shield=True):
-                await self.revoke_grant(record.id, source, grant)
+        # Fetched: the answer is committed even if the collection is cancelled now (a
+        # source counts its fetches; a resumed collection maps the answer kept instead of
+        # fetching again), and the grant is given up once the answer is recorded.
+        with anyio.CancelScope(shield=True):
+            try:
+                await self._steps.update(
+                    record.id,
+                    lambda current: flow.source_fetched(
+                        current,
+                        me,
+                        source,
+                        sealed,
+                        self._clock.now(),
+                        response_digest=response.digest,
+                        mapping_version=version,
+                    ),
+                )
+            except BaseException:
+                # Not recorded (withdrawn meanwhile, the store failed): the grant is given
+                # up unless the session still holds it for a resumed collection to use.
+                await self._revoke_unless_held(record.id, source, grant)
+                raise
+            await self.revoke_grant(record.id, source, grant)
         return response
+
+    async def _revoke_unless_held(
+        self, session_id: str, source: str, grant: dict[str, Any]
+    ) -> None:
+        """Revoke ``grant`` unless the session still holds it (to use it again)."""
+        try:
+            current = await self._steps.store.get(session_id)
+        except BrondataError:
+            held = False  # unknown: given up rather than left alive unrecorded
+        else:
+            held = source in flow.grants_held(current)
+        if not held:
+            await self.revoke_grant(session_id, source, grant)
 
     async def revoke_grant(self, session_id: str, source: str, grant: dict[str, Any]) -> None:
         """Give up ``grant`` at ``source``; best effort, a failure is logged."""
