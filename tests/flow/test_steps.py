@@ -278,3 +278,17 @@ def test_a_claimed_callback_completes_only_while_the_session_takes_it() -> None:
         assert refused.events == ()
     with pytest.raises(SessionStateError, match="expired"):
         flow.login_completed(claimed, BANK, "sealed-grant", T0 + TTL, callback="digest-1")
+
+
+def test_a_session_keeps_the_notice_it_started_with() -> None:
+    record = started().record
+    assert record.notice == SETTINGS
+    elsewhere = SETTINGS.model_copy(update={"storage_location": "US"})
+    assert flow.terms_of(record, elsewhere).storage_location == "EU"
+    given_ = flow.give_consent(record, T0, settings=elsewhere, notice_hash=record.notice_hash)
+    assert given_.events[0].fields["storage_location"] == "EU"
+    # A session stored before sessions kept their notice: the gateway's settings stand in.
+    legacy = record.model_copy(update={"notice": None})
+    assert flow.terms_of(legacy, SETTINGS).notice_hash() == record.notice_hash
+    with pytest.raises(SessionStateError):
+        flow.terms_of(legacy)

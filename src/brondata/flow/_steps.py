@@ -157,6 +157,7 @@ def start(
         updated_at=now,
         consent_expires_at=now + consent_ttl,
         notice_hash="",
+        notice=settings,
         sources={s: SourceProgress(attributes=tuple(a)) for s, a in plan.items()},
         holder_jwk=holder_jwk,
     )
@@ -168,10 +169,15 @@ def start(
 
 
 def give_consent(
-    record: SessionRecord, now: datetime, *, settings: NoticeSettings, notice_hash: str | None
+    record: SessionRecord,
+    now: datetime,
+    *,
+    settings: NoticeSettings | None = None,
+    notice_hash: str | None,
 ) -> Step:
     """The consumer agrees to the notice ``notice_hash`` names (if given); a consent given
-    already is the same step again: nothing changes."""
+    already is the same step again: nothing changes. The terms recorded are the session's
+    own (``terms_of``; ``settings`` only for a session stored without them)."""
     _check_notice(notice_hash, record)
     if record.state in GIVEN:
         return Step(record)
