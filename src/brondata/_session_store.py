@@ -98,6 +98,8 @@ class SessionRecord(BaseModel):
     created_at: datetime
     updated_at: datetime
     consent_expires_at: datetime
+    #: When the consent was last renewed (a renewal again soon after is that one).
+    renewed_at: datetime | None = None
     #: When the running collection claimed the session (``COLLECTING``), else ``None``.
     collecting_since: datetime | None = None
     #: The collector holding the claim, and until when: a lease its holder renews every few

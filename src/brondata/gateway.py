@@ -677,7 +677,13 @@ class Gateway:
         return await self._steps.retrying(once)
 
     async def renew(self, session_id: str, *, notice_hash: str | None = None) -> SessionRecord:
-        """The consumer agrees again: a new login window, or a new retention period."""
+        """The consumer agrees again: a new login window, or a new retention period.
+
+        Pass the ``notice_hash`` the consumer saw (a renewal form carries it). A renewal
+        within ``flow.RENEWAL_WINDOW`` (60 s) of the last one is that renewal again (the
+        form submitted twice, a retried request): the session is returned as it is and
+        nothing is appended. A consent whose term has ended cannot be renewed
+        (``SessionStateError``, before ``expire_due`` ran too): start a new session."""
         return await self._steps.step(
             session_id,
             lambda record: flow.renew(

@@ -38,6 +38,7 @@ from brondata.sources._kind import kind_of
 
 __all__ = [
     "GIVEN",
+    "RENEWAL_WINDOW",
     "CallbackSeen",
     "Step",
     "add_source",
@@ -72,6 +73,8 @@ __all__ = [
     "withdraw",
 ]
 
+#: A renewal within this time of the last one is that renewal again (a double submit).
+RENEWAL_WINDOW: Final = timedelta(seconds=60)
 #: The states in which the consent is given (and a second ``give_consent`` a no-op).
 GIVEN: Final = (SessionState.CONSENTED, SessionState.COLLECTING, SessionState.COLLECTED)
 _ENDED: Final = (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED)
@@ -208,21 +211,31 @@ def expire(record: SessionRecord, now: datetime) -> Step:
 
 
 def renew(
-    record: SessionRecord, now: datetime, *, consent_ttl: timedelta, notice_hash: str | None
+    record: SessionRecord,
+    now: datetime,
+    *,
+    consent_ttl: timedelta,
+    notice_hash: str | None,
+    window: timedelta = RENEWAL_WINDOW,
 ) -> Step:
-    """A new term: the login window before collection, the retention after it."""
+    """A new term: the login window before collection, the retention after it.
+
+    A renewal within ``window`` of the last one is the same renewal (a form submitted
+    twice, a retried request): the session is returned as it is and nothing is appended.
+    A consent whose term has ended cannot be renewed (``SessionStateError``): it expires."""
     updated = _moved(record, SessionEvent.RENEW, now)
     _check_notice(notice_hash, record)
+    if record.renewed_at is not None and now - record.renewed_at < window:
+        return Step(record)
+    _check_not_expired(record, now)
     term = (
         consent_ttl
         if record.state is SessionState.CONSENTED
         else timedelta(days=record.request.retention_days)
     )
-    expires = now + term
-    if record.consent_expires_at == expires:
-        return Step(record)  # renewed at this very moment already: the same renewal
     renewed = event("consent.renewed", now, notice_hash=record.notice_hash)
-    return Step(updated.model_copy(update={"consent_expires_at": expires}), (renewed,))
+    changes = {"consent_expires_at": now + term, "renewed_at": now}
+    return Step(updated.model_copy(update=changes), (renewed,))
 
 
 def grants_held(record: SessionRecord) -> list[str]:
