@@ -53,6 +53,7 @@ from brondata.session import SessionState, SourceState
 from brondata.sources import get as source_kind
 from brondata.sources import kind_of
 from brondata.sources._mapping import minimise
+from brondata.stores import off_loop
 
 __all__ = ["Collector"]
 
@@ -85,12 +86,16 @@ class Collector:
         self._signing_key = signing_key
 
     def _sign(
-        self, claims: dict[str, Any], values: dict[str, Any], holder: dict[str, str] | None
+        self,
+        claims: dict[str, Any],
+        values: dict[str, Any],
+        holder: dict[str, str] | None,
+        key: SigningKey,
     ) -> SignedRecord:
         return issue_record(
             claims=claims,
             attributes=values,
-            key=self._signing_key(),
+            key=key,
             holder_jwk=holder,
             array_elements=flow.array_elements(values),
         )
@@ -228,7 +233,9 @@ class Collector:
         (``brondata.dossier``: the pure part); committed like a kind's outcome."""
         record = await self._steps.store.get(session_id)
         now = self._clock.now()
-        computed = dossier_run.after_collection(
+        # Off the loop: it signs, and the key store may read its files to find the key.
+        computed = await off_loop(
+            dossier_run.after_collection,
             record.request,
             now.date(),
             self.kept(record),
@@ -404,7 +411,7 @@ class Collector:
             with self._on_the_clock(source):
                 await self.connectors[source].revoke(grant=grant)
         except BrondataError as exc:
-            _log.warning("source.revoke_failed", session=session_id, source=source, error=str(exc))
+            _log.warning("source.revoke_failed", session=session_id, source=source, error=exc.code)
 
     @contextmanager
     def _on_the_clock(self, source: str) -> Iterator[None]:
@@ -454,6 +461,8 @@ class Collector:
             record.request, source_kind(kind), raws, digest, now.date()
         )
         try:
+            # The active key off the loop: a key store may read its files to find it.
+            key_now = await off_loop(self._signing_key)
             values = minimise(mapped_values(kind, raws, attributes, now.date()), attributes)
             claims = flow.record_claims(
                 record,
@@ -465,7 +474,7 @@ class Collector:
                 response_digest=digest,
                 mapping_version=mapping_version,
             )
-            signed = self._sign(claims, values, record.holder_jwk)
+            signed = self._sign(claims, values, record.holder_jwk, key_now)
         except Exception as exc:
             error = exc if isinstance(exc, BrondataError) else unexpected(kind, exc)
             _log.warning("source.failed", session=record.id, source=kind, error=error.code)
