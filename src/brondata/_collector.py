@@ -100,9 +100,6 @@ class Collector:
             array_elements=flow.array_elements(values),
         )
 
-    def _result(self, record: SessionRecord) -> CollectionResult:
-        return result_of(record, self._box)
-
     async def collect(self, session_id: str) -> CollectionResult:
         me = uuid.uuid4().hex
 
@@ -115,7 +112,7 @@ class Collector:
 
         record = await self._steps.retrying(claim)
         if record.state is SessionState.COLLECTED:
-            return self._result(record)
+            return result_of(record, self._box)
         self._steps.locks[record.id] = anyio.Lock()
         try:
             async with anyio.create_task_group() as group:
@@ -159,9 +156,9 @@ class Collector:
                 )
         authorised = [s for s, p in record.sources.items() if p.state is SourceState.AUTHORISED]
         responses: dict[str, SourceResponse] = {
-            s: self._open_response(record, s)
+            s: self._open_response(record, s, kept)
             for s in authorised
-            if record.sources[s].fetched is not None
+            if (kept := record.sources[s].fetched) is not None
         }
 
         async def one(source: str) -> None:
@@ -313,11 +310,11 @@ class Collector:
 
         record = await self._steps.update(session_id, finish)
         if record.state is SessionState.COLLECTED:
-            result = self._result(record)
+            result = result_of(record, self._box)
         else:
             # Withdrawn or expired during the collection: what this call delivered before is
             # returned (not kept); no kind delivered after it.
-            result = self._result(record.model_copy(update={"kinds": dict(kinds)}))
+            result = result_of(record.model_copy(update={"kinds": dict(kinds)}), self._box)
             for key, error in errors.items():
                 result.errors.setdefault(key, error)
             for kind in flow.plan_of(record):
@@ -343,10 +340,9 @@ class Collector:
     async def revoke(self, record: SessionRecord, source: str) -> None:
         """Give up the access a source granted, if any is held. Best effort: the grant is
         dropped from the session whatever the source answers, and a failure is logged."""
-        if source not in flow.grants_held(record):
-            return
         sealed = record.sources[source].sealed
-        assert sealed is not None
+        if source not in flow.grants_held(record) or sealed is None:
+            return
         grant = self._box.open(sealed, f"{record.id}/{source}/grant")
         await self.revoke_grant(record.id, source, grant)
 
@@ -354,7 +350,8 @@ class Collector:
         """One instance's raw data, within its timeout, committed with ``data.retrieved``;
         the grant, no longer needed, is then given up."""
         progress = record.sources[source]
-        assert progress.sealed is not None  # AUTHORISED always carries its grant
+        if progress.sealed is None:  # AUTHORISED always carries its grant
+            raise AuthorizationError(f"{source}: the session holds no grant to fetch with")
         grant = self._box.open(progress.sealed, f"{record.id}/{source}/grant")
         connector = self.connectors[source]
         today = self._clock.now().date()
@@ -430,9 +427,7 @@ class Collector:
                 f"{source}: no complete answer within {limit:g} s", source=source
             )
 
-    def _open_response(self, record: SessionRecord, source: str) -> SourceResponse:
-        sealed = record.sources[source].fetched
-        assert sealed is not None
+    def _open_response(self, record: SessionRecord, source: str, sealed: str) -> SourceResponse:
         return response_of(self._box.open(sealed, f"{record.id}/{source}/fetched"))
 
     async def _deliver(

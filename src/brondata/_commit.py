@@ -149,7 +149,7 @@ class Committer:
         """Append ``record``'s pending events (those the ledger does not hold yet) and clear
         them from the session: a flush repeated, or racing another, appends nothing twice."""
         if self._joined is not None and record.pending:
-            return await off_loop(self._together, record, (), create=False)
+            return await off_loop(self._together, self._joined, record, (), create=False)
         while record.pending:
             await off_loop(self._append, record)
             try:
@@ -159,11 +159,6 @@ class Committer:
                 # against the ledger, so nothing is appended twice.
                 record = await self.store.get(record.id)
         return record
-
-    @property
-    def atomic(self) -> bool:
-        """Whether a step's session change and its events commit in one transaction."""
-        return self._joined is not None
 
     def _sealed(self, record: SessionRecord, events: tuple[PendingEvent, ...]) -> list[LedgerEvent]:
         return [
@@ -179,28 +174,34 @@ class Committer:
         ]
 
     def _together(
-        self, record: SessionRecord, events: tuple[PendingEvent, ...], *, create: bool
+        self,
+        joined: SqliteSessionStore | PostgresSessionStore,
+        record: SessionRecord,
+        events: tuple[PendingEvent, ...],
+        *,
+        create: bool,
     ) -> SessionRecord:
         """Write ``record`` (created, or a compare-and-set on its version) and append
         ``events`` in one transaction of the ledger's batch. Events the session still holds
         as pending (a step cut short under the pending protocol) go with them, except those
         the ledger holds already."""
-        assert self._joined is not None
         if record.pending:
             kept = self._not_in_ledger(record, record.pending)
             events, record = (*kept, *events), record.model_copy(update={"pending": ()})
         sealed = tuple(self._sealed(record, events))
         if create:
-            write, stored = self._joined.insert_write(record), record
+            write, stored = joined.insert_write(record), record
         else:
-            write, stored = self._joined.cas_write(record)
+            write, stored = joined.cas_write(record)
         self._log.ledger.append_unit(LedgerUnit(sealed, write))  # type: ignore[attr-defined]
         return stored
 
     async def create(self, step: Step) -> SessionRecord:
         """A new session, with its first events."""
         if self._joined is not None:
-            return await off_loop(self._together, step.record, step.events, create=True)
+            return await off_loop(
+                self._together, self._joined, step.record, step.events, create=True
+            )
         record = step.record.model_copy(update={"pending": step.events})
         await self.store.create(record)
         return await self.flush(record)
@@ -214,7 +215,7 @@ class Committer:
         if events:
             updated = updated.model_copy(update={"updated_at": self._clock.now()})
         if self._joined is not None and (events or updated.pending):
-            return await off_loop(self._together, updated, events, create=False)
+            return await off_loop(self._together, self._joined, updated, events, create=False)
         changes: dict[str, Any] = {"pending": (*updated.pending, *events)}
         stored = await self.store.replace(updated.model_copy(update=changes))
         return await self.flush(stored)
@@ -228,24 +229,16 @@ class Committer:
                 await anyio.lowlevel.checkpoint()
         return await attempt()
 
-    async def step(self, session_id: str, change: Change) -> SessionRecord:
-        """Load the session (repaired), take ``change`` on it and commit it, again on a lost
-        race; a step that changes nothing (taken already) returns the session as it is."""
-
-        async def once() -> SessionRecord:
-            record = await self.current(session_id)
-            step = change(record)
-            if step.record is record and not step.events:
-                return record
-            return await self.commit(step)
-
-        return await self.retrying(once)
-
     async def update(self, session_id: str, change: Change) -> SessionRecord:
-        """Read, change, compare-and-set (with the change's events), again on a lost race.
+        """The one way a change without I/O of its own is committed: load the session
+        (repaired), take ``change`` on it and commit it (with the change's events), again on
+        the newer session each time it loses a compare-and-set; a change that changes
+        nothing (taken already) returns the session as it is. ``ConcurrentUpdateError`` only
+        once it keeps losing.
 
         A collection's own writes (its sources answering at once, its lease) take turns on
         the session's lock, so that they race only with other callers."""
+        require_text(session_id, "session_id", SessionNotFoundError, max_length=128)
         lock = self.locks.get(session_id)
         if lock is not None:
             async with lock:
@@ -253,27 +246,14 @@ class Committer:
         return await self._update_now(session_id, change)
 
     async def _update_now(self, session_id: str, change: Change) -> SessionRecord:
-        for _ in range(RETRIES):
-            current = await self.store.get(session_id)
-            step = change(current)
-            if step.record is current and not step.events:
-                return current
-            try:
-                return await self.commit(step)
-            except ConcurrentUpdateError:
-                continue
-        raise ConcurrentUpdateError(f"session {session_id} keeps changing; try again")
+        async def once() -> SessionRecord:
+            record = await self.current(session_id)
+            step = change(record)
+            if step.record is record and not step.events:
+                return record
+            return await self.commit(step)
 
-    async def replace(self, session_id: str, change: Change) -> SessionRecord:
-        """A change without events, written as it is (no pending events are touched), again
-        on a lost race; ``ConcurrentUpdateError`` once it keeps losing."""
-        for _ in range(RETRIES):
-            current = await self.store.get(session_id)
-            step = change(current)
-            if step.record is current:
-                return current
-            try:
-                return await self.store.replace(step.record)
-            except ConcurrentUpdateError:
-                continue
-        raise ConcurrentUpdateError(f"session {session_id} keeps changing; try again")
+        try:
+            return await self.retrying(once)
+        except ConcurrentUpdateError:
+            raise ConcurrentUpdateError(f"session {session_id} keeps changing; try again") from None

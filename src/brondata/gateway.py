@@ -367,11 +367,12 @@ class Gateway:
     async def add_source(self, session_id: str, instance: str) -> SessionRecord:
         """Add an instance of a kind the session already uses (a second bank), before the
         collection. The consent stays as given: it names kinds, not instances."""
-        record = await self._steps.load(session_id)
-        step = flow.add_source(record, instance, self._clock.now(), configured=self.connectors)
-        if step.record is record:
-            return record
-        return await self._steps.store.replace(step.record)
+        return await self._steps.update(
+            session_id,
+            lambda record: flow.add_source(
+                record, instance, self._clock.now(), configured=self.connectors
+            ),
+        )
 
     def session(self, session_id: str) -> SessionRecord:
         return self._load_now(session_id)
@@ -390,7 +391,7 @@ class Gateway:
         consent is given (a double submit, another instance), it returns the session as it
         is and appends nothing.
         """
-        return await self._steps.step(
+        return await self._steps.update(
             session_id,
             lambda record: flow.give_consent(
                 record, self._clock.now(), settings=self._notice, notice_hash=notice_hash
@@ -399,7 +400,7 @@ class Gateway:
 
     async def deny_consent(self, session_id: str) -> SessionRecord:
         """The consumer says no; called again, it returns the denied session unchanged."""
-        return await self._steps.step(
+        return await self._steps.update(
             session_id, lambda record: flow.deny_consent(record, self._clock.now())
         )
 
@@ -562,7 +563,7 @@ class Gateway:
 
     async def _release_callback(self, session_id: str, source: str) -> None:
         with suppress(ConcurrentUpdateError):
-            await self._steps.replace(session_id, lambda r: flow.release_callback(r, source))
+            await self._steps.update(session_id, lambda r: flow.release_callback(r, source))
 
     async def collect(self, session_id: str) -> CollectionResult:
         """Fetch every authorised source at once, and deliver one signed record per kind.
@@ -588,18 +589,16 @@ class Gateway:
         async with self._admission:
             return await self._collector.collect(session_id)
 
-    def _result_of(self, record: SessionRecord) -> CollectionResult:
-        return result_of(record, self._box)
-
     async def retry(self, session_id: str, source: str) -> SessionRecord:
         """Try a failed ``source`` again within the consent given: the same attributes, before
         the consent ends. Its grant died with the failure (a fetched grant is revoked, a failed
         login left none), so the source waits for a login again (``login_url``), and the next
         ``collect`` fetches it alone; sources already delivered keep their records."""
-        record = await self._steps.load(session_id)
-        step = flow.retry(record, source, self._clock.now())
+        record = await self._steps.update(
+            session_id, lambda current: flow.retry(current, source, self._clock.now())
+        )
         _log.info("source.retry", session=record.id, source=flow.instance_of(record, source))
-        return await self._steps.store.replace(step.record)
+        return record
 
     def result(self, session_id: str) -> CollectionResult:
         """The outcome of the session's collection, as ``collect`` returned it: kept (sealed
@@ -609,7 +608,7 @@ class Gateway:
         the consent no longer covers the records."""
         record = self._load_now(session_id)
         flow.check_result(record)
-        return self._result_of(record)
+        return result_of(record, self._box)
 
     def dossier(self, session_id: str) -> DossierReport:
         """The first-time-right report of the session's collection, while the consumer is
@@ -684,7 +683,7 @@ class Gateway:
         form submitted twice, a retried request): the session is returned as it is and
         nothing is appended. A consent whose term has ended cannot be renewed
         (``SessionStateError``, before ``expire_due`` ran too): start a new session."""
-        return await self._steps.step(
+        return await self._steps.update(
             session_id,
             lambda record: flow.renew(
                 record, self._clock.now(), consent_ttl=self._consent_ttl, notice_hash=notice_hash

@@ -201,7 +201,7 @@ async def test_a_step_right_after_one_cut_short_appends_nothing_twice(
     """A step cut short between its ledger append and the clearing write leaves its events
     pending; the next step, before any repair is due, carries them and appends them only if
     the ledger does not hold them (the pending protocol of ``Gateway.embedded()``)."""
-    assert not gateway._steps.atomic
+    assert gateway._steps._joined is None  # the pending protocol
     session = await gateway.start(request(), "applicant-1")
     replace = gateway.sessions.replace
 
@@ -322,3 +322,30 @@ async def test_a_grant_that_cannot_be_kept_is_revoked_and_the_claim_ends(
     again = await login(sources, await gateway.login_url(session_id, BANK))
     await gateway.callback(session_id, BANK, again)
     assert (await gateway.collect(session_id)).complete
+
+
+async def test_a_benign_concurrent_write_does_not_reach_the_caller(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """add_source and retry lose a compare-and-set to another instance's write: retried on
+    the newer session, not a ConcurrentUpdateError for the consumer."""
+    session_id = await consented(gateway)
+    replace = gateway.sessions.replace
+    raced: list[int] = []
+
+    def racing(record: SessionRecord) -> SessionRecord:
+        if not raced:
+            raced.append(1)
+            replace(gateway.sessions.get(record.id))  # another instance writes first
+        return replace(record)
+
+    gateway.sessions.replace = racing  # type: ignore[method-assign]
+    added = await gateway.add_source(session_id, "bank.noordbank")
+    assert "bank.noordbank" in added.sources
+    callback = await login(sources, await gateway.login_url(session_id, BANK), approve=False)
+    with pytest.raises(AuthorizationDeniedError):
+        await gateway.callback(session_id, BANK, callback)
+    raced.clear()
+    retried = await gateway.retry(session_id, BANK)
+    assert retried.sources[BANK].state is SourceState.WAITING
+    assert len(raced) == 1
