@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -87,8 +88,10 @@ class Committer:
             and shares_database(log.ledger, sessions)
             else None
         )
-        #: Checking the ledger and appending to it take turns (the non-atomic path).
-        self._appending = threading.Lock()
+        #: Per session, checking the ledger and appending to it take turns (the non-atomic
+        #: path); other sessions never wait on a stuck one. (lock, users) while in use.
+        self._appending: dict[str, tuple[threading.Lock, list[int]]] = {}
+        self._appending_guard = threading.Lock()
         #: Per session collected here, the lock its collection's own writes take turns on.
         self.locks: dict[str, anyio.Lock] = {}
 
@@ -132,9 +135,24 @@ class Committer:
                 kept.append(pending)
         return tuple(kept)
 
+    @contextmanager
+    def _turn_of(self, session_id: str) -> Iterator[None]:
+        """Hold ``session_id``'s append lock (made while in use, dropped after)."""
+        with self._appending_guard:
+            lock, users = self._appending.setdefault(session_id, (threading.Lock(), [0]))
+            users[0] += 1
+        try:
+            with lock:
+                yield
+        finally:
+            with self._appending_guard:
+                users[0] -= 1
+                if not users[0]:
+                    del self._appending[session_id]
+
     def _append(self, record: SessionRecord) -> None:
         """Append the session's pending events the ledger does not already hold."""
-        with self._appending:
+        with self._turn_of(record.id):
             for pending in self._not_in_ledger(record, record.pending):
                 self._log.append(
                     pending.event,  # type: ignore[arg-type]  # written from an EventType
