@@ -53,6 +53,7 @@ from brondata.session import SessionState, SourceState
 from brondata.sources import get as source_kind
 from brondata.sources import kind_of
 from brondata.sources._mapping import minimise
+from brondata.stores import off_loop
 
 __all__ = ["Collector"]
 
@@ -85,18 +86,19 @@ class Collector:
         self._signing_key = signing_key
 
     def _sign(
-        self, claims: dict[str, Any], values: dict[str, Any], holder: dict[str, str] | None
+        self,
+        claims: dict[str, Any],
+        values: dict[str, Any],
+        holder: dict[str, str] | None,
+        key: SigningKey,
     ) -> SignedRecord:
         return issue_record(
             claims=claims,
             attributes=values,
-            key=self._signing_key(),
+            key=key,
             holder_jwk=holder,
             array_elements=flow.array_elements(values),
         )
-
-    def _result(self, record: SessionRecord) -> CollectionResult:
-        return result_of(record, self._box)
 
     async def collect(self, session_id: str) -> CollectionResult:
         me = uuid.uuid4().hex
@@ -110,7 +112,7 @@ class Collector:
 
         record = await self._steps.retrying(claim)
         if record.state is SessionState.COLLECTED:
-            return self._result(record)
+            return result_of(record, self._box)
         self._steps.locks[record.id] = anyio.Lock()
         try:
             async with anyio.create_task_group() as group:
@@ -154,9 +156,9 @@ class Collector:
                 )
         authorised = [s for s, p in record.sources.items() if p.state is SourceState.AUTHORISED]
         responses: dict[str, SourceResponse] = {
-            s: self._open_response(record, s)
+            s: self._open_response(record, s, kept)
             for s in authorised
-            if record.sources[s].fetched is not None
+            if (kept := record.sources[s].fetched) is not None
         }
 
         async def one(source: str) -> None:
@@ -228,7 +230,9 @@ class Collector:
         (``brondata.dossier``: the pure part); committed like a kind's outcome."""
         record = await self._steps.store.get(session_id)
         now = self._clock.now()
-        computed = dossier_run.after_collection(
+        # Off the loop: it signs, and the key store may read its files to find the key.
+        computed = await off_loop(
+            dossier_run.after_collection,
             record.request,
             now.date(),
             self.kept(record),
@@ -306,11 +310,11 @@ class Collector:
 
         record = await self._steps.update(session_id, finish)
         if record.state is SessionState.COLLECTED:
-            result = self._result(record)
+            result = result_of(record, self._box)
         else:
             # Withdrawn or expired during the collection: what this call delivered before is
             # returned (not kept); no kind delivered after it.
-            result = self._result(record.model_copy(update={"kinds": dict(kinds)}))
+            result = result_of(record.model_copy(update={"kinds": dict(kinds)}), self._box)
             for key, error in errors.items():
                 result.errors.setdefault(key, error)
             for kind in flow.plan_of(record):
@@ -336,18 +340,18 @@ class Collector:
     async def revoke(self, record: SessionRecord, source: str) -> None:
         """Give up the access a source granted, if any is held. Best effort: the grant is
         dropped from the session whatever the source answers, and a failure is logged."""
-        if source not in flow.grants_held(record):
-            return
         sealed = record.sources[source].sealed
-        assert sealed is not None
+        if source not in flow.grants_held(record) or sealed is None:
+            return
         grant = self._box.open(sealed, f"{record.id}/{source}/grant")
-        await self._revoke_grant(record.id, source, grant)
+        await self.revoke_grant(record.id, source, grant)
 
     async def _fetch(self, record: SessionRecord, source: str, me: str) -> SourceResponse:
         """One instance's raw data, within its timeout, committed with ``data.retrieved``;
         the grant, no longer needed, is then given up."""
         progress = record.sources[source]
-        assert progress.sealed is not None  # AUTHORISED always carries its grant
+        if progress.sealed is None:  # AUTHORISED always carries its grant
+            raise AuthorizationError(f"{source}: the session holds no grant to fetch with")
         grant = self._box.open(progress.sealed, f"{record.id}/{source}/grant")
         connector = self.connectors[source]
         today = self._clock.now().date()
@@ -360,31 +364,51 @@ class Collector:
         _log.info("source.retrieved", session=record.id, source=source, requests=response.requests)
         sealed = self._box.seal(response_dict(response), f"{record.id}/{source}/fetched")
         version = source_kind(source).mapping.version
-        try:
-            await self._steps.update(
-                record.id,
-                lambda current: flow.source_fetched(
-                    current,
-                    me,
-                    source,
-                    sealed,
-                    self._clock.now(),
-                    response_digest=response.digest,
-                    mapping_version=version,
-                ),
-            )
-        finally:
-            # Fetched once, for one purpose: the access is no longer needed either way.
-            with anyio.CancelScope(shield=True):
-                await self._revoke_grant(record.id, source, grant)
+        # Fetched: the answer is committed even if the collection is cancelled now (a
+        # source counts its fetches; a resumed collection maps the answer kept instead of
+        # fetching again), and the grant is given up once the answer is recorded.
+        with anyio.CancelScope(shield=True):
+            try:
+                await self._steps.update(
+                    record.id,
+                    lambda current: flow.source_fetched(
+                        current,
+                        me,
+                        source,
+                        sealed,
+                        self._clock.now(),
+                        response_digest=response.digest,
+                        mapping_version=version,
+                    ),
+                )
+            except BaseException:
+                # Not recorded (withdrawn meanwhile, the store failed): the grant is given
+                # up unless the session still holds it for a resumed collection to use.
+                await self._revoke_unless_held(record.id, source, grant)
+                raise
+            await self.revoke_grant(record.id, source, grant)
         return response
 
-    async def _revoke_grant(self, session_id: str, source: str, grant: dict[str, Any]) -> None:
+    async def _revoke_unless_held(
+        self, session_id: str, source: str, grant: dict[str, Any]
+    ) -> None:
+        """Revoke ``grant`` unless the session still holds it (to use it again)."""
+        try:
+            current = await self._steps.store.get(session_id)
+        except BrondataError:
+            held = False  # unknown: given up rather than left alive unrecorded
+        else:
+            held = source in flow.grants_held(current)
+        if not held:
+            await self.revoke_grant(session_id, source, grant)
+
+    async def revoke_grant(self, session_id: str, source: str, grant: dict[str, Any]) -> None:
+        """Give up ``grant`` at ``source``; best effort, a failure is logged."""
         try:
             with self._on_the_clock(source):
                 await self.connectors[source].revoke(grant=grant)
         except BrondataError as exc:
-            _log.warning("source.revoke_failed", session=session_id, source=source, error=str(exc))
+            _log.warning("source.revoke_failed", session=session_id, source=source, error=exc.code)
 
     @contextmanager
     def _on_the_clock(self, source: str) -> Iterator[None]:
@@ -403,9 +427,7 @@ class Collector:
                 f"{source}: no complete answer within {limit:g} s", source=source
             )
 
-    def _open_response(self, record: SessionRecord, source: str) -> SourceResponse:
-        sealed = record.sources[source].fetched
-        assert sealed is not None
+    def _open_response(self, record: SessionRecord, source: str, sealed: str) -> SourceResponse:
         return response_of(self._box.open(sealed, f"{record.id}/{source}/fetched"))
 
     async def _deliver(
@@ -434,6 +456,8 @@ class Collector:
             record.request, source_kind(kind), raws, digest, now.date()
         )
         try:
+            # The active key off the loop: a key store may read its files to find it.
+            key_now = await off_loop(self._signing_key)
             values = minimise(mapped_values(kind, raws, attributes, now.date()), attributes)
             claims = flow.record_claims(
                 record,
@@ -445,7 +469,7 @@ class Collector:
                 response_digest=digest,
                 mapping_version=mapping_version,
             )
-            signed = self._sign(claims, values, record.holder_jwk)
+            signed = self._sign(claims, values, record.holder_jwk, key_now)
         except Exception as exc:
             error = exc if isinstance(exc, BrondataError) else unexpected(kind, exc)
             _log.warning("source.failed", session=record.id, source=kind, error=error.code)

@@ -18,16 +18,22 @@ writes in this order:
 3. the session again, with ``pending`` cleared.
 
 A step cut short after 1 leaves its events in ``pending``; the next call on the session (on
-any instance) appends those the ledger does not already hold (found by consent, event and
-time) and clears them. So every consent step is idempotent: called again after it
-succeeded, it returns the session as it is and appends nothing.
+any instance) appends those the ledger does not already hold and clears them. A pending
+event is found in the ledger by what its entry says about the step (type, time, fields:
+``_identity_of``), and every flush checks, so a flush repeated after a step cut short
+between 2 and 3, or racing another, appends nothing twice. So every consent step is
+idempotent: called again after it succeeded, it returns the session as it is and appends
+nothing.
 
 Every store call runs in a worker thread (``off_loop``): none blocks the event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import json
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -63,6 +69,11 @@ REPAIR_AFTER = timedelta(seconds=5)
 Change = Callable[[SessionRecord], Step]
 
 
+def _identity_of(event: LedgerEvent) -> str:
+    content = event.model_dump(mode="json", exclude={"subject_key", "subject_sealed"})
+    return json.dumps(content, sort_keys=True)
+
+
 class Committer:
     """Loads sessions and commits the flow's steps on them, for one gateway."""
 
@@ -77,6 +88,10 @@ class Committer:
             and shares_database(log.ledger, sessions)
             else None
         )
+        #: Per session, checking the ledger and appending to it take turns (the non-atomic
+        #: path); other sessions never wait on a stuck one. (lock, users) while in use.
+        self._appending: dict[str, tuple[threading.Lock, list[int]]] = {}
+        self._appending_guard = threading.Lock()
         #: Per session collected here, the lock its collection's own writes take turns on.
         self.locks: dict[str, anyio.Lock] = {}
 
@@ -88,45 +103,80 @@ class Committer:
         """The session, with the events of a step cut short appended first."""
         record = await self.load(session_id)
         if record.pending and self._clock.now() - record.updated_at >= REPAIR_AFTER:
-            record = await self.flush(record, repair=True)
+            record = await self.flush(record)
         return record
 
-    def _append(self, record: SessionRecord, *, repair: bool) -> None:
-        """Append the session's pending events; on a repair, only those not in the ledger."""
-        present: set[tuple[str, str]] = set()
-        if repair:
-            entries = self._log.entries_of_consent(record.consent_id)
-            present = {(event.event, event.at) for _, event in entries}
-        for pending in record.pending:
-            if (pending.event, pending.at) in present:
-                continue
-            self._log.append(
-                pending.event,  # type: ignore[arg-type]  # written from an EventType
-                subject=record.subject,
-                at=pending.at,
-                session_id=record.id,
-                consent_id=record.consent_id,
-                **pending.fields,
-            )
+    def _identity(self, record: SessionRecord, pending: PendingEvent) -> str:
+        """What the ledger entry of ``pending`` says about the step (its type, time and
+        fields; not the subject's seal, which differs each time it is made): the id a
+        pending event is found by in the ledger."""
+        draft = self._log.draft(
+            pending.event,  # type: ignore[arg-type]  # written from an EventType
+            at=pending.at,
+            session_id=record.id,
+            consent_id=record.consent_id,
+            **pending.fields,
+        )
+        return _identity_of(draft)
 
-    async def flush(self, record: SessionRecord, *, repair: bool = False) -> SessionRecord:
-        """Append ``record``'s pending events and clear them from the session."""
+    def _not_in_ledger(
+        self, record: SessionRecord, events: tuple[PendingEvent, ...]
+    ) -> tuple[PendingEvent, ...]:
+        """``events`` less those the ledger holds already (appended by a step cut short
+        before it cleared them, or by a flush racing this one)."""
+        if not events:
+            return events
+        present = {_identity_of(e) for _, e in self._log.entries_of_consent(record.consent_id)}
+        kept = []
+        for pending in events:
+            identity = self._identity(record, pending)
+            if identity not in present:
+                present.add(identity)
+                kept.append(pending)
+        return tuple(kept)
+
+    @contextmanager
+    def _turn_of(self, session_id: str) -> Iterator[None]:
+        """Hold ``session_id``'s append lock (made while in use, dropped after)."""
+        with self._appending_guard:
+            lock, users = self._appending.setdefault(session_id, (threading.Lock(), [0]))
+            users[0] += 1
+        try:
+            with lock:
+                yield
+        finally:
+            with self._appending_guard:
+                users[0] -= 1
+                if not users[0]:
+                    del self._appending[session_id]
+
+    def _append(self, record: SessionRecord) -> None:
+        """Append the session's pending events the ledger does not already hold."""
+        with self._turn_of(record.id):
+            for pending in self._not_in_ledger(record, record.pending):
+                self._log.append(
+                    pending.event,  # type: ignore[arg-type]  # written from an EventType
+                    subject=record.subject,
+                    at=pending.at,
+                    session_id=record.id,
+                    consent_id=record.consent_id,
+                    **pending.fields,
+                )
+
+    async def flush(self, record: SessionRecord) -> SessionRecord:
+        """Append ``record``'s pending events (those the ledger does not hold yet) and clear
+        them from the session: a flush repeated, or racing another, appends nothing twice."""
         if self._joined is not None and record.pending:
-            return await off_loop(self._together, record, (), create=False)
+            return await off_loop(self._together, self._joined, record, (), create=False)
         while record.pending:
-            await off_loop(self._append, record, repair=repair)
+            await off_loop(self._append, record)
             try:
                 return await self.store.replace(record.model_copy(update={"pending": ()}))
             except ConcurrentUpdateError:
                 # Another call moved the session on; what is pending there now is checked
                 # against the ledger, so nothing is appended twice.
-                record, repair = await self.store.get(record.id), True
+                record = await self.store.get(record.id)
         return record
-
-    @property
-    def atomic(self) -> bool:
-        """Whether a step's session change and its events commit in one transaction."""
-        return self._joined is not None
 
     def _sealed(self, record: SessionRecord, events: tuple[PendingEvent, ...]) -> list[LedgerEvent]:
         return [
@@ -142,29 +192,34 @@ class Committer:
         ]
 
     def _together(
-        self, record: SessionRecord, events: tuple[PendingEvent, ...], *, create: bool
+        self,
+        joined: SqliteSessionStore | PostgresSessionStore,
+        record: SessionRecord,
+        events: tuple[PendingEvent, ...],
+        *,
+        create: bool,
     ) -> SessionRecord:
         """Write ``record`` (created, or a compare-and-set on its version) and append
         ``events`` in one transaction of the ledger's batch. Events the session still holds
         as pending (a step cut short under the pending protocol) go with them, except those
         the ledger holds already."""
-        assert self._joined is not None
         if record.pending:
-            present = {(e.event, e.at) for _, e in self._log.entries_of_consent(record.consent_id)}
-            kept = tuple(p for p in record.pending if (p.event, p.at) not in present)
+            kept = self._not_in_ledger(record, record.pending)
             events, record = (*kept, *events), record.model_copy(update={"pending": ()})
         sealed = tuple(self._sealed(record, events))
         if create:
-            write, stored = self._joined.insert_write(record), record
+            write, stored = joined.insert_write(record), record
         else:
-            write, stored = self._joined.cas_write(record)
+            write, stored = joined.cas_write(record)
         self._log.ledger.append_unit(LedgerUnit(sealed, write))  # type: ignore[attr-defined]
         return stored
 
     async def create(self, step: Step) -> SessionRecord:
         """A new session, with its first events."""
         if self._joined is not None:
-            return await off_loop(self._together, step.record, step.events, create=True)
+            return await off_loop(
+                self._together, self._joined, step.record, step.events, create=True
+            )
         record = step.record.model_copy(update={"pending": step.events})
         await self.store.create(record)
         return await self.flush(record)
@@ -178,7 +233,7 @@ class Committer:
         if events:
             updated = updated.model_copy(update={"updated_at": self._clock.now()})
         if self._joined is not None and (events or updated.pending):
-            return await off_loop(self._together, updated, events, create=False)
+            return await off_loop(self._together, self._joined, updated, events, create=False)
         changes: dict[str, Any] = {"pending": (*updated.pending, *events)}
         stored = await self.store.replace(updated.model_copy(update=changes))
         return await self.flush(stored)
@@ -192,24 +247,16 @@ class Committer:
                 await anyio.lowlevel.checkpoint()
         return await attempt()
 
-    async def step(self, session_id: str, change: Change) -> SessionRecord:
-        """Load the session (repaired), take ``change`` on it and commit it, again on a lost
-        race; a step that changes nothing (taken already) returns the session as it is."""
-
-        async def once() -> SessionRecord:
-            record = await self.current(session_id)
-            step = change(record)
-            if step.record is record and not step.events:
-                return record
-            return await self.commit(step)
-
-        return await self.retrying(once)
-
     async def update(self, session_id: str, change: Change) -> SessionRecord:
-        """Read, change, compare-and-set (with the change's events), again on a lost race.
+        """The one way a change without I/O of its own is committed: load the session
+        (repaired), take ``change`` on it and commit it (with the change's events), again on
+        the newer session each time it loses a compare-and-set; a change that changes
+        nothing (taken already) returns the session as it is. ``ConcurrentUpdateError`` only
+        once it keeps losing.
 
         A collection's own writes (its sources answering at once, its lease) take turns on
         the session's lock, so that they race only with other callers."""
+        require_text(session_id, "session_id", SessionNotFoundError, max_length=128)
         lock = self.locks.get(session_id)
         if lock is not None:
             async with lock:
@@ -217,27 +264,14 @@ class Committer:
         return await self._update_now(session_id, change)
 
     async def _update_now(self, session_id: str, change: Change) -> SessionRecord:
-        for _ in range(RETRIES):
-            current = await self.store.get(session_id)
-            step = change(current)
-            if step.record is current and not step.events:
-                return current
-            try:
-                return await self.commit(step)
-            except ConcurrentUpdateError:
-                continue
-        raise ConcurrentUpdateError(f"session {session_id} keeps changing; try again")
+        async def once() -> SessionRecord:
+            record = await self.current(session_id)
+            step = change(record)
+            if step.record is record and not step.events:
+                return record
+            return await self.commit(step)
 
-    async def replace(self, session_id: str, change: Change) -> SessionRecord:
-        """A change without events, written as it is (no pending events are touched), again
-        on a lost race; ``ConcurrentUpdateError`` once it keeps losing."""
-        for _ in range(RETRIES):
-            current = await self.store.get(session_id)
-            step = change(current)
-            if step.record is current:
-                return current
-            try:
-                return await self.store.replace(step.record)
-            except ConcurrentUpdateError:
-                continue
-        raise ConcurrentUpdateError(f"session {session_id} keeps changing; try again")
+        try:
+            return await self.retrying(once)
+        except ConcurrentUpdateError:
+            raise ConcurrentUpdateError(f"session {session_id} keeps changing; try again") from None

@@ -70,6 +70,20 @@ class PendingEvent(BaseModel):
     fields: dict[str, Any] = {}
 
 
+class NoticeSettings(BaseModel):
+    """The controller's side of a consent notice: the gateway's configuration when a session
+    starts, kept in the session so that what is shown, hashed and recorded for it stays the
+    same on every instance and after a redeploy."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    controller: str
+    controller_contact: str
+    storage_location: str
+    notice_language: str
+    withdrawal_method: str
+
+
 class SessionRecord(BaseModel):
     """Everything the gateway knows about one session; no attribute value is ever in it."""
 
@@ -84,6 +98,8 @@ class SessionRecord(BaseModel):
     created_at: datetime
     updated_at: datetime
     consent_expires_at: datetime
+    #: When the consent was last renewed (a renewal again soon after is that one).
+    renewed_at: datetime | None = None
     #: When the running collection claimed the session (``COLLECTING``), else ``None``.
     collecting_since: datetime | None = None
     #: The collector holding the claim, and until when: a lease its holder renews every few
@@ -94,6 +110,9 @@ class SessionRecord(BaseModel):
     #: its ``data.delivered``) or the error; a resumed collection redoes none of them.
     kinds: dict[str, str] = {}
     notice_hash: str
+    #: The controller's side of the notice as it was at the start (``notice_hash`` is over
+    #: it); ``None`` for a session stored before sessions kept it.
+    notice: NoticeSettings | None = None
     sources: dict[str, SourceProgress]
     #: The holder's public JWK: the session's records carry it as ``cnf.jwk`` (key-bound).
     holder_jwk: dict[str, str] | None = None

@@ -19,6 +19,7 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │   ├── AuthorizationDeniedError  the source returned `error=` to the callback
     │   ├── TokenExchangeError        the token endpoint refused the code (reused, forged, PKCE)
     │   ├── ConsumerLoginError        the scripted consumer (brondata.mock) found no usable form
+    │   ├── LoginNotRecordedError     a grant obtained but not kept (store down): given up
     │   └── IdentityMismatchError     the person at one source is not the person at the others
     ├── ConnectorError                a source's API misbehaved; per source, never fatal to others
     │   ├── SourceUnavailableError    5xx, connection refused
@@ -120,6 +121,7 @@ __all__ = [
     "LedgerIntegrityError",
     "LegalBasisError",
     "LogKeyError",
+    "LoginNotRecordedError",
     "MalformedCheckpointError",
     "MalformedRecordError",
     "MappingError",
@@ -251,6 +253,13 @@ class AuthorizationDeniedError(AuthorizationError):
 
 class TokenExchangeError(AuthorizationError):
     code = "token_exchange_failed"
+
+
+class LoginNotRecordedError(AuthorizationError):
+    """The code was exchanged but the grant could not be kept (the session store failed, the
+    call was cancelled): the grant was given up, and the consumer logs in again."""
+
+    code = "login_not_recorded"
 
 
 class IdentityMismatchError(AuthorizationError):

@@ -71,8 +71,10 @@ from brondata.dossier import DossierReport
 from brondata.dossier import _run as dossier_run
 from brondata.errors import (
     AuthorizationDeniedError,
+    BrondataError,
     ConcurrentUpdateError,
     ConfigurationError,
+    LoginNotRecordedError,
     RequestError,
     SessionError,
     SessionNotFoundError,
@@ -367,11 +369,12 @@ class Gateway:
     async def add_source(self, session_id: str, instance: str) -> SessionRecord:
         """Add an instance of a kind the session already uses (a second bank), before the
         collection. The consent stays as given: it names kinds, not instances."""
-        record = await self._steps.load(session_id)
-        step = flow.add_source(record, instance, self._clock.now(), configured=self.connectors)
-        if step.record is record:
-            return record
-        return await self._steps.store.replace(step.record)
+        return await self._steps.update(
+            session_id,
+            lambda record: flow.add_source(
+                record, instance, self._clock.now(), configured=self.connectors
+            ),
+        )
 
     def session(self, session_id: str) -> SessionRecord:
         return self._load_now(session_id)
@@ -390,7 +393,7 @@ class Gateway:
         consent is given (a double submit, another instance), it returns the session as it
         is and appends nothing.
         """
-        return await self._steps.step(
+        return await self._steps.update(
             session_id,
             lambda record: flow.give_consent(
                 record, self._clock.now(), settings=self._notice, notice_hash=notice_hash
@@ -399,7 +402,7 @@ class Gateway:
 
     async def deny_consent(self, session_id: str) -> SessionRecord:
         """The consumer says no; called again, it returns the denied session unchanged."""
-        return await self._steps.step(
+        return await self._steps.update(
             session_id, lambda record: flow.deny_consent(record, self._clock.now())
         )
 
@@ -457,6 +460,9 @@ class Gateway:
                 return record
             if seen == "refused":
                 raise flow.refusal(record, instance)
+            # The session can take no callback (withdrawn, expired, moved on): said at once,
+            # also while a claim made before is still being handled.
+            flow.check_callback(record, instance, self._clock.now())
             if seen == "in_flight":
                 # Being exchanged by another call: wait for its outcome, as long as an
                 # exchange may take.
@@ -468,9 +474,9 @@ class Gateway:
                     )
                 await anyio.sleep(_POLL)
                 continue
-            flow.check_callback(record, instance, self._clock.now())
             sealed = record.sources[instance].sealed
-            assert sealed is not None  # LOGIN_STARTED always carries its secrets
+            if sealed is None:  # LOGIN_STARTED always carries its secrets
+                raise SessionStateError(f"{instance}: no login was started")
             pending = self._box.open(sealed, f"{record.id}/{instance}/pending")
             if not state_matches(callback_url, pending):
                 # Not this login's callback: the connector says why; nothing is claimed.
@@ -486,18 +492,35 @@ class Gateway:
                 )
             except ConcurrentUpdateError:
                 continue
-            return await self._exchange(claimed, instance, callback_url, pending)
+            return await self._exchange(claimed, instance, callback_url, pending, digest)
 
     async def _exchange(
-        self, record: SessionRecord, source: str, callback_url: str, pending: dict[str, Any]
+        self,
+        record: SessionRecord,
+        source: str,
+        callback_url: str,
+        pending: dict[str, Any],
+        digest: str,
     ) -> SessionRecord:
-        """Exchange the claimed callback's code; commit the grant or the refusal."""
+        """Exchange the claimed callback's code; commit the grant or the refusal.
+
+        The commit is retried on a benign concurrent write. A grant the session can no
+        longer take (withdrawn, expired, another login started meanwhile) or could not keep
+        (the store failed, the call was cancelled) is revoked, and the claim ends: a grant
+        not kept is recorded as a failed login (``LoginNotRecordedError``), so the same
+        callback again is answered without its code being exchanged twice."""
         try:
             grant = await self.connectors[source].complete_login(
                 callback_url=callback_url, pending=pending, redirect_uri=self.redirect_uri(source)
             )
         except AuthorizationDeniedError as exc:
-            await self._steps.commit(flow.login_refused(record, source, exc, self._clock.now()))
+            error = exc
+            await self._steps.update(
+                record.id,
+                lambda current: flow.login_refused(
+                    current, source, error, self._clock.now(), callback=digest
+                ),
+            )
             raise
         except BaseException:
             # Not exchanged (a bad code, the source unreachable, cancelled): the claim is
@@ -505,14 +528,44 @@ class Gateway:
             with anyio.CancelScope(shield=True):
                 await self._release_callback(record.id, source)
             raise
-        _log.info("source.authorised", session=record.id, source=source)
         sealed = self._box.seal(grant, f"{record.id}/{source}/grant")
-        completed = flow.login_completed(record, source, sealed, self._clock.now())
-        return await self._steps.commit(completed)
+        try:
+            completed = await self._steps.update(
+                record.id,
+                lambda current: flow.login_completed(
+                    current, source, sealed, self._clock.now(), callback=digest
+                ),
+            )
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._grant_not_kept(record.id, source, digest, sealed, grant)
+            raise
+        _log.info("source.authorised", session=record.id, source=source)
+        return completed
+
+    async def _grant_not_kept(
+        self, session_id: str, source: str, digest: str, sealed: str, grant: dict[str, Any]
+    ) -> None:
+        """After the commit of an exchanged grant failed: unless the session holds it after
+        all (written, its events pending), revoke it, and end the claim with the failure."""
+        try:
+            current: SessionRecord | None = await self._steps.store.get(session_id)
+        except BrondataError:
+            current = None  # unknown: given up rather than left alive unrecorded
+        progress = current.sources.get(source) if current is not None else None
+        if progress is not None and progress.sealed == sealed:
+            return
+        await self._collector.revoke_grant(session_id, source, grant)
+        lost = LoginNotRecordedError(f"{source}: the login could not be recorded; log in again")
+        with suppress(BrondataError):
+            await self._steps.update(
+                session_id,
+                lambda r: flow.login_refused(r, source, lost, self._clock.now(), callback=digest),
+            )
 
     async def _release_callback(self, session_id: str, source: str) -> None:
         with suppress(ConcurrentUpdateError):
-            await self._steps.replace(session_id, lambda r: flow.release_callback(r, source))
+            await self._steps.update(session_id, lambda r: flow.release_callback(r, source))
 
     async def collect(self, session_id: str) -> CollectionResult:
         """Fetch every authorised source at once, and deliver one signed record per kind.
@@ -538,18 +591,16 @@ class Gateway:
         async with self._admission:
             return await self._collector.collect(session_id)
 
-    def _result_of(self, record: SessionRecord) -> CollectionResult:
-        return result_of(record, self._box)
-
     async def retry(self, session_id: str, source: str) -> SessionRecord:
         """Try a failed ``source`` again within the consent given: the same attributes, before
         the consent ends. Its grant died with the failure (a fetched grant is revoked, a failed
         login left none), so the source waits for a login again (``login_url``), and the next
         ``collect`` fetches it alone; sources already delivered keep their records."""
-        record = await self._steps.load(session_id)
-        step = flow.retry(record, source, self._clock.now())
+        record = await self._steps.update(
+            session_id, lambda current: flow.retry(current, source, self._clock.now())
+        )
         _log.info("source.retry", session=record.id, source=flow.instance_of(record, source))
-        return await self._steps.store.replace(step.record)
+        return record
 
     def result(self, session_id: str) -> CollectionResult:
         """The outcome of the session's collection, as ``collect`` returned it: kept (sealed
@@ -559,7 +610,7 @@ class Gateway:
         the consent no longer covers the records."""
         record = self._load_now(session_id)
         flow.check_result(record)
-        return self._result_of(record)
+        return result_of(record, self._box)
 
     def dossier(self, session_id: str) -> DossierReport:
         """The first-time-right report of the session's collection, while the consumer is
@@ -637,8 +688,14 @@ class Gateway:
         return await self._steps.retrying(once)
 
     async def renew(self, session_id: str, *, notice_hash: str | None = None) -> SessionRecord:
-        """The consumer agrees again: a new login window, or a new retention period."""
-        return await self._steps.step(
+        """The consumer agrees again: a new login window, or a new retention period.
+
+        Pass the ``notice_hash`` the consumer saw (a renewal form carries it). A renewal
+        within ``flow.RENEWAL_WINDOW`` (60 s) of the last one is that renewal again (the
+        form submitted twice, a retried request): the session is returned as it is and
+        nothing is appended. A consent whose term has ended cannot be renewed
+        (``SessionStateError``, before ``expire_due`` ran too): start a new session."""
+        return await self._steps.update(
             session_id,
             lambda record: flow.renew(
                 record, self._clock.now(), consent_ttl=self._consent_ttl, notice_hash=notice_hash

@@ -259,3 +259,36 @@ def test_any_sequence_of_steps_stays_in_the_tables(steps: list[tuple[str, int]])
         for event in step.events:
             assert event.at == now.strftime("%Y-%m-%dT%H:%M:%SZ")
         record = step.record
+
+
+def test_a_claimed_callback_completes_only_while_the_session_takes_it() -> None:
+    claimed = flow.claim_callback(consented_with_login(), BANK, "digest-1").record
+    done = flow.login_completed(claimed, BANK, "sealed-grant", T0, callback="digest-1")
+    assert done.record.sources[BANK].state is SourceState.AUTHORISED
+    for moved_on in (
+        flow.withdraw(claimed, T0).record,
+        flow.claim_callback(claimed, BANK, "digest-2").record,
+    ):
+        with pytest.raises(SessionStateError):
+            flow.login_completed(moved_on, BANK, "sealed-grant", T0, callback="digest-1")
+        refused = flow.login_refused(
+            moved_on, BANK, AuthorizationDeniedError("no"), T0, callback="digest-1"
+        )
+        assert refused.record is moved_on
+        assert refused.events == ()
+    with pytest.raises(SessionStateError, match="expired"):
+        flow.login_completed(claimed, BANK, "sealed-grant", T0 + TTL, callback="digest-1")
+
+
+def test_a_session_keeps_the_notice_it_started_with() -> None:
+    record = started().record
+    assert record.notice == SETTINGS
+    elsewhere = SETTINGS.model_copy(update={"storage_location": "US"})
+    assert flow.terms_of(record, elsewhere).storage_location == "EU"
+    given_ = flow.give_consent(record, T0, settings=elsewhere, notice_hash=record.notice_hash)
+    assert given_.events[0].fields["storage_location"] == "EU"
+    # A session stored before sessions kept their notice: the gateway's settings stand in.
+    legacy = record.model_copy(update={"notice": None})
+    assert flow.terms_of(legacy, SETTINGS).notice_hash() == record.notice_hash
+    with pytest.raises(SessionStateError):
+        flow.terms_of(legacy)

@@ -185,3 +185,52 @@ async def test_data_fetched_before_a_withdrawal_is_not_delivered_after_it() -> N
         result = await gateway.collect(session_id)
     assert isinstance(result.errors["bank"], ConsentDeniedError)  # the kind did not deliver
     assert "bank" not in result.records
+
+
+async def test_the_signing_key_is_looked_up_off_the_event_loop() -> None:
+    """A key store may read files to find its active key: never on the event loop."""
+    import threading
+
+    from brondata.records import MemoryKeyStore
+
+    looked_up_on: list[bool] = []
+    loop_thread = threading.current_thread()
+
+    class Watched(MemoryKeyStore):
+        __slots__ = ()
+
+        def active(self) -> Any:
+            looked_up_on.append(threading.current_thread() is loop_thread)
+            return super().active()
+
+    keys = Watched()
+    keys.generate()
+    sources = MockSources(seed=11, clock=FixedClock())
+    gateway = Gateway.embedded(sources.connectors(), clock=sources.clock, signing_key=keys)
+    async with gateway:
+        session_id = await ready(gateway, sources)
+        looked_up_on.clear()
+        result = await gateway.collect(session_id)
+    assert result.complete, result.errors
+    assert looked_up_on
+    assert not any(looked_up_on)
+
+
+async def test_a_failed_revocation_is_logged_by_its_code_only() -> None:
+    from structlog.testing import capture_logs
+
+    from brondata.errors import SourceRejectedError
+
+    sources = MockSources(seed=11, clock=FixedClock())
+    async with Gateway.embedded(sources.connectors(), clock=sources.clock) as gateway:
+        session_id = await ready(gateway, sources)
+
+        async def refusing(*, grant: Any) -> None:
+            raise SourceRejectedError("token tok-SECRET-123 unknown for NL91MOCK0000000001")
+
+        gateway.connectors[BANK].revoke = refusing  # type: ignore[method-assign]
+        with capture_logs() as logs:
+            await gateway.withdraw(session_id)
+    [failed] = [e for e in logs if e["event"] == "source.revoke_failed"]
+    assert failed["error"] == "source_rejected"
+    assert "SECRET" not in json.dumps(logs, default=str)

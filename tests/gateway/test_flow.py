@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import httpx2
 import pytest
 
-from brondata import Gateway, SigningKey, verify_record
+from brondata import Gateway, SigningKey, flow, verify_record
 from brondata._session_store import SqliteSessionStore
 from brondata.connectors._base import response_digest
 from brondata.consent import SqliteLedger, merkle_root
@@ -424,3 +424,29 @@ async def test_a_callback_after_the_login_window_is_refused() -> None:
         clock.advance(timedelta(hours=2))
         with pytest.raises(SessionStateError, match="expired"):
             await gateway.callback(session.id, BANK, callback)
+
+
+async def test_the_notice_shown_hashed_and_recorded_is_the_sessions_own(
+    gateway: Gateway,
+) -> None:
+    """Another instance (or a redeploy) with other settings shows, hashes and records the
+    terms the session started with: the consent is bound to the text shown."""
+    session = await gateway.start(request(), "applicant-1")
+    now = gateway._notice
+    gateway._notice = flow.NoticeSettings(
+        controller=now.controller,
+        controller_contact=now.controller_contact,
+        storage_location="US",
+        notice_language=now.notice_language,
+        withdrawal_method=now.withdrawal_method,
+    )
+    view = gateway.consent_view(session.id)
+    assert view.storage_location == "EU"
+    assert view.notice_hash == session.notice_hash
+    await gateway.give_consent(session.id, notice_hash=view.notice_hash)
+    stored = gateway.session(session.id)
+    assert flow.terms_of(stored, gateway._notice).notice_hash() == view.notice_hash
+    entries = [json.loads(e.canonical) for e in gateway.ledger.entries()]
+    [given] = [e for e in entries if e["event"] == "consent.given"]
+    assert given["storage_location"] == "EU"
+    assert given["notice_hash"] == view.notice_hash

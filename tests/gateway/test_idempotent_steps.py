@@ -8,6 +8,7 @@ not revoked by a second (a bank answers a reused code by revoking what it issued
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import anyio
 import pytest
@@ -192,3 +193,159 @@ async def test_a_step_cut_short_after_its_ledger_append_appends_nothing_again(
     await gateway.withdraw(session.id)  # any next step repairs first
     assert events(gateway).count("consent.given") == 1
     assert events(gateway)[-1] == "consent.withdrawn"
+
+
+async def test_a_step_right_after_one_cut_short_appends_nothing_twice(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """A step cut short between its ledger append and the clearing write leaves its events
+    pending; the next step, before any repair is due, carries them and appends them only if
+    the ledger does not hold them (the pending protocol of ``Gateway.embedded()``)."""
+    assert gateway._steps._joined is None  # the pending protocol
+    session = await gateway.start(request(), "applicant-1")
+    replace = gateway.sessions.replace
+
+    def clearing_fails(record: SessionRecord) -> SessionRecord:
+        if record.state is SessionState.CONSENTED and not record.pending:
+            raise StoreUnavailableError("the session store is down")
+        return replace(record)
+
+    gateway.sessions.replace = clearing_fails  # type: ignore[method-assign]
+    with pytest.raises(StoreUnavailableError):
+        await gateway.give_consent(session.id)
+    gateway.sessions.replace = replace  # type: ignore[method-assign]
+    assert events(gateway).count("consent.given") == 1
+    sources.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]  # no repair due
+    await gateway.withdraw(session.id)
+    assert events(gateway).count("consent.given") == 1, events(gateway)
+    assert events(gateway)[-1] == "consent.withdrawn"
+    assert not gateway.session(session.id).pending
+
+
+# --- the commit after a code exchange ---------------------------------------------------------
+
+
+def _exchanging(gateway: Gateway, meanwhile: Any) -> tuple[list[object], list[object]]:
+    """The bank's first code exchange runs ``meanwhile`` once it has the grant; returns the
+    grants exchanged and those revoked."""
+    connector = gateway.connectors[BANK]
+    complete, revoke = connector.complete_login, connector.revoke
+    exchanged: list[object] = []
+    revoked: list[object] = []
+
+    async def complete_login(**kwargs: Any) -> Any:
+        grant = await complete(**kwargs)
+        exchanged.append(grant)
+        if len(exchanged) == 1:
+            await meanwhile()
+        return grant
+
+    async def revoking(*, grant: Any) -> None:
+        revoked.append(grant)
+        await revoke(grant=grant)
+
+    connector.complete_login = complete_login  # type: ignore[method-assign]
+    connector.revoke = revoking  # type: ignore[method-assign]
+    return exchanged, revoked
+
+
+async def test_a_grant_obtained_after_a_withdrawal_is_revoked(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session_id = await consented(gateway)
+    callback = await login(sources, await gateway.login_url(session_id, BANK))
+
+    async def withdraw_in_another_tab() -> None:
+        await gateway.withdraw(session_id)
+
+    exchanged, revoked = _exchanging(gateway, withdraw_in_another_tab)
+    with pytest.raises(SessionStateError):
+        await gateway.callback(session_id, BANK, callback)
+    assert gateway.session(session_id).state is SessionState.WITHDRAWN
+    assert revoked == exchanged
+    assert len(exchanged) == 1
+    with pytest.raises(SessionStateError):  # said at once, not after waiting for a claim
+        await gateway.callback(session_id, BANK, callback)
+    assert len(exchanged) == 1
+    assert "login.completed" not in events(gateway)
+
+
+async def test_a_benign_write_during_the_exchange_is_retried(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session_id = await consented(gateway)
+    callback = await login(sources, await gateway.login_url(session_id, BANK))
+
+    async def another_instance_writes() -> None:
+        gateway.sessions.replace(gateway.session(session_id))  # a version bump elsewhere
+
+    exchanged, revoked = _exchanging(gateway, another_instance_writes)
+    record = await gateway.callback(session_id, BANK, callback)
+    assert record.sources[BANK].state is SourceState.AUTHORISED
+    assert len(exchanged) == 1
+    assert not revoked
+    assert events(gateway).count("login.completed") == 1
+    assert (await gateway.collect(session_id)).complete
+
+
+async def test_a_grant_that_cannot_be_kept_is_revoked_and_the_claim_ends(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session_id = await consented(gateway)
+    callback = await login(sources, await gateway.login_url(session_id, BANK))
+    replace = gateway.sessions.replace
+
+    async def the_store_goes_down() -> None:
+        def down(record: SessionRecord) -> SessionRecord:
+            if record.sources[BANK].state is SourceState.AUTHORISED:
+                raise StoreUnavailableError("the session store is down")
+            return replace(record)
+
+        gateway.sessions.replace = down  # type: ignore[method-assign]
+
+    exchanged, revoked = _exchanging(gateway, the_store_goes_down)
+    with pytest.raises(StoreUnavailableError):
+        await gateway.callback(session_id, BANK, callback)
+    gateway.sessions.replace = replace  # type: ignore[method-assign]
+    assert revoked == exchanged
+    assert len(exchanged) == 1
+    progress = gateway.session(session_id).sources[BANK]
+    assert progress.state is SourceState.FAILED
+    assert progress.error is not None
+    assert progress.error["code"] == "login_not_recorded"
+    # The browser's retry of the same redirect: answered, its code not exchanged again.
+    with pytest.raises(AuthorizationDeniedError):
+        await gateway.callback(session_id, BANK, callback)
+    assert len(exchanged) == 1
+    assert events(gateway)[-1] == "data.failed"
+    # The consumer logs in again, and the collection goes ahead.
+    again = await login(sources, await gateway.login_url(session_id, BANK))
+    await gateway.callback(session_id, BANK, again)
+    assert (await gateway.collect(session_id)).complete
+
+
+async def test_a_benign_concurrent_write_does_not_reach_the_caller(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """add_source and retry lose a compare-and-set to another instance's write: retried on
+    the newer session, not a ConcurrentUpdateError for the consumer."""
+    session_id = await consented(gateway)
+    replace = gateway.sessions.replace
+    raced: list[int] = []
+
+    def racing(record: SessionRecord) -> SessionRecord:
+        if not raced:
+            raced.append(1)
+            replace(gateway.sessions.get(record.id))  # another instance writes first
+        return replace(record)
+
+    gateway.sessions.replace = racing  # type: ignore[method-assign]
+    added = await gateway.add_source(session_id, "bank.noordbank")
+    assert "bank.noordbank" in added.sources
+    callback = await login(sources, await gateway.login_url(session_id, BANK), approve=False)
+    with pytest.raises(AuthorizationDeniedError):
+        await gateway.callback(session_id, BANK, callback)
+    raced.clear()
+    retried = await gateway.retry(session_id, BANK)
+    assert retried.sources[BANK].state is SourceState.WAITING
+    assert len(raced) == 1

@@ -13,6 +13,7 @@ import pytest
 
 from brondata import DataRequest, Gateway, LegalBasis, Purpose
 from brondata.errors import ConsentDeniedError, SessionStateError
+from brondata.flow import RENEWAL_WINDOW
 from brondata.session import SessionState
 from brondata.testing import FixedClock, MockSources
 
@@ -140,3 +141,36 @@ async def test_a_session_not_yet_consented_cannot_be_renewed(gateway: Gateway) -
     session = await gateway.start(request(), "a")
     with pytest.raises(SessionStateError):
         await gateway.renew(session.id)
+
+
+async def test_a_renewal_submitted_twice_renews_once(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """The same form posted twice (a double click, a retried POST): one renewal."""
+    assert isinstance(sources.clock, FixedClock)
+    session = await gateway.start(request(), "a")
+    await gateway.give_consent(session.id)
+    sources.clock.advance(timedelta(minutes=10))
+    first = await gateway.renew(session.id, notice_hash=session.notice_hash)
+    sources.clock.advance(timedelta(seconds=1))
+    again = await gateway.renew(session.id, notice_hash=session.notice_hash)
+    assert again.version == first.version
+    assert again.consent_expires_at == first.consent_expires_at
+    assert events(gateway).count("consent.renewed") == 1
+    # A renewal later on is a renewal of its own.
+    sources.clock.advance(RENEWAL_WINDOW)
+    later = await gateway.renew(session.id, notice_hash=session.notice_hash)
+    assert later.consent_expires_at > first.consent_expires_at
+    assert events(gateway).count("consent.renewed") == 2
+
+
+async def test_a_consent_whose_term_ended_cannot_be_renewed(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    assert isinstance(sources.clock, FixedClock)
+    session = await gateway.start(request(), "a")
+    await gateway.give_consent(session.id)
+    sources.clock.advance(timedelta(hours=2))  # the term (1 h) ended; expire_due not yet run
+    with pytest.raises(SessionStateError, match="expired"):
+        await gateway.renew(session.id)
+    assert "consent.renewed" not in events(gateway)

@@ -118,6 +118,43 @@ async def test_a_cancelled_collect_resumes_at_once(
     assert gateway.result(session_id).records["bank"].compact == result.records["bank"].compact
 
 
+async def test_a_collect_cancelled_before_the_answer_is_committed_keeps_the_answer(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """Cancelled between the fetch and the commit of its ``data.retrieved``: the answer is
+    committed all the same (a source counts its fetches: the bank allows one a day), the
+    grant given up after it, and the resumed collection maps the answer kept."""
+    session_id = await ready(gateway, sources)
+    connector = gateway.connectors[BANK]
+    fetches = counting(connector, "fetch")
+    revokes = counting(connector, "revoke")
+    update = gateway._steps.update
+    reached, go = anyio.Event(), anyio.Event()
+
+    async def stalling(session_id: str, change: Any) -> Any:
+        if "_fetch" in getattr(change, "__qualname__", "") and not reached.is_set():
+            reached.set()
+            await go.wait()
+        return await update(session_id, change)
+
+    gateway._steps.update = stalling  # type: ignore[method-assign]
+    async with anyio.create_task_group() as group:
+        group.start_soon(gateway.collect, session_id)
+        await reached.wait()
+        group.cancel_scope.cancel()  # the request task, or a shutdown, cancels the collect
+        go.set()
+    assert gateway.session(session_id).state is SessionState.COLLECTING
+    assert events(gateway).count("data.retrieved") == 1
+    assert len(revokes) == 1
+    result = await gateway.collect(session_id)
+    assert result.complete, result.errors
+    assert "bank" in result.records
+    assert len(fetches) == 1
+    assert len(revokes) == 1
+    assert events(gateway).count("data.retrieved") == 1
+    assert delivered_and_failed(gateway) == (["bank"], [])
+
+
 async def test_a_finished_collect_again_returns_the_same(
     gateway: Gateway, sources: MockSources
 ) -> None:

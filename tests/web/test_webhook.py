@@ -103,12 +103,39 @@ def test_each_webhook_has_its_own_jti_and_a_replay_is_refused(key: SigningKey) -
     verify_webhook(body, fresh, jwks, now=NOW, seen=seen)
 
 
-def test_the_replay_cache_forgets_what_age_refuses_anyway(key: SigningKey) -> None:
-    seen = WebhookReplayCache(max_age=300)
+def test_the_replay_cache_forgets_by_its_own_clock_what_age_refuses_anyway() -> None:
+    clock = [0.0]
+    seen = WebhookReplayCache(max_age=300, clock=lambda: clock[0])
     assert not seen("a", int(NOW))
+    clock[0] = 330.0  # max_age + skew after "a" was seen: it could still come within its age
     assert seen("a", int(NOW))
-    assert not seen("b", int(NOW) + 331)  # "a" is past max_age + skew: dropped
-    assert not seen("a", int(NOW) + 331)
+    # A sender's iat far ahead does not push out what the cache saw (its own clock does).
+    assert not seen("b", int(NOW) + 10_000)
+    assert seen("a", int(NOW))
+    clock[0] = 331.0  # past max_age + skew: dropped
+    assert seen("b", int(NOW) + 10_000)  # seen at 330: kept
+    assert not seen("a", int(NOW))
+
+
+def test_the_replay_cache_keeps_each_jti_as_long_as_verify_accepts_it(key: SigningKey) -> None:
+    jwks = KeySet([key.public_jwk()])
+    clock = [NOW]
+    seen = WebhookReplayCache(max_age=900, clock=lambda: clock[0])
+    a = sign_webhook(b"{}", key, now=NOW, jti="a")
+    verify_webhook(b"{}", a, jwks, now=NOW, max_age=900, seen=seen)
+    clock[0] = NOW + 400
+    b = sign_webhook(b"{}", key, now=NOW + 400, jti="b")
+    verify_webhook(b"{}", b, jwks, now=NOW + 400, max_age=900, seen=seen)
+    with pytest.raises(WebhookReplayError):  # 400 s old, within its 900: still known
+        verify_webhook(b"{}", a, jwks, now=NOW + 400, max_age=900, seen=seen)
+
+
+def test_a_replay_cache_shorter_than_the_max_age_is_refused(key: SigningKey) -> None:
+    jwks = KeySet([key.public_jwk()])
+    signature = sign_webhook(b"{}", key, now=NOW)
+    with pytest.raises(ConfigurationError, match="max_age"):
+        verify_webhook(b"{}", signature, jwks, now=NOW, max_age=900, seen=WebhookReplayCache())
+    verify_webhook(b"{}", signature, jwks, now=NOW, max_age=60, seen=WebhookReplayCache())
 
 
 def test_a_signature_without_jti_is_refused(key: SigningKey) -> None:

@@ -76,15 +76,7 @@ class ConsentLog(ClosingContext):
         # Validate everything, the subject included, before a key is made for it: the event
         # with a stand-in seal of the right form, replaced by the real one below.
         check_subject(subject)
-        draft = LedgerEvent(
-            event=event,
-            at=at,
-            session_id=session_id,
-            consent_id=consent_id,
-            subject_key=_STAND_IN_KEY,
-            subject_sealed=_STAND_IN_SEAL,
-            **fields,
-        )
+        draft = self.draft(event, at=at, session_id=session_id, consent_id=consent_id, **fields)
         key_id, key = self.keyring.key_for(subject)
         sealed = seal_subject(
             key,
@@ -101,6 +93,27 @@ class ConsentLog(ClosingContext):
         if not _KEY_ID.fullmatch(key_id):
             raise LedgerError("the subject keyring returned a key id of the wrong form")
         return draft.model_copy(update={"subject_key": key_id, "subject_sealed": sealed})
+
+    def draft(
+        self,
+        event: EventType,
+        *,
+        at: datetime | str,
+        session_id: str,
+        consent_id: str,
+        **fields: Any,
+    ) -> LedgerEvent:
+        """``event`` as ``seal`` makes it, validated, with a stand-in for the subject's seal:
+        what the entry will say about the step, without making a key for anyone."""
+        return LedgerEvent(
+            event=event,
+            at=at,
+            session_id=session_id,
+            consent_id=consent_id,
+            subject_key=_STAND_IN_KEY,
+            subject_sealed=_STAND_IN_SEAL,
+            **fields,
+        )
 
     def append(
         self,

@@ -14,6 +14,7 @@ from brondata.flow._codec import array_elements, choose_instances, record_claims
 from brondata.flow._notice import ConsentView, NoticeSettings, consent_view, plan_of, terms_of
 from brondata.flow._steps import (
     GIVEN,
+    RENEWAL_WINDOW,
     CallbackSeen,
     Step,
     add_source,
@@ -50,6 +51,7 @@ from brondata.flow._steps import (
 
 __all__ = [
     "GIVEN",
+    "RENEWAL_WINDOW",
     "CallbackSeen",
     "ConsentTerms",
     "ConsentView",

@@ -1,7 +1,9 @@
 """The consent notice: its terms from a session, and its text in English and Dutch.
 
 ``terms_of`` makes the session's ``ConsentTerms`` (one definition, ``consent._terms``) from
-the request, the instances chosen and the controller's settings; ``consent_view`` is what the
+the request, the instances chosen and the controller's settings the session was started
+with (kept in it: another instance, or a redeploy with other settings, shows, hashes and
+records the same terms); ``consent_view`` is what the
 consumer reads, made from those terms; ``ConsentView.text`` renders it.
 """
 
@@ -10,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from brondata._session_store import SessionRecord
+from brondata._session_store import NoticeSettings, SessionRecord
 from brondata.attributes import CATALOGUE
 from brondata.consent._terms import ConsentTerms
 from brondata.dossier import notice_lines, notice_terms
 from brondata.dossier._run import DECISION_SOURCE
+from brondata.errors import SessionStateError
 from brondata.sources._kind import kind_of
 
 __all__ = ["ConsentView", "NoticeSettings", "consent_view", "plan_of", "terms_of"]
@@ -41,17 +44,6 @@ _DUTCH = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class NoticeSettings:
-    """The controller's side of every notice a gateway shows (its configuration)."""
-
-    controller: str
-    controller_contact: str
-    storage_location: str
-    notice_language: str
-    withdrawal_method: str
-
-
 def plan_of(record: SessionRecord) -> dict[str, list[str]]:
     """Per source kind, the attributes asked: what the consumer consents to. Which
     instances (banks) deliver them is the consumer's choice and not part of the consent."""
@@ -61,8 +53,13 @@ def plan_of(record: SessionRecord) -> dict[str, list[str]]:
     return plan
 
 
-def terms_of(record: SessionRecord, settings: NoticeSettings) -> ConsentTerms:
-    """The terms of the session's consent."""
+def terms_of(record: SessionRecord, settings: NoticeSettings | None = None) -> ConsentTerms:
+    """The terms of the session's consent: its request, its plan and the controller's side
+    it was started with (``record.notice``). ``settings`` (the gateway's now) stand in only
+    for a session stored before sessions kept their notice."""
+    settings = record.notice or settings
+    if settings is None:
+        raise SessionStateError(f"session {record.id} keeps no notice and none was given")
     request = record.request
     plan = tuple((kind, tuple(names)) for kind, names in plan_of(record).items())
     if request.decisions:  # computed by the gateway, released like any attribute

@@ -38,6 +38,7 @@ from brondata.sources._kind import kind_of
 
 __all__ = [
     "GIVEN",
+    "RENEWAL_WINDOW",
     "CallbackSeen",
     "Step",
     "add_source",
@@ -72,6 +73,8 @@ __all__ = [
     "withdraw",
 ]
 
+#: A renewal within this time of the last one is that renewal again (a double submit).
+RENEWAL_WINDOW: Final = timedelta(seconds=60)
 #: The states in which the consent is given (and a second ``give_consent`` a no-op).
 GIVEN: Final = (SessionState.CONSENTED, SessionState.COLLECTING, SessionState.COLLECTED)
 _ENDED: Final = (SessionState.DENIED, SessionState.WITHDRAWN, SessionState.EXPIRED)
@@ -157,6 +160,7 @@ def start(
         updated_at=now,
         consent_expires_at=now + consent_ttl,
         notice_hash="",
+        notice=settings,
         sources={s: SourceProgress(attributes=tuple(a)) for s, a in plan.items()},
         holder_jwk=holder_jwk,
     )
@@ -168,10 +172,15 @@ def start(
 
 
 def give_consent(
-    record: SessionRecord, now: datetime, *, settings: NoticeSettings, notice_hash: str | None
+    record: SessionRecord,
+    now: datetime,
+    *,
+    settings: NoticeSettings | None = None,
+    notice_hash: str | None,
 ) -> Step:
     """The consumer agrees to the notice ``notice_hash`` names (if given); a consent given
-    already is the same step again: nothing changes."""
+    already is the same step again: nothing changes. The terms recorded are the session's
+    own (``terms_of``; ``settings`` only for a session stored without them)."""
     _check_notice(notice_hash, record)
     if record.state in GIVEN:
         return Step(record)
@@ -202,21 +211,31 @@ def expire(record: SessionRecord, now: datetime) -> Step:
 
 
 def renew(
-    record: SessionRecord, now: datetime, *, consent_ttl: timedelta, notice_hash: str | None
+    record: SessionRecord,
+    now: datetime,
+    *,
+    consent_ttl: timedelta,
+    notice_hash: str | None,
+    window: timedelta = RENEWAL_WINDOW,
 ) -> Step:
-    """A new term: the login window before collection, the retention after it."""
+    """A new term: the login window before collection, the retention after it.
+
+    A renewal within ``window`` of the last one is the same renewal (a form submitted
+    twice, a retried request): the session is returned as it is and nothing is appended.
+    A consent whose term has ended cannot be renewed (``SessionStateError``): it expires."""
     updated = _moved(record, SessionEvent.RENEW, now)
     _check_notice(notice_hash, record)
+    if record.renewed_at is not None and now - record.renewed_at < window:
+        return Step(record)
+    _check_not_expired(record, now)
     term = (
         consent_ttl
         if record.state is SessionState.CONSENTED
         else timedelta(days=record.request.retention_days)
     )
-    expires = now + term
-    if record.consent_expires_at == expires:
-        return Step(record)  # renewed at this very moment already: the same renewal
     renewed = event("consent.renewed", now, notice_hash=record.notice_hash)
-    return Step(updated.model_copy(update={"consent_expires_at": expires}), (renewed,))
+    changes = {"consent_expires_at": now + term, "renewed_at": now}
+    return Step(updated.model_copy(update=changes), (renewed,))
 
 
 def grants_held(record: SessionRecord) -> list[str]:
@@ -327,17 +346,48 @@ def release_callback(record: SessionRecord, instance: str) -> Step:
     return Step(_source_changed(record, instance, callback=None))
 
 
-def login_completed(record: SessionRecord, instance: str, sealed: str, now: datetime) -> Step:
-    """The code exchanged: the grant (sealed) kept, ``login.completed``."""
+def _check_claim(record: SessionRecord, instance: str, callback: str, now: datetime) -> None:
+    """That the session can still take the outcome of the callback ``callback`` claimed:
+    the consent stands, its term has not ended, and no other login replaced the claim."""
+    check_callback(record, instance, now)
+    if record.sources[instance].callback != callback:
+        raise SessionStateError(f"{instance}: the login was started again meanwhile")
+
+
+def login_completed(
+    record: SessionRecord,
+    instance: str,
+    sealed: str,
+    now: datetime,
+    *,
+    callback: str | None = None,
+) -> Step:
+    """The code exchanged: the grant (sealed) kept, ``login.completed``. With ``callback``
+    (the claim's digest) the session is first checked to still take it (``SessionStateError``
+    if withdrawn, expired or started again meanwhile: the grant is then to be revoked)."""
+    if callback is not None:
+        _check_claim(record, instance, callback, now)
     updated = _source_moved(record, instance, SessionEvent.COMPLETE_LOGIN, sealed=sealed)
     updated = updated.model_copy(update={"updated_at": now})
     return Step(updated, (event("login.completed", now, source=instance),))
 
 
 def login_refused(
-    record: SessionRecord, instance: str, error: BrondataError, now: datetime
+    record: SessionRecord,
+    instance: str,
+    error: BrondataError,
+    now: datetime,
+    *,
+    callback: str | None = None,
 ) -> Step:
-    """The consumer or the source said no: the source failed, ``data.failed``."""
+    """The consumer or the source said no: the source failed, ``data.failed``. With
+    ``callback`` (the claim's digest) a session that moved on meanwhile (withdrawn, another
+    login started) is left as it is."""
+    if callback is not None:
+        try:
+            _check_claim(record, instance, callback, now)
+        except SessionStateError:
+            return Step(record)
     updated = _source_moved(
         record, instance, SessionEvent.FAIL_LOGIN, sealed=None, error=error.to_dict()
     )

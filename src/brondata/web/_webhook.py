@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from brondata.errors import RecordError, WebhookError, WebhookReplayError
+from brondata.errors import ConfigurationError, RecordError, WebhookError, WebhookReplayError
 from brondata.records import KeySet, SigningKey
 from brondata.records._jws import read_compact, sign_compact, verify_compact
 
@@ -70,7 +70,14 @@ def verify_webhook(
     ``jti`` was accepted before, and remembers it if not (``WebhookReplayCache`` in one
     process; with several, a table with ``jti`` as its unique key, rows kept
     ``max_age`` + 30 seconds). A ``jti`` seen before is ``WebhookReplayError``. Without
-    ``seen`` a replay within ``max_age`` is not detected."""
+    ``seen`` a replay within ``max_age`` is not detected. A ``WebhookReplayCache`` whose
+    own ``max_age`` is shorter than ``max_age`` is ``ConfigurationError``: it would forget a
+    ``jti`` while the webhook is still accepted."""
+    if isinstance(seen, WebhookReplayCache) and max_age > seen.max_age:
+        raise ConfigurationError(
+            f"verify_webhook(max_age={max_age}) outlasts its WebhookReplayCache "
+            f"(max_age={seen.max_age}): give the cache the same max_age"
+        )
     try:
         jws = read_compact(signature)
     except RecordError:
@@ -103,21 +110,30 @@ def verify_webhook(
 
 class WebhookReplayCache:
     """``seen`` for ``verify_webhook`` in one process: the ``jti`` of every webhook accepted
-    in the last ``max_age`` + 30 seconds (older ones are refused by their age already)."""
+    in the last ``max_age`` + 30 seconds by the cache's own ``clock`` (monotonic): as long
+    as a webhook with that ``jti`` could still be accepted, whatever its ``iat`` says. Use
+    it with a ``verify_webhook(max_age=...)`` no longer than its own ``max_age``
+    (``verify_webhook`` refuses a longer one)."""
 
-    __slots__ = ("_lock", "_max_age", "_seen")
+    __slots__ = ("_clock", "_keep", "_lock", "_seen", "max_age")
 
-    def __init__(self, max_age: int = WEBHOOK_MAX_AGE) -> None:
-        self._max_age = max_age + _SKEW
-        self._seen: dict[str, int] = {}
+    def __init__(
+        self, max_age: int = WEBHOOK_MAX_AGE, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        #: The longest ``max_age`` of ``verify_webhook`` this cache covers.
+        self.max_age = max_age
+        # A webhook is accepted from up to the skew before its iat until max_age after it.
+        self._keep = max_age + _SKEW
+        self._clock = clock
+        self._seen: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def __call__(self, jti: str, iat: int) -> bool:
         with self._lock:
-            oldest = iat - self._max_age
-            for known in [j for j, at in self._seen.items() if at < oldest]:
+            now = self._clock()
+            for known in [j for j, at in self._seen.items() if now - at > self._keep]:
                 del self._seen[known]
             if jti in self._seen:
                 return True
-            self._seen[jti] = iat
+            self._seen[jti] = now
             return False
