@@ -91,7 +91,7 @@ async def test_decisions_are_a_signed_record_with_rule_versions_and_input_digest
     assert claims["decision.max_mortgage"]["rule_version"] == "income_norm@2026.1"
     # The provenance of the inputs: the digests the kinds' own records carry.
     digests = claims["decision.max_mortgage"]["input_digests"]
-    assert set(digests) == {"duo", "employment", "pension", "population"}
+    assert set(digests) == {"duo", "employment", "population"}  # the AOW age: the law's table
     for kind, digest in digests.items():
         record = verify_record(result.records[kind].compact, gateway.jwks())
         assert record.claims["source_response_digest"] == digest
