@@ -100,6 +100,6 @@ def test_decision_inputs_take_the_aow_criterion_from_the_birth_date_alone() -> N
 
 
 def test_a_malformed_birth_date_is_a_typed_error_without_the_value() -> None:
-    with pytest.raises(InvalidDecisionInputError, match="person.birth_date") as caught:
+    with pytest.raises(InvalidDecisionInputError, match=r"person\.birth_date") as caught:
         decision_inputs({"person.birth_date": "1 April 1990"}, TODAY)
     assert "April" not in caught.value.message

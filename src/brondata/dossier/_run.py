@@ -128,7 +128,7 @@ def run_checks(request: DataRequest, as_of: date, kept: Kept) -> DossierReport |
         return None
     collected: dict[str, tuple[str, Mapping[str, Any]]] = {}
     extra: dict[str, Mapping[str, Any]] = {}
-    for key, part in kept.items():  # a kind, or an instance delivered after its kind
+    for key, part in kept.items():  # a kind (or, in a session of an older release, an instance)
         for instance, held in part["instances"].items():
             collected[instance] = (kind_of(key), held["values"])
             extra[instance] = held["facts"]
