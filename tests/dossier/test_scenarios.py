@@ -170,7 +170,11 @@ async def test_the_gateway_side_checks_and_decisions_for_a_salaried_person() -> 
     assert claims["decision.max_mortgage"]["input_digests"] == {
         kind: f"sha-256:{kind}" for kind in ("duo", "employment", "population")
     }
+    # The AOW criterion's own table is named beside the decision's: what an auditor needs
+    # to redo it.
+    assert claims["decision.max_mortgage"]["input_rules"] == ["aow_age@2026.1"]
     assert claims["decision.nhg_eligible"]["input_digests"] == {}  # the facts alone
+    assert "input_rules" not in claims["decision.nhg_eligible"]
     text = json.dumps(claims)
     assert "sv_wage" not in text  # names of inputs, not the attributes' values
     sv_wage = held["employment"]["values"]["employment.sv_wage_12m"]["amount"]

@@ -25,12 +25,24 @@ from typing import Literal
 from brondata.dossier._decisions import latest_year, rule_table
 from brondata.errors import RuleNotApplicableError
 
-__all__ = ["AgeBand", "AowAge", "age_band", "aow_age", "aow_age_reached", "years_until_aow_age"]
+__all__ = [
+    "AOW_INPUTS",
+    "AgeBand",
+    "AowAge",
+    "age_band",
+    "aow_age",
+    "aow_age_reached",
+    "aow_rule_version",
+    "years_until_aow_age",
+]
 
 #: The ages the social-assistance norms distinguish (Participatiewet art. 20-22).
 AgeBand = Literal["under_21", "adult", "aow"]
 
 _TABLE = "aow_age"
+
+#: The decision inputs derived through this table (a decision record names its version).
+AOW_INPUTS = frozenset({"aow_age_reached", "age_band", "partner_age_band"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +61,11 @@ class AowAge:
         month = birth_date.year * 12 + birth_date.month - 1 + self.years * 12 + self.months
         year, month_of_year = month // 12, month % 12 + 1
         return date(year, month_of_year, min(birth_date.day, monthrange(year, month_of_year)[1]))
+
+
+def aow_rule_version(year: int | None = None) -> str:
+    """The version of the ``aow_age`` table of ``year`` (default: the newest), as used."""
+    return rule_table(_TABLE, latest_year() if year is None else year).version
 
 
 def aow_age(birth_date: date, *, year: int | None = None) -> AowAge:
