@@ -16,8 +16,23 @@ from typing import Any
 
 import httpx2
 
-#: ``BRONDATA_BENCH_FULL=1``: the long variants (1M-entry ledger, more rounds).
+#: ``BRONDATA_BENCH_FULL=1``: the 1M-entry ledger (and more rounds where a module reads it).
 FULL = os.environ.get("BRONDATA_BENCH_FULL") == "1"
+
+
+def load_average() -> float:
+    """The 1-minute load average now: read at the end of a measurement, the load during it."""
+    return os.getloadavg()[0]
+
+
+def raise_open_file_limit(wanted: int) -> int:
+    """Raise this process's soft open-file limit to ``wanted`` (at most the hard limit), for
+    many connections at once; the soft limit now."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return soft
 
 
 class RecordingTransport(httpx2.AsyncBaseTransport):
@@ -109,6 +124,7 @@ def figure(
     target: float | None = None,
     target_text: str = "",
     note: str = "",
+    load: float | None = None,
 ) -> dict[str, Any]:
     """One row of the report.
 
@@ -116,7 +132,8 @@ def figure(
     value / baseline, of the medians (and ``ratio_best`` of the best rounds); for a rate
     above 1 is faster than the baseline, for a cost (``higher_is_better=False``) below 1 is
     cheaper. ``target`` is held against the ratio when there is a baseline, else against
-    the median itself.
+    the median itself. ``load`` is the 1-minute load average during the measurement (by
+    default now: make the row right after measuring it).
     """
     best, median = value
     row: dict[str, Any] = {
@@ -127,6 +144,7 @@ def figure(
         "rounds": rounds,
         "higher_is_better": higher_is_better,
         "note": note,
+        "load": load_average() if load is None else load,
     }
     measured: float | None = median
     if baseline is not None:

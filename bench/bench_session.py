@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._flows import bare_requests, gateway_session, in_process
+from bench._flows import bare_client, bare_requests, gateway_session, in_process
 from bench._util import FULL, figure, interleaved_async, millis, print_table
 
 ROUNDS = 30 if FULL else 15
@@ -38,10 +38,10 @@ async def run(rounds: int = ROUNDS) -> dict[str, Any]:
         if sorted(map(_endpoint, gateway_log)) != sorted(map(_endpoint, bare_log)):
             raise RuntimeError(f"request sets differ:\n{gateway_log}\n{bare_log}")
         site = in_process()
-        async with site.gateway(Path(tmp) / "bench.db") as gateway:
+        async with site.gateway(Path(tmp) / "bench.db") as gateway, bare_client(site) as http:
             sides = {
                 "session": lambda: gateway_session(gateway, site),
-                "bare": lambda: bare_requests(site),
+                "bare": lambda: bare_requests(site, http),
             }
             seconds = await interleaved_async(sides, rounds)
             cpu = await interleaved_async(sides, rounds, clock=time.process_time)

@@ -3,7 +3,9 @@
 ``MockSources`` builds the mock of every registered source kind that has one, one app per
 mock instance (two banks: ``bank.mockbank`` and ``bank.noordbank``), over one synthetic
 population, and hands out connectors whose transport is ``httpx2.ASGITransport`` around those
-apps, plus a browser in which a person logs in. Nothing here opens a socket. Needs the
+apps, plus a browser in which a person logs in; nothing in it opens a socket. Over real
+HTTP: ``serve_mock_sources`` runs ``brondata mock serve`` in a child process (the one way the
+tests and the benchmarks start it) and ``RemoteSources`` talks to what it serves. Needs the
 ``brondata[mock]`` extra.
 """
 

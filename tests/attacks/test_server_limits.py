@@ -12,7 +12,7 @@ import httpx2
 import pytest
 
 from brondata.mock._faults import Fault
-from brondata.mock._serve import MAX_HEAD_BYTES, serve
+from brondata.mock._serve import KEEP_ALIVE_TIMEOUT, MAX_HEAD_BYTES, REQUEST_TIMEOUT, serve
 
 pytestmark = pytest.mark.anyio
 
@@ -126,3 +126,13 @@ async def test_a_thousand_clients_at_once_are_all_answered(anyio_backend: str) -
                     clients.start_soon(one)
         group.cancel_scope.cancel()
     assert sorted(set(statuses)) == [200], {s: statuses.count(s) for s in set(statuses)}
+
+
+def test_the_server_keeps_an_idle_connection_longer_than_a_client_does() -> None:
+    """A client drops an idle keep-alive connection before the server closes it: else a
+    request sent just as the server closes is lost (the client sees RemoteProtocolError)."""
+    from brondata.connectors._http import DEFAULT_LIMITS
+
+    for client in (httpx2.Limits(), DEFAULT_LIMITS):
+        assert client.keepalive_expiry is not None
+        assert min(KEEP_ALIVE_TIMEOUT, REQUEST_TIMEOUT) > client.keepalive_expiry

@@ -56,7 +56,10 @@ __all__ = [
 ]
 
 REQUEST_TIMEOUT = 10.0
-KEEP_ALIVE_TIMEOUT = 5
+#: Longer than a client's own idle expiry (httpx: 5 s), so that the client drops an idle
+#: connection first: a server closing it at the same moment loses the request the client has
+#: just sent on it (``RemoteProtocolError``), which a thousand consumers in flight hit often.
+KEEP_ALIVE_TIMEOUT = 10
 MAX_HEAD_BYTES = 16 * 1024
 #: Open connections at which every request is answered 503: room for a few thousand
 #: consumers in flight (each holds one or two keep-alive connections), and bounded so that
