@@ -84,22 +84,25 @@ def interleaved(
 
 
 async def interleaved_async(
-    sides: Mapping[str, Callable[[], Awaitable[object]]],
-    rounds: int,
-    *,
-    clock: Callable[[], float] = time.perf_counter,
-) -> dict[str, dict[str, float]]:
-    """As ``interleaved``, one awaited operation per side per round; ``clock`` may be
-    ``time.process_time`` to count CPU instead of wall time."""
+    sides: Mapping[str, Callable[[], Awaitable[object]]], rounds: int
+) -> dict[str, dict[str, dict[str, float]]]:
+    """As ``interleaved``, one awaited operation per side per round, each timed twice at
+    once: ``wall`` (``perf_counter``) and ``cpu`` (``process_time``, this process's CPU);
+    ``{"wall": {side: summary}, "cpu": {side: summary}}``."""
     for run in sides.values():
         await run()
-    samples: dict[str, list[float]] = {name: [] for name in sides}
+    wall: dict[str, list[float]] = {name: [] for name in sides}
+    cpu: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(rounds):
         for name, run in sides.items():
-            start = clock()
+            start, start_cpu = time.perf_counter(), time.process_time()
             await run()
-            samples[name].append(clock() - start)
-    return {name: summary(values) for name, values in samples.items()}
+            cpu[name].append(time.process_time() - start_cpu)
+            wall[name].append(time.perf_counter() - start)
+    return {
+        "wall": {name: summary(values) for name, values in wall.items()},
+        "cpu": {name: summary(values) for name, values in cpu.items()},
+    }
 
 
 def per_second(seconds: Mapping[str, float], count: float = 1.0) -> tuple[float, float]:
