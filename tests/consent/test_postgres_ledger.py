@@ -94,3 +94,24 @@ def test_four_processes_append_two_thousand_contiguous_entries(
         assert [e.index for e in entries] == list(range(2000))
         assert all(e.event.session_id == acknowledged[e.index] for e in entries)
         assert ledger.root() == merkle_root([e.canonical for e in entries])
+
+
+def test_the_size_counts_only_entries_that_are_durable(postgres_dsn: str, pg_schema: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with PostgresLedger(postgres_dsn, schema=pg_schema) as ledger:
+        ledger.append(make_event())
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            table = sql.Identifier(pg_schema, "scratch")
+            conn.execute(sql.SQL("CREATE TABLE {} (n integer)").format(table))
+            # A commit visible at once but not yet flushed, as a batch's is between its
+            # COMMIT and its flush.
+            conn.execute("SET synchronous_commit = off")
+            conn.execute(sql.SQL("INSERT INTO {} VALUES (1)").format(table))
+            written = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()
+            assert written is not None
+            assert ledger.size() == 1
+            # The size was read only once everything it could see was flushed.
+            row = conn.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", written)
+            assert row.fetchone() == (True,)

@@ -11,8 +11,15 @@ round trips: (1) BEGIN, the lock, then the size with the roots of the complete s
 batch builds on (a separate statement after the lock, so that it reads what the previous
 holder committed), and, when a keyring beside the ledger keeps keys in memory, which of the
 keys the entries are sealed under still exist; (2) every entry and every tree node the batch
-completes, in one INSERT from arrays, and the COMMIT. The ``ledger_head`` table of an earlier
-release stays so that existing schemas keep their shape.
+completes, in one INSERT from arrays, the COMMIT, and the flush. The batch's transaction
+commits without waiting for the WAL flush, so its lock is free from the COMMIT on and the
+next writer, in any process, works while this batch is flushed: writers share flushes
+instead of taking turns through them. A transaction of its own, in the same round trip,
+then waits for the flush (``_FLUSH``); only then is the batch acknowledged. Between the
+COMMIT and the flush the entries are visible but not yet durable: a crash then loses them
+and every batch built on them (WAL is flushed in order), none acknowledged, and the ledger's
+size (what checkpoints, exports and proofs are built on) counts only flushed entries. The
+``ledger_head`` table of an earlier release stays so that existing schemas keep their shape.
 
 Append-only is enforced by triggers that raise on UPDATE, DELETE and TRUNCATE of the ledger
 tables and on an insert at any index but the next. The schema is created by the library, in
@@ -121,6 +128,31 @@ SELECT size.n, f.level, f.hash FROM size LEFT JOIN LATERAL (
     JOIN {s}.ledger_nodes t ON t.level = k.level AND t.idx = (size.n >> k.level) - 1
     WHERE ((size.n >> k.level) & 1) = 1
 ) f ON true
+"""
+
+# The append lock, taken with the batch's transaction set to commit without waiting for the
+# WAL flush: the lock (a transaction's) is released at the COMMIT, not after the flush, so the
+# next writer, in any process, goes on while this batch's WAL is flushed and writers share
+# flushes. Nothing is acknowledged before ``_FLUSH``.
+_LOCK: Final = (
+    "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(hashtext(%s))"
+)
+
+# A transaction of its own that commits with the connection's durability: it writes one WAL
+# record (an empty transactional logical-decoding message; a transaction id alone writes
+# none, and a commit that wrote nothing is not flushed), so its commit is flushed. That commit
+# comes after the batch's, and WAL is flushed in order, so when it returns the batch is as
+# durable as a synchronous commit would have made it (replicas included, with synchronous
+# replication). A crash before then loses the batch and every later one built on it, none of
+# them acknowledged. Logical decoding consumers see the message only if they ask for
+# messages; its prefix says what it is.
+_FLUSH: Final = "SELECT pg_logical_emit_message(true, 'brondata.ledger.flush', '')"
+
+# The size, and whether every commit it counts has been flushed: the WAL position read after
+# the statement's snapshot is past the commit record of every batch the snapshot sees.
+_SIZE: Final = """
+SELECT COALESCE(MAX(idx) + 1, 0), pg_current_wal_insert_lsn() <= pg_current_wal_flush_lsn()
+FROM {s}.ledger_entries
 """
 
 # Which of the key ids a batch's entries are sealed under still exist, read after the lock
@@ -262,7 +294,8 @@ class PostgresLedger(PostgresStore):
                     conn.execute("BEGIN")
                     # The lock and the read are separate statements: a statement reads with
                     # the snapshot of its own start, which must come after the lock is held.
-                    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._append_lock,))
+                    # The COMMIT does not wait for the WAL flush (see ``_FLUSH``).
+                    conn.execute(_LOCK, (self._append_lock,))
                     laid: list[LedgerUnit | BaseException] = []
                     writes: list[tuple[int, Any]] = []
                     for unit in units:
@@ -300,7 +333,9 @@ class PostgresLedger(PostgresStore):
                             ),
                         )
                     conn.execute("COMMIT")
-                # Leaving the pipeline sends it all and waits: round trip 2.
+                    conn.execute(_FLUSH)
+                # Leaving the pipeline sends it all and waits, the flush included: round
+                # trip 2. Only then is the batch acknowledged.
             except BaseException:
                 # Whatever failed, the transaction must not stay open on a pooled connection.
                 if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
@@ -367,10 +402,15 @@ class PostgresLedger(PostgresStore):
             return stored_consistency_proof(size1, size2, lambda keys: self._read(conn, keys))
 
     def _size(self, conn: psycopg.Connection[Any]) -> int:
-        row = conn.execute(
-            self._q("SELECT COALESCE(MAX(idx) + 1, 0) FROM {s}.ledger_entries")
-        ).fetchone()
+        """The number of entries, counting only durable ones: a batch is visible from its
+        COMMIT, a moment before its flush; a size read then waits for that flush, so that
+        nothing (a checkpoint, an export, a proof) is built on an entry a crash could lose."""
+        row = conn.execute(self._q(_SIZE)).fetchone()
         assert row is not None
+        if not row[1]:
+            conn.execute(_FLUSH)
+            if not conn.autocommit:  # a connection of the application's own pool
+                conn.commit()
         return int(row[0])
 
     def _read(
