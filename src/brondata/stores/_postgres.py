@@ -184,6 +184,7 @@ class PostgresStore(ClosingContext):
         self._psycopg_error: type[Exception] = psycopg.Error
         self._sql = psycopg.sql
         self._schema = psycopg.sql.Identifier(schema)
+        self._composed: dict[str, sql.Composed] = {}
         self._dsn = dsn
         self._owns_pool = pool is None
         self._closed = False
@@ -210,7 +211,10 @@ class PostgresStore(ClosingContext):
 
     def _q(self, text: str) -> sql.Composed:
         # Every template is a literal of a store module; only the quoted schema is inserted.
-        composed: sql.Composed = self._sql.SQL(text).format(s=self._schema)
+        # Composed once per store: a hot path (an append) would otherwise compose it anew.
+        composed = self._composed.get(text)
+        if composed is None:
+            composed = self._composed[text] = self._sql.SQL(text).format(s=self._schema)
         return composed
 
     def _closed_error(self) -> BrondataError:
