@@ -145,7 +145,8 @@ def _rate(n: int, seconds: float) -> float:
 
 def _open_log(backend: str, target: str, schema: str, connections: int = 1) -> ConsentLog:
     if backend == "sqlite":
-        return ConsentLog(SqliteLedger(target), SqliteSubjectKeyring(target))
+        sqlite = SqliteLedger(target)
+        return ConsentLog(sqlite, SqliteSubjectKeyring(target, ledger=sqlite))
     from brondata.consent import PostgresLedger, PostgresSubjectKeyring
 
     ledger = PostgresLedger(target, schema=schema, max_connections=connections)

@@ -143,3 +143,33 @@ def test_postgres_vacuum_reclaims_the_dead_row(postgres_dsn: str, pg_schema: str
     assert len(tuples) == 19
     assert not any(keys["sub-3"] in data for data in tuples)
     assert any(keys["sub-4"] in data for data in tuples)
+
+
+def test_sqlite_keys_beside_the_ledger_are_made_durable_by_its_next_commit(
+    tmp_path: Path,
+) -> None:
+    from brondata.consent import SqliteLedger
+    from brondata.errors import LedgerError
+
+    path = tmp_path / "brondata.db"
+    with SqliteLedger(path) as ledger, SqliteSubjectKeyring(path, ledger=ledger) as ring:
+        statements: list[str] = []
+        ring._conn.set_trace_callback(statements.append)
+        key_id, _ = ring.key_for(SUBJECT)
+        # The new key commits without an fsync of its own: its frames are in the one
+        # write-ahead log before those of any entry sealed under it, and the ledger's commit
+        # (synchronous=FULL) syncs the log up to its own, the key's included.
+        insert = next(i for i, s in enumerate(statements) if "INSERT" in s)
+        assert "PRAGMA synchronous=NORMAL" in statements[:insert]
+        assert statements[-1] == "PRAGMA synchronous=FULL"
+        ((level,),) = ring._conn.execute("PRAGMA synchronous").fetchall()
+        assert level == 2  # FULL again: a destroy is synced on its own
+        assert ring.key_for(SUBJECT)[0] == key_id
+    # In another file, no ledger commit would sync the key: refused.
+    with SqliteLedger(tmp_path / "other.db") as other, pytest.raises(LedgerError):
+        SqliteSubjectKeyring(path, ledger=other)
+    with SqliteSubjectKeyring(path) as alone:
+        statements = []
+        alone._conn.set_trace_callback(statements.append)
+        alone.key_for("sub-another")
+        assert not any("synchronous" in s for s in statements)
