@@ -184,6 +184,10 @@ class PostgresLedger(PostgresStore):
 
     _what = "ledger"
     _pool_name = "ledger"
+    _ddl = _DDL
+    # The append lock too (below): one lock, so an append and another process's CREATE OR
+    # REPLACE TRIGGER can never deadlock.
+    _lock_prefix = "brondata:"
 
     def __init__(
         self,
@@ -195,17 +199,10 @@ class PostgresLedger(PostgresStore):
         timeout: float = 30.0,
     ) -> None:
         super().__init__(
-            dsn,
-            schema=schema,
-            pool=pool,
-            max_connections=max_connections,
-            timeout=timeout,
-            ddl=_DDL,
-            lock=f"brondata:{schema}",
+            dsn, schema=schema, pool=pool, max_connections=max_connections, timeout=timeout
         )
-        # Appends take the same transaction-level advisory lock as schema creation: one lock,
-        # so an append and another process's CREATE OR REPLACE TRIGGER can never deadlock.
-        self._append_lock = f"brondata:{schema}"
+        # Appends take the same transaction-level advisory lock as schema creation.
+        self._append_lock = self._lock_prefix + schema
         self._commits: GroupCommit[LedgerUnit, tuple[LedgerEntry, ...]] = GroupCommit(
             self._append_batch
         )
@@ -542,6 +539,8 @@ class PostgresSubjectKeyring(PostgresStore):
 
     _what = "subject keyring"
     _pool_name = "keyring"
+    _ddl = _KEYRING_DDL
+    _lock_prefix = "brondata:keyring:"
 
     def __init__(
         self,
@@ -562,13 +561,7 @@ class PostgresSubjectKeyring(PostgresStore):
                 raise LedgerError("a keyring caches keys only beside its ledger, in its schema")
             self._cache = ledger._keys = _KeyCache()
         super().__init__(
-            dsn,
-            schema=schema,
-            pool=pool,
-            max_connections=max_connections,
-            timeout=timeout,
-            ddl=_KEYRING_DDL,
-            lock=f"brondata:keyring:{schema}",
+            dsn, schema=schema, pool=pool, max_connections=max_connections, timeout=timeout
         )
 
     def key_for(self, subject: str) -> tuple[str, bytes]:
