@@ -209,6 +209,15 @@ class PostgresLedger(PostgresStore):
         # Set by a keyring beside this ledger that caches keys (``PostgresSubjectKeyring``
         # with ``ledger=``): each batch then checks that its entries' keys still exist.
         self._keys: _KeyCache | None = None
+        try:
+            # Every batch waits for its flush with ``_FLUSH``, after its COMMIT: a server that
+            # refuses it (a role without the right) fails the open, not each append once its
+            # batch is already in.
+            with self._connection() as conn:
+                conn.execute(_FLUSH)
+        except BaseException:
+            self.close()
+            raise
 
     def _closed_error(self) -> BrondataError:
         return LedgerError("the ledger is closed")
