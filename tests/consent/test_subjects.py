@@ -173,3 +173,37 @@ def test_sqlite_keys_beside_the_ledger_are_made_durable_by_its_next_commit(
         alone._conn.set_trace_callback(statements.append)
         alone.key_for("sub-another")
         assert not any("synchronous" in s for s in statements)
+
+
+@pytest.mark.postgres
+def test_postgres_keys_beside_the_ledger_are_made_durable_by_its_next_flush(
+    postgres_dsn: str, pg_schema: str, tmp_path: Path
+) -> None:
+    import psycopg
+
+    from brondata.consent import PostgresLedger, PostgresSubjectKeyring
+
+    def sent(ring: PostgresSubjectKeyring, subject: str) -> str:
+        # What the client sent while making a key (libpq's trace of the pool's one connection).
+        trace = tmp_path / f"{subject}.trace"
+        with trace.open("w") as out:
+            with ring._pool.connection() as conn:
+                conn.pgconn.trace(out.fileno())
+                conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+            ring.key_for(subject)
+            with ring._pool.connection() as conn:
+                conn.pgconn.untrace()
+        return "\n".join(line for line in trace.read_text().splitlines() if line.startswith("F"))
+
+    with (
+        PostgresLedger(postgres_dsn, schema=pg_schema) as ledger,
+        PostgresSubjectKeyring(
+            postgres_dsn, schema=pg_schema, ledger=ledger, max_connections=1
+        ) as ring,
+    ):
+        # A new key commits without waiting for its flush: an entry sealed under it commits
+        # after it, and its append waits for a flush that covers both.
+        assert "synchronous_commit" in sent(ring, SUBJECT)
+    with PostgresSubjectKeyring(postgres_dsn, schema=pg_schema, max_connections=1) as alone:
+        # Not beside a ledger (no ``ledger=``): nothing else would flush it.
+        assert "synchronous_commit" not in sent(alone, "sub-other")

@@ -138,6 +138,8 @@ _LOCK: Final = (
     "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(hashtext(%s))"
 )
 
+_ASYNC_COMMIT: Final = "SELECT set_config('synchronous_commit', 'off', true)"
+
 # A transaction of its own that commits with the connection's durability: it writes one WAL
 # record (an empty transactional logical-decoding message; a transaction id alone writes
 # none, and a commit that wrote nothing is not flushed), so its commit is flushed. That commit
@@ -538,12 +540,13 @@ class PostgresSubjectKeyring(PostgresStore):
 
     Pass ``ledger``, the ``PostgresLedger`` in the same database and schema, and the keyring
     keeps the keys it has read or made in memory (the most recently used 10,000), so that an
-    append needs no round trip of its own for its key. A key destroyed by another process may
-    then still be in this one's memory: every batch of appends checks, in its own transaction,
-    that the keys its entries are sealed under exist, under the ledger's append lock, which a
-    destroy takes too. An append sealed under a key that is gone fails with
-    ``SubjectErasedError`` and appends nothing, and the key leaves the memory: the next
-    append for that subject makes a new key, as after an erasure in this process.
+    append needs no round trip of its own for its key, and a new key commits without waiting for
+    the WAL flush: the append of an entry sealed under it waits for one that covers it. A key
+    destroyed by another process may then still be in this one's memory: every batch of appends
+    checks, in its own transaction, that the keys its entries are sealed under exist, under the
+    ledger's append lock, which a destroy takes too. An append sealed under a key that is gone
+    fails with ``SubjectErasedError`` and appends nothing, and the key leaves the memory: the
+    next append for that subject makes a new key, as after an erasure in this process.
     """
 
     _what = "subject keyring"
@@ -586,6 +589,11 @@ class PostgresSubjectKeyring(PostgresStore):
             row = conn.execute(select, (digest,)).fetchone()
             if row is None:
                 with conn.transaction():
+                    if self._cache is not None:
+                        # Beside the ledger, a new key commits without waiting for its flush:
+                        # an entry sealed under it commits after it (here or on any instance
+                        # that reads it), and its append waits for a flush covering both.
+                        conn.execute(_ASYNC_COMMIT)
                     # Of two instances creating the first key at once, the first insert wins
                     # and both read it back.
                     conn.execute(
