@@ -151,9 +151,11 @@ _ASYNC_COMMIT: Final = "SELECT set_config('synchronous_commit', 'off', true)"
 _FLUSH: Final = "SELECT pg_logical_emit_message(true, 'brondata.ledger.flush', '')"
 
 # The size, and whether every commit it counts has been flushed: the WAL position read after
-# the statement's snapshot is past the commit record of every batch the snapshot sees.
+# the statement's snapshot is past the commit record of every batch the snapshot sees. A hot
+# standby only ever has WAL its primary flushed (and cannot tell its WAL positions).
 _SIZE: Final = """
-SELECT COALESCE(MAX(idx) + 1, 0), pg_current_wal_insert_lsn() <= pg_current_wal_flush_lsn()
+SELECT COALESCE(MAX(idx) + 1, 0), CASE WHEN pg_is_in_recovery() THEN true
+    ELSE pg_current_wal_insert_lsn() <= pg_current_wal_flush_lsn() END
 FROM {s}.ledger_entries
 """
 
