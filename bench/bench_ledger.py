@@ -4,8 +4,12 @@
   writer, four writer threads of one process (sharing one ledger, as a gateway's sessions do:
   their appends meet in the group commit) and four writer processes, next to a bare INSERT of
   the same bytes with the same durability (one transaction per row, each writer its own
-  connection), for SQLite (``synchronous=FULL``, the default) and PostgreSQL (skipped, with
-  the reason, when no server answers ``BRONDATA_TEST_DSN``). Ledger and bare runs alternate,
+  connection); then four processes with eight appends in flight each (eight threads sharing
+  the process's ledger, as an instance's sessions do; bare: eight connections each). A writer
+  thread appends synchronously, so it has one append in flight: with four of them a batch
+  holds at most four, and only the last configuration gives group commit more to batch. All
+  of it for SQLite (``synchronous=FULL``, the default) and PostgreSQL (skipped, with the
+  reason, when no server answers ``BRONDATA_TEST_DSN``). Ledger and bare runs alternate,
   ``ROUNDS`` times; the table gives the median and best rate of each and the ratio of the
   medians;
 * an inclusion proof at 1k, 100k and 1M entries, from SQLite: O(log n) stored nodes, so the
@@ -58,6 +62,8 @@ from brondata.consent import (
 # shared machine (1,000 took three of them); the rounds still alternate with the baseline.
 APPENDS = 1000 if os.environ.get("BRONDATA_BENCH_FULL") == "1" else 300
 WRITERS = 4
+# Appends in flight per writer process in the last configuration (sessions of one instance).
+IN_FLIGHT = 8
 ROUNDS = 3
 BIG = 100_000
 FULL = 1_000_000
@@ -145,7 +151,8 @@ def _rate(n: int, seconds: float) -> float:
 
 def _open_log(backend: str, target: str, schema: str, connections: int = 1) -> ConsentLog:
     if backend == "sqlite":
-        return ConsentLog(SqliteLedger(target), SqliteSubjectKeyring(target))
+        sqlite = SqliteLedger(target)
+        return ConsentLog(sqlite, SqliteSubjectKeyring(target, ledger=sqlite))
     from brondata.consent import PostgresLedger, PostgresSubjectKeyring
 
     ledger = PostgresLedger(target, schema=schema, max_connections=connections)
@@ -180,35 +187,82 @@ def _bare_insert(backend: str, target: str, schema: str) -> tuple[Callable[[byte
 
 
 def _writer(
-    kind: str, backend: str, target: str, schema: str, worker: int, n: int, barrier: Any, out: Any
+    kind: str,
+    backend: str,
+    target: str,
+    schema: str,
+    worker: int,
+    n: int,
+    barrier: Any,
+    out: Any,
+    in_flight: int = 1,
 ) -> None:
-    """One writer process: prepares, waits for the others, writes ``n`` rows, reports when."""
+    """One writer process: prepares, waits for the others, writes ``n`` rows from
+    ``in_flight`` threads (the ledger shared by them, as one instance's sessions share it;
+    bare inserts each on a connection of its own), reports when."""
+    per_thread = n // in_flight
+    tag = f"p{worker}_{time.monotonic_ns()}_"
+    jobs: list[Callable[[], None]] = []
+    closers: list[Any] = []
     if kind == "ledger":
-        log = _open_log(backend, target, schema)
-        batch = list(appends(n, f"p{worker}_{time.monotonic_ns()}_"))
-        barrier.wait()
-        for event, fields in batch:
-            log.append(event, **fields)  # type: ignore[arg-type]
-        log.close()
+        log = _open_log(backend, target, schema, connections=min(in_flight, 2))
+        closers.append(log)
+
+        def appender(batch: list[tuple[str, dict[str, Any]]]) -> Callable[[], None]:
+            def run() -> None:
+                for event, fields in batch:
+                    log.append(event, **fields)  # type: ignore[arg-type]
+
+            return run
+
+        jobs = [appender(list(appends(per_thread, f"{tag}{t}_"))) for t in range(in_flight)]
     else:
-        insert, conn = _bare_insert(backend, target, schema)
-        blobs = list(entry_stream(n))
-        barrier.wait()
-        for blob in blobs:
-            insert(blob)
-        conn.close()
+
+        def inserter(insert: Callable[[bytes], None], blobs: list[bytes]) -> Callable[[], None]:
+            def run() -> None:
+                for blob in blobs:
+                    insert(blob)
+
+            return run
+
+        for _ in range(in_flight):
+            insert, conn = _bare_insert(backend, target, schema)
+            closers.append(conn)
+            jobs.append(inserter(insert, list(entry_stream(per_thread))))
+    errors: list[BaseException] = []
+
+    def guarded(job: Callable[[], None]) -> None:
+        try:
+            job()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(job,)) for job in jobs]
+    barrier.wait()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for closer in closers:
+        closer.close()
+    if errors:
+        raise errors[0]
     out.put(time.monotonic())  # CLOCK_MONOTONIC: one clock for every process on the host
 
 
-def _processes(kind: str, backend: str, target: str, schema: str, total: int) -> float:
-    """Rows per second of ``WRITERS`` processes writing at once, from the common start."""
+def _processes(
+    kind: str, backend: str, target: str, schema: str, total: int, in_flight: int = 1
+) -> float:
+    """Rows per second of ``WRITERS`` processes writing at once, from the common start, each
+    with ``in_flight`` rows in flight."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(WRITERS + 1)
     out = ctx.Queue()
     per_writer = total // WRITERS
     procs = [
         ctx.Process(
-            target=_writer, args=(kind, backend, target, schema, w, per_writer, barrier, out)
+            target=_writer,
+            args=(kind, backend, target, schema, w, per_writer, barrier, out, in_flight),
         )
         for w in range(WRITERS)
     ]
@@ -216,12 +270,12 @@ def _processes(kind: str, backend: str, target: str, schema: str, total: int) ->
         p.start()
     barrier.wait(timeout=120)  # a writer that died before it got here breaks the barrier
     start = time.monotonic()
-    ends = [out.get(timeout=600) for _ in procs]
+    ends: list[float] = [out.get(timeout=600) for _ in procs]
     for p in procs:
         p.join()
         if p.exitcode != 0:
             raise RuntimeError(f"a {kind} writer failed ({p.exitcode})")
-    return WRITERS * per_writer / (max(ends) - start)
+    return WRITERS * (per_writer // in_flight) * in_flight / (max(ends) - start)
 
 
 def _threads(kind: str, backend: str, target: str, schema: str, total: int, writers: int) -> float:
@@ -282,6 +336,12 @@ def _rates(
         f"{WRITERS}_processes": lambda kind, target: _processes(
             kind, backend, target, schema, APPENDS
         ),
+        # As above, but as instances serving many sessions at once: each process has
+        # ``IN_FLIGHT`` appends in flight (bare: as many connections), which is what group
+        # commit can batch; the rows above have one in flight per writer.
+        f"{WRITERS}_processes_{IN_FLIGHT}_in_flight": lambda kind, target: _processes(
+            kind, backend, target, schema, APPENDS, IN_FLIGHT
+        ),
     }
     samples: dict[str, dict[str, list[float]]] = {
         name: {"ledger": [], "bare": []} for name in configs
@@ -321,7 +381,8 @@ def bench_sqlite_appends(tmp: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"appends": APPENDS, "synchronous": "FULL", "rounds": ROUNDS}
     out.update(_rates("sqlite", str(ledger), str(bare), ""))
     with SqliteLedger(ledger) as check:
-        assert check.size() == 3 * ROUNDS * APPENDS, check.size()
+        in_flight_rows = WRITERS * (APPENDS // WRITERS // IN_FLIGHT) * IN_FLIGHT
+        assert check.size() == ROUNDS * (3 * APPENDS + in_flight_rows), check.size()
     return out
 
 

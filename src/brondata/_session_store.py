@@ -397,25 +397,8 @@ class PostgresSessionStore(PostgresStore):
 
     _what = "session store"
     _pool_name = "sessions"
-
-    def __init__(
-        self,
-        dsn: str = "",
-        *,
-        schema: str = "public",
-        pool: Any = None,
-        max_connections: int = 4,
-        timeout: float = 30.0,
-    ) -> None:
-        super().__init__(
-            dsn,
-            schema=schema,
-            pool=pool,
-            max_connections=max_connections,
-            timeout=timeout,
-            ddl=_POSTGRES_DDL,
-            lock=f"brondata:sessions:{schema}",
-        )
+    _ddl = _POSTGRES_DDL
+    _lock_prefix = "brondata:sessions:"
 
     def insert_write(self, record: SessionRecord) -> RowWrite:
         """The insert of a new session, for a transaction of its own or the ledger's."""

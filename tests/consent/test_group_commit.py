@@ -187,3 +187,54 @@ def test_a_postgres_batch_takes_two_round_trips(
         turns = sum(1 for pair in itertools.pairwise(directions) if pair == ("F", "B"))
         assert turns == 2
         assert ledger.root() == merkle_root([e.canonical for e in ledger.entries()])
+
+
+@pytest.mark.postgres
+def test_a_postgres_batch_releases_its_lock_before_the_flush_and_answers_after_it(
+    postgres_dsn: str, pg_schema: str, tmp_path: Path
+) -> None:
+    import psycopg
+
+    from brondata.consent import PostgresLedger
+
+    with PostgresLedger(postgres_dsn, schema=pg_schema, max_connections=1) as ledger:
+        ledger.append(make_event(session_id="ses_first"))
+        trace = tmp_path / "trace.txt"
+        with trace.open("w") as out:
+            with ledger._pool.connection() as conn:
+                conn.pgconn.trace(out.fileno())
+                conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+            ledger.append(make_event(session_id="ses_second"))
+            with ledger._pool.connection() as conn:
+                conn.pgconn.untrace()
+        # What the client asked, in order (each statement's text is sent with its Parse).
+        sent = [line for line in trace.read_text().splitlines() if line.startswith("F\t")]
+        texts = [line for line in sent if "\tParse\t" in line]
+        lock = next(i for i, t in enumerate(texts) if "pg_advisory_xact_lock" in t)
+        commit = next(i for i, t in enumerate(texts) if '"COMMIT"' in t)
+        # The lock is the batch transaction's, which commits without waiting for the WAL
+        # flush: the lock is free from the COMMIT on, for writers in any process.
+        assert "synchronous_commit" in texts[lock]
+        assert "'off'" in texts[lock]
+        # Then a transaction of its own commits, with the connection's durability, in the
+        # same round trip: the append returns only once the flush covers the batch.
+        assert "pg_logical_emit_message(true" in texts[commit + 1]
+        flush = sent.index(texts[commit + 1])
+        assert any("\tSync" in line for line in sent[flush:])
+        assert ledger.size() == 2
+
+
+@pytest.mark.postgres
+def test_the_postgres_flush_transaction_waits_for_the_wal_flush(postgres_dsn: str) -> None:
+    import psycopg
+
+    from brondata.consent._postgres import _FLUSH
+
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        before = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()
+        assert before is not None
+        conn.execute(_FLUSH)
+        # Its commit comes after ``before`` and is flushed before it returns (a transaction
+        # that writes no WAL, such as one that only takes a transaction id, is not).
+        row = conn.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", before).fetchone()
+        assert row == (True,)

@@ -94,3 +94,72 @@ def test_four_processes_append_two_thousand_contiguous_entries(
         assert [e.index for e in entries] == list(range(2000))
         assert all(e.event.session_id == acknowledged[e.index] for e in entries)
         assert ledger.root() == merkle_root([e.canonical for e in entries])
+
+
+def test_the_size_counts_only_entries_that_are_durable(postgres_dsn: str, pg_schema: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with PostgresLedger(postgres_dsn, schema=pg_schema) as ledger:
+        ledger.append(make_event())
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            table = sql.Identifier(pg_schema, "scratch")
+            conn.execute(sql.SQL("CREATE TABLE {} (n integer)").format(table))
+            # A commit visible at once but not yet flushed, as a batch's is between its
+            # COMMIT and its flush.
+            conn.execute("SET synchronous_commit = off")
+            conn.execute(sql.SQL("INSERT INTO {} VALUES (1)").format(table))
+            written = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()
+            assert written is not None
+            assert ledger.size() == 1
+            # The size was read only once everything it could see was flushed.
+            row = conn.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", written)
+            assert row.fetchone() == (True,)
+
+
+def test_a_server_that_refuses_the_flush_fails_the_open_not_the_appends(
+    postgres_dsn: str, pg_schema: str
+) -> None:
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    role = f"brondata_test_{uuid.uuid4().hex[:12]}"
+    emit = "pg_logical_emit_message(boolean, text, text)"
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        row = admin.execute("SELECT current_database()").fetchone()
+        assert row is not None
+        database = sql.Identifier(row[0])
+        # The library creates its schema if need be: the right to, as an application has.
+        admin.execute(
+            sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(database, sql.Identifier(role))
+        )
+        try:
+            admin.execute(
+                sql.SQL("CREATE SCHEMA {} AUTHORIZATION {}").format(
+                    sql.Identifier(pg_schema), sql.Identifier(role)
+                )
+            )
+            # A server where the role may not write that WAL record (a managed service, a
+            # hardened one): an append would commit its batch and then fail to confirm it.
+            admin.execute(f"REVOKE EXECUTE ON FUNCTION {emit} FROM PUBLIC")
+            try:
+                with pytest.raises(StoreError):
+                    PostgresLedger(make_conninfo(postgres_dsn, user=role), schema=pg_schema)
+            finally:
+                admin.execute(f"GRANT EXECUTE ON FUNCTION {emit} TO PUBLIC")
+            with PostgresLedger(make_conninfo(postgres_dsn, user=role), schema=pg_schema) as ok:
+                assert ok.append(make_event()).index == 0
+        finally:
+            admin.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(pg_schema))
+            )
+            admin.execute(
+                sql.SQL("REVOKE CREATE ON DATABASE {} FROM {}").format(
+                    database, sql.Identifier(role)
+                )
+            )
+            admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))

@@ -143,3 +143,67 @@ def test_postgres_vacuum_reclaims_the_dead_row(postgres_dsn: str, pg_schema: str
     assert len(tuples) == 19
     assert not any(keys["sub-3"] in data for data in tuples)
     assert any(keys["sub-4"] in data for data in tuples)
+
+
+def test_sqlite_keys_beside_the_ledger_are_made_durable_by_its_next_commit(
+    tmp_path: Path,
+) -> None:
+    from brondata.consent import SqliteLedger
+    from brondata.errors import LedgerError
+
+    path = tmp_path / "brondata.db"
+    with SqliteLedger(path) as ledger, SqliteSubjectKeyring(path, ledger=ledger) as ring:
+        statements: list[str] = []
+        ring._conn.set_trace_callback(statements.append)
+        key_id, _ = ring.key_for(SUBJECT)
+        # The new key commits without an fsync of its own: its frames are in the one
+        # write-ahead log before those of any entry sealed under it, and the ledger's commit
+        # (synchronous=FULL) syncs the log up to its own, the key's included.
+        insert = next(i for i, s in enumerate(statements) if "INSERT" in s)
+        assert "PRAGMA synchronous=NORMAL" in statements[:insert]
+        assert statements[-1] == "PRAGMA synchronous=FULL"
+        ((level,),) = ring._conn.execute("PRAGMA synchronous").fetchall()
+        assert level == 2  # FULL again: a destroy is synced on its own
+        assert ring.key_for(SUBJECT)[0] == key_id
+    # In another file, no ledger commit would sync the key: refused.
+    with SqliteLedger(tmp_path / "other.db") as other, pytest.raises(LedgerError):
+        SqliteSubjectKeyring(path, ledger=other)
+    with SqliteSubjectKeyring(path) as alone:
+        statements = []
+        alone._conn.set_trace_callback(statements.append)
+        alone.key_for("sub-another")
+        assert not any("synchronous" in s for s in statements)
+
+
+@pytest.mark.postgres
+def test_postgres_keys_beside_the_ledger_are_made_durable_by_its_next_flush(
+    postgres_dsn: str, pg_schema: str, tmp_path: Path
+) -> None:
+    import psycopg
+
+    from brondata.consent import PostgresLedger, PostgresSubjectKeyring
+
+    def sent(ring: PostgresSubjectKeyring, subject: str) -> str:
+        # What the client sent while making a key (libpq's trace of the pool's one connection).
+        trace = tmp_path / f"{subject}.trace"
+        with trace.open("w") as out:
+            with ring._pool.connection() as conn:
+                conn.pgconn.trace(out.fileno())
+                conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+            ring.key_for(subject)
+            with ring._pool.connection() as conn:
+                conn.pgconn.untrace()
+        return "\n".join(line for line in trace.read_text().splitlines() if line.startswith("F"))
+
+    with (
+        PostgresLedger(postgres_dsn, schema=pg_schema) as ledger,
+        PostgresSubjectKeyring(
+            postgres_dsn, schema=pg_schema, ledger=ledger, max_connections=1
+        ) as ring,
+    ):
+        # A new key commits without waiting for its flush: an entry sealed under it commits
+        # after it, and its append waits for a flush that covers both.
+        assert "synchronous_commit" in sent(ring, SUBJECT)
+    with PostgresSubjectKeyring(postgres_dsn, schema=pg_schema, max_connections=1) as alone:
+        # Not beside a ledger (no ``ledger=``): nothing else would flush it.
+        assert "synchronous_commit" not in sent(alone, "sub-other")

@@ -11,8 +11,15 @@ round trips: (1) BEGIN, the lock, then the size with the roots of the complete s
 batch builds on (a separate statement after the lock, so that it reads what the previous
 holder committed), and, when a keyring beside the ledger keeps keys in memory, which of the
 keys the entries are sealed under still exist; (2) every entry and every tree node the batch
-completes, in one INSERT from arrays, and the COMMIT. The ``ledger_head`` table of an earlier
-release stays so that existing schemas keep their shape.
+completes, in one INSERT from arrays, the COMMIT, and the flush. The batch's transaction
+commits without waiting for the WAL flush, so its lock is free from the COMMIT on and the
+next writer, in any process, works while this batch is flushed: writers share flushes
+instead of taking turns through them. A transaction of its own, in the same round trip,
+then waits for the flush (``_FLUSH``); only then is the batch acknowledged. Between the
+COMMIT and the flush the entries are visible but not yet durable: a crash then loses them
+and every batch built on them (WAL is flushed in order), none acknowledged, and the ledger's
+size (what checkpoints, exports and proofs are built on) counts only flushed entries. The
+``ledger_head`` table of an earlier release stays so that existing schemas keep their shape.
 
 Append-only is enforced by triggers that raise on UPDATE, DELETE and TRUNCATE of the ledger
 tables and on an insert at any index but the next. The schema is created by the library, in
@@ -123,6 +130,35 @@ SELECT size.n, f.level, f.hash FROM size LEFT JOIN LATERAL (
 ) f ON true
 """
 
+# The append lock, taken with the batch's transaction set to commit without waiting for the
+# WAL flush: the lock (a transaction's) is released at the COMMIT, not after the flush, so the
+# next writer, in any process, goes on while this batch's WAL is flushed and writers share
+# flushes. Nothing is acknowledged before ``_FLUSH``.
+_LOCK: Final = (
+    "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(hashtext(%s))"
+)
+
+_ASYNC_COMMIT: Final = "SELECT set_config('synchronous_commit', 'off', true)"
+
+# A transaction of its own that commits with the connection's durability: it writes one WAL
+# record (an empty transactional logical-decoding message; a transaction id alone writes
+# none, and a commit that wrote nothing is not flushed), so its commit is flushed. That commit
+# comes after the batch's, and WAL is flushed in order, so when it returns the batch is as
+# durable as a synchronous commit would have made it (replicas included, with synchronous
+# replication). A crash before then loses the batch and every later one built on it, none of
+# them acknowledged. Logical decoding consumers see the message only if they ask for
+# messages; its prefix says what it is.
+_FLUSH: Final = "SELECT pg_logical_emit_message(true, 'brondata.ledger.flush', '')"
+
+# The size, and whether every commit it counts has been flushed: the WAL position read after
+# the statement's snapshot is past the commit record of every batch the snapshot sees. A hot
+# standby only ever has WAL its primary flushed (and cannot tell its WAL positions).
+_SIZE: Final = """
+SELECT COALESCE(MAX(idx) + 1, 0), CASE WHEN pg_is_in_recovery() THEN true
+    ELSE pg_current_wal_insert_lsn() <= pg_current_wal_flush_lsn() END
+FROM {s}.ledger_entries
+"""
+
 # Which of the key ids a batch's entries are sealed under still exist, read after the lock
 # (a destroy takes the same lock, so it comes wholly before or after the batch).
 _LIVE_KEYS: Final = "SELECT key_id FROM {s}.subject_keys WHERE key_id = ANY(%s::text[])"
@@ -152,6 +188,10 @@ class PostgresLedger(PostgresStore):
 
     _what = "ledger"
     _pool_name = "ledger"
+    _ddl = _DDL
+    # The append lock too (below): one lock, so an append and another process's CREATE OR
+    # REPLACE TRIGGER can never deadlock.
+    _lock_prefix = "brondata:"
 
     def __init__(
         self,
@@ -163,23 +203,25 @@ class PostgresLedger(PostgresStore):
         timeout: float = 30.0,
     ) -> None:
         super().__init__(
-            dsn,
-            schema=schema,
-            pool=pool,
-            max_connections=max_connections,
-            timeout=timeout,
-            ddl=_DDL,
-            lock=f"brondata:{schema}",
+            dsn, schema=schema, pool=pool, max_connections=max_connections, timeout=timeout
         )
-        # Appends take the same transaction-level advisory lock as schema creation: one lock,
-        # so an append and another process's CREATE OR REPLACE TRIGGER can never deadlock.
-        self._append_lock = f"brondata:{schema}"
+        # Appends take the same transaction-level advisory lock as schema creation.
+        self._append_lock = self._lock_prefix + schema
         self._commits: GroupCommit[LedgerUnit, tuple[LedgerEntry, ...]] = GroupCommit(
             self._append_batch
         )
         # Set by a keyring beside this ledger that caches keys (``PostgresSubjectKeyring``
         # with ``ledger=``): each batch then checks that its entries' keys still exist.
         self._keys: _KeyCache | None = None
+        try:
+            # Every batch waits for its flush with ``_FLUSH``, after its COMMIT: a server that
+            # refuses it (a role without the right) fails the open, not each append once its
+            # batch is already in.
+            with self._connection() as conn:
+                conn.execute(_FLUSH)
+        except BaseException:
+            self.close()
+            raise
 
     def _closed_error(self) -> BrondataError:
         return LedgerError("the ledger is closed")
@@ -262,7 +304,8 @@ class PostgresLedger(PostgresStore):
                     conn.execute("BEGIN")
                     # The lock and the read are separate statements: a statement reads with
                     # the snapshot of its own start, which must come after the lock is held.
-                    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._append_lock,))
+                    # The COMMIT does not wait for the WAL flush (see ``_FLUSH``).
+                    conn.execute(_LOCK, (self._append_lock,))
                     laid: list[LedgerUnit | BaseException] = []
                     writes: list[tuple[int, Any]] = []
                     for unit in units:
@@ -300,7 +343,9 @@ class PostgresLedger(PostgresStore):
                             ),
                         )
                     conn.execute("COMMIT")
-                # Leaving the pipeline sends it all and waits: round trip 2.
+                    conn.execute(_FLUSH)
+                # Leaving the pipeline sends it all and waits, the flush included: round
+                # trip 2. Only then is the batch acknowledged.
             except BaseException:
                 # Whatever failed, the transaction must not stay open on a pooled connection.
                 if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
@@ -367,10 +412,15 @@ class PostgresLedger(PostgresStore):
             return stored_consistency_proof(size1, size2, lambda keys: self._read(conn, keys))
 
     def _size(self, conn: psycopg.Connection[Any]) -> int:
-        row = conn.execute(
-            self._q("SELECT COALESCE(MAX(idx) + 1, 0) FROM {s}.ledger_entries")
-        ).fetchone()
+        """The number of entries, counting only durable ones: a batch is visible from its
+        COMMIT, a moment before its flush; a size read then waits for that flush, so that
+        nothing (a checkpoint, an export, a proof) is built on an entry a crash could lose."""
+        row = conn.execute(self._q(_SIZE)).fetchone()
         assert row is not None
+        if not row[1]:
+            conn.execute(_FLUSH)
+            if not conn.autocommit:  # a connection of the application's own pool
+                conn.commit()
         return int(row[0])
 
     def _read(
@@ -492,16 +542,19 @@ class PostgresSubjectKeyring(PostgresStore):
 
     Pass ``ledger``, the ``PostgresLedger`` in the same database and schema, and the keyring
     keeps the keys it has read or made in memory (the most recently used 10,000), so that an
-    append needs no round trip of its own for its key. A key destroyed by another process may
-    then still be in this one's memory: every batch of appends checks, in its own transaction,
-    that the keys its entries are sealed under exist, under the ledger's append lock, which a
-    destroy takes too. An append sealed under a key that is gone fails with
-    ``SubjectErasedError`` and appends nothing, and the key leaves the memory: the next
-    append for that subject makes a new key, as after an erasure in this process.
+    append needs no round trip of its own for its key, and a new key commits without waiting for
+    the WAL flush: the append of an entry sealed under it waits for one that covers it. A key
+    destroyed by another process may then still be in this one's memory: every batch of appends
+    checks, in its own transaction, that the keys its entries are sealed under exist, under the
+    ledger's append lock, which a destroy takes too. An append sealed under a key that is gone
+    fails with ``SubjectErasedError`` and appends nothing, and the key leaves the memory: the
+    next append for that subject makes a new key, as after an erasure in this process.
     """
 
     _what = "subject keyring"
     _pool_name = "keyring"
+    _ddl = _KEYRING_DDL
+    _lock_prefix = "brondata:keyring:"
 
     def __init__(
         self,
@@ -522,13 +575,7 @@ class PostgresSubjectKeyring(PostgresStore):
                 raise LedgerError("a keyring caches keys only beside its ledger, in its schema")
             self._cache = ledger._keys = _KeyCache()
         super().__init__(
-            dsn,
-            schema=schema,
-            pool=pool,
-            max_connections=max_connections,
-            timeout=timeout,
-            ddl=_KEYRING_DDL,
-            lock=f"brondata:keyring:{schema}",
+            dsn, schema=schema, pool=pool, max_connections=max_connections, timeout=timeout
         )
 
     def key_for(self, subject: str) -> tuple[str, bytes]:
@@ -544,6 +591,11 @@ class PostgresSubjectKeyring(PostgresStore):
             row = conn.execute(select, (digest,)).fetchone()
             if row is None:
                 with conn.transaction():
+                    if self._cache is not None:
+                        # Beside the ledger, a new key commits without waiting for its flush:
+                        # an entry sealed under it commits after it (here or on any instance
+                        # that reads it), and its append waits for a flush covering both.
+                        conn.execute(_ASYNC_COMMIT)
                     # Of two instances creating the first key at once, the first insert wins
                     # and both read it back.
                     conn.execute(

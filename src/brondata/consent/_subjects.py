@@ -27,15 +27,18 @@ import hashlib
 import os
 import secrets
 import threading
-from typing import Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from brondata.consent._events import canonical_json
-from brondata.errors import LedgerIntegrityError
+from brondata.errors import LedgerError, LedgerIntegrityError
 from brondata.stores._base import ClosingContext
 from brondata.stores._sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from brondata.consent._sqlite import SqliteLedger
 
 __all__ = [
     "MemorySubjectKeyring",
@@ -211,11 +214,23 @@ class SqliteSubjectKeyring(SqliteStore):
 
     The keys sit in the file in clear, as the ledger's signing key does not: protect the file
     (permissions, disk encryption) as you would the personal data it stands for.
+
+    Pass ``ledger``, the ``SqliteLedger`` in the same file, and a new key commits without an
+    fsync of its own: its pages are in the file's one write-ahead log ahead of any entry
+    sealed under the key, and the ledger's commit syncs the log up to its own end, the key's
+    pages included, before the append returns. A key no entry was appended under yet may then
+    be lost in a power cut, and made anew. A destroy is synced on its own all the same.
     """
 
     _what = "subject keyring"
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        timeout: float = 30.0,
+        ledger: SqliteLedger | None = None,
+    ) -> None:
         super().__init__(
             path,
             timeout=timeout,
@@ -223,6 +238,10 @@ class SqliteSubjectKeyring(SqliteStore):
             pragmas=("secure_delete=ON", "journal_mode=WAL", "synchronous=FULL"),
             schema=SQLITE_SCHEMA,
         )
+        self._beside_ledger = ledger is not None
+        if ledger is not None and (self.database is None or ledger.database != self.database):
+            self.close()
+            raise LedgerError("a keyring leaves its keys to the ledger's sync only in its file")
 
     def key_for(self, subject: str) -> tuple[str, bytes]:
         digest = subject_digest(subject)
@@ -230,14 +249,20 @@ class SqliteSubjectKeyring(SqliteStore):
             row = self._select(digest)
             if row is not None:
                 return row
-            with self._transaction():
-                # Another process may have created it since the read: keep whichever is first.
-                self._conn.execute(
-                    "INSERT OR IGNORE INTO subject_keys (subject_digest, key_id, key)"
-                    " VALUES (?, ?, ?)",
-                    (digest, new_key_id(), AESGCM.generate_key(bit_length=256)),
-                )
-                row = self._select(digest)
+            if self._beside_ledger:
+                self._conn.execute("PRAGMA synchronous=NORMAL")  # see the class
+            try:
+                with self._transaction():
+                    # Another process may have made it since the read: keep whichever is first.
+                    self._conn.execute(
+                        "INSERT OR IGNORE INTO subject_keys (subject_digest, key_id, key)"
+                        " VALUES (?, ?, ?)",
+                        (digest, new_key_id(), AESGCM.generate_key(bit_length=256)),
+                    )
+                    row = self._select(digest)
+            finally:
+                if self._beside_ledger:
+                    self._conn.execute("PRAGMA synchronous=FULL")
             assert row is not None  # inserted or already there, under the write lock
             return row
 

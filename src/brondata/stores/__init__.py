@@ -136,7 +136,7 @@ def open_stores(
         keyring: SubjectKeyring = (
             MemorySubjectKeyring()
             if path == ":memory:"
-            else SqliteSubjectKeyring(path, timeout=timeout)
+            else SqliteSubjectKeyring(path, timeout=timeout, ledger=ledger)
         )
         try:
             sessions = SqliteSessionStore(path, timeout=timeout)

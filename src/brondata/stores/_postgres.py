@@ -160,23 +160,28 @@ def open_pool(
 class PostgresStore(ClosingContext):
     """A store in one schema of a PostgreSQL database, through a connection pool.
 
-    ``ddl`` is a script whose ``{s}`` is the quoted schema (the only thing ever inserted into
-    a statement); it runs on open under the transaction-level advisory lock ``lock``.
+    ``dsn`` is a libpq connection string or URL. ``schema`` lets several stores (or test
+    runs) share a database. Pass ``pool`` to share an existing psycopg ``ConnectionPool``
+    (the store then does not close it); otherwise one of ``max_connections`` is opened.
+
+    A store states what differs as class attributes: its ``_ddl``, a script whose ``{s}`` is
+    the quoted schema (the only thing ever inserted into a statement), which runs on open
+    under the transaction-level advisory lock ``_lock_prefix`` + schema.
     """
 
     _what = "store"  # how messages name the store: "ledger", "subject keyring"
     _pool_name = "store"  # its own pool is brondata-<this>-<schema>
+    _ddl = ""
+    _lock_prefix = "brondata:store:"
 
     def __init__(
         self,
-        dsn: str,
+        dsn: str = "",
         *,
-        schema: str,
-        pool: ConnectionPool[Any] | None,
-        max_connections: int,
-        timeout: float,
-        ddl: str,
-        lock: str,
+        schema: str = "public",
+        pool: ConnectionPool[Any] | None = None,
+        max_connections: int = 4,
+        timeout: float = 30.0,
     ) -> None:
         psycopg, _ = _psycopg()
         if not _SCHEMA_NAME.fullmatch(schema):
@@ -184,6 +189,7 @@ class PostgresStore(ClosingContext):
         self._psycopg_error: type[Exception] = psycopg.Error
         self._sql = psycopg.sql
         self._schema = psycopg.sql.Identifier(schema)
+        self._composed: dict[str, sql.Composed] = {}
         self._dsn = dsn
         self._owns_pool = pool is None
         self._closed = False
@@ -201,8 +207,10 @@ class PostgresStore(ClosingContext):
         try:
             with self._connection() as conn, conn.transaction():
                 # Serialise first-time creation across processes; hashtext gives the lock a key.
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock,))
-                for statement in split_script(ddl):
+                conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))", (self._lock_prefix + schema,)
+                )
+                for statement in split_script(self._ddl):
                     conn.execute(self._q(statement))
         except BaseException:
             self.close()
@@ -210,7 +218,10 @@ class PostgresStore(ClosingContext):
 
     def _q(self, text: str) -> sql.Composed:
         # Every template is a literal of a store module; only the quoted schema is inserted.
-        composed: sql.Composed = self._sql.SQL(text).format(s=self._schema)
+        # Composed once per store: a hot path (an append) would otherwise compose it anew.
+        composed = self._composed.get(text)
+        if composed is None:
+            composed = self._composed[text] = self._sql.SQL(text).format(s=self._schema)
         return composed
 
     def _closed_error(self) -> BrondataError:

@@ -224,25 +224,8 @@ class PostgresBindingStore(PostgresStore):
 
     _what = "journey binding store"
     _pool_name = "journey"
-
-    def __init__(
-        self,
-        dsn: str = "",
-        *,
-        schema: str = "public",
-        pool: Any = None,
-        max_connections: int = 4,
-        timeout: float = 30.0,
-    ) -> None:
-        super().__init__(
-            dsn,
-            schema=schema,
-            pool=pool,
-            max_connections=max_connections,
-            timeout=timeout,
-            ddl=_POSTGRES_DDL,
-            lock=f"brondata:journey:{schema}",
-        )
+    _ddl = _POSTGRES_DDL
+    _lock_prefix = "brondata:journey:"
 
     def add(self, session_id: str, subject: str) -> JourneyBinding:
         with self._connection() as conn:
