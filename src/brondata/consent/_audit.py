@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, Any, Final, Literal
 
 from brondata.connectors._base import combined_digest
+from brondata.consent._audit_entry import Event, read_entry
 from brondata.consent._checkpoint import (
     Checkpoint,
     LogSigner,
@@ -39,7 +40,6 @@ from brondata.consent._checkpoint import (
     sign_checkpoint,
     verify_checkpoint,
 )
-from brondata.consent._events import LedgerEvent, parse_entry
 from brondata.consent._ledger import ConsentLedger
 from brondata.consent._merkle import EMPTY_ROOT, HASH_SIZE, MerkleFrontier, leaf_hash
 from brondata.errors import CheckpointError, LedgerError, LedgerIntegrityError
@@ -276,7 +276,7 @@ class _Auditor:
         leaf = leaf_hash(data)
         self.frontier.append_leaf_hash(leaf)
         try:
-            carried, event = parse_entry(data)
+            carried, event = read_entry(data)
         except LedgerIntegrityError as exc:
             self.add("entry_malformed", exc.message, position)
             self.expected += 1
@@ -284,8 +284,9 @@ class _Auditor:
             return
         self.place(position, carried, leaf)
         self.prev = (carried, leaf)
-        self.counts[event.event] = self.counts.get(event.event, 0) + 1
-        self.semantics(carried, event)
+        kind = event["event"]
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        self.semantics(carried, kind, event)
 
     def place(self, position: int, carried: int, leaf: bytes) -> None:
         """Compare the index a line carries and its hash with where it stands."""
@@ -332,27 +333,26 @@ class _Auditor:
             self.consents[consent_id] = consent
         return consent
 
-    def semantics(self, index: int, event: LedgerEvent) -> None:
-        if event.subject_key in self.erased_keys:
+    def semantics(self, index: int, kind: str, event: Event) -> None:
+        subject_key: str = event.get("subject_key", "")
+        if subject_key in self.erased_keys:
             self.add(
                 "subject_after_erasure",
-                f"{event.event} for a subject whose key {event.subject_key} was destroyed",
+                f"{kind} for a subject whose key {subject_key} was destroyed",
                 index,
             )
-        if event.erases_subject:
-            assert event.subject_key is not None  # the event's own validation
-            self.erased_keys.add(event.subject_key)
+        consent_id = event.get("consent_id")
+        if consent_id is None:
+            # Only the erasure of a whole subject has no consent (the event's validation).
+            self.erased_keys.add(subject_key)
             return
-        consent_id = event.consent_id
-        assert consent_id is not None  # only a subject's erasure has none
-        self.apply(index, consent_id, event)
+        self.apply(index, consent_id, kind, event)
         consent = self.consents[consent_id]
         if consent.state in ("denied", "withdrawn"):
             self.closed[consent_id] = consent.state
             del self.consents[consent_id]
 
-    def apply(self, index: int, consent_id: str, event: LedgerEvent) -> None:
-        kind = event.event
+    def apply(self, index: int, consent_id: str, kind: str, event: Event) -> None:
         consent = self.consent(consent_id)
         # The one consent table moves the consent; for these three, an event it refuses is a
         # step taken twice (or after the consent ended).
@@ -363,25 +363,27 @@ class _Auditor:
             )
         if moved is not None and kind in _STATES_TERMS:
             # A renewal may restate (a subset of) the terms; unset terms stay as they were.
-            if event.attributes is not None or kind != "consent.renewed":
-                consent.attributes = frozenset(event.attributes or ())
-            if event.sources is not None or kind != "consent.renewed":
-                consent.sources = frozenset(event.sources or ())
+            attributes, sources = event.get("attributes"), event.get("sources")
+            if attributes is not None or kind != "consent.renewed":
+                consent.attributes = frozenset(attributes or ())
+            if sources is not None or kind != "consent.renewed":
+                consent.sources = frozenset(sources or ())
         if moved is not None:
             consent.state = moved
         if kind == "data.retrieved":
             if consent.state not in LIVE_CONSENT:
                 self.add(
                     "retrieved_without_consent",
-                    f"data retrieved from {event.source} while the consent is {consent.state}",
+                    f"data retrieved from {event.get('source')} while the consent is "
+                    f"{consent.state}",
                     index,
                 )
-            consent.retrieved.add((event.source or "", event.response_digest or ""))
+            consent.retrieved.add((event.get("source") or "", event.get("response_digest") or ""))
         elif kind == "data.delivered":
             self.deliveries += 1
             self.delivery(index, event, consent)
 
-    def delivery(self, index: int, event: LedgerEvent, consent: _Consent) -> None:
+    def delivery(self, index: int, event: Event, consent: _Consent) -> None:
         if consent.state == "withdrawn":
             self.add(
                 "delivered_after_withdrawal", "delivered after the consent was withdrawn", index
@@ -390,14 +392,15 @@ class _Auditor:
             self.add("delivered_after_expiry", "delivered after the consent expired", index)
         elif consent.state not in LIVE_CONSENT:
             self.add("delivered_without_consent", f"delivered while {consent.state}", index)
-        beyond = sorted(set(event.attributes or ()) - consent.attributes)
-        if consent.state in LIVE_CONSENT and (beyond or event.source not in consent.sources):
-            what = ", ".join(beyond) if beyond else f"source {event.source}"
+        source = event.get("source") or ""
+        beyond = sorted(set(event.get("attributes") or ()) - consent.attributes)
+        if consent.state in LIVE_CONSENT and (beyond or source not in consent.sources):
+            what = ", ".join(beyond) if beyond else f"source {event.get('source')}"
             self.add("delivered_beyond_consent", f"delivered {what} outside the consent", index)
         if consent.state in ("denied", "withdrawn"):
             return  # a final consent keeps no retrievals: the delivery is wrong either way
-        source = event.source or ""
-        if source == COMPUTED_SOURCE and event.response_digest is None:
+        response_digest = event.get("response_digest")
+        if source == COMPUTED_SOURCE and response_digest is None:
             # Decisions are computed from the session's other retrievals (their record names
             # the input digests); the consent to them is checked above, like any delivery.
             return
@@ -408,7 +411,7 @@ class _Auditor:
         retrieved |= {digest for src, digest in consent.retrieved if src == source}
         if parts:
             retrieved.add(combined_digest(parts))
-        if not retrieved or (event.response_digest and event.response_digest not in retrieved):
+        if not retrieved or (response_digest and response_digest not in retrieved):
             self.add(
                 "delivered_without_retrieval",
                 f"no data.retrieved from {source} precedes this delivery",
