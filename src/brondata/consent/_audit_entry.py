@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from itertools import pairwise
 from typing import Any, Final
@@ -139,6 +140,115 @@ _CHECKS: Final[dict[str, Callable[[object], bool]]] = {
 }
 
 
+def _fits(kind: str, keys: AbstractSet[str]) -> bool:
+    """``LedgerEvent._fields_fit_the_event`` on the keys of an entry (no check passes a null:
+    a key present is a field set)."""
+    if kind == "data.erased" and "consent_id" not in keys:
+        return keys == _ERASURE_KEYS
+    return _REQUIRED[kind] <= keys <= _ALLOWED[kind]
+
+
+def _checked(data: bytes, obj: dict[str, Any]) -> bool:
+    """Every field checked, and the bytes re-encoded: the general way."""
+    for name, value in obj.items():
+        check = _CHECKS.get(name)
+        if check is None or not check(value):
+            return False
+    kind = obj.get("event")
+    return (
+        kind is not None
+        and _fits(kind, obj.keys())
+        and json_dumps_sorted(obj).encode("utf-8") == data
+    )
+
+
+# --- the shape of a line ------------------------------------------------------------------
+#
+# Entries come in few shapes: an event type and the fields it has. For each shape one regular
+# expression over the line's bytes says at once that the line is canonical JSON of an object
+# with exactly those members, in that order, and that each field whose pattern is plain ASCII
+# (no quote, backslash or control character: its JSON is the text between quotes) matches
+# that pattern; the other fields (the time, integers, lists, free text) are written as
+# canonical JSON there and checked as above. A line of a known shape that the expression does
+# not match is checked the general way.
+
+# A canonical (JCS) JSON string: the short escapes where there is one, \u00xx (lower case)
+# for the other control characters, everything else as itself (valid UTF-8: orjson read it).
+_JSON_STRING: Final = rb'"(?:[^"\\\x00-\x1f]|\\["\\bfnrt]|\\u00(?:0[0-7bef]|1[0-9a-f]))*"'
+_JSON_INT: Final = rb"(?:0|-?[1-9][0-9]*)"
+_JSON_LIST: Final = rb"\[(?:" + _JSON_STRING + rb"(?:," + _JSON_STRING + rb")*)?\]"
+# A pattern whose every match is printable ASCII other than quote and backslash: literal
+# letters, digits and ``-:.``, classes of those (ranges within digits or one case), groups.
+_PLAIN_CLASS: Final = re.compile(r"(?:[0-9]-[0-9]|[a-z]-[a-z]|[A-Z]-[A-Z]|[A-Za-z0-9._:~+-])+")
+_PLAIN_TOKEN: Final = re.compile(
+    r"\[(?P<cls>[^\]^]*)\]|[A-Za-z0-9:-]|\\\.|[()|?*+]|\{[0-9]+(?:,[0-9]+)?\}"
+)
+
+
+def _plain(pattern: str) -> bytes | None:
+    """The body of ``^pattern$`` as a bytes expression if it is plain (above), else None."""
+    if not (pattern.startswith("^") and pattern.endswith("$")):
+        return None
+    body, at = pattern[1:-1], 0
+    while at < len(body):
+        token = _PLAIN_TOKEN.match(body, at)
+        if token is None:
+            return None
+        if token["cls"] is not None and not _PLAIN_CLASS.fullmatch(token["cls"]):
+            return None
+        at = token.end()
+    return b"(?:" + body.encode("ascii") + b")"
+
+
+def _member_expression(name: str) -> tuple[bytes, bool]:
+    """The expression of one member's value, and whether the value needs its check too."""
+    schema = _SCHEMA["properties"].get(name, {})
+    if "anyOf" in schema:
+        (schema,) = [s for s in schema["anyOf"] if s.get("type") != "null"]
+    if "enum" in schema:
+        return b'"(?:' + b"|".join(re.escape(v.encode()) for v in schema["enum"]) + b')"', False
+    plain = _plain(schema["pattern"]) if "pattern" in schema and name != "at" else None
+    if plain is not None and "maxLength" not in schema:
+        return b'"' + plain + b'"', False
+    if name == "index" or schema.get("type") == "integer":
+        return _JSON_INT, True
+    if schema.get("type") == "array":
+        return _JSON_LIST, True
+    return _JSON_STRING, True
+
+
+class _Shape:
+    """What entries of one event type with one list of members are checked with."""
+
+    __slots__ = ("checks", "line")
+
+    def __init__(self, kind: str, keys: tuple[str, ...]) -> None:
+        self.line: re.Pattern[bytes] | None = None
+        self.checks: tuple[tuple[str, Callable[[object], bool]], ...] = ()
+        names = frozenset(keys)
+        if list(keys) != sorted(keys) or not names <= _CHECKS.keys() or not _fits(kind, names):
+            return  # not canonical, or not an event: the general way says what is wrong
+        members, checks = [], []
+        for name in keys:
+            expression, checked = _member_expression(name)
+            members.append(b'"' + name.encode("ascii") + b'":' + expression)
+            if checked:
+                checks.append((name, _CHECKS[name]))
+        self.line = re.compile(rb"\{" + b",".join(members) + rb"\}")
+        self.checks = tuple(checks)
+
+
+_SHAPES: Final[dict[tuple[str, tuple[str, ...]], _Shape]] = {}
+_MAX_SHAPES: Final = 1024  # a real log has dozens; a hostile one goes the general way
+
+
+def _shape(kind: str, keys: tuple[str, ...]) -> _Shape | None:
+    shape = _SHAPES.get((kind, keys))
+    if shape is None and len(_SHAPES) < _MAX_SHAPES:
+        shape = _SHAPES[kind, keys] = _Shape(kind, keys)
+    return shape
+
+
 def _fast(data: bytes) -> tuple[int, Event] | None:
     """``(index, event)`` of a canonical entry whose event validates; ``None`` for anything
     else, which ``parse_entry`` then judges."""
@@ -148,22 +258,13 @@ def _fast(data: bytes) -> tuple[int, Event] | None:
         return None
     if type(obj) is not dict:
         return None
-    for name, value in obj.items():
-        check = _CHECKS.get(name)
-        if check is None or not check(value):
-            return None
-    # No check passes a null: a key present is a field set. Which fields fit the event is
-    # ``LedgerEvent._fields_fit_the_event``'s rule.
     kind = obj.get("event")
-    if kind is None:
-        return None
-    keys = obj.keys()
-    if kind == "data.erased" and "consent_id" not in keys:
-        if keys != _ERASURE_KEYS:
-            return None
-    elif not _REQUIRED[kind] <= keys or not keys <= _ALLOWED[kind]:
-        return None
-    if json_dumps_sorted(obj).encode("utf-8") != data:
+    shape = _shape(kind, tuple(obj)) if type(kind) is str and kind in _ALLOWED else None
+    if shape is not None and shape.line is not None and shape.line.fullmatch(data):
+        for name, check in shape.checks:
+            if not check(obj[name]):
+                return None
+    elif not _checked(data, obj):
         return None
     index: int = obj.pop("index")
     return index, obj
