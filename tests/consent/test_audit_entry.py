@@ -115,6 +115,13 @@ def test_free_text_written_otherwise_than_canonically_is_refused(
     _judged_alike(data.replace(canonical, other, 1))
 
 
+@pytest.mark.parametrize("length", [127, 128, 129])
+def test_the_longest_attribute_name(length: int) -> None:
+    obj = {**make_event("data.delivered").to_json_dict(), "index": 1}
+    obj["attributes"] = ["a." + "b" * (length - 2)]
+    _judged_alike(_encode(obj))
+
+
 def test_the_model_sorts_what_the_fast_path_expects_sorted() -> None:
     decorators = LedgerEvent.__pydantic_decorators__.field_validators
     assert set(decorators["_sorted_unique"].info.fields) == SORTED_UNIQUE

@@ -174,7 +174,9 @@ def _checked(data: bytes, obj: dict[str, Any]) -> bool:
 
 # A canonical (JCS) JSON string: the short escapes where there is one, \u00xx (lower case)
 # for the other control characters, everything else as itself (valid UTF-8: orjson read it).
-_JSON_STRING: Final = rb'"(?:[^"\\\x00-\x1f]|\\["\\bfnrt]|\\u00(?:0[0-7bef]|1[0-9a-f]))*"'
+_JSON_STRING: Final = (
+    rb'"[^"\\\x00-\x1f]*(?:\\(?:["\\bfnrt]|u00(?:0[0-7bef]|1[0-9a-f]))[^"\\\x00-\x1f]*)*"'
+)
 _JSON_INT: Final = rb"(?:0|-?[1-9][0-9]*)"
 _JSON_LIST: Final = rb"\[(?:" + _JSON_STRING + rb"(?:," + _JSON_STRING + rb")*)?\]"
 # A pattern whose every match is printable ASCII other than quote and backslash: literal
@@ -200,21 +202,40 @@ def _plain(pattern: str) -> bytes | None:
     return b"(?:" + body.encode("ascii") + b")"
 
 
-def _member_expression(name: str) -> tuple[bytes, bool]:
-    """The expression of one member's value, and whether the value needs its check too."""
+def _plain_string(schema: dict[str, Any]) -> bytes | None:
+    """The expression of a string of a plain pattern as JSON, or None if it is not plain."""
+    plain = _plain(schema["pattern"]) if "pattern" in schema else None
+    if plain is None:
+        return None
+    longest = schema.get("maxLength")
+    if longest is not None:  # one character is one byte: plain is ASCII
+        plain = b'(?=[^"]{0,%d}")' % longest + plain
+    return b'"' + plain + b'"'
+
+
+def _sorted_unique(value: object) -> bool:
+    return all(a < b for a, b in pairwise(value))  # type: ignore[call-overload]
+
+
+def _member_expression(name: str) -> tuple[bytes, Callable[[object], bool] | None]:
+    """The expression of one member's value, and the check it needs besides, if any."""
     schema = _SCHEMA["properties"].get(name, {})
     if "anyOf" in schema:
         (schema,) = [s for s in schema["anyOf"] if s.get("type") != "null"]
     if "enum" in schema:
-        return b'"(?:' + b"|".join(re.escape(v.encode()) for v in schema["enum"]) + b')"', False
-    plain = _plain(schema["pattern"]) if "pattern" in schema and name != "at" else None
-    if plain is not None and "maxLength" not in schema:
-        return b'"' + plain + b'"', False
+        return b'"(?:' + b"|".join(re.escape(v.encode()) for v in schema["enum"]) + b')"', None
+    plain = _plain_string(schema) if name != "at" else None  # ``at``: a calendar date too
+    if plain is not None:
+        return plain, None
     if name == "index" or schema.get("type") == "integer":
-        return _JSON_INT, True
+        return _JSON_INT, _CHECKS[name]
     if schema.get("type") == "array":
-        return _JSON_LIST, True
-    return _JSON_STRING, True
+        item = _plain_string(schema["items"])
+        if item is None:
+            return _JSON_LIST, _CHECKS[name]
+        names = rb"\[(?:" + item + rb"(?:," + item + rb")*)?\]"
+        return names, _sorted_unique if name in SORTED_UNIQUE else None
+    return _JSON_STRING, _CHECKS[name]
 
 
 class _Shape:
@@ -230,10 +251,10 @@ class _Shape:
             return  # not canonical, or not an event: the general way says what is wrong
         members, checks = [], []
         for name in keys:
-            expression, checked = _member_expression(name)
+            expression, check = _member_expression(name)
             members.append(b'"' + name.encode("ascii") + b'":' + expression)
-            if checked:
-                checks.append((name, _CHECKS[name]))
+            if check is not None:
+                checks.append((name, check))
         self.line = re.compile(rb"\{" + b",".join(members) + rb"\}")
         self.checks = tuple(checks)
 
