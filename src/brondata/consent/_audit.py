@@ -64,6 +64,7 @@ CHECKPOINT_FILE: Final = "checkpoint"
 VKEY_FILE: Final = "log.vkey"
 
 _MAX_FINDINGS: Final = 1000  # beyond this the export is plainly broken; stop listing
+_LEAVES_CHUNK: Final = 4096  # leaf hashes read from ledger.leaves at a time
 
 FindingCode = Literal[
     # integrity: the export does not match what the organisation signed
@@ -261,6 +262,10 @@ class _Auditor:
         self.counts: dict[str, int] = {}
         self.deliveries = 0
         self.erased_keys: set[str] = set()  # grows with erasures, not with entries
+        # Whether every line so far hashes to the signed leaf at its own position: then, with
+        # the right number of lines and the signed root, ``ledger.leaves`` is authentic too.
+        self.as_signed = leaves is not None
+        self._chunk: tuple[int, bytes] = (-1, b"")  # (first index, leaves) read last
 
     def add(self, code: FindingCode, message: str, index: int | None = None) -> None:
         if len(self.findings) < _MAX_FINDINGS:
@@ -269,12 +274,20 @@ class _Auditor:
     def leaf_at(self, index: int) -> bytes | None:
         if self.leaves is None or not 0 <= index < self.size:
             return None
-        self.leaves.seek(index * HASH_SIZE)
-        return self.leaves.read(HASH_SIZE)
+        first, chunk = self._chunk
+        if not first <= index < first + len(chunk) // HASH_SIZE:
+            first = index - index % _LEAVES_CHUNK
+            self.leaves.seek(first * HASH_SIZE)
+            chunk = self.leaves.read(_LEAVES_CHUNK * HASH_SIZE)
+            self._chunk = (first, chunk)
+        at = (index - first) * HASH_SIZE
+        return chunk[at : at + HASH_SIZE]
 
     def line(self, position: int, data: bytes) -> None:
         leaf = leaf_hash(data)
         self.frontier.append_leaf_hash(leaf)
+        if self.as_signed and self.leaf_at(position) != leaf:
+            self.as_signed = False
         try:
             carried, event = read_entry(data)
         except LedgerIntegrityError as exc:
@@ -477,30 +490,28 @@ def audit_verify(
 
     size = checkpoint.size if checkpoint else 0
     leaves_path = folder / LEAVES_FILE
-    leaves_file: IO[bytes] | None = None
-    if checkpoint is not None and leaves_path.is_file():
-        leaves_file = leaves_path.open("rb")
-        if not _leaves_match(leaves_file, checkpoint):
+    if checkpoint is None or not leaves_path.is_file():
+        auditor, read = _stream(entries_path, None, size, early, since)
+    else:
+        with leaves_path.open("rb") as leaves_file:
+            auditor, read = _stream(entries_path, leaves_file, size, early, since)
+            # The leaves vouch for what the pass found only if they hash to the signed root:
+            # so they do when every line matched its own leaf and the lines do.
+            authentic = (
+                auditor.as_signed
+                and read == size
+                and auditor.frontier.root() == checkpoint.root
+                and leaves_path.stat().st_size == size * HASH_SIZE
+            )
+            if not authentic:
+                leaves_file.seek(0)
+                authentic = _leaves_match(leaves_file, checkpoint)
+        if not authentic:
+            # Findings located with unsigned leaves could be wrong: read again without them.
             early.append(
                 AuditFinding("leaves_mismatch", f"{LEAVES_FILE} does not match the checkpoint")
             )
-            leaves_file.close()
-            leaves_file = None
-    try:
-        auditor = _Auditor(leaves_file, size)
-        for finding in early:
-            auditor.add(finding.code, finding.message, finding.index)
-        position = -1
-        for position, (data, newline) in enumerate(_lines(entries_path)):
-            if since is not None and position == since.size:
-                auditor.since_root = auditor.frontier.root()
-            if not newline:
-                auditor.add("entry_malformed", "the last line is cut off", position)
-            auditor.line(position, data)
-        read = position + 1
-    finally:
-        if leaves_file is not None:
-            leaves_file.close()
+            auditor, read = _stream(entries_path, None, size, early, since)
 
     if since is not None and read == since.size:
         auditor.since_root = auditor.frontier.root()
@@ -519,6 +530,27 @@ def audit_verify(
         deliveries=auditor.deliveries,
         counts=auditor.counts,
     )
+
+
+def _stream(
+    entries_path: Path,
+    leaves: IO[bytes] | None,
+    size: int,
+    early: list[AuditFinding],
+    since: Checkpoint | None,
+) -> tuple[_Auditor, int]:
+    """One pass over the entries: the auditor's state after it, and the lines read."""
+    auditor = _Auditor(leaves, size)
+    for finding in early:
+        auditor.add(finding.code, finding.message, finding.index)
+    position = -1
+    for position, (data, newline) in enumerate(_lines(entries_path)):
+        if since is not None and position == since.size:
+            auditor.since_root = auditor.frontier.root()
+        if not newline:
+            auditor.add("entry_malformed", "the last line is cut off", position)
+        auditor.line(position, data)
+    return auditor, position + 1
 
 
 def _order(finding: AuditFinding) -> tuple[int, int, int, str]:
