@@ -215,7 +215,7 @@ def _plain_string(schema: dict[str, Any]) -> bytes | None:
 
 def _sorted_unique(value: object) -> bool:
     names = cast("list[str]", value)  # a list of names: the shape's expression matched
-    return all(a < b for a, b in pairwise(names))
+    return len(names) < 2 or all(a < b for a, b in pairwise(names))
 
 
 def _member_expression(name: str) -> tuple[bytes, Callable[[object], bool] | None]:
