@@ -29,10 +29,9 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Final, Literal
+from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
 from brondata.connectors._base import combined_digest
-from brondata.consent._audit_entry import Event, read_entry
 from brondata.consent._checkpoint import (
     Checkpoint,
     LogSigner,
@@ -45,6 +44,11 @@ from brondata.consent._merkle import EMPTY_ROOT, HASH_SIZE, MerkleFrontier, leaf
 from brondata.errors import CheckpointError, LedgerError, LedgerIntegrityError
 from brondata.session import LIVE_CONSENT, ConsentState, next_consent_state
 from brondata.sources._kind import kind_of
+
+if TYPE_CHECKING:
+    # Imported by the audit when it runs: building its checks from the event schema takes a
+    # few tens of milliseconds that importing ``brondata.consent`` need not spend.
+    from brondata.consent._audit_entry import Event
 
 __all__ = [
     "CHECKPOINT_FILE",
@@ -247,6 +251,9 @@ class _Auditor:
     """The streaming state of one verification."""
 
     def __init__(self, leaves: IO[bytes] | None, size: int) -> None:
+        from brondata.consent._audit_entry import read_entry
+
+        self.read_entry = read_entry
         self.findings: dict[tuple[str, int | None], AuditFinding] = {}
         self.frontier = MerkleFrontier()
         self.since_root: bytes | None = None
@@ -289,7 +296,7 @@ class _Auditor:
         if self.as_signed and self.leaf_at(position) != leaf:
             self.as_signed = False
         try:
-            carried, event = read_entry(data)
+            carried, event = self.read_entry(data)
         except LedgerIntegrityError as exc:
             self.add("entry_malformed", exc.message, position)
             self.expected += 1

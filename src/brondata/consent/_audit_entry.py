@@ -1,17 +1,20 @@
 """The audit's reading of one ledger line: ``parse_entry`` without pydantic, for the fast path.
 
 ``audit verify`` reads every entry of a log, a million of them and more; validating each with
-the ``LedgerEvent`` model was most of its time. ``read_entry`` checks the same schema by
-hand, on the JSON the line parses to, and the canonical form by re-encoding that JSON as it
-stands (the model's dump is the same object once it validates: no nulls, names sorted). It parses
-with ``orjson``, four times faster than the standard library here; what ``orjson`` reads
-differently from ``json`` (a lone surrogate, an integer beyond 64 bits, a repeated member)
-either fails here or does not re-encode to the same bytes, and goes to ``parse_entry``.
+the ``LedgerEvent`` model was most of its time. Here a line is parsed with ``orjson`` (four
+times faster than the standard library on these lines) and checked against the model's own
+JSON schema: per shape of entry (event type and members), one regular expression over the
+line's bytes checks the canonical form and every plain field at once, and the few other
+fields (the time, integers, free text, name lists) are checked in Python. A line whose members
+do not make an event, or that the expression does not match, is checked field by field and
+re-encoded (the model's dump is the same object once it validates: no nulls, names sorted).
 
 It is a fast path, not a second authority: a line it accepts, ``parse_entry`` accepts with
-the same index and the same event; a line it does not accept is handed to ``parse_entry``,
-whose verdict (and error message) stands. A property test holds the two to that, and to
-accepting exactly the same lines.
+the same index and the same event; any other line is handed to ``parse_entry``, whose verdict
+(and error message) stands. What ``orjson`` reads differently from ``json`` (a lone
+surrogate, an integer beyond 64 bits, a repeated member) fails here or does not match, and
+goes the same way. Property tests hold the two to accepting the same lines (but for an index
+beyond 64 bits, which only ``parse_entry`` reads), with the model's own rejection cases.
 """
 
 from __future__ import annotations
