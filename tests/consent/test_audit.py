@@ -17,7 +17,9 @@ from brondata.consent import (
     audit_verify,
     canonical_json,
     export,
+    leaf_hash,
 )
+from brondata.consent import _audit as audit_module
 from brondata.errors import LedgerError
 
 from .factories import digest, make_event
@@ -164,6 +166,43 @@ def test_a_tampered_leaves_file_is_reported(exported: Path, signer: LogSigner) -
     (exported / "ledger.leaves").write_bytes(bytes(leaves))
     report = audit_verify(exported, vkey=signer.vkey())
     assert [f.code for f in report.findings] == ["leaves_mismatch"]
+
+
+def test_leaves_forged_to_match_an_edit_locate_nothing(exported: Path, signer: LogSigner) -> None:
+    rewrite(exported, lambda ls: [*ls[:3], _edit(ls[3], subject_key="key-other"), *ls[4:]])
+    leaves = bytearray((exported / "ledger.leaves").read_bytes())
+    leaves[3 * 32 : 4 * 32] = leaf_hash(lines(exported)[3][:-1])
+    (exported / "ledger.leaves").write_bytes(bytes(leaves))
+    report = audit_verify(exported, vkey=signer.vkey())
+    assert [f.code for f in report.findings] == ["leaves_mismatch", "root_mismatch"]
+
+
+def test_an_edit_with_tampered_leaves_is_not_located(exported: Path, signer: LogSigner) -> None:
+    rewrite(exported, lambda ls: [*ls[:3], _edit(ls[3], subject_key="key-other"), *ls[4:]])
+    leaves = bytearray((exported / "ledger.leaves").read_bytes())
+    leaves[20 * 32] ^= 1
+    (exported / "ledger.leaves").write_bytes(bytes(leaves))
+    report = audit_verify(exported, vkey=signer.vkey())
+    assert [f.code for f in report.findings] == ["leaves_mismatch", "root_mismatch"]
+
+
+def test_a_leaves_file_of_another_length_is_reported(exported: Path, signer: LogSigner) -> None:
+    leaves = (exported / "ledger.leaves").read_bytes()
+    (exported / "ledger.leaves").write_bytes(leaves + leaves[:32])
+    report = audit_verify(exported, vkey=signer.vkey())
+    assert [f.code for f in report.findings] == ["leaves_mismatch"]
+
+
+def test_a_clean_export_reads_its_leaves_once(
+    exported: Path, signer: LogSigner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lines matching their leaves and the signed root vouch for the leaves: no second
+    # pass over ledger.leaves to hash them on their own.
+    def refused(*_: object) -> bool:
+        raise AssertionError("the leaves hashed on their own")
+
+    monkeypatch.setattr(audit_module, "_leaves_match", refused)
+    assert audit_verify(exported, vkey=signer.vkey()).ok
 
 
 def test_a_forged_checkpoint_is_reported(exported: Path, signer: LogSigner) -> None:

@@ -31,7 +31,7 @@ def test_the_audit_and_the_records_agree_on_the_state(kinds: list[str]) -> None:
     record = consent_record_from_ledger(log, "con_1")
     auditor = _Auditor(None, 0)
     for entry, event in log.entries_of_consent("con_1"):
-        auditor.apply(entry.index, "con_1", event)
+        auditor.apply(entry.index, "con_1", event.event, event.to_json_dict())
     audited = auditor.consents["con_1"].state
     assert record.state == audited
     assert (record.state in LIVE_CONSENT) == (audited in LIVE_CONSENT)

@@ -29,7 +29,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Final, Literal
+from typing import IO, TYPE_CHECKING, Any, Final, Literal
 
 from brondata.connectors._base import combined_digest
 from brondata.consent._checkpoint import (
@@ -39,12 +39,16 @@ from brondata.consent._checkpoint import (
     sign_checkpoint,
     verify_checkpoint,
 )
-from brondata.consent._events import LedgerEvent, parse_entry
 from brondata.consent._ledger import ConsentLedger
 from brondata.consent._merkle import EMPTY_ROOT, HASH_SIZE, MerkleFrontier, leaf_hash
 from brondata.errors import CheckpointError, LedgerError, LedgerIntegrityError
 from brondata.session import LIVE_CONSENT, ConsentState, next_consent_state
 from brondata.sources._kind import kind_of
+
+if TYPE_CHECKING:
+    # Imported by the audit when it runs: building its checks from the event schema takes a
+    # few tens of milliseconds that importing ``brondata.consent`` need not spend.
+    from brondata.consent._audit_entry import Event
 
 __all__ = [
     "CHECKPOINT_FILE",
@@ -64,6 +68,7 @@ CHECKPOINT_FILE: Final = "checkpoint"
 VKEY_FILE: Final = "log.vkey"
 
 _MAX_FINDINGS: Final = 1000  # beyond this the export is plainly broken; stop listing
+_LEAVES_CHUNK: Final = 4096  # leaf hashes read from ledger.leaves at a time
 
 FindingCode = Literal[
     # integrity: the export does not match what the organisation signed
@@ -246,6 +251,9 @@ class _Auditor:
     """The streaming state of one verification."""
 
     def __init__(self, leaves: IO[bytes] | None, size: int) -> None:
+        from brondata.consent._audit_entry import read_entry
+
+        self.read_entry = read_entry
         self.findings: dict[tuple[str, int | None], AuditFinding] = {}
         self.frontier = MerkleFrontier()
         self.since_root: bytes | None = None
@@ -261,6 +269,10 @@ class _Auditor:
         self.counts: dict[str, int] = {}
         self.deliveries = 0
         self.erased_keys: set[str] = set()  # grows with erasures, not with entries
+        # Whether every line so far hashes to the signed leaf at its own position: then, with
+        # the right number of lines and the signed root, ``ledger.leaves`` is authentic too.
+        self.as_signed = leaves is not None
+        self._chunk: tuple[int, bytes] = (-1, b"")  # (first index, leaves) read last
 
     def add(self, code: FindingCode, message: str, index: int | None = None) -> None:
         if len(self.findings) < _MAX_FINDINGS:
@@ -269,14 +281,22 @@ class _Auditor:
     def leaf_at(self, index: int) -> bytes | None:
         if self.leaves is None or not 0 <= index < self.size:
             return None
-        self.leaves.seek(index * HASH_SIZE)
-        return self.leaves.read(HASH_SIZE)
+        first, chunk = self._chunk
+        if not first <= index < first + len(chunk) // HASH_SIZE:
+            first = index - index % _LEAVES_CHUNK
+            self.leaves.seek(first * HASH_SIZE)
+            chunk = self.leaves.read(_LEAVES_CHUNK * HASH_SIZE)
+            self._chunk = (first, chunk)
+        at = (index - first) * HASH_SIZE
+        return chunk[at : at + HASH_SIZE]
 
     def line(self, position: int, data: bytes) -> None:
         leaf = leaf_hash(data)
         self.frontier.append_leaf_hash(leaf)
+        if self.as_signed and self.leaf_at(position) != leaf:
+            self.as_signed = False
         try:
-            carried, event = parse_entry(data)
+            carried, event = self.read_entry(data)
         except LedgerIntegrityError as exc:
             self.add("entry_malformed", exc.message, position)
             self.expected += 1
@@ -284,8 +304,9 @@ class _Auditor:
             return
         self.place(position, carried, leaf)
         self.prev = (carried, leaf)
-        self.counts[event.event] = self.counts.get(event.event, 0) + 1
-        self.semantics(carried, event)
+        kind = event["event"]
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        self.semantics(carried, kind, event)
 
     def place(self, position: int, carried: int, leaf: bytes) -> None:
         """Compare the index a line carries and its hash with where it stands."""
@@ -332,27 +353,26 @@ class _Auditor:
             self.consents[consent_id] = consent
         return consent
 
-    def semantics(self, index: int, event: LedgerEvent) -> None:
-        if event.subject_key in self.erased_keys:
+    def semantics(self, index: int, kind: str, event: Event) -> None:
+        subject_key: str = event.get("subject_key", "")
+        if subject_key in self.erased_keys:
             self.add(
                 "subject_after_erasure",
-                f"{event.event} for a subject whose key {event.subject_key} was destroyed",
+                f"{kind} for a subject whose key {subject_key} was destroyed",
                 index,
             )
-        if event.erases_subject:
-            assert event.subject_key is not None  # the event's own validation
-            self.erased_keys.add(event.subject_key)
+        consent_id = event.get("consent_id")
+        if consent_id is None:
+            # Only the erasure of a whole subject has no consent (the event's validation).
+            self.erased_keys.add(subject_key)
             return
-        consent_id = event.consent_id
-        assert consent_id is not None  # only a subject's erasure has none
-        self.apply(index, consent_id, event)
+        self.apply(index, consent_id, kind, event)
         consent = self.consents[consent_id]
         if consent.state in ("denied", "withdrawn"):
             self.closed[consent_id] = consent.state
             del self.consents[consent_id]
 
-    def apply(self, index: int, consent_id: str, event: LedgerEvent) -> None:
-        kind = event.event
+    def apply(self, index: int, consent_id: str, kind: str, event: Event) -> None:
         consent = self.consent(consent_id)
         # The one consent table moves the consent; for these three, an event it refuses is a
         # step taken twice (or after the consent ended).
@@ -363,25 +383,27 @@ class _Auditor:
             )
         if moved is not None and kind in _STATES_TERMS:
             # A renewal may restate (a subset of) the terms; unset terms stay as they were.
-            if event.attributes is not None or kind != "consent.renewed":
-                consent.attributes = frozenset(event.attributes or ())
-            if event.sources is not None or kind != "consent.renewed":
-                consent.sources = frozenset(event.sources or ())
+            attributes, sources = event.get("attributes"), event.get("sources")
+            if attributes is not None or kind != "consent.renewed":
+                consent.attributes = frozenset(attributes or ())
+            if sources is not None or kind != "consent.renewed":
+                consent.sources = frozenset(sources or ())
         if moved is not None:
             consent.state = moved
         if kind == "data.retrieved":
             if consent.state not in LIVE_CONSENT:
                 self.add(
                     "retrieved_without_consent",
-                    f"data retrieved from {event.source} while the consent is {consent.state}",
+                    f"data retrieved from {event.get('source')} while the consent is "
+                    f"{consent.state}",
                     index,
                 )
-            consent.retrieved.add((event.source or "", event.response_digest or ""))
+            consent.retrieved.add((event.get("source") or "", event.get("response_digest") or ""))
         elif kind == "data.delivered":
             self.deliveries += 1
             self.delivery(index, event, consent)
 
-    def delivery(self, index: int, event: LedgerEvent, consent: _Consent) -> None:
+    def delivery(self, index: int, event: Event, consent: _Consent) -> None:
         if consent.state == "withdrawn":
             self.add(
                 "delivered_after_withdrawal", "delivered after the consent was withdrawn", index
@@ -390,14 +412,15 @@ class _Auditor:
             self.add("delivered_after_expiry", "delivered after the consent expired", index)
         elif consent.state not in LIVE_CONSENT:
             self.add("delivered_without_consent", f"delivered while {consent.state}", index)
-        beyond = sorted(set(event.attributes or ()) - consent.attributes)
-        if consent.state in LIVE_CONSENT and (beyond or event.source not in consent.sources):
-            what = ", ".join(beyond) if beyond else f"source {event.source}"
+        source = event.get("source") or ""
+        beyond = sorted(set(event.get("attributes") or ()) - consent.attributes)
+        if consent.state in LIVE_CONSENT and (beyond or source not in consent.sources):
+            what = ", ".join(beyond) if beyond else f"source {event.get('source')}"
             self.add("delivered_beyond_consent", f"delivered {what} outside the consent", index)
         if consent.state in ("denied", "withdrawn"):
             return  # a final consent keeps no retrievals: the delivery is wrong either way
-        source = event.source or ""
-        if source == COMPUTED_SOURCE and event.response_digest is None:
+        response_digest = event.get("response_digest")
+        if source == COMPUTED_SOURCE and response_digest is None:
             # Decisions are computed from the session's other retrievals (their record names
             # the input digests); the consent to them is checked above, like any delivery.
             return
@@ -408,7 +431,7 @@ class _Auditor:
         retrieved |= {digest for src, digest in consent.retrieved if src == source}
         if parts:
             retrieved.add(combined_digest(parts))
-        if not retrieved or (event.response_digest and event.response_digest not in retrieved):
+        if not retrieved or (response_digest and response_digest not in retrieved):
             self.add(
                 "delivered_without_retrieval",
                 f"no data.retrieved from {source} precedes this delivery",
@@ -474,30 +497,28 @@ def audit_verify(
 
     size = checkpoint.size if checkpoint else 0
     leaves_path = folder / LEAVES_FILE
-    leaves_file: IO[bytes] | None = None
-    if checkpoint is not None and leaves_path.is_file():
-        leaves_file = leaves_path.open("rb")
-        if not _leaves_match(leaves_file, checkpoint):
+    if checkpoint is None or not leaves_path.is_file():
+        auditor, read = _stream(entries_path, None, size, early, since)
+    else:
+        with leaves_path.open("rb") as leaves_file:
+            auditor, read = _stream(entries_path, leaves_file, size, early, since)
+            # The leaves vouch for what the pass found only if they hash to the signed root:
+            # so they do when every line matched its own leaf and the lines do.
+            authentic = (
+                auditor.as_signed
+                and read == size
+                and auditor.frontier.root() == checkpoint.root
+                and leaves_path.stat().st_size == size * HASH_SIZE
+            )
+            if not authentic:
+                leaves_file.seek(0)
+                authentic = _leaves_match(leaves_file, checkpoint)
+        if not authentic:
+            # Findings located with unsigned leaves could be wrong: read again without them.
             early.append(
                 AuditFinding("leaves_mismatch", f"{LEAVES_FILE} does not match the checkpoint")
             )
-            leaves_file.close()
-            leaves_file = None
-    try:
-        auditor = _Auditor(leaves_file, size)
-        for finding in early:
-            auditor.add(finding.code, finding.message, finding.index)
-        position = -1
-        for position, (data, newline) in enumerate(_lines(entries_path)):
-            if since is not None and position == since.size:
-                auditor.since_root = auditor.frontier.root()
-            if not newline:
-                auditor.add("entry_malformed", "the last line is cut off", position)
-            auditor.line(position, data)
-        read = position + 1
-    finally:
-        if leaves_file is not None:
-            leaves_file.close()
+            auditor, read = _stream(entries_path, None, size, early, since)
 
     if since is not None and read == since.size:
         auditor.since_root = auditor.frontier.root()
@@ -516,6 +537,27 @@ def audit_verify(
         deliveries=auditor.deliveries,
         counts=auditor.counts,
     )
+
+
+def _stream(
+    entries_path: Path,
+    leaves: IO[bytes] | None,
+    size: int,
+    early: list[AuditFinding],
+    since: Checkpoint | None,
+) -> tuple[_Auditor, int]:
+    """One pass over the entries: the auditor's state after it, and the lines read."""
+    auditor = _Auditor(leaves, size)
+    for finding in early:
+        auditor.add(finding.code, finding.message, finding.index)
+    position = -1
+    for position, (data, newline) in enumerate(_lines(entries_path)):
+        if since is not None and position == since.size:
+            auditor.since_root = auditor.frontier.root()
+        if not newline:
+            auditor.add("entry_malformed", "the last line is cut off", position)
+        auditor.line(position, data)
+    return auditor, position + 1
 
 
 def _order(finding: AuditFinding) -> tuple[int, int, int, str]:
