@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
 import anyio
@@ -23,7 +22,7 @@ from brondata import flow
 from brondata._clock import Clock
 from brondata._commit import Committer
 from brondata._logging import get_logger
-from brondata._session_store import SecretBox, SessionRecord
+from brondata._session_store import PendingEvent, SecretBox, SessionRecord
 from brondata.connectors._base import (
     SourceConnector,
     SourceResponse,
@@ -53,7 +52,6 @@ from brondata.session import SessionState, SourceState
 from brondata.sources import get as source_kind
 from brondata.sources import kind_of
 from brondata.sources._mapping import minimise
-from brondata.stores import off_loop
 
 __all__ = ["Collector"]
 
@@ -102,27 +100,26 @@ class Collector:
 
     async def collect(self, session_id: str) -> CollectionResult:
         me = uuid.uuid4().hex
-
-        async def claim() -> SessionRecord:
-            record = await self._steps.current(session_id)
-            step = flow.claim_collection(record, me, self._clock.now(), lease=LEASE)
-            if step.record is record:
-                return record
-            return await self._steps.store.replace(step.record)  # one collector wins
-
-        record = await self._steps.retrying(claim)
+        # One collector wins the compare-and-set; a finished collection is returned as is.
+        record = await self._steps.update(
+            session_id, lambda r: flow.claim_collection(r, me, self._clock.now(), lease=LEASE)
+        )
         if record.state is SessionState.COLLECTED:
             return result_of(record, self._box)
-        self._steps.locks[record.id] = anyio.Lock()
+        self._steps.hold(record)
         try:
             async with anyio.create_task_group() as group:
                 group.start_soon(self._renew_lease, record.id, me)
                 result = await self._collect_claimed(record.id, me)
                 group.cancel_scope.cancel()
         finally:
-            with anyio.CancelScope(shield=True):
-                await self._release_lease(record.id, me)
-            self._steps.locks.pop(record.id, None)
+            # Freed at once unless this collection's last write freed it (finished): only
+            # this collector ever sets itself as the collector.
+            last = self._steps.known(record.id)
+            if last is None or last.collector == me:
+                with anyio.CancelScope(shield=True):
+                    await self._release_lease(record.id, me)
+            self._steps.let_go(record.id)
         return result
 
     async def _renew_lease(self, session_id: str, me: str) -> None:
@@ -144,7 +141,7 @@ class Collector:
             return  # finished, taken over or erased meanwhile: nothing of ours to free
 
     async def _collect_claimed(self, session_id: str, me: str) -> CollectionResult:
-        record = await self._steps.store.get(session_id)
+        record = await self._steps.latest(session_id)
         errors: dict[str, BrondataError] = {}
         for source, progress in record.sources.items():
             if progress.state is SourceState.FAILED and progress.error is not None:
@@ -227,29 +224,54 @@ class Collector:
 
     async def _computed(self, session_id: str, me: str) -> SessionRecord:
         """The decision record and the dossier checks over the kinds delivered so far
-        (``brondata.dossier``: the pure part); committed like a kind's outcome."""
-        record = await self._steps.store.get(session_id)
-        now = self._clock.now()
-        # Off the loop: it signs, and the key store may read its files to find the key.
-        computed = await off_loop(
-            dossier_run.after_collection,
-            record.request,
-            now.date(),
-            self.kept(record),
-            done=record.kinds,
-            sign=lambda source, claims, values: self._sign_computed(record, source, claims, values),
-        )
-        for source, (plain, events) in computed.outcomes.items():
-            outcome = self._box.seal(plain, f"{record.id}/{source}/outcome")
-            pending = tuple(flow.event(kind, now, **fields) for kind, fields in events)
-            change = partial(flow.kind_outcome, me=me, kind=source, outcome=outcome, events=pending)
-            with suppress(ConsentDeniedError):  # withdrawn meanwhile: nothing appended
-                record = await self._steps.update(session_id, change)
-        if computed.checked is not None:
-            checked = flow.event("dossier.checked", now, **computed.checked)
-            with suppress(ConsentDeniedError):
-                record = await self._steps.update(session_id, lambda r: Step(r, (checked,)))
-        return record
+        (``brondata.dossier``: the pure part), committed with their events as one step.
+
+        Computed and committed in one worker-thread hop (it signs, and the key store may
+        read its files to find the key), computed once however often the commit is tried.
+        Withdrawn meanwhile: no outcome is kept, the checks' event still is."""
+        record = await self._steps.latest(session_id)
+        if not record.request.decisions and record.request.dossier is None:
+            return record  # nothing asked: nothing to compute
+        made: list[tuple[dict[str, tuple[str, tuple[PendingEvent, ...]]], PendingEvent | None]] = []
+
+        def compute() -> None:
+            now = self._clock.now()
+            computed = dossier_run.after_collection(
+                record.request,
+                now.date(),
+                self.kept(record),
+                done=record.kinds,
+                sign=lambda source, claims, values: self._sign_computed(
+                    record, source, claims, values
+                ),
+            )
+            outcomes = {
+                source: (
+                    self._box.seal(plain, f"{record.id}/{source}/outcome"),
+                    tuple(flow.event(kind, now, **fields) for kind, fields in events),
+                )
+                for source, (plain, events) in computed.outcomes.items()
+            }
+            checked = computed.checked
+            made.append(
+                (outcomes, flow.event("dossier.checked", now, **checked) if checked else None)
+            )
+
+        def change(current: SessionRecord) -> Step:
+            if not made:
+                compute()
+            outcomes, checked = made[0]
+            updated: SessionRecord = current
+            events: tuple[PendingEvent, ...] = ()
+            try:
+                for source, (outcome, pending) in outcomes.items():
+                    step = flow.kind_outcome(updated, me, source, outcome, pending)
+                    updated, events = step.record, (*events, *step.events)
+            except ConsentDeniedError:
+                updated, events = current, ()  # withdrawn meanwhile: nothing delivered
+            return Step(updated, events if checked is None else (*events, checked))
+
+        return await self._steps.update(session_id, change)
 
     def _sign_computed(
         self,
@@ -441,12 +463,39 @@ class Collector:
     ) -> SessionRecord:
         """Map the raw data of the kind's instances as one, minimise, sign; commit the record
         with its ``data.delivered`` once the consent is seen to stand (a mapping failure is
-        committed as the kind's error, with ``data.failed``)."""
-        record = await self._steps.store.get(session_id)
+        committed as the kind's error, with ``data.failed``).
+
+        Made and committed in one worker-thread hop (the key store may read its files to
+        find the active key; mapping and signing are CPU work the loop need not wait on),
+        made once however often the commit is tried."""
+        record = await self._steps.latest(session_id)
+        where = key or kind  # where the outcome is kept: the kind, or an instance added late
+        made: list[tuple[str, tuple[PendingEvent, ...]]] = []
+
+        def change(current: SessionRecord) -> Step:
+            if not made:
+                made.append(self._outcome(record, kind, where, responses))
+            outcome, events = made[0]
+            return flow.kind_outcome(current, me, where, outcome, events)
+
+        try:
+            return await self._steps.update(session_id, change)
+        except ConsentDeniedError as exc:
+            # Withdrawn meanwhile: the kind's outcome is that refusal (nothing appended).
+            _log.warning("source.failed", session=session_id, source=kind, error=exc.code)
+        return await self._steps.latest(session_id)
+
+    def _outcome(
+        self,
+        record: SessionRecord,
+        kind: str,
+        key: str,
+        responses: Mapping[str, SourceResponse],
+    ) -> tuple[str, tuple[PendingEvent, ...]]:
+        """The kind's outcome, sealed (its signed record, or its error), with its event."""
         mapping_version = source_kind(kind).mapping.version
         attributes = record.sources[next(iter(responses))].attributes
         digest = combined_digest({i: r.digest for i, r in responses.items()})
-        key = key or kind  # where the outcome is kept: the kind, or an instance added late
         context = f"{record.id}/{key}/outcome"
         now = self._clock.now()
         raws = {i: r.raw for i, r in responses.items()}
@@ -456,8 +505,6 @@ class Collector:
             record.request, source_kind(kind), raws, digest, now.date()
         )
         try:
-            # The active key off the loop: a key store may read its files to find it.
-            key_now = await off_loop(self._signing_key)
             values = minimise(mapped_values(kind, raws, attributes, now.date()), attributes)
             claims = flow.record_claims(
                 record,
@@ -469,33 +516,24 @@ class Collector:
                 response_digest=digest,
                 mapping_version=mapping_version,
             )
-            signed = self._sign(claims, values, record.holder_jwk, key_now)
+            signed = self._sign(claims, values, record.holder_jwk, self._signing_key())
         except Exception as exc:
             error = exc if isinstance(exc, BrondataError) else unexpected(kind, exc)
             _log.warning("source.failed", session=record.id, source=kind, error=error.code)
             failed = {"error": error.to_dict(), "kept": kept, "instances": sorted(responses)}
             outcome = self._box.seal(failed, context)
-            events = (flow.event("data.failed", now, source=kind, error_code=error.code),)
-        else:
-            evidence = {i: r.evidence.to_dict() for i, r in responses.items()}
-            outcome = self._box.seal(
-                {"record": signed.compact, "evidence": evidence, "kept": kept}, context
-            )
-            delivered = flow.delivered_event(
-                record,
-                kind,
-                now,
-                attributes=attributes,
-                record_digest=signed.digest,
-                response_digest=digest,
-                mapping_version=mapping_version,
-            )
-            events = (delivered,)
-        try:
-            return await self._steps.update(
-                session_id, lambda current: flow.kind_outcome(current, me, key, outcome, events)
-            )
-        except ConsentDeniedError as exc:
-            # Withdrawn meanwhile: the kind's outcome is that refusal (nothing appended).
-            _log.warning("source.failed", session=session_id, source=kind, error=exc.code)
-        return await self._steps.store.get(session_id)
+            return outcome, (flow.event("data.failed", now, source=kind, error_code=error.code),)
+        evidence = {i: r.evidence.to_dict() for i, r in responses.items()}
+        outcome = self._box.seal(
+            {"record": signed.compact, "evidence": evidence, "kept": kept}, context
+        )
+        delivered = flow.delivered_event(
+            record,
+            kind,
+            now,
+            attributes=attributes,
+            record_digest=signed.digest,
+            response_digest=digest,
+            mapping_version=mapping_version,
+        )
+        return outcome, (delivered,)

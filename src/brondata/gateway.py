@@ -520,6 +520,7 @@ class Gateway:
                 lambda current: flow.login_refused(
                     current, source, error, self._clock.now(), callback=digest
                 ),
+                known=record,
             )
             raise
         except BaseException:
@@ -535,6 +536,7 @@ class Gateway:
                 lambda current: flow.login_completed(
                     current, source, sealed, self._clock.now(), callback=digest
                 ),
+                known=record,
             )
         except BaseException:
             with anyio.CancelScope(shield=True):
