@@ -18,7 +18,10 @@ import anyio
 import anyio.to_thread
 import pytest
 
-from brondata import Gateway
+from brondata import Gateway, flow
+from brondata._session_store import SessionRecord
+from brondata.errors import SessionStateError
+from brondata.session import SessionState
 from brondata.testing import MockSources
 
 from .conftest import BANK, login, request
@@ -94,3 +97,41 @@ async def test_each_call_reads_its_session_once_and_batches_its_store_work(
     assert all(n <= 1 for n in counted.reads.values()), counted.reads
     over = {call: n for call, n in counted.hops.items() if call and n > HOPS[call]}
     assert not over, f"thread hops per call {dict(counted.hops)}, budget {HOPS}"
+
+
+async def test_a_stale_known_session_never_answers_for_the_store(gateway: Gateway) -> None:
+    """A session a call knows but another writer moved on since: a change that commits on
+    it loses the compare-and-set and is taken again on the stored session, and a change
+    that refuses or has nothing to do on it is asked again of the stored session."""
+    session = await gateway.start(request(), "applicant-1")
+    consented = await gateway.give_consent(session.id)
+    stale = session  # before the consent: the store is a version on
+    steps = gateway._steps
+    now = gateway._clock.now()
+
+    # Commits on the stale session: the race is lost, then won on the stored one (which is
+    # consented: the denial is refused there, as it must be).
+    with pytest.raises(SessionStateError):
+        await steps.update(session.id, lambda r: flow.deny_consent(r, now), known=stale)
+    assert gateway.session(session.id).state is SessionState.CONSENTED
+
+    # Refused on the stale session (no consent yet), allowed on the stored one.
+    def needs_consent(record: SessionRecord) -> flow.Step:
+        if record.state is not SessionState.CONSENTED:
+            raise SessionStateError("not consented")
+        return flow.Step(record.model_copy(update={"renewed_at": now}))
+
+    renewed = await steps.update(session.id, needs_consent, known=stale)
+    assert renewed.renewed_at == now
+    assert renewed.version == consented.version + 1
+
+    # Nothing to do on the stale session, something on the stored one.
+    def once_consented(record: SessionRecord) -> flow.Step:
+        if record.state is not SessionState.CONSENTED:
+            return flow.Step(record)
+        return flow.Step(record.model_copy(update={"renewed_at": None}))
+
+    cleared = await steps.update(session.id, once_consented, known=stale)
+    assert cleared.renewed_at is None
+    assert cleared.version == renewed.version + 1
+    assert gateway.session(session.id) == cleared
