@@ -64,8 +64,9 @@ $(VENV)/.bench-installed: $(VENV)/.dev-installed
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $@
 
-# bench-out/report.json, report.md (for the README) and the plots; BRONDATA_BENCH_FULL=1
-# adds the long variants. PostgreSQL figures need BRONDATA_TEST_DSN (else: skipped, said so).
+# bench-out/report.json, report.md (for the README) and the plots, every point in a budget of
+# ten minutes (docs/benchmarks.md); BRONDATA_BENCH_FULL=1 adds the 1M-entry ledger.
+# PostgreSQL figures need BRONDATA_TEST_DSN (else: skipped, said so).
 bench: $(VENV)/.bench-installed
 	$(BIN)/python -m bench bench-out
 

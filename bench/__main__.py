@@ -3,8 +3,13 @@
 Writes ``OUT/report.json`` (every figure and the raw rounds), ``OUT/report.md`` (the tables
 for the README) and ``OUT/*.png`` (the scaling curves; needs matplotlib, the ``bench``
 extra). ``OUT`` defaults to ``bench-out``. A benchmark that fails is reported as failed and
-makes the exit status 1; the others still run. ``BRONDATA_BENCH_FULL=1`` adds the long
-variants (1M-entry ledger, HTTP at 200 and 1,000 in flight, more rounds).
+makes the exit status 1; the others still run. ``BRONDATA_BENCH_FULL=1`` adds the 1M-entry
+ledger (and more rounds where a module reads it); every other point runs by default.
+
+The whole run has a budget of ten minutes on the 2-core development machine, loaded by other
+work; each section has its share (``BUDGET``), reported beside the time it took and the load
+average at its start and end. The sections run one after another, never side by side: each
+would take the other's CPU and the figures would measure the contention.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import Any
 import anyio
 
 from bench._report import write_markdown, write_plots
-from bench._util import FULL
+from bench._util import FULL, load_average
 
 MODULES = [
     "bench.bench_imports",
@@ -34,6 +39,16 @@ MODULES = [
     "bench.bench_scale",
     "bench.bench_ledger_sizes",
 ]
+#: Seconds each section may take on the loaded 2-core machine; 600 in all, with the margin
+#: (the 1M-entry ledger of ``BRONDATA_BENCH_FULL=1`` is outside it).
+BUDGET = {
+    "bench_imports": 25,
+    "bench_records": 25,
+    "bench_session": 25,
+    "bench_sources": 20,
+    "bench_scale": 300,
+    "bench_ledger_sizes": 180,
+}
 
 
 def main() -> int:
@@ -51,6 +66,7 @@ def main() -> int:
         },
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "full": FULL,
+        "budget_s": sum(BUDGET.values()) + 25,
         "sections": {},
     }
     failed = False
@@ -59,6 +75,8 @@ def main() -> int:
         if only and short not in only:
             continue
         section_start = time.perf_counter()
+        load_before = load_average()
+        print(f"\n== {short} (budget {BUDGET[short]} s, load {load_before:.1f})", flush=True)
         try:
             run = importlib.import_module(name).run
             result = anyio.run(run) if inspect.iscoroutinefunction(run) else run()
@@ -68,13 +86,19 @@ def main() -> int:
             print(f"\n{short} FAILED\n{result['error']}", file=sys.stderr)
         result.setdefault("title", short)
         result["seconds"] = round(time.perf_counter() - section_start, 1)
+        result["budget_s"] = BUDGET[short]
+        result["load"] = f"{load_before:.1f} to {load_average():.1f}"
+        print(f"== {short}: {result['seconds']:.0f} s (budget {BUDGET[short]} s)", flush=True)
         report["sections"][short] = result
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["machine"]["load_average_at_end"] = os.getloadavg()
     (out / "report.json").write_text(json.dumps(report, indent=2, default=str) + "\n", "utf-8")
     plots = write_plots(report, out)
     (out / "report.md").write_text(write_markdown(report, plots), "utf-8")
-    print(f"\nwrote {out / 'report.json'}, {out / 'report.md'} and {len(plots)} plots")
+    print(
+        f"\nwrote {out / 'report.json'}, {out / 'report.md'} and {len(plots)} plots; "
+        f"{report['seconds']:.0f} s in all (budget {report['budget_s']} s)"
+    )
     return 1 if failed else 0
 
 

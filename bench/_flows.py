@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -23,9 +23,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2
 
 from bench._util import RecordingTransport
-from brondata import Gateway
+from brondata import DataRequest, Gateway
 from brondata._clock import SystemClock
-from brondata._demo import preset_request
+from brondata._demo import PRESETS, preset_request
+from brondata.connectors._http import DEFAULT_LIMITS
 from brondata.mock.consumer import Consumer
 from brondata.mock.population import Person
 from brondata.sources.bank.connector import transaction_period
@@ -41,6 +42,13 @@ BANK_ATTRIBUTES = [
     "bank.salary_monthly_average",
 ]
 REDIRECT = "https://lender.example/callback/bank"
+
+
+def mortgage_sources() -> DataRequest:
+    """The mortgage preset's source attributes without its decisions: a decision needs the
+    partner's income, which the ``two_incomes`` couple's session does not hold (it is the
+    partner's own data), and the benchmark is about collecting."""
+    return preset_request("mortgage", PRESETS["mortgage"]["attributes"])
 
 
 @dataclass
@@ -112,97 +120,120 @@ async def gateway_session(gateway: Gateway, site: Site) -> None:
     await gateway.callback(session.id, "bank", callback)
     result = await gateway.collect(session.id)
     if not result.complete:
-        raise RuntimeError(f"session failed: {result.errors}")
+        raise SessionFailed(result.errors)
 
 
-async def bare_requests(site: Site) -> None:
-    """The same requests by hand: plain httpx2, no OAuth library, no ledger, no signing."""
+class SessionFailed(RuntimeError):
+    """A session without all its data; ``code`` names each source's error code."""
+
+    def __init__(self, errors: Mapping[str, Any]) -> None:
+        self.code = ", ".join(
+            sorted(
+                f"{source}: {getattr(e, 'code', type(e).__name__)}" for source, e in errors.items()
+            )
+        )
+        super().__init__(f"session failed: {self.code}")
+
+
+def bare_client(site: Site) -> httpx2.AsyncClient:
+    """The bare side's HTTP client: one for many flows, pooled as a connector's client is
+    (the same limits), so that neither side pays for a client per session."""
     transport = site.transport() if site.transport is not None else None
-    async with httpx2.AsyncClient(
-        base_url=site.base_url, transport=transport, timeout=120.0
-    ) as http:
+    return httpx2.AsyncClient(
+        base_url=site.base_url, transport=transport, timeout=120.0, limits=DEFAULT_LIMITS
+    )
 
-        def headers(**extra: str) -> dict[str, str]:
-            return {"X-Request-ID": str(uuid.uuid4()), **extra}
 
-        today = date.today()
-        consent = (
-            await http.post(
-                "/v1/consents",
-                headers=headers(),
-                json={
-                    "access": {"allPsd2": "allAccounts"},
-                    "recurringIndicator": False,
-                    "validUntil": today.isoformat(),
-                    "frequencyPerDay": 1,
-                    "combinedServiceIndicator": False,
-                },
+async def bare_requests(site: Site, http: httpx2.AsyncClient | None = None) -> None:
+    """The same requests by hand: plain httpx2, no OAuth library, no ledger, no signing;
+    on ``http`` (``bare_client``) if given, else on a client of its own."""
+    if http is None:
+        async with bare_client(site) as own:
+            await _bare_flow(site, own)
+    else:
+        await _bare_flow(site, http)
+
+
+async def _bare_flow(site: Site, http: httpx2.AsyncClient) -> None:
+    def headers(**extra: str) -> dict[str, str]:
+        return {"X-Request-ID": str(uuid.uuid4()), **extra}
+
+    today = date.today()
+    consent = (
+        await http.post(
+            "/v1/consents",
+            headers=headers(),
+            json={
+                "access": {"allPsd2": "allAccounts"},
+                "recurringIndicator": False,
+                "validUntil": today.isoformat(),
+                "frequencyPerDay": 1,
+                "combinedServiceIndicator": False,
+            },
+        )
+    ).json()
+    meta = (await http.get(consent["_links"]["scaOAuth"]["href"])).json()
+    verifier = "v" * 64
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
+    auth_url = str(
+        httpx2.URL(
+            meta["authorization_endpoint"],
+            params={
+                "response_type": "code",
+                "client_id": site.client_id,
+                "redirect_uri": REDIRECT,
+                "scope": f"AIS:{consent['consentId']}",
+                "state": "s",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            },
+        )
+    )
+    async with site.browser() as browser:
+        callback = await browser.authorize(
+            auth_url, username=site.person.username, password=site.person.password
+        )
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    token = (
+        await http.post(
+            meta["token_endpoint"],
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT,
+                "client_id": site.client_id,
+                "code_verifier": verifier,
+            },
+        )
+    ).json()
+    api = {
+        "Consent-ID": consent["consentId"],
+        "Authorization": f"Bearer {token['access_token']}",
+    }
+    accounts = (await http.get("/v1/accounts", headers=headers(**api))).json()["accounts"]
+    start, end = transaction_period(today)
+    for account in accounts:
+        await http.get(f"/v1/accounts/{account['resourceId']}/balances", headers=headers(**api))
+    for account in accounts:
+        page: Any = (
+            await http.get(
+                f"/v1/accounts/{account['resourceId']}/transactions",
+                params={"bookingStatus": "booked", "dateFrom": str(start), "dateTo": str(end)},
+                headers=headers(**api),
             )
         ).json()
-        meta = (await http.get(consent["_links"]["scaOAuth"]["href"])).json()
-        verifier = "v" * 64
-        challenge = (
-            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
-            .rstrip(b"=")
-            .decode()
+        while nxt := page["transactions"].get("_links", {}).get("next"):
+            page = (await http.get(nxt["href"], headers=headers(**api))).json()
+    # Give the access back, as the gateway does once the data is in.
+    await http.delete(f"/v1/consents/{consent['consentId']}", headers=headers())
+    for kind in ("refresh_token", "access_token"):
+        await http.post(
+            meta["revocation_endpoint"],
+            data={
+                "token": token[kind],
+                "token_type_hint": kind,
+                "client_id": site.client_id,
+            },
         )
-        auth_url = str(
-            httpx2.URL(
-                meta["authorization_endpoint"],
-                params={
-                    "response_type": "code",
-                    "client_id": site.client_id,
-                    "redirect_uri": REDIRECT,
-                    "scope": f"AIS:{consent['consentId']}",
-                    "state": "s",
-                    "code_challenge": challenge,
-                    "code_challenge_method": "S256",
-                },
-            )
-        )
-        async with site.browser() as browser:
-            callback = await browser.authorize(
-                auth_url, username=site.person.username, password=site.person.password
-            )
-        code = parse_qs(urlsplit(callback).query)["code"][0]
-        token = (
-            await http.post(
-                meta["token_endpoint"],
-                data={
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "redirect_uri": REDIRECT,
-                    "client_id": site.client_id,
-                    "code_verifier": verifier,
-                },
-            )
-        ).json()
-        api = {
-            "Consent-ID": consent["consentId"],
-            "Authorization": f"Bearer {token['access_token']}",
-        }
-        accounts = (await http.get("/v1/accounts", headers=headers(**api))).json()["accounts"]
-        start, end = transaction_period(today)
-        for account in accounts:
-            await http.get(f"/v1/accounts/{account['resourceId']}/balances", headers=headers(**api))
-        for account in accounts:
-            page: Any = (
-                await http.get(
-                    f"/v1/accounts/{account['resourceId']}/transactions",
-                    params={"bookingStatus": "booked", "dateFrom": str(start), "dateTo": str(end)},
-                    headers=headers(**api),
-                )
-            ).json()
-            while nxt := page["transactions"].get("_links", {}).get("next"):
-                page = (await http.get(nxt["href"], headers=headers(**api))).json()
-        # Give the access back, as the gateway does once the data is in.
-        await http.delete(f"/v1/consents/{consent['consentId']}", headers=headers())
-        for kind in ("refresh_token", "access_token"):
-            await http.post(
-                meta["revocation_endpoint"],
-                data={
-                    "token": token[kind],
-                    "token_type_hint": kind,
-                    "client_id": site.client_id,
-                },
-            )

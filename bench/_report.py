@@ -36,7 +36,8 @@ def _row(row: dict[str, Any]) -> str:
     if rounds > 1:
         value += f" (best {_number(row['best'])}, {rounds} rounds)"
     note = f" {row['note']}" if row.get("note") else ""
-    return f"| {row['name']}{note} | {value} | {baseline} | {ratio} | {met} |"
+    load = f"{row['load']:.1f}" if row.get("load") is not None else "–"
+    return f"| {row['name']}{note} | {value} | {baseline} | {ratio} | {met} | {load} |"
 
 
 def write_markdown(report: dict[str, Any], plots: list[str]) -> str:
@@ -47,22 +48,27 @@ def write_markdown(report: dict[str, Any], plots: list[str]) -> str:
         "",
         f"`make bench` on {machine['cpus']} CPUs, Python {machine['python']}, "
         f"{report['started_at']}, load average {load} at the start; "
-        f"{report['seconds']:.0f} s in all{' (BRONDATA_BENCH_FULL=1)' if report['full'] else ''}. "
+        f"{report['seconds']:.0f} s in all{' (BRONDATA_BENCH_FULL=1)' if report['full'] else ''}"
+        f" (budget {report['budget_s']:.0f} s), load average "
+        f"{machine['load_average_at_end'][0]:.1f} at the end. "
         "Every figure is the median of its rounds, with its baseline measured in the same "
         "run, the two alternating; a ratio is figure / baseline (for a rate above 1 is "
-        "faster, for a cost below 1 is cheaper).",
+        "faster, for a cost below 1 is cheaper). _load_ is the 1-minute load average at the "
+        "end of the row's measurement (2 CPUs: above 2, other work was waiting for them).",
         "",
     ]
     for section in report["sections"].values():
-        lines.append(f"## {section.get('title', '?')} ({section.get('seconds', 0):.0f} s)")
+        seconds, budget = section.get("seconds", 0), section.get("budget_s")
+        spent = f"{seconds:.0f} s" + (f" of a {budget:.0f} s budget" if budget else "")
+        lines.append(f"## {section.get('title', '?')} ({spent}, load {section['load']})")
         lines.append("")
         if "error" in section:
             lines += ["Failed:", "", "```", section["error"].strip(), "```", ""]
             continue
         if section.get("rows"):
             lines += [
-                "| figure | median | baseline (median) | ratio | target |",
-                "|---|---:|---|---:|---|",
+                "| figure | median | baseline (median) | ratio | target | load |",
+                "|---|---:|---|---:|---|---:|",
             ]
             lines += [_row(row) for row in section["rows"]]
             lines.append("")

@@ -2,7 +2,8 @@
 
 ARGS is a JSON object: ``mode`` (``inproc`` or ``http``), ``level`` (sessions in flight),
 ``sessions`` per round, ``rounds``, and for ``http`` the ``urls`` that ``brondata mock
-serve`` printed. Gateway rounds and bare rounds alternate. Per round: wall time, each
+serve`` printed. Gateway rounds and bare rounds alternate; the bare flows share one pooled
+client, as the gateway's connector does. Per round: wall time, each
 session's latency, CPU seconds of this process, and its resident set sampled every 20 ms
 (the peak over the round minus the resident set before it, per session in flight). Prints
 one JSON object. A fresh process per level keeps one level's memory out of another's.
@@ -21,7 +22,8 @@ from typing import Any
 
 import anyio
 
-from bench._flows import Site, bare_requests, gateway_session, in_process, over_http
+from bench._flows import Site, bare_client, bare_requests, gateway_session, in_process, over_http
+from bench._util import raise_open_file_limit
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -88,16 +90,20 @@ async def main(args: dict[str, Any]) -> dict[str, Any]:
     level, sessions, rounds = args["level"], args["sessions"], args["rounds"]
     out: dict[str, list[dict[str, Any]]] = {"gateway": [], "bare": []}
     with tempfile.TemporaryDirectory() as tmp:
-        async with site.gateway(Path(tmp) / "scale.db") as gateway:
+        async with site.gateway(Path(tmp) / "scale.db") as gateway, bare_client(site) as http:
             await gateway_session(gateway, site)  # warm-up: imports, keys, tables
-            await bare_requests(site)
+            await bare_requests(site, http)
             for _ in range(rounds):
                 out["gateway"].append(
                     await one_round(lambda: gateway_session(gateway, site), level, sessions)
                 )
-                out["bare"].append(await one_round(lambda: bare_requests(site), level, sessions))
-    return {"level": level, "sessions": sessions, **out}
+                out["bare"].append(
+                    await one_round(lambda: bare_requests(site, http), level, sessions)
+                )
+    return {"level": level, "sessions": sessions, "load": os.getloadavg()[0], **out}
 
 
 if __name__ == "__main__":
+    # A thousand consumers in flight hold a browser connection each, besides the pools.
+    raise_open_file_limit(4096)
     print(json.dumps(anyio.run(main, json.loads(sys.argv[1]))))

@@ -16,8 +16,23 @@ from typing import Any
 
 import httpx2
 
-#: ``BRONDATA_BENCH_FULL=1``: the long variants (1M-entry ledger, more rounds).
+#: ``BRONDATA_BENCH_FULL=1``: the 1M-entry ledger (and more rounds where a module reads it).
 FULL = os.environ.get("BRONDATA_BENCH_FULL") == "1"
+
+
+def load_average() -> float:
+    """The 1-minute load average now: read at the end of a measurement, the load during it."""
+    return os.getloadavg()[0]
+
+
+def raise_open_file_limit(wanted: int) -> int:
+    """Raise this process's soft open-file limit to ``wanted`` (at most the hard limit), for
+    many connections at once; the soft limit now."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return soft
 
 
 class RecordingTransport(httpx2.AsyncBaseTransport):
@@ -69,22 +84,25 @@ def interleaved(
 
 
 async def interleaved_async(
-    sides: Mapping[str, Callable[[], Awaitable[object]]],
-    rounds: int,
-    *,
-    clock: Callable[[], float] = time.perf_counter,
-) -> dict[str, dict[str, float]]:
-    """As ``interleaved``, one awaited operation per side per round; ``clock`` may be
-    ``time.process_time`` to count CPU instead of wall time."""
+    sides: Mapping[str, Callable[[], Awaitable[object]]], rounds: int
+) -> dict[str, dict[str, dict[str, float]]]:
+    """As ``interleaved``, one awaited operation per side per round, each timed twice at
+    once: ``wall`` (``perf_counter``) and ``cpu`` (``process_time``, this process's CPU);
+    ``{"wall": {side: summary}, "cpu": {side: summary}}``."""
     for run in sides.values():
         await run()
-    samples: dict[str, list[float]] = {name: [] for name in sides}
+    wall: dict[str, list[float]] = {name: [] for name in sides}
+    cpu: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(rounds):
         for name, run in sides.items():
-            start = clock()
+            start, start_cpu = time.perf_counter(), time.process_time()
             await run()
-            samples[name].append(clock() - start)
-    return {name: summary(values) for name, values in samples.items()}
+            cpu[name].append(time.process_time() - start_cpu)
+            wall[name].append(time.perf_counter() - start)
+    return {
+        "wall": {name: summary(values) for name, values in wall.items()},
+        "cpu": {name: summary(values) for name, values in cpu.items()},
+    }
 
 
 def per_second(seconds: Mapping[str, float], count: float = 1.0) -> tuple[float, float]:
@@ -109,6 +127,7 @@ def figure(
     target: float | None = None,
     target_text: str = "",
     note: str = "",
+    load: float | None = None,
 ) -> dict[str, Any]:
     """One row of the report.
 
@@ -116,7 +135,8 @@ def figure(
     value / baseline, of the medians (and ``ratio_best`` of the best rounds); for a rate
     above 1 is faster than the baseline, for a cost (``higher_is_better=False``) below 1 is
     cheaper. ``target`` is held against the ratio when there is a baseline, else against
-    the median itself.
+    the median itself. ``load`` is the 1-minute load average during the measurement (by
+    default now: make the row right after measuring it).
     """
     best, median = value
     row: dict[str, Any] = {
@@ -127,6 +147,7 @@ def figure(
         "rounds": rounds,
         "higher_is_better": higher_is_better,
         "note": note,
+        "load": load_average() if load is None else load,
     }
     measured: float | None = median
     if baseline is not None:

@@ -14,9 +14,9 @@ import sys
 import time
 from typing import Any
 
-from bench._util import FULL, figure, millis, print_table, summary
+from bench._util import figure, millis, print_table, summary
 
-ROUNDS = 9 if FULL else 5
+ROUNDS = 5
 COMMANDS: dict[str, list[str]] = {
     "python (nothing imported)": [sys.executable, "-c", "pass"],
     "import brondata": [sys.executable, "-X", "importtime", "-c", "import brondata"],

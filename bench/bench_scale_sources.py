@@ -26,9 +26,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
-import os
 import resource
-import signal
 import ssl
 import statistics
 import subprocess
@@ -43,13 +41,14 @@ import anyio
 import httpcore2
 import httpx2
 
+from bench._flows import mortgage_sources
 from bench._util import print_table
 from brondata import Gateway
 from brondata._clock import SystemClock
-from brondata._demo import preset_request
-from brondata.testing import MockSources, RemoteSources
+from brondata.testing import MockSources, RemoteSources, serve_mock_sources
 
 SCENARIO = "two_incomes"
+
 #: The instances a mortgage session uses: six government sources and one bank.
 SOURCES = ("population", "tax", "employment", "pension", "land_registry", "duo", "bank.mockbank")
 
@@ -75,7 +74,7 @@ def _peak_rss_mib() -> float:
 async def inprocess(n: int, source_timeout: float, limit: int | None) -> dict[str, Any]:
     """``n`` concurrent sessions against the in-process mocks, no faults."""
     sources = MockSources(seed=42, clock=SystemClock(), sources=SOURCES)
-    request = preset_request("mortgage")
+    request = mortgage_sources()
     person = sources.scenario(SCENARIO)
     latencies: list[float] = []
     failures: Counter[str] = Counter()
@@ -166,34 +165,11 @@ def _timed_calls(gateway: Gateway, counts: Counter[str], cpu: list[float]) -> No
         setattr(gateway, name, timed)
 
 
-@contextmanager
-def served() -> Iterator[dict[str, str]]:
-    """``brondata mock serve`` on free loopback ports, in a child process."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "brondata.cli", "mock", "serve", "--port", "0", "--seed", "42"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        yield json.loads(process.stdout.readline())
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-
-
 async def over_http(m: int, source_timeout: float) -> dict[str, Any]:
     """``m`` sessions one after another against ``brondata mock serve``."""
-    request = preset_request("mortgage")
-    with served() as urls:
+    request = mortgage_sources()
+    with serve_mock_sources("--seed", "42") as served:
+        urls = served.urls
         remote = RemoteSources({s: urls[s] for s in (*SOURCES, "digid")}, seed=42)
         person = remote.scenario(SCENARIO)
         with _counting() as counts:

@@ -5,21 +5,20 @@ same requests to the same endpoints (checked, not assumed), and have the same sc
 consumer fill in the login pages. The gateway side adds what brondata is for: the session
 state machine and SQLite session store, the OAuth client, mapping, minimisation, SD-JWT
 signing and the ledger appends to SQLite. The ratio is that overhead. Sides alternate;
-measured twice, by wall time and by this process's CPU time (all of it in-process).
+each round timed by wall time and by this process's CPU time (all of it in-process) at once.
 """
 
 from __future__ import annotations
 
 import re
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from bench._flows import bare_requests, gateway_session, in_process
-from bench._util import FULL, figure, interleaved_async, millis, print_table
+from bench._flows import bare_client, bare_requests, gateway_session, in_process
+from bench._util import figure, interleaved_async, millis, print_table
 
-ROUNDS = 30 if FULL else 15
+ROUNDS = 15
 
 
 def _endpoint(line: str) -> str:
@@ -38,13 +37,13 @@ async def run(rounds: int = ROUNDS) -> dict[str, Any]:
         if sorted(map(_endpoint, gateway_log)) != sorted(map(_endpoint, bare_log)):
             raise RuntimeError(f"request sets differ:\n{gateway_log}\n{bare_log}")
         site = in_process()
-        async with site.gateway(Path(tmp) / "bench.db") as gateway:
+        async with site.gateway(Path(tmp) / "bench.db") as gateway, bare_client(site) as http:
             sides = {
                 "session": lambda: gateway_session(gateway, site),
-                "bare": lambda: bare_requests(site),
+                "bare": lambda: bare_requests(site, http),
             }
-            seconds = await interleaved_async(sides, rounds)
-            cpu = await interleaved_async(sides, rounds, clock=time.process_time)
+            timed = await interleaved_async(sides, rounds)
+    seconds, cpu = timed["wall"], timed["cpu"]
     cpu_row = figure(
         "bank session vs bare HTTP requests, in-process, CPU time",
         "ms CPU",

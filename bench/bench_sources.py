@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from bench._flows import mortgage_sources
 from bench._util import print_table
 from brondata import Gateway
 from brondata._clock import SystemClock
-from brondata._demo import preset_request
 from brondata.mock._faults import Fault
 from brondata.testing import MockSources
 
@@ -23,7 +23,7 @@ SCENARIO = "two_incomes"
 
 
 async def _authorised(sources: MockSources, gateway: Gateway) -> str:
-    session = await gateway.start(preset_request("mortgage"), "bench")
+    session = await gateway.start(mortgage_sources(), "bench")
     await gateway.give_consent(session.id)
     await sources.authorise(gateway, session.id, sources.scenario(SCENARIO))
     return session.id
@@ -33,7 +33,7 @@ async def run() -> dict[str, Any]:
     sources = MockSources(seed=42, clock=SystemClock())
     for injector in sources.faults.values():
         injector.add(Fault("delay", "/", seconds=DELAY, include_auth=True))
-    request = preset_request("mortgage")
+    request = mortgage_sources()
     plan = request.sources()
 
     # Each source's chain alone: its fetch, on a fresh login, timed by itself.

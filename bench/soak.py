@@ -218,8 +218,8 @@ async def _work(config: dict[str, Any]) -> None:
     """Answer the driver's commands (one JSON line each, at once, concurrently) on stdout."""
     import httpx2
 
+    from bench._flows import mortgage_sources
     from brondata import sources as source_kinds
-    from brondata._demo import preset_request
     from brondata.errors import BrondataError, ConsumerLoginError
     from brondata.testing import RemoteSources
 
@@ -237,7 +237,7 @@ async def _work(config: dict[str, Any]) -> None:
 
     async def start(gateway: Any, n: int, failed: dict[str, str]) -> str:
         person = people[n % len(people)]
-        session = await gateway.start(preset_request("mortgage"), f"soak-{n}")
+        session = await gateway.start(mortgage_sources(), f"soak-{n}")
         touched.add(session.id)
         await gateway.give_consent(session.id)
         async with remote.browser() as browser:

@@ -9,14 +9,10 @@ never silently untested.
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -84,34 +80,12 @@ def pg_schema(postgres_dsn: str) -> Iterator[str]:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
 
 
-@contextmanager
-def _mock_serve(*options: str) -> Iterator[dict[str, str]]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "brondata.cli", "mock", "serve", "--port", "0", *options],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        assert first, "mock serve printed no URL map"
-        yield json.loads(first)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-
-
 @pytest.fixture
 def mock_server() -> Iterator[Callable[..., dict[str, str]]]:
     """Start ``brondata mock serve`` on free loopback ports with the CLI options given
-    (``mock_server("--seed", "42")``) and get its URL map; stopped after the test."""
+    (``mock_server("--seed", "42")``) and get its URL map; stopped after the test
+    (``brondata.testing.serve_mock_sources``, which the benchmarks use too)."""
+    from brondata.testing import serve_mock_sources
+
     with ExitStack() as stack:
-        yield lambda *options: stack.enter_context(_mock_serve(*options))
+        yield lambda *options: stack.enter_context(serve_mock_sources(*options)).urls

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from datetime import timedelta
+from contextlib import contextmanager, suppress
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import anyio
@@ -36,6 +37,7 @@ from brondata.errors import (
     BrondataError,
     ConsentDeniedError,
     IdentityMismatchError,
+    SessionStateError,
     SourceTimeoutError,
 )
 from brondata.flow import Step
@@ -52,6 +54,7 @@ from brondata.session import SessionState, SourceState
 from brondata.sources import get as source_kind
 from brondata.sources import kind_of
 from brondata.sources._mapping import minimise
+from brondata.stores import off_loop
 
 __all__ = ["Collector"]
 
@@ -192,20 +195,26 @@ class Collector:
         # One record per kind, from every instance of it that answered (two banks: one
         # record with both banks' accounts); an instance that did not is an error of its own.
         kinds = dict(record.kinds)
+        merged = False
         for kind in flow.plan_of(record):
             fetched = {i: responses[i] for i in authorised if kind_of(i) == kind and i in responses}
             if fetched and kind not in kinds:
                 kinds.update((await self._deliver(session_id, me, kind, fetched)).kinds)
                 continue
-            # An instance added after its kind was delivered (a second bank): its own record.
+            # An instance added after its kind was delivered (a second bank): merged into the
+            # kind's record, which the merged record supersedes.
             covered = self._covered(record.id, kinds, kind)
-            for instance, response in fetched.items():
-                if instance not in covered and instance not in kinds:
-                    delivered = await self._deliver(
-                        session_id, me, kind, {instance: response}, key=instance
-                    )
-                    kinds.update(delivered.kinds)
-        kinds.update((await self._computed(session_id, me)).kinds)  # decisions, checks
+            late = {i: r for i, r in fetched.items() if i not in covered}
+            if late:
+                try:
+                    kinds.update((await self._merge(session_id, me, kind, late)).kinds)
+                    merged = True
+                except BrondataError as exc:
+                    for instance in late:
+                        errors[instance] = exc
+                        await self._fail_source(session_id, instance, exc)
+        # Decisions and checks; after a merge, the computed records again over it.
+        kinds.update((await self._computed(session_id, me, redo=merged)).kinds)
         return await self._finish_collection(session_id, me, responses, errors, kinds)
 
     def _covered(self, session_id: str, kinds: Mapping[str, str], kind: str) -> set[str]:
@@ -222,56 +231,57 @@ class Collector:
         opened = {k: self._box.open(s, f"{record.id}/{k}/outcome") for k, s in record.kinds.items()}
         return dossier_run.kept_of(opened)
 
-    async def _computed(self, session_id: str, me: str) -> SessionRecord:
+    async def _computed(self, session_id: str, me: str, *, redo: bool = False) -> SessionRecord:
         """The decision record and the dossier checks over the kinds delivered so far
-        (``brondata.dossier``: the pure part), committed with their events as one step.
-
-        Computed and committed in one worker-thread hop (it signs, and the key store may
-        read its files to find the key), computed once however often the commit is tried.
-        Withdrawn meanwhile: no outcome is kept, the checks' event still is."""
+        (``brondata.dossier``: the pure part); committed like a kind's outcome. ``redo``
+        (a kind was merged): the computed records again, superseding the earlier ones."""
         record = await self._steps.latest(session_id)
         if not record.request.decisions and record.request.dossier is None:
             return record  # nothing asked: nothing to compute
-        made: list[tuple[dict[str, tuple[str, tuple[PendingEvent, ...]]], PendingEvent | None]] = []
+        now = self._clock.now()
+        computed_sources = (dossier_run.DECISION_SOURCE, dossier_run.DOSSIER_SOURCE)
+        earlier = {s: record.kinds[s] for s in computed_sources if redo and s in record.kinds}
+        supersedes = {
+            s: d for s, sealed in earlier.items() if (d := self._digest(record, s, sealed))
+        }
 
-        def compute() -> None:
-            now = self._clock.now()
-            computed = dossier_run.after_collection(
-                record.request,
-                now.date(),
-                self.kept(record),
-                done=record.kinds,
-                sign=lambda source, claims, values: self._sign_computed(
-                    record, source, claims, values
-                ),
-            )
-            outcomes = {
-                source: (
-                    self._box.seal(plain, f"{record.id}/{source}/outcome"),
-                    tuple(flow.event(kind, now, **fields) for kind, fields in events),
+        def sign(
+            source: str, claims: Mapping[str, Any], values: Mapping[str, Any]
+        ) -> tuple[str, str]:
+            if source in supersedes:
+                claims = {**claims, "supersedes": supersedes[source]}
+            return self._sign_computed(record, source, claims, values)
+
+        # Off the loop: it signs, and the key store may read its files to find the key.
+        computed = await off_loop(
+            dossier_run.after_collection,
+            record.request,
+            now.date(),
+            self.kept(record),
+            done={k: v for k, v in record.kinds.items() if k not in earlier},
+            sign=sign,
+        )
+        for source, (plain, events) in computed.outcomes.items():
+            outcome = self._box.seal(plain, f"{record.id}/{source}/outcome")
+            pending = tuple(flow.event(kind, now, **fields) for kind, fields in events)
+            change = partial(flow.kind_outcome, me=me, kind=source, outcome=outcome, events=pending)
+            if source in earlier:
+                erased = _erased(source, supersedes.get(source), now)
+                change = partial(
+                    _replaced,
+                    me=me,
+                    key=source,
+                    previous=earlier[source],
+                    outcome=outcome,
+                    events=(*erased, *pending),
                 )
-                for source, (plain, events) in computed.outcomes.items()
-            }
-            checked = computed.checked
-            made.append(
-                (outcomes, flow.event("dossier.checked", now, **checked) if checked else None)
-            )
-
-        def change(current: SessionRecord) -> Step:
-            if not made:
-                compute()
-            outcomes, checked = made[0]
-            updated: SessionRecord = current
-            events: tuple[PendingEvent, ...] = ()
-            try:
-                for source, (outcome, pending) in outcomes.items():
-                    step = flow.kind_outcome(updated, me, source, outcome, pending)
-                    updated, events = step.record, (*events, *step.events)
-            except ConsentDeniedError:
-                updated, events = current, ()  # withdrawn meanwhile: nothing delivered
-            return Step(updated, events if checked is None else (*events, checked))
-
-        return await self._steps.update(session_id, change)
+            with suppress(ConsentDeniedError):  # withdrawn meanwhile: nothing appended
+                record = await self._steps.update(session_id, change)
+        if computed.checked is not None:
+            checked = flow.event("dossier.checked", now, **computed.checked)
+            with suppress(ConsentDeniedError):
+                record = await self._steps.update(session_id, lambda r: Step(r, (checked,)))
+        return record
 
     def _sign_computed(
         self,
@@ -449,6 +459,40 @@ class Collector:
                 f"{source}: no complete answer within {limit:g} s", source=source
             )
 
+    async def _merge(
+        self, session_id: str, me: str, kind: str, late: Mapping[str, SourceResponse]
+    ) -> SessionRecord:
+        """Instances of ``kind`` that answered after it was delivered (a second bank, added
+        when the checks found the salary elsewhere): the kind's record again, over every
+        instance, from the answers kept with its outcome. One record per kind, as if all had
+        been there at the start; it names the record it supersedes (``supersedes``), and
+        the ledger says so: ``data.erased`` of the old record's digest (the gateway keeps it
+        no more), then the new record's ``data.delivered``."""
+        record = await self._steps.latest(session_id)
+        previous = record.kinds[kind]
+        outcome = self._box.open(previous, f"{record.id}/{kind}/outcome")
+        answers = outcome.get("answers", {})
+        had = set(outcome.get("evidence") or outcome.get("instances") or ())
+        if not had <= set(answers):
+            raise SessionStateError(
+                f"{kind}: delivered without its answers kept, so a later instance cannot join "
+                "its record; start a new session with every instance"
+            )
+        earlier = {i: response_of(a) for i, a in answers.items()}
+        return await self._deliver(session_id, me, kind, {**earlier, **late}, replacing=previous)
+
+    def _answers(self, kind: str, responses: Mapping[str, SourceResponse]) -> dict[str, Any]:
+        """The raw answers kept with a kind's outcome, sealed like it, so that an instance
+        added later can be merged: only for a kind the gateway has several instances of."""
+        if sum(1 for c in self.connectors if kind_of(c) == kind) < 2:
+            return {}
+        return {"answers": {i: response_dict(r) for i, r in responses.items()}}
+
+    def _digest(self, record: SessionRecord, key: str, sealed: str) -> str | None:
+        """The digest of the record an outcome holds (``None`` for an error)."""
+        outcome = self._box.open(sealed, f"{record.id}/{key}/outcome")
+        return SignedRecord.parse(outcome["record"]).digest if "record" in outcome else None
+
     def _open_response(self, record: SessionRecord, source: str, sealed: str) -> SourceResponse:
         return response_of(self._box.open(sealed, f"{record.id}/{source}/fetched"))
 
@@ -459,44 +503,18 @@ class Collector:
         kind: str,
         responses: Mapping[str, SourceResponse],
         *,
-        key: str | None = None,
+        replacing: str | None = None,
     ) -> SessionRecord:
         """Map the raw data of the kind's instances as one, minimise, sign; commit the record
         with its ``data.delivered`` once the consent is seen to stand (a mapping failure is
-        committed as the kind's error, with ``data.failed``).
-
-        Made and committed in one worker-thread hop (the key store may read its files to
-        find the active key; mapping and signing are CPU work the loop need not wait on),
-        made once however often the commit is tried."""
+        committed as the kind's error, with ``data.failed``). ``replacing``: the kind's
+        earlier outcome (sealed), which this one supersedes (``_merge``); a failure then
+        replaces nothing and is raised."""
         record = await self._steps.latest(session_id)
-        where = key or kind  # where the outcome is kept: the kind, or an instance added late
-        made: list[tuple[str, tuple[PendingEvent, ...]]] = []
-
-        def change(current: SessionRecord) -> Step:
-            if not made:
-                made.append(self._outcome(record, kind, where, responses))
-            outcome, events = made[0]
-            return flow.kind_outcome(current, me, where, outcome, events)
-
-        try:
-            return await self._steps.update(session_id, change)
-        except ConsentDeniedError as exc:
-            # Withdrawn meanwhile: the kind's outcome is that refusal (nothing appended).
-            _log.warning("source.failed", session=session_id, source=kind, error=exc.code)
-        return await self._steps.latest(session_id)
-
-    def _outcome(
-        self,
-        record: SessionRecord,
-        kind: str,
-        key: str,
-        responses: Mapping[str, SourceResponse],
-    ) -> tuple[str, tuple[PendingEvent, ...]]:
-        """The kind's outcome, sealed (its signed record, or its error), with its event."""
         mapping_version = source_kind(kind).mapping.version
         attributes = record.sources[next(iter(responses))].attributes
         digest = combined_digest({i: r.digest for i, r in responses.items()})
-        context = f"{record.id}/{key}/outcome"
+        context = f"{record.id}/{kind}/outcome"
         now = self._clock.now()
         raws = {i: r.raw for i, r in responses.items()}
         # What the checks and decisions read, kept even when the record cannot be made: a
@@ -505,6 +523,8 @@ class Collector:
             record.request, source_kind(kind), raws, digest, now.date()
         )
         try:
+            # The active key off the loop: a key store may read its files to find it.
+            key_now = await off_loop(self._signing_key)
             values = minimise(mapped_values(kind, raws, attributes, now.date()), attributes)
             claims = flow.record_claims(
                 record,
@@ -516,24 +536,71 @@ class Collector:
                 response_digest=digest,
                 mapping_version=mapping_version,
             )
-            signed = self._sign(claims, values, record.holder_jwk, self._signing_key())
+            superseded = self._digest(record, kind, replacing) if replacing else None
+            if superseded is not None:
+                claims["supersedes"] = superseded
+            signed = self._sign(claims, values, record.holder_jwk, key_now)
         except Exception as exc:
             error = exc if isinstance(exc, BrondataError) else unexpected(kind, exc)
             _log.warning("source.failed", session=record.id, source=kind, error=error.code)
+            if replacing is not None:
+                raise error from None  # the earlier outcome stands; the late instances fail
             failed = {"error": error.to_dict(), "kept": kept, "instances": sorted(responses)}
+            failed.update(self._answers(kind, responses))
             outcome = self._box.seal(failed, context)
-            return outcome, (flow.event("data.failed", now, source=kind, error_code=error.code),)
-        evidence = {i: r.evidence.to_dict() for i, r in responses.items()}
-        outcome = self._box.seal(
-            {"record": signed.compact, "evidence": evidence, "kept": kept}, context
+            events: tuple[PendingEvent, ...] = (
+                flow.event("data.failed", now, source=kind, error_code=error.code),
+            )
+        else:
+            evidence = {i: r.evidence.to_dict() for i, r in responses.items()}
+            delivered_outcome = {"record": signed.compact, "evidence": evidence, "kept": kept}
+            delivered_outcome.update(self._answers(kind, responses))
+            outcome = self._box.seal(delivered_outcome, context)
+            delivered = flow.delivered_event(
+                record,
+                kind,
+                now,
+                attributes=attributes,
+                record_digest=signed.digest,
+                response_digest=digest,
+                mapping_version=mapping_version,
+            )
+            events = (*_erased(kind, superseded, now), delivered)
+        change: Callable[[SessionRecord], Step] = partial(
+            flow.kind_outcome, me=me, kind=kind, outcome=outcome, events=events
         )
-        delivered = flow.delivered_event(
-            record,
-            kind,
-            now,
-            attributes=attributes,
-            record_digest=signed.digest,
-            response_digest=digest,
-            mapping_version=mapping_version,
-        )
-        return outcome, (delivered,)
+        if replacing is not None:
+            change = partial(
+                _replaced, me=me, key=kind, previous=replacing, outcome=outcome, events=events
+            )
+        try:
+            return await self._steps.update(session_id, change)
+        except ConsentDeniedError as exc:
+            # Withdrawn meanwhile: the kind's outcome is that refusal (nothing appended).
+            _log.warning("source.failed", session=session_id, source=kind, error=exc.code)
+        return await self._steps.latest(session_id)
+
+
+def _erased(source: str, digest: str | None, now: datetime) -> tuple[PendingEvent, ...]:
+    """The ledger's word that a record the gateway held is superseded: ``data.erased`` of
+    its digest (none for an outcome that was an error)."""
+    if digest is None:
+        return ()
+    return (flow.event("data.erased", now, source=source, record_digest=digest),)
+
+
+def _replaced(
+    current: SessionRecord,
+    *,
+    me: str,
+    key: str,
+    previous: str,
+    outcome: str,
+    events: tuple[PendingEvent, ...],
+) -> Step:
+    """An outcome superseding ``previous``, with its events, once: if the outcome is no longer
+    ``previous`` (a resumed collection did it already), nothing changes."""
+    flow.check_collecting(current, me, key)
+    if current.kinds.get(key) != previous:
+        return Step(current)
+    return Step(current.model_copy(update={"kinds": {**current.kinds, key: outcome}}), events)

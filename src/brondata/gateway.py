@@ -374,7 +374,8 @@ class Gateway:
 
     async def add_source(self, session_id: str, instance: str) -> SessionRecord:
         """Add an instance of a kind the session already uses (a second bank), before the
-        collection. The consent stays as given: it names kinds, not instances."""
+        collection or after it (the next ``collect`` merges it into the kind's record). The
+        consent stays as given: it names kinds, not instances."""
         return await self._steps.update(
             session_id,
             lambda record: flow.add_source(

@@ -3,14 +3,23 @@
 ``MockSources`` builds the mock of every registered source kind that has one, one app per
 mock instance (two banks: ``bank.mockbank`` and ``bank.noordbank``), over one synthetic
 population, and hands out connectors whose transport is ``httpx2.ASGITransport`` around those
-apps, plus a browser in which a person logs in. Nothing here opens a socket. Needs the
+apps, plus a browser in which a person logs in; nothing in it opens a socket. Over real
+HTTP: ``serve_mock_sources`` runs ``brondata mock serve`` in a child process (the one way the
+tests and the benchmarks start it) and ``RemoteSources`` talks to what it serves. Needs the
 ``brondata[mock]`` extra.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -40,8 +49,10 @@ __all__ = [
     "HostDispatchTransport",
     "MockSources",
     "RemoteSources",
+    "ServedMockSources",
     "in_process_urls",
     "mock_instances",
+    "serve_mock_sources",
 ]
 
 DEMO_CLIENT_ID = "brondata-demo"
@@ -302,6 +313,7 @@ class RemoteSources(_Consumers):
         self.client_id = client_id
         self.redirect_uri = redirect_uri
         self._timeout = timeout
+        self._tls: ssl.SSLContext | None = None
 
     def connectors(self, **options: Any) -> dict[str, SourceConnector]:
         return {
@@ -318,8 +330,58 @@ class RemoteSources(_Consumers):
 
     @asynccontextmanager
     async def browser(self) -> AsyncIterator[Consumer]:
-        async with httpx2.AsyncClient(follow_redirects=False, timeout=self._timeout) as client:
+        """A fresh browser (its own cookies) per login; all share one TLS context, as the
+        tabs of one browser do: loading the certificate store costs more CPU than a login."""
+        if self._tls is None:
+            self._tls = httpx2.create_ssl_context()
+        async with httpx2.AsyncClient(
+            follow_redirects=False, timeout=self._timeout, verify=self._tls
+        ) as client:
             yield Consumer(client)
+
+
+@dataclass(frozen=True, slots=True)
+class ServedMockSources:
+    """A running ``brondata mock serve``: the URL map it printed, and its process id."""
+
+    urls: dict[str, str]
+    pid: int
+
+
+@contextmanager
+def serve_mock_sources(*options: str) -> Iterator[ServedMockSources]:
+    """``brondata mock serve`` in a child process on free 127.0.0.1 ports, for tests and
+    benchmarks over real HTTP; ``options`` are its command-line options (``"--seed", "7"``,
+    ``"--fault", "duo=delay::0.5"``). Ready when the block starts: the server has printed
+    its URL map. Stopped afterwards with SIGINT (uvicorn's clean shutdown), killed if it is
+    still running 10 s later.
+
+    >>> with serve_mock_sources("--seed", "42") as served:         # doctest: +SKIP
+    ...     sources = RemoteSources(served.urls, seed=42)
+    """
+    process = subprocess.Popen(  # noqa: S603 - this interpreter, our own command
+        [sys.executable, "-m", "brondata.cli", "mock", "serve", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None  # stdout=PIPE
+        first = process.stdout.readline()
+        if not first:
+            raise RuntimeError(f"mock serve exited ({process.wait()}) before it was ready")
+        yield ServedMockSources(urls=json.loads(first), pid=process.pid)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 class HostDispatchTransport(httpx2.AsyncBaseTransport):

@@ -11,7 +11,8 @@ import anyio
 import httpx2
 import pytest
 
-from brondata.mock._serve import MAX_HEAD_BYTES, serve
+from brondata.mock._faults import Fault
+from brondata.mock._serve import KEEP_ALIVE_TIMEOUT, MAX_HEAD_BYTES, REQUEST_TIMEOUT, serve
 
 pytestmark = pytest.mark.anyio
 
@@ -79,3 +80,59 @@ async def test_an_oversized_request_head_is_refused(served: dict[str, str]) -> N
             f"{served['bank.mockbank']}/v1/accounts", headers={"X-Big": "a" * (MAX_HEAD_BYTES + 1)}
         )
     assert response.status_code in (400, 431)
+
+
+async def _status_of_one_request(address: tuple[str, int], path: str) -> int:
+    """One request on a connection of its own; the status code, or 0 if none came."""
+    async with await anyio.connect_tcp(*address) as stream:
+        await stream.send(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        head = b""
+        while b"\r\n" not in head:
+            try:
+                head += await stream.receive()
+            except anyio.EndOfStream:
+                return 0
+    return int(head.split(b" ", 2)[1])
+
+
+async def test_a_thousand_clients_at_once_are_all_answered(anyio_backend: str) -> None:
+    """A thousand consumers in flight hold a thousand connections at once (the benchmark's
+    1,000 concurrent sessions): the server accepts them all (listen backlog, open-file limit,
+    connection cap) rather than answering 503 or leaving connections unaccepted."""
+    ready = anyio.Event()
+    urls: dict[str, str] = {}
+
+    def on_ready(found: dict[str, str]) -> None:
+        urls.update(found)
+        ready.set()
+
+    # Each answer is held back a second, so that all the connections are open together.
+    slow = {"bank.mockbank": [Fault("delay", "/", seconds=1.0, include_auth=True)]}
+    statuses: list[int] = []
+    async with anyio.create_task_group() as group:
+        group.start_soon(lambda: serve(port=0, on_ready=on_ready, faults=slow))
+        with anyio.fail_after(60):
+            await ready.wait()
+        address = _address(urls["bank.mockbank"])
+
+        async def one() -> None:
+            statuses.append(
+                await _status_of_one_request(address, "/.well-known/oauth-authorization-server")
+            )
+
+        with anyio.fail_after(120):
+            async with anyio.create_task_group() as clients:
+                for _ in range(1000):
+                    clients.start_soon(one)
+        group.cancel_scope.cancel()
+    assert sorted(set(statuses)) == [200], {s: statuses.count(s) for s in set(statuses)}
+
+
+def test_the_server_keeps_an_idle_connection_longer_than_a_client_does() -> None:
+    """A client drops an idle keep-alive connection before the server closes it: else a
+    request sent just as the server closes is lost (the client sees RemoteProtocolError)."""
+    from brondata.connectors._http import DEFAULT_LIMITS
+
+    for client in (httpx2.Limits(), DEFAULT_LIMITS):
+        assert client.keepalive_expiry is not None
+        assert min(KEEP_ALIVE_TIMEOUT, REQUEST_TIMEOUT) > client.keepalive_expiry

@@ -131,28 +131,48 @@ def test_unexpected_shapes_are_typed_errors(kind: str, values: dict[str, Any]) -
     assert "3000" not in str(caught.value)
 
 
-def test_years_until_the_aow_age_from_birth_date_and_aow_age() -> None:
-    data = dossier_input(AS_OF, collected(), EXTRA)
+def test_years_until_the_aow_age_from_the_birth_date_alone() -> None:
+    # The AOW age is the law's (the aow_age table), not the pension registry's: the BRP
+    # birth date is enough, with or without a pension login.
+    values = collected()
+    del values["pension"]
+    data = dossier_input(AS_OF, values, EXTRA)
     assert data.employment is not None
     assert data.employment.years_until_aow_age is not None
-    # born 1990-04-01, AOW at 67 years 3 months: 2057-07-01, 31 years and a fortnight on
+    # born 1990-04-01: AOW at (at least) 67 years 3 months, 2057-07-01, 31 years on
     assert Decimal("31") < data.employment.years_until_aow_age < Decimal("31.1")
     assert data.duo is not None
     assert data.duo.student_debt is True
-    near = collected(population=("population", {"person.birth_date": "1962-01-15"}))
+    near = dict(values, population=("population", {"person.birth_date": "1962-01-15"}))
     report = check_dossier("mortgage", dossier_input(AS_OF, near, EXTRA))
     assert "ibl_not_applicable" in report.codes()
 
 
-def test_without_pension_the_aow_criterion_is_not_judged() -> None:
+@pytest.mark.parametrize(
+    ("born", "years"),
+    [
+        ("1960-12-31", "1.08"),  # AOW age 67 (2024-2027): 2027-12-31
+        ("1961-01-01", "1.33"),  # 67 and 3 months (2028-2031): 2028-04-01
+        ("1955-08-31", "-4.92"),  # 66 and 4 months (2019-2021): reached on 2021-12-31
+    ],
+)
+def test_years_until_the_aow_age_follow_the_law_by_birth_date(born: str, years: str) -> None:
+    values = collected(population=("population", {"person.birth_date": born}))
+    data = dossier_input(date(2026, 12, 2), values, EXTRA)
+    assert data.employment is not None
+    assert data.employment.years_until_aow_age == Decimal(years)
+
+
+def test_without_a_birth_date_the_aow_criterion_is_not_judged() -> None:
     values = collected()
-    del values["pension"]
+    del values["population"]
     data = dossier_input(AS_OF, values, EXTRA)
     assert data.employment is not None
     assert data.employment.years_until_aow_age is None
 
 
-def test_a_malformed_aow_age_is_a_typed_error() -> None:
-    pension = ("pension", {"pension.providers": [], "pension.aow_age": "sixty-seven"})
-    with pytest.raises(DossierInputError):
-        dossier_input(AS_OF, collected(pension=pension), EXTRA)
+def test_a_malformed_birth_date_is_a_typed_error() -> None:
+    population = ("population", {"person.birth_date": "the first of April"})
+    with pytest.raises(DossierInputError) as caught:
+        dossier_input(AS_OF, collected(population=population), EXTRA)
+    assert "April" not in str(caught.value)

@@ -9,7 +9,10 @@ Sources of the expected figures (see also each rule file's ``brondata.sources``)
 * The annuity: EUR 100,000 over 360 months at 6% costs EUR 599.55 a month (by hand:
   i = 0.005, 100000 * i / (1 - 1.005^-360)).
 * NHG 2026 cost limit EUR 470,000 / EUR 498,200; LTV 100% / 106% (Trhk art. 5).
-* Beslagvrije voet: 95% of the 2026 norms EUR 1,401.50 (single) and EUR 2,002.13 (couple).
+* Beslagvrije voet: 95% (Rv art. 475da lid 2) of the Participatiewet norms as the law text in
+  force from 1 January and from 1 July 2026 carries them (art. 20-22; the file's sources), or of
+  the income when lower (art. 475dc lid 1). No published worked example of the 2026 amount
+  before the corrections was found; the figures are the norms times 0.95, by hand.
 """
 
 from __future__ import annotations
@@ -250,32 +253,78 @@ def test_nhg_cost_limit_2026(loan: int, measures: int, expected: bool) -> None:
     assert result.value is expected
 
 
+def protected(**given: Any) -> Decimal | bool:
+    base: dict[str, Any] = {"as_of": "2026-03-01", "household": "single", "age_band": "adult"}
+    base.update(net_income_monthly="5000.00")
+    return decide("decision.protected_earnings_monthly", year=YEAR, inputs={**base, **given}).value
+
+
 @pytest.mark.parametrize(
-    ("household", "income", "expected"),
+    ("as_of", "household", "band", "partner", "expected"),
     [
-        ("single", "2500.00", "1331.43"),  # 95% of 1,401.50
-        ("couple", "3100.00", "1902.02"),  # 95% of 2,002.13
-        ("single", "1000.00", "950.00"),  # income below the norm: 95% of the income
+        # From 1 January 2026 (Pw art. 20-22 in force from 2026-01-01), times 0.95:
+        ("2026-03-01", "single", "adult", None, "1331.43"),  # 1,401.50 (art. 21 a)
+        ("2026-03-01", "couple", "adult", "adult", "1902.02"),  # 2,002.13 (art. 21 b)
+        ("2026-03-01", "single", "aow", None, "1486.46"),  # 1,564.69 (art. 22 a)
+        ("2026-03-01", "couple", "aow", "aow", "2036.95"),  # 2,144.16 (art. 22 b)
+        ("2026-03-01", "couple", "aow", "adult", "2036.95"),  # 2,144.16 (art. 22 c)
+        ("2026-03-01", "couple", "adult", "aow", "2036.95"),  # (art. 22 c, either partner)
+        ("2026-06-30", "single", "under_21", None, "328.69"),  # 345.99 (art. 20 lid 1 a)
+        # From 1 July 2026 (in force from 2026-07-01):
+        ("2026-07-01", "single", "adult", None, "1348.49"),  # 1,419.46
+        ("2026-12-02", "couple", "adult", "adult", "1926.40"),  # 2,027.79
+        ("2026-12-02", "single", "aow", None, "1507.97"),  # 1,587.34
+        ("2026-12-02", "couple", "aow", "adult", "2067.30"),  # 2,176.10
+        ("2026-12-02", "single", "under_21", None, "332.90"),  # 350.42
     ],
 )
-def test_protected_earnings(household: str, income: str, expected: str) -> None:
+def test_protected_earnings_by_household_age_and_period(
+    as_of: str, household: str, band: str, partner: str | None, expected: str
+) -> None:
+    given = {"as_of": as_of, "household": household, "age_band": band}
+    if partner is not None:
+        given["partner_age_band"] = partner
     result = decide(
         "decision.protected_earnings_monthly",
         year=YEAR,
-        inputs={"household": household, "aow_age_reached": False, "net_income_monthly": income},
+        inputs={**given, "net_income_monthly": "5000.00"},
     )
     assert result.value == Decimal(expected)
     assert result.claim() == {"amount": expected, "currency": "EUR"}
+    assert result.rule_version == "protected_earnings@2026.2"
 
 
-def test_protected_earnings_gap_is_named_not_guessed() -> None:
-    # The 2026 norms from the AOW age are not in this revision: an error, not a made-up figure.
-    with pytest.raises(RuleNotApplicableError, match=r"protected_earnings@2026\.1"):
-        decide(
-            "decision.protected_earnings_monthly",
-            year=YEAR,
-            inputs={"household": "single", "aow_age_reached": True, "net_income_monthly": "900"},
-        )
+def test_protected_earnings_below_the_norm_is_95_percent_of_the_income() -> None:
+    # Rv art. 475dc lid 1: never more than 95% of the income itself.
+    assert protected(net_income_monthly="1000.00") == Decimal("950.00")
+    assert protected(net_income_monthly="1401.50") == Decimal("1331.43")
+
+
+def test_protected_earnings_couple_needs_the_partners_age() -> None:
+    # The partner's age decides between art. 21 b and 22 c: a missing one is named.
+    with pytest.raises(MissingDecisionInputError, match="partner_age_band"):
+        protected(household="couple")
+    # A single person needs none.
+    assert protected(household="single", partner_age_band=None) == Decimal("1331.43")
+
+
+@pytest.mark.parametrize(("band", "partner"), [("adult", "under_21"), ("under_21", "adult")])
+def test_protected_earnings_young_couple_is_named_not_guessed(band: str, partner: str) -> None:
+    # Pw art. 20 lid 1-2 b-c depend on dependent children, which no source here shows: an
+    # error naming the table, not a made-up norm.
+    with pytest.raises(RuleNotApplicableError, match=r"protected_earnings@2026\.2"):
+        protected(household="couple", age_band=band, partner_age_band=partner)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("age_band", "pensioner"), ("partner_age_band", "old"), ("as_of", "1st of July")],
+)
+def test_protected_earnings_bad_input_is_typed(name: str, value: str) -> None:
+    given = {"household": "couple", "partner_age_band": "adult", name: value}
+    with pytest.raises(InvalidDecisionInputError, match=name) as caught:
+        protected(**given)
+    assert value not in caught.value.message
 
 
 # --- provenance and bad input -------------------------------------------------------------------
@@ -371,7 +420,8 @@ def test_household_must_be_known() -> None:
         decide(
             "decision.protected_earnings_monthly",
             year=YEAR,
-            inputs={"household": "commune", "aow_age_reached": False, "net_income_monthly": "1"},
+            inputs={"as_of": "2026-03-01", "household": "commune", "age_band": "adult"}
+            | {"net_income_monthly": "1"},
         )
 
 
@@ -419,7 +469,7 @@ def test_check_decisions_gives_the_rule_versions() -> None:
     names = ["decision.nhg_eligible", "decision.protected_earnings_monthly"]
     assert check_decisions(names, year=YEAR, facts=facts()) == [
         "nhg@2026.1",
-        "protected_earnings@2026.1",
+        "protected_earnings@2026.2",
     ]
     # The beslagvrije voet needs no application facts.
     assert check_decisions(["decision.protected_earnings_monthly"], year=YEAR, facts=None)
@@ -445,7 +495,8 @@ def test_amounts_reach_the_engine_exactly() -> None:
     result = decide(
         "decision.protected_earnings_monthly",
         year=YEAR,
-        inputs={"household": "single", "aow_age_reached": False, "net_income_monthly": "1.05"},
+        inputs={"as_of": "2026-03-01", "household": "single", "age_band": "adult"}
+        | {"net_income_monthly": "1.05"},
     )
     assert result.value == Decimal("1.00")  # 0.9975 rounds half up to cents: 1.00
 

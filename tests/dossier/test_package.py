@@ -21,5 +21,5 @@ def test_rule_files_and_presets_are_package_data() -> None:
     root = resources.files("brondata.dossier")
     assert json.loads((root / "presets.json").read_text())["mortgage"]
     names = sorted(p.name for p in (root / "rules" / "2026").iterdir())
-    tables = ["income_norm", "loan_to_value", "nhg", "protected_earnings"]
+    tables = ["aow_age", "income_norm", "loan_to_value", "nhg", "protected_earnings"]
     assert names == [f"{t}.json" for t in tables]

@@ -59,7 +59,10 @@ def test_a_decision_plans_the_kinds_of_its_inputs_but_releases_none_of_them() ->
     assert plan["bank"] == ["bank.balance_total"]
     assert plan["employment"] == []
     assert plan["duo"] == []
-    assert plan["pension"] == []
+    # The AOW age is the law's (the aow_age table): the BRP birth date, no pension login.
+    assert "pension" not in plan
+    assert plan["population"] == []
+    assert r.decision_inputs()["population"] == ["household.partner", "person.birth_date"]
     assert r.decision_inputs()["employment"] == ["employment.sv_wage_12m"]
     assert r.decision_inputs()["duo"] == ["student_debt.monthly_repayment"]
     # The facts alone decide NHG: no source at all.

@@ -166,10 +166,15 @@ async def test_the_gateway_side_checks_and_decisions_for_a_salaried_person() -> 
     assert [r.name for r in results] == list(request.decisions)
     claims = decision_claims(results, held)["decisions"]
     assert claims["decision.max_mortgage"]["rule_version"] == "income_norm@2026.1"
+    # The AOW criterion reads the BRP birth date through the aow_age table: no pension input.
     assert claims["decision.max_mortgage"]["input_digests"] == {
-        kind: f"sha-256:{kind}" for kind in ("duo", "employment", "pension", "population")
+        kind: f"sha-256:{kind}" for kind in ("duo", "employment", "population")
     }
+    # The AOW criterion's own table is named beside the decision's: what an auditor needs
+    # to redo it.
+    assert claims["decision.max_mortgage"]["input_rules"] == ["aow_age@2026.1"]
     assert claims["decision.nhg_eligible"]["input_digests"] == {}  # the facts alone
+    assert "input_rules" not in claims["decision.nhg_eligible"]
     text = json.dumps(claims)
     assert "sv_wage" not in text  # names of inputs, not the attributes' values
     sv_wage = held["employment"]["values"]["employment.sv_wage_12m"]["amount"]
@@ -178,7 +183,7 @@ async def test_the_gateway_side_checks_and_decisions_for_a_salaried_person() -> 
 
 async def test_a_decision_without_its_source_names_the_missing_input() -> None:
     request = mortgage_request()
-    held = await kept(request, "salaried", ["employment", "population", "pension"])
+    held = await kept(request, "salaried", ["employment", "population"])
     with pytest.raises(MissingDecisionInputError, match="student_loan_monthly"):
         run_decisions(request, FixedClock().now().date(), held)
 

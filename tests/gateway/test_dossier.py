@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from brondata import DataRequest, Gateway, LegalBasis, Purpose, verify_record
+from brondata.connectors._base import combined_digest
 from brondata.consent import LogSigner, audit_verify, export
-from brondata.errors import RequestError
+from brondata.errors import MappingError, RequestError
 from brondata.testing import FixedClock, MockSources
 
 pytestmark = pytest.mark.anyio
@@ -91,7 +92,7 @@ async def test_decisions_are_a_signed_record_with_rule_versions_and_input_digest
     assert claims["decision.max_mortgage"]["rule_version"] == "income_norm@2026.1"
     # The provenance of the inputs: the digests the kinds' own records carry.
     digests = claims["decision.max_mortgage"]["input_digests"]
-    assert set(digests) == {"duo", "employment", "pension", "population"}
+    assert set(digests) == {"duo", "employment", "population"}  # the AOW age: the law's table
     for kind, digest in digests.items():
         record = verify_record(result.records[kind].compact, gateway.jwks())
         assert record.claims["source_response_digest"] == digest
@@ -160,6 +161,17 @@ async def test_a_second_bank_added_before_collection_clears_salary_not_in_bank(
     assert "salary_not_in_bank" not in gateway.dossier(both).codes()
 
 
+async def add_bank_and_collect(
+    gateway: Gateway, sources: MockSources, session: str, person: Any
+) -> None:
+    await gateway.add_source(session, "bank.noordbank")
+    async with sources.browser() as browser:
+        url = await gateway.login_url(session, "bank.noordbank")
+        callback = await browser.authorize(url, username=person.username, password=person.password)
+        await gateway.callback(session, "bank.noordbank", callback)
+    await gateway.collect(session)
+
+
 async def test_add_source_then_the_checks_run_again(gateway: Gateway, sources: MockSources) -> None:
     # The consumer logs in at one bank; the checks show the salary missing; they add the bank
     # the salary goes to, log in there, the new source is collected and the checks run again.
@@ -167,12 +179,7 @@ async def test_add_source_then_the_checks_run_again(gateway: Gateway, sources: M
     person = sources.scenario("salary_elsewhere")
     session = await collected(gateway, sources, request, "salary_elsewhere", only=["bank.mockbank"])
     assert "salary_not_in_bank" in gateway.dossier(session).codes()
-    await gateway.add_source(session, "bank.noordbank")
-    async with sources.browser() as browser:
-        url = await gateway.login_url(session, "bank.noordbank")
-        callback = await browser.authorize(url, username=person.username, password=person.password)
-        await gateway.callback(session, "bank.noordbank", callback)
-    await gateway.collect(session)
+    await add_bank_and_collect(gateway, sources, session, person)
     assert "salary_not_in_bank" not in gateway.dossier(session).codes()
     checked = [e["codes"] for e in ledger(gateway) if e["event"] == "dossier.checked"]
     assert len(checked) == 2
@@ -180,6 +187,112 @@ async def test_add_source_then_the_checks_run_again(gateway: Gateway, sources: M
     assert "salary_not_in_bank" not in checked[1]
     result = gateway.result(session)
     assert result.delivered("bank.noordbank")
+    assert result.delivered("bank.mockbank")
+
+
+async def test_a_bank_added_after_collection_is_merged_into_the_one_bank_record(
+    gateway: Gateway, sources: MockSources, tmp_path: Path
+) -> None:
+    # One record per kind, as if both banks had been there from the start: the second bank's
+    # data join the first's in a new bank record over both instances; the first record is
+    # superseded, and the ledger says which record replaced which.
+    request = mortgage(
+        attributes=[
+            "bank.balance_total",
+            "bank.accounts",
+            "employment.current",
+            "decision.nhg_eligible",
+            "decision.protected_earnings_monthly",  # reads the banks' salary credits
+        ],
+        dossier_record=True,
+    )
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, request, "salary_elsewhere", only=["bank.mockbank"])
+    first = gateway.result(session)
+    old_bank, old_decision = first.records["bank"], first.records["decision"]
+    old_dossier = first.records["dossier"]
+    await add_bank_and_collect(gateway, sources, session, person)
+
+    result = gateway.result(session)
+    assert sorted(result.records) == sorted(first.records)  # no record of its own
+    assert "bank.noordbank" not in result.records
+    bank = verify_record(result.records["bank"].compact, gateway.jwks())
+    assert bank.claims["instances"] == ["bank.mockbank", "bank.noordbank"]
+    assert bank.claims["supersedes"] == old_bank.digest
+    before = verify_record(old_bank.compact, gateway.jwks()).attributes["bank.accounts"]
+    after = bank.attributes["bank.accounts"]
+    # Both banks' accounts in the one record: the first bank's, and more.
+    assert {a["iban"] for a in before} < {a["iban"] for a in after}
+    # The provenance digest combines both banks' retrievals, as for two banks at the start.
+    entries = ledger(gateway)
+    retrieved = {
+        e["source"]: e["response_digest"]
+        for e in entries
+        if e["event"] == "data.retrieved" and e["source"].startswith("bank.")
+    }
+    assert set(retrieved) == {"bank.mockbank", "bank.noordbank"}
+    assert bank.claims["source_response_digest"] == combined_digest(retrieved)
+    # The ledger: the old record erased from the gateway, then the merged one delivered.
+    bank_events = [
+        (e["event"], e["record_digest"])
+        for e in entries
+        if e["event"] in ("data.delivered", "data.erased") and e.get("source") == "bank"
+    ]
+    assert bank_events == [
+        ("data.delivered", old_bank.digest),
+        ("data.erased", old_bank.digest),
+        ("data.delivered", result.records["bank"].digest),
+    ]
+    # The decisions and the report read the banks too: re-issued over the merged record.
+    decision = verify_record(result.records["decision"].compact, gateway.jwks())
+    assert decision.claims["supersedes"] == old_decision.digest
+    digests = decision.claims["decisions"]["decision.protected_earnings_monthly"]["input_digests"]
+    assert digests["bank"] == bank.claims["source_response_digest"]
+    assert result.records["dossier"].digest != old_dossier.digest
+    erased = {e["source"] for e in entries if e["event"] == "data.erased"}
+    assert erased == {"bank", "decision", "dossier"}
+    checked = [e for e in entries if e["event"] == "dossier.checked"]
+    assert checked[-1]["record_digest"] == result.records["dossier"].digest
+    # An auditor's offline check accepts the combined digest and the re-issue.
+    export(gateway.ledger, tmp_path / "export", LogSigner.generate("lender.example/log"))
+    audit = audit_verify(tmp_path / "export")
+    assert audit.ok, audit.to_dict()
+
+
+async def test_raw_answers_are_kept_only_for_a_kind_that_can_take_another_instance(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    # To merge a bank added later, the gateway keeps the banks' answers sealed with the bank
+    # outcome (under the subject's key, erased with it); a kind it has one instance of keeps
+    # none: nothing can join it.
+    request = mortgage(attributes=["bank.balance_total", "employment.current"])
+    session = await collected(gateway, sources, request, "salaried", only=["bank.mockbank"])
+    record = gateway.sessions.get(session)
+    opened = {
+        kind: gateway._box.open(sealed, f"{session}/{kind}/outcome")  # test reaches in
+        for kind, sealed in record.kinds.items()
+    }
+    assert set(opened["bank"]["answers"]) == {"bank.mockbank"}
+    assert "answers" not in opened["employment"]
+
+
+async def test_a_late_bank_that_cannot_be_merged_fails_alone_and_the_record_stands(
+    gateway: Gateway, sources: MockSources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = mortgage(attributes=["bank.balance_total", "employment.current"])
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, request, "salary_elsewhere", only=["bank.mockbank"])
+    before = gateway.result(session).records["bank"].digest
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise MappingError("bank: an account has no booked balance")
+
+    monkeypatch.setattr("brondata._collector.mapped_values", broken)
+    await add_bank_and_collect(gateway, sources, session, person)
+    result = gateway.result(session)
+    assert result.records["bank"].digest == before  # not superseded
+    assert result.error("bank.noordbank").code == "mapping_failed"
+    assert not [e for e in ledger(gateway) if e["event"] == "data.erased"]
 
 
 async def test_the_facts_are_in_the_notice_and_its_hash(

@@ -16,8 +16,9 @@ from datetime import date
 from typing import Any
 
 from brondata.attributes import Attribute, Sensitivity, ValueType
+from brondata.dossier._aow import age_band, aow_age_reached
 from brondata.dossier._decisions import DECISIONS, INPUTS, rule_versions
-from brondata.errors import BrondataError, InvalidDecisionInputError
+from brondata.errors import InvalidDecisionInputError
 
 __all__ = ["INPUT_ATTRIBUTES", "decision_attributes", "decision_inputs", "input_attributes"]
 
@@ -28,9 +29,13 @@ INPUT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "has_partner": ("household.partner",),
     "partner_income_annual": (),
     "student_loan_monthly": ("student_debt.monthly_repayment",),
-    "aow_age_reached": ("person.birth_date", "pension.aow_age"),
+    # The AOW age is the law's (the ``aow_age`` table), so the BRP birth date is enough.
+    "aow_age_reached": ("person.birth_date",),
     "household": ("household.partner",),
+    "age_band": ("person.birth_date",),
+    "partner_age_band": ("household.partner",),
     "net_income_monthly": ("bank.salary_monthly_average",),
+    "as_of": (),
 }
 assert set(INPUT_ATTRIBUTES) == set(INPUTS)
 
@@ -67,30 +72,36 @@ def _amount(value: object, name: str) -> object:
     return value.get("amount")  # ``decide`` checks it is an amount in whole cents
 
 
-def decision_inputs(values: Mapping[str, Any], today: date) -> dict[str, object]:
-    """The decision inputs ``values`` (mapped catalogue values, any kind) can give."""
-    from brondata.sources.pension.mapping import years_until_aow_age
+def _birth_date(value: object, name: str) -> date:
+    try:
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidDecisionInputError(f"{name} holds a date that is not ISO 8601") from None
 
-    out: dict[str, object] = {}
+
+def decision_inputs(values: Mapping[str, Any], today: date) -> dict[str, object]:
+    """The decision inputs ``values`` (mapped catalogue values, any kind) can give, as of
+    ``today``. The ages go through the ``aow_age`` rule table (``brondata.dossier._aow``)."""
+    out: dict[str, object] = {"as_of": today.isoformat()}
     if "employment.sv_wage_12m" in values:
         out["applicant_income_annual"] = _amount(
             values["employment.sv_wage_12m"], "employment.sv_wage_12m"
         )
     if "household.partner" in values:
-        partner = values["household.partner"] is not None
-        out["has_partner"] = partner
-        out["household"] = "couple" if partner else "single"
+        partner = values["household.partner"]
+        out["has_partner"] = partner is not None
+        out["household"] = "single" if partner is None else "couple"
+        born = partner.get("birth_date") if isinstance(partner, Mapping) else None
+        if born is not None:  # a partner without a birth date: the band is missing, named
+            out["partner_age_band"] = age_band(_birth_date(born, "household.partner"), today)
     if "student_debt.monthly_repayment" in values:
         out["student_loan_monthly"] = _amount(
             values["student_debt.monthly_repayment"], "student_debt.monthly_repayment"
         )
-    if "person.birth_date" in values and "pension.aow_age" in values:
-        try:
-            born, age = values["person.birth_date"], values["pension.aow_age"]
-            years = years_until_aow_age(age, born, today)
-        except BrondataError:
-            raise InvalidDecisionInputError("the birth date or the AOW age is malformed") from None
-        out["aow_age_reached"] = years <= 0
+    if values.get("person.birth_date") is not None:
+        born = _birth_date(values["person.birth_date"], "person.birth_date")
+        out["aow_age_reached"] = aow_age_reached(born, today)
+        out["age_band"] = age_band(born, today)
     if "bank.salary_monthly_average" in values:
         out["net_income_monthly"] = _amount(
             values["bank.salary_monthly_average"], "bank.salary_monthly_average"

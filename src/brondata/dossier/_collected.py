@@ -6,9 +6,10 @@ The gateway holds, per source instance, the mapped catalogue values (``income.ta
 turns them into the neutral facts the checks read, plus the few facts no catalogue attribute
 carries (``extra``, per instance, from the kind's ``SourceMapping.facts`` in its mapping
 module): a bank's covered months and the payers of its salary credits, the properties without
-a WOZ value. The years until the AOW age come from ``person.birth_date`` and
-``pension.aow_age`` (``brondata.sources.pension.mapping.years_until_aow_age``) when both kinds
-were consulted. A kind that was not consulted simply has no instance. Values come from our
+a WOZ value. The years until the AOW age come from ``person.birth_date`` (BRP) and the law's
+AOW age by date of birth (the ``aow_age`` rule table, ``brondata.dossier._aow``): no pension
+login needed; without a birth date, or without the rules engine installed, that criterion is
+not judged. A kind that was not consulted simply has no instance. Values come from our
 own mappings, so a shape that does not match is a ``DossierInputError`` naming the attribute
 (never its value).
 """
@@ -21,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from brondata.dossier._checks import DossierInput
-from brondata.errors import BrondataError, DossierInputError
+from brondata.errors import DecisionsUnavailableError, DossierInputError
 
 __all__ = ["CHECKED", "Collected", "dossier_input"]
 
@@ -34,7 +35,7 @@ CHECKED: dict[str, tuple[str, ...]] = {
     "bank": ("bank.salary_monthly_average",),
     "employment": ("employment.current", "employment.history", "employment.sv_wage_12m"),
     "tax": ("income.tax_year", "income.employers", "tax.student_debt", "household.partner"),
-    "pension": ("pension.providers", "pension.aow_age"),
+    "pension": ("pension.providers",),
     "land_registry": ("property.count",),
     "population": ("person.birth_date",),
     "duo": ("student_debt.outstanding",),
@@ -72,17 +73,16 @@ def _months_between(start: date, end: date) -> int:
 
 
 def _years_until_aow_age(collected: Collected, as_of: date) -> Decimal | None:
-    from brondata.sources.pension.mapping import years_until_aow_age
+    from brondata.dossier._aow import years_until_aow_age
 
     found = dict(reversed(list(collected.values())))  # the first instance of a kind counts
-    born = found.get("population", {}).get("person.birth_date")
-    age = found.get("pension", {}).get("pension.aow_age")
-    if born is None or age is None:
+    born = _date(found.get("population", {}).get("person.birth_date"), "person.birth_date")
+    if born is None:
         return None
     try:
-        return years_until_aow_age(age, born, as_of)
-    except BrondataError:
-        raise DossierInputError("person.birth_date or pension.aow_age is malformed") from None
+        return years_until_aow_age(born, as_of)
+    except DecisionsUnavailableError:
+        return None  # the AOW table needs the rules engine (the decisions extra)
 
 
 def _employment(

@@ -16,9 +16,13 @@ The 2026 tables (sources in the files):
   (art. 3a). Gives ``decision.max_mortgage`` and ``decision.loan_within_income_norm``.
 * ``loan_to_value``: Trhk art. 5, 100% of the value plus energy-saving measures up to 106%.
 * ``nhg``: NHG cost limit 2026, EUR 470,000 or EUR 498,200 with energy-saving measures.
-* ``protected_earnings``: the beslagvrije voet (Rv art. 475da, Wet vereenvoudiging
-  beslagvrije voet), 95% of the 2026 social-assistance norm; the housing and health-insurance
-  corrections are not in this revision (their 2026 amounts are unconfirmed; see the file).
+* ``protected_earnings``: the beslagvrije voet (Rv art. 475da and 475dc, Wet vereenvoudiging
+  beslagvrije voet), 95% of the social-assistance norm (Participatiewet art. 20-22, the norms
+  of 1 January and of 1 July 2026) for the household and the ages of the debtor and partner,
+  or of the net income when that is lower; the housing-cost and health-insurance corrections
+  are not in this revision (see the file for why).
+* ``aow_age``: the AOW age by date of birth (AOW art. 7a), the input of the others' AOW
+  criteria (``brondata.dossier._aow``).
 
 Rules: a decision never uses a default for a missing input (``MissingDecisionInputError``
 names what is missing); the result carries the rule version ``<table>@<year>.<revision>`` and
@@ -30,6 +34,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
@@ -99,9 +104,14 @@ INPUTS: dict[str, str] = {
     # period or with a reduction for ability to pay, the amount that repays the remaining debt
     # at its rate over the remaining term (Trhk art. 3a, Nibud 2026), not the reduced amount.
     "student_loan_monthly": "money",
-    "aow_age_reached": "boolean",
+    "aow_age_reached": "boolean",  # by the BRP birth date and the ``aow_age`` table
     "household": "household",  # "single" (alone or single parent) or "couple"
+    # "under_21", "adult" (21 up to the AOW age) or "aow": the debtor's, and the partner's
+    # (needed only for a couple), by the BRP birth dates and the ``aow_age`` table.
+    "age_band": "age_band",
+    "partner_age_band": "age_band",
     "net_income_monthly": "money",  # net income a month
+    "as_of": "date",  # the day the decision speaks of (a table may change within its year)
 }
 
 _MORTGAGE_INPUTS = (
@@ -164,7 +174,7 @@ DECISIONS: dict[str, Decision] = {
             "protected_earnings_monthly",
             "money",
             (),
-            ("household", "aow_age_reached", "net_income_monthly"),
+            ("as_of", "household", "age_band", "net_income_monthly"),
             "Protected earnings a month (beslagvrije voet), before housing and health-insurance "
             "corrections",
             "Beslagvrije voet per maand, vóór de woonkosten- en zorgverzekeringscorrectie",
@@ -175,7 +185,10 @@ DECISIONS: dict[str, Decision] = {
 #: Inputs needed only in some cases: name -> (the input that decides, needed when true).
 _CONDITIONAL: dict[str, tuple[str, Callable[[Mapping[str, Any]], bool]]] = {
     "partner_income_annual": ("has_partner", lambda given: given.get("has_partner") is True),
+    "partner_age_band": ("household", lambda given: given.get("household") == "couple"),
 }
+
+_AGE_BANDS = ("under_21", "adult", "aow")
 
 
 class DecisionResult(BaseModel):
@@ -342,6 +355,16 @@ def _checked(name: str, value: object) -> object:
         if value not in ("single", "couple"):
             raise InvalidDecisionInputError(f"{name} must be 'single' or 'couple'")
         return value
+    if kind == "age_band":
+        if value not in _AGE_BANDS:
+            raise InvalidDecisionInputError(f"{name} must be one of {', '.join(_AGE_BANDS)}")
+        return value
+    if kind == "date":
+        try:
+            day = value if isinstance(value, date) else date.fromisoformat(str(value))
+        except ValueError:
+            raise InvalidDecisionInputError(f"{name} must be an ISO 8601 date") from None
+        return day.isoformat()
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise InvalidDecisionInputError(f"{name} must be an amount in euros")
     try:

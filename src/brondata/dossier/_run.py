@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from brondata.attributes import CATALOGUE
 from brondata.consent._events import EventType
+from brondata.dossier._aow import AOW_INPUTS, aow_rule_version
 from brondata.dossier._catalogue import INPUT_ATTRIBUTES, decision_inputs
 from brondata.dossier._checks import DossierReport, check_dossier
 from brondata.dossier._collected import CHECKED, dossier_input
@@ -128,7 +129,7 @@ def run_checks(request: DataRequest, as_of: date, kept: Kept) -> DossierReport |
         return None
     collected: dict[str, tuple[str, Mapping[str, Any]]] = {}
     extra: dict[str, Mapping[str, Any]] = {}
-    for key, part in kept.items():  # a kind, or an instance delivered after its kind
+    for key, part in kept.items():  # a kind (or, in a session of an older release, an instance)
         for instance, held in part["instances"].items():
             collected[instance] = (kind_of(key), held["values"])
             extra[instance] = held["facts"]
@@ -156,7 +157,8 @@ def run_decisions(request: DataRequest, as_of: date, kept: Kept) -> list[Decisio
 
 def decision_claims(results: Sequence[DecisionResult], kept: Kept) -> dict[str, Any]:
     """The decision record's provenance claims: per decision its rule version, its inputs'
-    names and the response digests of the kinds they came from."""
+    names and the response digests of the kinds they came from, and the versions of the
+    tables its inputs went through (``input_rules``: the AOW age's), if any."""
     out: dict[str, Any] = {}
     for result in results:
         attributes = {a for i in result.inputs for a in INPUT_ATTRIBUTES.get(i, ())}
@@ -170,6 +172,8 @@ def decision_claims(results: Sequence[DecisionResult], kept: Kept) -> dict[str, 
             "inputs": list(result.inputs),
             "input_digests": digests,
         }
+        if AOW_INPUTS & set(result.inputs):
+            out[result.name]["input_rules"] = [aow_rule_version()]
     assert set(out) <= set(DECISIONS)
     return {"decisions": out}
 

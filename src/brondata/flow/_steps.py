@@ -269,7 +269,8 @@ def add_source(
 ) -> Step:
     """Another instance of a kind the session asks (a second bank), before collection or
     after it (the dossier checks found the salary at another bank): then the session takes
-    logins again, like a retry, and the next collection delivers the new instance alone."""
+    logins again, like a retry, and the next collection merges the new instance into its
+    kind's record, which it supersedes (see the collector)."""
     if record.state not in (SessionState.CREATED, SessionState.CONSENTED, SessionState.COLLECTED):
         raise SessionStateError(f"cannot add a source to a session that is {record.state.value}")
     if instance not in configured:

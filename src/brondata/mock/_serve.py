@@ -10,8 +10,13 @@ everything cleanly. Each app's issuer is its real base URL, so discovery, redire
 The server holds up against clients that never finish: a connection has ``REQUEST_TIMEOUT``
 seconds to deliver each complete request (head and body; a trickle does not extend it), an idle
 keep-alive connection is closed after ``KEEP_ALIVE_TIMEOUT``, a request head is capped at
-``MAX_HEAD_BYTES``, and past ``MAX_CONNECTIONS`` open connections new requests get a 503 at
-once. Body size and JSON depth are each app's own (``_limits``), answered in its API's style.
+``MAX_HEAD_BYTES``, and while ``connection_cap()`` connections are open every request gets a
+503 at once (uvicorn counts open connections, not requests in progress: a thousand consumers
+in flight hold a thousand keep-alive connections). The cap is ``MAX_CONNECTIONS`` or what the
+open-file limit leaves room for, after ``serve`` has raised that limit's soft value towards
+its hard one; each port listens with the system's largest backlog, so that a burst of new
+connections waits to be accepted rather than for a SYN retry. Body size and JSON depth are
+each app's own (``_limits``), answered in its API's style.
 
 ``sample`` logs a synthetic person in at one source (in-process) and records every request
 its connector makes and the body that came back: what a connector receives, for a tester.
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
@@ -44,15 +50,37 @@ __all__ = [
     "REQUEST_TIMEOUT",
     "GuardedH11Protocol",
     "PortDispatcher",
+    "connection_cap",
     "sample",
     "serve",
 ]
 
 REQUEST_TIMEOUT = 10.0
-KEEP_ALIVE_TIMEOUT = 5
+#: Longer than a client's own idle expiry (httpx: 5 s), so that the client drops an idle
+#: connection first: a server closing it at the same moment loses the request the client has
+#: just sent on it (``RemoteProtocolError``), which a thousand consumers in flight hit often.
+KEEP_ALIVE_TIMEOUT = 10
 MAX_HEAD_BYTES = 16 * 1024
-#: Well under the usual open-file limit of 1,024, so that the limit is the server's own.
-MAX_CONNECTIONS = 512
+#: Open connections at which every request is answered 503: room for a few thousand
+#: consumers in flight (each holds one or two keep-alive connections), and bounded so that
+#: a flood of idle connections is refused before the process runs out of file descriptors.
+MAX_CONNECTIONS = 4096
+#: File descriptors kept free of connections: the listening sockets, logs, the interpreter.
+_RESERVED_FDS = 64
+
+
+def connection_cap() -> int:
+    """Raise this process's soft open-file limit towards its hard limit (as far as
+    ``MAX_CONNECTIONS`` needs) and return the connection cap that limit leaves room for."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = MAX_CONNECTIONS + _RESERVED_FDS
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        if raised > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+    room = MAX_CONNECTIONS if soft == resource.RLIM_INFINITY else soft - _RESERVED_FDS
+    return max(1, min(MAX_CONNECTIONS, room))
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -132,7 +160,7 @@ def _bind(host: str, port: int) -> socket.socket:
     except OSError:
         sock.close()
         raise
-    sock.listen(128)
+    sock.listen(socket.SOMAXCONN)
     sock.setblocking(False)
     return sock
 
@@ -191,7 +219,7 @@ async def serve(
             http=guarded_protocol(request_timeout),
             timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
             h11_max_incomplete_event_size=MAX_HEAD_BYTES,
-            limit_concurrency=MAX_CONNECTIONS,
+            limit_concurrency=connection_cap(),
         )
         server = uvicorn.Server(config)
 
