@@ -21,7 +21,12 @@ A step cut short after 1 leaves its events in ``pending``; the next call on the 
 any instance) appends those the ledger does not already hold and clears them. A pending
 event is found in the ledger by what its entry says about the step (type, time, fields:
 ``_identity_of``), and every flush checks, so a flush repeated after a step cut short
-between 2 and 3, or racing another, appends nothing twice. So every consent step is
+between 2 and 3, or racing another, appends nothing twice. The check reads the ledger from
+the record's ``pending_from`` on: the ledger's size read before the write of 1 (any append
+of its events comes after that write, so at that index or later; a size that lags, as the
+PostgreSQL ledger's counts only flushed entries, only makes it read more). Events carried
+over from an earlier step keep its earlier mark, and a record without one (stored before
+records kept it) is checked against the whole ledger. So every consent step is
 idempotent: called again after it succeeded, it returns the session as it is and appends
 nothing.
 
@@ -80,6 +85,9 @@ REPAIR_AFTER = timedelta(seconds=5)
 
 #: A change of the session made from the current one: what ``update`` commits.
 Change = Callable[[SessionRecord], Step]
+
+#: A session's pending events cleared, with their mark.
+_CLEARED: dict[str, Any] = {"pending": (), "pending_from": None}
 
 
 @dataclass(eq=False, slots=True)
@@ -171,7 +179,8 @@ class Committer:
         before it cleared them, or by a flush racing this one)."""
         if not events:
             return events
-        present = {_identity_of(e) for _, e in self._log.entries_of_consent(record.consent_id)}
+        entries = self._log.entries_of_consent(record.consent_id, record.pending_from or 0)
+        present = {_identity_of(e) for _, e in entries}
         kept = []
         for pending in events:
             identity = self._identity(record, pending)
@@ -216,7 +225,7 @@ class Committer:
         while record.pending:
             self._append(record)
             try:
-                return self._sessions.replace(record.model_copy(update={"pending": ()}))
+                return self._sessions.replace(record.model_copy(update=_CLEARED))
             except ConcurrentUpdateError:
                 # Another call moved the session on; what is pending there now is checked
                 # against the ledger, so nothing is appended twice.
@@ -250,7 +259,7 @@ class Committer:
         the ledger holds already."""
         if record.pending:
             kept = self._not_in_ledger(record, record.pending)
-            events, record = (*kept, *events), record.model_copy(update={"pending": ()})
+            events, record = (*kept, *events), record.model_copy(update=_CLEARED)
         sealed = tuple(self._sealed(record, events))
         if create:
             write, stored = joined.insert_write(record), record
@@ -261,10 +270,22 @@ class Committer:
 
     # --- committing ---------------------------------------------------------------------------
 
+    def _pending(self, record: SessionRecord, events: tuple[PendingEvent, ...]) -> dict[str, Any]:
+        """``record``'s pending events with ``events`` added, and where to look them up in
+        the ledger: its size now, read before the write that makes them pending (so that any
+        append of them lands at that index or later), or the mark of those pending already
+        (a step before, whose append may have come earlier)."""
+        size, earlier = self._log.size(), record.pending_from
+        if not record.pending:
+            mark: int | None = size
+        else:
+            mark = None if earlier is None else min(earlier, size)
+        return {"pending": (*record.pending, *events), "pending_from": mark}
+
     def _create_now(self, step: Step) -> SessionRecord:
         if self._joined is not None:
             return self._together(self._joined, step.record, step.events, create=True)
-        record = step.record.model_copy(update={"pending": step.events})
+        record = step.record.model_copy(update=self._pending(step.record, step.events))
         self._sessions.create(record)
         return self._flush_now(record)
 
@@ -278,8 +299,9 @@ class Committer:
             updated = updated.model_copy(update={"updated_at": self._clock.now()})
         if self._joined is not None and (events or updated.pending):
             return self._together(self._joined, updated, events, create=False)
-        changes: dict[str, Any] = {"pending": (*updated.pending, *events)}
-        stored = self._sessions.replace(updated.model_copy(update=changes))
+        if events:
+            updated = updated.model_copy(update=self._pending(updated, events))
+        stored = self._sessions.replace(updated)
         return self._flush_now(stored)
 
     async def commit(self, step: Step) -> SessionRecord:

@@ -120,6 +120,11 @@ class SessionRecord(BaseModel):
     #: with its session change (one compare-and-set), then appends them and clears them: the
     #: loser of a race appends nothing, and a step cut short is repaired by the next call.
     pending: tuple[PendingEvent, ...] = ()
+    #: The ledger's size as read before the write that made ``pending`` what it is: any append
+    #: of those events comes after that write, so at this index or later, and they are looked
+    #: up in the ledger from here on. ``None`` (a session stored before sessions kept it, or
+    #: nothing pending) looks them up in the whole ledger.
+    pending_from: int | None = None
     #: The collection's outcome (records, errors, evidence), sealed: kept until retention ends.
     result: str | None = None
 

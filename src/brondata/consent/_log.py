@@ -5,9 +5,9 @@
 ``erase`` destroys the key and records a ``data.erased`` entry that names the key id only.
 The tree-level calls (size, root, entries, proofs) pass through to the ledger unchanged.
 
-Finding a subject's or a consent's entries scans the log: entries are opaque canonical bytes
-and the ledger has no index on them. A byte search of the JCS form picks the candidates (a
-field's serialisation is fixed), and only those are parsed.
+Finding a subject's or a consent's entries scans the log (a consent's from a given index on):
+entries are opaque canonical bytes and the ledger has no index on them. A byte search of the
+JCS form picks the candidates (a field's serialisation is fixed), and only those are parsed.
 """
 
 from __future__ import annotations
@@ -184,10 +184,13 @@ class ConsentLog(ClosingContext):
                 if self.subject_of(event) == subject:
                     yield entry, event
 
-    def entries_of_consent(self, consent_id: str) -> Iterator[tuple[LedgerEntry, LedgerEvent]]:
-        """Every entry of one consent, with its parsed event, in log order."""
+    def entries_of_consent(
+        self, consent_id: str, start: int = 0
+    ) -> Iterator[tuple[LedgerEntry, LedgerEvent]]:
+        """Every entry of one consent from index ``start`` on, with its parsed event, in log
+        order: only the entries from ``start`` are read."""
         needle = _needle("consent_id", consent_id)
-        for entry in self.ledger.entries():
+        for entry in self.ledger.entries(start):
             if needle in entry.canonical:
                 event = entry.event
                 if event.consent_id == consent_id:
