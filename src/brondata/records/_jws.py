@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from joserfc.jwk import ECKey, OKPKey
 
 from brondata.errors import AlgorithmError, InvalidKeyError, MalformedRecordError, SignatureError
-from brondata.records._encoding import b64url_decode, b64url_encode, json_dumps, json_loads
+from brondata.records._encoding import b64url_decode, b64url_encode, json_bytes, json_loads
 
 __all__ = [
     "ALGORITHMS",
@@ -123,10 +123,10 @@ _HEADERS_KEPT: Final = 64
 def _encoded_header(header: dict[str, Any]) -> str:
     members = tuple(header.items())
     if not all(type(value) is str for _, value in members):
-        return b64url_encode(json_dumps(header).encode())
+        return b64url_encode(json_bytes(header))
     encoded = _HEADERS.get(members)
     if encoded is None:
-        encoded = b64url_encode(json_dumps(header).encode())
+        encoded = b64url_encode(json_bytes(header))
         if len(_HEADERS) < _HEADERS_KEPT:
             _HEADERS[members] = encoded
     return encoded

@@ -31,7 +31,7 @@ from brondata.errors import (
     SignatureError,
     UnknownKeyError,
 )
-from brondata.records._encoding import json_dumps, json_loads, sha256_b64url
+from brondata.records._encoding import json_bytes, json_loads, sha256_b64url
 from brondata.records._jws import ALGORITHMS, read_compact, sign_compact, verify_compact
 from brondata.records._keys import KeySet, SigningKey, VerificationKey, jwk_thumbprint
 from brondata.records._sdjwt import (
@@ -212,7 +212,7 @@ def _key_binding_jwt(
         "sd_hash": sha256_b64url(presentation),
     }
     header = {"alg": holder_key.alg, "typ": KB_TYP}
-    return sign_compact(header, json_dumps(claims).encode("utf-8"), holder_key.jose_key)
+    return sign_compact(header, json_bytes(claims), holder_key.jose_key)
 
 
 def _contains_marker(value: Any) -> bool:
@@ -291,10 +291,10 @@ def issue_record(
     payload, disclosures = conceal(tree, decoys=decoys)
     payload["_sd_alg"] = SD_ALG
     header = {"alg": key.alg, "typ": RECORD_TYP, "kid": key.kid}
-    jws = sign_compact(header, json_dumps(payload).encode("utf-8"), key.jose_key)
+    jws = sign_compact(header, json_bytes(payload), key.jose_key)
     # Every attribute, and nothing else, is a top-level disclosure, in this order.
     names = tuple(attributes)
-    return SignedRecord(jws, tuple(d.encoded for d in disclosures), None, names)
+    return SignedRecord(jws, tuple(disclosures), None, names)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from brondata.records._encoding import (
     b64url_bytes,
     b64url_decode,
     b64url_encode,
-    json_dumps,
+    json_bytes,
     json_loads,
     sha256_b64url,
 )
@@ -48,6 +48,7 @@ __all__ = [
 SD_ALG: Final = "sha-256"
 _SALT_BYTES: Final = 16  # 128 bits, RFC 9901 §9.3
 _RESERVED: Final = frozenset({"_sd", "...", "_sd_alg"})
+_sha256: Final = hashlib.sha256
 
 Path: TypeAlias = str | int
 
@@ -83,49 +84,80 @@ def make_disclosure(name: str | None, value: Any, *, salt: str | None = None) ->
     """A fresh disclosure ``[salt, name, value]`` (or ``[salt, value]`` for an element)."""
     salt = salt if salt is not None else b64url_encode(secrets.token_bytes(_SALT_BYTES))
     array: list[Any] = [salt, value] if name is None else [salt, name, value]
-    encoded = b64url_encode(json_dumps(array).encode("utf-8"))
+    encoded = b64url_encode(json_bytes(array))
     return Disclosure(encoded, sha256_b64url(encoded), salt, name, value)
 
 
 def parse_disclosure(encoded: str) -> Disclosure:
     """Decode one disclosure as presented; its digest is over the string exactly as given."""
-    try:
-        text = b64url_decode(encoded)
-        array = json_loads(text)
-    except ValueError as exc:
-        raise DisclosureError(f"a disclosure is not base64url JSON: {exc}") from None
-    if not isinstance(array, list) or len(array) not in (2, 3):
-        raise DisclosureError("a disclosure must be a JSON array of two or three elements")
-    salt = array[0]
-    if not isinstance(salt, str):
-        raise DisclosureError("a disclosure's salt must be a string")
-    name: str | None = None
-    if len(array) == 3:
-        name = array[1]
-        if not isinstance(name, str):
-            raise DisclosureError("a disclosure's claim name must be a string")
-        if name in ("_sd", "..."):
-            raise DisclosureError(f"a disclosure must not name the claim {name!r}")
-    plain = b"\\" not in text and b'"_sd"' not in text and b'"..."' not in text
-    return Disclosure(encoded, sha256_b64url(encoded), salt, name, array[-1], plain)
+    return parse_disclosures((encoded,))[0]
+
+
+def parse_disclosures(encoded: Iterable[str]) -> list[Disclosure]:
+    """Decode disclosures as presented, their digests (over each string exactly as given)
+    encoded in one call."""
+    parts: list[tuple[str, str, str | None, Any, bool]] = []
+    digests: list[bytes] = []
+    for text in encoded:
+        try:
+            raw = b64url_decode(text)
+            array = json_loads(raw)
+        except ValueError as exc:
+            raise DisclosureError(f"a disclosure is not base64url JSON: {exc}") from None
+        if type(array) is not list or len(array) not in (2, 3):
+            raise DisclosureError("a disclosure must be a JSON array of two or three elements")
+        salt = array[0]
+        if type(salt) is not str:
+            raise DisclosureError("a disclosure's salt must be a string")
+        name: str | None = None
+        if len(array) == 3:
+            name = array[1]
+            if type(name) is not str:
+                raise DisclosureError("a disclosure's claim name must be a string")
+            if name in ("_sd", "..."):
+                raise DisclosureError(f"a disclosure must not name the claim {name!r}")
+        plain = b"\\" not in raw and b'"_sd"' not in raw and b'"..."' not in raw
+        parts.append((text, salt, name, array[-1], plain))
+        digests.append(_sha256(text.encode("ascii")).digest())
+    # tuple.__new__ rather than Disclosure(...): a named tuple's own __new__ is Python code.
+    return [
+        tuple.__new__(Disclosure, (text, digest, salt, name, value, plain))
+        for (text, salt, name, value, plain), digest in zip(
+            parts, b64url_digests(digests), strict=True
+        )
+    ]
 
 
 _MIN_SALTS: Final = 32  # salts per further draw, when a record needs more than counted
-_CONTROL_BYTES: Final = 256  # decoys, decoy counts and positions
+_CONTROL_BYTES: Final = 256  # decoys' random numbers, decoy counts and positions
 # base64url of 16 bytes is 20 characters for the first 15 (no padding: 15 is a multiple of
 # 3) and 2 for the last byte, looked up here: a whole pool of salts is encoded in one call.
 _HEAD: Final = 15
 _TAIL: Final = tuple(b64url_encode(bytes([byte])) for byte in range(256))
+_DIGEST_CHARS: Final = 43  # base64url of a 32-byte SHA-256 digest, unpadded
+
+
+def b64url_digests(digests: Sequence[bytes]) -> list[str]:
+    """The unpadded base64url of each 32-byte digest, in one encoding call.
+
+    Each digest followed by one zero byte is 33 bytes, a multiple of 3, so it encodes to 44
+    characters on its own, whatever stands before it; the first 43 are exactly the digest's
+    unpadded encoding (its last character holds the digest's last 4 bits and two zero bits).
+    """
+    if not digests:
+        return []
+    text = b64url_encode(b"\0".join(digests) + b"\0")
+    return [text[at : at + _DIGEST_CHARS] for at in range(0, len(text), _DIGEST_CHARS + 1)]
 
 
 class _Entropy:
     """The randomness of one record: drawn from the OS once, then sliced.
 
-    Salts, decoys, decoy counts and decoy positions all come from one ``os.urandom`` call
-    instead of one system call each, and the salts' base64url from one encoding call. The
-    draw is sized from the markers at the top level and in top-level arrays (counting the whole
-    tree would cost more than it saves); a record that needs more gets a further draw when a
-    pool runs out, never a reused byte.
+    Salts, decoys' random numbers, decoy counts and decoy positions all come from one
+    ``os.urandom`` call instead of one system call each, and the salts' base64url from one
+    encoding call. The draw is sized from the markers at the top level and in top-level
+    arrays (counting the whole tree would cost more than it saves); a record that needs more
+    gets a further draw when a pool runs out, never a reused byte.
     """
 
     __slots__ = ("_control", "_control_at", "_heads", "_salt", "_salts", "_tails")
@@ -177,17 +209,13 @@ class _Entropy:
     def decoy_count(self) -> int:
         return 2 + (self.take(1)[0] & 3)  # 2..5, uniform: 256 is a multiple of 4
 
-    def decoy(self) -> str:
-        """A digest over fresh random bytes: indistinguishable from a real one (RFC 9901
-        §4.2.5)."""
-        return b64url_encode(hashlib.sha256(self.take(_SALT_BYTES)).digest())
-
-
-def _disclosure(salt: str, name: str | None, value: Any) -> Disclosure:
-    array: list[Any] = [salt, value] if name is None else [salt, name, value]
-    encoded = b64url_bytes(json_dumps(array).encode("utf-8"))
-    digest = b64url_encode(hashlib.sha256(encoded).digest())
-    return Disclosure(encoded.decode("ascii"), digest, salt, name, value)
+    def decoys(self, count: int) -> list[bytes]:
+        """``count`` SHA-256 digests, each over a fresh 128-bit random number (RFC 9901
+        §4.2.5): indistinguishable from the digest of a disclosure. Raw bytes, for the
+        caller to encode with the real digests in one call."""
+        raw = self.take(count * _SALT_BYTES)
+        ends = range(_SALT_BYTES, len(raw) + 1, _SALT_BYTES)
+        return [_sha256(raw[end - _SALT_BYTES : end]).digest() for end in ends]
 
 
 _SCALARS: Final = frozenset({str, int, bool, type(None)})
@@ -212,21 +240,35 @@ def _plain(value: Any) -> bool:
 
 
 class _Concealer:
+    """The issuer's walk. Each object or array gathers the raw SHA-256 digests of its
+    disclosures and decoys and encodes them all in one call (``b64url_digests``)."""
+
     __slots__ = ("decoys", "disclosures", "entropy")
 
     def __init__(self, decoys: int | None, entropy: _Entropy) -> None:
         if decoys is not None and decoys < 0:
             raise IssuanceError("decoys must be zero or more")
         self.decoys = decoys
-        self.disclosures: list[Disclosure] = []
+        self.disclosures: list[str] = []
         self.entropy = entropy
 
-    def _decoy_count(self) -> int:
-        return self.entropy.decoy_count() if self.decoys is None else self.decoys
+    def _decoys(self) -> list[bytes]:
+        entropy = self.entropy
+        return entropy.decoys(entropy.decoy_count() if self.decoys is None else self.decoys)
+
+    def _disclose(self, name: str | None, value: Any) -> bytes:
+        """Append the disclosure of ``value`` (under ``name``, or as an array element) and
+        return its raw digest."""
+        inner = self.value(value)
+        salt = self.entropy.salt()
+        array: list[Any] = [salt, inner] if name is None else [salt, name, inner]
+        encoded = b64url_bytes(json_bytes(array))
+        self.disclosures.append(encoded.decode("ascii"))
+        return _sha256(encoded).digest()
 
     def object(self, value: Mapping[Any, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        digests: list[str] = []
+        digests: list[bytes] = []
         for name, member in value.items():
             if type(name) is not str or name in _RESERVED:
                 if not isinstance(name, str):
@@ -236,33 +278,35 @@ class _Concealer:
             if type(member) in _SCALARS:
                 out[name] = member
             elif isinstance(member, Disclosable):
-                inner = self.value(member.value)
-                disclosure = _disclosure(self.entropy.salt(), name, inner)
-                self.disclosures.append(disclosure)
-                digests.append(disclosure.digest)
+                digests.append(self._disclose(name, member.value))
             else:
                 out[name] = self.value(member)
         if digests:
-            digests.extend(self.entropy.decoy() for _ in range(self._decoy_count()))
-            out["_sd"] = sorted(digests)
+            digests += self._decoys()
+            out["_sd"] = sorted(b64url_digests(digests))
         return out
 
     def array(self, value: Sequence[Any]) -> list[Any]:
         out: list[Any] = []
-        concealed = False
+        slots: list[dict[str, str]] = []  # the concealed elements, their digests to come
+        digests: list[bytes] = []
         for element in value:
             if isinstance(element, Disclosable):
-                inner = self.value(element.value)
-                disclosure = _disclosure(self.entropy.salt(), None, inner)
-                self.disclosures.append(disclosure)
-                out.append({"...": disclosure.digest})
-                concealed = True
+                digests.append(self._disclose(None, element.value))
+                slot = {"...": ""}
+                slots.append(slot)
+                out.append(slot)
             else:
                 out.append(self.value(element))
-        if concealed:
+        if digests:
             # Decoy elements at random places hide how many elements were concealed.
-            for _ in range(self._decoy_count()):
-                out.insert(self.entropy.below(len(out) + 1), {"...": self.entropy.decoy()})
+            decoys = self._decoys()
+            for _ in decoys:
+                slot = {"...": ""}
+                slots.append(slot)
+                out.insert(self.entropy.below(len(out) + 1), slot)
+            for slot, digest in zip(slots, b64url_digests(digests + decoys), strict=True):
+                slot["..."] = digest
         return out
 
     def value(self, value: Any) -> Any:
@@ -303,10 +347,9 @@ def _salts_needed(claims: Mapping[str, Any]) -> int:
     return count
 
 
-def conceal(
-    claims: Mapping[str, Any], *, decoys: int | None
-) -> tuple[dict[str, Any], list[Disclosure]]:
-    """The SD-JWT payload for ``claims`` (``_sd`` sorted, decoys added) and its disclosures.
+def conceal(claims: Mapping[str, Any], *, decoys: int | None) -> tuple[dict[str, Any], list[str]]:
+    """The SD-JWT payload for ``claims`` (``_sd`` sorted, decoys added) and its disclosures,
+    encoded.
 
     ``decoys`` is the number of decoy digests added to each ``_sd`` array and each array with
     concealed elements; ``None`` draws 2..5 at random for each.
