@@ -179,21 +179,36 @@ def sign_compact(header: dict[str, Any], payload: bytes, key: JoseKey) -> str:
     return f"{signing_input}.{b64url_encode(signer(key, signing_input.encode('ascii')))}"
 
 
+# Decoded protected headers by their encoded text: a verifier meets the same few (one per
+# issuer key and typ) again and again. Only all-string headers are kept, so that a copy is
+# the caller's own; the cache empties when it reaches _HEADERS_KEPT entries.
+_READ_HEADERS: Final[dict[str, dict[str, Any]]] = {}
+
+
 def read_compact(token: str) -> CompactJWS:
     """The protected header, payload and signature of a compact JWS, *not yet verified*."""
     parts = token.split(".")
     if len(parts) != 3 or not all(parts):
         raise MalformedRecordError("a JWS must have three non-empty parts separated by '.'")
+    head, body, signature = parts
     try:
-        header = json_loads(b64url_decode(parts[0]))
-        payload = b64url_decode(parts[1])
-        signature = b64url_decode(parts[2])
+        header = _READ_HEADERS.get(head)
+        if header is None:
+            header = json_loads(b64url_decode(head))
+            if not isinstance(header, dict):
+                raise MalformedRecordError("the JWS header is not a JSON object")
+            if all(type(value) is str for value in header.values()):
+                if len(_READ_HEADERS) >= _HEADERS_KEPT:
+                    _READ_HEADERS.clear()
+                _READ_HEADERS[head] = dict(header)
+        else:
+            header = dict(header)
+        payload = b64url_decode(body)
+        raw_signature = b64url_decode(signature)
     except ValueError as exc:
         raise MalformedRecordError(f"the JWS is not valid base64url JSON: {exc}") from None
-    if not isinstance(header, dict):
-        raise MalformedRecordError("the JWS header is not a JSON object")
-    signing_input = token[: len(parts[0]) + 1 + len(parts[1])].encode("ascii")
-    return CompactJWS(header, payload, signing_input, signature)
+    signing_input = token[: len(head) + 1 + len(body)].encode("ascii")
+    return CompactJWS(header, payload, signing_input, raw_signature)
 
 
 def verify_compact(jws: CompactJWS, key: JoseKey) -> None:

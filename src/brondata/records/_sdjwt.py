@@ -362,46 +362,57 @@ def conceal(claims: Mapping[str, Any], *, decoys: int | None) -> tuple[dict[str,
 class _Revealer:
     __slots__ = ("by_digest", "used")
 
-    def __init__(self, disclosures: Iterable[Disclosure]) -> None:
-        self.by_digest: dict[str, Disclosure] = {}
-        for disclosure in disclosures:
-            if disclosure.digest in self.by_digest:
-                raise DisclosureError("the same disclosure is presented twice")
-            self.by_digest[disclosure.digest] = disclosure
-        self.used: set[str] = set()
+    def __init__(self, disclosures: Sequence[Disclosure]) -> None:
+        self.by_digest = {disclosure.digest: disclosure for disclosure in disclosures}
+        if len(self.by_digest) != len(disclosures):
+            raise DisclosureError("the same disclosure is presented twice")
+        self.used: set[str] = set()  # every digest met, decoys included
 
-    def _take(self, digest: Any) -> Disclosure | None:
-        if not isinstance(digest, str):
-            raise MalformedRecordError("a digest must be a string")
-        if digest in self.used:
-            raise MalformedRecordError("a digest is referenced more than once")
-        self.used.add(digest)
-        return self.by_digest.get(digest)
-
-    def object(self, node: dict[str, Any]) -> dict[str, Any]:
-        out = {name: self.value(member) for name, member in node.items() if name != "_sd"}
-        digests = node.get("_sd", [])
-        if not isinstance(digests, list):
+    def disclose(self, out: dict[str, Any], digests: Any) -> dict[str, Any]:
+        """Add to ``out`` the claims an ``_sd`` array's digests disclose."""
+        if type(digests) is not list:
             raise MalformedRecordError("'_sd' must be an array of digests")
+        used, by_digest = self.used, self.by_digest
         for digest in digests:
-            disclosure = self._take(digest)
+            if type(digest) is not str:
+                raise MalformedRecordError("a digest must be a string")
+            if digest in used:
+                raise MalformedRecordError("a digest is referenced more than once")
+            used.add(digest)
+            disclosure = by_digest.get(digest)
             if disclosure is None:
                 continue  # a decoy, or a claim the holder did not disclose
-            if disclosure.name is None:
+            name = disclosure.name
+            if name is None:
                 raise DisclosureError("an array element disclosure is referenced from '_sd'")
-            if disclosure.name in out:
-                raise DisclosureError(f"the disclosed claim {disclosure.name!r} already exists")
+            if name in out:
+                raise DisclosureError(f"the disclosed claim {name!r} already exists")
             value = disclosure.value
-            out[disclosure.name] = value if disclosure.plain else self.value(value)
+            out[name] = value if disclosure.plain else self.value(value)
         return out
+
+    def object(self, node: dict[str, Any]) -> dict[str, Any]:
+        out = {
+            name: member if type(member) in _SCALARS else self.value(member)
+            for name, member in node.items()
+            if name != "_sd"
+        }
+        return self.disclose(out, node["_sd"]) if "_sd" in node else out
 
     def array(self, node: list[Any]) -> list[Any]:
         out: list[Any] = []
+        used, by_digest = self.used, self.by_digest
         for element in node:
-            if isinstance(element, dict) and "..." in element:
+            if type(element) is dict and "..." in element:
                 if len(element) != 1:
                     raise MalformedRecordError("an array element digest must stand alone")
-                disclosure = self._take(element["..."])
+                digest = element["..."]
+                if type(digest) is not str:
+                    raise MalformedRecordError("a digest must be a string")
+                if digest in used:
+                    raise MalformedRecordError("a digest is referenced more than once")
+                used.add(digest)
+                disclosure = by_digest.get(digest)
                 if disclosure is None:
                     continue
                 if disclosure.name is not None:
@@ -409,13 +420,14 @@ class _Revealer:
                 value = disclosure.value
                 out.append(value if disclosure.plain else self.value(value))
             else:
-                out.append(self.value(element))
+                out.append(element if type(element) in _SCALARS else self.value(element))
         return out
 
     def value(self, node: Any) -> Any:
-        if isinstance(node, dict):
+        kind = type(node)
+        if kind is dict:
             return self.object(node)
-        if isinstance(node, list):
+        if kind is list:
             return self.array(node)
         return node
 
@@ -431,15 +443,18 @@ def reveal(
     digest referenced twice or a malformed ``_sd``.
     """
     revealer = _Revealer(disclosures)
-    top = {name: value for name, value in payload.items() if name != "_sd_alg"}
-    plain = {name: revealer.value(value) for name, value in top.items() if name != "_sd"}
-    disclosed_only = revealer.object({"_sd": top.get("_sd", [])})
-    for name in disclosed_only:
-        if name in plain:
-            raise DisclosureError(f"the disclosed claim {name!r} collides with a plain claim")
-    unused = set(revealer.by_digest) - revealer.used
-    if unused:
-        raise DisclosureError(f"{len(unused)} disclosure(s) not referenced by any digest")
+    plain = {
+        name: value if type(value) in _SCALARS else revealer.value(value)
+        for name, value in payload.items()
+        if name != "_sd" and name != "_sd_alg"
+    }
+    disclosed_only = revealer.disclose({}, payload.get("_sd", []))
+    if not plain.keys().isdisjoint(disclosed_only):
+        name = next(name for name in disclosed_only if name in plain)
+        raise DisclosureError(f"the disclosed claim {name!r} collides with a plain claim")
+    if not revealer.by_digest.keys() <= revealer.used:
+        unused = len(revealer.by_digest.keys() - revealer.used)
+        raise DisclosureError(f"{unused} disclosure(s) not referenced by any digest")
     return plain, disclosed_only
 
 
