@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from joserfc.jwk import ECKey, OKPKey
 
 from brondata.errors import AlgorithmError, InvalidKeyError, MalformedRecordError, SignatureError
-from brondata.records._encoding import b64url_decode, b64url_encode, json_bytes, json_loads
+from brondata.records._encoding import b64url_bytes, b64url_decode, json_bytes, json_loads
 
 __all__ = [
     "ALGORITHMS",
@@ -153,17 +153,18 @@ _VERIFIERS: Final[dict[str, Callable[[JoseKey, bytes, bytes], bool]]] = {
 # Encoded protected headers by their members: a signer uses the same few headers (one per
 # key and typ) for every token. Only all-string headers are kept (True and 1 would share a
 # key), and at most _HEADERS_KEPT of them.
-_HEADERS: Final[dict[tuple[tuple[str, str], ...], str]] = {}
+_HEADERS: Final[dict[tuple[tuple[str, str], ...], bytes]] = {}
 _HEADERS_KEPT: Final = 64
 
 
-def _encoded_header(header: dict[str, Any]) -> str:
+def _encoded_header(header: dict[str, Any]) -> bytes:
+    for value in header.values():
+        if type(value) is not str:
+            return b64url_bytes(json_bytes(header))
     members = tuple(header.items())
-    if not all(type(value) is str for _, value in members):
-        return b64url_encode(json_bytes(header))
     encoded = _HEADERS.get(members)
     if encoded is None:
-        encoded = b64url_encode(json_bytes(header))
+        encoded = b64url_bytes(json_bytes(header))
         if len(_HEADERS) < _HEADERS_KEPT:
             _HEADERS[members] = encoded
     return encoded
@@ -175,8 +176,9 @@ def sign_compact(header: dict[str, Any], payload: bytes, key: JoseKey) -> str:
     signer = _SIGNERS.get(alg) if isinstance(alg, str) else None
     if signer is None:
         raise AlgorithmError(f"algorithm {alg!r} is not allowed: use ES256 or EdDSA")
-    signing_input = f"{_encoded_header(header)}.{b64url_encode(payload)}"
-    return f"{signing_input}.{b64url_encode(signer(key, signing_input.encode('ascii')))}"
+    signing_input = _encoded_header(header) + b"." + b64url_bytes(payload)
+    signature = b64url_bytes(signer(key, signing_input))
+    return (signing_input + b"." + signature).decode("ascii")
 
 
 # Decoded protected headers by their encoded text: a verifier meets the same few (one per
