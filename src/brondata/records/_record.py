@@ -31,7 +31,7 @@ from brondata.errors import (
     SignatureError,
     UnknownKeyError,
 )
-from brondata.records._encoding import json_bytes, json_loads, sha256_b64url
+from brondata.records._encoding import json_bytes, json_bytes_finite, json_loads, sha256_b64url
 from brondata.records._jws import ALGORITHMS, read_compact, sign_compact, verify_compact
 from brondata.records._keys import KeySet, SigningKey, VerificationKey, jwk_thumbprint
 from brondata.records._sdjwt import (
@@ -291,7 +291,8 @@ def issue_record(
     payload, disclosures = conceal(tree, decoys=decoys)
     payload["_sd_alg"] = SD_ALG
     header = {"alg": key.alg, "typ": RECORD_TYP, "kid": key.kid}
-    jws = sign_compact(header, json_bytes(payload), key.jose_key)
+    # The concealing walk has refused non-finite floats.
+    jws = sign_compact(header, json_bytes_finite(payload), key.jose_key)
     # Every attribute, and nothing else, is a top-level disclosure, in this order.
     names = tuple(attributes)
     return SignedRecord(jws, tuple(disclosures), None, names)

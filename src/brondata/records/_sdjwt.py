@@ -27,6 +27,7 @@ from brondata.records._encoding import (
     b64url_decode,
     b64url_encode,
     json_bytes,
+    json_bytes_finite,
     json_loads,
     sha256_b64url,
 )
@@ -100,8 +101,10 @@ def parse_disclosures(encoded: Iterable[str]) -> list[Disclosure]:
     digests: list[bytes] = []
     for text in encoded:
         try:
-            raw = b64url_decode(text)
-            array = json_loads(raw)
+            decoded = b64url_decode(text).decode("utf-8")
+            array = json_loads(decoded)
+        except UnicodeDecodeError:  # its message would show a byte of the disclosure
+            raise DisclosureError("a disclosure is not base64url JSON: not UTF-8") from None
         except ValueError as exc:
             raise DisclosureError(f"a disclosure is not base64url JSON: {exc}") from None
         if type(array) is not list or len(array) not in (2, 3):
@@ -116,7 +119,7 @@ def parse_disclosures(encoded: Iterable[str]) -> list[Disclosure]:
                 raise DisclosureError("a disclosure's claim name must be a string")
             if name in ("_sd", "..."):
                 raise DisclosureError(f"a disclosure must not name the claim {name!r}")
-        plain = b"\\" not in raw and b'"_sd"' not in raw and b'"..."' not in raw
+        plain = "\\" not in decoded and '"_sd"' not in decoded and '"..."' not in decoded
         parts.append((text, salt, name, array[-1], plain))
         digests.append(_sha256(text.encode("ascii")).digest())
     # tuple.__new__ rather than Disclosure(...): a named tuple's own __new__ is Python code.
@@ -262,7 +265,7 @@ class _Concealer:
         inner = self.value(value)
         salt = self.entropy.salt()
         array: list[Any] = [salt, inner] if name is None else [salt, name, inner]
-        encoded = b64url_bytes(json_bytes(array))
+        encoded = b64url_bytes(json_bytes_finite(array))
         self.disclosures.append(encoded.decode("ascii"))
         return _sha256(encoded).digest()
 
