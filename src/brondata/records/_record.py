@@ -265,30 +265,27 @@ def issue_record(
     _check_claims(claims)
     if holder_jwk is not None and "cnf" in claims:
         raise IssuanceError("give the holder key either as holder_jwk or as cnf, not both")
-    elements = set(array_elements)
-    tree: dict[str, Any] = dict(claims)
-    for name, value in attributes.items():
+    elements = frozenset(array_elements)
+    tree = claims
+    for name in attributes:
         if not isinstance(name, str) or not name:
             raise IssuanceError("attribute names must be non-empty strings")
         if name in claims or name in NEVER_DISCLOSABLE or name in _RESERVED:
             raise IssuanceError(f"attribute {name!r} collides with a plain claim")
-        if name in elements:
-            if not isinstance(value, (list, tuple)):
-                raise IssuanceError(f"attribute {name!r} is in array_elements but not an array")
-            value = [v if isinstance(v, Disclosable) else Disclosable(v) for v in value]
-        tree[name] = Disclosable(value)
-    missing = elements - set(attributes)
-    if missing:
-        raise IssuanceError(f"array_elements names no attribute: {sorted(missing)}")
+    for name in elements:
+        if name not in attributes:
+            missing = sorted(elements - set(attributes))
+            raise IssuanceError(f"array_elements names no attribute: {missing}")
+        if not isinstance(attributes[name], (list, tuple)):
+            raise IssuanceError(f"attribute {name!r} is in array_elements but not an array")
     if holder_jwk is not None:
         try:
             holder = VerificationKey.from_jwk(holder_jwk)
         except (InvalidKeyError, AlgorithmError) as exc:
             raise IssuanceError(f"holder_jwk is not a usable public key: {exc.message}") from None
-        tree["cnf"] = {
-            "jwk": {k: holder.jwk[k] for k in ("kty", "crv", "x", "y") if k in holder.jwk}
-        }
-    payload, disclosures = conceal(tree, decoys=decoys)
+        jwk = {k: holder.jwk[k] for k in ("kty", "crv", "x", "y") if k in holder.jwk}
+        tree = {**claims, "cnf": {"jwk": jwk}}
+    payload, disclosures = conceal(tree, attributes, elements=elements, decoys=decoys)
     payload["_sd_alg"] = SD_ALG
     header = {"alg": key.alg, "typ": RECORD_TYP, "kid": key.kid}
     # The concealing walk has refused non-finite floats.

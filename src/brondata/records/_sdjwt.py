@@ -18,6 +18,7 @@ import hashlib
 import os
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple, TypeAlias
 
@@ -259,17 +260,24 @@ class _Concealer:
         entropy = self.entropy
         return entropy.decoys(entropy.decoy_count() if self.decoys is None else self.decoys)
 
-    def _disclose(self, name: str | None, value: Any) -> bytes:
-        """Append the disclosure of ``value`` (under ``name``, or as an array element) and
-        return its raw digest."""
-        inner = self.value(value)
+    def _disclose(self, name: str | None, value: Any, every: bool = False) -> bytes:
+        """Append the disclosure of ``value`` (under ``name``, or as an array element; an
+        array with ``every`` element concealed) and return its raw digest."""
+        inner = self.array(value, every=True) if every else self.value(value)
         salt = self.entropy.salt()
         array: list[Any] = [salt, inner] if name is None else [salt, name, inner]
         encoded = b64url_bytes(json_bytes_finite(array))
         self.disclosures.append(encoded.decode("ascii"))
         return _sha256(encoded).digest()
 
-    def object(self, value: Mapping[Any, Any]) -> dict[str, Any]:
+    def object(
+        self,
+        value: Mapping[Any, Any],
+        attributes: Mapping[str, Any] | None = None,
+        elements: AbstractSet[str] = frozenset(),
+    ) -> dict[str, Any]:
+        """``value`` with its markers concealed, and each of ``attributes`` (the top level
+        only) concealed as a member; of those named in ``elements``, each element too."""
         out: dict[str, Any] = {}
         digests: list[bytes] = []
         for name, member in value.items():
@@ -284,18 +292,23 @@ class _Concealer:
                 digests.append(self._disclose(name, member.value))
             else:
                 out[name] = self.value(member)
+        if attributes:
+            for name, member in attributes.items():
+                digests.append(self._disclose(name, member, name in elements))
         if digests:
             digests += self._decoys()
             out["_sd"] = sorted(b64url_digests(digests))
         return out
 
-    def array(self, value: Sequence[Any]) -> list[Any]:
+    def array(self, value: Sequence[Any], every: bool = False) -> list[Any]:
+        """``value`` with its marked elements concealed (``every``: all its elements)."""
         out: list[Any] = []
         slots: list[dict[str, str]] = []  # the concealed elements, their digests to come
         digests: list[bytes] = []
         for element in value:
-            if isinstance(element, Disclosable):
-                digests.append(self._disclose(None, element.value))
+            marked = isinstance(element, Disclosable)
+            if marked or every:
+                digests.append(self._disclose(None, element.value if marked else element))
                 slot = {"...": ""}
                 slots.append(slot)
                 out.append(slot)
@@ -338,27 +351,24 @@ class _Concealer:
         raise IssuanceError(f"{type(value).__name__} is not a JSON value; use str for decimals")
 
 
-def _salts_needed(claims: Mapping[str, Any]) -> int:
-    """The salts of the markers at the top and in top-level arrays: a record's attributes
-    and their elements. Deeper markers (rare) take a further draw when the pool runs out."""
-    count = 0
-    for member in claims.values():
-        if type(member) not in _SCALARS and isinstance(member, Disclosable):
-            count += 1
-            if type(member.value) is list:
-                count += sum(1 for element in member.value if isinstance(element, Disclosable))
-    return count
+def conceal(
+    claims: Mapping[str, Any],
+    attributes: Mapping[str, Any],
+    *,
+    elements: AbstractSet[str] = frozenset(),
+    decoys: int | None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The SD-JWT payload and its disclosures, encoded.
 
-
-def conceal(claims: Mapping[str, Any], *, decoys: int | None) -> tuple[dict[str, Any], list[str]]:
-    """The SD-JWT payload for ``claims`` (``_sd`` sorted, decoys added) and its disclosures,
-    encoded.
-
-    ``decoys`` is the number of decoy digests added to each ``_sd`` array and each array with
-    concealed elements; ``None`` draws 2..5 at random for each.
+    ``claims`` stay in the clear (``Disclosable`` markers within them are concealed where
+    they stand); each of ``attributes`` becomes a top-level disclosure, and each element of
+    the arrays named in ``elements`` one too. ``decoys`` is the number of decoy digests added
+    to each ``_sd`` array and each array with concealed elements; ``None`` draws 2..5 at
+    random for each. The randomness is drawn once, sized for the attributes and elements.
     """
-    concealer = _Concealer(decoys, _Entropy(_salts_needed(claims)))
-    payload = concealer.object(claims)
+    salts = len(attributes) + sum(len(attributes[name]) for name in elements)
+    concealer = _Concealer(decoys, _Entropy(salts))
+    payload = concealer.object(claims, attributes, elements)
     return payload, concealer.disclosures
 
 
