@@ -135,8 +135,7 @@ class SignedRecord:
     @property
     def compact(self) -> str:
         """The compact serialization: ``<jws>~<d1>~...~<dN>~`` (and the KB-JWT if any)."""
-        body = "".join(f"{d}~" for d in self.disclosures)
-        return f"{self.issuer_jwt}~{body}{self.key_binding_jwt or ''}"
+        return "~".join((self.issuer_jwt, *self.disclosures, self.key_binding_jwt or ""))
 
     @property
     def digest(self) -> str:
