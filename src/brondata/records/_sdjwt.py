@@ -2,9 +2,11 @@
 
 Three walks over the same structure, and nothing else (no keys, no time, no profile):
 
-* ``conceal``: issuer side. A claims tree in which ``Disclosable`` marks what may be hidden
-  becomes an SD-JWT payload (digests in ``_sd`` and ``{"...": digest}`` array elements, with
-  decoys) plus the disclosures. Markers may nest: recursive disclosures.
+* ``conceal``: issuer side. Plain claims, in which ``Disclosable`` marks what may be hidden,
+  and the attributes to disclose one by one (whole arrays, or element by element) become an
+  SD-JWT payload (digests in ``_sd`` and ``{"...": digest}`` array elements, with decoys)
+  plus the disclosures. Markers may nest: recursive disclosures. Each object or array
+  encodes its digests, real and decoy, in one base64url call.
 * ``reveal``: verifier side (RFC 9901 §7.1 steps 3-5). Payload plus the presented
   disclosures becomes the disclosed claims; every rule that makes a presentation ambiguous is
   a ``DisclosureError`` or ``MalformedRecordError``.
