@@ -40,7 +40,7 @@ from brondata.records._sdjwt import (
     Disclosure,
     Path,
     conceal,
-    parse_disclosure,
+    parse_disclosures,
     reveal,
     select,
     selection_from_paths,
@@ -129,7 +129,7 @@ class SignedRecord:
         """Split a compact SD-JWT (unverified) and read which attributes it discloses."""
         jws, encoded, kb = _split(compact)
         payload = _unverified_payload(jws)
-        parsed = [parse_disclosure(d) for d in encoded]
+        parsed = parse_disclosures(encoded)
         return cls(jws, encoded, kb, _attribute_names(payload, parsed))
 
     @property
@@ -163,7 +163,7 @@ class SignedRecord:
         if self.key_binding_jwt is not None:
             raise IssuanceError("this is already a key-bound presentation; present the record")
         payload = _unverified_payload(self.issuer_jwt)
-        parsed = [parse_disclosure(d) for d in self.disclosures]
+        parsed = parse_disclosures(self.disclosures)
         paths = [(entry,) if isinstance(entry, str) else tuple(entry) for entry in attributes]
         chosen = select(payload, parsed, selection_from_paths(paths))
         body = "".join(f"{d.encoded}~" for d in chosen)
@@ -411,7 +411,7 @@ def verify_record(
     if sd_alg != SD_ALG:
         raise AlgorithmError(f"_sd_alg {sd_alg!r} is not supported: only sha-256 is")
     try:
-        claims, attributes = reveal(payload, [parse_disclosure(d) for d in encoded])
+        claims, attributes = reveal(payload, parse_disclosures(encoded))
     except RecursionError:
         raise MalformedRecordError("the record is nested too deeply") from None
     hidden = NEVER_DISCLOSABLE & set(attributes)
