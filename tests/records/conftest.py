@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from brondata.records import SigningKey
-from brondata.records._encoding import json_dumps
+from brondata.records._encoding import json_bytes
 from brondata.records._jws import sign_compact
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
@@ -45,7 +45,7 @@ def _forge(
     header: dict[str, Any] | None = None,
 ) -> str:
     head = header if header is not None else {"alg": key.alg, "typ": "dc+sd-jwt", "kid": key.kid}
-    jws = sign_compact(head, json_dumps(payload).encode(), key.jose_key)
+    jws = sign_compact(head, json_bytes(payload), key.jose_key)
     return jws + "~" + "".join(d + "~" for d in disclosures)
 
 

@@ -26,7 +26,7 @@ from brondata.records import (
     issue_record,
     verify_record,
 )
-from brondata.records._encoding import b64url_decode, b64url_encode, json_dumps, sha256_b64url
+from brondata.records._encoding import b64url_decode, b64url_encode, json_bytes, sha256_b64url
 from brondata.records._jws import sign_compact
 from brondata.records._sdjwt import make_disclosure
 
@@ -79,7 +79,7 @@ def forge(
 ) -> str:
     """A validly signed SD-JWT with whatever payload and disclosures a test needs."""
     head = header if header is not None else {"alg": key.alg, "typ": "dc+sd-jwt", "kid": key.kid}
-    jws = sign_compact(head, json_dumps(payload).encode(), key.jose_key)
+    jws = sign_compact(head, json_bytes(payload), key.jose_key)
     return jws + "~" + "".join(d + "~" for d in disclosures)
 
 
@@ -172,7 +172,7 @@ def test_tampered_payload(key: SigningKey, jwks: KeySet) -> None:
     head, payload, signature = record.issuer_jwt.split(".")
     claims = json.loads(b64url_decode(payload))
     claims["purpose"] = "marketing"
-    tampered = f"{head}.{b64url_encode(json_dumps(claims).encode())}.{signature}"
+    tampered = f"{head}.{b64url_encode(json_bytes(claims))}.{signature}"
     with pytest.raises(SignatureError):
         verify(forge_free(tampered, record.disclosures), jwks)
 
@@ -180,7 +180,7 @@ def test_tampered_payload(key: SigningKey, jwks: KeySet) -> None:
 def test_tampered_disclosure(key: SigningKey, jwks: KeySet) -> None:
     record = issue_record(CLAIMS, ATTRIBUTES, key)
     salt, name, _ = json.loads(b64url_decode(record.disclosures[0]))
-    changed = b64url_encode(json_dumps([salt, name, "9999999.99"]).encode())
+    changed = b64url_encode(json_bytes([salt, name, "9999999.99"]))
     with pytest.raises(DisclosureError) as info:
         verify(forge_free(record.issuer_jwt, [changed, *record.disclosures[1:]]), jwks)
     assert info.value.code == "invalid_disclosure"
@@ -221,7 +221,7 @@ def test_malformed_disclosure(key: SigningKey, jwks: KeySet, bad: str) -> None:
     ],
 )
 def test_disclosure_shapes_refused(key: SigningKey, jwks: KeySet, array: Any) -> None:
-    encoded = b64url_encode(json_dumps(array).encode())
+    encoded = b64url_encode(json_bytes(array))
     payload = {**CLAIMS, "_sd_alg": "sha-256", "_sd": [sha256_b64url(encoded)]}
     with pytest.raises(DisclosureError):
         verify(forge(key, payload, [encoded]), jwks)
@@ -275,8 +275,8 @@ def test_wrong_typ(key: SigningKey, jwks: KeySet) -> None:
 
 @pytest.mark.parametrize("alg", ["none", "HS256", "RS256", "ES512", None])
 def test_algorithm_not_allowed(key: SigningKey, jwks: KeySet, alg: str | None) -> None:
-    header = b64url_encode(json_dumps({"alg": alg, "typ": "dc+sd-jwt", "kid": key.kid}).encode())
-    payload = b64url_encode(json_dumps({**CLAIMS, "_sd_alg": "sha-256"}).encode())
+    header = b64url_encode(json_bytes({"alg": alg, "typ": "dc+sd-jwt", "kid": key.kid}))
+    payload = b64url_encode(json_bytes({**CLAIMS, "_sd_alg": "sha-256"}))
     for signature in ("", "c2ln"):
         with pytest.raises(RecordError) as info:
             verify(f"{header}.{payload}.{signature}~", jwks)
@@ -289,10 +289,7 @@ def test_algorithm_the_key_does_not_have(key: SigningKey, jwks: KeySet) -> None:
     other = "EdDSA" if key.alg == "ES256" else "ES256"
     header = {"alg": other, "typ": "dc+sd-jwt", "kid": key.kid}
     token = (
-        b64url_encode(json_dumps(header).encode())
-        + "."
-        + b64url_encode(json_dumps({**CLAIMS}).encode())
-        + ".c2ln~"
+        b64url_encode(json_bytes(header)) + "." + b64url_encode(json_bytes({**CLAIMS})) + ".c2ln~"
     )
     with pytest.raises(AlgorithmError):
         verify(token, jwks)
@@ -351,7 +348,7 @@ def test_payload_must_be_an_object(key: SigningKey, jwks: KeySet) -> None:
 
 def test_duplicate_json_members_refused(key: SigningKey, jwks: KeySet) -> None:
     header = {"alg": key.alg, "typ": "dc+sd-jwt", "kid": key.kid}
-    body = json_dumps({**CLAIMS})[:-1] + ',"iss":"https://evil.example"}'
+    body = json_bytes({**CLAIMS}).decode()[:-1] + ',"iss":"https://evil.example"}'
     token = sign_compact(header, body.encode(), key.jose_key) + "~"
     with pytest.raises(MalformedRecordError):
         verify(token, jwks)

@@ -8,13 +8,17 @@ import os
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 from joserfc import jws as jose_jws
 from joserfc.errors import BadSignatureError
 
 from brondata.errors import AlgorithmError, InvalidKeyError, MalformedRecordError, SignatureError
 from brondata.records import KeySet, SigningKey, issue_record, verify_record
 from brondata.records._encoding import b64url_decode, b64url_encode, json_loads
-from brondata.records._jws import read_compact, sign_compact, verify_compact
+from brondata.records._jws import _raw_signature, read_compact, sign_compact, verify_compact
 
 # joserfc's warning-free name for each of our algorithms.
 JOSERFC_ALG = {"ES256": "ES256", "EdDSA": "Ed25519", "Ed25519": "Ed25519"}
@@ -191,3 +195,41 @@ def test_each_header_is_signed_as_given() -> None:
         token = sign_compact(header, PAYLOAD, key.jose_key)
         text = b64url_decode(token.split(".")[0]).decode()
         assert text == json.dumps(header, separators=(",", ":"))
+
+
+@pytest.mark.parametrize(
+    ("r", "s"),
+    [
+        (1, 1),
+        (0x7F, 0x80),
+        (2**255, 2**255 - 1),
+        (2**248 - 1, 2**256 - 2**224),
+        (int.from_bytes(b"\x00\x01" + b"\xff" * 30, "big"), 2**200),
+    ],
+)
+def test_der_signatures_read_as_their_integers(r: int, s: int) -> None:
+    raw = _raw_signature(encode_dss_signature(r, s))
+    assert raw == r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def test_es256_signatures_read_as_decode_dss_signature_reads_them() -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    for n in range(300):
+        der = private.sign(n.to_bytes(2, "big"), ec.ECDSA(hashes.SHA256()))
+        r, s = decode_dss_signature(der)
+        assert _raw_signature(der) == r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def test_a_key_is_checked_again_after_the_cache_empties() -> None:
+    keys = [SigningKey.generate("ES256") for _ in range(70)]
+    for key in keys * 2:
+        token = sign_compact({"alg": "ES256"}, PAYLOAD, key.jose_key)
+        verify_compact(read_compact(token), key.verification_key().jose_key)
+    ed = SigningKey.generate("EdDSA")
+    with pytest.raises(InvalidKeyError):
+        sign_compact({"alg": "ES256"}, PAYLOAD, ed.jose_key)
+    with pytest.raises(SignatureError):
+        verify_compact(read_compact(token), ed.verification_key().jose_key)

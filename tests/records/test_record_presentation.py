@@ -17,7 +17,7 @@ from brondata.records import (
     issue_record,
     verify_record,
 )
-from brondata.records._encoding import b64url_decode, b64url_encode, json_dumps, sha256_b64url
+from brondata.records._encoding import b64url_decode, b64url_encode, json_bytes, sha256_b64url
 from brondata.records._jws import sign_compact
 
 AUD = "https://lender.example"
@@ -178,9 +178,7 @@ def test_kb_jwt_signed_by_another_key(
         "nonce": NONCE,
         "sd_hash": sha256_b64url(presentation),
     }
-    kb = sign_compact(
-        {"alg": "ES256", "typ": "kb+jwt"}, json_dumps(claims).encode(), thief.jose_key
-    )
+    kb = sign_compact({"alg": "ES256", "typ": "kb+jwt"}, json_bytes(claims), thief.jose_key)
     with pytest.raises(KeyBindingError):
         verify_record(presentation + kb, jwks, now=now, key_binding=policy)
 
@@ -216,14 +214,9 @@ def test_malformed_kb_jwt(
         del claims[drop]
     head = {"alg": holder.alg, "typ": "kb+jwt", **header}
     if head["alg"] == "none":
-        kb = (
-            b64url_encode(json_dumps(head).encode())
-            + "."
-            + b64url_encode(json_dumps(claims).encode())
-            + "."
-        )
+        kb = b64url_encode(json_bytes(head)) + "." + b64url_encode(json_bytes(claims)) + "."
     else:
-        kb = sign_compact(head, json_dumps(claims).encode(), holder.jose_key)
+        kb = sign_compact(head, json_bytes(claims), holder.jose_key)
     with pytest.raises(KeyBindingError):
         verify_record(presentation + kb, jwks, now=now, key_binding=policy)
 
@@ -242,9 +235,7 @@ def test_kb_jwt_on_a_record_without_cnf(
     presentation = unbound.present(["tax.income"])
     kb_claims = {"iat": int(now.timestamp()), "aud": AUD, "nonce": NONCE}
     kb_claims["sd_hash"] = sha256_b64url(presentation)
-    kb = sign_compact(
-        {"alg": "ES256", "typ": "kb+jwt"}, json_dumps(kb_claims).encode(), holder.jose_key
-    )
+    kb = sign_compact({"alg": "ES256", "typ": "kb+jwt"}, json_bytes(kb_claims), holder.jose_key)
     with pytest.raises(KeyBindingError):
         verify_record(presentation + kb, jwks, now=now, key_binding=policy)
 
@@ -284,9 +275,7 @@ def test_a_key_binding_with_an_impossible_iat_is_refused() -> None:
     )
     presentation = record.present(["bank.balance_total"])
     claims = {"iat": 10**20, "aud": "x", "nonce": "n", "sd_hash": sha256_b64url(presentation)}
-    kb = sign_compact(
-        {"alg": "ES256", "typ": "kb+jwt"}, json_dumps(claims).encode(), holder.jose_key
-    )
+    kb = sign_compact({"alg": "ES256", "typ": "kb+jwt"}, json_bytes(claims), holder.jose_key)
     with pytest.raises(KeyBindingError, match="iat"):
         verify_record(
             presentation + kb,

@@ -22,14 +22,11 @@ from typing import Any, Final
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.asymmetric.utils import (
-    decode_dss_signature,
-    encode_dss_signature,
-)
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from joserfc.jwk import ECKey, OKPKey
 
 from brondata.errors import AlgorithmError, InvalidKeyError, MalformedRecordError, SignatureError
-from brondata.records._encoding import b64url_decode, b64url_encode, json_dumps, json_loads
+from brondata.records._encoding import b64url_bytes, b64url_decode, json_bytes, json_loads
 
 __all__ = [
     "ALGORITHMS",
@@ -59,26 +56,66 @@ class CompactJWS:
     signature: bytes
 
 
+# The cryptography key inside each joserfc key, checked once: joserfc's ``private_key`` and
+# ``public_key`` and the abstract-class isinstance checks cost a tenth of a signature per
+# call. By the identity of the joserfc key, which each entry holds (so its id cannot be
+# reused while the entry lives); the cache empties when it reaches _KEYS_KEPT entries.
+_PRIVATE: Final[dict[int, tuple[JoseKey, str | None, Any]]] = {}
+_PUBLIC: Final[dict[int, tuple[JoseKey, str | None, Any]]] = {}
+_KEYS_KEPT: Final = 64
+_P256: Final = "P-256"
+_ED25519: Final = "Ed25519"
+
+
+def _curve_of(native: Any) -> str | None:
+    if isinstance(native, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        return _P256 if native.curve.name == "secp256r1" else None
+    if isinstance(native, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
+        return _ED25519
+    return None
+
+
+def _native(key: JoseKey, private: bool) -> tuple[str | None, Any]:
+    """The curve (``P-256``, ``Ed25519`` or ``None`` for any other) and the cryptography
+    key of ``key``'s private or public half."""
+    cache = _PRIVATE if private else _PUBLIC
+    entry = cache.get(id(key))
+    if entry is None:
+        native = key.private_key if private else key.public_key
+        if len(cache) >= _KEYS_KEPT:
+            cache.clear()
+        entry = cache[id(key)] = (key, _curve_of(native), native)
+    return entry[1], entry[2]
+
+
+def _raw_signature(der: bytes) -> bytes:
+    """The JWS form (r and s as 32 big-endian bytes each, RFC 7518 §3.4) of a P-256 DER
+    signature ``30 len 02 rlen r 02 slen s`` (short lengths: a P-256 one is under 128
+    bytes). Read here rather than by decode_dss_signature, since the integers themselves are
+    never needed; a DER integer is minimal, so it has at most one leading zero byte."""
+    r_end = 4 + der[3]
+    r, s = der[4:r_end], der[r_end + 2 :]
+    return r[-_P256_BYTES:].rjust(_P256_BYTES, b"\0") + s[-_P256_BYTES:].rjust(_P256_BYTES, b"\0")
+
+
 def _sign_es256(key: JoseKey, data: bytes) -> bytes:
-    private = key.private_key
-    if not isinstance(private, ec.EllipticCurvePrivateKey) or private.curve.name != "secp256r1":
+    curve, private = _native(key, True)
+    if curve != _P256:
         raise InvalidKeyError("ES256 needs a P-256 private key")
-    r, s = decode_dss_signature(private.sign(data, _ES256))
-    return r.to_bytes(_P256_BYTES, "big") + s.to_bytes(_P256_BYTES, "big")
+    return _raw_signature(private.sign(data, _ES256))
 
 
 def _sign_ed25519(key: JoseKey, data: bytes) -> bytes:
-    private = key.private_key
-    if not isinstance(private, ed25519.Ed25519PrivateKey):
+    curve, private = _native(key, True)
+    if curve != _ED25519:
         raise InvalidKeyError("EdDSA needs an Ed25519 private key")
-    return private.sign(data)
+    signature: bytes = private.sign(data)
+    return signature
 
 
 def _verify_es256(key: JoseKey, data: bytes, signature: bytes) -> bool:
-    public = key.public_key
-    if not isinstance(public, ec.EllipticCurvePublicKey) or public.curve.name != "secp256r1":
-        return False
-    if len(signature) != 2 * _P256_BYTES:
+    curve, public = _native(key, False)
+    if curve != _P256 or len(signature) != 2 * _P256_BYTES:
         return False
     r = int.from_bytes(signature[:_P256_BYTES], "big")
     s = int.from_bytes(signature[_P256_BYTES:], "big")
@@ -90,8 +127,8 @@ def _verify_es256(key: JoseKey, data: bytes, signature: bytes) -> bool:
 
 
 def _verify_ed25519(key: JoseKey, data: bytes, signature: bytes) -> bool:
-    public = key.public_key
-    if not isinstance(public, ed25519.Ed25519PublicKey):
+    curve, public = _native(key, False)
+    if curve != _ED25519:
         return False
     try:
         public.verify(signature, data)
@@ -116,17 +153,18 @@ _VERIFIERS: Final[dict[str, Callable[[JoseKey, bytes, bytes], bool]]] = {
 # Encoded protected headers by their members: a signer uses the same few headers (one per
 # key and typ) for every token. Only all-string headers are kept (True and 1 would share a
 # key), and at most _HEADERS_KEPT of them.
-_HEADERS: Final[dict[tuple[tuple[str, str], ...], str]] = {}
+_HEADERS: Final[dict[tuple[tuple[str, str], ...], bytes]] = {}
 _HEADERS_KEPT: Final = 64
 
 
-def _encoded_header(header: dict[str, Any]) -> str:
+def _encoded_header(header: dict[str, Any]) -> bytes:
+    for value in header.values():
+        if type(value) is not str:
+            return b64url_bytes(json_bytes(header))
     members = tuple(header.items())
-    if not all(type(value) is str for _, value in members):
-        return b64url_encode(json_dumps(header).encode())
     encoded = _HEADERS.get(members)
     if encoded is None:
-        encoded = b64url_encode(json_dumps(header).encode())
+        encoded = b64url_bytes(json_bytes(header))
         if len(_HEADERS) < _HEADERS_KEPT:
             _HEADERS[members] = encoded
     return encoded
@@ -138,25 +176,42 @@ def sign_compact(header: dict[str, Any], payload: bytes, key: JoseKey) -> str:
     signer = _SIGNERS.get(alg) if isinstance(alg, str) else None
     if signer is None:
         raise AlgorithmError(f"algorithm {alg!r} is not allowed: use ES256 or EdDSA")
-    signing_input = f"{_encoded_header(header)}.{b64url_encode(payload)}"
-    return f"{signing_input}.{b64url_encode(signer(key, signing_input.encode('ascii')))}"
+    signing_input = _encoded_header(header) + b"." + b64url_bytes(payload)
+    signature = b64url_bytes(signer(key, signing_input))
+    return (signing_input + b"." + signature).decode("ascii")
+
+
+# Decoded protected headers by their encoded text: a verifier meets the same few (one per
+# issuer key and typ) again and again. Only all-string headers are kept, so that a copy is
+# the caller's own; the cache empties when it reaches _HEADERS_KEPT entries.
+_READ_HEADERS: Final[dict[str, dict[str, Any]]] = {}
 
 
 def read_compact(token: str) -> CompactJWS:
     """The protected header, payload and signature of a compact JWS, *not yet verified*."""
-    parts = token.split(".")
-    if len(parts) != 3 or not all(parts):
+    # partition finds each '.' with memchr; split would compare every character.
+    head, _, rest = token.partition(".")
+    body, _, signature = rest.partition(".")
+    if not head or not body or not signature or "." in signature:
         raise MalformedRecordError("a JWS must have three non-empty parts separated by '.'")
     try:
-        header = json_loads(b64url_decode(parts[0]))
-        payload = b64url_decode(parts[1])
-        signature = b64url_decode(parts[2])
+        header = _READ_HEADERS.get(head)
+        if header is None:
+            header = json_loads(b64url_decode(head))
+            if not isinstance(header, dict):
+                raise MalformedRecordError("the JWS header is not a JSON object")
+            if all(type(value) is str for value in header.values()):
+                if len(_READ_HEADERS) >= _HEADERS_KEPT:
+                    _READ_HEADERS.clear()
+                _READ_HEADERS[head] = dict(header)
+        else:
+            header = dict(header)
+        payload = b64url_decode(body)
+        raw_signature = b64url_decode(signature)
     except ValueError as exc:
         raise MalformedRecordError(f"the JWS is not valid base64url JSON: {exc}") from None
-    if not isinstance(header, dict):
-        raise MalformedRecordError("the JWS header is not a JSON object")
-    signing_input = token[: len(parts[0]) + 1 + len(parts[1])].encode("ascii")
-    return CompactJWS(header, payload, signing_input, signature)
+    signing_input = token[: len(head) + 1 + len(body)].encode("ascii")
+    return CompactJWS(header, payload, signing_input, raw_signature)
 
 
 def verify_compact(jws: CompactJWS, key: JoseKey) -> None:

@@ -31,7 +31,7 @@ from brondata.errors import (
     SignatureError,
     UnknownKeyError,
 )
-from brondata.records._encoding import json_dumps, json_loads, sha256_b64url
+from brondata.records._encoding import json_bytes, json_bytes_finite, json_loads, sha256_b64url
 from brondata.records._jws import ALGORITHMS, read_compact, sign_compact, verify_compact
 from brondata.records._keys import KeySet, SigningKey, VerificationKey, jwk_thumbprint
 from brondata.records._sdjwt import (
@@ -40,7 +40,7 @@ from brondata.records._sdjwt import (
     Disclosure,
     Path,
     conceal,
-    parse_disclosure,
+    parse_disclosures,
     reveal,
     select,
     selection_from_paths,
@@ -129,14 +129,13 @@ class SignedRecord:
         """Split a compact SD-JWT (unverified) and read which attributes it discloses."""
         jws, encoded, kb = _split(compact)
         payload = _unverified_payload(jws)
-        parsed = [parse_disclosure(d) for d in encoded]
+        parsed = parse_disclosures(encoded)
         return cls(jws, encoded, kb, _attribute_names(payload, parsed))
 
     @property
     def compact(self) -> str:
         """The compact serialization: ``<jws>~<d1>~...~<dN>~`` (and the KB-JWT if any)."""
-        body = "".join(f"{d}~" for d in self.disclosures)
-        return f"{self.issuer_jwt}~{body}{self.key_binding_jwt or ''}"
+        return "~".join((self.issuer_jwt, *self.disclosures, self.key_binding_jwt or ""))
 
     @property
     def digest(self) -> str:
@@ -164,7 +163,7 @@ class SignedRecord:
         if self.key_binding_jwt is not None:
             raise IssuanceError("this is already a key-bound presentation; present the record")
         payload = _unverified_payload(self.issuer_jwt)
-        parsed = [parse_disclosure(d) for d in self.disclosures]
+        parsed = parse_disclosures(self.disclosures)
         paths = [(entry,) if isinstance(entry, str) else tuple(entry) for entry in attributes]
         chosen = select(payload, parsed, selection_from_paths(paths))
         body = "".join(f"{d.encoded}~" for d in chosen)
@@ -212,7 +211,7 @@ def _key_binding_jwt(
         "sd_hash": sha256_b64url(presentation),
     }
     header = {"alg": holder_key.alg, "typ": KB_TYP}
-    return sign_compact(header, json_dumps(claims).encode("utf-8"), holder_key.jose_key)
+    return sign_compact(header, json_bytes(claims), holder_key.jose_key)
 
 
 def _contains_marker(value: Any) -> bool:
@@ -265,36 +264,34 @@ def issue_record(
     _check_claims(claims)
     if holder_jwk is not None and "cnf" in claims:
         raise IssuanceError("give the holder key either as holder_jwk or as cnf, not both")
-    elements = set(array_elements)
-    tree: dict[str, Any] = dict(claims)
-    for name, value in attributes.items():
+    elements = frozenset(array_elements)
+    tree = claims
+    for name in attributes:
         if not isinstance(name, str) or not name:
             raise IssuanceError("attribute names must be non-empty strings")
         if name in claims or name in NEVER_DISCLOSABLE or name in _RESERVED:
             raise IssuanceError(f"attribute {name!r} collides with a plain claim")
-        if name in elements:
-            if not isinstance(value, (list, tuple)):
-                raise IssuanceError(f"attribute {name!r} is in array_elements but not an array")
-            value = [v if isinstance(v, Disclosable) else Disclosable(v) for v in value]
-        tree[name] = Disclosable(value)
-    missing = elements - set(attributes)
-    if missing:
-        raise IssuanceError(f"array_elements names no attribute: {sorted(missing)}")
+    for name in elements:
+        if name not in attributes:
+            missing = sorted(elements - set(attributes))
+            raise IssuanceError(f"array_elements names no attribute: {missing}")
+        if not isinstance(attributes[name], (list, tuple)):
+            raise IssuanceError(f"attribute {name!r} is in array_elements but not an array")
     if holder_jwk is not None:
         try:
             holder = VerificationKey.from_jwk(holder_jwk)
         except (InvalidKeyError, AlgorithmError) as exc:
             raise IssuanceError(f"holder_jwk is not a usable public key: {exc.message}") from None
-        tree["cnf"] = {
-            "jwk": {k: holder.jwk[k] for k in ("kty", "crv", "x", "y") if k in holder.jwk}
-        }
-    payload, disclosures = conceal(tree, decoys=decoys)
+        jwk = {k: holder.jwk[k] for k in ("kty", "crv", "x", "y") if k in holder.jwk}
+        tree = {**claims, "cnf": {"jwk": jwk}}
+    payload, disclosures = conceal(tree, attributes, elements=elements, decoys=decoys)
     payload["_sd_alg"] = SD_ALG
     header = {"alg": key.alg, "typ": RECORD_TYP, "kid": key.kid}
-    jws = sign_compact(header, json_dumps(payload).encode("utf-8"), key.jose_key)
+    # The concealing walk has refused non-finite floats.
+    jws = sign_compact(header, json_bytes_finite(payload), key.jose_key)
     # Every attribute, and nothing else, is a top-level disclosure, in this order.
     names = tuple(attributes)
-    return SignedRecord(jws, tuple(d.encoded for d in disclosures), None, names)
+    return SignedRecord(jws, tuple(disclosures), None, names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,7 +411,7 @@ def verify_record(
     if sd_alg != SD_ALG:
         raise AlgorithmError(f"_sd_alg {sd_alg!r} is not supported: only sha-256 is")
     try:
-        claims, attributes = reveal(payload, [parse_disclosure(d) for d in encoded])
+        claims, attributes = reveal(payload, parse_disclosures(encoded))
     except RecursionError:
         raise MalformedRecordError("the record is nested too deeply") from None
     hidden = NEVER_DISCLOSABLE & set(attributes)

@@ -2,9 +2,11 @@
 
 Three walks over the same structure, and nothing else (no keys, no time, no profile):
 
-* ``conceal``: issuer side. A claims tree in which ``Disclosable`` marks what may be hidden
-  becomes an SD-JWT payload (digests in ``_sd`` and ``{"...": digest}`` array elements, with
-  decoys) plus the disclosures. Markers may nest: recursive disclosures.
+* ``conceal``: issuer side. Plain claims, in which ``Disclosable`` marks what may be hidden,
+  and the attributes to disclose one by one (whole arrays, or element by element) become an
+  SD-JWT payload (digests in ``_sd`` and ``{"...": digest}`` array elements, with decoys)
+  plus the disclosures. Markers may nest: recursive disclosures. Each object or array
+  encodes its digests, real and decoy, in one base64url call.
 * ``reveal``: verifier side (RFC 9901 §7.1 steps 3-5). Payload plus the presented
   disclosures becomes the disclosed claims; every rule that makes a presentation ambiguous is
   a ``DisclosureError`` or ``MalformedRecordError``.
@@ -18,6 +20,7 @@ import hashlib
 import os
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple, TypeAlias
 
@@ -26,7 +29,8 @@ from brondata.records._encoding import (
     b64url_bytes,
     b64url_decode,
     b64url_encode,
-    json_dumps,
+    json_bytes,
+    json_bytes_finite,
     json_loads,
     sha256_b64url,
 )
@@ -48,6 +52,7 @@ __all__ = [
 SD_ALG: Final = "sha-256"
 _SALT_BYTES: Final = 16  # 128 bits, RFC 9901 §9.3
 _RESERVED: Final = frozenset({"_sd", "...", "_sd_alg"})
+_sha256: Final = hashlib.sha256
 
 Path: TypeAlias = str | int
 
@@ -83,49 +88,82 @@ def make_disclosure(name: str | None, value: Any, *, salt: str | None = None) ->
     """A fresh disclosure ``[salt, name, value]`` (or ``[salt, value]`` for an element)."""
     salt = salt if salt is not None else b64url_encode(secrets.token_bytes(_SALT_BYTES))
     array: list[Any] = [salt, value] if name is None else [salt, name, value]
-    encoded = b64url_encode(json_dumps(array).encode("utf-8"))
+    encoded = b64url_encode(json_bytes(array))
     return Disclosure(encoded, sha256_b64url(encoded), salt, name, value)
 
 
 def parse_disclosure(encoded: str) -> Disclosure:
     """Decode one disclosure as presented; its digest is over the string exactly as given."""
-    try:
-        text = b64url_decode(encoded)
-        array = json_loads(text)
-    except ValueError as exc:
-        raise DisclosureError(f"a disclosure is not base64url JSON: {exc}") from None
-    if not isinstance(array, list) or len(array) not in (2, 3):
-        raise DisclosureError("a disclosure must be a JSON array of two or three elements")
-    salt = array[0]
-    if not isinstance(salt, str):
-        raise DisclosureError("a disclosure's salt must be a string")
-    name: str | None = None
-    if len(array) == 3:
-        name = array[1]
-        if not isinstance(name, str):
-            raise DisclosureError("a disclosure's claim name must be a string")
-        if name in ("_sd", "..."):
-            raise DisclosureError(f"a disclosure must not name the claim {name!r}")
-    plain = b"\\" not in text and b'"_sd"' not in text and b'"..."' not in text
-    return Disclosure(encoded, sha256_b64url(encoded), salt, name, array[-1], plain)
+    return parse_disclosures((encoded,))[0]
+
+
+def parse_disclosures(encoded: Iterable[str]) -> list[Disclosure]:
+    """Decode disclosures as presented, their digests (over each string exactly as given)
+    encoded in one call."""
+    parts: list[tuple[str, str, str | None, Any, bool]] = []
+    digests: list[bytes] = []
+    for text in encoded:
+        try:
+            decoded = b64url_decode(text).decode("utf-8")
+            array = json_loads(decoded)
+        except UnicodeDecodeError:  # its message would show a byte of the disclosure
+            raise DisclosureError("a disclosure is not base64url JSON: not UTF-8") from None
+        except ValueError as exc:
+            raise DisclosureError(f"a disclosure is not base64url JSON: {exc}") from None
+        if type(array) is not list or len(array) not in (2, 3):
+            raise DisclosureError("a disclosure must be a JSON array of two or three elements")
+        salt = array[0]
+        if type(salt) is not str:
+            raise DisclosureError("a disclosure's salt must be a string")
+        name: str | None = None
+        if len(array) == 3:
+            name = array[1]
+            if type(name) is not str:
+                raise DisclosureError("a disclosure's claim name must be a string")
+            if name in ("_sd", "..."):
+                raise DisclosureError(f"a disclosure must not name the claim {name!r}")
+        plain = "\\" not in decoded and '"_sd"' not in decoded and '"..."' not in decoded
+        parts.append((text, salt, name, array[-1], plain))
+        digests.append(_sha256(text.encode("ascii")).digest())
+    # tuple.__new__ rather than Disclosure(...): a named tuple's own __new__ is Python code.
+    return [
+        tuple.__new__(Disclosure, (text, digest, salt, name, value, plain))
+        for (text, salt, name, value, plain), digest in zip(
+            parts, b64url_digests(digests), strict=True
+        )
+    ]
 
 
 _MIN_SALTS: Final = 32  # salts per further draw, when a record needs more than counted
-_CONTROL_BYTES: Final = 256  # decoys, decoy counts and positions
+_CONTROL_BYTES: Final = 256  # decoys' random numbers, decoy counts and positions
 # base64url of 16 bytes is 20 characters for the first 15 (no padding: 15 is a multiple of
 # 3) and 2 for the last byte, looked up here: a whole pool of salts is encoded in one call.
 _HEAD: Final = 15
 _TAIL: Final = tuple(b64url_encode(bytes([byte])) for byte in range(256))
+_DIGEST_CHARS: Final = 43  # base64url of a 32-byte SHA-256 digest, unpadded
+
+
+def b64url_digests(digests: Sequence[bytes]) -> list[str]:
+    """The unpadded base64url of each 32-byte digest, in one encoding call.
+
+    Each digest followed by one zero byte is 33 bytes, a multiple of 3, so it encodes to 44
+    characters on its own, whatever stands before it; the first 43 are exactly the digest's
+    unpadded encoding (its last character holds the digest's last 4 bits and two zero bits).
+    """
+    if not digests:
+        return []
+    text = b64url_encode(b"\0".join(digests) + b"\0")
+    return [text[at : at + _DIGEST_CHARS] for at in range(0, len(text), _DIGEST_CHARS + 1)]
 
 
 class _Entropy:
     """The randomness of one record: drawn from the OS once, then sliced.
 
-    Salts, decoys, decoy counts and decoy positions all come from one ``os.urandom`` call
-    instead of one system call each, and the salts' base64url from one encoding call. The
-    draw is sized from the markers at the top level and in top-level arrays (counting the whole
-    tree would cost more than it saves); a record that needs more gets a further draw when a
-    pool runs out, never a reused byte.
+    Salts, decoys' random numbers, decoy counts and decoy positions all come from one
+    ``os.urandom`` call instead of one system call each, and the salts' base64url from one
+    encoding call. The draw is sized from the markers at the top level and in top-level
+    arrays (counting the whole tree would cost more than it saves); a record that needs more
+    gets a further draw when a pool runs out, never a reused byte.
     """
 
     __slots__ = ("_control", "_control_at", "_heads", "_salt", "_salts", "_tails")
@@ -177,17 +215,13 @@ class _Entropy:
     def decoy_count(self) -> int:
         return 2 + (self.take(1)[0] & 3)  # 2..5, uniform: 256 is a multiple of 4
 
-    def decoy(self) -> str:
-        """A digest over fresh random bytes: indistinguishable from a real one (RFC 9901
-        §4.2.5)."""
-        return b64url_encode(hashlib.sha256(self.take(_SALT_BYTES)).digest())
-
-
-def _disclosure(salt: str, name: str | None, value: Any) -> Disclosure:
-    array: list[Any] = [salt, value] if name is None else [salt, name, value]
-    encoded = b64url_bytes(json_dumps(array).encode("utf-8"))
-    digest = b64url_encode(hashlib.sha256(encoded).digest())
-    return Disclosure(encoded.decode("ascii"), digest, salt, name, value)
+    def decoys(self, count: int) -> list[bytes]:
+        """``count`` SHA-256 digests, each over a fresh 128-bit random number (RFC 9901
+        §4.2.5): indistinguishable from the digest of a disclosure. Raw bytes, for the
+        caller to encode with the real digests in one call."""
+        raw = self.take(count * _SALT_BYTES)
+        ends = range(_SALT_BYTES, len(raw) + 1, _SALT_BYTES)
+        return [_sha256(raw[end - _SALT_BYTES : end]).digest() for end in ends]
 
 
 _SCALARS: Final = frozenset({str, int, bool, type(None)})
@@ -212,21 +246,42 @@ def _plain(value: Any) -> bool:
 
 
 class _Concealer:
+    """The issuer's walk. Each object or array gathers the raw SHA-256 digests of its
+    disclosures and decoys and encodes them all in one call (``b64url_digests``)."""
+
     __slots__ = ("decoys", "disclosures", "entropy")
 
     def __init__(self, decoys: int | None, entropy: _Entropy) -> None:
         if decoys is not None and decoys < 0:
             raise IssuanceError("decoys must be zero or more")
         self.decoys = decoys
-        self.disclosures: list[Disclosure] = []
+        self.disclosures: list[str] = []
         self.entropy = entropy
 
-    def _decoy_count(self) -> int:
-        return self.entropy.decoy_count() if self.decoys is None else self.decoys
+    def _decoys(self) -> list[bytes]:
+        entropy = self.entropy
+        return entropy.decoys(entropy.decoy_count() if self.decoys is None else self.decoys)
 
-    def object(self, value: Mapping[Any, Any]) -> dict[str, Any]:
+    def _disclose(self, name: str | None, value: Any, every: bool = False) -> bytes:
+        """Append the disclosure of ``value`` (under ``name``, or as an array element; an
+        array with ``every`` element concealed) and return its raw digest."""
+        inner = self.array(value, every=True) if every else self.value(value)
+        salt = self.entropy.salt()
+        array: list[Any] = [salt, inner] if name is None else [salt, name, inner]
+        encoded = b64url_bytes(json_bytes_finite(array))
+        self.disclosures.append(encoded.decode("ascii"))
+        return _sha256(encoded).digest()
+
+    def object(
+        self,
+        value: Mapping[Any, Any],
+        attributes: Mapping[str, Any] | None = None,
+        elements: AbstractSet[str] = frozenset(),
+    ) -> dict[str, Any]:
+        """``value`` with its markers concealed, and each of ``attributes`` (the top level
+        only) concealed as a member; of those named in ``elements``, each element too."""
         out: dict[str, Any] = {}
-        digests: list[str] = []
+        digests: list[bytes] = []
         for name, member in value.items():
             if type(name) is not str or name in _RESERVED:
                 if not isinstance(name, str):
@@ -236,33 +291,40 @@ class _Concealer:
             if type(member) in _SCALARS:
                 out[name] = member
             elif isinstance(member, Disclosable):
-                inner = self.value(member.value)
-                disclosure = _disclosure(self.entropy.salt(), name, inner)
-                self.disclosures.append(disclosure)
-                digests.append(disclosure.digest)
+                digests.append(self._disclose(name, member.value))
             else:
                 out[name] = self.value(member)
+        if attributes:
+            for name, member in attributes.items():
+                digests.append(self._disclose(name, member, name in elements))
         if digests:
-            digests.extend(self.entropy.decoy() for _ in range(self._decoy_count()))
-            out["_sd"] = sorted(digests)
+            digests += self._decoys()
+            out["_sd"] = sorted(b64url_digests(digests))
         return out
 
-    def array(self, value: Sequence[Any]) -> list[Any]:
+    def array(self, value: Sequence[Any], every: bool = False) -> list[Any]:
+        """``value`` with its marked elements concealed (``every``: all its elements)."""
         out: list[Any] = []
-        concealed = False
+        slots: list[dict[str, str]] = []  # the concealed elements, their digests to come
+        digests: list[bytes] = []
         for element in value:
-            if isinstance(element, Disclosable):
-                inner = self.value(element.value)
-                disclosure = _disclosure(self.entropy.salt(), None, inner)
-                self.disclosures.append(disclosure)
-                out.append({"...": disclosure.digest})
-                concealed = True
+            marked = isinstance(element, Disclosable)
+            if marked or every:
+                digests.append(self._disclose(None, element.value if marked else element))
+                slot = {"...": ""}
+                slots.append(slot)
+                out.append(slot)
             else:
                 out.append(self.value(element))
-        if concealed:
+        if digests:
             # Decoy elements at random places hide how many elements were concealed.
-            for _ in range(self._decoy_count()):
-                out.insert(self.entropy.below(len(out) + 1), {"...": self.entropy.decoy()})
+            decoys = self._decoys()
+            for _ in decoys:
+                slot = {"...": ""}
+                slots.append(slot)
+                out.insert(self.entropy.below(len(out) + 1), slot)
+            for slot, digest in zip(slots, b64url_digests(digests + decoys), strict=True):
+                slot["..."] = digest
         return out
 
     def value(self, value: Any) -> Any:
@@ -291,74 +353,81 @@ class _Concealer:
         raise IssuanceError(f"{type(value).__name__} is not a JSON value; use str for decimals")
 
 
-def _salts_needed(claims: Mapping[str, Any]) -> int:
-    """The salts of the markers at the top and in top-level arrays: a record's attributes
-    and their elements. Deeper markers (rare) take a further draw when the pool runs out."""
-    count = 0
-    for member in claims.values():
-        if type(member) not in _SCALARS and isinstance(member, Disclosable):
-            count += 1
-            if type(member.value) is list:
-                count += sum(1 for element in member.value if isinstance(element, Disclosable))
-    return count
-
-
 def conceal(
-    claims: Mapping[str, Any], *, decoys: int | None
-) -> tuple[dict[str, Any], list[Disclosure]]:
-    """The SD-JWT payload for ``claims`` (``_sd`` sorted, decoys added) and its disclosures.
+    claims: Mapping[str, Any],
+    attributes: Mapping[str, Any],
+    *,
+    elements: AbstractSet[str] = frozenset(),
+    decoys: int | None,
+) -> tuple[dict[str, Any], list[str]]:
+    """The SD-JWT payload and its disclosures, encoded.
 
-    ``decoys`` is the number of decoy digests added to each ``_sd`` array and each array with
-    concealed elements; ``None`` draws 2..5 at random for each.
+    ``claims`` stay in the clear (``Disclosable`` markers within them are concealed where
+    they stand); each of ``attributes`` becomes a top-level disclosure, and each element of
+    the arrays named in ``elements`` one too. ``decoys`` is the number of decoy digests added
+    to each ``_sd`` array and each array with concealed elements; ``None`` draws 2..5 at
+    random for each. The randomness is drawn once, sized for the attributes and elements.
     """
-    concealer = _Concealer(decoys, _Entropy(_salts_needed(claims)))
-    payload = concealer.object(claims)
+    salts = len(attributes) + sum(len(attributes[name]) for name in elements)
+    concealer = _Concealer(decoys, _Entropy(salts))
+    payload = concealer.object(claims, attributes, elements)
     return payload, concealer.disclosures
 
 
 class _Revealer:
     __slots__ = ("by_digest", "used")
 
-    def __init__(self, disclosures: Iterable[Disclosure]) -> None:
-        self.by_digest: dict[str, Disclosure] = {}
-        for disclosure in disclosures:
-            if disclosure.digest in self.by_digest:
-                raise DisclosureError("the same disclosure is presented twice")
-            self.by_digest[disclosure.digest] = disclosure
-        self.used: set[str] = set()
+    def __init__(self, disclosures: Sequence[Disclosure]) -> None:
+        self.by_digest = {disclosure.digest: disclosure for disclosure in disclosures}
+        if len(self.by_digest) != len(disclosures):
+            raise DisclosureError("the same disclosure is presented twice")
+        self.used: set[str] = set()  # every digest met, decoys included
 
-    def _take(self, digest: Any) -> Disclosure | None:
-        if not isinstance(digest, str):
-            raise MalformedRecordError("a digest must be a string")
-        if digest in self.used:
-            raise MalformedRecordError("a digest is referenced more than once")
-        self.used.add(digest)
-        return self.by_digest.get(digest)
-
-    def object(self, node: dict[str, Any]) -> dict[str, Any]:
-        out = {name: self.value(member) for name, member in node.items() if name != "_sd"}
-        digests = node.get("_sd", [])
-        if not isinstance(digests, list):
+    def disclose(self, out: dict[str, Any], digests: Any) -> dict[str, Any]:
+        """Add to ``out`` the claims an ``_sd`` array's digests disclose."""
+        if type(digests) is not list:
             raise MalformedRecordError("'_sd' must be an array of digests")
+        used, by_digest = self.used, self.by_digest
         for digest in digests:
-            disclosure = self._take(digest)
+            if type(digest) is not str:
+                raise MalformedRecordError("a digest must be a string")
+            if digest in used:
+                raise MalformedRecordError("a digest is referenced more than once")
+            used.add(digest)
+            disclosure = by_digest.get(digest)
             if disclosure is None:
                 continue  # a decoy, or a claim the holder did not disclose
-            if disclosure.name is None:
+            name = disclosure.name
+            if name is None:
                 raise DisclosureError("an array element disclosure is referenced from '_sd'")
-            if disclosure.name in out:
-                raise DisclosureError(f"the disclosed claim {disclosure.name!r} already exists")
+            if name in out:
+                raise DisclosureError(f"the disclosed claim {name!r} already exists")
             value = disclosure.value
-            out[disclosure.name] = value if disclosure.plain else self.value(value)
+            out[name] = value if disclosure.plain else self.value(value)
         return out
+
+    def object(self, node: dict[str, Any]) -> dict[str, Any]:
+        out = {
+            name: member if type(member) in _SCALARS else self.value(member)
+            for name, member in node.items()
+            if name != "_sd"
+        }
+        return self.disclose(out, node["_sd"]) if "_sd" in node else out
 
     def array(self, node: list[Any]) -> list[Any]:
         out: list[Any] = []
+        used, by_digest = self.used, self.by_digest
         for element in node:
-            if isinstance(element, dict) and "..." in element:
+            if type(element) is dict and "..." in element:
                 if len(element) != 1:
                     raise MalformedRecordError("an array element digest must stand alone")
-                disclosure = self._take(element["..."])
+                digest = element["..."]
+                if type(digest) is not str:
+                    raise MalformedRecordError("a digest must be a string")
+                if digest in used:
+                    raise MalformedRecordError("a digest is referenced more than once")
+                used.add(digest)
+                disclosure = by_digest.get(digest)
                 if disclosure is None:
                     continue
                 if disclosure.name is not None:
@@ -366,13 +435,14 @@ class _Revealer:
                 value = disclosure.value
                 out.append(value if disclosure.plain else self.value(value))
             else:
-                out.append(self.value(element))
+                out.append(element if type(element) in _SCALARS else self.value(element))
         return out
 
     def value(self, node: Any) -> Any:
-        if isinstance(node, dict):
+        kind = type(node)
+        if kind is dict:
             return self.object(node)
-        if isinstance(node, list):
+        if kind is list:
             return self.array(node)
         return node
 
@@ -388,15 +458,18 @@ def reveal(
     digest referenced twice or a malformed ``_sd``.
     """
     revealer = _Revealer(disclosures)
-    top = {name: value for name, value in payload.items() if name != "_sd_alg"}
-    plain = {name: revealer.value(value) for name, value in top.items() if name != "_sd"}
-    disclosed_only = revealer.object({"_sd": top.get("_sd", [])})
-    for name in disclosed_only:
-        if name in plain:
-            raise DisclosureError(f"the disclosed claim {name!r} collides with a plain claim")
-    unused = set(revealer.by_digest) - revealer.used
-    if unused:
-        raise DisclosureError(f"{len(unused)} disclosure(s) not referenced by any digest")
+    plain = {
+        name: value if type(value) in _SCALARS else revealer.value(value)
+        for name, value in payload.items()
+        if name != "_sd" and name != "_sd_alg"
+    }
+    disclosed_only = revealer.disclose({}, payload.get("_sd", []))
+    if not plain.keys().isdisjoint(disclosed_only):
+        name = next(name for name in disclosed_only if name in plain)
+        raise DisclosureError(f"the disclosed claim {name!r} collides with a plain claim")
+    if not revealer.by_digest.keys() <= revealer.used:
+        unused = len(revealer.by_digest.keys() - revealer.used)
+        raise DisclosureError(f"{unused} disclosure(s) not referenced by any digest")
     return plain, disclosed_only
 
 
