@@ -31,7 +31,11 @@ def _kill_while_appending(
             acknowledged[int(index)] = session
     finally:
         proc.send_signal(signal.SIGKILL)
-        out, _ = proc.communicate(timeout=30)
+        # Read on through the text stream, not with communicate(): lines already in the
+        # stream's buffer (read from the pipe with the last line we took) would be skipped
+        # by communicate(), which reads the pipe itself: a gap, not a lost acknowledgement.
+        out = proc.stdout.read()
+        proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     lines = out.splitlines()
     if out and not out.endswith("\n"):
