@@ -50,8 +50,8 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │   ├── LedgerIntegrityError      entries or tree do not match
     │   ├── LedgerDurabilityUnknownError  an append committed, but its flush could not be
     │   │                             confirmed: it is in the ledger; do not append it again
-    │   ├── LedgerKeyringElsewhereError  a keyring given ``ledger=`` is not in the ledger's
-    │   │                             database
+    │   ├── LedgerKeyringElsewhereError  a keyring given `ledger=` is not in the ledger's
+    │   │                             database (SQLite: its file)
     │   ├── InvalidEventError         an event the ledger does not take: a field it does not
     │   │                             carry, a value where a name belongs, a subject that is
     │   │                             not a pseudonym
@@ -430,9 +430,9 @@ class LedgerDurabilityUnknownError(LedgerError):
 
 
 class LedgerKeyringElsewhereError(LedgerError):
-    """A ``PostgresSubjectKeyring`` given ``ledger=`` is not in that ledger's database (or
-    not on its server): its keys commit without a flush of their own, counting on the
-    ledger's, which a keyring elsewhere would never get."""
+    """A subject keyring given ``ledger=`` is not in that ledger's database (SQLite: its
+    file; PostgreSQL: its database, on its server): its keys commit without a flush of their
+    own, counting on the ledger's, which a keyring elsewhere would never get."""
 
     code = "ledger_keyring_elsewhere"
 
