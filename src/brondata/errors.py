@@ -48,6 +48,10 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     ├── LedgerError                   the consent ledger
     │   ├── LedgerAppendOnlyError     an UPDATE or DELETE reached the store
     │   ├── LedgerIntegrityError      entries or tree do not match
+    │   ├── LedgerDurabilityUnknownError  an append committed, but its flush could not be
+    │   │                             confirmed: it is in the ledger; do not append it again
+    │   ├── LedgerKeyringElsewhereError  a keyring given `ledger=` is not in the ledger's
+    │   │                             database (SQLite: its file)
     │   ├── InvalidEventError         an event the ledger does not take: a field it does not
     │   │                             carry, a value where a name belongs, a subject that is
     │   │                             not a pseudonym
@@ -117,8 +121,10 @@ __all__ = [
     "KeyBindingError",
     "KeyStoreError",
     "LedgerAppendOnlyError",
+    "LedgerDurabilityUnknownError",
     "LedgerError",
     "LedgerIntegrityError",
+    "LedgerKeyringElsewhereError",
     "LegalBasisError",
     "LogKeyError",
     "LoginNotRecordedError",
@@ -411,6 +417,24 @@ class LedgerAppendOnlyError(LedgerError):
 
 class LedgerIntegrityError(LedgerError):
     code = "ledger_integrity"
+
+
+class LedgerDurabilityUnknownError(LedgerError):
+    """The batch committed, but the connection was lost before its flush was confirmed, and
+    a flush on a fresh connection failed too: the entries are in the ledger (visible), but
+    whether they survive a crash of the server is unknown. Not a failed append: appending
+    the same event again would record it twice. Check the ledger (or wait for the database)
+    before deciding anything."""
+
+    code = "ledger_durability_unknown"
+
+
+class LedgerKeyringElsewhereError(LedgerError):
+    """A subject keyring given ``ledger=`` is not in that ledger's database (SQLite: its
+    file; PostgreSQL: its database, on its server): its keys commit without a flush of their
+    own, counting on the ledger's, which a keyring elsewhere would never get."""
+
+    code = "ledger_keyring_elsewhere"
 
 
 class InvalidEventError(LedgerError):

@@ -9,7 +9,7 @@ import pytest
 from psycopg import sql
 
 from brondata.consent import PostgresLedger, merkle_root
-from brondata.errors import LedgerAppendOnlyError, StoreError
+from brondata.errors import LedgerAppendOnlyError, LedgerError, StoreError
 
 from .factories import make_event
 from .workers import start_appender
@@ -163,3 +163,157 @@ def test_a_server_that_refuses_the_flush_fails_the_open_not_the_appends(
                 )
             )
             admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+# --- review findings: durability, replication, a lost flush, a keyring elsewhere ----------------
+
+# A flush that fails: a statement the server refuses.
+_BROKEN_FLUSH = "SELECT 1 / 0"
+
+
+def test_with_a_synchronous_standby_a_batch_commits_synchronously(
+    postgres_dsn: str, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``synchronous_standby_names`` set, a batch is not visible before a synchronous
+    standby has it: it commits synchronously and needs no flush of its own. (The setting is
+    the server's; here it is read as set, and the flush that the early commit needs is
+    broken, so an append succeeds only if it commits synchronously. With a real primary and
+    standby, /tmp/review1/test_ledger_sync_replica.py.)"""
+    import brondata.consent._postgres as pgmod
+
+    with PostgresLedger(postgres_dsn, schema=pg_schema) as ledger:
+        ledger.append(make_event(session_id="ses_0"))
+        monkeypatch.setattr(pgmod, "_STANDBYS", "'ghost'")
+        monkeypatch.setattr(pgmod, "_FLUSH", _BROKEN_FLUSH)
+        assert ledger.append(make_event(session_id="ses_1")).index == 1
+        monkeypatch.undo()
+        assert [e.event.session_id for e in ledger.entries()] == ["ses_0", "ses_1"]
+
+
+def test_without_a_standby_a_pure_append_waits_for_its_flush(
+    postgres_dsn: str, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import brondata.consent._postgres as pgmod
+    from brondata.errors import LedgerDurabilityUnknownError
+
+    with PostgresLedger(postgres_dsn, schema=pg_schema) as ledger:
+        monkeypatch.setattr(pgmod, "_FLUSH", _BROKEN_FLUSH)
+        with pytest.raises(LedgerDurabilityUnknownError):
+            ledger.append(make_event(session_id="ses_0"))
+
+
+def test_a_batch_that_writes_a_row_commits_synchronously(
+    postgres_dsn: str, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session row written in the batch's transaction is never visible before it is
+    durable: another instance could act on it (fetch from a bank) and a crash lose both."""
+    import brondata.consent._postgres as pgmod
+    from brondata.consent._ledger import LedgerUnit
+    from brondata.errors import ConcurrentUpdateError
+    from brondata.stores._base import RowWrite
+
+    with PostgresLedger(postgres_dsn, schema=pg_schema) as ledger:
+        table = sql.Identifier(pg_schema, "rows")
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE TABLE {} (n integer)").format(table))
+        write = RowWrite(
+            sql.SQL("INSERT INTO {} VALUES (1) RETURNING n").format(table),
+            (),
+            ConcurrentUpdateError("lost"),
+        )
+        monkeypatch.setattr(pgmod, "_FLUSH", _BROKEN_FLUSH)
+        (entry,) = ledger.append_unit(LedgerUnit((make_event(),), write))
+        monkeypatch.undo()
+        assert entry.index == 0
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            assert conn.execute(sql.SQL("SELECT n FROM {}").format(table)).fetchall() == [(1,)]
+
+
+def test_an_entry_is_read_by_index_only_once_it_is_durable(
+    filled: PostgresLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``entry(i)`` counts what ``size()`` counts: while the ledger's end is not yet flushed,
+    it waits for the flush as the size does (here the flush fails, so it raises)."""
+    import brondata.consent._postgres as pgmod
+
+    monkeypatch.setattr(
+        pgmod, "_SIZE", "SELECT COALESCE(MAX(idx) + 1, 0), false FROM {s}.ledger_entries"
+    )
+    monkeypatch.setattr(pgmod, "_FLUSH", _BROKEN_FLUSH)
+    with pytest.raises(StoreError):
+        filled.entry(4)
+    monkeypatch.undo()
+    assert filled.entry(4).event.session_id == "ses_4"
+    with pytest.raises(LedgerError):
+        filled.entry(5)
+
+
+# The flush's connection is lost once (the server ends it), then flushes work again.
+_FLUSH_LOST_ONCE = (
+    "SELECT CASE WHEN nextval('{seq}') = 1 THEN pg_terminate_backend(pg_backend_pid()) END,"
+    " pg_logical_emit_message(true, 'brondata.ledger.flush', '')"
+)
+
+
+def test_a_flush_lost_after_the_commit_is_flushed_again_and_acknowledged(
+    postgres_dsn: str, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import brondata.consent._postgres as pgmod
+
+    with PostgresLedger(postgres_dsn, schema=pg_schema) as ledger:
+        ledger.append(make_event(session_id="ses_0"))
+        seq = f"{pg_schema}.lost_once"
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SEQUENCE {}").format(sql.Identifier(*seq.split("."))))
+        monkeypatch.setattr(pgmod, "_FLUSH", _FLUSH_LOST_ONCE.format(seq=seq))
+        # Appended once, and said so: nothing invites a retry that would append it twice.
+        assert ledger.append(make_event(session_id="ses_1")).index == 1
+        monkeypatch.undo()
+        assert [e.event.session_id for e in ledger.entries()] == ["ses_0", "ses_1"]
+
+
+def test_a_flush_lost_twice_after_the_commit_says_committed_durability_unknown(
+    postgres_dsn: str, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import brondata.consent._postgres as pgmod
+    from brondata.errors import LedgerDurabilityUnknownError, StoreUnavailableError
+
+    with PostgresLedger(postgres_dsn, schema=pg_schema) as ledger:
+        monkeypatch.setattr(pgmod, "_FLUSH", "SELECT pg_terminate_backend(pg_backend_pid())")
+        with pytest.raises(LedgerDurabilityUnknownError) as raised:
+            ledger.append(make_event(session_id="ses_x"))
+        monkeypatch.undo()
+        # Not "unavailable, try again": the entry is in; a blind retry would append it twice.
+        assert not isinstance(raised.value, StoreUnavailableError)
+        assert raised.value.code == "ledger_durability_unknown"
+        assert [e.event.session_id for e in ledger.entries()] == ["ses_x"]
+
+
+def test_a_keyring_in_another_database_is_refused_beside_the_ledger(
+    postgres_dsn: str, pg_schema: str
+) -> None:
+    """A keyring beside the ledger commits its keys without a flush of their own, counting
+    on the ledger's: one in another database (or on another server) would never be flushed."""
+    import uuid
+
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from brondata.consent import PostgresSubjectKeyring
+    from brondata.errors import LedgerKeyringElsewhereError
+
+    other = f"brondata_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(other)))
+    try:
+        elsewhere = make_conninfo(postgres_dsn, dbname=other)
+        assert conninfo_to_dict(elsewhere)["dbname"] == other
+        with PostgresLedger(postgres_dsn, schema=pg_schema) as ledger:
+            with pytest.raises(LedgerKeyringElsewhereError):
+                PostgresSubjectKeyring(elsewhere, schema=pg_schema, ledger=ledger).close()
+            # The same database through another connection string (another pool) is beside it.
+            PostgresSubjectKeyring(postgres_dsn, schema=pg_schema, ledger=ledger).close()
+    finally:
+        with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(other))
+            )

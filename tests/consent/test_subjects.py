@@ -149,7 +149,7 @@ def test_sqlite_keys_beside_the_ledger_are_made_durable_by_its_next_commit(
     tmp_path: Path,
 ) -> None:
     from brondata.consent import SqliteLedger
-    from brondata.errors import LedgerError
+    from brondata.errors import LedgerKeyringElsewhereError
 
     path = tmp_path / "brondata.db"
     with SqliteLedger(path) as ledger, SqliteSubjectKeyring(path, ledger=ledger) as ring:
@@ -166,7 +166,10 @@ def test_sqlite_keys_beside_the_ledger_are_made_durable_by_its_next_commit(
         assert level == 2  # FULL again: a destroy is synced on its own
         assert ring.key_for(SUBJECT)[0] == key_id
     # In another file, no ledger commit would sync the key: refused.
-    with SqliteLedger(tmp_path / "other.db") as other, pytest.raises(LedgerError):
+    with (
+        SqliteLedger(tmp_path / "other.db") as other,
+        pytest.raises(LedgerKeyringElsewhereError),
+    ):
         SqliteSubjectKeyring(path, ledger=other)
     with SqliteSubjectKeyring(path) as alone:
         statements = []

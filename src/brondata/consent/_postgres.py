@@ -10,16 +10,29 @@ any number of processes take turns under one transaction-level advisory lock
 round trips: (1) BEGIN, the lock, then the size with the roots of the complete subtrees the
 batch builds on (a separate statement after the lock, so that it reads what the previous
 holder committed), and, when a keyring beside the ledger keeps keys in memory, which of the
-keys the entries are sealed under still exist; (2) every entry and every tree node the batch
-completes, in one INSERT from arrays, the COMMIT, and the flush. The batch's transaction
-commits without waiting for the WAL flush, so its lock is free from the COMMIT on and the
-next writer, in any process, works while this batch is flushed: writers share flushes
-instead of taking turns through them. A transaction of its own, in the same round trip,
-then waits for the flush (``_FLUSH``); only then is the batch acknowledged. Between the
-COMMIT and the flush the entries are visible but not yet durable: a crash then loses them
-and every batch built on them (WAL is flushed in order), none acknowledged, and the ledger's
-size (what checkpoints, exports and proofs are built on) counts only flushed entries. The
-``ledger_head`` table of an earlier release stays so that existing schemas keep their shape.
+keys the entries are sealed under still exist, and the server's synchronous standbys;
+(2) every entry and every tree node the batch completes, in one INSERT from arrays, the
+COMMIT, and for some batches the flush.
+
+A batch of entries alone, on a server without synchronous standbys
+(``synchronous_standby_names`` empty, read again by every batch), commits without waiting
+for the WAL flush, so its lock is free from the COMMIT on and the next writer, in any
+process, works while this batch is flushed: writers share flushes instead of taking turns
+through them. A transaction of its own, in the same round trip, then waits for the flush
+(``_FLUSH``); only then is the batch acknowledged. Between the COMMIT and the flush the
+entries are visible but not yet durable: a crash then loses them and every batch built on
+them (WAL is flushed in order), none acknowledged; the ledger's size (what checkpoints,
+exports and proofs are built on) and ``entry`` count only flushed entries. If the connection
+is lost after the COMMIT was answered, the flush is made again on a fresh connection; if
+that fails too, ``LedgerDurabilityUnknownError`` says the batch is in, its durability
+unknown (not a failed append: a retry would append it twice).
+
+Every other batch commits synchronously, holding the lock through its flush: one that
+writes a row of another store (a session's state), so that no other instance can read the
+row and act on it before it is durable; and with synchronous standbys every batch, so that
+no entry is visible, and counted in a checkpoint, before a standby has it (a failover would
+otherwise lose an entry a signed checkpoint covers). The ``ledger_head`` table of an earlier
+release stays so that existing schemas keep their shape.
 
 Append-only is enforced by triggers that raise on UPDATE, DELETE and TRUNCATE of the ledger
 tables and on an insert at any index but the next. The schema is created by the library, in
@@ -58,8 +71,10 @@ from brondata.consent._subjects import new_key_id, subject_digest
 from brondata.errors import (
     BrondataError,
     LedgerAppendOnlyError,
+    LedgerDurabilityUnknownError,
     LedgerError,
     LedgerIntegrityError,
+    LedgerKeyringElsewhereError,
     SubjectErasedError,
 )
 from brondata.stores._base import GroupCommit
@@ -130,13 +145,12 @@ SELECT size.n, f.level, f.hash FROM size LEFT JOIN LATERAL (
 ) f ON true
 """
 
-# The append lock, taken with the batch's transaction set to commit without waiting for the
-# WAL flush: the lock (a transaction's) is released at the COMMIT, not after the flush, so the
-# next writer, in any process, goes on while this batch's WAL is flushed and writers share
-# flushes. Nothing is acknowledged before ``_FLUSH``.
-_LOCK: Final = (
-    "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(hashtext(%s))"
-)
+# The append lock, and the server's synchronous standbys (read with it: each batch checks
+# again, so a reload of the setting takes effect from the next batch).
+_LOCK: Final = "SELECT pg_advisory_xact_lock(hashtext(%s)), {standbys}"
+
+# What the server waits for besides its own disk; empty: nothing (no synchronous replication).
+_STANDBYS: Final = "current_setting('synchronous_standby_names')"
 
 _ASYNC_COMMIT: Final = "SELECT set_config('synchronous_commit', 'off', true)"
 
@@ -151,13 +165,17 @@ _ASYNC_COMMIT: Final = "SELECT set_config('synchronous_commit', 'off', true)"
 _FLUSH: Final = "SELECT pg_logical_emit_message(true, 'brondata.ledger.flush', '')"
 
 # The size, and whether every commit it counts has been flushed: the WAL position read after
-# the statement's snapshot is past the commit record of every batch the snapshot sees. A hot
-# standby only ever has WAL its primary flushed (and cannot tell its WAL positions).
+# the statement's snapshot is past the commit record of every batch the snapshot sees.
 _SIZE: Final = """
-SELECT COALESCE(MAX(idx) + 1, 0), CASE WHEN pg_is_in_recovery() THEN true
-    ELSE pg_current_wal_insert_lsn() <= pg_current_wal_flush_lsn() END
+SELECT COALESCE(MAX(idx) + 1, 0), pg_current_wal_insert_lsn() <= pg_current_wal_flush_lsn()
 FROM {s}.ledger_entries
 """
+
+# Which database this is: its name, and the identifier of the cluster (the server's data
+# directory) it is in.
+_WHERE: Final = (
+    "SELECT current_database(), (SELECT system_identifier FROM pg_control_system())::text"
+)
 
 # Which of the key ids a batch's entries are sealed under still exist, read after the lock
 # (a destroy takes the same lock, so it comes wholly before or after the batch).
@@ -294,6 +312,8 @@ class PostgresLedger(PostgresStore):
         """One try at the batch; fills ``gone`` (and rolls back) when a key in ``sealed`` no
         longer exists."""
         results: list[tuple[LedgerEntry, ...] | BaseException] = []
+        commit: psycopg.Cursor[Any] | None = None
+        unconfirmed = False  # committed, the flush after it not confirmed
         with self._connection() as conn:
             was_autocommit = conn.autocommit
             # BEGIN and COMMIT are sent by hand, so that they travel with the statements
@@ -304,8 +324,7 @@ class PostgresLedger(PostgresStore):
                     conn.execute("BEGIN")
                     # The lock and the read are separate statements: a statement reads with
                     # the snapshot of its own start, which must come after the lock is held.
-                    # The COMMIT does not wait for the WAL flush (see ``_FLUSH``).
-                    conn.execute(_LOCK, (self._append_lock,))
+                    lock = conn.execute(_LOCK.format(standbys=_STANDBYS), (self._append_lock,))
                     laid: list[LedgerUnit | BaseException] = []
                     writes: list[tuple[int, Any]] = []
                     for unit in units:
@@ -342,18 +361,46 @@ class PostgresLedger(PostgresStore):
                                 [h for _, _, h in nodes],
                             ),
                         )
-                    conn.execute("COMMIT")
-                    conn.execute(_FLUSH)
+                    standbys = lock.fetchone()
+                    early = _commits_early(standbys, writes)
+                    if early:
+                        conn.execute(_ASYNC_COMMIT)
+                    commit = conn.execute("COMMIT")
+                    if early:
+                        conn.execute(_FLUSH)
                 # Leaving the pipeline sends it all and waits, the flush included: round
                 # trip 2. Only then is the batch acknowledged.
+            except psycopg.Error:
+                if _committed(commit):
+                    # The COMMIT's answer is in: the batch is in the ledger, only its flush
+                    # is unconfirmed. Not a failed append (a retry would append it twice):
+                    # flushed again below, on a fresh connection.
+                    unconfirmed = True
+                else:
+                    _roll_back(conn)
+                    raise
             except BaseException:
-                # Whatever failed, the transaction must not stay open on a pooled connection.
-                if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                    conn.execute("ROLLBACK")
+                _roll_back(conn)
                 raise
             finally:
-                conn.autocommit = was_autocommit
+                if not conn.closed:
+                    conn.autocommit = was_autocommit
+        if unconfirmed:
+            self._flush_again()
         return results
+
+    def _flush_again(self) -> None:
+        """Flush after a batch whose COMMIT was answered but whose flush was not: any flush
+        after the COMMIT covers it (WAL is flushed in order). If that fails too, the batch is
+        in the ledger and its durability unknown: ``LedgerDurabilityUnknownError``."""
+        try:
+            with self._connection() as conn:
+                conn.execute(_FLUSH)
+        except BrondataError as exc:
+            raise LedgerDurabilityUnknownError(
+                "the append committed but its flush could not be confirmed: its entries are"
+                " in the ledger, their durability unknown; do not append them again"
+            ) from exc
 
     def size(self) -> int:
         with self._connection() as conn:
@@ -366,6 +413,10 @@ class PostgresLedger(PostgresStore):
 
     def entry(self, index: int) -> LedgerEntry:
         with self._connection() as conn:
+            # Only what the size counts: an entry visible but not yet durable is waited for,
+            # one beyond the ledger's end is not there.
+            if not 0 <= index < self._size(conn):
+                raise LedgerError(f"no entry {index} in the ledger")
             row = conn.execute(
                 self._q("SELECT idx, entry, leaf_hash, at FROM {s}.ledger_entries WHERE idx = %s"),
                 (index,),
@@ -412,9 +463,10 @@ class PostgresLedger(PostgresStore):
             return stored_consistency_proof(size1, size2, lambda keys: self._read(conn, keys))
 
     def _size(self, conn: psycopg.Connection[Any]) -> int:
-        """The number of entries, counting only durable ones: a batch is visible from its
-        COMMIT, a moment before its flush; a size read then waits for that flush, so that
-        nothing (a checkpoint, an export, a proof) is built on an entry a crash could lose."""
+        """The number of entries, counting only durable ones: a batch of entries alone may be
+        visible from its COMMIT, a moment before its flush; a size read then waits for that
+        flush, so that nothing (a checkpoint, an export, a proof, ``entry``) is built on an
+        entry a crash could lose."""
         row = conn.execute(self._q(_SIZE)).fetchone()
         assert row is not None
         if not row[1]:
@@ -444,6 +496,42 @@ class PostgresLedger(PostgresStore):
             missing = sorted(wanted - found.keys())
             raise LedgerIntegrityError(f"tree nodes missing from the store: {missing[:5]}")
         return found
+
+
+def _database(store: PostgresStore) -> tuple[str, str]:
+    """The database ``store`` is in: its name and its cluster's identifier."""
+    with store._connection() as conn:
+        row = conn.execute(_WHERE).fetchone()
+    assert row is not None
+    return str(row[0]), str(row[1])
+
+
+def _commits_early(standbys: tuple[Any, ...] | None, writes: list[tuple[int, Any]]) -> bool:
+    """Whether a batch commits without waiting for its flush (and is flushed after): only a
+    batch of ledger entries alone, on a server without synchronous standbys. A batch that
+    writes a row (a session's state) commits synchronously, so that no other instance can
+    act on the row before it is durable; with synchronous standbys every batch does, so that
+    nothing is visible, and counted in a checkpoint, before a standby has it."""
+    return not writes and standbys is not None and not standbys[1]
+
+
+def _committed(commit: psycopg.Cursor[Any] | None) -> bool:
+    """Whether the answer to a batch's COMMIT came back, and said committed (the COMMIT of a
+    transaction that failed answers ``ROLLBACK``)."""
+    result = None if commit is None else commit.pgresult
+    return (
+        result is not None
+        and result.status == psycopg.pq.ExecStatus.COMMAND_OK
+        and result.command_status == b"COMMIT"
+    )
+
+
+def _roll_back(conn: psycopg.Connection[Any]) -> None:
+    """Whatever failed, the transaction must not stay open on a pooled connection (a lost
+    connection has none left: the pool discards it)."""
+    status = conn.info.transaction_status
+    if status in (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR):
+        conn.execute("ROLLBACK")
 
 
 def _batch(
@@ -540,7 +628,9 @@ class PostgresSubjectKeyring(PostgresStore):
     storage whose key you rotate. The keys sit in the database in clear; protect it as the
     personal data they stand for.
 
-    Pass ``ledger``, the ``PostgresLedger`` in the same database and schema, and the keyring
+    Pass ``ledger``, the ``PostgresLedger`` in the same database and schema (a keyring
+    elsewhere is refused with ``LedgerKeyringElsewhereError``: the database's name and its
+    cluster's ``system_identifier`` must match), and the keyring
     keeps the keys it has read or made in memory (the most recently used 10,000), so that an
     append needs no round trip of its own for its key, and a new key commits without waiting for
     the WAL flush: the append of an entry sealed under it waits for one that covers it. A key
@@ -570,13 +660,25 @@ class PostgresSubjectKeyring(PostgresStore):
         self._vacuum = vacuum
         self._ledger_lock = f"brondata:{schema}"  # the append lock of the ledger beside it
         self._cache: _KeyCache | None = None
-        if ledger is not None:
-            if ledger._schema != psycopg.sql.Identifier(schema):
-                raise LedgerError("a keyring caches keys only beside its ledger, in its schema")
-            self._cache = ledger._keys = _KeyCache()
+        if ledger is not None and ledger._schema != psycopg.sql.Identifier(schema):
+            raise LedgerKeyringElsewhereError(
+                "a keyring caches keys only beside its ledger, in its schema"
+            )
         super().__init__(
             dsn, schema=schema, pool=pool, max_connections=max_connections, timeout=timeout
         )
+        if ledger is not None:
+            try:
+                # Its keys commit without a flush of their own, counting on the ledger's: in
+                # another database, or on another server, nothing would flush them.
+                if _database(self) != _database(ledger):
+                    raise LedgerKeyringElsewhereError(
+                        "a keyring caches keys only beside its ledger, in its database"
+                    )
+            except BaseException:
+                self.close()
+                raise
+            self._cache = ledger._keys = _KeyCache()
 
     def key_for(self, subject: str) -> tuple[str, bytes]:
         digest = subject_digest(subject)

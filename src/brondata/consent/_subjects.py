@@ -33,7 +33,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from brondata.consent._events import canonical_json
-from brondata.errors import LedgerError, LedgerIntegrityError
+from brondata.errors import LedgerIntegrityError, LedgerKeyringElsewhereError
 from brondata.stores._base import ClosingContext
 from brondata.stores._sqlite import SqliteStore
 
@@ -241,7 +241,9 @@ class SqliteSubjectKeyring(SqliteStore):
         self._beside_ledger = ledger is not None
         if ledger is not None and (self.database is None or ledger.database != self.database):
             self.close()
-            raise LedgerError("a keyring leaves its keys to the ledger's sync only in its file")
+            raise LedgerKeyringElsewhereError(
+                "a keyring leaves its keys to the ledger's sync only in its file"
+            )
 
     def key_for(self, subject: str) -> tuple[str, bytes]:
         digest = subject_digest(subject)
