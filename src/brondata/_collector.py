@@ -10,10 +10,11 @@ as soon as they are no longer needed.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -25,8 +26,10 @@ from brondata._commit import Committer
 from brondata._logging import get_logger
 from brondata._session_store import PendingEvent, SecretBox, SessionRecord
 from brondata.connectors._base import (
+    Identity,
     SourceConnector,
     SourceResponse,
+    _folded,
     combined_digest,
     identity_conflict,
 )
@@ -182,8 +185,11 @@ class Collector:
                     group.start_soon(one, source)
 
         # The same person at every source (against consent phishing: a consumer tricked into
-        # logging in to someone else's session): otherwise nothing is delivered at all.
-        conflict = identity_conflict({s: r.identity for s, r in responses.items()})
+        # logging in to someone else's session): otherwise nothing is delivered at all. A
+        # source added after collection is checked against the identities the kinds
+        # delivered before kept (as digests), as if all had answered at once.
+        identities = {s: _identity_digests(record.id, r.identity) for s, r in responses.items()}
+        conflict = identity_conflict({**self._identities(record), **identities})
         if conflict is not None:
             _log.warning("session.identity_mismatch", session=record.id)
             for source in list(responses):
@@ -196,7 +202,6 @@ class Collector:
         # One record per kind, from every instance of it that answered (two banks: one
         # record with both banks' accounts); an instance that did not is an error of its own.
         kinds = dict(record.kinds)
-        merged = False
         for kind in flow.plan_of(record):
             fetched = {i: responses[i] for i in authorised if kind_of(i) == kind and i in responses}
             if fetched and kind not in kinds:
@@ -209,13 +214,13 @@ class Collector:
             if late:
                 try:
                     kinds.update((await self._merge(session_id, me, kind, late)).kinds)
-                    merged = True
                 except BrondataError as exc:
                     for instance in late:
                         errors[instance] = exc
                         await self._fail_source(session_id, instance, exc)
-        # Decisions and checks; after a merge, the computed records again over it.
-        kinds.update((await self._computed(session_id, me, redo=merged)).kinds)
+        # Decisions and checks; those computed over kinds since merged, again (from the
+        # session's state: a collect cut short after a merge is repaired by the next one).
+        kinds.update((await self._computed(session_id, me)).kinds)
         return await self._finish_collection(session_id, me, responses, errors, kinds)
 
     def _covered(self, session_id: str, kinds: Mapping[str, str], kind: str) -> set[str]:
@@ -227,19 +232,38 @@ class Collector:
                 covered |= {key, *outcome.get("evidence", ()), *outcome.get("instances", ())}
         return covered
 
+    def _identities(self, record: SessionRecord) -> dict[str, Identity]:
+        """The identities (as digests) the kinds delivered so far answered for, per instance."""
+        identities: dict[str, Identity] = {}
+        for key, sealed in record.kinds.items():
+            outcome = self._box.open(sealed, f"{record.id}/{key}/outcome")
+            for instance, kept in outcome.get("identities", {}).items():
+                identities[instance] = Identity(
+                    bsn_digest=kept["bsn"], surname=kept["surname"], holders=tuple(kept["holders"])
+                )
+        return identities
+
     def kept(self, record: SessionRecord) -> dict[str, Any]:
         """What the kinds delivered kept for the checks and decisions (``brondata.dossier``)."""
         opened = {k: self._box.open(s, f"{record.id}/{k}/outcome") for k, s in record.kinds.items()}
         return dossier_run.kept_of(opened)
 
-    async def _computed(self, session_id: str, me: str, *, redo: bool = False) -> SessionRecord:
+    async def _computed(self, session_id: str, me: str) -> SessionRecord:
         """The decision record and the dossier checks over the kinds delivered so far
-        (``brondata.dossier``: the pure part); committed like a kind's outcome. ``redo``
-        (a kind was merged): the computed records again, superseding the earlier ones."""
+        (``brondata.dossier``: the pure part); committed like a kind's outcome. A computed
+        outcome kept over other kinds' digests than the current ones (a kind was merged since)
+        is computed again, superseding the earlier one."""
         record = await self._steps.store.get(session_id)
         now = self._clock.now()
+        kept = self.kept(record)
+        over = {kind: part["digest"] for kind, part in sorted(kept.items())}
         computed_sources = (dossier_run.DECISION_SOURCE, dossier_run.DOSSIER_SOURCE)
-        earlier = {s: record.kinds[s] for s in computed_sources if redo and s in record.kinds}
+        earlier = {
+            s: sealed
+            for s in computed_sources
+            if (sealed := record.kinds.get(s)) is not None
+            and self._box.open(sealed, f"{record.id}/{s}/outcome").get("over", over) != over
+        }
         supersedes = {
             s: d for s, sealed in earlier.items() if (d := self._digest(record, s, sealed))
         }
@@ -256,23 +280,26 @@ class Collector:
             dossier_run.after_collection,
             record.request,
             now.date(),
-            self.kept(record),
+            kept,
             done={k: v for k, v in record.kinds.items() if k not in earlier},
             sign=sign,
         )
         for source, (plain, events) in computed.outcomes.items():
-            outcome = self._box.seal(plain, f"{record.id}/{source}/outcome")
-            pending = tuple(flow.event(kind, now, **fields) for kind, fields in events)
+            outcome = self._box.seal({**plain, "over": over}, f"{record.id}/{source}/outcome")
+            superseded = {"supersedes": supersedes[source]} if source in supersedes else {}
+            pending = tuple(
+                flow.event(kind, now, **fields, **(superseded if kind == "data.delivered" else {}))
+                for kind, fields in events
+            )
             change = partial(flow.kind_outcome, me=me, kind=source, outcome=outcome, events=pending)
             if source in earlier:
-                erased = _erased(source, supersedes.get(source), now)
                 change = partial(
                     _replaced,
                     me=me,
                     key=source,
                     previous=earlier[source],
                     outcome=outcome,
-                    events=(*erased, *pending),
+                    events=pending,
                 )
             with suppress(ConsentDeniedError):  # withdrawn meanwhile: nothing appended
                 record = await self._steps.update(session_id, change)
@@ -464,9 +491,8 @@ class Collector:
         """Instances of ``kind`` that answered after it was delivered (a second bank, added
         when the checks found the salary elsewhere): the kind's record again, over every
         instance, from the answers kept with its outcome. One record per kind, as if all had
-        been there at the start; it names the record it supersedes (``supersedes``), and
-        the ledger says so: ``data.erased`` of the old record's digest (the gateway keeps it
-        no more), then the new record's ``data.delivered``."""
+        been there at the start; it names the record it supersedes (``supersedes``), and so
+        does its ``data.delivered`` in the ledger."""
         record = await self._steps.store.get(session_id)
         previous = record.kinds[kind]
         outcome = self._box.open(previous, f"{record.id}/{kind}/outcome")
@@ -478,7 +504,10 @@ class Collector:
                 "its record; start a new session with every instance"
             )
         earlier = {i: response_of(a) for i, a in answers.items()}
-        return await self._deliver(session_id, me, kind, {**earlier, **late}, replacing=previous)
+        identities = outcome.get("identities", {})
+        return await self._deliver(
+            session_id, me, kind, {**earlier, **late}, replacing=previous, identities=identities
+        )
 
     def _answers(self, kind: str, responses: Mapping[str, SourceResponse]) -> dict[str, Any]:
         """The raw answers kept with a kind's outcome, sealed like it, so that an instance
@@ -503,12 +532,15 @@ class Collector:
         responses: Mapping[str, SourceResponse],
         *,
         replacing: str | None = None,
+        identities: Mapping[str, Any] | None = None,
     ) -> SessionRecord:
         """Map the raw data of the kind's instances as one, minimise, sign; commit the record
         with its ``data.delivered`` once the consent is seen to stand (a mapping failure is
         committed as the kind's error, with ``data.failed``). ``replacing``: the kind's
         earlier outcome (sealed), which this one supersedes (``_merge``); a failure then
-        replaces nothing and is raised."""
+        replaces nothing and is raised. The outcome keeps who each instance answered for, as
+        digests (``identities``: those of the earlier instances, for a merge), for a source
+        added later to be checked against."""
         record = await self._steps.store.get(session_id)
         mapping_version = source_kind(kind).mapping.version
         attributes = record.sources[next(iter(responses))].attributes
@@ -516,6 +548,10 @@ class Collector:
         context = f"{record.id}/{kind}/outcome"
         now = self._clock.now()
         raws = {i: r.raw for i, r in responses.items()}
+        kept_identities = {
+            **(identities or {}),
+            **{i: _kept_identity(record.id, r.identity) for i, r in responses.items()},
+        }
         # What the checks and decisions read, kept even when the record cannot be made: a
         # property without a WOZ value fails the record and is a finding of the checks.
         kept = dossier_run.kept_for_checks(
@@ -544,15 +580,24 @@ class Collector:
             _log.warning("source.failed", session=record.id, source=kind, error=error.code)
             if replacing is not None:
                 raise error from None  # the earlier outcome stands; the late instances fail
-            failed = {"error": error.to_dict(), "kept": kept, "instances": sorted(responses)}
-            failed.update(self._answers(kind, responses))
+            failed = {
+                "error": error.to_dict(),
+                "kept": kept,
+                "instances": sorted(responses),
+                "identities": kept_identities,
+            }
             outcome = self._box.seal(failed, context)
             events: tuple[PendingEvent, ...] = (
                 flow.event("data.failed", now, source=kind, error_code=error.code),
             )
         else:
             evidence = {i: r.evidence.to_dict() for i, r in responses.items()}
-            delivered_outcome = {"record": signed.compact, "evidence": evidence, "kept": kept}
+            delivered_outcome = {
+                "record": signed.compact,
+                "evidence": evidence,
+                "kept": kept,
+                "identities": kept_identities,
+            }
             delivered_outcome.update(self._answers(kind, responses))
             outcome = self._box.seal(delivered_outcome, context)
             delivered = flow.delivered_event(
@@ -563,8 +608,9 @@ class Collector:
                 record_digest=signed.digest,
                 response_digest=digest,
                 mapping_version=mapping_version,
+                supersedes=superseded,
             )
-            events = (*_erased(kind, superseded, now), delivered)
+            events = (delivered,)
         change: Callable[[SessionRecord], Step] = partial(
             flow.kind_outcome, me=me, kind=kind, outcome=outcome, events=events
         )
@@ -580,12 +626,34 @@ class Collector:
         return await self._steps.store.get(session_id)
 
 
-def _erased(source: str, digest: str | None, now: datetime) -> tuple[PendingEvent, ...]:
-    """The ledger's word that a record the gateway held is superseded: ``data.erased`` of
-    its digest (none for an outcome that was an error)."""
-    if digest is None:
-        return ()
-    return (flow.event("data.erased", now, source=source, record_digest=digest),)
+def _digest_of(session_id: str, text: str) -> str:
+    """A folded name as a digest, salted with the session (not linkable across sessions)."""
+    return hashlib.sha256(f"{session_id}/{_folded(text)}".encode()).hexdigest()[:32]
+
+
+def _kept_identity(session_id: str, identity: Identity) -> dict[str, Any]:
+    """What ``identity_conflict`` compares of one source, kept without a name in clear: the
+    citizen service number's digest, the surname's, and the digest of every part of each
+    holder's name (a surname is found in a holder's name as one of its parts)."""
+    holders = sorted(
+        {
+            hashlib.sha256(f"{session_id}/{folded[i:j]}".encode()).hexdigest()[:32]
+            for folded in map(_folded, identity.holders)
+            for i in range(len(folded))
+            for j in range(i + 1, len(folded) + 1)
+        }
+    )
+    return {
+        "bsn": identity.bsn_digest,
+        "surname": _digest_of(session_id, identity.surname) if identity.surname else None,
+        "holders": [" ".join(holders)] if holders else [],
+    }
+
+
+def _identity_digests(session_id: str, identity: Identity) -> Identity:
+    """``identity`` in the form it is kept in (``_kept_identity``), to compare with those."""
+    kept = _kept_identity(session_id, identity)
+    return Identity(bsn_digest=kept["bsn"], surname=kept["surname"], holders=tuple(kept["holders"]))
 
 
 def _replaced(
