@@ -106,27 +106,26 @@ class Collector:
 
     async def collect(self, session_id: str) -> CollectionResult:
         me = uuid.uuid4().hex
-
-        async def claim() -> SessionRecord:
-            record = await self._steps.current(session_id)
-            step = flow.claim_collection(record, me, self._clock.now(), lease=LEASE)
-            if step.record is record:
-                return record
-            return await self._steps.store.replace(step.record)  # one collector wins
-
-        record = await self._steps.retrying(claim)
+        # One collector wins the compare-and-set; a finished collection is returned as is.
+        record = await self._steps.update(
+            session_id, lambda r: flow.claim_collection(r, me, self._clock.now(), lease=LEASE)
+        )
         if record.state is SessionState.COLLECTED:
             return result_of(record, self._box)
-        self._steps.locks[record.id] = anyio.Lock()
+        self._steps.hold(record)
         try:
             async with anyio.create_task_group() as group:
                 group.start_soon(self._renew_lease, record.id, me)
                 result = await self._collect_claimed(record.id, me)
                 group.cancel_scope.cancel()
         finally:
-            with anyio.CancelScope(shield=True):
-                await self._release_lease(record.id, me)
-            self._steps.locks.pop(record.id, None)
+            # Freed at once unless this collection's last write freed it (finished): only
+            # this collector ever sets itself as the collector.
+            last = self._steps.known(record.id)
+            if last is None or last.collector == me:
+                with anyio.CancelScope(shield=True):
+                    await self._release_lease(record.id, me)
+            self._steps.let_go(record.id)
         return result
 
     async def _renew_lease(self, session_id: str, me: str) -> None:
@@ -148,7 +147,7 @@ class Collector:
             return  # finished, taken over or erased meanwhile: nothing of ours to free
 
     async def _collect_claimed(self, session_id: str, me: str) -> CollectionResult:
-        record = await self._steps.store.get(session_id)
+        record = await self._steps.latest(session_id)
         errors: dict[str, BrondataError] = {}
         for source, progress in record.sources.items():
             if progress.state is SourceState.FAILED and progress.error is not None:
@@ -253,7 +252,9 @@ class Collector:
         (``brondata.dossier``: the pure part); committed like a kind's outcome. A computed
         outcome kept over other kinds' digests than the current ones (a kind was merged since)
         is computed again, superseding the earlier one."""
-        record = await self._steps.store.get(session_id)
+        record = await self._steps.latest(session_id)
+        if not record.request.decisions and record.request.dossier is None:
+            return record  # nothing asked: nothing to compute
         now = self._clock.now()
         kept = self.kept(record)
         over = {kind: part["digest"] for kind, part in sorted(kept.items())}
@@ -493,7 +494,7 @@ class Collector:
         instance, from the answers kept with its outcome. One record per kind, as if all had
         been there at the start; it names the record it supersedes (``supersedes``), and so
         does its ``data.delivered`` in the ledger."""
-        record = await self._steps.store.get(session_id)
+        record = await self._steps.latest(session_id)
         previous = record.kinds[kind]
         outcome = self._box.open(previous, f"{record.id}/{kind}/outcome")
         answers = outcome.get("answers", {})
@@ -541,7 +542,7 @@ class Collector:
         replaces nothing and is raised. The outcome keeps who each instance answered for, as
         digests (``identities``: those of the earlier instances, for a merge), for a source
         added later to be checked against."""
-        record = await self._steps.store.get(session_id)
+        record = await self._steps.latest(session_id)
         mapping_version = source_kind(kind).mapping.version
         attributes = record.sources[next(iter(responses))].attributes
         digest = combined_digest({i: r.digest for i, r in responses.items()})
@@ -623,7 +624,7 @@ class Collector:
         except ConsentDeniedError as exc:
             # Withdrawn meanwhile: the kind's outcome is that refusal (nothing appended).
             _log.warning("source.failed", session=session_id, source=kind, error=exc.code)
-        return await self._steps.store.get(session_id)
+        return await self._steps.latest(session_id)
 
 
 def _digest_of(session_id: str, text: str) -> str:

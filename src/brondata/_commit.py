@@ -25,7 +25,19 @@ between 2 and 3, or racing another, appends nothing twice. So every consent step
 idempotent: called again after it succeeded, it returns the session as it is and appends
 nothing.
 
-Every store call runs in a worker thread (``off_loop``): none blocks the event loop.
+Every store call runs in a worker thread (``off_loop``): none blocks the event loop. Store
+work that happens back to back runs in one hop: ``update`` reads the session, takes the
+change on it and commits it in one worker call, and a commit's parts (the compare-and-set,
+the appends, the pending events cleared) are one call too, so a cancellation lands before
+or after them, never between.
+
+Within one call of the driver the session is read once and handed on: a step that knows
+the session (it read or wrote it earlier in the same call: the callback's claim, a
+collection's own writes) passes it as ``known`` and the change is taken on it without a
+read. The compare-and-set on commit still guards against every other writer: a session
+changed meanwhile is a lost race, retried on a fresh read. A change that refuses, or has
+nothing to do, on a known session is taken again on a fresh read before its verdict counts,
+so a session known to this call never answers for the store.
 """
 
 from __future__ import annotations
@@ -34,6 +46,7 @@ import json
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -51,7 +64,7 @@ from brondata._session_store import (
 )
 from brondata.consent import ConsentLog, LedgerEvent
 from brondata.consent._ledger import LedgerUnit
-from brondata.errors import ConcurrentUpdateError, SessionNotFoundError
+from brondata.errors import BrondataError, ConcurrentUpdateError, SessionNotFoundError
 from brondata.flow import Step
 from brondata.stores import AsyncSessionStore, off_loop, shares_database
 
@@ -69,6 +82,15 @@ REPAIR_AFTER = timedelta(seconds=5)
 Change = Callable[[SessionRecord], Step]
 
 
+@dataclass(eq=False, slots=True)
+class _Held:
+    """A session collected here: the lock its collection's own writes take turns on, and the
+    session as the last of them left it (``None`` once a write failed: read it again)."""
+
+    lock: anyio.Lock
+    record: SessionRecord | None
+
+
 def _identity_of(event: LedgerEvent) -> str:
     content = event.model_dump(mode="json", exclude={"subject_key", "subject_sealed"})
     return json.dumps(content, sort_keys=True)
@@ -79,6 +101,7 @@ class Committer:
 
     def __init__(self, sessions: SessionStore, log: ConsentLog, clock: Clock) -> None:
         self.store = AsyncSessionStore(sessions)
+        self._sessions = sessions
         self._log = log
         self._clock = clock
         #: The session store whose writes join the ledger's transaction, if they share one.
@@ -92,18 +115,40 @@ class Committer:
         #: path); other sessions never wait on a stuck one. (lock, users) while in use.
         self._appending: dict[str, tuple[threading.Lock, list[int]]] = {}
         self._appending_guard = threading.Lock()
-        #: Per session collected here, the lock its collection's own writes take turns on.
-        self.locks: dict[str, anyio.Lock] = {}
+        #: Per session collected here: its writes' lock and the session they left.
+        self._held: dict[str, _Held] = {}
 
-    async def load(self, session_id: str) -> SessionRecord:
-        require_text(session_id, "session_id", SessionNotFoundError, max_length=128)
-        return await self.store.get(session_id)
+    # --- a session collected here -------------------------------------------------------------
+
+    def hold(self, record: SessionRecord) -> None:
+        """From now until ``let_go``, the collection of ``record`` (claimed by this call) runs
+        here: its writes take turns, and each hands the session it left to the next."""
+        self._held[record.id] = _Held(anyio.Lock(), record)
+
+    def let_go(self, session_id: str) -> None:
+        self._held.pop(session_id, None)
+
+    def known(self, session_id: str) -> SessionRecord | None:
+        """The session as the collection running here last wrote or read it, if it does."""
+        held = self._held.get(session_id)
+        return held.record if held is not None else None
+
+    async def latest(self, session_id: str) -> SessionRecord:
+        """``known``, else the session read from the store."""
+        record = self.known(session_id)
+        return record if record is not None else await self.store.get(session_id)
+
+    # --- reading ------------------------------------------------------------------------------
 
     async def current(self, session_id: str) -> SessionRecord:
         """The session, with the events of a step cut short appended first."""
-        record = await self.load(session_id)
+        require_text(session_id, "session_id", SessionNotFoundError, max_length=128)
+        return await off_loop(self._current_now, session_id)
+
+    def _current_now(self, session_id: str) -> SessionRecord:
+        record = self._sessions.get(session_id)
         if record.pending and self._clock.now() - record.updated_at >= REPAIR_AFTER:
-            record = await self.flush(record)
+            record = self._flush_now(record)
         return record
 
     def _identity(self, record: SessionRecord, pending: PendingEvent) -> str:
@@ -163,19 +208,19 @@ class Committer:
                     **pending.fields,
                 )
 
-    async def flush(self, record: SessionRecord) -> SessionRecord:
+    def _flush_now(self, record: SessionRecord) -> SessionRecord:
         """Append ``record``'s pending events (those the ledger does not hold yet) and clear
         them from the session: a flush repeated, or racing another, appends nothing twice."""
         if self._joined is not None and record.pending:
-            return await off_loop(self._together, self._joined, record, (), create=False)
+            return self._together(self._joined, record, (), create=False)
         while record.pending:
-            await off_loop(self._append, record)
+            self._append(record)
             try:
-                return await self.store.replace(record.model_copy(update={"pending": ()}))
+                return self._sessions.replace(record.model_copy(update={"pending": ()}))
             except ConcurrentUpdateError:
                 # Another call moved the session on; what is pending there now is checked
                 # against the ledger, so nothing is appended twice.
-                record = await self.store.get(record.id)
+                record = self._sessions.get(record.id)
         return record
 
     def _sealed(self, record: SessionRecord, events: tuple[PendingEvent, ...]) -> list[LedgerEvent]:
@@ -214,29 +259,54 @@ class Committer:
         self._log.ledger.append_unit(LedgerUnit(sealed, write))  # type: ignore[attr-defined]
         return stored
 
+    # --- committing ---------------------------------------------------------------------------
+
+    def _create_now(self, step: Step) -> SessionRecord:
+        if self._joined is not None:
+            return self._together(self._joined, step.record, step.events, create=True)
+        record = step.record.model_copy(update={"pending": step.events})
+        self._sessions.create(record)
+        return self._flush_now(record)
+
     async def create(self, step: Step) -> SessionRecord:
         """A new session, with its first events."""
-        if self._joined is not None:
-            return await off_loop(
-                self._together, self._joined, step.record, step.events, create=True
-            )
-        record = step.record.model_copy(update={"pending": step.events})
-        await self.store.create(record)
-        return await self.flush(record)
+        return await off_loop(self._create_now, step)
+
+    def _commit_now(self, step: Step) -> SessionRecord:
+        updated, events = step.record, step.events
+        if events:
+            updated = updated.model_copy(update={"updated_at": self._clock.now()})
+        if self._joined is not None and (events or updated.pending):
+            return self._together(self._joined, updated, events, create=False)
+        changes: dict[str, Any] = {"pending": (*updated.pending, *events)}
+        stored = self._sessions.replace(updated.model_copy(update=changes))
+        return self._flush_now(stored)
 
     async def commit(self, step: Step) -> SessionRecord:
         """Write the step's session (a compare-and-set on its version) and its events: in one
         transaction where the stores share a database, else with the events pending first
         and appended after. A lost race raises ``ConcurrentUpdateError`` having appended
         nothing."""
-        updated, events = step.record, step.events
-        if events:
-            updated = updated.model_copy(update={"updated_at": self._clock.now()})
-        if self._joined is not None and (events or updated.pending):
-            return await off_loop(self._together, self._joined, updated, events, create=False)
-        changes: dict[str, Any] = {"pending": (*updated.pending, *events)}
-        stored = await self.store.replace(updated.model_copy(update=changes))
-        return await self.flush(stored)
+        return await off_loop(self._commit_now, step)
+
+    def _attempt(
+        self, session_id: str, change: Change, known: SessionRecord | None
+    ) -> SessionRecord:
+        """One try of ``update``, in a worker thread: ``change`` on ``known`` if it makes a
+        change there, else on the session read (repaired); committed if it changes it."""
+        if known is not None and not known.pending:
+            try:
+                step = change(known)
+            except BrondataError:
+                pass  # refused on what this call knew: the stored session decides
+            else:
+                if step.record is not known or step.events:
+                    return self._commit_now(step)
+        record = self._current_now(session_id)
+        step = change(record)
+        if step.record is record and not step.events:
+            return record
+        return self._commit_now(step)
 
     async def retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
         """``attempt`` again on the newer session each time it loses a compare-and-set."""
@@ -247,29 +317,41 @@ class Committer:
                 await anyio.lowlevel.checkpoint()
         return await attempt()
 
-    async def update(self, session_id: str, change: Change) -> SessionRecord:
-        """The one way a change without I/O of its own is committed: load the session
-        (repaired), take ``change`` on it and commit it (with the change's events), again on
-        the newer session each time it loses a compare-and-set; a change that changes
-        nothing (taken already) returns the session as it is. ``ConcurrentUpdateError`` only
-        once it keeps losing.
+    async def update(
+        self, session_id: str, change: Change, *, known: SessionRecord | None = None
+    ) -> SessionRecord:
+        """The one way a change without I/O of its own is committed: read the session
+        (repaired), take ``change`` on it and commit it (with the change's events), in one
+        worker-thread hop, again on a fresh read each time it loses a compare-and-set; a
+        change that changes nothing (taken already) returns the session as it is.
+        ``ConcurrentUpdateError`` only once it keeps losing.
 
-        A collection's own writes (its sources answering at once, its lease) take turns on
-        the session's lock, so that they race only with other callers."""
+        ``known``: the session as this call last read or wrote it, taken instead of a read
+        (see the module docstring); a collection running here knows its own. A collection's
+        own writes (its sources answering at once, its lease) take turns on the session's
+        lock, so that they race only with other callers."""
         require_text(session_id, "session_id", SessionNotFoundError, max_length=128)
-        lock = self.locks.get(session_id)
-        if lock is not None:
-            async with lock:
-                return await self._update_now(session_id, change)
-        return await self._update_now(session_id, change)
+        held = self._held.get(session_id)
+        if held is None:
+            return await self._update_now(session_id, change, known)
+        async with held.lock:
+            try:
+                record = await self._update_now(session_id, change, known or held.record)
+            except BaseException:
+                held.record = None
+                raise
+            held.record = record
+            return record
 
-    async def _update_now(self, session_id: str, change: Change) -> SessionRecord:
+    async def _update_now(
+        self, session_id: str, change: Change, known: SessionRecord | None
+    ) -> SessionRecord:
+        first = [known]
+
         async def once() -> SessionRecord:
-            record = await self.current(session_id)
-            step = change(record)
-            if step.record is record and not step.events:
-                return record
-            return await self.commit(step)
+            # What this call knew counts for the first try only: a lost race reads again.
+            record, first[0] = first[0], None
+            return await off_loop(self._attempt, session_id, change, record)
 
         try:
             return await self.retrying(once)

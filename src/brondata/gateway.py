@@ -292,14 +292,20 @@ class Gateway:
 
     @property
     def signing_key(self) -> SigningKey:
-        """The key that signs records now."""
+        """The key that signs records now.
+
+        From a key store this may read its files (a ``FileKeyStore`` checks them for a
+        rotation): called from async code, run it off the event loop (``to_thread``), as
+        the gateway does where it signs."""
         if self._keys is not None:
             return self._keys.active()
         assert self._fixed_key is not None  # one of the two is always set
         return self._fixed_key
 
     def jwks(self) -> KeySet:
-        """The public keys a recipient needs: the active one and retired ones still kept."""
+        """The public keys a recipient needs: the active one and retired ones still kept.
+
+        Reads the key store, like ``signing_key``: from async code, off the event loop."""
         if self._keys is not None:
             return self._keys.jwks(self._clock.now())
         return KeySet([self.signing_key.public_jwk()])
@@ -521,6 +527,7 @@ class Gateway:
                 lambda current: flow.login_refused(
                     current, source, error, self._clock.now(), callback=digest
                 ),
+                known=record,
             )
             raise
         except BaseException:
@@ -536,6 +543,7 @@ class Gateway:
                 lambda current: flow.login_completed(
                     current, source, sealed, self._clock.now(), callback=digest
                 ),
+                known=record,
             )
         except BaseException:
             with anyio.CancelScope(shield=True):

@@ -131,11 +131,11 @@ async def test_a_collect_cancelled_before_the_answer_is_committed_keeps_the_answ
     update = gateway._steps.update
     reached, go = anyio.Event(), anyio.Event()
 
-    async def stalling(session_id: str, change: Any) -> Any:
+    async def stalling(session_id: str, change: Any, **known: Any) -> Any:
         if "_fetch" in getattr(change, "__qualname__", "") and not reached.is_set():
             reached.set()
             await go.wait()
-        return await update(session_id, change)
+        return await update(session_id, change, **known)
 
     gateway._steps.update = stalling  # type: ignore[method-assign]
     async with anyio.create_task_group() as group:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+from typing import Any
 
 import httpx2
 import pytest
@@ -83,6 +85,42 @@ async def test_the_journey_posts_a_signed_webhook_when_a_collection_ends() -> No
     sent = json.loads(body)
     assert sent["session_id"] == session_id
     assert set(sent["records"]) == {"bank", "population", "tax"}
+
+
+@pytest.mark.anyio
+async def test_the_signing_key_is_never_looked_up_on_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A key store may read its files to find the active key: the gateway signing records
+    and the journey signing its webhook both ask it from a worker thread."""
+    on_the_loop: list[bool] = []
+
+    async with journey_harness(
+        webhook_url="https://lender.test/hooks/brondata",
+        webhook_transport=httpx2.MockTransport(lambda request: httpx2.Response(204)),
+    ) as harness:
+        store = harness.gateway._keys
+        assert store is not None
+        active = type(store).active
+
+        def watched(self: Any) -> SigningKey:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                on_the_loop.append(False)
+            else:
+                on_the_loop.append(True)
+            return active(self)
+
+        monkeypatch.setattr(type(store), "active", watched)
+        session_id, link = await harness.start()
+        browser = harness.browser()
+        await consent(browser, link)
+        page = await log_in_everywhere(harness, browser, session_id)
+        await browser.post("/journey/collect", {"csrf": csrf_of(page)})
+        await harness.journey.finished(session_id)
+    assert on_the_loop  # records and the webhook were signed
+    assert not any(on_the_loop)
 
 
 def test_each_webhook_has_its_own_jti_and_a_replay_is_refused(key: SigningKey) -> None:

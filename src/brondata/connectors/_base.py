@@ -27,8 +27,8 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx2
-import rfc8785
 
+from brondata._canonical import canonical_json
 from brondata.errors import (
     AuthorizationDeniedError,
     IssuerMismatchError,
@@ -77,7 +77,7 @@ class Evidence:
     def digest(self) -> str:
         listing = [{"request": request, "sha-256": body} for request, body in self.responses]
         salt = base64.urlsafe_b64decode(self.salt + "=" * (-len(self.salt) % 4))
-        return "sha-256:" + hashlib.sha256(salt + rfc8785.dumps(listing)).hexdigest()
+        return "sha-256:" + hashlib.sha256(salt + canonical_json(listing)).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -172,7 +172,7 @@ def combined_digest(digests: Mapping[str, str]) -> str:
     Each part is salted already; one instance's record carries its own digest unchanged."""
     if len(digests) == 1:
         return next(iter(digests.values()))
-    return "sha-256:" + hashlib.sha256(rfc8785.dumps(dict(digests))).hexdigest()
+    return "sha-256:" + hashlib.sha256(canonical_json(dict(digests))).hexdigest()
 
 
 def response_digest(exchanges: Sequence[tuple[str, bytes]], salt: bytes) -> str:

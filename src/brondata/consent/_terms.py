@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import rfc8785
+from brondata._canonical import canonical_json
 
 __all__ = ["RECORD_TERMS", "REQUIRED_TERMS", "TERM_FIELDS", "ConsentTerms"]
 
@@ -110,7 +110,7 @@ class ConsentTerms:
 
     def notice_hash(self) -> str:
         """``sha-256:<hex>`` of the notice's RFC 8785 canonical JSON."""
-        return "sha-256:" + hashlib.sha256(rfc8785.dumps(self.notice())).hexdigest()
+        return "sha-256:" + hashlib.sha256(canonical_json(self.notice())).hexdigest()
 
     def event_fields(self, *, notice_hash: str) -> dict[str, Any]:
         """The terms fields of a ``consent.requested`` or ``consent.given`` event, with the

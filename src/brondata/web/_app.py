@@ -559,7 +559,10 @@ class Journey:
             },
             sort_keys=True,
         ).encode()
-        signature = sign_webhook(body, self.gateway.signing_key, jti=uuid.uuid4().hex)
+        # Off the loop: a key store may read its files to find the active key.
+        signature = await off_loop(
+            lambda: sign_webhook(body, self.gateway.signing_key, jti=uuid.uuid4().hex)
+        )
         try:
             async with httpx2.AsyncClient(transport=self._webhook_transport) as client:
                 response = await client.post(
