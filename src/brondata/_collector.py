@@ -14,6 +14,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -187,7 +188,7 @@ class Collector:
         # logging in to someone else's session): otherwise nothing is delivered at all. A
         # source added after collection is checked against the identities the kinds
         # delivered before kept (as digests), as if all had answered at once.
-        identities = {s: _identity_digests(record.id, r.identity) for s, r in responses.items()}
+        identities = {s: r.identity for s, r in responses.items()}  # as digests (``_fetch``)
         conflict = identity_conflict({**self._identities(record), **identities})
         if conflict is not None:
             _log.warning("session.identity_mismatch", session=record.id)
@@ -237,9 +238,7 @@ class Collector:
         for key, sealed in record.kinds.items():
             outcome = self._box.open(sealed, f"{record.id}/{key}/outcome")
             for instance, kept in outcome.get("identities", {}).items():
-                identities[instance] = Identity(
-                    bsn_digest=kept["bsn"], surname=kept["surname"], holders=tuple(kept["holders"])
-                )
+                identities[instance] = _identity_of(kept)
         return identities
 
     def kept(self, record: SessionRecord) -> dict[str, Any]:
@@ -421,7 +420,11 @@ class Collector:
                 today=today,
             )
         _log.info("source.retrieved", session=record.id, source=source, requests=response.requests)
-        sealed = self._box.seal(response_dict(response), f"{record.id}/{source}/fetched")
+        # Who it answered for, from here on as digests only, kept with the answer for a
+        # resumed collection to check.
+        response = replace(response, identity=_identity_digests(record.id, response.identity))
+        kept = {**response_dict(response), "identity": _identity_dict(response.identity)}
+        sealed = self._box.seal(kept, f"{record.id}/{source}/fetched")
         version = source_kind(source).mapping.version
         # Fetched: the answer is committed even if the collection is cancelled now (a
         # source counts its fetches; a resumed collection maps the answer kept instead of
@@ -523,7 +526,9 @@ class Collector:
         return SignedRecord.parse(outcome["record"]).digest if "record" in outcome else None
 
     def _open_response(self, record: SessionRecord, source: str, sealed: str) -> SourceResponse:
-        return response_of(self._box.open(sealed, f"{record.id}/{source}/fetched"))
+        opened = self._box.open(sealed, f"{record.id}/{source}/fetched")
+        identity = _identity_of(opened["identity"]) if "identity" in opened else Identity()
+        return replace(response_of(opened), identity=identity)
 
     async def _deliver(
         self,
@@ -549,9 +554,10 @@ class Collector:
         context = f"{record.id}/{kind}/outcome"
         now = self._clock.now()
         raws = {i: r.raw for i, r in responses.items()}
+        # The earlier instances' (a merge) as kept; the others' as fetched.
         kept_identities = {
+            **{i: _identity_dict(r.identity) for i, r in responses.items()},
             **(identities or {}),
-            **{i: _kept_identity(record.id, r.identity) for i, r in responses.items()},
         }
         # What the checks and decisions read, kept even when the record cannot be made: a
         # property without a WOZ value fails the record and is a finding of the checks.
@@ -627,33 +633,37 @@ class Collector:
         return await self._steps.latest(session_id)
 
 
-def _digest_of(session_id: str, text: str) -> str:
-    """A folded name as a digest, salted with the session (not linkable across sessions)."""
-    return hashlib.sha256(f"{session_id}/{_folded(text)}".encode()).hexdigest()[:32]
+def _digest_of(session_id: str, folded: str) -> str:
+    """A folded name (or part) as a digest, salted with the session (not linkable across
+    sessions)."""
+    return hashlib.sha256(f"{session_id}/{folded}".encode()).hexdigest()[:32]
 
 
-def _kept_identity(session_id: str, identity: Identity) -> dict[str, Any]:
-    """What ``identity_conflict`` compares of one source, kept without a name in clear: the
+def _identity_digests(session_id: str, identity: Identity) -> Identity:
+    """What ``identity_conflict`` compares of one source, without a name in clear: the
     citizen service number's digest, the surname's, and the digest of every part of each
-    holder's name (a surname is found in a holder's name as one of its parts)."""
+    holder's name, space-separated in one (a surname is in a holder's name as one of its
+    parts; a digest is in that list only as one of them)."""
     holders = sorted(
         {
-            hashlib.sha256(f"{session_id}/{folded[i:j]}".encode()).hexdigest()[:32]
+            _digest_of(session_id, folded[i:j])
             for folded in map(_folded, identity.holders)
             for i in range(len(folded))
             for j in range(i + 1, len(folded) + 1)
         }
     )
-    return {
-        "bsn": identity.bsn_digest,
-        "surname": _digest_of(session_id, identity.surname) if identity.surname else None,
-        "holders": [" ".join(holders)] if holders else [],
-    }
+    return Identity(
+        bsn_digest=identity.bsn_digest,
+        surname=_digest_of(session_id, _folded(identity.surname)) if identity.surname else None,
+        holders=(" ".join(holders),) if holders else (),
+    )
 
 
-def _identity_digests(session_id: str, identity: Identity) -> Identity:
-    """``identity`` in the form it is kept in (``_kept_identity``), to compare with those."""
-    kept = _kept_identity(session_id, identity)
+def _identity_dict(identity: Identity) -> dict[str, Any]:
+    return {"bsn": identity.bsn_digest, "surname": identity.surname, "holders": identity.holders}
+
+
+def _identity_of(kept: Mapping[str, Any]) -> Identity:
     return Identity(bsn_digest=kept["bsn"], surname=kept["surname"], holders=tuple(kept["holders"]))
 
 

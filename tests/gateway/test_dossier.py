@@ -463,3 +463,37 @@ async def test_an_error_outcome_keeps_no_raw_answer(
     opened = gateway._box.open(record.kinds["bank"], f"{session}/bank/outcome")
     assert "error" in opened
     assert "answers" not in opened
+
+
+async def test_a_late_bank_of_another_person_resumed_after_a_crash_is_refused(
+    gateway: Gateway, sources: MockSources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The late bank's answer is committed, then the process dies before its identity is
+    # checked: the resumed collection maps the answer kept, and checks who it answered for
+    # all the same.
+    import brondata._collector as collector
+
+    session = await collected(
+        gateway,
+        sources,
+        mortgage(attributes=[*LATE, "person.surname"]),
+        "salaried",
+        only=["bank.mockbank"],
+    )
+    before = gateway.result(session).records["bank"].digest
+    real = collector.identity_conflict
+    crashed: list[bool] = []
+
+    def crash_once(*args: Any, **kw: Any) -> Any:
+        if not crashed:
+            crashed.append(True)
+            raise RuntimeError("process killed after the fetch committed")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(collector, "identity_conflict", crash_once)
+    with pytest.raises(ExceptionGroup):
+        await add_bank_and_collect(gateway, sources, session, sources.scenario("salary_elsewhere"))
+    await gateway.collect(session)  # resumed: the answer kept, not fetched again
+    result = gateway.result(session)
+    assert result.records["bank"].digest == before
+    assert isinstance(result.error("bank.noordbank"), IdentityMismatchError)
