@@ -10,7 +10,10 @@ as soon as they are no longer needed.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
+import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -20,6 +23,7 @@ from functools import partial
 from typing import Any
 
 import anyio
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from brondata import flow
 from brondata._clock import Clock
@@ -35,6 +39,7 @@ from brondata.connectors._base import (
     identity_conflict,
 )
 from brondata.connectors._http import source_deadline
+from brondata.consent import SubjectKeyring
 from brondata.dossier import _run as dossier_run
 from brondata.errors import (
     AuthorizationError,
@@ -81,6 +86,7 @@ class Collector:
         timeouts: Mapping[str, float],
         issuer: str,
         signing_key: Callable[[], SigningKey],
+        keyring: SubjectKeyring,
     ) -> None:
         self._steps = steps
         self._box = box
@@ -89,6 +95,7 @@ class Collector:
         self._timeouts = timeouts
         self.issuer = issuer
         self._signing_key = signing_key
+        self._keyring = keyring
 
     def _sign(
         self,
@@ -500,7 +507,7 @@ class Collector:
         record = await self._steps.latest(session_id)
         previous = record.kinds[kind]
         outcome = self._box.open(previous, f"{record.id}/{kind}/outcome")
-        answers = outcome.get("answers", {})
+        answers = await self._opened_answers(record, kind, outcome.get("answers"))
         had = set(outcome.get("evidence") or outcome.get("instances") or ())
         if not had <= set(answers):
             raise SessionStateError(
@@ -513,12 +520,32 @@ class Collector:
             session_id, me, kind, {**earlier, **late}, replacing=previous, identities=identities
         )
 
-    def _answers(self, kind: str, responses: Mapping[str, SourceResponse]) -> dict[str, Any]:
-        """The raw answers kept with a kind's outcome, sealed like it, so that an instance
-        added later can be merged: only for a kind the gateway has several instances of."""
+    async def _answers(
+        self, record: SessionRecord, kind: str, responses: Mapping[str, SourceResponse]
+    ) -> dict[str, Any]:
+        """The raw answers kept with a kind's outcome so that an instance added later can be
+        merged: only for a kind the gateway has several instances of; sealed (AES-GCM) under
+        the subject's key, so an erasure shreds them wherever a copy of the session is."""
         if sum(1 for c in self.connectors if kind_of(c) == kind) < 2:
             return {}
-        return {"answers": {i: response_dict(r) for i, r in responses.items()}}
+        key_id, key = await off_loop(self._keyring.key_for, record.subject)
+        plain = json.dumps({i: response_dict(r) for i, r in responses.items()}).encode()
+        nonce = os.urandom(12)
+        sealed = AESGCM(key).encrypt(nonce, plain, f"{record.id}/{kind}/answers".encode())
+        text = base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+        return {"answers": {"key": key_id, "sealed": text}}
+
+    async def _opened_answers(
+        self, record: SessionRecord, kind: str, kept: Mapping[str, str] | None
+    ) -> dict[str, Any]:
+        """The answers ``_answers`` sealed (none if none were kept or the key is gone)."""
+        key = await off_loop(self._keyring.key, kept["key"]) if kept else None
+        if kept is None or key is None:
+            return {}
+        raw = base64.urlsafe_b64decode(kept["sealed"])
+        plain = AESGCM(key).decrypt(raw[:12], raw[12:], f"{record.id}/{kind}/answers".encode())
+        opened: dict[str, Any] = json.loads(plain)
+        return opened
 
     def _digest(self, record: SessionRecord, key: str, sealed: str) -> str | None:
         """The digest of the record an outcome holds (``None`` for an error)."""
@@ -605,7 +632,7 @@ class Collector:
                 "kept": kept,
                 "identities": kept_identities,
             }
-            delivered_outcome.update(self._answers(kind, responses))
+            delivered_outcome.update(await self._answers(record, kind, responses))
             outcome = self._box.seal(delivered_outcome, context)
             delivered = flow.delivered_event(
                 record,

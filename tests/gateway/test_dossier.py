@@ -267,18 +267,37 @@ async def test_a_bank_added_after_collection_is_merged_into_the_one_bank_record(
 async def test_raw_answers_are_kept_only_for_a_kind_that_can_take_another_instance(
     gateway: Gateway, sources: MockSources
 ) -> None:
-    # To merge a bank added later, the gateway keeps the banks' answers sealed with the bank
-    # outcome (under the subject's key, erased with it); a kind it has one instance of keeps
-    # none: nothing can join it.
+    # To merge a bank added later, the gateway keeps the banks' answers with the bank outcome,
+    # sealed under the subject's key (the store's key alone does not open them); a kind it has
+    # one instance of keeps none: nothing can join it.
     request = mortgage(attributes=["bank.balance_total", "employment.current"])
+    person = sources.scenario("salaried")
     session = await collected(gateway, sources, request, "salaried", only=["bank.mockbank"])
     record = gateway.sessions.get(session)
     opened = {
         kind: gateway._box.open(sealed, f"{session}/{kind}/outcome")  # test reaches in
         for kind, sealed in record.kinds.items()
     }
-    assert set(opened["bank"]["answers"]) == {"bank.mockbank"}
+    kept = opened["bank"]["answers"]
+    assert set(kept) == {"key", "sealed"}
+    assert kept["key"] == gateway.log.keyring.lookup(record.subject)
+    assert "bank.mockbank" not in json.dumps(kept)
+    assert person.username not in json.dumps(opened["bank"])
     assert "answers" not in opened["employment"]
+
+
+async def test_once_the_subject_s_key_is_destroyed_no_late_bank_can_join(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    request = mortgage(attributes=["bank.balance_total", "employment.current"])
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, request, "salary_elsewhere", only=["bank.mockbank"])
+    before = gateway.result(session).records["bank"].digest
+    gateway.log.keyring.destroy(gateway.sessions.get(session).subject)
+    await add_bank_and_collect(gateway, sources, session, person)
+    result = gateway.result(session)
+    assert result.records["bank"].digest == before
+    assert isinstance(result.error("bank.noordbank"), SessionStateError)
 
 
 async def test_a_late_bank_that_cannot_be_merged_fails_alone_and_the_record_stands(
