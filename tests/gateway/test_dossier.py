@@ -516,3 +516,19 @@ async def test_a_late_bank_of_another_person_resumed_after_a_crash_is_refused(
     result = gateway.result(session)
     assert result.records["bank"].digest == before
     assert isinstance(result.error("bank.noordbank"), IdentityMismatchError)
+
+
+async def test_the_access_report_says_which_record_a_merged_one_replaces(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    request = mortgage(attributes=LATE)
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, request, "salary_elsewhere", only=["bank.mockbank"])
+    old = gateway.result(session).records["bank"].digest
+    await add_bank_and_collect(gateway, sources, session, person)
+    new = gateway.result(session).records["bank"].digest
+    report = gateway.subject_report("applicant-salary_elsewhere")
+    banks = [(d.record_digest, d.supersedes) for d in report.deliveries if d.source == "bank"]
+    assert banks == [(old, None), (new, old)]
+    assert f"record {new}, replacing {old}" in report.to_text()
+    assert "erased" not in report.to_text().casefold()
