@@ -520,15 +520,26 @@ class Collector:
             session_id, me, kind, {**earlier, **late}, replacing=previous, identities=identities
         )
 
-    async def _answers(
-        self, record: SessionRecord, kind: str, responses: Mapping[str, SourceResponse]
+    def _keys(self, kind: str, subject: str) -> tuple[SigningKey, tuple[str, bytes] | None]:
+        """The active signing key and, for a kind that keeps its answers (``_answers``), the
+        subject's key: in one call off the loop (key stores may read their files)."""
+        several = sum(1 for c in self.connectors if kind_of(c) == kind) >= 2
+        return self._signing_key(), self._keyring.key_for(subject) if several else None
+
+    def _answers(
+        self,
+        record: SessionRecord,
+        kind: str,
+        responses: Mapping[str, SourceResponse],
+        subject_key: tuple[str, bytes] | None,
     ) -> dict[str, Any]:
         """The raw answers kept with a kind's outcome so that an instance added later can be
-        merged: only for a kind the gateway has several instances of; sealed (AES-GCM) under
-        the subject's key, so an erasure shreds them wherever a copy of the session is."""
-        if sum(1 for c in self.connectors if kind_of(c) == kind) < 2:
+        merged: only for a kind the gateway has several instances of (``subject_key`` is
+        given); sealed (AES-GCM) under the subject's key, so an erasure shreds them wherever
+        a copy of the session is."""
+        if subject_key is None:
             return {}
-        key_id, key = await off_loop(self._keyring.key_for, record.subject)
+        key_id, key = subject_key
         plain = json.dumps({i: response_dict(r) for i, r in responses.items()}).encode()
         nonce = os.urandom(12)
         sealed = AESGCM(key).encrypt(nonce, plain, f"{record.id}/{kind}/answers".encode())
@@ -593,7 +604,7 @@ class Collector:
         )
         try:
             # The active key off the loop: a key store may read its files to find it.
-            key_now = await off_loop(self._signing_key)
+            key_now, subject_key = await off_loop(self._keys, kind, record.subject)
             values = minimise(mapped_values(kind, raws, attributes, now.date()), attributes)
             claims = flow.record_claims(
                 record,
@@ -632,7 +643,7 @@ class Collector:
                 "kept": kept,
                 "identities": kept_identities,
             }
-            delivered_outcome.update(await self._answers(record, kind, responses))
+            delivered_outcome.update(self._answers(record, kind, responses, subject_key))
             outcome = self._box.seal(delivered_outcome, context)
             delivered = flow.delivered_event(
                 record,
@@ -660,6 +671,13 @@ class Collector:
         return await self._steps.latest(session_id)
 
 
+#: The parts of a holder's name digested: of its first ``_NAME_LONGEST`` characters (folded),
+#: those up to ``_SURNAME_LONGEST`` long; a surname beyond is not found (``identity_mismatch``,
+#: the safe side). Bounded: a source's huge name costs no more than a long one.
+_NAME_LONGEST = 160
+_SURNAME_LONGEST = 64
+
+
 def _digest_of(session_id: str, folded: str) -> str:
     """A folded name (or part) as a digest, salted with the session (not linkable across
     sessions)."""
@@ -674,9 +692,9 @@ def _identity_digests(session_id: str, identity: Identity) -> Identity:
     holders = sorted(
         {
             _digest_of(session_id, folded[i:j])
-            for folded in map(_folded, identity.holders)
+            for folded in (_folded(h)[:_NAME_LONGEST] for h in identity.holders)
             for i in range(len(folded))
-            for j in range(i + 1, len(folded) + 1)
+            for j in range(i + 1, min(len(folded), i + _SURNAME_LONGEST) + 1)
         }
     )
     return Identity(

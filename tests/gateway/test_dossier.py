@@ -532,3 +532,21 @@ async def test_the_access_report_says_which_record_a_merged_one_replaces(
     assert banks == [(old, None), (new, old)]
     assert f"record {new}, replacing {old}" in report.to_text()
     assert "erased" not in report.to_text().casefold()
+
+
+def test_a_holder_s_name_is_kept_as_a_bounded_number_of_digests() -> None:
+    # Every part of a holder's name is digested (a surname is found as one of them): bounded,
+    # so that a source answering with a huge name costs no more than a long one.
+    from brondata._collector import _identity_digests
+    from brondata.connectors._base import Identity, identity_conflict
+
+    def parts(name: str) -> int:
+        kept = _identity_digests("ses", Identity(holders=(name,)))
+        return len(kept.holders[0].split())
+
+    assert parts("x" * 100_000) == parts("x" * 1_000) <= 10_000
+    # Within the bound the check is the same as in clear.
+    surname = _identity_digests("ses", Identity(surname="De Vries"))
+    for holder, same in [("J.P. de Vries-Jansen", True), ("J. Jansen", False)]:
+        bank = _identity_digests("ses", Identity(holders=(holder,)))
+        assert (identity_conflict({"r": surname, "b": bank}) is None) is same
