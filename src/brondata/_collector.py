@@ -10,14 +10,20 @@ as soon as they are no longer needed.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
 import anyio
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from brondata import flow
 from brondata._clock import Clock
@@ -25,12 +31,15 @@ from brondata._commit import Committer
 from brondata._logging import get_logger
 from brondata._session_store import PendingEvent, SecretBox, SessionRecord
 from brondata.connectors._base import (
+    Identity,
     SourceConnector,
     SourceResponse,
+    _folded,
     combined_digest,
     identity_conflict,
 )
 from brondata.connectors._http import source_deadline
+from brondata.consent import SubjectKeyring
 from brondata.dossier import _run as dossier_run
 from brondata.errors import (
     AuthorizationError,
@@ -77,6 +86,7 @@ class Collector:
         timeouts: Mapping[str, float],
         issuer: str,
         signing_key: Callable[[], SigningKey],
+        keyring: SubjectKeyring,
     ) -> None:
         self._steps = steps
         self._box = box
@@ -85,6 +95,7 @@ class Collector:
         self._timeouts = timeouts
         self.issuer = issuer
         self._signing_key = signing_key
+        self._keyring = keyring
 
     def _sign(
         self,
@@ -181,8 +192,11 @@ class Collector:
                     group.start_soon(one, source)
 
         # The same person at every source (against consent phishing: a consumer tricked into
-        # logging in to someone else's session): otherwise nothing is delivered at all.
-        conflict = identity_conflict({s: r.identity for s, r in responses.items()})
+        # logging in to someone else's session): otherwise nothing is delivered at all. A
+        # source added after collection is checked against the identities the kinds
+        # delivered before kept (as digests), as if all had answered at once.
+        identities = {s: r.identity for s, r in responses.items()}  # as digests (``_fetch``)
+        conflict = identity_conflict({**self._identities(record), **identities})
         if conflict is not None:
             _log.warning("session.identity_mismatch", session=record.id)
             for source in list(responses):
@@ -195,7 +209,6 @@ class Collector:
         # One record per kind, from every instance of it that answered (two banks: one
         # record with both banks' accounts); an instance that did not is an error of its own.
         kinds = dict(record.kinds)
-        merged = False
         for kind in flow.plan_of(record):
             fetched = {i: responses[i] for i in authorised if kind_of(i) == kind and i in responses}
             if fetched and kind not in kinds:
@@ -208,13 +221,13 @@ class Collector:
             if late:
                 try:
                     kinds.update((await self._merge(session_id, me, kind, late)).kinds)
-                    merged = True
                 except BrondataError as exc:
                     for instance in late:
                         errors[instance] = exc
                         await self._fail_source(session_id, instance, exc)
-        # Decisions and checks; after a merge, the computed records again over it.
-        kinds.update((await self._computed(session_id, me, redo=merged)).kinds)
+        # Decisions and checks; those computed over kinds since merged, again (from the
+        # session's state: a collect cut short after a merge is repaired by the next one).
+        kinds.update((await self._computed(session_id, me)).kinds)
         return await self._finish_collection(session_id, me, responses, errors, kinds)
 
     def _covered(self, session_id: str, kinds: Mapping[str, str], kind: str) -> set[str]:
@@ -226,21 +239,38 @@ class Collector:
                 covered |= {key, *outcome.get("evidence", ()), *outcome.get("instances", ())}
         return covered
 
+    def _identities(self, record: SessionRecord) -> dict[str, Identity]:
+        """The identities (as digests) the kinds delivered so far answered for, per instance."""
+        identities: dict[str, Identity] = {}
+        for key, sealed in record.kinds.items():
+            outcome = self._box.open(sealed, f"{record.id}/{key}/outcome")
+            for instance, kept in outcome.get("identities", {}).items():
+                identities[instance] = _identity_of(kept)
+        return identities
+
     def kept(self, record: SessionRecord) -> dict[str, Any]:
         """What the kinds delivered kept for the checks and decisions (``brondata.dossier``)."""
         opened = {k: self._box.open(s, f"{record.id}/{k}/outcome") for k, s in record.kinds.items()}
         return dossier_run.kept_of(opened)
 
-    async def _computed(self, session_id: str, me: str, *, redo: bool = False) -> SessionRecord:
+    async def _computed(self, session_id: str, me: str) -> SessionRecord:
         """The decision record and the dossier checks over the kinds delivered so far
-        (``brondata.dossier``: the pure part); committed like a kind's outcome. ``redo``
-        (a kind was merged): the computed records again, superseding the earlier ones."""
+        (``brondata.dossier``: the pure part); committed like a kind's outcome. A computed
+        outcome kept over other kinds' digests than the current ones (a kind was merged since)
+        is computed again, superseding the earlier one."""
         record = await self._steps.latest(session_id)
         if not record.request.decisions and record.request.dossier is None:
             return record  # nothing asked: nothing to compute
         now = self._clock.now()
+        kept = self.kept(record)
+        over = {kind: part["digest"] for kind, part in sorted(kept.items())}
         computed_sources = (dossier_run.DECISION_SOURCE, dossier_run.DOSSIER_SOURCE)
-        earlier = {s: record.kinds[s] for s in computed_sources if redo and s in record.kinds}
+        earlier = {
+            s: sealed
+            for s in computed_sources
+            if (sealed := record.kinds.get(s)) is not None
+            and self._box.open(sealed, f"{record.id}/{s}/outcome").get("over", over) != over
+        }
         supersedes = {
             s: d for s, sealed in earlier.items() if (d := self._digest(record, s, sealed))
         }
@@ -257,23 +287,26 @@ class Collector:
             dossier_run.after_collection,
             record.request,
             now.date(),
-            self.kept(record),
+            kept,
             done={k: v for k, v in record.kinds.items() if k not in earlier},
             sign=sign,
         )
         for source, (plain, events) in computed.outcomes.items():
-            outcome = self._box.seal(plain, f"{record.id}/{source}/outcome")
-            pending = tuple(flow.event(kind, now, **fields) for kind, fields in events)
+            outcome = self._box.seal({**plain, "over": over}, f"{record.id}/{source}/outcome")
+            superseded = {"supersedes": supersedes[source]} if source in supersedes else {}
+            pending = tuple(
+                flow.event(kind, now, **fields, **(superseded if kind == "data.delivered" else {}))
+                for kind, fields in events
+            )
             change = partial(flow.kind_outcome, me=me, kind=source, outcome=outcome, events=pending)
             if source in earlier:
-                erased = _erased(source, supersedes.get(source), now)
                 change = partial(
                     _replaced,
                     me=me,
                     key=source,
                     previous=earlier[source],
                     outcome=outcome,
-                    events=(*erased, *pending),
+                    events=pending,
                 )
             with suppress(ConsentDeniedError):  # withdrawn meanwhile: nothing appended
                 record = await self._steps.update(session_id, change)
@@ -394,7 +427,11 @@ class Collector:
                 today=today,
             )
         _log.info("source.retrieved", session=record.id, source=source, requests=response.requests)
-        sealed = self._box.seal(response_dict(response), f"{record.id}/{source}/fetched")
+        # Who it answered for, from here on as digests only, kept with the answer for a
+        # resumed collection to check.
+        response = replace(response, identity=_identity_digests(record.id, response.identity))
+        kept = {**response_dict(response), "identity": _identity_dict(response.identity)}
+        sealed = self._box.seal(kept, f"{record.id}/{source}/fetched")
         version = source_kind(source).mapping.version
         # Fetched: the answer is committed even if the collection is cancelled now (a
         # source counts its fetches; a resumed collection maps the answer kept instead of
@@ -465,13 +502,12 @@ class Collector:
         """Instances of ``kind`` that answered after it was delivered (a second bank, added
         when the checks found the salary elsewhere): the kind's record again, over every
         instance, from the answers kept with its outcome. One record per kind, as if all had
-        been there at the start; it names the record it supersedes (``supersedes``), and
-        the ledger says so: ``data.erased`` of the old record's digest (the gateway keeps it
-        no more), then the new record's ``data.delivered``."""
+        been there at the start; it names the record it supersedes (``supersedes``), and so
+        does its ``data.delivered`` in the ledger."""
         record = await self._steps.latest(session_id)
         previous = record.kinds[kind]
         outcome = self._box.open(previous, f"{record.id}/{kind}/outcome")
-        answers = outcome.get("answers", {})
+        answers = await self._opened_answers(record, kind, outcome.get("answers"))
         had = set(outcome.get("evidence") or outcome.get("instances") or ())
         if not had <= set(answers):
             raise SessionStateError(
@@ -479,14 +515,48 @@ class Collector:
                 "its record; start a new session with every instance"
             )
         earlier = {i: response_of(a) for i, a in answers.items()}
-        return await self._deliver(session_id, me, kind, {**earlier, **late}, replacing=previous)
+        identities = outcome.get("identities", {})
+        return await self._deliver(
+            session_id, me, kind, {**earlier, **late}, replacing=previous, identities=identities
+        )
 
-    def _answers(self, kind: str, responses: Mapping[str, SourceResponse]) -> dict[str, Any]:
-        """The raw answers kept with a kind's outcome, sealed like it, so that an instance
-        added later can be merged: only for a kind the gateway has several instances of."""
-        if sum(1 for c in self.connectors if kind_of(c) == kind) < 2:
+    def _keys(self, kind: str, subject: str) -> tuple[SigningKey, tuple[str, bytes] | None]:
+        """The active signing key and, for a kind that keeps its answers (``_answers``), the
+        subject's key: in one call off the loop (key stores may read their files)."""
+        several = sum(1 for c in self.connectors if kind_of(c) == kind) >= 2
+        return self._signing_key(), self._keyring.key_for(subject) if several else None
+
+    def _answers(
+        self,
+        record: SessionRecord,
+        kind: str,
+        responses: Mapping[str, SourceResponse],
+        subject_key: tuple[str, bytes] | None,
+    ) -> dict[str, Any]:
+        """The raw answers kept with a kind's outcome so that an instance added later can be
+        merged: only for a kind the gateway has several instances of (``subject_key`` is
+        given); sealed (AES-GCM) under the subject's key, so an erasure shreds them wherever
+        a copy of the session is."""
+        if subject_key is None:
             return {}
-        return {"answers": {i: response_dict(r) for i, r in responses.items()}}
+        key_id, key = subject_key
+        plain = json.dumps({i: response_dict(r) for i, r in responses.items()}).encode()
+        nonce = os.urandom(12)
+        sealed = AESGCM(key).encrypt(nonce, plain, f"{record.id}/{kind}/answers".encode())
+        text = base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+        return {"answers": {"key": key_id, "sealed": text}}
+
+    async def _opened_answers(
+        self, record: SessionRecord, kind: str, kept: Mapping[str, str] | None
+    ) -> dict[str, Any]:
+        """The answers ``_answers`` sealed (none if none were kept or the key is gone)."""
+        key = await off_loop(self._keyring.key, kept["key"]) if kept else None
+        if kept is None or key is None:
+            return {}
+        raw = base64.urlsafe_b64decode(kept["sealed"])
+        plain = AESGCM(key).decrypt(raw[:12], raw[12:], f"{record.id}/{kind}/answers".encode())
+        opened: dict[str, Any] = json.loads(plain)
+        return opened
 
     def _digest(self, record: SessionRecord, key: str, sealed: str) -> str | None:
         """The digest of the record an outcome holds (``None`` for an error)."""
@@ -494,7 +564,9 @@ class Collector:
         return SignedRecord.parse(outcome["record"]).digest if "record" in outcome else None
 
     def _open_response(self, record: SessionRecord, source: str, sealed: str) -> SourceResponse:
-        return response_of(self._box.open(sealed, f"{record.id}/{source}/fetched"))
+        opened = self._box.open(sealed, f"{record.id}/{source}/fetched")
+        identity = _identity_of(opened["identity"]) if "identity" in opened else Identity()
+        return replace(response_of(opened), identity=identity)
 
     async def _deliver(
         self,
@@ -504,12 +576,15 @@ class Collector:
         responses: Mapping[str, SourceResponse],
         *,
         replacing: str | None = None,
+        identities: Mapping[str, Any] | None = None,
     ) -> SessionRecord:
         """Map the raw data of the kind's instances as one, minimise, sign; commit the record
         with its ``data.delivered`` once the consent is seen to stand (a mapping failure is
         committed as the kind's error, with ``data.failed``). ``replacing``: the kind's
         earlier outcome (sealed), which this one supersedes (``_merge``); a failure then
-        replaces nothing and is raised."""
+        replaces nothing and is raised. The outcome keeps who each instance answered for, as
+        digests (``identities``: those of the earlier instances, for a merge), for a source
+        added later to be checked against."""
         record = await self._steps.latest(session_id)
         mapping_version = source_kind(kind).mapping.version
         attributes = record.sources[next(iter(responses))].attributes
@@ -517,6 +592,11 @@ class Collector:
         context = f"{record.id}/{kind}/outcome"
         now = self._clock.now()
         raws = {i: r.raw for i, r in responses.items()}
+        # The earlier instances' (a merge) as kept; the others' as fetched.
+        kept_identities = {
+            **{i: _identity_dict(r.identity) for i, r in responses.items()},
+            **(identities or {}),
+        }
         # What the checks and decisions read, kept even when the record cannot be made: a
         # property without a WOZ value fails the record and is a finding of the checks.
         kept = dossier_run.kept_for_checks(
@@ -524,7 +604,7 @@ class Collector:
         )
         try:
             # The active key off the loop: a key store may read its files to find it.
-            key_now = await off_loop(self._signing_key)
+            key_now, subject_key = await off_loop(self._keys, kind, record.subject)
             values = minimise(mapped_values(kind, raws, attributes, now.date()), attributes)
             claims = flow.record_claims(
                 record,
@@ -545,16 +625,25 @@ class Collector:
             _log.warning("source.failed", session=record.id, source=kind, error=error.code)
             if replacing is not None:
                 raise error from None  # the earlier outcome stands; the late instances fail
-            failed = {"error": error.to_dict(), "kept": kept, "instances": sorted(responses)}
-            failed.update(self._answers(kind, responses))
+            failed = {
+                "error": error.to_dict(),
+                "kept": kept,
+                "instances": sorted(responses),
+                "identities": kept_identities,
+            }
             outcome = self._box.seal(failed, context)
             events: tuple[PendingEvent, ...] = (
                 flow.event("data.failed", now, source=kind, error_code=error.code),
             )
         else:
             evidence = {i: r.evidence.to_dict() for i, r in responses.items()}
-            delivered_outcome = {"record": signed.compact, "evidence": evidence, "kept": kept}
-            delivered_outcome.update(self._answers(kind, responses))
+            delivered_outcome = {
+                "record": signed.compact,
+                "evidence": evidence,
+                "kept": kept,
+                "identities": kept_identities,
+            }
+            delivered_outcome.update(self._answers(record, kind, responses, subject_key))
             outcome = self._box.seal(delivered_outcome, context)
             delivered = flow.delivered_event(
                 record,
@@ -564,8 +653,9 @@ class Collector:
                 record_digest=signed.digest,
                 response_digest=digest,
                 mapping_version=mapping_version,
+                supersedes=superseded,
             )
-            events = (*_erased(kind, superseded, now), delivered)
+            events = (delivered,)
         change: Callable[[SessionRecord], Step] = partial(
             flow.kind_outcome, me=me, kind=kind, outcome=outcome, events=events
         )
@@ -581,12 +671,45 @@ class Collector:
         return await self._steps.latest(session_id)
 
 
-def _erased(source: str, digest: str | None, now: datetime) -> tuple[PendingEvent, ...]:
-    """The ledger's word that a record the gateway held is superseded: ``data.erased`` of
-    its digest (none for an outcome that was an error)."""
-    if digest is None:
-        return ()
-    return (flow.event("data.erased", now, source=source, record_digest=digest),)
+#: The parts of a holder's name digested: of its first ``_NAME_LONGEST`` characters (folded),
+#: those up to ``_SURNAME_LONGEST`` long; a surname beyond is not found (``identity_mismatch``,
+#: the safe side). Bounded: a source's huge name costs no more than a long one.
+_NAME_LONGEST = 160
+_SURNAME_LONGEST = 64
+
+
+def _digest_of(session_id: str, folded: str) -> str:
+    """A folded name (or part) as a digest, salted with the session (not linkable across
+    sessions)."""
+    return hashlib.sha256(f"{session_id}/{folded}".encode()).hexdigest()[:32]
+
+
+def _identity_digests(session_id: str, identity: Identity) -> Identity:
+    """What ``identity_conflict`` compares of one source, without a name in clear: the
+    citizen service number's digest, the surname's, and the digest of every part of each
+    holder's name, space-separated in one (a surname is in a holder's name as one of its
+    parts; a digest is in that list only as one of them)."""
+    holders = sorted(
+        {
+            _digest_of(session_id, folded[i:j])
+            for folded in (_folded(h)[:_NAME_LONGEST] for h in identity.holders)
+            for i in range(len(folded))
+            for j in range(i + 1, min(len(folded), i + _SURNAME_LONGEST) + 1)
+        }
+    )
+    return Identity(
+        bsn_digest=identity.bsn_digest,
+        surname=_digest_of(session_id, _folded(identity.surname)) if identity.surname else None,
+        holders=(" ".join(holders),) if holders else (),
+    )
+
+
+def _identity_dict(identity: Identity) -> dict[str, Any]:
+    return {"bsn": identity.bsn_digest, "surname": identity.surname, "holders": identity.holders}
+
+
+def _identity_of(kept: Mapping[str, Any]) -> Identity:
+    return Identity(bsn_digest=kept["bsn"], surname=kept["surname"], holders=tuple(kept["holders"]))
 
 
 def _replaced(

@@ -214,6 +214,7 @@ class Gateway:
             timeouts=self._timeouts,
             issuer=issuer,
             signing_key=lambda: self.signing_key,
+            keyring=self.log.keyring,
         )
         # anyio's semaphore queues its waiters first come, first served (a deque), and with
         # fast_acquire off a newcomer never overtakes one already waiting.

@@ -328,6 +328,46 @@ def test_a_delivery_names_a_response_that_was_retrieved(tmp_path: Path, signer: 
     assert _audit(tmp_path, signer, build) == [("delivered_without_retrieval", 3)]
 
 
+def test_a_delivery_supersedes_only_a_record_of_its_kind_delivered_before_in_its_consent(
+    tmp_path: Path, signer: LogSigner
+) -> None:
+    other = {"session_id": "ses_2", "consent_id": "con_2"}
+
+    def build(ledger: MemoryLedger) -> None:
+        for ids in (IDS, other):
+            ledger.append(make_event("consent.given", **ids))
+            ledger.append(make_event("data.retrieved", **ids))
+        first, merged = digest("first"), digest("merged")
+        ledger.append(make_event("data.delivered", record_digest=first, **IDS))
+        ledger.append(make_event("data.delivered", record_digest=merged, supersedes=first, **IDS))
+        # 6: a forged supersedes, of no record delivered before
+        ledger.append(make_event("data.delivered", supersedes=digest("never"), **IDS))
+        # 7: a record of another consent
+        ledger.append(make_event("data.delivered", supersedes=first, **other))
+        # 8: a record of another kind of the same consent
+        ledger.append(
+            make_event(
+                "data.delivered",
+                source="employment",
+                attributes=["employment.current"],
+                supersedes=merged,
+                **IDS,
+            )
+        )
+        # 9: the record itself, named as the one it supersedes
+        ledger.append(
+            make_event("data.delivered", record_digest=digest("x"), supersedes=digest("x"), **IDS)
+        )
+
+    found = _audit(tmp_path, signer, build)
+    assert [f for f in found if f[0] == "supersedes_unknown"] == [
+        ("supersedes_unknown", 6),
+        ("supersedes_unknown", 7),
+        ("supersedes_unknown", 8),
+        ("supersedes_unknown", 9),
+    ]
+
+
 class _CorruptLedger(MemoryLedger):
     """A store whose tree disagrees with its entries."""
 

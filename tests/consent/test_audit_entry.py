@@ -242,3 +242,29 @@ def test_the_fast_path_judges_every_line_as_parse_entry_does(obj: Any, mangle: A
 @given(data=st.binary(max_size=64) | st.text(string.printable, max_size=64).map(str.encode))
 def test_bytes_that_are_no_entry_at_all(data: bytes) -> None:
     _judged_alike(data)
+
+
+def test_a_hostile_log_leaves_no_shape_of_its_own_in_memory() -> None:
+    # Shapes are cached only for known fields that fit the event: a log of lines each with a
+    # long bogus member name keeps none of those names, and a valid line's shape is still
+    # cached after it (the fast path stays on for later audits in the process).
+    import brondata.consent._audit_entry as audit_entry
+
+    audit_entry._SHAPES.clear()
+    base = json.loads(entry_bytes(make_event("consent.given"), 0))
+    for i in range(1100):
+        line = json.dumps({**base, f"{i:04d}" + "x" * 1000: 1}, sort_keys=True)
+        with pytest.raises(LedgerIntegrityError):
+            read_entry(line.encode())
+    assert not audit_entry._SHAPES
+    good = entry_bytes(make_event("consent.given"), 1)
+    read_entry(good)
+    assert list(audit_entry._SHAPES) == [("consent.given", tuple(json.loads(good)))]
+
+
+def test_a_delivery_that_supersedes_is_read_fast() -> None:
+    event = make_event("data.delivered", supersedes=digest("older"))
+    line = entry_bytes(event, 4)
+    assert _fast(line) is not None
+    assert read_entry(line) == (4, event.to_json_dict())
+    assert _fast(line.replace(b'"supersedes":"sha-256:', b'"supersedes":"sha-512:')) is None

@@ -3,6 +3,7 @@ record, the report record, ``dossier.checked`` in the ledger, and the facts in t
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from brondata import DataRequest, Gateway, LegalBasis, Purpose, verify_record
 from brondata.connectors._base import combined_digest
 from brondata.consent import LogSigner, audit_verify, export
-from brondata.errors import MappingError, RequestError
+from brondata.errors import IdentityMismatchError, MappingError, RequestError, SessionStateError
 from brondata.testing import FixedClock, MockSources
 
 pytestmark = pytest.mark.anyio
@@ -232,16 +233,17 @@ async def test_a_bank_added_after_collection_is_merged_into_the_one_bank_record(
     }
     assert set(retrieved) == {"bank.mockbank", "bank.noordbank"}
     assert bank.claims["source_response_digest"] == combined_digest(retrieved)
-    # The ledger: the old record erased from the gateway, then the merged one delivered.
+    # The ledger: the merged record delivered naming the record it supersedes; nothing is
+    # said erased (the gateway holds those data in the merged record, the recipient keeps
+    # the old record until its retention ends).
     bank_events = [
-        (e["event"], e["record_digest"])
+        (e["event"], e["record_digest"], e.get("supersedes"))
         for e in entries
         if e["event"] in ("data.delivered", "data.erased") and e.get("source") == "bank"
     ]
     assert bank_events == [
-        ("data.delivered", old_bank.digest),
-        ("data.erased", old_bank.digest),
-        ("data.delivered", result.records["bank"].digest),
+        ("data.delivered", old_bank.digest, None),
+        ("data.delivered", result.records["bank"].digest, old_bank.digest),
     ]
     # The decisions and the report read the banks too: re-issued over the merged record.
     decision = verify_record(result.records["decision"].compact, gateway.jwks())
@@ -249,8 +251,11 @@ async def test_a_bank_added_after_collection_is_merged_into_the_one_bank_record(
     digests = decision.claims["decisions"]["decision.protected_earnings_monthly"]["input_digests"]
     assert digests["bank"] == bank.claims["source_response_digest"]
     assert result.records["dossier"].digest != old_dossier.digest
-    erased = {e["source"] for e in entries if e["event"] == "data.erased"}
-    assert erased == {"bank", "decision", "dossier"}
+    assert not [e for e in entries if e["event"] == "data.erased"]
+    superseding = {e["source"]: e["supersedes"] for e in entries if e.get("supersedes")}
+    assert superseding == {"bank": old_bank.digest, "decision": old_decision.digest}
+    dossier = verify_record(result.records["dossier"].compact, gateway.jwks())
+    assert dossier.claims["supersedes"] == old_dossier.digest
     checked = [e for e in entries if e["event"] == "dossier.checked"]
     assert checked[-1]["record_digest"] == result.records["dossier"].digest
     # An auditor's offline check accepts the combined digest and the re-issue.
@@ -262,18 +267,37 @@ async def test_a_bank_added_after_collection_is_merged_into_the_one_bank_record(
 async def test_raw_answers_are_kept_only_for_a_kind_that_can_take_another_instance(
     gateway: Gateway, sources: MockSources
 ) -> None:
-    # To merge a bank added later, the gateway keeps the banks' answers sealed with the bank
-    # outcome (under the subject's key, erased with it); a kind it has one instance of keeps
-    # none: nothing can join it.
+    # To merge a bank added later, the gateway keeps the banks' answers with the bank outcome,
+    # sealed under the subject's key (the store's key alone does not open them); a kind it has
+    # one instance of keeps none: nothing can join it.
     request = mortgage(attributes=["bank.balance_total", "employment.current"])
+    person = sources.scenario("salaried")
     session = await collected(gateway, sources, request, "salaried", only=["bank.mockbank"])
     record = gateway.sessions.get(session)
     opened = {
         kind: gateway._box.open(sealed, f"{session}/{kind}/outcome")  # test reaches in
         for kind, sealed in record.kinds.items()
     }
-    assert set(opened["bank"]["answers"]) == {"bank.mockbank"}
+    kept = opened["bank"]["answers"]
+    assert set(kept) == {"key", "sealed"}
+    assert kept["key"] == gateway.log.keyring.lookup(record.subject)
+    assert "bank.mockbank" not in json.dumps(kept)
+    assert person.username not in json.dumps(opened["bank"])
     assert "answers" not in opened["employment"]
+
+
+async def test_once_the_subject_s_key_is_destroyed_no_late_bank_can_join(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    request = mortgage(attributes=["bank.balance_total", "employment.current"])
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, request, "salary_elsewhere", only=["bank.mockbank"])
+    before = gateway.result(session).records["bank"].digest
+    gateway.log.keyring.destroy(gateway.sessions.get(session).subject)
+    await add_bank_and_collect(gateway, sources, session, person)
+    result = gateway.result(session)
+    assert result.records["bank"].digest == before
+    assert isinstance(result.error("bank.noordbank"), SessionStateError)
 
 
 async def test_a_late_bank_that_cannot_be_merged_fails_alone_and_the_record_stands(
@@ -292,7 +316,7 @@ async def test_a_late_bank_that_cannot_be_merged_fails_alone_and_the_record_stan
     result = gateway.result(session)
     assert result.records["bank"].digest == before  # not superseded
     assert result.error("bank.noordbank").code == "mapping_failed"
-    assert not [e for e in ledger(gateway) if e["event"] == "data.erased"]
+    assert not [e for e in ledger(gateway) if e.get("supersedes")]
 
 
 async def test_the_facts_are_in_the_notice_and_its_hash(
@@ -324,3 +348,205 @@ async def test_no_report_for_a_request_without_checks(
     with pytest.raises(RequestError, match="no dossier checks"):
         gateway.dossier(session)
     assert not [e for e in ledger(gateway) if e["event"] == "dossier.checked"]
+
+
+LATE = [
+    "bank.balance_total",
+    "bank.accounts",
+    "employment.current",
+    "decision.nhg_eligible",
+    "decision.protected_earnings_monthly",
+]
+
+
+async def test_a_late_bank_of_another_person_is_refused_as_at_once(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    # Consent phishing: the late bank's login is someone else's. Logged in at both banks at
+    # once this is ``identity_mismatch``; added late, the same: checked against the
+    # identities the first collection kept (as digests), nothing merged, nothing delivered.
+    session = await collected(
+        gateway,
+        sources,
+        mortgage(attributes=[*LATE, "person.surname"]),  # the register: identity is checked
+        "salaried",
+        only=["bank.mockbank"],
+    )
+    before = gateway.result(session).records["bank"].digest
+    delivered = len([e for e in ledger(gateway) if e["event"] == "data.delivered"])
+    stranger = sources.scenario("salary_elsewhere")
+    assert stranger.surname != sources.scenario("salaried").surname
+    await add_bank_and_collect(gateway, sources, session, stranger)
+    result = gateway.result(session)
+    assert result.records["bank"].digest == before, "another person's bank joined the record"
+    assert isinstance(result.error("bank.noordbank"), IdentityMismatchError)
+    assert len([e for e in ledger(gateway) if e["event"] == "data.delivered"]) == delivered
+    # The identities are kept as digests: no surname or holder's name in clear.
+    record = gateway.sessions.get(session)
+    kept = json.dumps(
+        [
+            gateway._box.open(s, f"{session}/{k}/outcome")["identities"]
+            for k, s in record.kinds.items()
+            if k in ("bank", "person")
+        ]
+    ).casefold()
+    assert '"holders"' in kept
+    assert '"surname"' in kept
+    assert stranger.surname.casefold() not in kept
+    assert sources.scenario("salaried").surname.casefold() not in kept
+
+
+async def test_a_late_bank_of_the_same_person_is_merged_with_the_register_asked(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    person = sources.scenario("salary_elsewhere")
+    request = mortgage(attributes=[*LATE, "person.surname"])
+    session = await collected(gateway, sources, request, "salary_elsewhere", only=["bank.mockbank"])
+    await add_bank_and_collect(gateway, sources, session, person)
+    bank = verify_record(gateway.result(session).records["bank"].compact, gateway.jwks())
+    assert bank.claims["instances"] == ["bank.mockbank", "bank.noordbank"]
+
+
+async def test_a_crash_between_the_merge_and_the_computed_records_is_repaired_by_a_retry(
+    gateway: Gateway, sources: MockSources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The merged bank record commits in one update, the computed records in later ones: a
+    # crash between them is repaired by the next collect, from the session's state.
+    from brondata._collector import Collector
+
+    request = mortgage(attributes=LATE, dossier_record=True)
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, request, "salary_elsewhere", only=["bank.mockbank"])
+    old_decision = gateway.result(session).records["decision"].digest
+    real = Collector._computed
+    crashed: list[bool] = []
+
+    async def crash_once(self: Collector, *args: Any, **kw: Any) -> Any:
+        if "bank.noordbank" in gateway.sessions.get(session).sources and not crashed:
+            crashed.append(True)
+            raise RuntimeError("process killed after the merge committed")
+        return await real(self, *args, **kw)
+
+    monkeypatch.setattr(Collector, "_computed", crash_once)
+    with pytest.raises(ExceptionGroup) as crash:  # out of the collection's task group
+        await add_bank_and_collect(gateway, sources, session, person)
+    assert crash.group_contains(RuntimeError, match="process killed")
+    await gateway.collect(session)  # the retry
+    result = gateway.result(session)
+    bank = verify_record(result.records["bank"].compact, gateway.jwks())
+    decision = verify_record(result.records["decision"].compact, gateway.jwks())
+    assert bank.claims["instances"] == ["bank.mockbank", "bank.noordbank"]
+    assert result.records["decision"].digest != old_decision, "decision not redone after merge"
+    digests = decision.claims["decisions"]["decision.protected_earnings_monthly"]["input_digests"]
+    assert digests["bank"] == bank.claims["source_response_digest"]
+    assert decision.claims["supersedes"] == old_decision
+    superseding = [e["source"] for e in ledger(gateway) if e.get("supersedes")]
+    assert sorted(superseding) == ["bank", "decision"]
+
+
+async def test_two_collects_of_a_late_bank_reissue_the_computed_records_once(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    import anyio
+
+    request = mortgage(attributes=LATE, dossier_record=True)
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, request, "salary_elsewhere", only=["bank.mockbank"])
+    await gateway.add_source(session, "bank.noordbank")
+    async with sources.browser() as browser:
+        url = await gateway.login_url(session, "bank.noordbank")
+        callback = await browser.authorize(url, username=person.username, password=person.password)
+        await gateway.callback(session, "bank.noordbank", callback)
+
+    async def collect() -> None:
+        with contextlib.suppress(SessionStateError):  # the lease lets one through
+            await gateway.collect(session)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(collect)
+        group.start_soon(collect)
+    superseding = [e["source"] for e in ledger(gateway) if e.get("supersedes")]
+    assert sorted(superseding) == ["bank", "decision"]
+
+
+async def test_an_error_outcome_keeps_no_raw_answer(
+    gateway: Gateway, sources: MockSources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise MappingError("bank: an account has no booked balance")
+
+    monkeypatch.setattr("brondata._collector.mapped_values", broken)
+    request = mortgage(attributes=["bank.balance_total", "employment.current"])
+    session = await collected(gateway, sources, request, "salaried", only=["bank.mockbank"])
+    record = gateway.sessions.get(session)
+    opened = gateway._box.open(record.kinds["bank"], f"{session}/bank/outcome")
+    assert "error" in opened
+    assert "answers" not in opened
+
+
+async def test_a_late_bank_of_another_person_resumed_after_a_crash_is_refused(
+    gateway: Gateway, sources: MockSources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The late bank's answer is committed, then the process dies before its identity is
+    # checked: the resumed collection maps the answer kept, and checks who it answered for
+    # all the same.
+    import brondata._collector as collector
+
+    session = await collected(
+        gateway,
+        sources,
+        mortgage(attributes=[*LATE, "person.surname"]),
+        "salaried",
+        only=["bank.mockbank"],
+    )
+    before = gateway.result(session).records["bank"].digest
+    real = collector.identity_conflict
+    crashed: list[bool] = []
+
+    def crash_once(*args: Any, **kw: Any) -> Any:
+        if not crashed:
+            crashed.append(True)
+            raise RuntimeError("process killed after the fetch committed")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(collector, "identity_conflict", crash_once)
+    with pytest.raises(ExceptionGroup):
+        await add_bank_and_collect(gateway, sources, session, sources.scenario("salary_elsewhere"))
+    await gateway.collect(session)  # resumed: the answer kept, not fetched again
+    result = gateway.result(session)
+    assert result.records["bank"].digest == before
+    assert isinstance(result.error("bank.noordbank"), IdentityMismatchError)
+
+
+async def test_the_access_report_says_which_record_a_merged_one_replaces(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    request = mortgage(attributes=LATE)
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, request, "salary_elsewhere", only=["bank.mockbank"])
+    old = gateway.result(session).records["bank"].digest
+    await add_bank_and_collect(gateway, sources, session, person)
+    new = gateway.result(session).records["bank"].digest
+    report = gateway.subject_report("applicant-salary_elsewhere")
+    banks = [(d.record_digest, d.supersedes) for d in report.deliveries if d.source == "bank"]
+    assert banks == [(old, None), (new, old)]
+    assert f"record {new}, replacing {old}" in report.to_text()
+    assert "erased" not in report.to_text().casefold()
+
+
+def test_a_holder_s_name_is_kept_as_a_bounded_number_of_digests() -> None:
+    # Every part of a holder's name is digested (a surname is found as one of them): bounded,
+    # so that a source answering with a huge name costs no more than a long one.
+    from brondata._collector import _identity_digests
+    from brondata.connectors._base import Identity, identity_conflict
+
+    def parts(name: str) -> int:
+        kept = _identity_digests("ses", Identity(holders=(name,)))
+        return len(kept.holders[0].split())
+
+    assert parts("x" * 100_000) == parts("x" * 1_000) <= 10_000
+    # Within the bound the check is the same as in clear.
+    surname = _identity_digests("ses", Identity(surname="De Vries"))
+    for holder, same in [("J.P. de Vries-Jansen", True), ("J. Jansen", False)]:
+        bank = _identity_digests("ses", Identity(holders=(holder,)))
+        assert (identity_conflict({"r": surname, "b": bank}) is None) is same

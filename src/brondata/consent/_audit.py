@@ -94,6 +94,7 @@ FindingCode = Literal[
     "delivered_without_retrieval",
     "subject_after_erasure",  # an entry sealed under a key whose erasure the log recorded
     "consent_repeated",  # a consent given, denied or withdrawn again (a step raced, or replayed)
+    "supersedes_unknown",  # a delivery superseding no record of its kind delivered before
 ]
 
 _CONSENT_CODES: Final = frozenset(
@@ -106,6 +107,7 @@ _CONSENT_CODES: Final = frozenset(
         "delivered_without_retrieval",
         "subject_after_erasure",
         "consent_repeated",
+        "supersedes_unknown",
     }
 )
 
@@ -245,6 +247,8 @@ class _Consent:
     sources: frozenset[str] = frozenset()
     # (source, response digest) of each retrieval under this consent
     retrieved: set[tuple[str, str]] = field(default_factory=set)
+    # (source, record digest) of each delivery under this consent
+    delivered: set[tuple[str, str]] = field(default_factory=set)
 
 
 class _Auditor:
@@ -413,6 +417,14 @@ class _Auditor:
         elif consent.state not in LIVE_CONSENT:
             self.add("delivered_without_consent", f"delivered while {consent.state}", index)
         source = event.get("source") or ""
+        supersedes = event.get("supersedes")
+        if supersedes is not None and (source, supersedes) not in consent.delivered:
+            self.add(
+                "supersedes_unknown",
+                f"supersedes no record of {source} delivered before under this consent",
+                index,
+            )
+        consent.delivered.add((source, event.get("record_digest") or ""))
         beyond = sorted(set(event.get("attributes") or ()) - consent.attributes)
         if consent.state in LIVE_CONSENT and (beyond or source not in consent.sources):
             what = ", ".join(beyond) if beyond else f"source {event.get('source')}"

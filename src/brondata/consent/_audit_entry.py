@@ -263,14 +263,18 @@ class _Shape:
         self.checks = tuple(checks)
 
 
+#: The shapes of events seen: only those of known fields that fit the event (a real log has
+#: dozens; each is a few sorted field names), so a hostile line's names are never kept.
 _SHAPES: Final[dict[tuple[str, tuple[str, ...]], _Shape]] = {}
-_MAX_SHAPES: Final = 1024  # a real log has dozens; a hostile one goes the general way
+_MAX_SHAPES: Final = 1024  # more than the events' fields allow together
 
 
 def _shape(kind: str, keys: tuple[str, ...]) -> _Shape | None:
     shape = _SHAPES.get((kind, keys))
-    if shape is None and len(_SHAPES) < _MAX_SHAPES:
-        shape = _SHAPES[kind, keys] = _Shape(kind, keys)
+    if shape is None:
+        shape = _Shape(kind, keys)
+        if shape.line is not None and len(_SHAPES) < _MAX_SHAPES:
+            _SHAPES[kind, keys] = shape
     return shape
 
 

@@ -152,7 +152,9 @@ EVENT_FIELDS: Final[dict[str, tuple[frozenset[str], frozenset[str]]]] = {
     ),
     "data.delivered": (
         frozenset({"source", "attributes", "record_digest"}),
-        frozenset({"recipient", "response_digest", "mapping_version"}),
+        # ``supersedes``: the digest of the record of the same kind, delivered before in the
+        # same consent, this one replaces (a bank added after collection merged into it).
+        frozenset({"recipient", "response_digest", "mapping_version", "supersedes"}),
     ),
     "data.failed": (frozenset({"source", "error_code"}), frozenset()),
     "data.erased": (frozenset(), frozenset({"source", "attributes", "record_digest"})),
@@ -226,6 +228,7 @@ class LedgerEvent(TypedModel):
     source: SourceName | None = None
     response_digest: Digest | None = None
     record_digest: Digest | None = None
+    supersedes: Digest | None = None
     mapping_version: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")] | None = (
         None
     )

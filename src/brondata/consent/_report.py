@@ -43,6 +43,7 @@ class DataEvent(BaseModel):
     record_digest: str | None = None
     error_code: str | None = None
     kept_until: str | None = None  # delivered + the consent's retention
+    supersedes: str | None = None  # delivered: the record of the source it replaces
 
 
 class SubjectReport(BaseModel):
@@ -109,6 +110,7 @@ class SubjectReport(BaseModel):
             if d.kind == "delivered":
                 tail = f" to {d.recipient}" if d.recipient else ""
                 tail += f", record {d.record_digest}" if d.record_digest else ""
+                tail += f", replacing {d.supersedes}" if d.supersedes else ""
                 tail += f", kept until {d.kept_until}" if d.kept_until else ""
             elif d.kind == "failed":
                 tail = f": {d.error_code}"
@@ -156,6 +158,7 @@ def subject_report(log: ConsentLog, subject: str, *, now: datetime | None = None
                     record_digest=event.record_digest,
                     error_code=event.error_code,
                     kept_until=kept,
+                    supersedes=event.supersedes,
                 )
             )
     moment = (now or datetime.now(UTC)).astimezone(UTC)

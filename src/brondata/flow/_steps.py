@@ -503,7 +503,11 @@ def delivered_event(
     record_digest: str,
     response_digest: str,
     mapping_version: str,
+    supersedes: str | None = None,
 ) -> PendingEvent:
+    """A kind's record delivered; ``supersedes``: the digest of the record of the kind it
+    replaces (a merge), if any."""
+    superseded = {"supersedes": supersedes} if supersedes is not None else {}
     return event(
         "data.delivered",
         now,
@@ -513,6 +517,7 @@ def delivered_event(
         response_digest=response_digest,
         mapping_version=mapping_version,
         recipient=record.request.recipient,
+        **superseded,
     )
 
 
