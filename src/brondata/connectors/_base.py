@@ -91,7 +91,9 @@ class Identity:
     """Who a source answered for, as far as its response shows: the SHA-256 of the citizen
     service number (government sources that learn it), the surname in the population
     register, the names of the bank accounts' holders. Compared across the sources of one
-    collection in memory (``identity_conflict``), never stored, logged or delivered."""
+    collection (``identity_conflict``); never logged or delivered, and kept with a kind's
+    outcome only as digests (salted with the session), so that a source added later is checked
+    against who the earlier ones answered for."""
 
     bsn_digest: str | None = None
     surname: str | None = None
