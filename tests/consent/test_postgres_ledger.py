@@ -177,8 +177,8 @@ def test_with_a_synchronous_standby_a_batch_commits_synchronously(
     """With ``synchronous_standby_names`` set, a batch is not visible before a synchronous
     standby has it: it commits synchronously and needs no flush of its own. (The setting is
     the server's; here it is read as set, and the flush that the early commit needs is
-    broken, so an append succeeds only if it commits synchronously. With a real primary and
-    standby, /tmp/review1/test_ledger_sync_replica.py.)"""
+    broken, so an append succeeds only if it commits synchronously. The review of this change
+    showed the defect with a real primary and synchronous standby.)"""
     import brondata.consent._postgres as pgmod
 
     with PostgresLedger(postgres_dsn, schema=pg_schema) as ledger:
