@@ -12,6 +12,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from brondata import DataRequest, Gateway, LegalBasis, Purpose
+from brondata._session_store import SessionRecord
+from brondata.errors import StoreUnavailableError
+from brondata.session import SessionState
 from brondata.testing import FixedClock, MockSources
 
 #: The mock bank every existing person banks at (the mock world has two).
@@ -57,3 +60,21 @@ async def consented(gateway: Gateway, attributes: list[str] = BANK_ATTRIBUTES) -
 
 def events(gateway: Gateway) -> list[str]:
     return [json.loads(e.canonical)["event"] for e in gateway.ledger.entries()]
+
+
+async def give_consent_cut_short(gateway: Gateway, session_id: str) -> None:
+    """``give_consent`` cut short between its ledger append and the write that clears its
+    pending events (the session store down for that one write): the events stay pending."""
+    replace = gateway.sessions.replace
+
+    def clearing_fails(record: SessionRecord) -> SessionRecord:
+        if record.state is SessionState.CONSENTED and not record.pending:
+            raise StoreUnavailableError("the session store is down")
+        return replace(record)
+
+    gateway.sessions.replace = clearing_fails  # type: ignore[method-assign]
+    try:
+        with pytest.raises(StoreUnavailableError):
+            await gateway.give_consent(session_id)
+    finally:
+        gateway.sessions.replace = replace  # type: ignore[method-assign]

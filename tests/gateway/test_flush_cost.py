@@ -17,11 +17,9 @@ import pytest
 from brondata import Gateway
 from brondata._session_store import SessionRecord
 from brondata.consent import LedgerEntry, LedgerEvent
-from brondata.errors import StoreUnavailableError
-from brondata.session import SessionState
 from brondata.testing import MockSources
 
-from .conftest import events, request
+from .conftest import events, give_consent_cut_short, request
 
 pytestmark = pytest.mark.anyio
 
@@ -76,17 +74,7 @@ async def test_a_repair_reads_only_the_entries_since_the_step(
 ) -> None:
     _fill(gateway, 5_000)
     session = await gateway.start(request(), "applicant-1")
-    replace = gateway.sessions.replace
-
-    def clearing_fails(record: SessionRecord) -> SessionRecord:
-        if record.state is SessionState.CONSENTED and not record.pending:
-            raise StoreUnavailableError("the session store is down")
-        return replace(record)
-
-    gateway.sessions.replace = clearing_fails  # type: ignore[method-assign]
-    with pytest.raises(StoreUnavailableError):
-        await gateway.give_consent(session.id)
-    gateway.sessions.replace = replace  # type: ignore[method-assign]
+    await give_consent_cut_short(gateway, session.id)
     mark = gateway.session(session.id).pending_from
     assert mark == 5_001  # the ledger's size before the write that made them pending
     _fill(gateway, 100)
@@ -104,24 +92,14 @@ async def test_a_session_stored_without_a_mark_is_checked_against_the_whole_ledg
     """A session written before sessions kept the mark: its pending events are looked up in
     every entry, so those appended already are not appended again."""
     session = await gateway.start(request(), "applicant-1")
-    replace = gateway.sessions.replace
-
-    def clearing_fails(record: SessionRecord) -> SessionRecord:
-        if record.state is SessionState.CONSENTED and not record.pending:
-            raise StoreUnavailableError("the session store is down")
-        return replace(record)
-
-    gateway.sessions.replace = clearing_fails  # type: ignore[method-assign]
-    with pytest.raises(StoreUnavailableError):
-        await gateway.give_consent(session.id)
-    gateway.sessions.replace = replace  # type: ignore[method-assign]
+    await give_consent_cut_short(gateway, session.id)
     stored = gateway.session(session.id)
     body = stored.model_dump(mode="json")
     del body["pending_from"]
     older = SessionRecord.model_validate(body)
     assert older.pending_from is None
     assert older.pending
-    replace(older)
+    gateway.sessions.replace(older)
     _fill(gateway, 10)
     sources.clock.advance(timedelta(seconds=6))  # type: ignore[attr-defined]
     await gateway.withdraw(session.id)

@@ -19,7 +19,7 @@ from brondata.errors import AuthorizationDeniedError, SessionStateError, StoreUn
 from brondata.session import SessionState, SourceState
 from brondata.testing import MockSources
 
-from .conftest import BANK, consented, events, login, request
+from .conftest import BANK, consented, events, give_consent_cut_short, login, request
 
 pytestmark = pytest.mark.anyio
 
@@ -177,17 +177,7 @@ async def test_a_step_cut_short_after_its_ledger_append_appends_nothing_again(
     gateway: Gateway, sources: MockSources
 ) -> None:
     session = await gateway.start(request(), "applicant-1")
-    replace = gateway.sessions.replace
-
-    def clearing_fails(record: SessionRecord) -> SessionRecord:
-        if record.state is SessionState.CONSENTED and not record.pending:
-            raise StoreUnavailableError("the session store is down")
-        return replace(record)
-
-    gateway.sessions.replace = clearing_fails  # type: ignore[method-assign]
-    with pytest.raises(StoreUnavailableError):
-        await gateway.give_consent(session.id)
-    gateway.sessions.replace = replace  # type: ignore[method-assign]
+    await give_consent_cut_short(gateway, session.id)
     assert events(gateway).count("consent.given") == 1
     sources.clock.advance(timedelta(seconds=6))  # type: ignore[attr-defined]
     await gateway.withdraw(session.id)  # any next step repairs first
@@ -203,17 +193,7 @@ async def test_a_step_right_after_one_cut_short_appends_nothing_twice(
     the ledger does not hold them (the pending protocol of ``Gateway.embedded()``)."""
     assert gateway._steps._joined is None  # the pending protocol
     session = await gateway.start(request(), "applicant-1")
-    replace = gateway.sessions.replace
-
-    def clearing_fails(record: SessionRecord) -> SessionRecord:
-        if record.state is SessionState.CONSENTED and not record.pending:
-            raise StoreUnavailableError("the session store is down")
-        return replace(record)
-
-    gateway.sessions.replace = clearing_fails  # type: ignore[method-assign]
-    with pytest.raises(StoreUnavailableError):
-        await gateway.give_consent(session.id)
-    gateway.sessions.replace = replace  # type: ignore[method-assign]
+    await give_consent_cut_short(gateway, session.id)
     assert events(gateway).count("consent.given") == 1
     sources.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]  # no repair due
     await gateway.withdraw(session.id)
