@@ -87,6 +87,7 @@ class Collector:
         issuer: str,
         signing_key: Callable[[], SigningKey],
         keyring: SubjectKeyring,
+        late_source_window: timedelta,
     ) -> None:
         self._steps = steps
         self._box = box
@@ -96,6 +97,7 @@ class Collector:
         self.issuer = issuer
         self._signing_key = signing_key
         self._keyring = keyring
+        self._late_source_window = late_source_window
 
     def _sign(
         self,
@@ -370,7 +372,12 @@ class Collector:
             }
             delivered = {s for s in responses if kind_of(s) in with_record}
             return flow.finish_collection(
-                current, me, self._clock.now(), delivered=delivered, errors=errors
+                current,
+                me,
+                self._clock.now(),
+                delivered=delivered,
+                errors=errors,
+                late_source_window=self._late_source_window,
             )
 
         record = await self._steps.update(session_id, finish)
@@ -551,6 +558,28 @@ class Collector:
         sealed = AESGCM(key).encrypt(nonce, plain, f"{record.id}/{kind}/answers".encode())
         text = base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
         return {"answers": {"key": key_id, "sealed": text}}
+
+    async def drop_answers(
+        self, session_id: str, *, known: SessionRecord | None = None
+    ) -> SessionRecord:
+        """Once the session's window for late sources has closed, drop the raw answers
+        ``_answers`` kept with its kinds' outcomes (``flow.close_late_window``): one
+        compare-and-set, the outcomes sealed again without them; taken again, nothing
+        changes."""
+
+        def change(current: SessionRecord) -> Step:
+            now = self._clock.now()
+            if not flow.late_window_closed(current, now):
+                return Step(current)
+            outcomes: dict[str, str] = {}
+            for kind, sealed in current.kinds.items():
+                context = f"{current.id}/{kind}/outcome"
+                outcome = self._box.open(sealed, context)
+                if outcome.pop("answers", None) is not None:
+                    outcomes[kind] = self._box.seal(outcome, context)
+            return flow.close_late_window(current, now, outcomes=outcomes)
+
+        return await self._steps.update(session_id, change, known=known)
 
     async def _opened_answers(
         self, record: SessionRecord, kind: str, kept: Mapping[str, str] | None
