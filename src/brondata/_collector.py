@@ -525,8 +525,9 @@ class Collector:
         had = set(outcome.get("evidence") or outcome.get("instances") or ())
         if not had <= set(answers):
             raise SessionStateError(
-                f"{kind}: delivered without its answers kept, so a later instance cannot join "
-                "its record; start a new session with every instance"
+                f"{kind}: the answers a later instance would join are not kept (the window "
+                "for late sources closed, or the subject was erased); start a new session "
+                "with every instance"
             )
         earlier = {i: response_of(a) for i, a in answers.items()}
         return await self._deliver(
