@@ -371,13 +371,15 @@ class Collector:
                 if "record" in self._box.open(sealed, f"{current.id}/{kind}/outcome")
             }
             delivered = {s for s in responses if kind_of(s) in with_record}
+            # A window for late sources only where one can come: no wake-up for the others.
+            late = any(self._several(kind) for kind in flow.plan_of(current))
             return flow.finish_collection(
                 current,
                 me,
                 self._clock.now(),
                 delivered=delivered,
                 errors=errors,
-                late_source_window=self._late_source_window,
+                late_source_window=self._late_source_window if late else None,
             )
 
         record = await self._steps.update(session_id, finish)
@@ -534,10 +536,14 @@ class Collector:
             session_id, me, kind, {**earlier, **late}, replacing=previous, identities=identities
         )
 
+    def _several(self, kind: str) -> bool:
+        """Whether the gateway has several instances of ``kind``: one can join it late."""
+        return sum(1 for c in self.connectors if kind_of(c) == kind) >= 2
+
     def _keys(self, kind: str, subject: str) -> tuple[SigningKey, tuple[str, bytes] | None]:
         """The active signing key and, for a kind that keeps its answers (``_answers``), the
         subject's key: in one call off the loop (key stores may read their files)."""
-        several = sum(1 for c in self.connectors if kind_of(c) == kind) >= 2
+        several = self._several(kind)
         return self._signing_key(), self._keyring.key_for(subject) if several else None
 
     def _answers(

@@ -141,7 +141,8 @@ class SessionRecord(BaseModel):
     #: bank), and so until when the raw answers kept to merge it with are kept (see the
     #: collector): set when a collection finishes (the gateway's ``late_source_window``).
     #: ``None`` before that, once the window closed and the answers were dropped
-    #: (``expire_due``), and for a session stored before sessions kept it: then no source
+    #: (``expire_due``), for a session no source can join (the gateway has one instance of
+    #: each kind it asks), and for a session stored before sessions kept it: then no source
     #: can be added after the collection.
     late_sources_until: datetime | None = None
 

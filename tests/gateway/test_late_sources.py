@@ -279,3 +279,19 @@ async def test_a_late_bank_added_in_the_window_but_collected_after_it_fails_alon
     assert result.records["bank"].digest == first
     assert isinstance(result.error("bank.noordbank"), SessionStateError)
     assert gateway.session(session).sources["bank.noordbank"].state is SourceState.FAILED
+
+
+async def test_a_session_that_cannot_take_a_late_source_has_no_window(
+    sources: MockSources,
+) -> None:
+    # One bank configured: no instance can be added after the collection and no answers are
+    # kept, so there is no window to close and the sweep has no work before the consent ends.
+    connectors = {i: c for i, c in sources.connectors().items() if i != "bank.noordbank"}
+    async with Gateway.embedded(connectors, clock=sources.clock) as gateway:
+        session = await collected(gateway, sources, REQUEST, "salaried")
+        record = gateway.session(session)
+        assert record.late_sources_until is None
+        assert record.due_at == record.consent_expires_at
+        assert all("answers" not in outcome for outcome in opened(gateway, session).values())
+        sources.clock.advance(WINDOW)
+        assert gateway.sessions.due(sources.clock.now()) == []

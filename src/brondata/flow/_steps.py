@@ -550,13 +550,14 @@ def finish_collection(
     *,
     delivered: Collection[str],
     errors: Mapping[str, BrondataError],
-    late_source_window: timedelta,
+    late_source_window: timedelta | None,
 ) -> Step:
     """What became of each authorised instance (``delivered`` ones are in a record, the
     others failed with their own error or their kind's); the session leaves ``collecting``
     unless the consent ended meanwhile. From here the consent covers keeping the data: its
     term is the retention; and for ``late_source_window`` a source may still be added
-    (``add_source``), the raw answers kept for it to merge with (``close_late_window``)."""
+    (``add_source``), the raw answers kept for it to merge with (``close_late_window``);
+    ``None``: no source can be added (the gateway has one instance of each kind asked)."""
     updated = record
     if record.state is SessionState.COLLECTING:
         if record.collector != me:
@@ -570,7 +571,9 @@ def finish_collection(
             collector=None,
             lease_until=None,
             consent_expires_at=now + retention,
-            late_sources_until=now + late_source_window,
+            late_sources_until=(
+                now + late_source_window if late_source_window is not None else None
+            ),
         )
     for source, progress in record.sources.items():
         if progress.state is not SourceState.AUTHORISED:
