@@ -295,3 +295,45 @@ async def test_a_session_that_cannot_take_a_late_source_has_no_window(
         assert all("answers" not in outcome for outcome in opened(gateway, session).values())
         sources.clock.advance(WINDOW)
         assert gateway.sessions.due(sources.clock.now()) == []
+
+
+async def test_a_failed_second_bank_is_retried_after_the_collection_only_within_the_window(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    # Two banks at the first collection: one delivers, the other fails. Retrying the failed
+    # one later merges it into the delivered bank record, which needs the answers kept for
+    # the window: after it closed, the retry is refused at once (before a login the consumer
+    # would go through for nothing), and nothing changes.
+    sources.scenario("salary_elsewhere")
+    sources.faults["bank.noordbank"].add(Fault("status", "/v1/accounts", status=503))
+    session = await collected(
+        gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank", "bank.noordbank"]
+    )
+    assert gateway.result(session).error("bank.noordbank") is not None
+    sources.clock.advance(WINDOW)
+    await gateway.expire_due()  # the kept answers go
+    before = gateway.session(session)
+    size = gateway.ledger.size()
+    with pytest.raises(SessionStateError, match="window"):
+        await gateway.retry(session, "bank.noordbank")
+    assert gateway.session(session) == before
+    assert gateway.ledger.size() == size
+
+
+async def test_a_failed_second_bank_retried_within_the_window_merges(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    person = sources.scenario("salary_elsewhere")
+    sources.faults["bank.noordbank"].add(Fault("status", "/v1/accounts", status=503))
+    session = await collected(
+        gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank", "bank.noordbank"]
+    )
+    sources.faults["bank.noordbank"].clear()
+    await gateway.retry(session, "bank.noordbank")
+    async with sources.browser() as browser:
+        url = await gateway.login_url(session, "bank.noordbank")
+        callback = await browser.authorize(url, username=person.username, password=person.password)
+        await gateway.callback(session, "bank.noordbank", callback)
+    await gateway.collect(session)
+    bank = verify_record(gateway.result(session).records["bank"].compact, gateway.jwks())
+    assert sorted(bank.claims["instances"]) == ["bank.mockbank", "bank.noordbank"]

@@ -288,13 +288,7 @@ def add_source(
     if instance in record.sources:
         return Step(record)
     if record.state is SessionState.COLLECTED or record.kinds:
-        # After a collection: within the window for late sources only.
-        until = record.late_sources_until
-        if until is None or now >= until:
-            raise SessionStateError(
-                f"the window for adding a source to session {record.id} after its collection "
-                "has closed; start a new session with every source"
-            )
+        _check_late_window(record, now)
     if record.state is SessionState.COLLECTED:
         _check_not_expired(record, now)
         record = _moved(record, SessionEvent.RETRY, now)
@@ -408,10 +402,29 @@ def login_refused(
     return Step(updated, (event("data.failed", now, source=instance, error_code=error.code),))
 
 
+def _check_late_window(record: SessionRecord, now: datetime) -> None:
+    """That a source joining after a collection can still be merged: its window for late
+    sources is open (the answers kept to merge with are there)."""
+    until = record.late_sources_until
+    if until is None or now >= until:
+        raise SessionStateError(
+            f"the window for adding a source to session {record.id} after its collection "
+            "has closed; start a new session with every source"
+        )
+
+
 def retry(record: SessionRecord, source: str, now: datetime) -> Step:
-    """A failed source waits for a login again, within the consent given."""
+    """A failed source waits for a login again, within the consent given. After a
+    collection in which another instance of its kind delivered, the retried one is merged
+    with it like a late source: within the window for late sources only."""
     _check_not_expired(record, now)
     instance = instance_of(record, source)
+    kind = kind_of(instance)
+    if any(
+        other != instance and kind_of(other) == kind and progress.state is SourceState.COLLECTED
+        for other, progress in record.sources.items()
+    ):
+        _check_late_window(record, now)
     updated = _moved(record, SessionEvent.RETRY, now)
     updated = _source_moved(updated, instance, SessionEvent.RETRY, sealed=None, error=None)
     return Step(updated)
