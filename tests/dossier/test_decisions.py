@@ -261,8 +261,9 @@ def protected(**given: Any) -> Decimal | bool:
 @pytest.mark.parametrize(
     ("as_of", "household", "expected"),
     [
-        # Rv art. 475da lid 2: A (single, single parent) is the norm of Participatiewet art.
-        # 21 a, B (married or cohabiting) that of art. 21 b, at every age; times 0.95.
+        # Hand-worked from the law texts (no published worked example found): Rv art. 475da
+        # lid 2, A (single, single parent) is the norm of Participatiewet art. 21 a, B
+        # (married or cohabiting) that of art. 21 b, at every age; times 0.95.
         # From 1 January 2026 (Pw art. 21 in force from 2026-01-01):
         ("2026-01-01", "single", "1331.43"),  # 1,401.50 x 0.95 = 1,331.425
         ("2026-03-01", "couple", "1902.02"),  # 2,002.13 x 0.95 = 1,902.0235
