@@ -400,6 +400,12 @@ class Gateway:
             ),
         )
 
+    def addable_sources(self, record: SessionRecord) -> list[str]:
+        """The instances ``add_source`` would take now for the session ``record`` (read by
+        the caller): what a journey offers as "another bank of yours", nothing it would
+        refuse (a kind the request does not ask, or after the late-source window)."""
+        return flow.addable_sources(record, self._clock.now(), configured=self.connectors)
+
     def session(self, session_id: str) -> SessionRecord:
         return self._load_now(session_id)
 

@@ -402,11 +402,32 @@ def login_refused(
     return Step(updated, (event("data.failed", now, source=instance, error_code=error.code),))
 
 
-def _check_late_window(record: SessionRecord, now: datetime) -> None:
-    """That a source joining after a collection can still be merged: its window for late
+def _late_window_open(record: SessionRecord, now: datetime) -> bool:
+    """Whether a source joining after a collection can still be merged: its window for late
     sources is open (the answers kept to merge with are there)."""
     until = record.late_sources_until
-    if until is None or now >= until:
+    return until is not None and now < until
+
+
+def addable_sources(
+    record: SessionRecord, now: datetime, *, configured: Collection[str]
+) -> list[str]:
+    """The instances ``add_source`` would take now: of a kind the session asks, not in it
+    yet, while the session takes sources (before its collection, or within its window for
+    late sources after it, its consent standing)."""
+    if record.state not in (SessionState.CREATED, SessionState.CONSENTED, SessionState.COLLECTED):
+        return []
+    if (record.state is SessionState.COLLECTED or record.kinds) and (
+        not _late_window_open(record, now) or now >= record.consent_expires_at
+    ):
+        return []
+    plan = plan_of(record)
+    return [i for i in configured if kind_of(i) in plan and i not in record.sources]
+
+
+def _check_late_window(record: SessionRecord, now: datetime) -> None:
+    """That a source joining after a collection can still be merged (``_late_window_open``)."""
+    if not _late_window_open(record, now):
         raise SessionStateError(
             f"the window for adding a source to session {record.id} after its collection "
             "has closed; start a new session with every source"
