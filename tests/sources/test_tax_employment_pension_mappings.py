@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -85,6 +86,7 @@ def period(month: int, year: int = 2026, amount: str = "4000.00") -> dict[str, A
         "datumAanvang": f"{year}-{month:02d}-01",
         "datumEinde": f"{year}-{month:02d}-28",
         "svLoon": amount,
+        "fiscaalLoon": str(Decimal(amount) - 200),
     }
 
 
@@ -129,6 +131,43 @@ def test_employment() -> None:
     # Nov 2025 .. Oct 2026: Nov, Dec 2025 and Jan 2026 at 4000, Feb..Oct 2026 at 3000.
     assert values["employment.sv_wage_12m"] == {"amount": "39000.00", "currency": "EUR"}
     assert values["employment.permanent_contract"] is False
+
+
+def test_taxable_income_is_the_latest_polis_month_annualised() -> None:
+    # Rv art. 475d lid 1: C is computed from the latest monthly income in the polis
+    # administration. The latest month in the answer is November 2026: 2,800 x 12.
+    name = "employment.taxable_income_annual"
+    values = mapping("employment")(uwv(), [name], TODAY)
+    assert values == {name: {"amount": "33600.00", "currency": "EUR"}}
+    # Two relations in the latest month add up.
+    raw = uwv()
+    raw["verzekeringsbericht"]["inkomstenverhoudingen"][0]["perioden"].append(
+        period(11, amount="1000.00")
+    )
+    assert mapping("employment")(raw, [name], TODAY)[name]["amount"] == "43200.00"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "none_in_the_latest_months",  # the last job ended long ago: no current polis month
+        "no_fiscal_wage",  # an answer without the fiscal wage: unknown, not 0
+        "no_relations",  # benefits and self-employment are not in the report
+    ],
+)
+def test_taxable_income_unknown_is_none(change: str) -> None:
+    raw = uwv()
+    relations = raw["verzekeringsbericht"]["inkomstenverhoudingen"]
+    if change == "none_in_the_latest_months":
+        relations[1]["perioden"] = [period(m, amount="3000.00") for m in range(2, 7)]
+        relations[0]["perioden"] = []
+    elif change == "no_fiscal_wage":
+        for p in relations[1]["perioden"]:
+            del p["fiscaalLoon"]
+    else:
+        relations.clear()
+    name = "employment.taxable_income_annual"
+    assert mapping("employment")(raw, [name], TODAY) == {name: None}
 
 
 def pension_export(periods: list[dict[str, Any]]) -> dict[str, Any]:
