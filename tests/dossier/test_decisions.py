@@ -9,10 +9,13 @@ Sources of the expected figures (see also each rule file's ``brondata.sources``)
 * The annuity: EUR 100,000 over 360 months at 6% costs EUR 599.55 a month (by hand:
   i = 0.005, 100000 * i / (1 - 1.005^-360)).
 * NHG 2026 cost limit EUR 470,000 / EUR 498,200; LTV 100% / 106% (Trhk art. 5).
-* Beslagvrije voet: 95% (Rv art. 475da lid 2) of the Participatiewet norms as the law text in
-  force from 1 January and from 1 July 2026 carries them (art. 20-22; the file's sources), or of
-  the income when lower (art. 475dc lid 1). No published worked example of the 2026 amount
-  before the corrections was found; the figures are the norms times 0.95, by hand.
+* Beslagvrije voet: the formula of Rv art. 475da lid 2 with the 2026 figures of the rule file
+  (the Participatiewet norms of 1 January and 1 July 2026, the zorg, rent and child terms),
+  within the maxima of lid 1, or 95% of the income when lower (art. 475dc lid 1). No published
+  worked example of a 2026 amount was found (rechtspraak, the Rijksoverheid rekenhulp and the
+  MvT of Kamerstuk 34628 were not reachable here); the cases are hand-worked from the law
+  texts, and the eight published maxima of lid 1 pin the figures (seven to the cent, one a
+  cent short: see test_the_formula_reproduces_the_maxima_of_lid_1).
 """
 
 from __future__ import annotations
