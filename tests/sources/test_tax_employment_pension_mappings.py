@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -84,7 +85,7 @@ def test_tax_shape_errors() -> None:
 def period(month: int, year: int = 2026, amount: str = "4000.00") -> dict[str, Any]:
     return {
         "datumAanvang": f"{year}-{month:02d}-01",
-        "datumEinde": f"{year}-{month:02d}-28",
+        "datumEinde": f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}",
         "svLoon": amount,
         "fiscaalLoon": str(Decimal(amount) - 200),
     }
@@ -145,6 +146,36 @@ def test_taxable_income_is_the_latest_polis_month_annualised() -> None:
         period(11, amount="1000.00")
     )
     assert mapping("employment")(raw, [name], TODAY)[name]["amount"] == "43200.00"
+
+
+def test_taxable_income_of_a_four_weekly_payroll_counts_thirteen_periods() -> None:
+    # A payroll of four weeks has 13 periods a year; two may start in one month: the latest
+    # period of the relation is its latest income, times 13.
+    name = "employment.taxable_income_annual"
+    weeks = {
+        "werkgever": {"naam": "Vier Weken B.V."},
+        "datumAanvang": "2026-01-01",
+        "soortContract": "onbepaald",
+        "perioden": [
+            {
+                "datumAanvang": start,
+                "datumEinde": end,
+                "svLoon": "2000.00",
+                "fiscaalLoon": wage,
+            }
+            for start, end, wage in (
+                ("2026-10-05", "2026-11-01", "1800.00"),
+                ("2026-11-02", "2026-11-29", "1900.00"),
+            )
+        ],
+    }
+    raw = {"verzekeringsbericht": {"inkomstenverhoudingen": [weeks]}}
+    assert mapping("employment")(raw, [name], TODAY)[name]["amount"] == "24700.00"
+    # Beside a monthly relation in the same latest month: 1,900 x 13 + 2,800 x 12.
+    raw["verzekeringsbericht"]["inkomstenverhoudingen"].append(
+        uwv()["verzekeringsbericht"]["inkomstenverhoudingen"][1]
+    )
+    assert mapping("employment")(raw, [name], TODAY)[name]["amount"] == "58300.00"
 
 
 @pytest.mark.parametrize(

@@ -5,12 +5,12 @@ behind an OAuth server (scope ``employment``) whose login is the mock DigiD: the
 income relations as employee (``inkomstenverhoudingen``: number, employer with payroll tax
 number, start and end, contract ``onbepaald``/``bepaald``, hours a week) with, per monthly
 period, the SV-loon and the fiscal wage (``svLoon`` and ``fiscaalLoon``, loon voor de
-loonheffing: both wages the payroll tax return reports into UWV's polisadministratie; decimal
-strings) and ``verloondeUren``, over the last five years at most. The fiscal wage is the
-payslip's: gross less the employee's pension premium, the same figure the tax return's wages
-sum. Benefits (AOW, pensions) and self-employment do not appear: the report is about
-insured employment. ``datumEinde`` is set once a relation has ended; a running fixed-term
-contract shows ``soortContract: bepaald`` and ``datumEinde: null``.
+loonheffing: both wages the payroll tax return reports into UWV's polisadministratie, Wet
+SUWI art. 33 lid 2 a and d; decimal strings) and ``verloondeUren``, over the last five years
+at most. The fiscal wage is the payslip's: gross less the employee's pension premium, the
+same figure the tax return's wages sum. Benefits (AOW, pensions) and self-employment do not
+appear: the report is about insured employment. ``datumEinde`` is set once a relation has
+ended; a running fixed-term contract shows ``soortContract: bepaald`` and ``datumEinde: null``.
 
 Errors are JSON ``{"code": ..., "message": ...}``; 401 without a valid token.
 """

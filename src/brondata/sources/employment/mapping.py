@@ -7,16 +7,21 @@
 * ``employment.permanent_contract``: a current relation with ``soortContract`` onbepaald.
 * ``employment.taxable_income_annual``: C of Rv art. 475da lid 2 as art. 475d lid 1 computes
   it, "op basis van het meest recente maandinkomen zoals dat blijkt uit de
-  polisadministratie": the fiscal wage (``fiscaalLoon``, loon voor de loonheffing) of every
-  period that starts in the latest month in the message, summed, times 12. ``None`` (unknown,
-  never 0) when that month is more than three months before today's (no current income in
-  the polis), when a period of it has no fiscal wage, or when there is no period at all (the
-  report leaves out benefits and self-employment). Not applied: the order in council for a
-  latest month that does not reflect the income (art. 475d lid 1, fourth sentence).
+  polisadministratie" (which records the wage "in de zin van de Wet op de loonbelasting 1964"
+  beside the SV-loon: Wet SUWI art. 33 lid 2 a and d): per relation whose latest period
+  starts or ends in the latest month of the message, that period's fiscal wage
+  (``fiscaalLoon``, loon voor de loonheffing) times the periods a year (a calendar month 12,
+  four weeks 13, a week 52), summed. ``None`` (unknown, never 0) when that month is more than
+  three months before today's (no current income in the polis), when such a period has no
+  fiscal wage or covers part of a month only (a job that began or ended in it), or when
+  there is no period at all (the report leaves out benefits and self-employment). Not
+  applied: the order in council for a latest month that does not reflect the income
+  (art. 475d lid 1, fourth sentence).
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -26,6 +31,7 @@ from brondata.sources._kind import SourceMapping
 from brondata.sources._mapping import money, select
 from brondata.sources.employment.models import (
     Inkomstenverhouding,
+    Periode,
     Verzekeringsbericht,
 )
 
@@ -71,17 +77,34 @@ def _month(day: date) -> int:
     return day.year * 12 + day.month - 1
 
 
+def _periods_a_year(p: Periode) -> int | None:
+    """How many periods like ``p`` a year has: a calendar month 12, four weeks 13, a week 52;
+    ``None`` for a part of a month (a job that began or ended in it)."""
+    days = (p.datumEinde - p.datumAanvang).days + 1
+    last_day = calendar.monthrange(p.datumAanvang.year, p.datumAanvang.month)[1]
+    if p.datumAanvang.day == 1 and p.datumEinde == p.datumAanvang.replace(day=last_day):
+        return 12
+    return {28: 13, 7: 52}.get(days)
+
+
 def _taxable_income_annual(b: Verzekeringsbericht, today: date) -> dict[str, str] | None:
-    periods = [p for r in b.inkomstenverhoudingen for p in r.perioden]
-    if not periods:
+    latest = [
+        max(r.perioden, key=lambda p: p.datumAanvang) for r in b.inkomstenverhoudingen if r.perioden
+    ]
+    if not latest:
         return None
-    latest = max(_month(p.datumAanvang) for p in periods)
-    if latest < _month(today) - _POLIS_LAG_MONTHS:
+    month = max(_month(p.datumAanvang) for p in latest)
+    if month < _month(today) - _POLIS_LAG_MONTHS:
         return None
-    wages = [p.fiscaalLoon for p in periods if _month(p.datumAanvang) == latest]
-    if any(w is None for w in wages):
-        return None
-    return money(sum((w for w in wages if w is not None), Decimal(0)) * 12)
+    total = Decimal(0)
+    for period in latest:
+        if month not in (_month(period.datumAanvang), _month(period.datumEinde)):
+            continue  # a relation whose income stopped before the latest month
+        factor = _periods_a_year(period)
+        if period.fiscaalLoon is None or factor is None:
+            return None
+        total += period.fiscaalLoon * factor
+    return money(total)
 
 
 _Input = tuple[Verzekeringsbericht, date]
