@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from datetime import date
 from decimal import ROUND_FLOOR, Decimal, getcontext
 from importlib import resources
 from typing import Any
@@ -36,6 +37,7 @@ from brondata.dossier import (
     _decisions,
     check_decisions,
     decide,
+    decision_inputs,
     rule_table,
 )
 from brondata.errors import (
@@ -662,3 +664,33 @@ def test_amounts_reach_the_engine_exactly() -> None:
 def test_the_maximum_mortgage_is_never_rounded_up() -> None:
     # The table floors the income part to whole euros; the result keeps that (no cents).
     assert max_mortgage() == max_mortgage().to_integral_value(rounding=ROUND_FLOOR)
+
+
+def test_unknown_polis_income_or_children_are_left_out_so_the_decision_names_them() -> None:
+    # The mappings give None when UWV shows no current month or the BRP cannot tell a child's
+    # age: the inputs are left out, and the decision fails typed instead of assuming 0.
+    values = {
+        "household.partner": None,
+        "household.children_under_18": None,
+        "employment.taxable_income_annual": None,
+        "bank.salary_monthly_average": {"amount": "2000.00", "currency": "EUR"},
+    }
+    given = decision_inputs(values, date(2026, 12, 2))
+    assert "children_under_18" not in given
+    assert "taxable_income_annual" not in given
+    with pytest.raises(MissingDecisionInputError) as caught:
+        decide("decision.protected_earnings_monthly", year=YEAR, inputs=given)
+    assert caught.value.missing == ["children_under_18", "taxable_income_annual"]
+    known = {
+        **values,
+        "household.children_under_18": True,
+        "employment.taxable_income_annual": {"amount": "40000.00", "currency": "EUR"},
+    }
+    given = decision_inputs(known, date(2026, 12, 2))
+    assert given["children_under_18"] is True
+    assert given["taxable_income_annual"] == "40000.00"
+    # The single parent of test_protected_earnings_of_a_single_parent, on 2 December 2026.
+    result = decide("decision.protected_earnings_monthly", year=YEAR, inputs=given)
+    assert result.value == Decimal("1686.76")
+    with pytest.raises(InvalidDecisionInputError, match="children_under_18"):
+        decision_inputs({"household.children_under_18": "yes"}, date(2026, 12, 2))

@@ -66,6 +66,11 @@ def test_an_incomplete_date_is_released_as_far_as_known() -> None:
         ([{"type": "JaarDatum", "jaar": 2015}], True),  # a year only, but surely under 18
         ([{"type": "JaarDatum", "jaar": 2000}], False),  # surely 18 or older
         ([{"type": "JaarDatum", "jaar": 2008}], None),  # cannot tell: unknown, not a guess
+        ([{"type": "JaarMaandDatum", "jaar": 2008, "maand": 12}], True),  # 18 next month
+        ([{"type": "JaarMaandDatum", "jaar": 2008, "maand": 10}], False),  # 18 last month
+        ([{"type": "JaarMaandDatum", "jaar": 2008, "maand": 11}], None),  # 18 this month
+        # One known minor is enough, whatever the others.
+        (["2000-03-01", {"type": "JaarDatum", "jaar": 2008}, "2015-06-01"], True),
     ],
 )
 def test_children_under_18(born: list[Any], expected: bool | None) -> None:

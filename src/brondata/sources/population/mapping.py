@@ -140,10 +140,14 @@ def _minor(born: str, today: date) -> bool | None:
         except ValueError:  # 29 February: 18 on 1 March
             adult_on = date(year + 18, 3, 1)
         return today < adult_on
-    if year + 18 < today.year:
-        return False
-    if year + 18 > today.year:
+    # Only the year (or year and month) is known: decide when every day it allows agrees.
+    adult_in = (year + 18) * 12 + (int(born[5:7]) - 1 if len(born) == 7 else 0)
+    now = today.year * 12 + today.month - 1
+    last = adult_in if len(born) == 7 else adult_in + 11
+    if now < adult_in:
         return True
+    if now > last:
+        return False
     return None
 
 
