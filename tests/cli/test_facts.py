@@ -4,6 +4,7 @@ anything is written; ``--purpose payment_plan`` is a preset."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -96,8 +97,12 @@ def test_demo_payment_plan_end_to_end(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     protected = summary["decisions"]["decision.protected_earnings_monthly"]
-    assert protected["rule_version"] == "protected_earnings@2026.3"
+    assert protected["rule_version"] == "protected_earnings@2026.4"
     assert set(protected["value"]) == {"amount", "currency"}
+    # The salaried demo person earns well above the minimum: the income-dependent terms of
+    # Rv art. 475da lid 2 lift the amount above 95% of the social-assistance norm (EUR
+    # 1,348.49 from 1 July 2026, all revision 3 gave), up to the maximum of lid 1 a.
+    assert Decimal("1348.49") < Decimal(protected["value"]["amount"]) <= Decimal("2208.48")
     report = json.loads((out / "dossier.json").read_text())
     assert report["preset"] == "payment_plan"
     # The income itself is not released: no record holds the salary.

@@ -9,10 +9,13 @@ Sources of the expected figures (see also each rule file's ``brondata.sources``)
 * The annuity: EUR 100,000 over 360 months at 6% costs EUR 599.55 a month (by hand:
   i = 0.005, 100000 * i / (1 - 1.005^-360)).
 * NHG 2026 cost limit EUR 470,000 / EUR 498,200; LTV 100% / 106% (Trhk art. 5).
-* Beslagvrije voet: 95% (Rv art. 475da lid 2) of the Participatiewet norms as the law text in
-  force from 1 January and from 1 July 2026 carries them (art. 20-22; the file's sources), or of
-  the income when lower (art. 475dc lid 1). No published worked example of the 2026 amount
-  before the corrections was found; the figures are the norms times 0.95, by hand.
+* Beslagvrije voet: the formula of Rv art. 475da lid 2 with the 2026 figures of the rule file
+  (the Participatiewet norms of 1 January and 1 July 2026, the zorg, rent and child terms),
+  within the maxima of lid 1, or 95% of the income when lower (art. 475dc lid 1). No published
+  worked example of a 2026 amount was found (rechtspraak, the Rijksoverheid rekenhulp and the
+  MvT of Kamerstuk 34628 were not reachable here); the cases are hand-worked from the law
+  texts, and the eight published maxima of lid 1 pin the figures (seven to the cent, one a
+  cent short: see test_the_formula_reproduces_the_maxima_of_lid_1).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from datetime import date
 from decimal import ROUND_FLOOR, Decimal, getcontext
 from importlib import resources
 from typing import Any
@@ -33,6 +37,7 @@ from brondata.dossier import (
     _decisions,
     check_decisions,
     decide,
+    decision_inputs,
     rule_table,
 )
 from brondata.errors import (
@@ -253,17 +258,33 @@ def test_nhg_cost_limit_2026(loan: int, measures: int, expected: bool) -> None:
 
 
 def protected(**given: Any) -> Decimal | bool:
-    base: dict[str, Any] = {"as_of": "2026-03-01", "household": "single"}
-    base.update(net_income_monthly="5000.00")
+    base: dict[str, Any] = {
+        "as_of": "2026-03-01",
+        "household": "single",
+        "children_under_18": False,
+        "taxable_income_annual": "18000.00",
+        "net_income_monthly": "5000.00",
+    }
     return decide("decision.protected_earnings_monthly", year=YEAR, inputs={**base, **given}).value
+
+
+#: The inputs of a single without children, as the decision names them (sorted).
+PROTECTED_INPUTS = (
+    "as_of",
+    "children_under_18",
+    "household",
+    "net_income_monthly",
+    "taxable_income_annual",
+)
 
 
 @pytest.mark.parametrize(
     ("as_of", "household", "expected"),
     [
-        # Hand-worked from the law texts (no published worked example found): Rv art. 475da
-        # lid 2, A (single, single parent) is the norm of Participatiewet art. 21 a, B
-        # (married or cohabiting) that of art. 21 b, at every age; times 0.95.
+        # At a taxable income below every threshold (C under D and under the reference income
+        # of WHT art. 17) only 95% of the norm is left (Rv art. 475da lid 2): A (single,
+        # single parent) is the norm of Participatiewet art. 21 a, B (married or cohabiting)
+        # that of art. 21 b, at every age; times 0.95. Hand-worked from the law texts.
         # From 1 January 2026 (Pw art. 21 in force from 2026-01-01):
         ("2026-01-01", "single", "1331.43"),  # 1,401.50 x 0.95 = 1,331.425
         ("2026-03-01", "couple", "1902.02"),  # 2,002.13 x 0.95 = 1,902.0235
@@ -273,19 +294,160 @@ def protected(**given: Any) -> Decimal | bool:
         ("2026-12-02", "couple", "1926.40"),  # 2,027.79 x 0.95 = 1,926.4005
     ],
 )
-def test_protected_earnings_by_household_and_period(
+def test_protected_earnings_at_the_minimum_by_household_and_period(
     as_of: str, household: str, expected: str
 ) -> None:
-    result = decide(
-        "decision.protected_earnings_monthly",
-        year=YEAR,
-        inputs={"as_of": as_of, "household": household, "net_income_monthly": "5000.00"},
-    )
+    given = {
+        "as_of": as_of,
+        "household": household,
+        "children_under_18": False,
+        "taxable_income_annual": "12000.00",
+        "partner_taxable_income_annual": "6000.00",
+        "net_income_monthly": "5000.00",
+    }
+    result = decide("decision.protected_earnings_monthly", year=YEAR, inputs=given)
     assert result.value == Decimal(expected)
     assert result.claim() == {"amount": expected, "currency": "EUR"}
-    assert result.rule_version == "protected_earnings@2026.3"
-    # Nothing about the ages: the formula of art. 475da lid 2 has none.
-    assert result.inputs == ("as_of", "household", "net_income_monthly")
+    assert result.rule_version == "protected_earnings@2026.4"
+    # The partner's income is an input of a couple's decision only.
+    partner = ("partner_taxable_income_annual",) if household == "couple" else ()
+    assert result.inputs == tuple(sorted(PROTECTED_INPUTS + partner))
+
+
+@pytest.mark.parametrize(
+    ("taxable", "net", "expected"),
+    [
+        # A single without children, 1 January 2026, hand-worked from Rv art. 475da lid 1-3
+        # with the figures of the rule file (A 1,401.50; D 29,736; E 13.730%; F 27%;
+        # H 932.93; J 202.52; reference income 23,425; standard premium 2,119; Pw art. 23
+        # lid 2 EUR 47).
+        # Low: C 20,000 is under D (zorg term 0) and under the reference (I = -3,425: the
+        # rent term counts as 0, WHT art. 21 lid 2 tapers only above it; read literally it
+        # would take 77.06 off): 1,331.425.
+        ("20000.00", "1500.00", "1331.43"),
+        # Low, and 95% of a lower income is less (art. 475dc lid 1): 0.95 x 1,300.
+        ("20000.00", "1300.00", "1235.00"),
+        # Middle: C 30,000: zorg (30,000 - 29,736) / 12 x 13.73% = 3.0206; rent
+        # (30,000 - 23,425) x 27% / 12 = 147.9375 (under H - J = 730.41):
+        # 1,331.425 + 3.0206 + 147.9375 = 1,482.3831.
+        ("30000.00", "2100.00", "1482.38"),
+        # High: C 48,000: zorg 1,522 x 13.73% = 208.97, at most 2,119 / 12 - 47 = 129.5833
+        # (lid 3); rent 24,575 x 27% / 12 = 552.9375: 1,331.425 + 129.5833 + 552.9375 =
+        # 2,013.9458.
+        ("48000.00", "3000.00", "2013.95"),
+        # Higher still: every term at its cap, 1,331.425 + 129.5833 + 730.41 = 2,191.4183,
+        # the maximum of lid 1 a (EUR 2,191.42).
+        ("90000.00", "4500.00", "2191.42"),
+    ],
+)
+def test_protected_earnings_of_a_single_by_taxable_income(
+    taxable: str, net: str, expected: str
+) -> None:
+    given = {"as_of": "2026-01-01", "taxable_income_annual": taxable, "net_income_monthly": net}
+    assert protected(**given) == Decimal(expected)
+
+
+def test_protected_earnings_of_a_single_parent() -> None:
+    # 1 July 2026, C 40,000: A 1,419.46 x 0.95 = 1,348.487; zorg (40,000 - 29,736) / 12 x
+    # 13.73% = 117.4373 (under the cap 129.5833); rent (40,000 - 31,500) x 22% / 12 = 155.8333
+    # (G and the reference of more than one person); child (40,000 - 29,736) / 12 x 7.60% =
+    # 65.0053: 1,686.7629.
+    value = protected(as_of="2026-07-01", children_under_18=True, taxable_income_annual="40000")
+    assert value == Decimal("1686.76")
+    # The same income without children: F 27%, reference 23,425, no child term:
+    # 1,348.487 + 117.4373 + (40,000 - 23,425) x 27% / 12 = 1,838.8618.
+    assert protected(as_of="2026-07-01", taxable_income_annual="40000") == Decimal("1838.86")
+
+
+def test_protected_earnings_of_a_couple_with_children_add_the_partner_income() -> None:
+    # 1 January 2026, C = 30,000 + 20,000 = 50,000: B 2,002.13 x 0.95 = 1,902.0235; zorg
+    # (50,000 - 29,736) / 12 x 13.73% = 231.8540 (cap 2 x 2,119 / 12 - 106 = 247.1667); rent
+    # (50,000 - 31,500) x 22% / 12 = 339.1667; child (50,000 - (29,736 + 9,405)) / 12 x 7.60%
+    # = 68.7737: 2,541.8179.
+    value = protected(
+        as_of="2026-01-01",
+        household="couple",
+        children_under_18=True,
+        taxable_income_annual="30000.00",
+        partner_taxable_income_annual="20000.00",
+    )
+    assert value == Decimal("2541.82")
+
+
+def test_a_couple_without_the_partner_income_is_a_typed_error() -> None:
+    # No source of this consumer's session gives the spouse's taxable income: never 0.
+    with pytest.raises(MissingDecisionInputError) as caught:
+        protected(household="couple")
+    assert caught.value.missing == ["partner_taxable_income_annual"]
+
+
+@pytest.mark.parametrize(
+    "name", ["taxable_income_annual", "children_under_18", "household", "as_of"]
+)
+def test_protected_earnings_without_an_input_is_a_typed_error(name: str) -> None:
+    base: dict[str, Any] = {
+        "as_of": "2026-03-01",
+        "household": "single",
+        "children_under_18": False,
+        "taxable_income_annual": "18000.00",
+        "net_income_monthly": "1000.00",
+    }
+    del base[name]
+    with pytest.raises(MissingDecisionInputError) as caught:
+        decide("decision.protected_earnings_monthly", year=YEAR, inputs=base)
+    assert caught.value.missing == [name]
+
+
+#: The maxima of Rv art. 475da lid 1 (primary: the consolidated texts in force from 1 January
+#: and 1 July 2026), per period and situation.
+MAXIMA = {
+    ("2026-01-01", "single", False): "2191.42",
+    ("2026-01-01", "single", True): "2526.69",
+    ("2026-01-01", "couple", False): "2881.41",
+    ("2026-01-01", "couple", True): "3155.31",
+    ("2026-07-01", "single", False): "2208.48",
+    ("2026-07-01", "single", True): "2543.75",
+    ("2026-07-01", "couple", False): "2905.79",
+    ("2026-07-01", "couple", True): "3179.68",
+}
+
+
+@pytest.mark.parametrize(("as_of", "household", "children"), sorted(MAXIMA))
+def test_the_formula_reproduces_the_maxima_of_lid_1(
+    as_of: str, household: str, children: bool
+) -> None:
+    # Lid 8: each maximum is the amount of the formula where I x (F / 12) (one person) or
+    # I x (G / 12) (more) equals H, the maximum rent of WHT art. 13 lid 1 a. The formula, not
+    # capped, at that taxable income (in cents) must give the published maximum to the cent:
+    # this is what pins the figures only seen in secondary sources (standard premium, D, J,
+    # the reference incomes). One of the eight misses by a cent: couple with children from 1
+    # January, 3,155.30 (with D 29,736; D 29,735.42 would give 3,155.31, see the rule file).
+    one_person = household == "single" and not children
+    taper, reference = (Decimal("0.27"), 23425) if one_person else (Decimal("0.22"), 31500)
+    binding = (reference + Decimal("932.93") * 12 / taper).quantize(Decimal("0.01"))
+    table = rule_table("protected_earnings", YEAR)
+    context = {
+        "as_of": as_of,
+        "household": household,
+        "children_under_18": children,
+        "taxable_income_annual": binding,
+        "partner_taxable_income_annual": Decimal(0),
+        "net_income_monthly": Decimal(10000),
+    }
+    raw = _decisions._evaluate(table, context)
+    formula = Decimal(str(raw["formula_monthly"])).quantize(Decimal("0.01"))
+    expected = Decimal(MAXIMA[(as_of, household, children)])
+    if (as_of, household, children) == ("2026-01-01", "couple", True):
+        assert formula == expected - Decimal("0.01")
+    else:
+        assert formula == expected
+    # And the decision at that income (and above) is the maximum itself.
+    result = _decisions.decide(
+        "decision.protected_earnings_monthly",
+        year=YEAR,
+        inputs={**context, "taxable_income_annual": binding + 20000},
+    )
+    assert result.value == expected
 
 
 @pytest.mark.parametrize("household", ["single", "couple"])
@@ -293,17 +455,20 @@ def test_protected_earnings_do_not_depend_on_age(household: str) -> None:
     # Revision 2 took the debtor's own social-assistance norm (Pw art. 20 under 21, art. 22
     # from the AOW age); the legend of art. 475da lid 2 names art. 21 a and b for everyone
     # (the Wet vereenvoudiging beslagvrije voet dropped the age categories). Ages given are
-    # not inputs of the decision, and a couple with a partner under 21 is no longer an error.
-    plain = protected(household=household)
+    # not inputs of the decision.
+    partner = {"partner_taxable_income_annual": "0.00"}
+    plain = protected(household=household, **partner)
     for band in ("under_21", "adult", "aow"):
-        assert protected(household=household, age_band=band, partner_age_band=band) == plain
+        again = protected(household=household, age_band=band, partner_age_band=band, **partner)
+        assert again == plain
 
 
 def test_protected_earnings_below_the_norm_is_95_percent_of_the_income() -> None:
     # Rv art. 475dc lid 1: never more than 95% of the income itself.
     assert protected(net_income_monthly="1000.00") == Decimal("950.00")
     assert protected(net_income_monthly="1401.50") == Decimal("1331.43")
-    assert protected(household="couple", net_income_monthly="2000.00") == Decimal("1900.00")
+    couple = {"household": "couple", "partner_taxable_income_annual": "0.00"}
+    assert protected(net_income_monthly="2000.00", **couple) == Decimal("1900.00")
 
 
 def test_protected_earnings_bad_day_is_typed() -> None:
@@ -405,7 +570,13 @@ def test_household_must_be_known() -> None:
         decide(
             "decision.protected_earnings_monthly",
             year=YEAR,
-            inputs={"as_of": "2026-03-01", "household": "commune", "net_income_monthly": "1"},
+            inputs={
+                "as_of": "2026-03-01",
+                "household": "commune",
+                "children_under_18": False,
+                "taxable_income_annual": "1",
+                "net_income_monthly": "1",
+            },
         )
 
 
@@ -453,7 +624,7 @@ def test_check_decisions_gives_the_rule_versions() -> None:
     names = ["decision.nhg_eligible", "decision.protected_earnings_monthly"]
     assert check_decisions(names, year=YEAR, facts=facts()) == [
         "nhg@2026.1",
-        "protected_earnings@2026.3",
+        "protected_earnings@2026.4",
     ]
     # The beslagvrije voet needs no application facts.
     assert check_decisions(["decision.protected_earnings_monthly"], year=YEAR, facts=None)
@@ -479,7 +650,13 @@ def test_amounts_reach_the_engine_exactly() -> None:
     result = decide(
         "decision.protected_earnings_monthly",
         year=YEAR,
-        inputs={"as_of": "2026-03-01", "household": "single", "net_income_monthly": "1.05"},
+        inputs={
+            "as_of": "2026-03-01",
+            "household": "single",
+            "children_under_18": False,
+            "taxable_income_annual": "1.05",
+            "net_income_monthly": "1.05",
+        },
     )
     assert result.value == Decimal("1.00")  # 0.9975 rounds half up to cents: 1.00
 
@@ -487,3 +664,33 @@ def test_amounts_reach_the_engine_exactly() -> None:
 def test_the_maximum_mortgage_is_never_rounded_up() -> None:
     # The table floors the income part to whole euros; the result keeps that (no cents).
     assert max_mortgage() == max_mortgage().to_integral_value(rounding=ROUND_FLOOR)
+
+
+def test_unknown_polis_income_or_children_are_left_out_so_the_decision_names_them() -> None:
+    # The mappings give None when UWV shows no current month or the BRP cannot tell a child's
+    # age: the inputs are left out, and the decision fails typed instead of assuming 0.
+    values = {
+        "household.partner": None,
+        "household.children_under_18": None,
+        "employment.taxable_income_annual": None,
+        "bank.salary_monthly_average": {"amount": "2000.00", "currency": "EUR"},
+    }
+    given = decision_inputs(values, date(2026, 12, 2))
+    assert "children_under_18" not in given
+    assert "taxable_income_annual" not in given
+    with pytest.raises(MissingDecisionInputError) as caught:
+        decide("decision.protected_earnings_monthly", year=YEAR, inputs=given)
+    assert caught.value.missing == ["children_under_18", "taxable_income_annual"]
+    known = {
+        **values,
+        "household.children_under_18": True,
+        "employment.taxable_income_annual": {"amount": "40000.00", "currency": "EUR"},
+    }
+    given = decision_inputs(known, date(2026, 12, 2))
+    assert given["children_under_18"] is True
+    assert given["taxable_income_annual"] == "40000.00"
+    # The single parent of test_protected_earnings_of_a_single_parent, on 2 December 2026.
+    result = decide("decision.protected_earnings_monthly", year=YEAR, inputs=given)
+    assert result.value == Decimal("1686.76")
+    with pytest.raises(InvalidDecisionInputError, match="children_under_18"):
+        decision_inputs({"household.children_under_18": "yes"}, date(2026, 12, 2))

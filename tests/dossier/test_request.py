@@ -123,3 +123,22 @@ def test_notice_lines_name_facts_decisions_rule_versions_and_checks() -> None:
     assert terms["decisions"]["decision.max_mortgage"]["rule_version"] == "income_norm@2026.1"
     # Other facts, another notice: the hash over these terms differs.
     assert notice_terms(request(facts={**FACTS, "loan_amount": 310000})) != notice_terms(request())
+
+
+def test_the_notice_names_what_the_protected_earnings_read() -> None:
+    # The consumer reads, in English and Dutch, that the beslagvrije voet is computed from the
+    # polis wage, the children under 18, the partner and the salary, and which rule version.
+    r = request(attributes=["decision.protected_earnings_monthly"], facts=None)
+    for language, words in (("en", "health insurance"), ("nl", "bijstandsnorm")):
+        text = "\n".join(notice_lines(r, language))
+        assert "protected_earnings@2026.4" in text
+        assert words in text
+        for name in (
+            "employment.taxable_income_annual",
+            "household.children_under_18",
+            "household.partner",
+            "bank.salary_monthly_average",
+        ):
+            assert name in text
+    inputs = notice_terms(r)["decisions"]["decision.protected_earnings_monthly"]["inputs"]
+    assert "household.children_under_18" in inputs

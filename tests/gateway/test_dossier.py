@@ -550,3 +550,60 @@ def test_a_holder_s_name_is_kept_as_a_bounded_number_of_digests() -> None:
     for holder, same in [("J.P. de Vries-Jansen", True), ("J. Jansen", False)]:
         bank = _identity_digests("ses", Identity(holders=(holder,)))
         assert (identity_conflict({"r": surname, "b": bank}) is None) is same
+
+
+def payment_plan(**change: Any) -> DataRequest:
+    fields: dict[str, Any] = {
+        "purpose": Purpose(term="dpv:CreditChecking", text="Agree a payment arrangement"),
+        "legal_basis": LegalBasis.CONTRACT,
+        "attributes": ["person.address", "decision.protected_earnings_monthly"],
+        "retention_days": 365,
+        "recipient": "Voorbeeld Incasso B.V.",
+    }
+    return DataRequest(**{**fields, **change})
+
+
+async def test_protected_earnings_read_the_polis_and_the_children_not_releasing_them(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    # A single parent: C from UWV's polis, the children from the BRP (birth dates only),
+    # the salary from the bank; the record says which inputs and sources, never a value.
+    session = await collected(gateway, sources, payment_plan(), "single_parent")
+    result = gateway.result(session)
+    assert set(result.records) == {"population", "employment", "bank", "decision"}
+    decision = verify_record(result.records["decision"].compact, gateway.jwks())
+    provenance = decision.claims["decisions"]["decision.protected_earnings_monthly"]
+    assert provenance["rule_version"] == "protected_earnings@2026.4"
+    assert provenance["inputs"] == [
+        "as_of",
+        "children_under_18",
+        "household",
+        "net_income_monthly",
+        "taxable_income_annual",
+    ]
+    assert set(provenance["input_digests"]) == {"population", "employment", "bank"}
+    amount = decision.attributes["decision.protected_earnings_monthly"]["amount"]
+    assert amount.count(".") == 1
+    # Only what was asked leaves: the address; no child, no polis wage in any record.
+    population = verify_record(result.records["population"].compact, gateway.jwks())
+    assert set(population.attributes) == {"person.address"}
+    for source in ("employment", "bank"):
+        assert verify_record(result.records[source].compact, gateway.jwks()).attributes == {}
+    person = sources.scenario("single_parent")
+    text = json.dumps(
+        [verify_record(r.compact, gateway.jwks()).claims for r in result.records.values()]
+    )
+    assert all(child.bsn not in text and child.given_names not in text for child in person.children)
+
+
+async def test_protected_earnings_of_a_couple_need_the_partner_income(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    # No source of the consumer's own session gives the spouse's taxable income: the decision
+    # fails typed, naming the input, and is never computed with 0.
+    session = await collected(gateway, sources, payment_plan(), "two_incomes")
+    result = gateway.result(session)
+    assert "decision" not in result.records
+    error = result.errors["decision"]
+    assert error.code == "decision_input_missing"
+    assert "partner_taxable_income_annual" in error.message

@@ -70,6 +70,17 @@ async def test_every_scenario_logs_in_and_validates(
     else:
         assert "partners" not in persoon
     assert ("immigratie" in persoon) == (person.arrival_date is not None)
+    # The register's children of the person (any age, wherever they live): the single_parent
+    # scenario has them, every other scenario none.
+    if person.children:
+        kinderen = persoon["kinderen"]
+        assert [k["burgerservicenummer"] for k in kinderen] == [c.bsn for c in person.children]
+        assert [k["geboorte"]["datum"]["datum"] for k in kinderen] == [
+            c.birth_date.isoformat() for c in person.children
+        ]
+    else:
+        assert "kinderen" not in persoon
+    assert bool(person.children) == (scenario == "single_parent")
 
 
 async def test_only_the_asked_fields_come_back(

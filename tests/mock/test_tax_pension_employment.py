@@ -77,8 +77,14 @@ async def test_every_scenario_logs_in_once_and_the_sources_agree(
     else:
         assert relations
     for relation in relations:
+        slips = person.payslips_of(relation["werkgever"]["loonheffingennummer"])
+        fiscal = {s.period_start.isoformat(): s.fiscal_wage for s in slips}
         for period in relation["perioden"]:
             assert Decimal(period["svLoon"]).as_tuple().exponent == -2
+            # The polis holds the fiscal wage (loon voor de loonheffing) beside the SV-loon:
+            # the payslip's, gross less the employee's pension premium.
+            assert Decimal(period["fiscaalLoon"]) == fiscal[period["datumAanvang"]]
+            assert Decimal(period["fiscaalLoon"]) <= Decimal(period["svLoon"])
         # SV-loon per year in the UWV report = gross; the tax wage is gross less premium.
         for year in person.tax_years:
             line = next(

@@ -56,6 +56,30 @@ def test_an_incomplete_date_is_released_as_far_as_known() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("born", "expected"),
+    [
+        ([], False),  # the register lists no child: none
+        (["2000-03-01"], False),  # an adult child
+        (["2000-03-01", "2008-11-03"], True),  # 18 tomorrow: still a minor today
+        (["2008-11-02"], False),  # 18 today
+        ([{"type": "JaarDatum", "jaar": 2015}], True),  # a year only, but surely under 18
+        ([{"type": "JaarDatum", "jaar": 2000}], False),  # surely 18 or older
+        ([{"type": "JaarDatum", "jaar": 2008}], None),  # cannot tell: unknown, not a guess
+        ([{"type": "JaarMaandDatum", "jaar": 2008, "maand": 12}], True),  # 18 next month
+        ([{"type": "JaarMaandDatum", "jaar": 2008, "maand": 10}], False),  # 18 last month
+        ([{"type": "JaarMaandDatum", "jaar": 2008, "maand": 11}], None),  # 18 this month
+        # One known minor is enough, whatever the others.
+        (["2000-03-01", {"type": "JaarDatum", "jaar": 2008}, "2015-06-01"], True),
+    ],
+)
+def test_children_under_18(born: list[Any], expected: bool | None) -> None:
+    kinderen = [{"geboorte": {"datum": datum(b) if isinstance(b, str) else b}} for b in born]
+    raw = answer(**({"kinderen": kinderen} if kinderen else {}))
+    name = "household.children_under_18"
+    assert mapping("population")(raw, [name], TODAY) == {name: expected}
+
+
 def test_dutch_and_foreign_addresses() -> None:
     dutch = answer(
         verblijfplaats={
@@ -105,10 +129,10 @@ def test_a_dissolved_partnership_is_no_partner() -> None:
 
 def test_missing_data_is_a_mapping_error_and_bad_shapes_a_protocol_error() -> None:
     with pytest.raises(MappingError):
-        map_population(BrpAnswer.from_raw(answer()), ["person.surname"])
+        map_population(BrpAnswer.from_raw(answer()), ["person.surname"], TODAY)
     with pytest.raises(SourceProtocolError):
         BrpAnswer.from_raw({"personen": {"type": "x", "personen": []}})
     with pytest.raises(SourceProtocolError):
         BrpAnswer.from_raw(answer(leeftijd="old"))
     with pytest.raises(MappingError, match="does not provide"):
-        map_population(BrpAnswer.from_raw(answer()), ["bank.accounts"])
+        map_population(BrpAnswer.from_raw(answer()), ["bank.accounts"], TODAY)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -83,8 +85,9 @@ def test_tax_shape_errors() -> None:
 def period(month: int, year: int = 2026, amount: str = "4000.00") -> dict[str, Any]:
     return {
         "datumAanvang": f"{year}-{month:02d}-01",
-        "datumEinde": f"{year}-{month:02d}-28",
+        "datumEinde": f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}",
         "svLoon": amount,
+        "fiscaalLoon": str(Decimal(amount) - 200),
     }
 
 
@@ -129,6 +132,73 @@ def test_employment() -> None:
     # Nov 2025 .. Oct 2026: Nov, Dec 2025 and Jan 2026 at 4000, Feb..Oct 2026 at 3000.
     assert values["employment.sv_wage_12m"] == {"amount": "39000.00", "currency": "EUR"}
     assert values["employment.permanent_contract"] is False
+
+
+def test_taxable_income_is_the_latest_polis_month_annualised() -> None:
+    # Rv art. 475d lid 1: C is computed from the latest monthly income in the polis
+    # administration. The latest month in the answer is November 2026: 2,800 x 12.
+    name = "employment.taxable_income_annual"
+    values = mapping("employment")(uwv(), [name], TODAY)
+    assert values == {name: {"amount": "33600.00", "currency": "EUR"}}
+    # Two relations in the latest month add up.
+    raw = uwv()
+    raw["verzekeringsbericht"]["inkomstenverhoudingen"][0]["perioden"].append(
+        period(11, amount="1000.00")
+    )
+    assert mapping("employment")(raw, [name], TODAY)[name]["amount"] == "43200.00"
+
+
+def test_taxable_income_of_a_four_weekly_payroll_counts_thirteen_periods() -> None:
+    # A payroll of four weeks has 13 periods a year; two may start in one month: the latest
+    # period of the relation is its latest income, times 13.
+    name = "employment.taxable_income_annual"
+    weeks = {
+        "werkgever": {"naam": "Vier Weken B.V."},
+        "datumAanvang": "2026-01-01",
+        "soortContract": "onbepaald",
+        "perioden": [
+            {
+                "datumAanvang": start,
+                "datumEinde": end,
+                "svLoon": "2000.00",
+                "fiscaalLoon": wage,
+            }
+            for start, end, wage in (
+                ("2026-10-05", "2026-11-01", "1800.00"),
+                ("2026-11-02", "2026-11-29", "1900.00"),
+            )
+        ],
+    }
+    raw = {"verzekeringsbericht": {"inkomstenverhoudingen": [weeks]}}
+    assert mapping("employment")(raw, [name], TODAY)[name]["amount"] == "24700.00"
+    # Beside a monthly relation in the same latest month: 1,900 x 13 + 2,800 x 12.
+    raw["verzekeringsbericht"]["inkomstenverhoudingen"].append(
+        uwv()["verzekeringsbericht"]["inkomstenverhoudingen"][1]
+    )
+    assert mapping("employment")(raw, [name], TODAY)[name]["amount"] == "58300.00"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "none_in_the_latest_months",  # the last job ended long ago: no current polis month
+        "no_fiscal_wage",  # an answer without the fiscal wage: unknown, not 0
+        "no_relations",  # benefits and self-employment are not in the report
+    ],
+)
+def test_taxable_income_unknown_is_none(change: str) -> None:
+    raw = uwv()
+    relations = raw["verzekeringsbericht"]["inkomstenverhoudingen"]
+    if change == "none_in_the_latest_months":
+        relations[1]["perioden"] = [period(m, amount="3000.00") for m in range(2, 7)]
+        relations[0]["perioden"] = []
+    elif change == "no_fiscal_wage":
+        for p in relations[1]["perioden"]:
+            del p["fiscaalLoon"]
+    else:
+        relations.clear()
+    name = "employment.taxable_income_annual"
+    assert mapping("employment")(raw, [name], TODAY) == {name: None}
 
 
 def pension_export(periods: list[dict[str, Any]]) -> dict[str, Any]:

@@ -32,6 +32,10 @@ INPUT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     # The AOW age is the law's (the ``aow_age`` table), so the BRP birth date is enough.
     "aow_age_reached": ("person.birth_date",),
     "household": ("household.partner",),
+    "children_under_18": ("household.children_under_18",),
+    "taxable_income_annual": ("employment.taxable_income_annual",),
+    # The spouse's taxable income is the spouse's own data: never from this session.
+    "partner_taxable_income_annual": (),
     "net_income_monthly": ("bank.salary_monthly_average",),
     "as_of": (),
 }
@@ -96,6 +100,17 @@ def decision_inputs(values: Mapping[str, Any], today: date) -> dict[str, object]
     if values.get("person.birth_date") is not None:
         born = _birth_date(values["person.birth_date"], "person.birth_date")
         out["aow_age_reached"] = aow_age_reached(born, today)
+    if values.get("household.children_under_18") is not None:
+        children = values["household.children_under_18"]
+        if not isinstance(children, bool):
+            raise InvalidDecisionInputError("household.children_under_18 is not true or false")
+        out["children_under_18"] = children
+    # None: no current month in the polis administration (UWV shows no income now, or only
+    # benefits it does not report): left out, so the decision names it missing.
+    if values.get("employment.taxable_income_annual") is not None:
+        out["taxable_income_annual"] = _amount(
+            values["employment.taxable_income_annual"], "employment.taxable_income_annual"
+        )
     if "bank.salary_monthly_average" in values:
         out["net_income_monthly"] = _amount(
             values["bank.salary_monthly_average"], "bank.salary_monthly_average"

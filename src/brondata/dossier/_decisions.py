@@ -17,10 +17,11 @@ The 2026 tables (sources in the files):
 * ``loan_to_value``: Trhk art. 5, 100% of the value plus energy-saving measures up to 106%.
 * ``nhg``: NHG cost limit 2026, EUR 470,000 or EUR 498,200 with energy-saving measures.
 * ``protected_earnings``: the beslagvrije voet (Rv art. 475da and 475dc, Wet vereenvoudiging
-  beslagvrije voet), 95% of the social-assistance norm of Participatiewet art. 21 for the
-  household (the norms of 1 January and of 1 July 2026; the same at every age), or of the net
-  income when that is lower; the income-dependent terms of art. 475da lid 2 are not in this
-  revision (they need the taxable income of debtor and spouse; see the file).
+  beslagvrije voet): the formula of art. 475da lid 2 (95% of the social-assistance norm of
+  Participatiewet art. 21 for the household, plus the terms for health insurance, rent and
+  children that grow with the taxable income of debtor and spouse) within the maxima of lid 1,
+  from 1 January and from 1 July 2026; or 95% of the net income when that is lower. A couple
+  needs the spouse's taxable income, which no source of this consumer's session gives.
 * ``aow_age``: the AOW age by date of birth (AOW art. 7a), the input of the others' AOW
   criteria (``brondata.dossier._aow``).
 
@@ -106,6 +107,13 @@ INPUTS: dict[str, str] = {
     "student_loan_monthly": "money",
     "aow_age_reached": "boolean",  # by the BRP birth date and the ``aow_age`` table
     "household": "household",  # "single" (alone or single parent) or "couple"
+    # Children under 18 in the household: single parent rather than single, and the child
+    # terms of Rv art. 475da lid 2 b and d.
+    "children_under_18": "boolean",
+    # C of Rv art. 475da lid 2: the taxable income a year, annualised from the latest month in
+    # the UWV polisadministratie (art. 475d lid 1); the spouse's is the spouse's own data.
+    "taxable_income_annual": "money",
+    "partner_taxable_income_annual": "money",  # needed only for a couple
     "net_income_monthly": "money",  # net income a month
     "as_of": "date",  # the day the decision speaks of (a table may change within its year)
 }
@@ -170,11 +178,17 @@ DECISIONS: dict[str, Decision] = {
             "protected_earnings_monthly",
             "money",
             (),
-            ("as_of", "household", "net_income_monthly"),
-            "Protected earnings a month (beslagvrije voet), before the income-dependent terms "
-            "for health insurance, rent and children",
-            "Beslagvrije voet per maand, vóór de inkomensafhankelijke termen voor zorg, huur en "
-            "kinderen",
+            (
+                "as_of",
+                "household",
+                "children_under_18",
+                "taxable_income_annual",
+                "net_income_monthly",
+            ),
+            "Protected earnings a month (beslagvrije voet, Rv art. 475da): the social-assistance "
+            "norm with the income-dependent terms for health insurance, rent and children",
+            "Beslagvrije voet per maand (Rv art. 475da): de bijstandsnorm met de "
+            "inkomensafhankelijke termen voor zorg, huur en kinderen",
         ),
     )
 }
@@ -182,6 +196,10 @@ DECISIONS: dict[str, Decision] = {
 #: Inputs needed only in some cases: name -> (the input that decides, needed when true).
 _CONDITIONAL: dict[str, tuple[str, Callable[[Mapping[str, Any]], bool]]] = {
     "partner_income_annual": ("has_partner", lambda given: given.get("has_partner") is True),
+    "partner_taxable_income_annual": (
+        "household",
+        lambda given: given.get("household") == "couple",
+    ),
 }
 
 

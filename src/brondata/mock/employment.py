@@ -3,11 +3,14 @@
 ``MOCK(population, digid=idp, base_url=...)`` serves ``GET /api/uwv/v1/verzekeringsbericht``
 behind an OAuth server (scope ``employment``) whose login is the mock DigiD: the person's
 income relations as employee (``inkomstenverhoudingen``: number, employer with payroll tax
-number, start and end, contract ``onbepaald``/``bepaald``, hours a week) with the SV-loon per
-monthly period (``svLoon`` a decimal string, ``verloondeUren``) over the last five years at
-most. Benefits (AOW, pensions) and self-employment do not appear: the report is about
-insured employment. ``datumEinde`` is set once a relation has ended; a running fixed-term
-contract shows ``soortContract: bepaald`` and ``datumEinde: null``.
+number, start and end, contract ``onbepaald``/``bepaald``, hours a week) with, per monthly
+period, the SV-loon and the fiscal wage (``svLoon`` and ``fiscaalLoon``, loon voor de
+loonheffing: both wages the payroll tax return reports into UWV's polisadministratie, Wet
+SUWI art. 33 lid 2 a and d; decimal strings) and ``verloondeUren``, over the last five years
+at most. The fiscal wage is the payslip's: gross less the employee's pension premium, the
+same figure the tax return's wages sum. Benefits (AOW, pensions) and self-employment do not
+appear: the report is about insured employment. ``datumEinde`` is set once a relation has
+ended; a running fixed-term contract shows ``soortContract: bepaald`` and ``datumEinde: null``.
 
 Errors are JSON ``{"code": ..., "message": ...}``; 401 without a valid token.
 """
@@ -71,6 +74,7 @@ def verzekeringsbericht(person: Person, today: date) -> dict[str, Any]:
                         "datumAanvang": s.period_start.isoformat(),
                         "datumEinde": s.period_end.isoformat(),
                         "svLoon": f"{s.sv_wage:.2f}",
+                        "fiscaalLoon": f"{s.fiscal_wage:.2f}",
                         "verloondeUren": s.hours,
                     }
                     for s in slips
@@ -98,7 +102,7 @@ MOCK = GovernmentMock(
     shows=(
         "Uw werkgevers en dienstverbanden van de laatste vijf jaar",
         "Soort contract en uren per week",
-        "Uw SV-loon per maand",
+        "Uw SV-loon en fiscaal loon per maand",
     ),
     routes=_routes,
 )

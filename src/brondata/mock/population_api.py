@@ -56,7 +56,8 @@ _MONTHS = (
 
 # The spec's Persoon as a tree of field names, for validating ``fields``: a name maps to its
 # sub-fields, or to None where it is a leaf (dates, codes as a whole). Fields the mock never
-# fills (children, parents, authority) are still valid to ask for; they just do not come back.
+# fills (parents, authority; children for all but a single_parent) are still valid to ask for;
+# they just do not come back.
 _WAARDETABEL = {"code": None, "omschrijving": None}
 _NAAM_BASIS: dict[str, Any] = {
     "voornamen": None,
@@ -379,6 +380,15 @@ def persoon(person: Person, today: date) -> dict[str, Any]:
             "indicatieVestigingVanuitBuitenland": True,
         }
         out["datumEersteInschrijvingGBA"] = datum(person.arrival_date)
+    if person.children:
+        out["kinderen"] = [
+            {
+                "burgerservicenummer": child.bsn,
+                "naam": _naam(child.given_names, child.surname),
+                "geboorte": _geboorte(child.birth_date, person.address.city, "Nederland"),
+            }
+            for child in person.children
+        ]
     partner = person.partner
     if partner is not None:
         union = "huwelijk" if partner.union == "H" else "geregistreerd partnerschap"
@@ -503,6 +513,7 @@ MOCK = GovernmentMock(
         "Woonadres en datum van inschrijving",
         "Nationaliteit",
         "Partner (huwelijk of geregistreerd partnerschap)",
+        "Uw kinderen",
     ),
     routes=_routes,
     unauthorized=unauthorized,
@@ -511,7 +522,8 @@ MOCK = GovernmentMock(
 )
 
 
-#: The fields a connector typically asks for: identity, address, nationality and partner.
+#: The fields a connector typically asks for: identity, address, nationality, partner and
+#: children.
 SAMPLE_FIELDS = (
     "burgerservicenummer",
     "naam",
@@ -520,6 +532,7 @@ SAMPLE_FIELDS = (
     "nationaliteiten",
     "verblijfplaats",
     "partners",
+    "kinderen",
     "immigratie",
 )
 

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from brondata.mock.population._common import _bijection, _digits, _money
+from brondata.mock.population._common import _add_years, _bijection, _digits, _money
 from brondata.mock.population._scenarios import Scenario
 from brondata.mock.population._work import _other_employer, payroll_tax_number
 
@@ -186,6 +186,45 @@ class Partner:
     @property
     def full_name(self) -> str:
         return f"{self.given_names} {self.surname}"
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A child in a parent's BRP registration (the ``single_parent`` scenario)."""
+
+    bsn: str
+    given_names: str
+    surname: str
+    birth_date: date
+
+
+#: The parent's age at each child's birth (plus up to 300 days): with the single_parent ages
+#: (30 to 44) the younger child is under 18, the elder sometimes an adult.
+_CHILD_BIRTH_AGES = (24, 28)
+
+
+def _children_of(
+    index: int, bsn: str, surname: str, birth_date: date, scenario: Scenario
+) -> tuple[Child, ...]:
+    """The children of a ``single_parent`` (none for any other scenario), drawn from a stream
+    of their own, so that adding them moved no fact of any person."""
+    if scenario != "single_parent":
+        return ()
+    rng = random.Random(f"brondata:children:{index}:{bsn}")
+    head = bsn[:7]
+    weighted = sum(w * int(d) for w, d in zip(range(9, 2, -1), head, strict=True))
+    # BSNs no one else has: the parent's own seven-digit head with other eighth digits.
+    digits = [d8 for d8 in range(10) if (weighted + 2 * d8) % 11 != 10 and str(d8) != bsn[7]]
+    chosen = rng.sample(digits, len(_CHILD_BIRTH_AGES))
+    return tuple(
+        Child(
+            bsn=f"{head}{d8}{(weighted + 2 * d8) % 11}",
+            given_names=rng.choice(_GIVEN_FEMALE + _GIVEN_MALE),
+            surname=surname,
+            birth_date=_add_years(birth_date, age) + timedelta(days=rng.randint(0, 300)),
+        )
+        for d8, age in zip(chosen, _CHILD_BIRTH_AGES, strict=True)
+    )
 
 
 def split_surname(surname: str) -> tuple[str | None, str]:

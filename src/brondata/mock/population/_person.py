@@ -39,8 +39,10 @@ from brondata.mock.population._housing import (
 )
 from brondata.mock.population._identity import (
     Address,
+    Child,
     Gender,
     Partner,
+    _children_of,
     _draw_age_days,
     _draw_identity,
     _draw_origin,
@@ -113,6 +115,12 @@ class Person:
     @property
     def full_name(self) -> str:
         return f"{self.given_names} {self.surname}"
+
+    @property
+    def children(self) -> tuple[Child, ...]:
+        """The children in the person's BRP registration (``single_parent`` only; any age).
+        Derived, not a field: drawn from a stream of their own, no other fact moved."""
+        return _children_of(self.index, self.bsn, self.surname, self.birth_date, self.scenario)
 
     @property
     def surname_prefix(self) -> str | None:

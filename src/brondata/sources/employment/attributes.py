@@ -10,6 +10,7 @@ __all__ = [
     "EMPLOYMENT_HISTORY",
     "EMPLOYMENT_PERMANENT_CONTRACT",
     "EMPLOYMENT_SV_WAGE_12M",
+    "EMPLOYMENT_TAXABLE_INCOME_ANNUAL",
 ]
 
 EMPLOYMENT_CURRENT = Attribute(
@@ -51,10 +52,23 @@ EMPLOYMENT_SV_WAGE_12M = Attribute(
     derived=True,
 )
 
+EMPLOYMENT_TAXABLE_INCOME_ANNUAL = Attribute(
+    "employment.taxable_income_annual",
+    ValueType.MONEY,
+    "Taxable wage (loon voor de loonheffing) of the latest month in the UWV polis "
+    "administration, times 12",
+    "Fiscaal loon (loon voor de loonheffing) van de laatste maand in de polisadministratie "
+    "van UWV, maal 12",
+    Sensitivity.FINANCIAL,
+    category="dpv-pd:Salary",
+    derived=True,
+)
+
 #: In the order the consumer reads them.
 ATTRIBUTES: tuple[Attribute, ...] = (
     EMPLOYMENT_CURRENT,
     EMPLOYMENT_HISTORY,
     EMPLOYMENT_PERMANENT_CONTRACT,
     EMPLOYMENT_SV_WAGE_12M,
+    EMPLOYMENT_TAXABLE_INCOME_ANNUAL,
 )

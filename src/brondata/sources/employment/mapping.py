@@ -5,10 +5,23 @@
 * ``employment.sv_wage_12m``: the SV-loon of the periods that start in the 12 complete
   calendar months before today's month, summed; lenders take it as the annual income.
 * ``employment.permanent_contract``: a current relation with ``soortContract`` onbepaald.
+* ``employment.taxable_income_annual``: C of Rv art. 475da lid 2 as art. 475d lid 1 computes
+  it, "op basis van het meest recente maandinkomen zoals dat blijkt uit de
+  polisadministratie" (which records the wage "in de zin van de Wet op de loonbelasting 1964"
+  beside the SV-loon: Wet SUWI art. 33 lid 2 a and d): per relation whose latest period
+  starts or ends in the latest month of the message, that period's fiscal wage
+  (``fiscaalLoon``, loon voor de loonheffing) times the periods a year (a calendar month 12,
+  four weeks 13, a week 52), summed. ``None`` (unknown, never 0) when that month is more than
+  three months before today's (no current income in the polis), when such a period has no
+  fiscal wage or covers part of a month only (a job that began or ended in it), or when
+  there is no period at all (the report leaves out benefits and self-employment). Not
+  applied: the order in council for a latest month that does not reflect the income
+  (art. 475d lid 1, fourth sentence).
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -18,6 +31,7 @@ from brondata.sources._kind import SourceMapping
 from brondata.sources._mapping import money, select
 from brondata.sources.employment.models import (
     Inkomstenverhouding,
+    Periode,
     Verzekeringsbericht,
 )
 
@@ -43,14 +57,53 @@ def _current(b: Verzekeringsbericht, today: date) -> list[Inkomstenverhouding]:
 
 
 def _sv_wage_12m(b: Verzekeringsbericht, today: date) -> dict[str, str]:
-    this_month = today.year * 12 + today.month - 1
+    this_month = _month(today)
     first = this_month - 12
     total = Decimal(0)
     for relation in b.inkomstenverhoudingen:
         for period in relation.perioden:
-            month = period.datumAanvang.year * 12 + period.datumAanvang.month - 1
+            month = _month(period.datumAanvang)
             if first <= month < this_month:
                 total += period.svLoon
+    return money(total)
+
+
+#: The polis is filled by the monthly payroll tax returns, due the month after the period: a
+#: latest month further back than this shows no current income.
+_POLIS_LAG_MONTHS = 3
+
+
+def _month(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _periods_a_year(p: Periode) -> int | None:
+    """How many periods like ``p`` a year has: a calendar month 12, four weeks 13, a week 52;
+    ``None`` for a part of a month (a job that began or ended in it)."""
+    days = (p.datumEinde - p.datumAanvang).days + 1
+    last_day = calendar.monthrange(p.datumAanvang.year, p.datumAanvang.month)[1]
+    if p.datumAanvang.day == 1 and p.datumEinde == p.datumAanvang.replace(day=last_day):
+        return 12
+    return {28: 13, 7: 52}.get(days)
+
+
+def _taxable_income_annual(b: Verzekeringsbericht, today: date) -> dict[str, str] | None:
+    latest = [
+        max(r.perioden, key=lambda p: p.datumAanvang) for r in b.inkomstenverhoudingen if r.perioden
+    ]
+    if not latest:
+        return None
+    month = max(_month(p.datumAanvang) for p in latest)
+    if month < _month(today) - _POLIS_LAG_MONTHS:
+        return None
+    total = Decimal(0)
+    for period in latest:
+        if month not in (_month(period.datumAanvang), _month(period.datumEinde)):
+            continue  # a relation whose income stopped before the latest month
+        factor = _periods_a_year(period)
+        if period.fiscaalLoon is None or factor is None:
+            return None
+        total += period.fiscaalLoon * factor
     return money(total)
 
 
@@ -60,6 +113,7 @@ _MAPPERS: dict[str, Callable[[_Input], Any]] = {
     "employment.current": lambda m: [_relation(r) for r in _current(*m)],
     "employment.history": lambda m: [_relation(r) for r in m[0].inkomstenverhoudingen],
     "employment.sv_wage_12m": lambda m: _sv_wage_12m(*m),
+    "employment.taxable_income_annual": lambda m: _taxable_income_annual(*m),
     "employment.permanent_contract": lambda m: any(
         r.soortContract == "onbepaald" for r in _current(*m)
     ),

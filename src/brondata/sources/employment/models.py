@@ -29,6 +29,9 @@ class Periode(_Lenient):
     datumAanvang: date
     datumEinde: date
     svLoon: Decimal
+    # Loon voor de loonheffing (the fiscal wage): in the polis beside the SV-loon; an answer
+    # without it leaves the taxable income unknown.
+    fiscaalLoon: Decimal | None = None
 
 
 class Inkomstenverhouding(_Lenient):

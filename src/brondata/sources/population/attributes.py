@@ -6,6 +6,7 @@ from brondata.attributes import Attribute, Sensitivity, ValueType
 
 __all__ = [
     "ATTRIBUTES",
+    "HOUSEHOLD_CHILDREN_UNDER_18",
     "HOUSEHOLD_PARTNER",
     "PERSON_ADDRESS",
     "PERSON_AGE_OVER_18",
@@ -15,6 +16,17 @@ __all__ = [
     "PERSON_NATIONALITY",
     "PERSON_SURNAME",
 ]
+
+HOUSEHOLD_CHILDREN_UNDER_18 = Attribute(
+    "household.children_under_18",
+    ValueType.BOOLEAN,
+    "Whether a child in the person's BRP registration is under 18 today (no names or dates)",
+    "Of een kind in de BRP-registratie van de persoon vandaag jonger is dan 18 (zonder namen "
+    "of data)",
+    Sensitivity.PERSONAL,
+    category="dpv-pd:Family",
+    derived=True,
+)
 
 HOUSEHOLD_PARTNER = Attribute(
     "household.partner",
@@ -91,6 +103,7 @@ PERSON_SURNAME = Attribute(
 
 #: In the order the consumer reads them.
 ATTRIBUTES: tuple[Attribute, ...] = (
+    HOUSEHOLD_CHILDREN_UNDER_18,
     HOUSEHOLD_PARTNER,
     PERSON_ADDRESS,
     PERSON_AGE_OVER_18,

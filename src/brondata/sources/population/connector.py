@@ -27,6 +27,8 @@ _BRP_FIELDS: dict[str, tuple[str, ...]] = {
     "person.address": ("verblijfplaats",),
     "person.nationality": ("nationaliteiten",),
     "household.partner": ("partners",),
+    # Only the children's birth dates: their names and BSNs stay at the register.
+    "household.children_under_18": ("kinderen.geboorte.datum",),
 }
 
 

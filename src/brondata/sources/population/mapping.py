@@ -1,16 +1,24 @@
-"""From a Haal Centraal BRP Personen answer to ``person.*`` and ``household.partner``.
+"""From a Haal Centraal BRP Personen answer to ``person.*`` and ``household.*``.
 
 The register answers with only the fields the connector asked for, so every rule here reads
 what it needs and nothing else. The shapes follow BRP Personen 2.x: dates are typed objects
 (``{"type": "Datum", "datum": ...}``; an incomplete date such as ``JaarDatum`` is released as
 what is known, never guessed), the residence is a Dutch ``Adres`` or a foreign
 ``VerblijfplaatsBuitenland``, a partner whose partnership was dissolved is not a partner.
+
+``household.children_under_18``: whether a child in the person's registration (``kinderen``,
+of which only the birth dates are asked) is under 18 today; the register answers with no
+``kinderen`` when there are none. A year-only birth date that cannot tell gives ``None``
+(unknown, never a guess). The person's own answer does not say where a child lives, so a
+minor child counts as in the household (Participatiewet art. 4: the single parent cares for
+a child under 18); a child living with the other parent is counted too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
+from functools import partial
 from typing import Any
 
 from brondata.errors import MappingError
@@ -122,6 +130,36 @@ def _partner(p: Persoon) -> dict[str, Any] | None:
     return None
 
 
+def _minor(born: str, today: date) -> bool | None:
+    """Whether a child born on ``born`` (``YYYY[-MM[-DD]]``, as far as known) is under 18."""
+    year = int(born[:4])
+    if len(born) == 10:
+        day = date.fromisoformat(born)
+        try:
+            adult_on = day.replace(year=year + 18)
+        except ValueError:  # 29 February: 18 on 1 March
+            adult_on = date(year + 18, 3, 1)
+        return today < adult_on
+    # Only the year (or year and month) is known: decide when every day it allows agrees.
+    adult_in = (year + 18) * 12 + (int(born[5:7]) - 1 if len(born) == 7 else 0)
+    now = today.year * 12 + today.month - 1
+    last = adult_in if len(born) == 7 else adult_in + 11
+    if now < adult_in:
+        return True
+    if now > last:
+        return False
+    return None
+
+
+def _children_under_18(p: Persoon, today: date) -> bool | None:
+    minors = [
+        _minor(_date((k.get("geboorte") or {}).get("datum")), today) for k in p.kinderen or []
+    ]
+    if any(minors):
+        return True
+    return None if None in minors else False
+
+
 _MAPPERS: dict[str, Callable[[Persoon], Any]] = {
     "person.bsn": _bsn,
     "person.given_names": _given_names,
@@ -134,13 +172,24 @@ _MAPPERS: dict[str, Callable[[Persoon], Any]] = {
 }
 
 
-def map_population(person: Persoon, attributes: Iterable[str]) -> dict[str, Any]:
-    """Exactly the requested attributes the population register provides."""
-    return select("population", _MAPPERS, person, attributes)
+#: Rules that also read the day the values speak of.
+_AS_OF_TODAY: dict[str, Callable[..., Any]] = {
+    "household.children_under_18": _children_under_18,
+}
+
+
+def map_population(person: Persoon, attributes: Iterable[str], today: date) -> dict[str, Any]:
+    """Exactly the requested attributes the population register provides, as of ``today``."""
+    dated = {name: partial(rule, today=today) for name, rule in _AS_OF_TODAY.items()}
+    return select("population", {**_MAPPERS, **dated}, person, attributes)
 
 
 def _map(raw: Mapping[str, Any], attributes: Sequence[str], today: date) -> dict[str, Any]:
-    return map_population(BrpAnswer.from_raw(dict(raw)), attributes)
+    return map_population(BrpAnswer.from_raw(dict(raw)), attributes, today)
 
 
-MAPPING = SourceMapping(version=MAPPING_VERSION, provides=frozenset(_MAPPERS), map=_map)
+MAPPING = SourceMapping(
+    version=MAPPING_VERSION,
+    provides=frozenset({*_MAPPERS, *_AS_OF_TODAY}),
+    map=_map,
+)

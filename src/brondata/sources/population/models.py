@@ -70,6 +70,7 @@ class Persoon(_Lenient):
     verblijfplaats: Verblijfplaats | None = None
     nationaliteiten: list[Nationaliteit] | None = None
     partners: list[dict[str, Any]] | None = None
+    kinderen: list[dict[str, Any]] | None = None
 
 
 class BrpAnswer(_Lenient):
