@@ -32,6 +32,7 @@ from brondata.stores._sqlite import SqliteStore
 
 __all__ = [
     "MemorySessionStore",
+    "PartnerLink",
     "PendingEvent",
     "PostgresSessionStore",
     "SecretBox",
@@ -84,6 +85,23 @@ class NoticeSettings(BaseModel):
     withdrawal_method: str
 
 
+class PartnerLink(BaseModel):
+    """The link between an applicant's session and their fiscal partner's own session
+    (``Gateway.start_partner``; ``brondata._partner``), kept on both."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: The other session: the partner's (on the applicant's), the applicant's (on the
+    #: partner's).
+    session_id: str
+    #: On the partner's: who the applicant's data name as fiscal partner, and the applicant,
+    #: as citizen service number digests, sealed: what the partner must answer for.
+    expected: str | None = None
+    #: On the applicant's: the partner's data (their records' digests, combined) that the
+    #: applicant's checks and decisions last ran over, ``None`` before they did.
+    covered: str | None = None
+
+
 class SessionRecord(BaseModel):
     """Everything the gateway knows about one session; no attribute value is ever in it."""
 
@@ -127,6 +145,10 @@ class SessionRecord(BaseModel):
     pending_from: int | None = None
     #: The collection's outcome (records, errors, evidence), sealed: kept until retention ends.
     result: str | None = None
+    #: An applicant's: their fiscal partner's own session, once started.
+    partner: PartnerLink | None = None
+    #: A fiscal partner's: the applicant's session theirs joins.
+    joins: PartnerLink | None = None
 
 
 class SessionStore(Protocol):
