@@ -35,7 +35,7 @@ import hmac
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -665,21 +665,27 @@ class Gateway:
         When ``max_collections`` run already, the call waits its turn (first come, first
         served) before anything happens; no source's time runs meanwhile.
         """
+        claimed: list[SessionRecord] = []
+
+        def claim(record: SessionRecord, me: str, now: datetime, *, lease: timedelta) -> flow.Step:
+            claimed.append(record)  # read anyway: whether the session is a partner's
+            return flow.claim_collection(record, me, now, lease=lease)
+
         async with self._admission:
-            result = await self._collector.collect(session_id)
-            await self._partner_collected(session_id)
+            result = await self._collector.collect(session_id, claim=claim)
+            joins = claimed[-1].joins if claimed else None
+            if joins is not None:
+                await self._partner_collected(joins.session_id, session_id)
             return result
 
-    async def _partner_collected(self, session_id: str) -> None:
+    async def _partner_collected(self, session_id: str, partner_id: str) -> None:
         """After a partner's session is collected (or again, for a call cut short): the
         session it joins redoes its checks and decisions over the partner's data, once."""
-        partner = await self._steps.current(session_id)
-        if partner.joins is None:
-            return
         try:
-            applicant = await self._steps.current(partner.joins.session_id)
+            partner = await self._steps.current(partner_id)
+            applicant = await self._steps.current(session_id)
         except SessionNotFoundError:
-            return  # the applicant was erased
+            return  # erased meanwhile
         if applicant.state not in (SessionState.COLLECTED, SessionState.COLLECTING):
             return  # its own next collection reads the partner's data
         covered = partners.covered(partners.parts(applicant, partner, self._box))
