@@ -332,3 +332,39 @@ async def test_a_partner_request_is_not_started_by_hand(gateway: Gateway) -> Non
     )
     with pytest.raises(RequestError, match="start_partner"):
         await gateway.start(request, "someone")
+
+
+async def test_a_refresh_cut_short_is_done_by_the_next_collect_of_the_partner(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """The partner's collection finished, but the applicant's session could not be claimed
+    to redo its outcomes (the store down for that write): collecting the partner's session
+    again does it, once."""
+    applicant = await applicant_collected(gateway, sources)
+    partner = await gateway.start_partner(applicant, "partner-two_incomes")
+    await consented(gateway, partner)
+    await sources.authorise(gateway, partner.id, sources.partner(sources.scenario("two_incomes")))
+    replace = gateway.sessions.replace
+
+    def claim_fails(record: SessionRecord) -> SessionRecord:
+        if record.id == applicant and record.collector is not None:
+            raise StoreUnavailableError("the session store is down")
+        return replace(record)
+
+    gateway.sessions.replace = claim_fails  # type: ignore[method-assign]
+    try:
+        with pytest.raises(StoreUnavailableError):
+            await gateway.collect(partner.id)
+    finally:
+        gateway.sessions.replace = replace  # type: ignore[method-assign]
+    assert "decision" not in gateway.result(applicant).records
+
+    await gateway.collect(partner.id)
+    await gateway.collect(partner.id)
+    assert "decision.max_mortgage" in decision_of(gateway, applicant)
+    checked = [
+        e
+        for e in ledger(gateway)
+        if e["event"] == "dossier.checked" and e["session_id"] == applicant
+    ]
+    assert len(checked) == 2
