@@ -194,15 +194,18 @@ async def test_the_decision_record_names_the_partner_record_never_the_income(
     assert [e["session_id"] for e in delivered] == [applicant]
 
 
-async def test_a_stranger_cannot_join_as_the_partner(
-    gateway: Gateway, sources: MockSources
+@pytest.mark.parametrize("who", ["a stranger", "the applicant"])
+async def test_only_the_named_partner_can_join(
+    gateway: Gateway, sources: MockSources, who: str
 ) -> None:
-    """Someone other than the fiscal partner the applicant's data name logs in at the
-    partner's session: nothing of theirs is delivered or used."""
+    """Someone other than the fiscal partner the applicant's data name (a stranger, or the
+    applicant posing as their partner) logs in at the partner's session: nothing of theirs
+    is delivered or used."""
     applicant = await applicant_collected(gateway, sources)
     partner = await gateway.start_partner(applicant, "partner-two_incomes")
     await consented(gateway, partner)
-    await sources.authorise(gateway, partner.id, sources.scenario("salaried"))
+    person = sources.scenario("salaried" if who == "a stranger" else "two_incomes")
+    await sources.authorise(gateway, partner.id, person)
     result = await gateway.collect(partner.id)
 
     assert not result.records
@@ -368,3 +371,41 @@ async def test_a_refresh_cut_short_is_done_by_the_next_collect_of_the_partner(
         if e["event"] == "dossier.checked" and e["session_id"] == applicant
     ]
     assert len(checked) == 2
+
+
+async def test_the_partner_named_must_name_the_applicant_back(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """The partner's own return names another fiscal partner (or no source gave a BSN):
+    refused like a stranger."""
+    from brondata import _partner as partners
+    from brondata.connectors._base import Identity, bsn_digest
+
+    applicant = await applicant_collected(gateway, sources)
+    couple = sources.scenario("two_incomes")
+    partner = await gateway.start_partner(applicant, "partner-two_incomes")
+    box = gateway._box  # the gateway's store box: the sealed expectation opens with it
+    own = bsn_digest(sources.partner(couple).bsn)
+    fine = {"tax": Identity(bsn_digest=own, partner_digest=bsn_digest(couple.bsn))}
+    assert partners.mismatch(partner, box, fine) is None
+    other = {"tax": Identity(bsn_digest=own, partner_digest=bsn_digest("111222333"))}
+    assert isinstance(partners.mismatch(partner, box, other), PartnerMismatchError)
+    nameless = {"bank.mockbank": Identity(holders=("x",))}
+    assert isinstance(partners.mismatch(partner, box, nameless), PartnerMismatchError)
+    # A session that joins none is never the partner's check's business.
+    assert partners.mismatch(gateway.session(applicant), box, other) is None
+
+
+async def test_erasing_the_partner_leaves_nothing_of_theirs_with_the_applicant(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    applicant = await applicant_collected(gateway, sources)
+    await partner_collected(
+        gateway, sources, applicant, sources.partner(sources.scenario("two_incomes"))
+    )
+    assert "partner_data_missing" not in gateway.dossier(applicant).codes()
+    assert await gateway.erase_subject("partner-two_incomes")
+    # The applicant's checks no longer count the partner's data; the decision delivered
+    # before stays delivered (the recipient's to keep until its retention ends).
+    assert "partner_data_missing" in gateway.dossier(applicant).codes()
+    assert "decision" in gateway.result(applicant).records
