@@ -18,9 +18,9 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -73,8 +73,14 @@ _log = get_logger("brondata.gateway")
 #: How long a collector's claim holds without renewal (renewed every third of it).
 LEASE = timedelta(seconds=6)
 
-#: How a collection claims its session: ``(session, me, now, lease=) -> Step``.
-Claim = Callable[..., Step]
+
+class Claim(Protocol):
+    """How a collection claims its session (``flow.claim_collection``, or
+    ``_partner.claim_refresh`` to redo a collected session's computed outcomes)."""
+
+    def __call__(
+        self, record: SessionRecord, me: str, now: datetime, *, lease: timedelta
+    ) -> Step: ...
 
 
 class Collector:
@@ -119,8 +125,6 @@ class Collector:
     async def collect(
         self, session_id: str, *, claim: Claim = flow.claim_collection
     ) -> CollectionResult:
-        """``claim``: how the session is claimed (``_partner.claim_refresh``: a collected
-        session's computed outcomes redone over its partner's data)."""
         me = uuid.uuid4().hex
         # One collector wins the compare-and-set; a finished collection is returned as is.
         record = await self._steps.update(

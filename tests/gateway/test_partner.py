@@ -249,6 +249,12 @@ async def test_the_ledger_of_both_sessions_verifies(
     assert audit.ok, audit.findings
     consents = {e["consent_id"] for e in ledger(gateway) if e["event"] == "consent.given"}
     assert consents == {gateway.session(applicant).consent_id, partner.consent_id}
+    # The partner's consent is theirs: its record, receipt and access report.
+    record = gateway.consent_record(partner.id)
+    assert record.attributes == ("decision.max_mortgage",)
+    assert gateway.consent_receipt(partner.id)["consentReceiptID"]
+    report = gateway.subject_report("partner-two_incomes")
+    assert {c.consent_id for c in report.consents} == {partner.consent_id}
 
 
 async def test_the_partner_notice_says_whose_application_and_what_is_read(
