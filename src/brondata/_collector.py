@@ -338,6 +338,9 @@ class Collector:
             checked = flow.event("dossier.checked", now, **computed.checked)
             with suppress(ConsentDeniedError):
                 record = await self._steps.update(session_id, lambda r: Step(r, (checked,)))
+        if record.partner is not None:  # the partner's data these outcomes ran over
+            ran_over = partners.covered(partners.parts(record, partner, self._box))
+            record = await self._steps.update(session_id, partial(partners.cover, ran_over))
         return record
 
     def _sign_computed(

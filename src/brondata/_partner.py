@@ -24,7 +24,9 @@ session. What holds:
 * After the partner's collection, the applicant's computed outcomes are redone over it
   (``claim_refresh``: claimed like a collection; the checks again, with their
   ``dossier.checked``, and each decision whose inputs changed, superseding the earlier),
-  once per state of the partner's data (``PartnerLink.covered``).
+  once per state of the partner's data: the applicant's session notes what of it its
+  outcomes last ran over (``cover``, ``PartnerLink.covered``), whichever collection
+  computed them.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from brondata.session import SessionEvent, SessionState, next_session_state
 
 __all__ = [
     "claim_refresh",
+    "cover",
     "covered",
     "expected_identity",
     "link",
@@ -187,12 +190,21 @@ def covered(partner_parts: Mapping[str, Mapping[str, Any]]) -> str | None:
     return combined_digest({key: str(part["digest"]) for key, part in partner_parts.items()})
 
 
+def cover(covered: str | None, record: SessionRecord) -> Step:
+    """The applicant's computed outcomes ran over the partner's data ``covered`` names."""
+    if record.partner is None or record.partner.covered == covered:
+        return Step(record)
+    link = record.partner.model_copy(update={"covered": covered})
+    return Step(record.model_copy(update={"partner": link}))
+
+
 def claim_refresh(
     record: SessionRecord, me: str, now: datetime, *, lease: timedelta, covered: str | None
 ) -> Step:
     """The applicant's collected session claimed to redo its computed outcomes over the
-    partner's data ``covered`` names; nothing if they ran over those already. A collection
-    cut short (its lease lapsed) is taken over as any collect would."""
+    partner's data ``covered`` names; nothing if they ran over those already (``cover``,
+    written when they are computed). A collection cut short (its lease lapsed) is taken over
+    as any collect would."""
     if record.state is SessionState.COLLECTING:
         return flow.claim_collection(record, me, now, lease=lease)
     if record.state is not SessionState.COLLECTED or record.partner is None:
@@ -207,6 +219,5 @@ def claim_refresh(
         "collecting_since": now,
         "collector": me,
         "lease_until": now + lease,
-        "partner": record.partner.model_copy(update={"covered": covered}),
     }
     return Step(record.model_copy(update=changes))

@@ -415,3 +415,32 @@ async def test_erasing_the_partner_leaves_nothing_of_theirs_with_the_applicant(
     # before stays delivered (the recipient's to keep until its retention ends).
     assert "partner_data_missing" in gateway.dossier(applicant).codes()
     assert "decision" in gateway.result(applicant).records
+
+
+async def test_the_applicants_own_collection_counts_the_partner_once(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """The applicant adds a bank after the partner's session started: the partner's
+    collection finds the applicant's session taking logins and leaves it to its own
+    collection, which counts the partner's data; collecting either again redoes nothing."""
+    applicant = await applicant_collected(gateway, sources)
+    couple = sources.scenario("two_incomes")
+    partner = await gateway.start_partner(applicant, "partner-two_incomes")
+    await gateway.add_source(applicant, "bank.noordbank")
+    await consented(gateway, partner)
+    await sources.authorise(gateway, partner.id, sources.partner(couple))
+    await gateway.collect(partner.id)
+    assert "decision" not in gateway.result(partner.id).records  # (the partner's has none)
+
+    url = await gateway.login_url(applicant, "bank.noordbank")
+    async with sources.browser() as browser:
+        callback = await browser.authorize(url, username=couple.username, password=couple.password)
+    await gateway.callback(applicant, "bank.noordbank", callback)
+    await gateway.collect(applicant)
+    assert "decision.max_mortgage" in decision_of(gateway, applicant)
+    assert "partner_data_missing" not in gateway.dossier(applicant).codes()
+
+    before = len(ledger(gateway))
+    await gateway.collect(partner.id)
+    await gateway.collect(applicant)
+    assert len(ledger(gateway)) == before
