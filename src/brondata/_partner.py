@@ -9,10 +9,10 @@ session. What holds:
   (and register entry) name the partner's citizen service number; the applicant's delivered
   kinds keep it, as a digest, with the identities they answered for (``Identity
   .partner_digest``, the late-bank identity check's digests). The partner's session keeps
-  that digest sealed (``PartnerLink.expected``), and its collection delivers nothing unless
-  the sources the partner logged in at answered for exactly that number (and, where their
-  own return names a fiscal partner, name the applicant): ``mismatch``, with the same
-  ``identity_conflict`` the sources of one session are held to.
+  that digest sealed (``PartnerLink.expected``; nothing of the applicant's own), and its
+  collection delivers nothing unless the sources the partner logged in at answered for
+  exactly that number: ``mismatch``, with the same ``identity_conflict`` the sources of one
+  session are held to.
 * Starting it is idempotent: the partner's session and consent ids derive from the
   applicant's session (under the store key), so a retry, or a call cut short between
   creating the partner's session and linking it, creates nothing twice (``session_ids``).
@@ -100,24 +100,20 @@ def session_ids(store_key: bytes, applicant: str) -> tuple[str, str]:
     return derived("session"), derived("consent")
 
 
-def expected_identity(applicant: SessionRecord, box: SecretBox) -> dict[str, str | None]:
-    """Who the applicant's delivered data name as fiscal partner, and the applicant, as BSN
-    digests; ``NoFiscalPartnerError`` when they name none, or two who differ."""
+def expected_identity(applicant: SessionRecord, box: SecretBox) -> dict[str, str]:
+    """Who the applicant's delivered data name as fiscal partner, as a BSN digest (nothing
+    of the applicant's own); ``NoFiscalPartnerError`` when they name none, or two who
+    differ."""
     named: set[str] = set()
-    numbers: set[str] = set()
     for key, sealed in applicant.kinds.items():
         outcome = box.open(sealed, f"{applicant.id}/{key}/outcome")
-        for kept in outcome.get("identities", {}).values():
-            if kept.get("partner"):
-                named.add(kept["partner"])
-            if kept.get("bsn"):
-                numbers.add(kept["bsn"])
+        named |= {k["partner"] for k in outcome.get("identities", {}).values() if k.get("partner")}
     if len(named) != 1:
         raise NoFiscalPartnerError(
             f"session {applicant.id}: the data collected name "
             + ("no fiscal partner" if not named else "different fiscal partners")
         )
-    return {"partner": named.pop(), "applicant": numbers.pop() if len(numbers) == 1 else None}
+    return {"partner": named.pop()}
 
 
 def link(record: SessionRecord, partner: str, now: datetime) -> Step:
@@ -148,9 +144,6 @@ def mismatch(
         return PartnerMismatchError(
             "the person logged in is not the fiscal partner the applicant's data name"
         )
-    applicant = expected.get("applicant")
-    if applicant and any(i.partner_digest not in (None, applicant) for i in identities.values()):
-        return PartnerMismatchError("the partner's own data name another fiscal partner")
     return None
 
 

@@ -94,8 +94,8 @@ class PartnerLink(BaseModel):
     #: The other session: the partner's (on the applicant's), the applicant's (on the
     #: partner's).
     session_id: str
-    #: On the partner's: who the applicant's data name as fiscal partner, and the applicant,
-    #: as citizen service number digests, sealed: what the partner must answer for.
+    #: On the partner's: who the applicant's data name as fiscal partner (a citizen service
+    #: number digest, sealed): what the partner's sources must answer for.
     expected: str | None = None
     #: On the applicant's: the partner's data (their records' digests, combined) that the
     #: applicant's checks and decisions last ran over, ``None`` before they did.
