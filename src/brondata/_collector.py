@@ -18,13 +18,14 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from brondata import _partner as partners
 from brondata import flow
 from brondata._clock import Clock
 from brondata._commit import Committer
@@ -73,6 +74,15 @@ _log = get_logger("brondata.gateway")
 LEASE = timedelta(seconds=6)
 
 
+class Claim(Protocol):
+    """How a collection claims its session (``flow.claim_collection``, or
+    ``_partner.claim_refresh`` to redo a collected session's computed outcomes)."""
+
+    def __call__(
+        self, record: SessionRecord, me: str, now: datetime, *, lease: timedelta
+    ) -> Step: ...
+
+
 class Collector:
     """The collections of one gateway."""
 
@@ -114,11 +124,13 @@ class Collector:
             array_elements=flow.array_elements(values),
         )
 
-    async def collect(self, session_id: str) -> CollectionResult:
+    async def collect(
+        self, session_id: str, *, claim: Claim = flow.claim_collection
+    ) -> CollectionResult:
         me = uuid.uuid4().hex
         # One collector wins the compare-and-set; a finished collection is returned as is.
         record = await self._steps.update(
-            session_id, lambda r: flow.claim_collection(r, me, self._clock.now(), lease=LEASE)
+            session_id, lambda r: claim(r, me, self._clock.now(), lease=LEASE)
         )
         if record.state is SessionState.COLLECTED:
             return result_of(record, self._box)
@@ -198,11 +210,17 @@ class Collector:
         # source added after collection is checked against the identities the kinds
         # delivered before kept (as digests), as if all had answered at once.
         identities = {s: r.identity for s, r in responses.items()}  # as digests (``_fetch``)
-        conflict = identity_conflict({**self._identities(record), **identities})
-        if conflict is not None:
-            _log.warning("session.identity_mismatch", session=record.id)
+        everyone = {**self._identities(record), **identities}
+        conflict = identity_conflict(everyone)
+        # A partner's session answers for the fiscal partner the applicant's data name.
+        mismatch = (
+            IdentityMismatchError(conflict)
+            if conflict is not None
+            else partners.mismatch(record, self._box, everyone)
+        )
+        if mismatch is not None:
+            _log.warning("session.identity_mismatch", session=record.id, error=mismatch.code)
             for source in list(responses):
-                mismatch = IdentityMismatchError(conflict)
                 errors[source] = mismatch
                 await self.revoke(record, source)
                 await self._fail_source(session_id, source, mismatch)
@@ -250,10 +268,11 @@ class Collector:
                 identities[instance] = _identity_of(kept)
         return identities
 
-    def kept(self, record: SessionRecord) -> dict[str, Any]:
-        """What the kinds delivered kept for the checks and decisions (``brondata.dossier``)."""
+    def kept(self, record: SessionRecord, partner: SessionRecord | None = None) -> dict[str, Any]:
+        """What the kinds delivered kept for the checks and decisions (``brondata.dossier``),
+        and what counts of the partner's own session (``partner``, if any)."""
         opened = {k: self._box.open(s, f"{record.id}/{k}/outcome") for k, s in record.kinds.items()}
-        return dossier_run.kept_of(opened)
+        return {**dossier_run.kept_of(opened), **partners.parts(record, partner, self._box)}
 
     async def _computed(self, session_id: str, me: str) -> SessionRecord:
         """The decision record and the dossier checks over the kinds delivered so far
@@ -264,7 +283,12 @@ class Collector:
         if not record.request.decisions and record.request.dossier is None:
             return record  # nothing asked: nothing to compute
         now = self._clock.now()
-        kept = self.kept(record)
+        partner = (
+            await off_loop(partners.partner_of, self._steps.store.store, record)
+            if record.partner is not None
+            else None
+        )
+        kept = self.kept(record, partner)
         over = {kind: part["digest"] for kind, part in sorted(kept.items())}
         computed_sources = (dossier_run.DECISION_SOURCE, dossier_run.DOSSIER_SOURCE)
         earlier = {
@@ -316,6 +340,9 @@ class Collector:
             checked = flow.event("dossier.checked", now, **computed.checked)
             with suppress(ConsentDeniedError):
                 record = await self._steps.update(session_id, lambda r: Step(r, (checked,)))
+        if record.partner is not None:  # the partner's data these outcomes ran over
+            ran_over = partners.covered(partners.parts(record, partner, self._box))
+            record = await self._steps.update(session_id, partial(partners.cover, ran_over))
         return record
 
     def _sign_computed(
@@ -756,15 +783,26 @@ def _identity_digests(session_id: str, identity: Identity) -> Identity:
         bsn_digest=identity.bsn_digest,
         surname=_digest_of(session_id, _folded(identity.surname)) if identity.surname else None,
         holders=(" ".join(holders),) if holders else (),
+        partner_digest=identity.partner_digest,
     )
 
 
 def _identity_dict(identity: Identity) -> dict[str, Any]:
-    return {"bsn": identity.bsn_digest, "surname": identity.surname, "holders": identity.holders}
+    return {
+        "bsn": identity.bsn_digest,
+        "surname": identity.surname,
+        "holders": identity.holders,
+        "partner": identity.partner_digest,
+    }
 
 
 def _identity_of(kept: Mapping[str, Any]) -> Identity:
-    return Identity(bsn_digest=kept["bsn"], surname=kept["surname"], holders=tuple(kept["holders"]))
+    return Identity(
+        bsn_digest=kept["bsn"],
+        surname=kept["surname"],
+        holders=tuple(kept["holders"]),
+        partner_digest=kept.get("partner"),
+    )
 
 
 def _record_digest(outcome: Mapping[str, Any]) -> str | None:

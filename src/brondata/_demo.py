@@ -9,7 +9,10 @@ Each preset names its dossier checks (``brondata.dossier``): the demo writes the
 ``dossier.json`` (the findings with ``code``, ``severity``, ``sources`` and texts). The
 mortgage preset carries an example application's facts (a home, a loan, a rate) and asks the
 decisions they allow; ``facts=`` replaces them (the CLI's ``--facts FILE``). A decision the
-request asks is released like any attribute, in the ``decision`` record.
+request asks is released like any attribute, in the ``decision`` record. When the request
+needs a fiscal partner's data and the person has one (``two_incomes``), the partner's own
+journey follows (``Gateway.start_partner``, in a browser of their own): their records go to
+``records/partner/``, and the applicant's checks and decisions are those redone over them.
 """
 
 from __future__ import annotations
@@ -22,10 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from brondata._clock import SystemClock
+from brondata._session_store import SessionRecord
 from brondata.consent import Controller
+from brondata.dossier._partner import needs_partner
 from brondata.dossier._run import DECISION_SOURCE
-from brondata.errors import RequestError
+from brondata.errors import NoFiscalPartnerError, RequestError
 from brondata.gateway import CollectionResult, Gateway
+from brondata.mock.population import Person
 from brondata.records import verify_record
 from brondata.request import DataRequest, LegalBasis, Purpose
 from brondata.sources import kind_of
@@ -242,22 +248,10 @@ async def run_demo(
         mocks.connectors(), path=db, clock=mocks.clock, controller=controller
     ) as gateway:
         session = await gateway.start(request, reference)
-        view = gateway.consent_view(session.id)
-        note("consent", "shown:\n" + view.text())
-        await gateway.give_consent(session.id, notice_hash=view.notice_hash)
-        async with mocks.browser() as browser:
-            for source in session.sources:
-                note(source, "login")
-                url = await gateway.login_url(session.id, source)
-                callback = await browser.authorize(
-                    url, username=applicant.username, password=applicant.password
-                )
-                await gateway.callback(session.id, source, callback)
-                note(source, "authorised")
-        note("all", "collecting")
-        result = await gateway.collect(session.id)
-        for source in session.sources:
-            note(source, "delivered" if result.delivered(source) else "failed")
+        result = await _journey(gateway, mocks, session, applicant, note)
+        partner = await _partner_journey(gateway, mocks, session, applicant, reference, note)
+        if partner is not None:  # the applicant's checks and decisions, redone over it
+            result = gateway.result(session.id)
         report = gateway.dossier(session.id) if request.dossier is not None else None
         decisions = _decisions(gateway, request, result)
         summary: dict[str, Any] = {
@@ -276,10 +270,83 @@ async def run_demo(
             "ledger_size": gateway.ledger.size(),
             "ledger_root": gateway.ledger.root().hex(),
         }
+        if partner is not None:
+            summary["partner"] = _partner_summary(partner)
         if report is not None:
             summary["dossier"] = {"file": "dossier.json", "codes": list(report.codes())}
             _write_private(out / "dossier.json", _json_bytes(report.to_dict()))
         if decisions:
             summary["decisions"] = decisions
         _write_outputs(out, gateway, result, summary)
+        if partner is not None:
+            (out / "records" / "partner").mkdir(mode=0o700, exist_ok=True)
+            for source, record in partner[1].records.items():
+                path = out / "records" / "partner" / f"{source}.sd-jwt"
+                _write_private(path, (record.compact + "\n").encode())
     return DemoResult(out=out, summary=summary, result=result)
+
+
+async def _journey(
+    gateway: Gateway,
+    mocks: MockSources | RemoteSources,
+    session: SessionRecord,
+    person: Person,
+    note: Progress,
+    who: str = "",
+) -> CollectionResult:
+    """One consumer's journey: the notice, consent, a login at each source in one browser
+    (DigiD's single sign-on), the collection."""
+    view = gateway.consent_view(session.id)
+    note(f"{who}consent", "shown:\n" + view.text())
+    await gateway.give_consent(session.id, notice_hash=view.notice_hash)
+    async with mocks.browser() as browser:
+        for source in session.sources:
+            note(who + source, "login")
+            url = await gateway.login_url(session.id, source)
+            callback = await browser.authorize(
+                url, username=person.username, password=person.password
+            )
+            await gateway.callback(session.id, source, callback)
+            note(who + source, "authorised")
+    note(f"{who}all", "collecting")
+    result = await gateway.collect(session.id)
+    for source in session.sources:
+        note(who + source, "delivered" if result.delivered(source) else "failed")
+    return result
+
+
+async def _partner_journey(
+    gateway: Gateway,
+    mocks: MockSources | RemoteSources,
+    session: SessionRecord,
+    applicant: Person,
+    reference: str,
+    note: Progress,
+) -> tuple[SessionRecord, CollectionResult] | None:
+    """When the request needs a fiscal partner's data and the applicant has one, the
+    partner's own journey (``Gateway.start_partner``), in a browser of their own."""
+    person = mocks.population.partner_of(applicant)
+    if person is None or not needs_partner(session.request):
+        return None
+    try:
+        partner = await gateway.start_partner(session.id, f"{reference}-partner")
+    except NoFiscalPartnerError:
+        return None  # the data collected name none (a source failed)
+    result = await _journey(gateway, mocks, partner, person, note, who="partner ")
+    return partner, result
+
+
+def _partner_summary(partner: tuple[SessionRecord, CollectionResult]) -> dict[str, Any]:
+    session, result = partner
+    return {
+        "session_id": session.id,
+        "consent_id": session.consent_id,
+        "sources": {
+            source: (
+                {"status": "delivered", "record": f"records/partner/{kind_of(source)}.sd-jwt"}
+                if result.delivered(source)
+                else {"status": "failed", "error": result.error(source).to_dict()}
+            )
+            for source in session.sources
+        },
+    }

@@ -33,6 +33,7 @@ from brondata.stores._sqlite import SqliteStore
 
 __all__ = [
     "MemorySessionStore",
+    "PartnerLink",
     "PendingEvent",
     "PostgresSessionStore",
     "SecretBox",
@@ -94,6 +95,23 @@ class NoticeSettings(BaseModel):
     withdrawal_method: str
 
 
+class PartnerLink(BaseModel):
+    """The link between an applicant's session and their fiscal partner's own session
+    (``Gateway.start_partner``; ``brondata._partner``), kept on both."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: The other session: the partner's (on the applicant's), the applicant's (on the
+    #: partner's).
+    session_id: str
+    #: On the partner's: who the applicant's data name as fiscal partner (a citizen service
+    #: number digest, sealed): what the partner's sources must answer for.
+    expected: str | None = None
+    #: On the applicant's: the partner's data (their records' digests, combined) that the
+    #: applicant's checks and decisions last ran over, ``None`` before they did.
+    covered: str | None = None
+
+
 class SessionRecord(BaseModel):
     """Everything the gateway knows about one session; no attribute value is ever in it."""
 
@@ -145,6 +163,10 @@ class SessionRecord(BaseModel):
     #: each kind it asks), and for a session stored before sessions kept it: then no source
     #: can be added after the collection.
     late_sources_until: datetime | None = None
+    #: An applicant's: their fiscal partner's own session, once started.
+    partner: PartnerLink | None = None
+    #: A fiscal partner's: the applicant's session theirs joins.
+    joins: PartnerLink | None = None
 
     @property
     def due_at(self) -> datetime | None:

@@ -12,6 +12,8 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     ├── SessionError                  the consent session
     │   ├── SessionNotFoundError
     │   ├── SessionStateError         a call out of order (the transition table says no)
+    │   │   └── NoFiscalPartnerError  a partner's session for a session whose data name no
+    │   │                             fiscal partner, or whose request needs none
     │   └── ConsentDeniedError        collecting after the consumer said no, or withdrew
     ├── AuthorizationError            the OAuth 2.0 round trip with a source
     │   ├── StateMismatchError        callback `state` missing or not ours (CSRF, mix-up)
@@ -21,6 +23,8 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │   ├── ConsumerLoginError        the scripted consumer (brondata.mock) found no usable form
     │   ├── LoginNotRecordedError     a grant obtained but not kept (store down): given up
     │   └── IdentityMismatchError     the person at one source is not the person at the others
+    │       └── PartnerMismatchError  the person in a partner's session is not the fiscal
+    │                                 partner the applicant's data name
     ├── ConnectorError                a source's API misbehaved; per source, never fatal to others
     │   ├── SourceUnavailableError    5xx, connection refused
     │   ├── SourceTimeoutError        no answer within the source's timeout
@@ -132,7 +136,9 @@ __all__ = [
     "MalformedRecordError",
     "MappingError",
     "MissingDecisionInputError",
+    "NoFiscalPartnerError",
     "NoSourceError",
+    "PartnerMismatchError",
     "ProofError",
     "RecordError",
     "RecordExpiredError",
@@ -234,6 +240,13 @@ class SessionStateError(SessionError):
     code = "invalid_transition"
 
 
+class NoFiscalPartnerError(SessionStateError):
+    """``Gateway.start_partner`` for a session whose collected data name no fiscal partner
+    (or name two who differ), or whose request needs no partner data."""
+
+    code = "no_fiscal_partner"
+
+
 class ConsentDeniedError(SessionError):
     code = "consent_denied"
 
@@ -273,6 +286,14 @@ class IdentityMismatchError(AuthorizationError):
     citizen service number, or a bank account holder whose name is not the BRP's)."""
 
     code = "identity_mismatch"
+
+
+class PartnerMismatchError(IdentityMismatchError):
+    """The person who logged in at a partner's session (``Gateway.start_partner``) is not the
+    fiscal partner the applicant's tax return or register entry names: nothing of theirs is
+    delivered or used."""
+
+    code = "partner_mismatch"
 
 
 class ConsumerLoginError(AuthorizationError):

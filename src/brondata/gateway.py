@@ -35,7 +35,8 @@ import hmac
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,6 +44,7 @@ from urllib.parse import urlsplit
 import anyio
 import anyio.lowlevel
 
+from brondata import _partner as partners
 from brondata import flow
 from brondata._clock import Clock, SystemClock
 from brondata._collector import Collector
@@ -51,7 +53,7 @@ from brondata._embedded import check_urls, embedded
 from brondata._inputs import require_text
 from brondata._logging import get_logger
 from brondata._secrets import GatewaySecrets
-from brondata._session_store import SecretBox, SessionRecord, SessionStore
+from brondata._session_store import PartnerLink, SecretBox, SessionRecord, SessionStore
 from brondata.connectors._base import (
     SourceConnector,
 )
@@ -95,6 +97,7 @@ from brondata.flow._codec import holder_jwk as _holder
 from brondata.flow._result import Admission, CollectionResult, result_of
 from brondata.records import KeySet, KeyStore, SigningKey
 from brondata.request import DataRequest
+from brondata.session import SessionState
 from brondata.sources import get as source_kind
 from brondata.sources import kind_of
 from brondata.sources._kind import valid_instance_id
@@ -364,6 +367,8 @@ class Gateway:
         """
         if not isinstance(request, DataRequest):
             raise RequestError("request must be a DataRequest")
+        if request.feeds is not None:
+            raise RequestError("a fiscal partner's session is started with start_partner")
         require_text(subject, "subject", RequestError, max_length=1000)
         holder = _holder(holder_jwk) if holder_jwk is not None else None
         needed = request.sources(tuple(self.connectors))  # NoSourceError before any login
@@ -382,6 +387,68 @@ class Gateway:
         )
         record = await self._steps.create(step)
         _log.info("session.started", session=record.id, sources=list(plan))
+        return record
+
+    async def start_partner(
+        self,
+        session_id: str,
+        subject: str,
+        *,
+        attributes: Sequence[str] = (),
+        sources: Sequence[str] | None = None,
+    ) -> SessionRecord:
+        """Open the own session of the fiscal partner the collected data of ``session_id``
+        name, for ``subject`` (the application's reference for the partner), when its
+        request needs the partner's data (a decision counting both incomes, a preset whose
+        checks require them). The application sends the partner through it like any
+        session: their own notice (what of theirs is read, for whose application, for which
+        lender), consent, logins and withdrawal. ``attributes``: what the partner's session
+        releases itself (none by default: their data feed the applicant's decisions only).
+
+        Once collected, the applicant's checks run again and their decisions are computed
+        with the partner's income (``brondata._partner``); only the fiscal partner the
+        applicant's data name can join (``PartnerMismatchError`` for anyone else, and
+        nothing of theirs is used). Called again (a retry, another instance), it returns
+        the same partner's session. ``NoFiscalPartnerError`` when the data name no partner
+        or the request needs none."""
+        require_text(subject, "subject", RequestError, max_length=1000)
+        applicant = await self._steps.current(session_id)
+        if applicant.partner is not None:
+            return await self._steps.current(applicant.partner.session_id)
+        flow.check_result(applicant)
+        request = partners.partner_request(applicant.request, attributes)
+        expected = partners.expected_identity(applicant, self._box)
+        needed = request.sources(tuple(self.connectors))
+        chosen = flow.choose_instances(needed, sources, self.instances)
+        partner_id, consent_id = partners.session_ids(self._secrets.store_key, applicant.id)
+        step = flow.start(
+            session_id=partner_id,
+            consent_id=consent_id,
+            subject=self.pseudonym(subject),
+            request=request,
+            plan={instance: needed[kind_of(instance)] for instance in chosen},
+            holder_jwk=None,
+            now=self._clock.now(),
+            consent_ttl=self._consent_ttl,
+            settings=self._notice,
+        )
+        joins = PartnerLink(
+            session_id=applicant.id, expected=self._box.seal(expected, f"{partner_id}/joins")
+        )
+        try:
+            record = await self._steps.create(
+                flow.Step(step.record.model_copy(update={"joins": joins}), step.events)
+            )
+        except StoreError as exc:
+            # Made already by a call cut short before it linked it: linked now.
+            try:
+                record = await self._steps.current(partner_id)
+            except SessionNotFoundError:
+                raise exc from None
+        await self._steps.update(
+            applicant.id, lambda r: partners.link(r, partner_id, self._clock.now())
+        )
+        _log.info("session.started", session=record.id, joins=applicant.id)
         return record
 
     async def add_source(self, session_id: str, instance: str) -> SessionRecord:
@@ -620,8 +687,37 @@ class Gateway:
         When ``max_collections`` run already, the call waits its turn (first come, first
         served) before anything happens; no source's time runs meanwhile.
         """
+        claimed: list[SessionRecord] = []
+
+        def claim(record: SessionRecord, me: str, now: datetime, *, lease: timedelta) -> flow.Step:
+            claimed.append(record)  # read anyway: whether the session is a partner's
+            return flow.claim_collection(record, me, now, lease=lease)
+
         async with self._admission:
-            return await self._collector.collect(session_id)
+            result = await self._collector.collect(session_id, claim=claim)
+            joins = claimed[-1].joins if claimed else None
+            if joins is not None:
+                await self._partner_collected(joins.session_id, session_id)
+            return result
+
+    async def _partner_collected(self, session_id: str, partner_id: str) -> None:
+        """After a partner's session is collected (or again, for a call cut short): the
+        session it joins redoes its checks and decisions over the partner's data, once."""
+        try:
+            partner = await self._steps.current(partner_id)
+            applicant = await self._steps.current(session_id)
+        except SessionNotFoundError:
+            return  # erased meanwhile
+        if applicant.state not in (SessionState.COLLECTED, SessionState.COLLECTING):
+            return  # its own next collection reads the partner's data
+        covered = partners.covered(partners.parts(applicant, partner, self._box))
+        claim = partial(partners.claim_refresh, covered=covered)
+        try:
+            await self._collector.collect(applicant.id, claim=claim)
+        except SessionStateError:
+            # Being collected elsewhere right now, or ended: that collection reads the
+            # partner's data itself, or nothing is covered any more.
+            _log.info("session.partner_not_counted", session=applicant.id)
 
     async def retry(self, session_id: str, source: str) -> SessionRecord:
         """Try a failed ``source`` again within the consent given: the same attributes, before
@@ -652,9 +748,8 @@ class Gateway:
         covers that source too. ``RequestError`` when the request asks for no checks."""
         record = self._load_now(session_id)
         flow.check_result(record)
-        report = dossier_run.run_checks(
-            record.request, self._clock.now().date(), self._collector.kept(record)
-        )
+        kept = self._collector.kept(record, partners.partner_of(self.sessions, record))
+        report = dossier_run.run_checks(record.request, self._clock.now().date(), kept)
         if report is None:
             raise RequestError(f"session {record.id} asks for no dossier checks (dossier=)")
         return report

@@ -38,6 +38,7 @@ from brondata.attributes import CATALOGUE, Sensitivity
 from brondata.dossier._checks import preset
 from brondata.dossier._decisions import check_decisions, latest_year
 from brondata.dossier._facts import ApplicationFacts
+from brondata.dossier._partner import PARTNER_ATTRIBUTES
 from brondata.errors import LegalBasisError, NoSourceError, RequestError
 
 __all__ = ["DataRequest", "LegalBasis", "Purpose"]
@@ -105,6 +106,12 @@ class DataRequest(TypedModel):
     dossier: str | None = None
     #: Deliver the dossier report as a signed record of its own, too.
     dossier_record: StrictBool = False
+    #: Set on a fiscal partner's request by ``Gateway.start_partner`` (never started with
+    #: ``Gateway.start``): the applicant's decisions the partner's data feed (empty when only
+    #: the applicant's checks count them). The partner's attributes they need
+    #: (``PARTNER_ATTRIBUTES``) are read and kept for the applicant's session, never
+    #: released; ``attributes`` (what the partner's session releases) may then be empty.
+    feeds: tuple[str, ...] | None = None
 
     if TYPE_CHECKING:
         # The signature a caller's type checker sees, with or without pydantic's mypy plugin:
@@ -122,6 +129,7 @@ class DataRequest(TypedModel):
             rules_year: int = ...,
             dossier: str | None = None,
             dossier_record: bool = False,
+            feeds: Sequence[str] | None = None,
         ) -> None: ...
 
     @field_validator("attributes", mode="before")
@@ -134,11 +142,21 @@ class DataRequest(TypedModel):
         ):
             raise RequestError("attributes must be a list of attribute names (or 'a,b,c')")
         names = [v.strip() for v in value]
-        if not names:
-            raise RequestError("a data request must ask for at least one attribute")
         for name in names:
             CATALOGUE.require(name)
         return tuple(sorted(set(names)))
+
+    @field_validator("feeds", mode="before")
+    @classmethod
+    def _fed_decisions(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise RequestError("feeds must be a list of decision attributes")
+        for name in value:
+            if not CATALOGUE.require(name).decision:
+                raise RequestError(f"feeds names decisions only, not {name!r}")
+        return tuple(sorted(set(value)))
 
     @field_validator("facts", mode="before")
     @classmethod
@@ -194,6 +212,8 @@ class DataRequest(TypedModel):
     def _decisions_can_be_made(self) -> DataRequest:
         # Before any login: the rule tables exist for the year, the facts needed are there.
         check_decisions(self.decisions, year=self.rules_year, facts=self.facts)
+        if not self.attributes and self.feeds is None:
+            raise RequestError("a data request must ask for at least one attribute")
         if self.dossier_record and self.dossier is None:
             raise RequestError("dossier_record needs a dossier preset (dossier='mortgage')")
         return self
@@ -218,6 +238,10 @@ class DataRequest(TypedModel):
                 provider = next((k for k in CATALOGUE[name].sources if k in kinds), None)
                 if provider is not None and name not in plan.get(provider, []):
                     plan.setdefault(provider, []).append(name)
+        # A partner's session: what the applicant's checks and decisions read of the partner.
+        for kind, names in PARTNER_ATTRIBUTES.items() if self.feeds is not None else ():
+            if kind in kinds:
+                plan.setdefault(kind, []).extend(n for n in names if n not in plan.get(kind, []))
         return {k: sorted(plan[k]) for k in source_kinds.names() if k in plan}
 
     @staticmethod
@@ -244,6 +268,8 @@ class DataRequest(TypedModel):
         for kind in inputs:
             plan.setdefault(kind, [])
         needed = {i for d in self.decisions for i in CATALOGUE[d].inputs}
+        if self.feeds is not None:
+            needed |= {a for names in PARTNER_ATTRIBUTES.values() for a in names}
         missing += sorted(needed - {a for names in inputs.values() for a in names})
         for name in self.attributes:
             if CATALOGUE[name].decision:

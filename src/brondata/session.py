@@ -108,6 +108,9 @@ SESSION_TRANSITIONS: dict[tuple[SessionState, SessionEvent], SessionState] = {
     # Data already delivered stays delivered, but the consent can still be withdrawn (art. 7(3)
     # GDPR) so that the ledger shows it and no further use is covered.
     (_S.COLLECTED, _E.WITHDRAW): _S.WITHDRAWN,
+    # A collected session's computed outcomes (decisions, checks) redone over data that came
+    # after it, in a session of their own (the fiscal partner's): claimed like a collection.
+    (_S.COLLECTED, _E.COLLECT): _S.COLLECTING,
     (_S.COLLECTED, _E.EXPIRE): _S.EXPIRED,
     # The consumer agrees to a longer term: more time to log in, or a longer retention.
     (_S.CONSENTED, _E.RENEW): _S.CONSENTED,

@@ -127,6 +127,14 @@ class _Consumers:
         """The ``n``-th person of a named scenario (``salaried``, ``retired``, ...)."""
         return self.population.scenario(name, n)
 
+    def partner(self, person: Person) -> Person:
+        """``person``'s fiscal partner (a ``two_incomes`` person's), who logs in at their own
+        sources as themselves: for the partner's session (``Gateway.start_partner``)."""
+        found = self.population.partner_of(person)
+        if found is None:
+            raise ValueError(f"person {person.index} has no fiscal partner")
+        return found
+
     async def authorise(self, gateway: Gateway, session_id: str, person: Person) -> None:
         """Play the consumer: log in as ``person`` at every source the session uses (one
         browser, so DigiD's single sign-on applies) and hand each callback to the gateway.

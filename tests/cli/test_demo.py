@@ -130,3 +130,25 @@ def test_verify_accepts_the_demo_record_and_rejects_a_tampered_one(tmp_path: Pat
     bad = runner.invoke(app, ["verify", str(forged), "--jwks", str(jwks)])
     assert bad.exit_code == 1
     assert "invalid_signature" in bad.output
+
+
+def test_demo_of_a_couple_runs_the_partner_journey_and_decides(tmp_path: Path) -> None:
+    """``two_incomes``: the mortgage preset needs the fiscal partner's data, so the demo runs
+    the partner's own journey too, and the decisions count both incomes."""
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["demo", "--out", str(out), "--scenario", "two_incomes"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    partner = summary["partner"]
+    assert {s["status"] for s in partner["sources"].values()} == {"delivered"}
+    assert set(partner["sources"]) == {"employment", "tax"}
+    assert "partner_data_missing" not in summary["dossier"]["codes"]
+    assert "error" not in summary["decisions"]
+    assert "decision.max_mortgage" in summary["decisions"]
+    jwks = KeySet.from_dict(json.loads((out / "jwks.json").read_text()))
+    for kind in partner["sources"]:
+        (record,) = (out / "records" / "partner" / f"{kind}.sd-jwt").read_text().splitlines()
+        assert verify_record(record, jwks).attributes == {}  # the partner released nothing
+    events = [json.loads(line) for line in (out / "ledger.jsonl").read_text().splitlines()]
+    given = {e["consent_id"] for e in events if e["event"] == "consent.given"}
+    assert given == {summary["consent_id"], partner["consent_id"]}

@@ -148,7 +148,12 @@ def test_identity_numbers_pass_their_checks(seed: int, scenario: str, n: int) ->
     if p.partner is not None:
         assert elfproef(p.partner.bsn)
         assert p.partner.bsn != p.bsn
-        assert Population(seed=seed, as_of=AS_OF).by_bsn(p.partner.bsn) is None
+        # The partner is no one else: found by their BSN as the partner, who logs in.
+        population = Population(seed=seed, as_of=AS_OF)
+        partner = population.by_bsn(p.partner.bsn)
+        assert partner is not None
+        assert partner.bsn == p.partner.bsn
+        assert partner is population.partner_of(population.person(p.index))
 
 
 def test_partner_bsns_are_unique_in_a_crowd() -> None:
@@ -359,3 +364,32 @@ def test_scenario_specifics(seed: int, n: int) -> None:
     assert all(pension.accrued < 2_000 for pension in newcomer.pensions)
     assert newcomer.aow is not None
     assert newcomer.aow.accrued_single < 1_000
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=seeds, n=numbers)
+def test_a_couples_partner_logs_in_as_the_person_the_applicants_sources_name(
+    seed: int, n: int
+) -> None:
+    """The ``two_incomes`` partner is a person of their own (their own session logs in as
+    them): the BSN, name and birth date the applicant's return names, found by login name
+    and by BSN, one job at the partner's employer, and a return naming the applicant."""
+    population = Population(seed=seed, as_of=AS_OF)
+    couple = population.scenario("two_incomes", n)
+    assert couple.partner is not None
+    partner = population.partner_of(couple)
+    assert partner is not None
+    assert (partner.bsn, partner.full_name) == (couple.partner.bsn, couple.partner.full_name)
+    assert partner.birth_date == couple.partner.birth_date
+    assert population.by_username(partner.username) is partner
+    assert population.by_bsn(partner.bsn) is partner
+    assert population.check_credentials(partner.username, partner.password) is partner
+    assert population.check_credentials(partner.username, couple.password) is None
+    assert population.by_bsn(couple.bsn) is couple
+    assert [r.payer for r in partner.employments] == [couple.partner.employer]
+    assert partner.gross_annual_salary == couple.partner.gross_annual_salary
+    assert partner.partner is not None
+    assert partner.partner.bsn == couple.bsn
+    assert partner.address == couple.address
+    assert partner.tax_years[-1].wages
+    assert population.partner_of(population.scenario("salaried", n)) is None

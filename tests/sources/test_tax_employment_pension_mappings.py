@@ -263,3 +263,31 @@ def test_pension_without_a_period_at_the_aow_age() -> None:
         mapping("pension")(pension_export(periods), ["pension.expected_annual"], TODAY)
     with pytest.raises(SourceProtocolError):
         mapping("pension")({"export": {}}, ["pension.expected_annual"], TODAY)
+
+
+def test_tax_and_uwv_answer_for_the_bsn_their_data_are_of() -> None:
+    """Who the tax return and the verzekeringsbericht are of, and the fiscal partner the
+    return names, as BSN digests: what the identity checks compare (a partner's session
+    must answer for the partner the applicant's return names)."""
+    from types import SimpleNamespace
+
+    from brondata.connectors._base import bsn_digest
+    from brondata.testing import MockSources
+
+    connectors = MockSources(seed=1).connectors()
+    api: Any = SimpleNamespace(bsn=None)
+    raw = tax_return(
+        belastingplichtige={"burgerservicenummer": "111222333", "naam": "A"},
+        fiscaalPartner={"burgerservicenummer": "123456782", "naam": "B C"},
+    )
+    # ``identity`` is the OAuth connectors' (not of the ``SourceConnector`` protocol).
+    identity = connectors["tax"].identity(api, raw)
+    assert identity.bsn_digest == bsn_digest("111222333")
+    assert identity.partner_digest == bsn_digest("123456782")
+    alone = connectors["tax"].identity(api, tax_return(fiscaalPartner=None))
+    assert (alone.bsn_digest, alone.partner_digest) == (None, None)
+
+    report = {"verzekeringsbericht": {"burgerservicenummer": "111222333"}}
+    employment = connectors["employment"].identity(api, report)
+    assert employment.bsn_digest == bsn_digest("111222333")
+    assert connectors["employment"].identity(api, uwv()).bsn_digest is None

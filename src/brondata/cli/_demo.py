@@ -191,9 +191,11 @@ def demo(
     table = Table(title="sources")
     for column in ("source", "status", "record / error"):
         table.add_column(column)
-    for source, status in summary["sources"].items():
-        detail = status.get("record") or status["error"]["code"]
-        table.add_row(source, status["status"], str(detail))
+    partner = summary.get("partner", {}).get("sources", {})
+    for who, shown in (("", summary["sources"]), ("partner: ", partner)):
+        for source, status in shown.items():
+            detail = status.get("record") or status["error"]["code"]
+            table.add_row(who + source, status["status"], str(detail))
     console.print(table)
     _show_dossier(console, out, summary)
     console.print(f"ledger: {summary['ledger_size']} entries, root {summary['ledger_root']}")
@@ -201,7 +203,7 @@ def demo(
     if "dossier" in summary:
         written += ", dossier.json"
     console.print(f"written to {out}/ ({written})")
-    if any(s["status"] != "delivered" for s in summary["sources"].values()):
+    if any(s["status"] != "delivered" for s in [*summary["sources"].values(), *partner.values()]):
         raise typer.Exit(1)
 
 

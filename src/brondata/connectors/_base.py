@@ -93,11 +93,19 @@ class Identity:
     register, the names of the bank accounts' holders. Compared across the sources of one
     collection (``identity_conflict``); never logged or delivered, and kept with a kind's
     outcome only as digests (salted with the session), so that a source added later is checked
-    against who the earlier ones answered for."""
+    against who the earlier ones answered for. ``partner_digest``: the digest of the citizen
+    service number of the fiscal partner the source names (a tax return, the register), which
+    a partner's session (``Gateway.start_partner``) must answer for."""
 
     bsn_digest: str | None = None
     surname: str | None = None
     holders: tuple[str, ...] = ()
+    partner_digest: str | None = None
+
+
+def bsn_digest(bsn: str) -> str:
+    """What an ``Identity`` keeps of a citizen service number: its SHA-256, hex."""
+    return hashlib.sha256(bsn.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

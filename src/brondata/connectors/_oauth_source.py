@@ -16,7 +16,6 @@ never on the client.
 
 from __future__ import annotations
 
-import hashlib
 import ssl
 from collections.abc import Sequence
 from datetime import date
@@ -37,6 +36,7 @@ from brondata.connectors._base import (
     LoginStart,
     OAuthEndpoints,
     SourceResponse,
+    bsn_digest,
     check_callback,
     evidence_of,
     json_body,
@@ -221,8 +221,7 @@ class OAuthSourceConnector:
     def identity(self, api: SourceApi, raw: dict[str, Any]) -> Identity:
         """Who the response is about, for the check that every source answered for the same
         person; a subclass adds what its raw data show (a register's surname, holders)."""
-        digest = hashlib.sha256(api.bsn.encode()).hexdigest() if api.bsn else None
-        return Identity(bsn_digest=digest)
+        return Identity(bsn_digest=bsn_digest(api.bsn) if api.bsn else None)
 
     # --- shared machinery --------------------------------------------------------------
 

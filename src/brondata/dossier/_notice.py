@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from brondata.attributes import CATALOGUE
+from brondata.dossier._partner import PARTNER_ATTRIBUTES
 
 if TYPE_CHECKING:
     from brondata.request import DataRequest
@@ -32,6 +33,11 @@ def notice_terms(request: DataRequest) -> dict[str, Any]:
         }
     if request.dossier is not None:
         terms["dossier"] = {"preset": request.dossier, "record": request.dossier_record}
+    if request.feeds is not None:
+        terms["partner"] = {
+            "feeds": list(request.feeds),
+            "reads": {kind: list(names) for kind, names in PARTNER_ATTRIBUTES.items()},
+        }
     return terms
 
 
@@ -61,6 +67,15 @@ _LABELS = {
         "checks": "Your data are checked for completeness for this application ({preset}); "
         "only the finding codes are recorded.",
         "record": "The result of the check is shared as a record too.",
+        "partner": "Your data are used for the application of your partner, whose tax return "
+        "or register entry names you as fiscal partner, with {recipient}:",
+        "feeds": "they count in these decisions of your partner's application (only the "
+        "outcome is shared, in your partner's decision record):",
+        "checks only": "they complete the checks of your partner's application.",
+        "reads": "Read for it and never shared: {reads}.",
+        "identity": "You log in yourself; your citizen service number is compared (as a "
+        "digest) with the one your partner's data name, and your data are used only if they "
+        "match. Your consent is your own: you can withdraw it without your partner.",
     },
     True: {
         "facts": "Gegevens van uw aanvraag, gebruikt voor de beslissingen:",
@@ -75,6 +90,17 @@ _LABELS = {
         "checks": "Uw gegevens worden gecontroleerd op volledigheid voor deze aanvraag "
         "({preset}); alleen de codes van de bevindingen worden vastgelegd.",
         "record": "De uitkomst van de controle wordt ook als record gedeeld.",
+        "partner": "Uw gegevens worden gebruikt voor de aanvraag van uw partner bij "
+        "{recipient}; de belastingaangifte of de BRP van uw partner noemt u als fiscale "
+        "partner:",
+        "feeds": "ze tellen mee in deze beslissingen over de aanvraag van uw partner (alleen de "
+        "uitkomst wordt gedeeld, in het beslissingsrecord van uw partner):",
+        "checks only": "ze maken de controle van de aanvraag van uw partner compleet.",
+        "reads": "Daarvoor gelezen en nooit gedeeld: {reads}.",
+        "identity": "U logt zelf in; uw burgerservicenummer wordt (als hash) vergeleken met "
+        "het nummer dat de gegevens van uw partner noemen, en uw gegevens worden alleen "
+        "gebruikt als die overeenkomen. Uw toestemming is van uzelf: u kunt die intrekken "
+        "zonder uw partner.",
     },
 }
 
@@ -109,4 +135,22 @@ def notice_lines(request: DataRequest, language: str = "en") -> list[str]:
         lines.append(label["checks"].format(preset=request.dossier))
         if request.dossier_record:
             lines.append(label["record"])
+    if request.feeds is not None:
+        lines += _partner_lines(request, label, dutch)
+    return lines
+
+
+def _partner_lines(request: DataRequest, label: dict[str, str], dutch: bool) -> list[str]:
+    """A partner's notice: whose application their data feed, how, and what is read."""
+    lines = [label["partner"].format(recipient=request.recipient)]
+    if request.feeds:
+        lines.append("  " + label["feeds"])
+        for name in request.feeds:
+            attribute = CATALOGUE[name]
+            text = attribute.description_nl if dutch else attribute.description_en
+            lines.append(f"    - {text} ({name})")
+    else:
+        lines.append("  " + label["checks only"])
+    reads = ", ".join(f"{n} ({kind})" for kind, names in PARTNER_ATTRIBUTES.items() for n in names)
+    lines += [label["reads"].format(reads=reads), label["identity"]]
     return lines

@@ -31,6 +31,7 @@ from brondata.dossier._catalogue import INPUT_ATTRIBUTES, decision_inputs
 from brondata.dossier._checks import DossierReport, check_dossier
 from brondata.dossier._collected import CHECKED, dossier_input
 from brondata.dossier._decisions import DECISIONS, DecisionResult, decide
+from brondata.dossier._partner import partner_present
 from brondata.errors import BrondataError
 from brondata.sources._kind import kind_of
 
@@ -104,7 +105,7 @@ def kept_for_checks(
     """What to keep of one kind's delivery for the checks and decisions (``None``: nothing,
     the request asks for neither). ``raws`` per instance, ``digest`` the record's
     ``source_response_digest``."""
-    if request.dossier is None and not request.decisions:
+    if request.dossier is None and not request.decisions and request.feeds is None:
         return None
     names = extra_attributes(request, kind.name)
     checked = [n for n in names if n in CHECKED.get(kind.name, ())]
@@ -133,7 +134,10 @@ def run_checks(request: DataRequest, as_of: date, kept: Kept) -> DossierReport |
         for instance, held in part["instances"].items():
             collected[instance] = (kind_of(key), held["values"])
             extra[instance] = held["facts"]
-    return check_dossier(request.dossier, dossier_input(as_of, collected, extra))
+    present = partner_present(kept)
+    return check_dossier(
+        request.dossier, dossier_input(as_of, collected, extra, partner_data_present=present)
+    )
 
 
 def report_claims(report: DossierReport) -> dict[str, Any]:
@@ -149,6 +153,8 @@ def run_decisions(request: DataRequest, as_of: date, kept: Kept) -> list[Decisio
     for part in kept.values():
         values.update(part["values"])
     inputs = decision_inputs(values, as_of)
+    for part in kept.values():  # the partner's own session's (``brondata.dossier._partner``)
+        inputs.update(part.get("inputs", {}))
     return [
         decide(name, year=request.rules_year, facts=request.facts, inputs=inputs)
         for name in request.decisions
@@ -165,7 +171,7 @@ def decision_claims(results: Sequence[DecisionResult], kept: Kept) -> dict[str, 
         digests = {
             kind: part["digest"]
             for kind, part in sorted(kept.items())
-            if attributes & set(part["values"])
+            if attributes & set(part["values"]) or set(result.inputs) & set(part.get("inputs", ()))
         }
         out[result.name] = {
             "rule_version": result.rule_version,

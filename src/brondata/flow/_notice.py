@@ -64,6 +64,8 @@ def terms_of(record: SessionRecord, settings: NoticeSettings | None = None) -> C
     plan = tuple((kind, tuple(names)) for kind, names in plan_of(record).items())
     if request.decisions:  # computed by the gateway, released like any attribute
         plan += ((DECISION_SOURCE, request.decisions),)
+    if request.feeds:  # a partner's: the applicant's decisions computed with their data
+        plan += ((DECISION_SOURCE, request.feeds),)
     return ConsentTerms(
         consent_id=record.consent_id,
         purpose=request.purpose.term,
@@ -72,7 +74,9 @@ def terms_of(record: SessionRecord, settings: NoticeSettings | None = None) -> C
         recipient=request.recipient,
         retention_days=request.retention_days,
         plan=plan,
-        categories=tuple(sorted({CATALOGUE[a].category for a in request.attributes})),
+        categories=tuple(
+            sorted({CATALOGUE[a].category for a in (*request.attributes, *(request.feeds or ()))})
+        ),
         controller=settings.controller,
         controller_contact=settings.controller_contact,
         storage_location=settings.storage_location,

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from brondata.connectors import DigidSourceConnector, SourceApi
+from brondata.connectors._base import Identity, bsn_digest
 
 __all__ = ["EmploymentConnector"]
 
@@ -21,3 +22,10 @@ class EmploymentConnector(DigidSourceConnector):
         self, api: SourceApi, grant: dict[str, Any], attributes: Sequence[str], today: date
     ) -> dict[str, Any]:
         return {"verzekeringsbericht": await api.get("/api/uwv/v1/verzekeringsbericht")}
+
+    def identity(self, api: SourceApi, raw: dict[str, Any]) -> Identity:
+        """The BSN the verzekeringsbericht is of (as a digest)."""
+        number = (raw.get("verzekeringsbericht") or {}).get("burgerservicenummer")
+        if not isinstance(number, str) or not number:
+            return super().identity(api, raw)
+        return Identity(bsn_digest=bsn_digest(number))

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from brondata.connectors import DigidSourceConnector, SourceApi
-from brondata.connectors._base import Identity
+from brondata.connectors._base import Identity, bsn_digest
 
 __all__ = ["PopulationConnector"]
 
@@ -51,11 +51,25 @@ class PopulationConnector(DigidSourceConnector):
         return {"personen": await api.post(self.path, body)}
 
     def identity(self, api: SourceApi, raw: dict[str, Any]) -> Identity:
-        """The BSN asked for, and the register's surname when it was among the fields."""
+        """The BSN asked for, the register's surname and the partner's BSN (as a digest)
+        when they were among the fields."""
         base = super().identity(api, raw)
         persons = (raw.get("personen") or {}).get("personen") or []
-        naam = persons[0].get("naam") if persons and isinstance(persons[0], dict) else None
+        person = persons[0] if persons and isinstance(persons[0], dict) else {}
+        naam = person.get("naam")
         surname = naam.get("geslachtsnaam") if isinstance(naam, dict) else None
-        if not isinstance(surname, str) or not surname:
-            return base
-        return Identity(bsn_digest=base.bsn_digest, surname=surname)
+        return Identity(
+            bsn_digest=base.bsn_digest,
+            surname=surname if isinstance(surname, str) and surname else None,
+            partner_digest=_partner_digest(person.get("partners")),
+        )
+
+
+def _partner_digest(partners: object) -> str | None:
+    """The digest of the BSN of the partner whose partnership stands, if the register gave it."""
+    for partner in partners if isinstance(partners, list) else []:
+        if not isinstance(partner, dict) or partner.get("ontbindingHuwelijkPartnerschap"):
+            continue
+        number = partner.get("burgerservicenummer")
+        return bsn_digest(number) if isinstance(number, str) and number else None
+    return None

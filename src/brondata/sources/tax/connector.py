@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from brondata.connectors import DigidSourceConnector, SourceApi
+from brondata.connectors._base import Identity, bsn_digest
 from brondata.errors import SourceProtocolError
 
 __all__ = ["TaxConnector"]
@@ -34,3 +35,17 @@ class TaxConnector(DigidSourceConnector):
             return {"belastingjaren": years, "aangifte": None}
         year = max(complete)
         return {"belastingjaren": years, "aangifte": await api.get(f"{self.path}/{year}")}
+
+    def identity(self, api: SourceApi, raw: dict[str, Any]) -> Identity:
+        """The BSN the return is of, and its fiscal partner's (as digests)."""
+        aangifte = raw.get("aangifte") or {}
+        return Identity(
+            bsn_digest=_number(aangifte.get("belastingplichtige")),
+            partner_digest=_number(aangifte.get("fiscaalPartner")),
+        )
+
+
+def _number(person: object) -> str | None:
+    """The digest of the BSN a return names for ``person`` (``{"burgerservicenummer": ...}``)."""
+    number = person.get("burgerservicenummer") if isinstance(person, dict) else None
+    return bsn_digest(number) if isinstance(number, str) and number else None

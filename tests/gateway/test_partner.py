@@ -1,0 +1,444 @@
+"""The fiscal partner's own session (``Gateway.start_partner``): their consent and logins,
+only the partner the applicant's data name, the applicant's checks and decisions after it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from brondata import DataRequest, Gateway, LegalBasis, Purpose, verify_record
+from brondata._session_store import SessionRecord
+from brondata.consent import LogSigner, audit_verify, export
+from brondata.errors import (
+    NoFiscalPartnerError,
+    PartnerMismatchError,
+    RequestError,
+    StoreUnavailableError,
+)
+from brondata.mock.population import Person
+from brondata.testing import FixedClock, MockSources
+
+pytestmark = pytest.mark.anyio
+
+FACTS: dict[str, Any] = {
+    "purchase_price": 400000,
+    "loan_amount": 300000,
+    "interest_rate": "0.041",
+    "fixed_period_years": 10,
+    "energy_label": "A",
+    "energy_saving_measures": 0,
+}
+
+
+def mortgage(**change: Any) -> DataRequest:
+    fields: dict[str, Any] = {
+        "purpose": Purpose(term="dpv:CreditChecking", text="Assess your mortgage"),
+        "legal_basis": LegalBasis.CONTRACT,
+        "attributes": ["bank.balance_total", "income.tax_year", "decision.max_mortgage"],
+        # FixedClock's records are signed on its date; a year keeps them valid on today's.
+        "retention_days": 365,
+        "recipient": "Voorbeeld Hypotheken B.V.",
+        "facts": FACTS,
+        "dossier": "mortgage",
+    }
+    return DataRequest(**{**fields, **change})
+
+
+@pytest.fixture
+def sources() -> MockSources:
+    return MockSources(seed=7, clock=FixedClock())
+
+
+@pytest.fixture
+async def gateway(sources: MockSources) -> Any:
+    async with Gateway.embedded(sources.connectors(), clock=sources.clock) as gw:
+        yield gw
+
+
+def ledger(gateway: Gateway) -> list[dict[str, Any]]:
+    return [json.loads(e.canonical) for e in gateway.ledger.entries()]
+
+
+async def consented(gateway: Gateway, session: SessionRecord) -> None:
+    view = gateway.consent_view(session.id)
+    await gateway.give_consent(session.id, notice_hash=view.notice_hash)
+
+
+async def applicant_collected(
+    gateway: Gateway, sources: MockSources, scenario: str = "two_incomes"
+) -> str:
+    session = await gateway.start(mortgage(), f"applicant-{scenario}")
+    await consented(gateway, session)
+    await sources.authorise(gateway, session.id, sources.scenario(scenario))
+    await gateway.collect(session.id)
+    return session.id
+
+
+async def partner_collected(
+    gateway: Gateway, sources: MockSources, applicant: str, person: Person
+) -> SessionRecord:
+    partner = await gateway.start_partner(applicant, "partner-two_incomes")
+    await consented(gateway, partner)
+    await sources.authorise(gateway, partner.id, person)
+    await gateway.collect(partner.id)
+    return gateway.session(partner.id)
+
+
+def decision_of(gateway: Gateway, session_id: str) -> dict[str, Any]:
+    record = gateway.result(session_id).records["decision"]
+    return verify_record(record.compact, gateway.jwks()).attributes
+
+
+async def test_a_couple_gets_a_max_mortgage_with_partner_income(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """Issue 12: max_mortgage counts the partner's income as the regulation counts it (the
+    joint test income): after the partner's own session, the applicant's decision is made."""
+    applicant = await applicant_collected(gateway, sources)
+    assert gateway.result(applicant).errors["decision"].code == "decision_input_missing"
+    await partner_collected(
+        gateway, sources, applicant, sources.partner(sources.scenario("two_incomes"))
+    )
+
+    result = gateway.result(applicant)
+    assert "decision" in result.records, result.errors.get("decision")
+    assert "decision.max_mortgage" in decision_of(gateway, applicant)
+
+
+async def test_the_partner_income_raises_the_max_mortgage_by_the_joint_test_income(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    from decimal import Decimal
+
+    from brondata.dossier import decide
+    from brondata.dossier._facts import ApplicationFacts
+
+    applicant = await applicant_collected(gateway, sources)
+    person = sources.scenario("two_incomes")
+    partner = sources.partner(person)
+    await partner_collected(gateway, sources, applicant, partner)
+    amount = Decimal(decision_of(gateway, applicant)["decision.max_mortgage"]["amount"])
+
+    def sv_wage(who: Person) -> Decimal:
+        today = sources.clock.now().date()
+        from brondata.mock.employment import verzekeringsbericht
+        from brondata.sources.employment.mapping import MAPPING
+
+        raw = {"verzekeringsbericht": verzekeringsbericht(who, today)}
+        values = MAPPING.map(raw, ["employment.sv_wage_12m"], today)
+        return Decimal(values["employment.sv_wage_12m"]["amount"])
+
+    common = {"has_partner": True, "student_loan_monthly": "0", "aow_age_reached": False}
+    joint = decide(
+        "decision.max_mortgage",
+        year=2026,
+        facts=ApplicationFacts.parse(FACTS),
+        inputs={
+            **common,
+            "applicant_income_annual": sv_wage(person),
+            "partner_income_annual": sv_wage(partner),
+        },
+    )
+    assert amount == joint.value
+
+
+async def test_partner_data_missing_can_be_cleared(gateway: Gateway, sources: MockSources) -> None:
+    """The remedy says 'ask your partner to log in and share their data': after the
+    partner's session the blocking finding is gone, and the ledger says the checks ran
+    again (``dossier.checked``, codes only)."""
+    applicant = await applicant_collected(gateway, sources)
+    assert "partner_data_missing" in gateway.dossier(applicant).codes()
+    checked_before = [e for e in ledger(gateway) if e["event"] == "dossier.checked"]
+
+    await partner_collected(
+        gateway, sources, applicant, sources.partner(sources.scenario("two_incomes"))
+    )
+
+    assert "partner_data_missing" not in gateway.dossier(applicant).codes()
+    checked = [e for e in ledger(gateway) if e["event"] == "dossier.checked"]
+    assert len(checked) == len(checked_before) + 1
+    assert checked[-1]["session_id"] == applicant
+    assert "partner_data_missing" not in checked[-1]["codes"]
+
+
+async def test_the_decision_record_names_the_partner_record_never_the_income(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    applicant = await applicant_collected(gateway, sources)
+    partner = await partner_collected(
+        gateway, sources, applicant, sources.partner(sources.scenario("two_incomes"))
+    )
+    decision = gateway.result(applicant).records["decision"]
+    claims = verify_record(decision.compact, gateway.jwks()).claims
+    provenance = claims["decisions"]["decision.max_mortgage"]
+    employment = gateway.result(partner.id).records["employment"]
+    partner_digest = verify_record(employment.compact, gateway.jwks()).claims[
+        "source_response_digest"
+    ]
+    assert provenance["input_digests"]["partner.employment"] == partner_digest
+    assert "partner_income_annual" in provenance["inputs"]
+    # The partner's income is nowhere in the applicant's record, nor its events.
+    wage = str(sources.partner(sources.scenario("two_incomes")).gross_annual_salary)
+    assert wage.split(".")[0] not in json.dumps(claims)
+    # What the lender gets of the partner's session: the records of what they consented to
+    # (nothing by default), never their income.
+    for record in gateway.result(partner.id).records.values():
+        assert verify_record(record.compact, gateway.jwks()).attributes == {}
+    # The earlier (failed) decision is superseded by the new one in the ledger.
+    delivered = [
+        e for e in ledger(gateway) if e["event"] == "data.delivered" and e["source"] == "decision"
+    ]
+    assert [e["session_id"] for e in delivered] == [applicant]
+
+
+@pytest.mark.parametrize("who", ["a stranger", "the applicant"])
+async def test_only_the_named_partner_can_join(
+    gateway: Gateway, sources: MockSources, who: str
+) -> None:
+    """Someone other than the fiscal partner the applicant's data name (a stranger, or the
+    applicant posing as their partner) logs in at the partner's session: nothing of theirs
+    is delivered or used."""
+    applicant = await applicant_collected(gateway, sources)
+    partner = await gateway.start_partner(applicant, "partner-two_incomes")
+    await consented(gateway, partner)
+    person = sources.scenario("salaried" if who == "a stranger" else "two_incomes")
+    await sources.authorise(gateway, partner.id, person)
+    result = await gateway.collect(partner.id)
+
+    assert not result.records
+    assert {e.code for e in result.errors.values()} == {"partner_mismatch"}
+    assert isinstance(next(iter(result.errors.values())), PartnerMismatchError)
+    assert "partner_data_missing" in gateway.dossier(applicant).codes()
+    assert gateway.result(applicant).errors["decision"].code == "decision_input_missing"
+    assert not [
+        e
+        for e in ledger(gateway)
+        if e["event"] == "data.delivered" and e["session_id"] == partner.id
+    ]
+
+
+async def test_the_partner_withdrawing_before_collection_changes_nothing(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    applicant = await applicant_collected(gateway, sources)
+    codes = gateway.dossier(applicant).codes()
+    partner = await gateway.start_partner(applicant, "partner-two_incomes")
+    await consented(gateway, partner)
+    await sources.authorise(gateway, partner.id, sources.partner(sources.scenario("two_incomes")))
+    await gateway.withdraw(partner.id)
+
+    assert gateway.dossier(applicant).codes() == codes
+    assert gateway.result(applicant).errors["decision"].code == "decision_input_missing"
+    events = [e["event"] for e in ledger(gateway) if e["session_id"] == partner.id]
+    assert events[-1] == "consent.withdrawn"
+    assert "data.retrieved" not in events
+
+
+async def test_the_ledger_of_both_sessions_verifies(
+    gateway: Gateway, sources: MockSources, tmp_path: Path
+) -> None:
+    applicant = await applicant_collected(gateway, sources)
+    partner = await partner_collected(
+        gateway, sources, applicant, sources.partner(sources.scenario("two_incomes"))
+    )
+    export(gateway.ledger, tmp_path / "export", LogSigner.generate("lender.example/log"))
+    audit = audit_verify(tmp_path / "export")
+    assert audit.ok, audit.findings
+    consents = {e["consent_id"] for e in ledger(gateway) if e["event"] == "consent.given"}
+    assert consents == {gateway.session(applicant).consent_id, partner.consent_id}
+    # The partner's consent is theirs: its record, receipt and access report.
+    record = gateway.consent_record(partner.id)
+    assert record.attributes == ("decision.max_mortgage",)
+    assert gateway.consent_receipt(partner.id)["consentReceiptID"]
+    report = gateway.subject_report("partner-two_incomes")
+    assert {c.consent_id for c in report.consents} == {partner.consent_id}
+
+
+async def test_the_partner_notice_says_whose_application_and_what_is_read(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    applicant = await applicant_collected(gateway, sources)
+    partner = await gateway.start_partner(applicant, "partner-two_incomes")
+    view = gateway.consent_view(partner.id)
+    english, dutch = view.text("en"), view.text("nl")
+    assert "Voorbeeld Hypotheken B.V." in english
+    assert "your partner's application" in english
+    assert "decision.max_mortgage" in english
+    assert "employment.sv_wage_12m" in english
+    assert "aanvraag van uw partner" in dutch
+    assert partner.request.legal_basis is LegalBasis.CONSENT
+    assert set(partner.sources) == {"employment", "tax"}
+    requested = [e for e in ledger(gateway) if e["session_id"] == partner.id]
+    assert [e["event"] for e in requested] == ["consent.requested"]
+    assert requested[0]["attributes"] == ["decision.max_mortgage"]
+
+
+async def test_starting_the_partner_session_again_starts_nothing_twice(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """A retry, and a call cut short after it made the partner's session but before it
+    linked it, return the one partner's session; one ``consent.requested`` for it."""
+    applicant = await applicant_collected(gateway, sources)
+    replace = gateway.sessions.replace
+
+    def linking_fails(record: SessionRecord) -> SessionRecord:
+        if record.id == applicant and record.partner is not None:
+            raise StoreUnavailableError("the session store is down")
+        return replace(record)
+
+    gateway.sessions.replace = linking_fails  # type: ignore[method-assign]
+    try:
+        with pytest.raises(StoreUnavailableError):
+            await gateway.start_partner(applicant, "partner-two_incomes")
+    finally:
+        gateway.sessions.replace = replace  # type: ignore[method-assign]
+    assert gateway.session(applicant).partner is None
+
+    first = await gateway.start_partner(applicant, "partner-two_incomes")
+    again = await gateway.start_partner(applicant, "partner-two_incomes")
+    assert first.id == again.id
+    assert gateway.session(applicant).partner is not None
+    requested = [
+        e
+        for e in ledger(gateway)
+        if e["event"] == "consent.requested" and e["session_id"] == first.id
+    ]
+    assert len(requested) == 1
+
+
+async def test_collecting_the_partner_again_redoes_nothing(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    applicant = await applicant_collected(gateway, sources)
+    partner = await partner_collected(
+        gateway, sources, applicant, sources.partner(sources.scenario("two_incomes"))
+    )
+    before = len(ledger(gateway))
+    await gateway.collect(partner.id)
+    await gateway.collect(applicant)
+    assert len(ledger(gateway)) == before
+
+
+async def test_no_partner_session_without_a_fiscal_partner(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    applicant = await applicant_collected(gateway, sources, "salaried")
+    with pytest.raises(NoFiscalPartnerError):
+        await gateway.start_partner(applicant, "partner-salaried")
+
+
+async def test_a_partner_request_is_not_started_by_hand(gateway: Gateway) -> None:
+    request = DataRequest(
+        purpose=Purpose(term="dpv:CreditChecking", text="Assess your mortgage"),
+        legal_basis=LegalBasis.CONSENT,
+        attributes=[],
+        retention_days=30,
+        recipient="Voorbeeld Hypotheken B.V.",
+        feeds=["decision.max_mortgage"],
+    )
+    with pytest.raises(RequestError, match="start_partner"):
+        await gateway.start(request, "someone")
+
+
+async def test_a_refresh_cut_short_is_done_by_the_next_collect_of_the_partner(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """The partner's collection finished, but the applicant's session could not be claimed
+    to redo its outcomes (the store down for that write): collecting the partner's session
+    again does it, once."""
+    applicant = await applicant_collected(gateway, sources)
+    partner = await gateway.start_partner(applicant, "partner-two_incomes")
+    await consented(gateway, partner)
+    await sources.authorise(gateway, partner.id, sources.partner(sources.scenario("two_incomes")))
+    replace = gateway.sessions.replace
+
+    def claim_fails(record: SessionRecord) -> SessionRecord:
+        if record.id == applicant and record.collector is not None:
+            raise StoreUnavailableError("the session store is down")
+        return replace(record)
+
+    gateway.sessions.replace = claim_fails  # type: ignore[method-assign]
+    try:
+        with pytest.raises(StoreUnavailableError):
+            await gateway.collect(partner.id)
+    finally:
+        gateway.sessions.replace = replace  # type: ignore[method-assign]
+    assert "decision" not in gateway.result(applicant).records
+
+    await gateway.collect(partner.id)
+    await gateway.collect(partner.id)
+    assert "decision.max_mortgage" in decision_of(gateway, applicant)
+    checked = [
+        e
+        for e in ledger(gateway)
+        if e["event"] == "dossier.checked" and e["session_id"] == applicant
+    ]
+    assert len(checked) == 2
+
+
+async def test_the_partner_check_compares_digests_and_needs_a_bsn(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """What a partner's session is held to: a BSN answered, and the one the applicant's
+    data name (as digests); any other session is not the check's business."""
+    from brondata import _partner as partners
+    from brondata.connectors._base import Identity, bsn_digest
+
+    applicant = await applicant_collected(gateway, sources)
+    couple = sources.scenario("two_incomes")
+    partner = await gateway.start_partner(applicant, "partner-two_incomes")
+    box = gateway._box  # the gateway's store box: the sealed expectation opens with it
+    own = {"tax": Identity(bsn_digest=bsn_digest(sources.partner(couple).bsn))}
+    assert partners.mismatch(partner, box, own) is None
+    other = {"tax": Identity(bsn_digest=bsn_digest(couple.bsn))}
+    assert isinstance(partners.mismatch(partner, box, other), PartnerMismatchError)
+    nameless = {"bank.mockbank": Identity(holders=("x",))}
+    assert isinstance(partners.mismatch(partner, box, nameless), PartnerMismatchError)
+    assert partners.mismatch(gateway.session(applicant), box, other) is None
+
+
+async def test_erasing_the_partner_leaves_nothing_of_theirs_with_the_applicant(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    applicant = await applicant_collected(gateway, sources)
+    await partner_collected(
+        gateway, sources, applicant, sources.partner(sources.scenario("two_incomes"))
+    )
+    assert "partner_data_missing" not in gateway.dossier(applicant).codes()
+    assert await gateway.erase_subject("partner-two_incomes")
+    # The applicant's checks no longer count the partner's data; the decision delivered
+    # before stays delivered (the recipient's to keep until its retention ends).
+    assert "partner_data_missing" in gateway.dossier(applicant).codes()
+    assert "decision" in gateway.result(applicant).records
+
+
+async def test_the_applicants_own_collection_counts_the_partner_once(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """The applicant adds a bank after the partner's session started: the partner's
+    collection finds the applicant's session taking logins and leaves it to its own
+    collection, which counts the partner's data; collecting either again redoes nothing."""
+    applicant = await applicant_collected(gateway, sources)
+    couple = sources.scenario("two_incomes")
+    partner = await gateway.start_partner(applicant, "partner-two_incomes")
+    await gateway.add_source(applicant, "bank.noordbank")
+    await consented(gateway, partner)
+    await sources.authorise(gateway, partner.id, sources.partner(couple))
+    await gateway.collect(partner.id)
+    assert "decision" not in gateway.result(partner.id).records  # (the partner's has none)
+
+    url = await gateway.login_url(applicant, "bank.noordbank")
+    async with sources.browser() as browser:
+        callback = await browser.authorize(url, username=couple.username, password=couple.password)
+    await gateway.callback(applicant, "bank.noordbank", callback)
+    await gateway.collect(applicant)
+    assert "decision.max_mortgage" in decision_of(gateway, applicant)
+    assert "partner_data_missing" not in gateway.dossier(applicant).codes()
+
+    before = len(ledger(gateway))
+    await gateway.collect(partner.id)
+    await gateway.collect(applicant)
+    assert len(ledger(gateway)) == before
