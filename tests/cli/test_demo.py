@@ -111,7 +111,7 @@ def test_attributes_lists_the_decisions_with_their_rule_versions() -> None:
     assert "employment.sv_wage_12m" in listed["decision.max_mortgage"]["inputs"]
     table = runner.invoke(app, ["attributes"], env={"COLUMNS": "300"})
     assert "decision.nhg_eligible" in table.output
-    assert "nhg@2026.1" in table.output
+    assert "nhg@2026.2" in table.output
 
 
 def test_verify_accepts_the_demo_record_and_rejects_a_tampered_one(tmp_path: Path) -> None:

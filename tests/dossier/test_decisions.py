@@ -8,7 +8,9 @@ Sources of the expected figures (see also each rule file's ``brondata.sources``)
   rate, grossed up by 1.20, lowers the maximum mortgage by EUR 18,711.
 * The annuity: EUR 100,000 over 360 months at 6% costs EUR 599.55 a month (by hand:
   i = 0.005, 100000 * i / (1 - 1.005^-360)).
-* NHG 2026 cost limit EUR 470,000 / EUR 498,200; LTV 100% / 106% (Trhk art. 5).
+* NHG 2026 cost limit EUR 470,000, raised by the cost of energy-saving measures up to 6%
+  (EUR 28,200, so at most EUR 498,200; NHG's Energiebespaarbudget); LTV 100% / 106% (Trhk
+  art. 5).
 * Beslagvrije voet: 95% (Rv art. 475da lid 2) of the Participatiewet norms as the law text in
   force from 1 January and from 1 July 2026 carries them (art. 20-22; the file's sources), or of
   the income when lower (art. 475dc lid 1). No published worked example of the 2026 amount
@@ -242,7 +244,17 @@ def test_loan_to_value(loan: int, measures: int, expected: bool) -> None:
 
 @pytest.mark.parametrize(
     ("loan", "measures", "expected"),
-    [(470000, 0, True), (470001, 0, False), (498200, 1, True), (498201, 1, False)],
+    [
+        (470000, 0, True),
+        (470001, 0, False),
+        # EUR 1 of measures buys EUR 1 of room, not EUR 28,200.
+        (470001, 1, True),
+        (498200, 1, False),
+        (475000, 5000, True),
+        (480000, 5000, False),
+        (498200, 28200, True),
+        (498201, 40000, False),  # the room stops at 6% of EUR 470,000
+    ],
 )
 def test_nhg_cost_limit_2026(loan: int, measures: int, expected: bool) -> None:
     result = decide(
@@ -251,6 +263,7 @@ def test_nhg_cost_limit_2026(loan: int, measures: int, expected: bool) -> None:
         facts=facts(loan_amount=loan, purchase_price=600000, energy_saving_measures=measures),
     )
     assert result.value is expected
+    assert result.rule_version == "nhg@2026.2"
 
 
 def protected(**given: Any) -> Decimal | bool:
@@ -468,7 +481,7 @@ def test_without_the_engine_deciding_is_a_typed_error(monkeypatch: pytest.Monkey
 def test_check_decisions_gives_the_rule_versions() -> None:
     names = ["decision.nhg_eligible", "decision.protected_earnings_monthly"]
     assert check_decisions(names, year=YEAR, facts=facts()) == [
-        "nhg@2026.1",
+        "nhg@2026.2",
         "protected_earnings@2026.2",
     ]
     # The beslagvrije voet needs no application facts.

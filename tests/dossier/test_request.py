@@ -48,7 +48,7 @@ def test_facts_are_parsed_and_the_rule_year_is_fixed() -> None:
     assert r.decisions == ("decision.max_mortgage", "decision.nhg_eligible")
     assert r.rule_versions() == {
         "decision.max_mortgage": "income_norm@2026.1",
-        "decision.nhg_eligible": "nhg@2026.1",
+        "decision.nhg_eligible": "nhg@2026.2",
     }
     assert DataRequest.model_validate_json(r.model_dump_json()) == r
 
@@ -111,7 +111,7 @@ def test_notice_lines_name_facts_decisions_rule_versions_and_checks() -> None:
     r = request(dossier="mortgage", dossier_record=True)
     english = "\n".join(notice_lines(r, "en"))
     dutch = "\n".join(notice_lines(r, "nl"))
-    for text in ("EUR 400,000.00", "4.1%", "10 years", "income_norm@2026.1", "nhg@2026.1"):
+    for text in ("EUR 400,000.00", "4.1%", "10 years", "income_norm@2026.1", "nhg@2026.2"):
         assert text in english
     for text in ("€ 400.000,00", "4,1%", "10 jaar", "income_norm@2026.1", "Beslissingen"):
         assert text in dutch

@@ -15,7 +15,8 @@ The 2026 tables (sources in the files):
   full, EUR 17,000 for a single person, energy label amounts, the DUO repayment grossed up
   (art. 3a). Gives ``decision.max_mortgage`` and ``decision.loan_within_income_norm``.
 * ``loan_to_value``: Trhk art. 5, 100% of the value plus energy-saving measures up to 106%.
-* ``nhg``: NHG cost limit 2026, EUR 470,000 or EUR 498,200 with energy-saving measures.
+* ``nhg``: NHG cost limit 2026, EUR 470,000, raised by the cost of energy-saving measures up
+  to 6% (EUR 28,200).
 * ``protected_earnings``: the beslagvrije voet (Rv art. 475da and 475dc, Wet vereenvoudiging
   beslagvrije voet), 95% of the social-assistance norm (Participatiewet art. 20-22, the norms
   of 1 January and of 1 July 2026) for the household and the ages of the debtor and partner,
