@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from datetime import date
 from decimal import ROUND_FLOOR, Decimal, getcontext
 from importlib import resources
 from typing import Any
@@ -35,6 +36,8 @@ from brondata.dossier import (
     _decisions,
     check_decisions,
     decide,
+    decision_inputs,
+    input_attributes,
     rule_table,
 )
 from brondata.errors import (
@@ -173,6 +176,29 @@ def test_student_loan_nibud_2026_example() -> None:
     without = max_mortgage(f)
     with_debt = max_mortgage(f, student_loan_monthly=Decimal("72.21"))
     assert abs((without - with_debt) - 18711) <= 2
+
+
+def test_student_loan_input_is_duos_statutory_amount() -> None:
+    """Trhk art. 3a: the amount before any reduction for income, not what DUO collects now."""
+    collected = {"amount": "0.00", "currency": "EUR"}  # reduced to nothing for income
+    statutory = {"amount": "120.00", "currency": "EUR"}
+    given = decision_inputs(
+        {
+            "student_debt.monthly_repayment": collected,
+            "student_debt.statutory_monthly_repayment": statutory,
+        },
+        date(2026, 11, 2),
+    )
+    assert given["student_loan_monthly"] == "120.00"
+    assert input_attributes("decision.max_mortgage").count("student_debt.monthly_repayment") == 0
+
+
+def test_an_unknown_statutory_amount_is_a_missing_input_never_zero() -> None:
+    given = decision_inputs({"student_debt.statutory_monthly_repayment": None}, date(2026, 11, 2))
+    assert "student_loan_monthly" not in given
+    with pytest.raises(MissingDecisionInputError) as caught:
+        max_mortgage(student_loan_monthly=given.get("student_loan_monthly"))
+    assert "student_loan_monthly" in caught.value.message
 
 
 @pytest.mark.parametrize(

@@ -64,13 +64,13 @@ def test_a_decision_plans_the_kinds_of_its_inputs_but_releases_none_of_them() ->
     assert plan["population"] == []
     assert r.decision_inputs()["population"] == ["household.partner", "person.birth_date"]
     assert r.decision_inputs()["employment"] == ["employment.sv_wage_12m"]
-    assert r.decision_inputs()["duo"] == ["student_debt.monthly_repayment"]
+    assert r.decision_inputs()["duo"] == ["student_debt.statutory_monthly_repayment"]
     # The facts alone decide NHG: no source at all.
     assert request(attributes=["decision.nhg_eligible"]).sources() == {}
 
 
 def test_a_decision_whose_inputs_no_configured_source_gives() -> None:
-    with pytest.raises(NoSourceError, match=r"student_debt\.monthly_repayment"):
+    with pytest.raises(NoSourceError, match=r"student_debt\.statutory_monthly_repayment"):
         request().sources(["employment", "population", "pension", "tax"])
 
 
@@ -115,7 +115,7 @@ def test_notice_lines_name_facts_decisions_rule_versions_and_checks() -> None:
         assert text in english
     for text in ("€ 400.000,00", "4,1%", "10 jaar", "income_norm@2026.1", "Beslissingen"):
         assert text in dutch
-    assert "student_debt.monthly_repayment" in english  # what the decision reads
+    assert "student_debt.statutory_monthly_repayment" in english  # what the decision reads
     assert "(mortgage)" in english
     assert "record" in english
     terms = notice_terms(r)

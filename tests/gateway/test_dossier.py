@@ -101,7 +101,7 @@ async def test_decisions_are_a_signed_record_with_rule_versions_and_input_digest
     # Only the outcome leaves: no input the decision read is released.
     released = {a for k, r in result.records.items() for a in r.attribute_names}
     assert "employment.sv_wage_12m" not in released
-    assert "student_debt.monthly_repayment" not in released
+    assert "student_debt.statutory_monthly_repayment" not in released
 
     entries = ledger(gateway)
     delivered = [e for e in entries if e["event"] == "data.delivered" and e["source"] == "decision"]

@@ -28,7 +28,7 @@ INPUT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "applicant_income_annual": ("employment.sv_wage_12m",),
     "has_partner": ("household.partner",),
     "partner_income_annual": (),
-    "student_loan_monthly": ("student_debt.monthly_repayment",),
+    "student_loan_monthly": ("student_debt.statutory_monthly_repayment",),
     # The AOW age is the law's (the ``aow_age`` table), so the BRP birth date is enough.
     "aow_age_reached": ("person.birth_date",),
     "household": ("household.partner",),
@@ -94,9 +94,10 @@ def decision_inputs(values: Mapping[str, Any], today: date) -> dict[str, object]
         born = partner.get("birth_date") if isinstance(partner, Mapping) else None
         if born is not None:  # a partner without a birth date: the band is missing, named
             out["partner_age_band"] = age_band(_birth_date(born, "household.partner"), today)
-    if "student_debt.monthly_repayment" in values:
+    if values.get("student_debt.statutory_monthly_repayment") is not None:
         out["student_loan_monthly"] = _amount(
-            values["student_debt.monthly_repayment"], "student_debt.monthly_repayment"
+            values["student_debt.statutory_monthly_repayment"],
+            "student_debt.statutory_monthly_repayment",
         )
     if values.get("person.birth_date") is not None:
         born = _birth_date(values["person.birth_date"], "person.birth_date")

@@ -101,9 +101,10 @@ INPUTS: dict[str, str] = {
     "applicant_income_annual": "money",  # test income (toetsinkomen), EUR a year
     "has_partner": "boolean",  # the loan is for the applicant and a partner
     "partner_income_annual": "money",  # needed only when has_partner
-    # DUO's monthly repayment, 0 when DUO shows no debt; in the run-up phase, a repayment-free
-    # period or with a reduction for ability to pay, the amount that repays the remaining debt
-    # at its rate over the remaining term (Trhk art. 3a, Nibud 2026), not the reduced amount.
+    # DUO's statutory monthly amount (``student_debt.statutory_monthly_repayment``), 0 when
+    # DUO shows no debt; in the run-up phase, a repayment-free period or with a reduction for
+    # ability to pay, the amount that repays the remaining debt at its rate over the remaining
+    # term (Trhk art. 3a, Nibud 2026), not the reduced amount.
     "student_loan_monthly": "money",
     "aow_age_reached": "boolean",  # by the BRP birth date and the ``aow_age`` table
     "household": "household",  # "single" (alone or single parent) or "couple"
