@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from brondata.dossier import check_dossier, dossier_input
+from brondata.dossier import check_dossier, decision_inputs, dossier_input
 from brondata.errors import DossierInputError
 
 AS_OF = date(2026, 6, 15)
@@ -176,3 +176,30 @@ def test_a_malformed_birth_date_is_a_typed_error() -> None:
     with pytest.raises(DossierInputError) as caught:
         dossier_input(AS_OF, collected(population=population), EXTRA)
     assert "April" not in str(caught.value)
+
+
+_NEW_JOB = [{"employer": "Acme Logistics B.V.", "start": "2026-01-01", "end": None}]
+
+
+@pytest.mark.parametrize(
+    ("change", "applicable"),
+    [
+        ({}, True),
+        ({"employment.current": [], "employment.sv_wage_12m": money("0.00")}, False),
+        ({"employment.current": _NEW_JOB, "employment.history": _NEW_JOB}, False),
+        ({"person.birth_date": "1962-01-15"}, False),  # within ten years of the AOW age
+    ],
+    ids=["salaried", "no current employment", "under a year", "near the AOW age"],
+)
+def test_the_income_norm_and_the_check_judge_the_uwv_income_alike(
+    change: dict[str, Any], applicable: bool
+) -> None:
+    """One set of criteria: where the check says ibl_not_applicable, the decisions get no
+    income from the UWV record either."""
+    values = collected()
+    for instance, (kind, held) in list(values.items()):
+        values[instance] = (kind, {k: change.get(k, v) for k, v in held.items()})
+    report = check_dossier("mortgage", dossier_input(AS_OF, values, EXTRA))
+    assert ("ibl_not_applicable" not in report.codes()) is applicable
+    merged = {k: v for _, held in values.values() for k, v in held.items()}
+    assert decision_inputs(merged, AS_OF)["ibl_applicable"] is applicable

@@ -71,6 +71,7 @@ def inputs(**change: Any) -> dict[str, Any]:
         "partner_income_annual": Decimal(0),
         "student_loan_monthly": Decimal(0),
         "aow_age_reached": False,
+        "ibl_applicable": True,
     }
     return {**base, **change}
 
@@ -176,6 +177,17 @@ def test_student_loan_nibud_2026_example() -> None:
     without = max_mortgage(f)
     with_debt = max_mortgage(f, student_loan_monthly=Decimal("72.21"))
     assert abs((without - with_debt) - 18711) <= 2
+
+
+@pytest.mark.parametrize("name", ["decision.max_mortgage", "decision.loan_within_income_norm"])
+def test_no_income_norm_when_the_uwv_record_cannot_give_the_income(name: str) -> None:
+    """The check ibl_not_applicable's criteria (no current employment, under a year, within
+    ten years of the AOW age: Trhk art. 2 lid 4 wants the income after it): no figure."""
+    with pytest.raises(RuleNotApplicableError, match="ibl_not_applicable") as caught:
+        decide(name, year=YEAR, facts=facts(), inputs=inputs(ibl_applicable=False))
+    assert not any(ch.isdigit() for ch in caught.value.message)
+    # The decisions that read no income are not concerned.
+    assert decide("decision.nhg_eligible", year=YEAR, facts=facts()).value is True
 
 
 def test_student_loan_input_is_duos_statutory_amount() -> None:
@@ -382,6 +394,7 @@ def test_result_names_inputs_and_version_never_values() -> None:
         "facts.fixed_period_years",
         "facts.interest_rate",
         "has_partner",
+        "ibl_applicable",
         "partner_income_annual",
         "student_loan_monthly",
     )
@@ -414,7 +427,8 @@ def test_missing_facts_are_named() -> None:
 
 
 @pytest.mark.parametrize(
-    "leave_out", ["applicant_income_annual", "student_loan_monthly", "aow_age_reached"]
+    "leave_out",
+    ["applicant_income_annual", "student_loan_monthly", "aow_age_reached", "ibl_applicable"],
 )
 def test_no_default_for_a_missing_input(leave_out: str) -> None:
     with pytest.raises(MissingDecisionInputError, match=leave_out):

@@ -63,7 +63,11 @@ def test_a_decision_plans_the_kinds_of_its_inputs_but_releases_none_of_them() ->
     assert "pension" not in plan
     assert plan["population"] == []
     assert r.decision_inputs()["population"] == ["household.partner", "person.birth_date"]
-    assert r.decision_inputs()["employment"] == ["employment.sv_wage_12m"]
+    assert r.decision_inputs()["employment"] == [
+        "employment.current",  # the IBL criteria (ibl_applicable)
+        "employment.history",
+        "employment.sv_wage_12m",
+    ]
     assert r.decision_inputs()["duo"] == ["student_debt.statutory_monthly_repayment"]
     # The facts alone decide NHG: no source at all.
     assert request(attributes=["decision.nhg_eligible"]).sources() == {}

@@ -114,6 +114,23 @@ async def test_decisions_are_a_signed_record_with_rule_versions_and_input_digest
     assert audit.ok, audit.to_dict()
 
 
+@pytest.mark.parametrize("scenario", ["self_employed", "stale_pension_overview"])
+async def test_no_income_norm_from_an_income_the_checks_say_uwv_cannot_give(
+    gateway: Gateway, sources: MockSources, scenario: str
+) -> None:
+    """self_employed: no current employment; stale_pension_overview: within ten years of the
+    AOW age (Trhk art. 2 lid 4 wants the income after it). No figure from the UWV wage: the
+    decision fails, typed, naming the check's code."""
+    session = await collected(gateway, sources, mortgage(), scenario)
+    assert "ibl_not_applicable" in gateway.dossier(session).codes()
+    result = gateway.result(session)
+    assert "decision" not in result.records
+    error = result.errors["decision"]
+    assert error.code == "rule_not_applicable"
+    assert "ibl_not_applicable" in error.message
+    assert not any(ch.isdigit() for ch in error.message.replace("decision.", ""))
+
+
 async def test_the_report_while_the_consumer_is_there_and_codes_only_in_the_ledger(
     gateway: Gateway, sources: MockSources
 ) -> None:

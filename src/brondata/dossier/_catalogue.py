@@ -17,6 +17,7 @@ from typing import Any
 
 from brondata.attributes import Attribute, Sensitivity, ValueType
 from brondata.dossier._aow import age_band, aow_age_reached
+from brondata.dossier._collected import ibl_applicable
 from brondata.dossier._decisions import DECISIONS, INPUTS, rule_versions
 from brondata.errors import InvalidDecisionInputError
 
@@ -31,6 +32,7 @@ INPUT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "student_loan_monthly": ("student_debt.statutory_monthly_repayment",),
     # The AOW age is the law's (the ``aow_age`` table), so the BRP birth date is enough.
     "aow_age_reached": ("person.birth_date",),
+    "ibl_applicable": ("employment.current", "employment.history", "person.birth_date"),
     "household": ("household.partner",),
     "age_band": ("person.birth_date",),
     "partner_age_band": ("household.partner",),
@@ -87,6 +89,8 @@ def decision_inputs(values: Mapping[str, Any], today: date) -> dict[str, object]
         out["applicant_income_annual"] = _amount(
             values["employment.sv_wage_12m"], "employment.sv_wage_12m"
         )
+    if "employment.current" in values:
+        out["ibl_applicable"] = ibl_applicable(values, today)
     if "household.partner" in values:
         partner = values["household.partner"]
         out["has_partner"] = partner is not None

@@ -103,6 +103,15 @@ class EmploymentFacts(_Facts):
     #: ``None`` when unknown, then that criterion is not judged.
     years_until_aow_age: Decimal | None = Field(default=None, ge=-100, le=100)
 
+    @property
+    def ibl_applicable(self) -> bool:
+        """Whether the test income can be taken from this UWV record (the IBL criteria): a
+        current employment, 12 months of history, and more than 10 years until the AOW age
+        (Trhk art. 2 lid 4 wants the income after it). The check ``ibl_not_applicable`` and
+        the income-norm decisions both read this, and only this."""
+        near_aow = self.years_until_aow_age is not None and self.years_until_aow_age < 10
+        return bool(self.current_employers) and self.history_months >= 12 and not near_aow
+
 
 class TaxFacts(_Facts):
     """From the pre-filled tax return (``income.*``, ``tax.*``, ``household.partner``)."""
@@ -448,11 +457,7 @@ def _income_sources_disagree(d: DossierInput, p: Preset) -> Iterable[tuple[str, 
 
 
 def _ibl_not_applicable(d: DossierInput, p: Preset) -> Iterable[tuple[str, ...]]:
-    e = d.employment
-    if e is None:
-        return
-    near_aow = e.years_until_aow_age is not None and e.years_until_aow_age < 10
-    if not e.current_employers or e.history_months < 12 or near_aow:
+    if d.employment is not None and not d.employment.ibl_applicable:
         yield ("employment",)
 
 

@@ -21,10 +21,10 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from brondata.dossier._checks import DossierInput
+from brondata.dossier._checks import DossierInput, EmploymentFacts
 from brondata.errors import DecisionsUnavailableError, DossierInputError
 
-__all__ = ["CHECKED", "Collected", "dossier_input"]
+__all__ = ["CHECKED", "Collected", "dossier_input", "ibl_applicable"]
 
 #: instance id -> (source kind, {catalogue name: value}).
 Collected = Mapping[str, tuple[str, Mapping[str, Any]]]
@@ -99,6 +99,16 @@ def _employment(
         "sv_wage_12m": _money(values, "employment.sv_wage_12m"),
         "years_until_aow_age": years_to_aow,
     }
+
+
+def ibl_applicable(values: Mapping[str, Any], as_of: date) -> bool:
+    """Whether the UWV record in ``values`` (``employment.*`` and ``person.birth_date``) can
+    give the test income: ``EmploymentFacts.ibl_applicable``, for the decisions."""
+    from brondata.dossier._aow import years_until_aow_age
+
+    born = _date(values.get("person.birth_date"), "person.birth_date")
+    years = None if born is None else years_until_aow_age(born, as_of)
+    return EmploymentFacts.model_validate(_employment(values, years, as_of)).ibl_applicable
 
 
 def _tax(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,8 @@ The 2026 tables (sources in the files):
   criteria (``brondata.dossier._aow``).
 
 Rules: a decision never uses a default for a missing input (``MissingDecisionInputError``
-names what is missing); the result carries the rule version ``<table>@<year>.<revision>`` and
+names what is missing); the income norm gives no figure from an income the UWV record cannot
+give (``ibl_applicable`` false: ``RuleNotApplicableError`` naming ``ibl_not_applicable``); the result carries the rule version ``<table>@<year>.<revision>`` and
 the names of its inputs, never their values.
 """
 
@@ -107,6 +108,9 @@ INPUTS: dict[str, str] = {
     # term (Trhk art. 3a, Nibud 2026), not the reduced amount.
     "student_loan_monthly": "money",
     "aow_age_reached": "boolean",  # by the BRP birth date and the ``aow_age`` table
+    # The UWV record can give the test income (``EmploymentFacts.ibl_applicable``, the check
+    # ``ibl_not_applicable``'s criteria); when false the income norm gives no figure.
+    "ibl_applicable": "boolean",
     "household": "household",  # "single" (alone or single parent) or "couple"
     # "under_21", "adult" (21 up to the AOW age) or "aow": the debtor's, and the partner's
     # (needed only for a couple), by the BRP birth dates and the ``aow_age`` table.
@@ -121,6 +125,7 @@ _MORTGAGE_INPUTS = (
     "has_partner",
     "student_loan_monthly",
     "aow_age_reached",
+    "ibl_applicable",
 )
 _MORTGAGE_FACTS = ("interest_rate", "fixed_period_years", "energy_label", "energy_saving_measures")
 
@@ -329,6 +334,11 @@ def decide(
         raise MissingDecisionInputError(name, missing)
     table = rule_table(decision.table, year)
     context: dict[str, Any] = {k: _checked(k, given[k]) for k in needed}
+    if context.get("ibl_applicable") is False:
+        raise RuleNotApplicableError(
+            f"{name} needs an income the UWV record cannot give here (ibl_not_applicable); "
+            "the lender determines the income another way"
+        )
     context.update({f: getattr(facts, f) for f in decision.facts})
     # Inputs a table reads but this decision does not need (the loan for the maximum; the
     # partner's income when there is none) go in as explicit nulls or zeros the rules name.
