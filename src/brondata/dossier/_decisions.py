@@ -27,8 +27,9 @@ The 2026 tables (sources in the files):
 
 Rules: a decision never uses a default for a missing input (``MissingDecisionInputError``
 names what is missing); the income norm gives no figure from an income the UWV record cannot
-give (``ibl_applicable`` false: ``RuleNotApplicableError`` naming ``ibl_not_applicable``); the result carries the rule version ``<table>@<year>.<revision>`` and
-the names of its inputs, never their values.
+give (``ibl_applicable`` false: ``RuleNotApplicableError`` naming ``ibl_not_applicable``);
+the result carries the rule version ``<table>@<year>.<revision>`` and the names of its
+inputs, never their values.
 """
 
 from __future__ import annotations
