@@ -484,6 +484,18 @@ def test_no_rule_table_for_the_year() -> None:
     assert "2026" in caught.value.message  # says which years there are
 
 
+@pytest.mark.parametrize("day", ["2025-12-31", "2027-01-01", "2027-03-01"])
+@pytest.mark.parametrize("name", sorted(DECISIONS))
+def test_a_day_outside_the_tables_year_is_refused(name: str, day: str) -> None:
+    """A table speaks of its own year: a collection on another year's day never gets 2026's
+    figures (the beslagvrije voet of 1 July 2026 in March 2027, an income norm of 2026)."""
+    given = {**inputs(), "as_of": day, "household": "single", "age_band": "adult"}
+    given["net_income_monthly"] = "5000.00"
+    with pytest.raises(RuleTableNotFoundError, match="2026") as caught:
+        decide(name, year=YEAR, facts=facts(), inputs=given)
+    assert day not in caught.value.message
+
+
 def test_every_decision_has_its_table_for_2026() -> None:
     for decision in DECISIONS.values():
         table = rule_table(decision.table, YEAR)

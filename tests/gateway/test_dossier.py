@@ -131,6 +131,30 @@ async def test_no_income_norm_from_an_income_the_checks_say_uwv_cannot_give(
     assert not any(ch.isdigit() for ch in error.message.replace("decision.", ""))
 
 
+async def test_a_collection_in_another_year_gets_no_figure_of_the_requests_year() -> None:
+    """The request's rules are 2026's; its collection runs on New Year's Day 2027."""
+    from datetime import UTC, datetime, timedelta
+
+    sources = MockSources(seed=7, clock=FixedClock(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)))
+    async with Gateway.embedded(sources.connectors(), clock=sources.clock) as gateway:
+        person = sources.scenario("salaried")
+        session = await gateway.start(mortgage(), "applicant-salaried")
+        notice_hash = gateway.consent_view(session.id).notice_hash
+        await gateway.give_consent(session.id, notice_hash=notice_hash)
+        async with sources.browser() as browser:
+            for source in session.sources:
+                url = await gateway.login_url(session.id, source)
+                callback = await browser.authorize(
+                    url, username=person.username, password=person.password
+                )
+                await gateway.callback(session.id, source, callback)
+        sources.clock.advance(timedelta(minutes=40))
+        await gateway.collect(session.id)
+        result = gateway.result(session.id)
+    assert "decision" not in result.records
+    assert result.errors["decision"].code == "rule_table_not_found"
+
+
 async def test_the_report_while_the_consumer_is_there_and_codes_only_in_the_ledger(
     gateway: Gateway, sources: MockSources
 ) -> None:

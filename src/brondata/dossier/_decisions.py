@@ -322,10 +322,18 @@ def decide(
 
     Every fact and input the decision names must be given: a missing one is a
     ``MissingDecisionInputError`` (all of them named), never a default. Inputs it does not need
-    are ignored and not named in the result.
+    are ignored and not named in the result, except ``as_of``: a day outside ``year`` is a
+    ``RuleTableNotFoundError`` for every decision.
     """
     decision = _decision(name)
     given = dict(inputs or {})
+    if given.get("as_of") is not None and _day("as_of", given["as_of"]).year != year:
+        # A table speaks of its own year (a norm may change within it): another year's day
+        # never gets its figures, whether or not the decision reads the day itself.
+        raise RuleTableNotFoundError(
+            f"{name}: the rule tables of {year} do not speak of a day in another year; "
+            "a request for that day needs that year's tables"
+        )
     needed = list(decision.inputs) + [
         k for k, (on, when) in _CONDITIONAL.items() if on in decision.inputs and when(given)
     ]
@@ -373,11 +381,7 @@ def _checked(name: str, value: object) -> object:
             raise InvalidDecisionInputError(f"{name} must be one of {', '.join(_AGE_BANDS)}")
         return value
     if kind == "date":
-        try:
-            day = value if isinstance(value, date) else date.fromisoformat(str(value))
-        except ValueError:
-            raise InvalidDecisionInputError(f"{name} must be an ISO 8601 date") from None
-        return day.isoformat()
+        return _day(name, value).isoformat()
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise InvalidDecisionInputError(f"{name} must be an amount in euros")
     try:
@@ -391,6 +395,13 @@ def _checked(name: str, value: object) -> object:
     if amount != amount.quantize(_CENT):
         raise InvalidDecisionInputError(f"{name} must be in whole cents")
     return amount
+
+
+def _day(name: str, value: object) -> date:
+    try:
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidDecisionInputError(f"{name} must be an ISO 8601 date") from None
 
 
 def _evaluate(table: RuleTable, context: Mapping[str, Any]) -> dict[str, Any]:
