@@ -191,6 +191,23 @@ async def test_the_report_as_a_signed_record_when_asked(
     assert checked["record_digest"] == gateway.result(session).records["dossier"].digest
 
 
+async def test_the_report_speaks_of_the_collection_whenever_asked(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """Asked two months later, across a new year (the tax data would then be stale), the
+    report is still the collection's: the ledger's dossier.checked and the signed record."""
+    from datetime import timedelta
+
+    request = mortgage(dossier_record=True)
+    session = await collected(gateway, sources, request, "salaried")
+    sources.clock.advance(timedelta(days=61))  # 2027-01-02, within the retention
+    report = gateway.dossier(session)
+    checked = [e for e in ledger(gateway) if e["event"] == "dossier.checked"][-1]
+    assert list(report.codes()) == checked["codes"]
+    record = verify_record(gateway.result(session).records["dossier"].compact, gateway.jwks())
+    assert report.to_dict() == record.attributes["dossier.report"]
+
+
 async def test_a_second_bank_added_before_collection_clears_salary_not_in_bank(
     gateway: Gateway, sources: MockSources
 ) -> None:
