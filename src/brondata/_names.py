@@ -32,6 +32,7 @@ Scenario = Literal[
     "new_bank_account",
     "stale_pension_overview",
     "new_build",
+    "new_job_pay_rise",
 ]
 
 #: The named scenarios, in the order that numbers them (see ``Population.scenario``).

@@ -92,6 +92,7 @@ PINNED = {
     "new_bank_account": "d0c6b3d6edaa53877e7e4845ef9322d9998c8d74ca720949500f0a091ce016d3",
     "stale_pension_overview": "c62e2ca00a20afaf735b373b547e796b050bf272b5aa94c8a174b37b4c11c1f2",
     "new_build": "ef4d7635306490c714ba7dc9c80424f09bcbd78ef68a4d33d9aa4207230fa19a",
+    "new_job_pay_rise": "d28e676c48472e0d0ef88e7c4a8d5ccb1a795b632181192ff08a13917c5b28f1",
 }
 
 LEGACY = {

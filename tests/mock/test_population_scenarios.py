@@ -47,7 +47,7 @@ def _slips_of(person: Person, payroll_tax_number: str, year: int) -> list[Paysli
     ]
 
 
-def test_scenarios_are_the_documented_fifteen() -> None:
+def test_scenarios_are_the_documented_sixteen() -> None:
     assert SCENARIOS == (
         "salaried",
         "two_incomes",
@@ -64,6 +64,7 @@ def test_scenarios_are_the_documented_fifteen() -> None:
         "new_bank_account",
         "stale_pension_overview",
         "new_build",
+        "new_job_pay_rise",
     )
 
 

@@ -17,7 +17,8 @@ _MAX_INDEX = 10**7
 _SCENARIO_BLOCKS: tuple[tuple[int, tuple[Scenario, ...]], ...] = (
     (SCENARIO_BASE, SCENARIOS[:10]),
     (5_500_000, SCENARIOS[10:12]),
-    (7_750_000, SCENARIOS[12:]),
+    (7_750_000, SCENARIOS[12:15]),
+    (9_250_000, SCENARIOS[15:]),
 )
 
 
@@ -61,6 +62,7 @@ _AGES: dict[Scenario, tuple[int, int]] = {
     "new_bank_account": (24, 60),
     "stale_pension_overview": (40, 62),
     "new_build": (34, 62),
+    "new_job_pay_rise": (28, 55),
 }
 
 
