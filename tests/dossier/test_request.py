@@ -111,6 +111,16 @@ def test_without_decisions_no_facts_are_needed() -> None:
     assert notice_lines(plain) == []
 
 
+@pytest.mark.parametrize(
+    "attributes", [["bank.balance_total"], ["decision.protected_earnings_monthly"]]
+)
+def test_facts_no_decision_asked_needs_are_refused(attributes: list[str]) -> None:
+    """The consumer would be shown (and consent to) facts nothing uses."""
+    with pytest.raises(RequestError, match="facts") as caught:
+        request(attributes=attributes)
+    assert "400000" not in str(caught.value)
+
+
 def test_notice_lines_name_facts_decisions_rule_versions_and_checks() -> None:
     r = request(dossier="mortgage", dossier_record=True)
     english = "\n".join(notice_lines(r, "en"))
@@ -123,7 +133,10 @@ def test_notice_lines_name_facts_decisions_rule_versions_and_checks() -> None:
     assert "(mortgage)" in english
     assert "record" in english
     terms = notice_terms(r)
-    assert terms["facts"]["loan_amount"] == "300000"
+    assert terms["facts"]["loan_amount"] == "300000.00"
+    # The same facts written otherwise: the same notice.
+    same = {**FACTS, "loan_amount": "300000.00", "interest_rate": "0.0410"}
+    assert notice_terms(request(facts=same, dossier="mortgage", dossier_record=True)) == terms
     assert terms["decisions"]["decision.max_mortgage"]["rule_version"] == "income_norm@2026.1"
     # Other facts, another notice: the hash over these terms differs.
     assert notice_terms(request(facts={**FACTS, "loan_amount": 310000})) != notice_terms(request())

@@ -40,7 +40,10 @@ def mortgage(**change: Any) -> DataRequest:
         "facts": FACTS,
         "dossier": "mortgage",
     }
-    return DataRequest(**{**fields, **change})
+    fields.update(change)
+    if not any(a.startswith("decision.") for a in fields["attributes"]):
+        fields["facts"] = None  # facts no decision reads are refused
+    return DataRequest(**fields)
 
 
 async def collected(
