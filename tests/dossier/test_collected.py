@@ -91,6 +91,23 @@ def test_salary_elsewhere_and_a_second_bank() -> None:
     )
 
 
+def test_a_bank_whose_facts_could_not_be_computed_is_left_out_of_the_bank_checks() -> None:
+    """Not "0 months" (a misleading bank_history_short) nor "no salary there": unknown."""
+    extra = {k: v for k, v in EXTRA.items() if k != "bank"}  # the bank's facts failed
+    data = dossier_input(AS_OF, collected(), extra)
+    assert data.bank[0].history_months is None
+    assert data.bank[0].salary_payers is None
+    codes = check_dossier("mortgage", data).codes()
+    assert "bank_history_short" not in codes
+    assert "salary_not_in_bank" not in codes
+    # Beside a bank whose facts are known and show no salary: still not judged.
+    second = collected(**{"bank-2": ("bank", {"bank.salary_monthly_average": money("0")})})
+    extra2 = {**extra, "bank-2": {"history_months": 7, "salary_payers": []}}
+    codes2 = check_dossier("mortgage", dossier_input(AS_OF, second, extra2)).codes()
+    assert "salary_not_in_bank" not in codes2
+    assert "bank_history_short" not in codes2
+
+
 def test_kinds_not_consulted_are_absent() -> None:
     only_tax = {"tax": collected()["tax"]}
     data = dossier_input(AS_OF, only_tax)

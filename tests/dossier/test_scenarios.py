@@ -191,7 +191,7 @@ async def test_a_decision_without_its_source_names_the_missing_input() -> None:
 
 
 async def test_nothing_is_kept_for_a_request_without_checks_or_decisions() -> None:
-    request = mortgage_request(attributes=["bank.balance_total"], dossier=None)
+    request = mortgage_request(attributes=["bank.balance_total"], dossier=None, facts=None)
     kind = source_kinds.get("bank")
     assert kept_for_checks(request, kind, {}, "sha-256:x", FixedClock().now().date()) is None
     assert run_checks(request, FixedClock().now().date(), {}) is None

@@ -10,6 +10,8 @@ personal value (a test throws generated values at every check to hold this).
 The checks, each with a stable code:
 
 * ``bank_history_short``: a bank's data cover fewer months than the preset needs.
+  A bank whose dossier facts could not be computed is left out of the bank checks (unknown,
+  not zero months).
 * ``salary_not_in_bank``: an employer or benefit agency pays the person (UWV, else the tax
   return) but no regular salary credit from it appears in any account consulted.
 * ``income_sources_disagree``: UWV SV-wage and tax wages differ by more than the preset's
@@ -82,10 +84,12 @@ class BankFacts(_Facts):
 
     #: The instance's id in the session ("bank", "bank-2"); an id the application chose.
     instance: str = Field(pattern=r"^[a-z][a-z0-9_:.-]{0,63}$")
-    #: Complete calendar months the fetched transactions cover.
-    history_months: int = Field(ge=0, le=1200)
-    #: Counterparties of the regular salary or benefit credits (as the bank mapping finds them).
-    salary_payers: tuple[str, ...] = ()
+    #: Complete calendar months the fetched transactions cover; ``None`` when the bank's
+    #: dossier facts could not be computed: then the bank checks leave this bank out.
+    history_months: int | None = Field(ge=0, le=1200)
+    #: Counterparties of the regular salary or benefit credits (as the bank mapping finds
+    #: them); ``None`` when not computed (the salary check cannot judge then).
+    salary_payers: tuple[str, ...] | None = ()
     #: ``bank.salary_monthly_average`` (net), if computed.
     salary_monthly_average: Decimal | None = _Amount
 
@@ -415,7 +419,11 @@ def _same_payer(a: str, b: str) -> bool:
 
 
 def _bank_history_short(d: DossierInput, p: Preset) -> Iterable[tuple[str, ...]]:
-    short = tuple(b.instance for b in d.bank if b.history_months < p.bank_history_months)
+    short = tuple(
+        b.instance
+        for b in d.bank
+        if b.history_months is not None and b.history_months < p.bank_history_months
+    )
     if short:
         yield short
 
@@ -429,8 +437,9 @@ def _salary_not_in_bank(d: DossierInput, p: Preset) -> Iterable[tuple[str, ...]]
         payers, source = d.tax.payers, "tax"
     else:
         return
-    credited = [c for b in d.bank for c in b.salary_payers]
-    if any(not any(_same_payer(payer, c) for c in credited) for payer in payers):
+    credited = [c for b in d.bank for c in b.salary_payers or ()]
+    unknown = any(b.salary_payers is None for b in d.bank)  # it may be there: not judged
+    if not unknown and any(not any(_same_payer(payer, c) for c in credited) for payer in payers):
         yield (*(b.instance for b in d.bank), source)
 
 

@@ -154,8 +154,9 @@ def dossier_input(
             data["bank"].append(
                 {
                     "instance": instance,
-                    "history_months": more.get("history_months", 0),
-                    "salary_payers": list(more.get("salary_payers", ())),
+                    # No facts (the mapping's failed): unknown, never "0 months".
+                    "history_months": more.get("history_months"),
+                    "salary_payers": more.get("salary_payers") if more else None,
                     "salary_monthly_average": _money(values, "bank.salary_monthly_average"),
                 }
             )
