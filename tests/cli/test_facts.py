@@ -76,9 +76,9 @@ def test_demo_writes_the_dossier_and_the_decisions_with_given_facts(tmp_path: Pa
     out = tmp_path / "out"
     args = ["demo", "--out", str(out), "--scenario", "new_build", "--facts", str(facts)]
     result = runner.invoke(app, args, env={"COLUMNS": "200"})
-    # The land registry's record fails (property.woz_value cannot be mapped without a WOZ
-    # value): exit 1, and the checks say why and what to do.
-    assert result.exit_code == 1, result.output
+    # The land registry's record leaves property.woz_value out (a new build has none yet);
+    # the checks say why and what to do.
+    assert result.exit_code == 0, result.output
     report = json.loads((out / "dossier.json").read_text())
     codes = [f["code"] for f in report["findings"]]
     assert "property_without_woz" in codes

@@ -340,8 +340,11 @@ FINDINGS: dict[str, tuple[FindingText, FindingText]] = {
             "Een geregistreerde onroerende zaak heeft geen WOZ-waarde.",
         ),
         _text(
-            "Ask the municipality for the WOZ decision, or provide a valuation report.",
-            "Vraag de gemeente om de WOZ-beschikking, of lever een taxatierapport aan.",
+            "A new build gets its WOZ value only later: provide a valuation report or the "
+            "purchase contract; for an existing home, ask the municipality for the WOZ decision.",
+            "Een nieuwbouwwoning krijgt pas later een WOZ-waarde: lever een taxatierapport of de "
+            "koop- en aanneemovereenkomst aan; vraag voor een bestaande woning de gemeente om "
+            "de WOZ-beschikking.",
         ),
     ),
     "partner_data_missing": (
