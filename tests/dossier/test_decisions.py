@@ -139,9 +139,13 @@ def test_max_mortgage_is_the_annuity_of_the_allowed_cost() -> None:
     assert max_mortgage() == Decimal(272831)
 
 
-def test_annuity_arithmetic_matches_the_hand_calculation() -> None:
-    # EUR 599.55 a month at 6% over 360 months is EUR 100,000 (to the euro).
-    assert abs(annuity_principal(Decimal("599.55"), Decimal("0.06")) - 100000) <= 1
+def test_the_annuity_matches_the_hand_calculation() -> None:
+    # EUR 599.55 a month at 6% over 360 months repays EUR 100,000 (by hand: i = 0.005,
+    # 100000 * i / (1 - 1.005^-360)): the maximum at 6% is the monthly room in that ratio.
+    pct = Decimal(str(flp_rows(False)["[65000..66000)"][9]))  # the 5,501-6,000% column
+    room = Decimal(65000) * pct / 100 / 12
+    expected = room * 100000 / Decimal("599.55")  # 599.55 is to the cent: within EUR 3
+    assert abs(max_mortgage(facts(interest_rate="0.06")) - expected) <= 3
 
 
 def test_short_fixed_period_is_tested_at_five_percent() -> None:
