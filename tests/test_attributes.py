@@ -40,6 +40,10 @@ def test_the_decisions_are_in_the_catalogue_with_their_rule_versions() -> None:
     assert "student_debt.statutory_monthly_repayment" in decisions["decision.max_mortgage"].inputs
     assert decisions["decision.nhg_eligible"].inputs == ()  # the application's facts only
     assert decisions["decision.nhg_eligible"].to_dict()["rules"] == ["nhg@2026.2"]
+    # The beslagvrije voet reads the household and the salary, not the birth dates.
+    protected = decisions["decision.protected_earnings_monthly"]
+    assert protected.inputs == ("bank.salary_monthly_average", "household.partner")
+    assert protected.rules == ("protected_earnings@2026.3",)
     assert "rules" not in CATALOGUE["bank.balance_total"].to_dict()
     assert all(not a.decision for a in CATALOGUE.provided_by("duo"))
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,6 +120,77 @@ def test_due_lists_live_sessions_whose_term_ended(store: SessionStore) -> None:
     store.replace(denied)
     assert store.due(NOW) == []
     assert store.due(NOW + timedelta(hours=1)) == ["s-1"]
+
+
+def test_due_lists_a_session_whose_late_source_window_closed(store: SessionStore) -> None:
+    # Collected: the consent runs on (the retention), but the window for a late source
+    # closes sooner, and the raw answers kept for it are then to drop: the session is due
+    # at the earlier of the two, found by the store's index like an expiry.
+    collected = record("s-1").model_copy(
+        update={
+            "state": SessionState.COLLECTED,
+            "consent_expires_at": NOW + timedelta(days=30),
+            "late_sources_until": NOW + timedelta(minutes=10),
+        }
+    )
+    store.create(collected)
+    store.create(record("s-2").model_copy(update={"consent_expires_at": NOW + timedelta(days=1)}))
+    assert store.due(NOW) == []
+    assert store.due(NOW + timedelta(minutes=10)) == ["s-1"]
+    # Its answers dropped (the window closed for good): due again when its consent ends.
+    store.replace(store.get("s-1").model_copy(update={"late_sources_until": None}))
+    assert store.due(NOW + timedelta(minutes=10)) == []
+    assert store.due(NOW + timedelta(days=1)) == ["s-2"]
+    assert store.due(NOW + timedelta(days=30)) == ["s-1", "s-2"]
+    store.forget_subject("sub-abc")
+    assert store.due(NOW + timedelta(days=30)) == []
+
+
+def test_the_due_query_uses_the_index(tmp_path: Path) -> None:
+    store = SqliteSessionStore(tmp_path / "s.db")
+    ran: list[str] = []
+    try:
+        store._conn.set_trace_callback(ran.append)  # the test reaches in: the SQL ``due`` runs
+        store.due(NOW)
+        store._conn.set_trace_callback(None)
+        plan = store._conn.execute(f"EXPLAIN QUERY PLAN {ran[-1]}").fetchall()
+    finally:
+        store.close()
+    assert "USING INDEX session_records_due" in " ".join(str(row[-1]) for row in plan)
+
+
+@pytest.mark.postgres
+def test_the_due_query_uses_the_index_in_postgres(postgres_dsn: str, pg_schema: str) -> None:
+    from psycopg import sql as sql_text
+
+    store = PostgresSessionStore(postgres_dsn, schema=pg_schema)
+    ran: list[tuple[Any, Any]] = []
+    connection = store._connection  # the test reaches in: the SQL ``due`` runs
+
+    class Recording:
+        def __init__(self, conn: Any) -> None:
+            self.conn = conn
+
+        def execute(self, sql: Any, params: Any = None) -> Any:
+            ran.append((sql, params))
+            return self.conn.execute(sql, params)
+
+    @contextmanager
+    def recording() -> Iterator[Any]:
+        with connection() as conn:
+            yield Recording(conn)
+
+    try:
+        store._connection = recording  # type: ignore[method-assign]
+        store.due(NOW)
+        sql, params = ran[-1]
+        with connection() as conn, conn.transaction():
+            # A table this small is read whole either way; without that choice, the index.
+            conn.execute("SET LOCAL enable_seqscan = off")
+            plan = conn.execute(sql_text.SQL("EXPLAIN {}").format(sql), params).fetchall()
+    finally:
+        store.close()
+    assert "session_records_due" in " ".join(row[0] for row in plan)
 
 
 def test_sessions_of_a_subject_and_forgetting_them(store: SessionStore) -> None:

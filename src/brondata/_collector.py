@@ -87,6 +87,7 @@ class Collector:
         issuer: str,
         signing_key: Callable[[], SigningKey],
         keyring: SubjectKeyring,
+        late_source_window: timedelta,
     ) -> None:
         self._steps = steps
         self._box = box
@@ -96,6 +97,7 @@ class Collector:
         self.issuer = issuer
         self._signing_key = signing_key
         self._keyring = keyring
+        self._late_source_window = late_source_window
 
     def _sign(
         self,
@@ -369,8 +371,15 @@ class Collector:
                 if "record" in self._box.open(sealed, f"{current.id}/{kind}/outcome")
             }
             delivered = {s for s in responses if kind_of(s) in with_record}
+            # A window for late sources only where one can come: no wake-up for the others.
+            late = any(self._several(kind) for kind in flow.plan_of(current))
             return flow.finish_collection(
-                current, me, self._clock.now(), delivered=delivered, errors=errors
+                current,
+                me,
+                self._clock.now(),
+                delivered=delivered,
+                errors=errors,
+                late_source_window=self._late_source_window if late else None,
             )
 
         record = await self._steps.update(session_id, finish)
@@ -503,27 +512,38 @@ class Collector:
         when the checks found the salary elsewhere): the kind's record again, over every
         instance, from the answers kept with its outcome. One record per kind, as if all had
         been there at the start; it names the record it supersedes (``supersedes``), and so
-        does its ``data.delivered`` in the ledger."""
+        does its ``data.delivered`` in the ledger. A kind whose outcome is an error (the
+        earlier instances' answers could not be mapped) has no record to merge with: the late
+        instances' data are its record, superseding nothing."""
         record = await self._steps.latest(session_id)
         previous = record.kinds[kind]
         outcome = self._box.open(previous, f"{record.id}/{kind}/outcome")
+        identities = outcome.get("identities", {})
+        if "record" not in outcome:
+            return await self._deliver(
+                session_id, me, kind, late, replacing=previous, identities=identities
+            )
         answers = await self._opened_answers(record, kind, outcome.get("answers"))
         had = set(outcome.get("evidence") or outcome.get("instances") or ())
         if not had <= set(answers):
             raise SessionStateError(
-                f"{kind}: delivered without its answers kept, so a later instance cannot join "
-                "its record; start a new session with every instance"
+                f"{kind}: the answers a later instance would join are not kept (the window "
+                "for late sources closed, or the subject was erased); start a new session "
+                "with every instance"
             )
         earlier = {i: response_of(a) for i, a in answers.items()}
-        identities = outcome.get("identities", {})
         return await self._deliver(
             session_id, me, kind, {**earlier, **late}, replacing=previous, identities=identities
         )
 
+    def _several(self, kind: str) -> bool:
+        """Whether the gateway has several instances of ``kind``: one can join it late."""
+        return sum(1 for c in self.connectors if kind_of(c) == kind) >= 2
+
     def _keys(self, kind: str, subject: str) -> tuple[SigningKey, tuple[str, bytes] | None]:
         """The active signing key and, for a kind that keeps its answers (``_answers``), the
         subject's key: in one call off the loop (key stores may read their files)."""
-        several = sum(1 for c in self.connectors if kind_of(c) == kind) >= 2
+        several = self._several(kind)
         return self._signing_key(), self._keyring.key_for(subject) if several else None
 
     def _answers(
@@ -546,6 +566,28 @@ class Collector:
         text = base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
         return {"answers": {"key": key_id, "sealed": text}}
 
+    async def drop_answers(
+        self, session_id: str, *, known: SessionRecord | None = None
+    ) -> SessionRecord:
+        """Once the session's window for late sources has closed, drop the raw answers
+        ``_answers`` kept with its kinds' outcomes (``flow.close_late_window``): one
+        compare-and-set, the outcomes sealed again without them; taken again, nothing
+        changes."""
+
+        def change(current: SessionRecord) -> Step:
+            now = self._clock.now()
+            if not flow.late_window_closed(current, now):
+                return Step(current)
+            outcomes: dict[str, str] = {}
+            for kind, sealed in current.kinds.items():
+                context = f"{current.id}/{kind}/outcome"
+                outcome = self._box.open(sealed, context)
+                if outcome.pop("answers", None) is not None:
+                    outcomes[kind] = self._box.seal(outcome, context)
+            return flow.close_late_window(current, now, outcomes=outcomes)
+
+        return await self._steps.update(session_id, change, known=known)
+
     async def _opened_answers(
         self, record: SessionRecord, kind: str, kept: Mapping[str, str] | None
     ) -> dict[str, Any]:
@@ -559,9 +601,8 @@ class Collector:
         return opened
 
     def _digest(self, record: SessionRecord, key: str, sealed: str) -> str | None:
-        """The digest of the record an outcome holds (``None`` for an error)."""
-        outcome = self._box.open(sealed, f"{record.id}/{key}/outcome")
-        return SignedRecord.parse(outcome["record"]).digest if "record" in outcome else None
+        """The digest of the record a sealed outcome holds (``None`` for an error)."""
+        return _record_digest(self._box.open(sealed, f"{record.id}/{key}/outcome"))
 
     def _open_response(self, record: SessionRecord, source: str, sealed: str) -> SourceResponse:
         opened = self._box.open(sealed, f"{record.id}/{source}/fetched")
@@ -581,10 +622,11 @@ class Collector:
         """Map the raw data of the kind's instances as one, minimise, sign; commit the record
         with its ``data.delivered`` once the consent is seen to stand (a mapping failure is
         committed as the kind's error, with ``data.failed``). ``replacing``: the kind's
-        earlier outcome (sealed), which this one supersedes (``_merge``); a failure then
-        replaces nothing and is raised. The outcome keeps who each instance answered for, as
-        digests (``identities``: those of the earlier instances, for a merge), for a source
-        added later to be checked against."""
+        earlier outcome (sealed), which this one replaces (``_merge``; it supersedes the
+        record that outcome holds, if any); a failure then replaces nothing and is raised.
+        The outcome keeps who each instance answered for, as digests (``identities``: those
+        of the earlier instances, for a merge), for a source added later to be checked
+        against."""
         record = await self._steps.latest(session_id)
         mapping_version = source_kind(kind).mapping.version
         attributes = record.sources[next(iter(responses))].attributes
@@ -602,6 +644,7 @@ class Collector:
         kept = dossier_run.kept_for_checks(
             record.request, source_kind(kind), raws, digest, now.date()
         )
+        earlier = self._box.open(replacing, context) if replacing else {}
         try:
             # The active key off the loop: a key store may read its files to find it.
             key_now, subject_key = await off_loop(self._keys, kind, record.subject)
@@ -616,7 +659,7 @@ class Collector:
                 response_digest=digest,
                 mapping_version=mapping_version,
             )
-            superseded = self._digest(record, kind, replacing) if replacing else None
+            superseded = _record_digest(earlier)
             if superseded is not None:
                 claims["supersedes"] = superseded
             signed = self._sign(claims, values, record.holder_jwk, key_now)
@@ -660,8 +703,20 @@ class Collector:
             flow.kind_outcome, me=me, kind=kind, outcome=outcome, events=events
         )
         if replacing is not None:
+            # An earlier outcome that was an error stays the earlier instances' own error.
+            carried = (
+                dict.fromkeys(earlier.get("instances", ()), earlier["error"])
+                if "error" in earlier
+                else {}
+            )
             change = partial(
-                _replaced, me=me, key=kind, previous=replacing, outcome=outcome, events=events
+                _replaced,
+                me=me,
+                key=kind,
+                previous=replacing,
+                outcome=outcome,
+                events=events,
+                failed=carried,
             )
         try:
             return await self._steps.update(session_id, change)
@@ -712,6 +767,11 @@ def _identity_of(kept: Mapping[str, Any]) -> Identity:
     return Identity(bsn_digest=kept["bsn"], surname=kept["surname"], holders=tuple(kept["holders"]))
 
 
+def _record_digest(outcome: Mapping[str, Any]) -> str | None:
+    """The digest of the record an opened outcome holds (``None`` for an error, or none)."""
+    return SignedRecord.parse(outcome["record"]).digest if "record" in outcome else None
+
+
 def _replaced(
     current: SessionRecord,
     *,
@@ -720,10 +780,18 @@ def _replaced(
     previous: str,
     outcome: str,
     events: tuple[PendingEvent, ...],
+    failed: Mapping[str, dict[str, str]] | None = None,
 ) -> Step:
     """An outcome superseding ``previous``, with its events, once: if the outcome is no longer
-    ``previous`` (a resumed collection did it already), nothing changes."""
+    ``previous`` (a resumed collection did it already), nothing changes. ``failed``: the
+    errors of instances ``previous`` failed with (an error outcome), kept as their own."""
     flow.check_collecting(current, me, key)
     if current.kinds.get(key) != previous:
         return Step(current)
-    return Step(current.model_copy(update={"kinds": {**current.kinds, key: outcome}}), events)
+    sources = dict(current.sources)
+    for instance, error in (failed or {}).items():
+        progress = sources.get(instance)
+        if progress is not None and progress.error is None:
+            sources[instance] = progress.model_copy(update={"error": error})
+    kinds = {**current.kinds, key: outcome}
+    return Step(current.model_copy(update={"kinds": kinds, "sources": sources}), events)

@@ -15,7 +15,8 @@ import json
 import os
 import sqlite3
 import threading
-from datetime import datetime
+from bisect import bisect_left, bisect_right, insort
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -40,6 +41,15 @@ __all__ = [
     "SourceProgress",
     "SqliteSessionStore",
 ]
+
+
+#: The states a session can still be due in (the others are final).
+_LIVE = (
+    SessionState.CREATED,
+    SessionState.CONSENTED,
+    SessionState.COLLECTING,
+    SessionState.COLLECTED,
+)
 
 
 class SourceProgress(BaseModel):
@@ -127,6 +137,26 @@ class SessionRecord(BaseModel):
     pending_from: int | None = None
     #: The collection's outcome (records, errors, evidence), sealed: kept until retention ends.
     result: str | None = None
+    #: Until when a source may be added after the collection (``add_source``: a second
+    #: bank), and so until when the raw answers kept to merge it with are kept (see the
+    #: collector): set when a collection finishes (the gateway's ``late_source_window``).
+    #: ``None`` before that, once the window closed and the answers were dropped
+    #: (``expire_due``), for a session no source can join (the gateway has one instance of
+    #: each kind it asks), and for a session stored before sessions kept it: then no source
+    #: can be added after the collection.
+    late_sources_until: datetime | None = None
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When ``Gateway.expire_due`` next has work with this session: its consent ends, or,
+        sooner, its late-source window closes (the answers kept for it to drop). ``None``
+        for a session that has ended (denied, withdrawn, expired): never. The session stores
+        keep it in their indexed column, so that ``due`` reads only what is due."""
+        if self.state not in _LIVE:
+            return None
+        if self.late_sources_until is None:
+            return self.consent_expires_at
+        return min(self.consent_expires_at, self.late_sources_until)
 
 
 class SessionStore(Protocol):
@@ -142,7 +172,9 @@ class SessionStore(Protocol):
         ...
 
     def due(self, now: datetime) -> list[str]:
-        """Ids of live sessions (not denied, withdrawn or expired) whose consent ended."""
+        """Ids of the sessions due by ``now`` (``SessionRecord.due_at``), sorted: live ones
+        whose consent ended or whose late-source window closed. Read from an index, not a
+        scan of every session."""
         ...
 
     def of_subject(self, subject: str) -> list[SessionRecord]:
@@ -154,14 +186,6 @@ class SessionStore(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-_LIVE = (
-    SessionState.CREATED,
-    SessionState.CONSENTED,
-    SessionState.COLLECTING,
-    SessionState.COLLECTED,
-)
 
 
 class SecretBox:
@@ -196,20 +220,46 @@ class SecretBox:
         return value
 
 
-class MemorySessionStore:
-    """Sessions in a dict: for tests and single-process use."""
+#: What the stores' indexed column holds for a session never due (``due_at`` is ``None``):
+#: beyond any ``now``, so that ended sessions stay out of ``due``'s range.
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
-    __slots__ = ("_lock", "_records")
+
+def _due_column(record: SessionRecord) -> datetime:
+    """The value of the stores' indexed ``expires_at`` column: the session's due time."""
+    return record.due_at or _NEVER
+
+
+class MemorySessionStore:
+    """Sessions in a dict: for tests and single-process use.
+
+    Like the database stores it keeps an index of the due times (``SessionRecord.due_at``):
+    ``(due time, id)`` pairs in order, so ``due`` reads the ones due, not every session."""
+
+    __slots__ = ("_due", "_index", "_lock", "_records")
 
     def __init__(self) -> None:
         self._records: dict[str, str] = {}
         self._lock = threading.Lock()
+        #: Per session, its due time (POSIX seconds); and the same as sorted pairs.
+        self._due: dict[str, float] = {}
+        self._index: list[tuple[float, str]] = []
+
+    def _indexed(self, record: SessionRecord) -> None:
+        """Index ``record``'s due time in place of its last (under the lock)."""
+        old = self._due.pop(record.id, None)
+        if old is not None:
+            del self._index[bisect_left(self._index, (old, record.id))]
+        at = _due_column(record).timestamp()
+        self._due[record.id] = at
+        insort(self._index, (at, record.id))
 
     def create(self, record: SessionRecord) -> None:
         with self._lock:
             if record.id in self._records:
                 raise StoreError(f"session {record.id} exists already")
             self._records[record.id] = record.model_dump_json()
+            self._indexed(record)
 
     def get(self, session_id: str) -> SessionRecord:
         with self._lock:
@@ -229,13 +279,13 @@ class MemorySessionStore:
                     f"session {record.id} was changed concurrently; reload it"
                 )
             self._records[record.id] = stored.model_dump_json()
+            self._indexed(stored)
         return stored
 
     def due(self, now: datetime) -> list[str]:
         with self._lock:
-            bodies = list(self._records.values())
-        records = [SessionRecord.model_validate_json(b) for b in bodies]
-        return sorted(r.id for r in records if r.state in _LIVE and r.consent_expires_at <= now)
+            end = bisect_right(self._index, now.timestamp(), key=lambda pair: pair[0])
+            return sorted(session_id for _, session_id in self._index[:end])
 
     def of_subject(self, subject: str) -> list[SessionRecord]:
         with self._lock:
@@ -246,7 +296,9 @@ class MemorySessionStore:
         doomed = {r.id for r in self.of_subject(subject)}
         with self._lock:
             for session_id in doomed:
-                self._records.pop(session_id, None)
+                if self._records.pop(session_id, None) is not None:
+                    at = self._due.pop(session_id)
+                    del self._index[bisect_left(self._index, (at, session_id))]
         return len(doomed)
 
     def close(self) -> None:
@@ -278,7 +330,9 @@ class SqliteSessionStore(SqliteStore):
                     " id TEXT PRIMARY KEY,"
                     " version INTEGER NOT NULL,"
                     " state TEXT NOT NULL,"
-                    " expires_at REAL NOT NULL,"  # POSIX seconds: sortable, no zone parsing
+                    # The session's due time (``SessionRecord.due_at``; named for the consent's
+                    # end, which it was alone before the late-source window), POSIX seconds.
+                    " expires_at REAL NOT NULL,"
                     " body TEXT NOT NULL)",
                     "CREATE INDEX IF NOT EXISTS session_records_due"
                     " ON session_records (expires_at)",
@@ -296,7 +350,7 @@ class SqliteSessionStore(SqliteStore):
                 record.id,
                 record.version,
                 record.state.value,
-                record.consent_expires_at.timestamp(),
+                _due_column(record).timestamp(),
                 record.model_dump_json(),
             ),
             lost=StoreError(f"session {record.id} exists already"),
@@ -311,7 +365,7 @@ class SqliteSessionStore(SqliteStore):
             params=(
                 stored.version,
                 stored.state.value,
-                stored.consent_expires_at.timestamp(),
+                _due_column(stored).timestamp(),
                 stored.model_dump_json(),
                 record.id,
                 record.version,
@@ -349,14 +403,16 @@ class SqliteSessionStore(SqliteStore):
         return stored
 
     def due(self, now: datetime) -> list[str]:
+        # Sorted here, not by the query: an ORDER BY id makes SQLite walk the primary key
+        # (every session) rather than the due index. The state is checked too, for the rows
+        # of sessions that ended under a release that kept their consent's end here.
         marks = ",".join("?" for _ in _LIVE)
         with self._guard():
             rows = self._conn.execute(
-                f"SELECT id FROM session_records WHERE expires_at <= ? AND state IN ({marks})"  # noqa: S608 - placeholders only
-                " ORDER BY id",
+                f"SELECT id FROM session_records WHERE expires_at <= ? AND state IN ({marks})",  # noqa: S608 - placeholders only
                 (now.timestamp(), *(s.value for s in _LIVE)),
             ).fetchall()
-        return [row[0] for row in rows]
+        return sorted(row[0] for row in rows)
 
     def of_subject(self, subject: str) -> list[SessionRecord]:
         with self._guard():
@@ -385,7 +441,7 @@ CREATE TABLE IF NOT EXISTS {s}.session_records (
     id         TEXT PRIMARY KEY,
     version    INTEGER NOT NULL,
     state      TEXT NOT NULL,
-    expires_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL, -- the due time (SessionRecord.due_at)
     body       JSONB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS session_records_due ON {s}.session_records (expires_at);
@@ -416,7 +472,7 @@ class PostgresSessionStore(PostgresStore):
                 record.id,
                 record.version,
                 record.state.value,
-                record.consent_expires_at,
+                _due_column(record),
                 record.model_dump_json(),
             ),
             lost=StoreError(f"session {record.id} exists already"),
@@ -434,7 +490,7 @@ class PostgresSessionStore(PostgresStore):
             params=(
                 stored.version,
                 stored.state.value,
-                stored.consent_expires_at,
+                _due_column(stored),
                 stored.model_dump_json(),
                 record.id,
                 record.version,
@@ -474,12 +530,11 @@ class PostgresSessionStore(PostgresStore):
         with self._connection() as conn:
             rows = conn.execute(
                 self._q(
-                    "SELECT id FROM {s}.session_records"
-                    " WHERE expires_at <= %s AND state = ANY(%s) ORDER BY id"
+                    "SELECT id FROM {s}.session_records WHERE expires_at <= %s AND state = ANY(%s)"
                 ),
                 (now, [s.value for s in _LIVE]),
             ).fetchall()
-        return [row[0] for row in rows]
+        return sorted(row[0] for row in rows)
 
     def of_subject(self, subject: str) -> list[SessionRecord]:
         with self._connection() as conn:

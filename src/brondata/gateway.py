@@ -118,6 +118,10 @@ class Gateway:
     from ``Gateway.embedded`` owns its stores and the connectors handed to it, and ``aclose``
     (or ``async with``) closes them.
 
+    After a collection, a source can be added (``add_source``: a second bank) for
+    ``late_source_window`` (default: ``consent_ttl``, the login window); the raw answers kept
+    to merge it with are dropped when that window closes (``expire_due``).
+
     At most ``max_collections`` collections run at once; the others wait their turn in the
     order they came (``admission`` says how many run and wait). A source's
     ``source_timeout`` starts with its fetch, after admission, and counts the source's own
@@ -139,6 +143,7 @@ class Gateway:
         pseudonym_key: bytes,
         clock: Clock | None = None,
         consent_ttl: timedelta = timedelta(hours=1),
+        late_source_window: timedelta | None = None,
         source_timeout: float | Mapping[str, float] = 30.0,
         max_collections: int = DEFAULT_MAX_COLLECTIONS,
         keyring: SubjectKeyring | None = None,
@@ -153,6 +158,9 @@ class Gateway:
             raise ConfigurationError("the pseudonym key must be at least 32 bytes")
         if max_collections < 1:
             raise ConfigurationError("max_collections must be at least 1")
+        late_source_window = consent_ttl if late_source_window is None else late_source_window
+        if not isinstance(late_source_window, timedelta) or late_source_window < timedelta(0):
+            raise ConfigurationError("late_source_window must be a timedelta of 0 or more")
         self.issuer = issuer
         self.connectors = dict(connectors)
         #: Per source kind, the ids of its configured instances, in configuration order.
@@ -215,6 +223,7 @@ class Gateway:
             issuer=issuer,
             signing_key=lambda: self.signing_key,
             keyring=self.log.keyring,
+            late_source_window=late_source_window,
         )
         # anyio's semaphore queues its waiters first come, first served (a deque), and with
         # fast_acquire off a newcomer never overtakes one already waiting.
@@ -235,6 +244,7 @@ class Gateway:
         source_timeout: float | Mapping[str, float] = 30.0,
         max_collections: int = DEFAULT_MAX_COLLECTIONS,
         controller: Controller | None = None,
+        late_source_window: timedelta | None = None,
     ) -> Gateway:
         """A gateway on the embedded defaults: one SQLite file for ledger and sessions.
 
@@ -266,6 +276,7 @@ class Gateway:
             max_collections=max_collections,
             keyring=parts.stores.keyring,
             controller=controller,
+            late_source_window=late_source_window,
             owned=[parts.stores, *connectors.values()],
         )
 
@@ -376,13 +387,24 @@ class Gateway:
     async def add_source(self, session_id: str, instance: str) -> SessionRecord:
         """Add an instance of a kind the session already uses (a second bank), before the
         collection or after it (the next ``collect`` merges it into the kind's record). The
-        consent stays as given: it names kinds, not instances."""
+        consent stays as given: it names kinds, not instances.
+
+        After the collection, only within the gateway's ``late_source_window`` from its end:
+        then ``SessionStateError``, and nothing changes. A source added in time is merged
+        only if it is collected before ``expire_due`` drops the answers kept for it, once the
+        window closed; after that it fails by itself and the kind's record stands."""
         return await self._steps.update(
             session_id,
             lambda record: flow.add_source(
                 record, instance, self._clock.now(), configured=self.connectors
             ),
         )
+
+    def addable_sources(self, record: SessionRecord) -> list[str]:
+        """The instances ``add_source`` would take now for the session ``record`` (read by
+        the caller): what a journey offers as "another bank of yours", nothing it would
+        refuse (a kind the request does not ask, or after the late-source window)."""
+        return flow.addable_sources(record, self._clock.now(), configured=self.connectors)
 
     def session(self, session_id: str) -> SessionRecord:
         return self._load_now(session_id)
@@ -718,12 +740,21 @@ class Gateway:
         """Expire every live session whose consent term has ended; returns their ids.
 
         Run it periodically (a scheduler, a cron job); each expiry is a ledger entry, and
-        access still held at a source is revoked.
+        access still held at a source is revoked. A session whose window for late sources
+        (``late_source_window``) has closed has the raw answers kept for a late source
+        dropped, in one write of its own and without a ledger entry (the answers were never
+        released; ``flow.close_late_window``); its records, dossier and decisions stay. The
+        session store finds both kinds of session from its index of due times.
         """
         expired = []
         for session_id in await self._steps.store.due(self._clock.now()):
             try:
                 record = await self._steps.current(session_id)
+                if self._clock.now() < record.consent_expires_at:
+                    # Not its consent's end, so its late-source window's.
+                    await self._collector.drop_answers(record.id, known=record)
+                    _log.info("session.late_window_closed", session=record.id)
+                    continue
                 step = flow.expire(record, self._clock.now())
                 await self._collector.revoke_all(record)
                 await self._steps.commit(step)

@@ -107,7 +107,7 @@ def test_demo_payment_plan_end_to_end(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     protected = summary["decisions"]["decision.protected_earnings_monthly"]
-    assert protected["rule_version"] == "protected_earnings@2026.2"
+    assert protected["rule_version"] == "protected_earnings@2026.3"
     assert set(protected["value"]) == {"amount", "currency"}
     report = json.loads((out / "dossier.json").read_text())
     assert report["preset"] == "payment_plan"

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from brondata.dossier import decision_inputs
-from brondata.dossier._aow import age_band, aow_age, aow_age_reached, years_until_aow_age
+from brondata.dossier._aow import aow_age, aow_age_reached, years_until_aow_age
 from brondata.errors import InvalidDecisionInputError, RuleNotApplicableError
 
 TODAY = date(2026, 12, 2)
@@ -67,19 +67,6 @@ def test_the_day_it_is_reached_and_the_years_until_it() -> None:
     assert years_until_aow_age(date(1961, 1, 1), TODAY) == Decimal("1.33")
 
 
-@pytest.mark.parametrize(
-    ("born", "band"),
-    [
-        ("2006-12-03", "under_21"),
-        ("2005-12-02", "adult"),  # 21 today
-        ("1960-12-31", "adult"),
-        ("1959-11-30", "aow"),  # 67 on 2026-11-30
-    ],
-)
-def test_age_band(born: str, band: str) -> None:
-    assert age_band(date.fromisoformat(born), TODAY) == band
-
-
 def test_decision_inputs_take_the_aow_criterion_from_the_birth_date_alone() -> None:
     # No ``pension.aow_age``: the law's table and the BRP birth date decide.
     given = decision_inputs(
@@ -90,13 +77,10 @@ def test_decision_inputs_take_the_aow_criterion_from_the_birth_date_alone() -> N
         TODAY,
     )
     assert given["aow_age_reached"] is True
-    assert given["age_band"] == "aow"
     assert given["household"] == "couple"
-    assert given["partner_age_band"] == "adult"
     assert given["as_of"] == "2026-12-02"
-    # A partner without a birth date leaves the band out (the decision then names it).
-    alone = decision_inputs({"household.partner": {"name": "A. Jansen", "birth_date": None}}, TODAY)
-    assert "partner_age_band" not in alone
+    # No age bands: no decision reads one (the beslagvrije voet is the same at every age).
+    assert not {"age_band", "partner_age_band"} & set(given)
 
 
 def test_a_malformed_birth_date_is_a_typed_error_without_the_value() -> None:

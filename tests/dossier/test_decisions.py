@@ -309,77 +309,63 @@ def test_nhg_cost_limit_2026(loan: int, measures: int, expected: bool) -> None:
 
 
 def protected(**given: Any) -> Decimal | bool:
-    base: dict[str, Any] = {"as_of": "2026-03-01", "household": "single", "age_band": "adult"}
+    base: dict[str, Any] = {"as_of": "2026-03-01", "household": "single"}
     base.update(net_income_monthly="5000.00")
     return decide("decision.protected_earnings_monthly", year=YEAR, inputs={**base, **given}).value
 
 
 @pytest.mark.parametrize(
-    ("as_of", "household", "band", "partner", "expected"),
+    ("as_of", "household", "expected"),
     [
-        # From 1 January 2026 (Pw art. 20-22 in force from 2026-01-01), times 0.95:
-        ("2026-03-01", "single", "adult", None, "1331.43"),  # 1,401.50 (art. 21 a)
-        ("2026-03-01", "couple", "adult", "adult", "1902.02"),  # 2,002.13 (art. 21 b)
-        ("2026-03-01", "single", "aow", None, "1486.46"),  # 1,564.69 (art. 22 a)
-        ("2026-03-01", "couple", "aow", "aow", "2036.95"),  # 2,144.16 (art. 22 b)
-        ("2026-03-01", "couple", "aow", "adult", "2036.95"),  # 2,144.16 (art. 22 c)
-        ("2026-03-01", "couple", "adult", "aow", "2036.95"),  # (art. 22 c, either partner)
-        ("2026-06-30", "single", "under_21", None, "328.69"),  # 345.99 (art. 20 lid 1 a)
+        # Hand-worked from the law texts (no published worked example found): Rv art. 475da
+        # lid 2, A (single, single parent) is the norm of Participatiewet art. 21 a, B
+        # (married or cohabiting) that of art. 21 b, at every age; times 0.95.
+        # From 1 January 2026 (Pw art. 21 in force from 2026-01-01):
+        ("2026-01-01", "single", "1331.43"),  # 1,401.50 x 0.95 = 1,331.425
+        ("2026-03-01", "couple", "1902.02"),  # 2,002.13 x 0.95 = 1,902.0235
+        ("2026-06-30", "single", "1331.43"),
         # From 1 July 2026 (in force from 2026-07-01):
-        ("2026-07-01", "single", "adult", None, "1348.49"),  # 1,419.46
-        ("2026-12-02", "couple", "adult", "adult", "1926.40"),  # 2,027.79
-        ("2026-12-02", "single", "aow", None, "1507.97"),  # 1,587.34
-        ("2026-12-02", "couple", "aow", "adult", "2067.30"),  # 2,176.10
-        ("2026-12-02", "single", "under_21", None, "332.90"),  # 350.42
+        ("2026-07-01", "single", "1348.49"),  # 1,419.46 x 0.95 = 1,348.487
+        ("2026-12-02", "couple", "1926.40"),  # 2,027.79 x 0.95 = 1,926.4005
     ],
 )
-def test_protected_earnings_by_household_age_and_period(
-    as_of: str, household: str, band: str, partner: str | None, expected: str
+def test_protected_earnings_by_household_and_period(
+    as_of: str, household: str, expected: str
 ) -> None:
-    given = {"as_of": as_of, "household": household, "age_band": band}
-    if partner is not None:
-        given["partner_age_band"] = partner
     result = decide(
         "decision.protected_earnings_monthly",
         year=YEAR,
-        inputs={**given, "net_income_monthly": "5000.00"},
+        inputs={"as_of": as_of, "household": household, "net_income_monthly": "5000.00"},
     )
     assert result.value == Decimal(expected)
     assert result.claim() == {"amount": expected, "currency": "EUR"}
-    assert result.rule_version == "protected_earnings@2026.2"
+    assert result.rule_version == "protected_earnings@2026.3"
+    # Nothing about the ages: the formula of art. 475da lid 2 has none.
+    assert result.inputs == ("as_of", "household", "net_income_monthly")
+
+
+@pytest.mark.parametrize("household", ["single", "couple"])
+def test_protected_earnings_do_not_depend_on_age(household: str) -> None:
+    # Revision 2 took the debtor's own social-assistance norm (Pw art. 20 under 21, art. 22
+    # from the AOW age); the legend of art. 475da lid 2 names art. 21 a and b for everyone
+    # (the Wet vereenvoudiging beslagvrije voet dropped the age categories). Ages given are
+    # not inputs of the decision, and a couple with a partner under 21 is no longer an error.
+    plain = protected(household=household)
+    for band in ("under_21", "adult", "aow"):
+        assert protected(household=household, age_band=band, partner_age_band=band) == plain
 
 
 def test_protected_earnings_below_the_norm_is_95_percent_of_the_income() -> None:
     # Rv art. 475dc lid 1: never more than 95% of the income itself.
     assert protected(net_income_monthly="1000.00") == Decimal("950.00")
     assert protected(net_income_monthly="1401.50") == Decimal("1331.43")
+    assert protected(household="couple", net_income_monthly="2000.00") == Decimal("1900.00")
 
 
-def test_protected_earnings_couple_needs_the_partners_age() -> None:
-    # The partner's age decides between art. 21 b and 22 c: a missing one is named.
-    with pytest.raises(MissingDecisionInputError, match="partner_age_band"):
-        protected(household="couple")
-    # A single person needs none.
-    assert protected(household="single", partner_age_band=None) == Decimal("1331.43")
-
-
-@pytest.mark.parametrize(("band", "partner"), [("adult", "under_21"), ("under_21", "adult")])
-def test_protected_earnings_young_couple_is_named_not_guessed(band: str, partner: str) -> None:
-    # Pw art. 20 lid 1-2 b-c depend on dependent children, which no source here shows: an
-    # error naming the table, not a made-up norm.
-    with pytest.raises(RuleNotApplicableError, match=r"protected_earnings@2026\.2"):
-        protected(household="couple", age_band=band, partner_age_band=partner)
-
-
-@pytest.mark.parametrize(
-    ("name", "value"),
-    [("age_band", "pensioner"), ("partner_age_band", "old"), ("as_of", "1st of July")],
-)
-def test_protected_earnings_bad_input_is_typed(name: str, value: str) -> None:
-    given = {"household": "couple", "partner_age_band": "adult", name: value}
-    with pytest.raises(InvalidDecisionInputError, match=name) as caught:
-        protected(**given)
-    assert value not in caught.value.message
+def test_protected_earnings_bad_day_is_typed() -> None:
+    with pytest.raises(InvalidDecisionInputError, match="as_of") as caught:
+        protected(as_of="1st of July")
+    assert "July" not in caught.value.message
 
 
 # --- provenance and bad input -------------------------------------------------------------------
@@ -477,8 +463,7 @@ def test_household_must_be_known() -> None:
         decide(
             "decision.protected_earnings_monthly",
             year=YEAR,
-            inputs={"as_of": "2026-03-01", "household": "commune", "age_band": "adult"}
-            | {"net_income_monthly": "1"},
+            inputs={"as_of": "2026-03-01", "household": "commune", "net_income_monthly": "1"},
         )
 
 
@@ -538,7 +523,7 @@ def test_check_decisions_gives_the_rule_versions() -> None:
     names = ["decision.nhg_eligible", "decision.protected_earnings_monthly"]
     assert check_decisions(names, year=YEAR, facts=facts()) == [
         "nhg@2026.2",
-        "protected_earnings@2026.2",
+        "protected_earnings@2026.3",
     ]
     # The beslagvrije voet needs no application facts.
     assert check_decisions(["decision.protected_earnings_monthly"], year=YEAR, facts=None)
@@ -564,8 +549,7 @@ def test_amounts_reach_the_engine_exactly() -> None:
     result = decide(
         "decision.protected_earnings_monthly",
         year=YEAR,
-        inputs={"as_of": "2026-03-01", "household": "single", "age_band": "adult"}
-        | {"net_income_monthly": "1.05"},
+        inputs={"as_of": "2026-03-01", "household": "single", "net_income_monthly": "1.05"},
     )
     assert result.value == Decimal("1.00")  # 0.9975 rounds half up to cents: 1.00
 

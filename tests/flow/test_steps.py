@@ -3,6 +3,7 @@ events out; no store, no connector, no clock (the time is passed in)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -177,11 +178,75 @@ def test_a_collection_fetched_delivered_and_finished() -> None:
             mapping_version="1",
         )
     done = flow.finish_collection(
-        fetched.record, "me", T0, delivered={BANK}, errors={"tax": SourceTimeoutError("slow")}
+        fetched.record,
+        "me",
+        T0,
+        delivered={BANK},
+        errors={"tax": SourceTimeoutError("slow")},
+        late_source_window=TTL,
     ).record
     assert done.state is SessionState.COLLECTED
     assert done.sources[BANK].state is SourceState.COLLECTED
     assert done.consent_expires_at == T0 + timedelta(days=30)  # the retention from here
+    assert done.late_sources_until == T0 + TTL  # a source may be added until then
+    assert done.due_at == T0 + TTL
+
+
+def collected() -> SessionRecord:
+    record = flow.login_completed(consented_with_login(), BANK, "sealed-grant", T0).record
+    record = flow.claim_collection(record, "me", T0, lease=timedelta(seconds=6)).record
+    record = record.model_copy(update={"kinds": {"bank": "sealed-outcome"}})
+    return flow.finish_collection(
+        record, "me", T0, delivered={BANK}, errors={}, late_source_window=TTL
+    ).record
+
+
+def test_a_source_is_added_after_the_collection_only_within_its_window() -> None:
+    record = collected()
+    configured = {BANK, "bank.noordbank", "tax"}
+    added = flow.add_source(record, "bank.noordbank", T0 + TTL / 2, configured=configured)
+    assert added.record.state is SessionState.CONSENTED
+    assert added.record.late_sources_until == record.late_sources_until
+    assert added.events == ()
+    with pytest.raises(SessionStateError, match="window"):
+        flow.add_source(record, "bank.noordbank", T0 + TTL, configured=configured)
+    # Once its answers were dropped the window is closed for good (as for a session stored
+    # before sessions kept it).
+    closed = flow.close_late_window(record, T0 + TTL, outcomes={"bank": "sealed-without"})
+    with pytest.raises(SessionStateError, match="window"):
+        flow.add_source(closed.record, "bank.noordbank", T0 + TTL, configured=configured)
+    # An instance the session has already: the same step again, nothing to refuse.
+    assert flow.add_source(closed.record, BANK, T0 + TTL, configured=configured).record is (
+        closed.record
+    )
+
+
+def test_the_window_closed_drops_the_kept_answers_once_and_appends_nothing() -> None:
+    record = collected()
+    outcomes = {"bank": "sealed-without"}
+    assert flow.close_late_window(record, T0 + TTL / 2, outcomes=outcomes).record is record
+    closed = flow.close_late_window(record, T0 + TTL, outcomes=outcomes)
+    assert closed.events == ()  # the answers are no released record: no ledger event
+    assert closed.record.kinds == outcomes
+    assert closed.record.late_sources_until is None
+    assert closed.record.due_at == closed.record.consent_expires_at
+    again = flow.close_late_window(closed.record, T0 + TTL, outcomes={"bank": "other"})
+    assert again.record is closed.record
+    # While a collection runs (it may be merging with the answers) nothing is dropped.
+    collecting = record.model_copy(update={"state": SessionState.COLLECTING})
+    assert flow.close_late_window(collecting, T0 + TTL, outcomes=outcomes).record is collecting
+
+
+def test_a_session_stored_by_the_previous_release_still_reads() -> None:
+    # Stored before sessions kept the window: no ``late_sources_until``. No source can be
+    # added to it after its collection, and it is due when its consent ends.
+    body = json.loads(collected().model_dump_json())
+    del body["late_sources_until"]
+    record = SessionRecord.model_validate(body)
+    assert record.late_sources_until is None
+    assert record.due_at == record.consent_expires_at
+    with pytest.raises(SessionStateError, match="window"):
+        flow.add_source(record, "bank.noordbank", T0, configured={BANK, "bank.noordbank"})
 
 
 def consented_with_login() -> SessionRecord:
@@ -212,7 +277,10 @@ _STEPS = {
         r, "me", BANK, "a", t, response_digest="sha-256:" + "2" * 64, mapping_version="1"
     ),
     "failed": lambda r, t: flow.source_failed(r, BANK, SourceTimeoutError("slow"), t),
-    "finish": lambda r, t: flow.finish_collection(r, "me", t, delivered={BANK}, errors={}),
+    "finish": lambda r, t: flow.finish_collection(
+        r, "me", t, delivered={BANK}, errors={}, late_source_window=TTL
+    ),
+    "close": lambda r, t: flow.close_late_window(r, t, outcomes={}),
     "release": lambda r, t: flow.release_lease(r, "me"),
     "retry": lambda r, t: flow.retry(r, BANK, t),
 }

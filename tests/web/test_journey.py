@@ -534,3 +534,32 @@ async def test_a_closed_journey_leaves_the_gateways_erasure() -> None:
         await harness.journey.aclose()  # closed twice: no error
         assert await harness.gateway.erase_subject("applicant-1")
         assert bindings.get(session_id) is not None  # the store's owner erases it now
+
+
+async def test_another_bank_is_offered_after_the_collection_only_within_its_window(
+    harness: JourneyHarness,
+) -> None:
+    # The tax login was refused; the others are collected. The consumer retries the tax
+    # login later: the sources page offers another bank only while the session can still
+    # take one (its late-source window), never a form the gateway would refuse.
+    session_id, link = await harness.start()
+    browser = harness.browser()
+    page = await consent(browser, link)
+    person = harness.sources.person(0)
+    for instance in harness.gateway.session(session_id).sources:
+        response = await browser.post(f"/journey/login/{instance}", {"csrf": csrf_of(page)})
+        async with harness.sources.browser() as consumer:
+            back = await consumer.authorize(
+                response.headers["location"],
+                username=person.username,
+                password=person.password,
+                approve=instance != "tax",
+            )
+        page = (await browser.follow(await browser.get(back))).text
+    await harness.gateway.collect(session_id)
+    window = harness.gateway.session(session_id).late_sources_until
+    assert window is not None
+    await harness.gateway.retry(session_id, "tax")
+    assert 'id="add-instance"' in (await browser.get("/journey/sources")).text
+    harness.sources.clock.advance(window - harness.sources.clock.now())
+    assert 'id="add-instance"' not in (await browser.get("/journey/sources")).text

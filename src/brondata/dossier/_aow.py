@@ -3,9 +3,9 @@
 The AOW age is a fact of law, not of the person's pension registry: Algemene Ouderdomswet
 art. 7a sets it per calendar year (announced five years ahead), and whoever reaches it in a
 year keeps that year's age. ``rules/<year>/aow_age.json`` holds it by date of birth, cited,
-evaluated by ``zen-engine`` like every rule table; so the decisions (``aow_age_reached``, the
-age band of the beslagvrije voet) and the checks (``ibl_not_applicable``: within ten years of
-the AOW age) need only the BRP birth date, not a login at the pension registry.
+evaluated by ``zen-engine`` like every rule table; so the decisions (``aow_age_reached``) and
+the checks (``ibl_not_applicable``: within ten years of the AOW age) need only the BRP birth
+date, not a login at the pension registry.
 
 For someone born from 1 October 1964 the age is not set yet (2032 and later): the table gives
 the legal minimum, 67 and 3 months (art. 7a lid 2 only raises it), marked ``set=False``. That
@@ -20,29 +20,23 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Literal
 
 from brondata.dossier._decisions import latest_year, rule_table
 from brondata.errors import RuleNotApplicableError
 
 __all__ = [
     "AOW_INPUTS",
-    "AgeBand",
     "AowAge",
-    "age_band",
     "aow_age",
     "aow_age_reached",
     "aow_rule_version",
     "years_until_aow_age",
 ]
 
-#: The ages the social-assistance norms distinguish (Participatiewet art. 20-22).
-AgeBand = Literal["under_21", "adult", "aow"]
-
 _TABLE = "aow_age"
 
 #: The decision inputs derived through this table (a decision record names its version).
-AOW_INPUTS = frozenset({"aow_age_reached", "age_band", "partner_age_band"})
+AOW_INPUTS = frozenset({"aow_age_reached"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +99,3 @@ def years_until_aow_age(birth_date: date, today: date, *, year: int | None = Non
     is reached. For an age not set yet, the years until its legal minimum (a lower bound)."""
     reached = aow_age(birth_date, year=year).reached_on(birth_date)
     return (Decimal((reached - today).days) / Decimal("365.25")).quantize(Decimal("0.01"))
-
-
-def age_band(birth_date: date, today: date, *, year: int | None = None) -> AgeBand:
-    """``under_21``, ``adult`` (21 up to the AOW age) or ``aow`` on ``today``."""
-    twenty_one = AowAge(21, 0, True, "").reached_on(birth_date)
-    if today < twenty_one:
-        return "under_21"
-    return "aow" if aow_age_reached(birth_date, today, year=year) else "adult"

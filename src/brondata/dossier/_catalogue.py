@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from brondata.attributes import Attribute, Sensitivity, ValueType
-from brondata.dossier._aow import age_band, aow_age_reached
+from brondata.dossier._aow import aow_age_reached
 from brondata.dossier._collected import ibl_applicable
 from brondata.dossier._decisions import DECISIONS, INPUTS, rule_versions
 from brondata.errors import InvalidDecisionInputError
@@ -34,8 +34,6 @@ INPUT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "aow_age_reached": ("person.birth_date",),
     "ibl_applicable": ("employment.current", "employment.history", "person.birth_date"),
     "household": ("household.partner",),
-    "age_band": ("person.birth_date",),
-    "partner_age_band": ("household.partner",),
     "net_income_monthly": ("bank.salary_monthly_average",),
     "as_of": (),
 }
@@ -95,9 +93,6 @@ def decision_inputs(values: Mapping[str, Any], today: date) -> dict[str, object]
         partner = values["household.partner"]
         out["has_partner"] = partner is not None
         out["household"] = "single" if partner is None else "couple"
-        born = partner.get("birth_date") if isinstance(partner, Mapping) else None
-        if born is not None:  # a partner without a birth date: the band is missing, named
-            out["partner_age_band"] = age_band(_birth_date(born, "household.partner"), today)
     if values.get("student_debt.statutory_monthly_repayment") is not None:
         out["student_loan_monthly"] = _amount(
             values["student_debt.statutory_monthly_repayment"],
@@ -106,7 +101,6 @@ def decision_inputs(values: Mapping[str, Any], today: date) -> dict[str, object]
     if values.get("person.birth_date") is not None:
         born = _birth_date(values["person.birth_date"], "person.birth_date")
         out["aow_age_reached"] = aow_age_reached(born, today)
-        out["age_band"] = age_band(born, today)
     if "bank.salary_monthly_average" in values:
         out["net_income_monthly"] = _amount(
             values["bank.salary_monthly_average"], "bank.salary_monthly_average"

@@ -18,10 +18,10 @@ The 2026 tables (sources in the files):
 * ``nhg``: NHG cost limit 2026, EUR 470,000, raised by the cost of energy-saving measures up
   to 6% (EUR 28,200).
 * ``protected_earnings``: the beslagvrije voet (Rv art. 475da and 475dc, Wet vereenvoudiging
-  beslagvrije voet), 95% of the social-assistance norm (Participatiewet art. 20-22, the norms
-  of 1 January and of 1 July 2026) for the household and the ages of the debtor and partner,
-  or of the net income when that is lower; the housing-cost and health-insurance corrections
-  are not in this revision (see the file for why).
+  beslagvrije voet), 95% of the social-assistance norm of Participatiewet art. 21 for the
+  household (the norms of 1 January and of 1 July 2026; the same at every age), or of the net
+  income when that is lower; the income-dependent terms of art. 475da lid 2 are not in this
+  revision (they need the taxable income of debtor and spouse; see the file).
 * ``aow_age``: the AOW age by date of birth (AOW art. 7a), the input of the others' AOW
   criteria (``brondata.dossier._aow``).
 
@@ -113,10 +113,6 @@ INPUTS: dict[str, str] = {
     # ``ibl_not_applicable``'s criteria); when false the income norm gives no figure.
     "ibl_applicable": "boolean",
     "household": "household",  # "single" (alone or single parent) or "couple"
-    # "under_21", "adult" (21 up to the AOW age) or "aow": the debtor's, and the partner's
-    # (needed only for a couple), by the BRP birth dates and the ``aow_age`` table.
-    "age_band": "age_band",
-    "partner_age_band": "age_band",
     "net_income_monthly": "money",  # net income a month
     "as_of": "date",  # the day the decision speaks of (a table may change within its year)
 }
@@ -182,10 +178,11 @@ DECISIONS: dict[str, Decision] = {
             "protected_earnings_monthly",
             "money",
             (),
-            ("as_of", "household", "age_band", "net_income_monthly"),
-            "Protected earnings a month (beslagvrije voet), before housing and health-insurance "
-            "corrections",
-            "Beslagvrije voet per maand, vóór de woonkosten- en zorgverzekeringscorrectie",
+            ("as_of", "household", "net_income_monthly"),
+            "Protected earnings a month (beslagvrije voet), before the income-dependent terms "
+            "for health insurance, rent and children",
+            "Beslagvrije voet per maand, vóór de inkomensafhankelijke termen voor zorg, huur en "
+            "kinderen",
         ),
     )
 }
@@ -193,10 +190,7 @@ DECISIONS: dict[str, Decision] = {
 #: Inputs needed only in some cases: name -> (the input that decides, needed when true).
 _CONDITIONAL: dict[str, tuple[str, Callable[[Mapping[str, Any]], bool]]] = {
     "partner_income_annual": ("has_partner", lambda given: given.get("has_partner") is True),
-    "partner_age_band": ("household", lambda given: given.get("household") == "couple"),
 }
-
-_AGE_BANDS = ("under_21", "adult", "aow")
 
 
 class DecisionResult(BaseModel):
@@ -375,10 +369,6 @@ def _checked(name: str, value: object) -> object:
     if kind == "household":
         if value not in ("single", "couple"):
             raise InvalidDecisionInputError(f"{name} must be 'single' or 'couple'")
-        return value
-    if kind == "age_band":
-        if value not in _AGE_BANDS:
-            raise InvalidDecisionInputError(f"{name} must be one of {', '.join(_AGE_BANDS)}")
         return value
     if kind == "date":
         return _day(name, value).isoformat()

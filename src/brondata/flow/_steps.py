@@ -49,6 +49,7 @@ __all__ = [
     "check_result",
     "claim_callback",
     "claim_collection",
+    "close_late_window",
     "delivered_event",
     "deny_consent",
     "event",
@@ -58,6 +59,7 @@ __all__ = [
     "grants_held",
     "instance_of",
     "kind_outcome",
+    "late_window_closed",
     "login_completed",
     "login_refused",
     "login_started",
@@ -132,7 +134,7 @@ def _without_secrets(record: SessionRecord) -> SessionRecord:
     sources = {
         s: p.model_copy(update={"sealed": None, "fetched": None}) for s, p in record.sources.items()
     }
-    return record.model_copy(update={"sources": sources, "kinds": {}})
+    return record.model_copy(update={"sources": sources, "kinds": {}, "late_sources_until": None})
 
 
 # --- consent --------------------------------------------------------------------------------
@@ -270,7 +272,9 @@ def add_source(
     """Another instance of a kind the session asks (a second bank), before collection or
     after it (the dossier checks found the salary at another bank): then the session takes
     logins again, like a retry, and the next collection merges the new instance into its
-    kind's record, which it supersedes (see the collector)."""
+    kind's record, which it supersedes (see the collector). After a collection only until
+    its window for late sources closes (``late_sources_until``); then ``SessionStateError``
+    and nothing changes."""
     if record.state not in (SessionState.CREATED, SessionState.CONSENTED, SessionState.COLLECTED):
         raise SessionStateError(f"cannot add a source to a session that is {record.state.value}")
     if instance not in configured:
@@ -283,6 +287,8 @@ def add_source(
         )
     if instance in record.sources:
         return Step(record)
+    if record.state is SessionState.COLLECTED or record.kinds:
+        _check_late_window(record, now)
     if record.state is SessionState.COLLECTED:
         _check_not_expired(record, now)
         record = _moved(record, SessionEvent.RETRY, now)
@@ -396,10 +402,50 @@ def login_refused(
     return Step(updated, (event("data.failed", now, source=instance, error_code=error.code),))
 
 
+def _late_window_open(record: SessionRecord, now: datetime) -> bool:
+    """Whether a source joining after a collection can still be merged: its window for late
+    sources is open (the answers kept to merge with are there)."""
+    until = record.late_sources_until
+    return until is not None and now < until
+
+
+def addable_sources(
+    record: SessionRecord, now: datetime, *, configured: Collection[str]
+) -> list[str]:
+    """The instances ``add_source`` would take now: of a kind the session asks, not in it
+    yet, while the session takes sources (before its collection, or within its window for
+    late sources after it, its consent standing)."""
+    if record.state not in (SessionState.CREATED, SessionState.CONSENTED, SessionState.COLLECTED):
+        return []
+    if (record.state is SessionState.COLLECTED or record.kinds) and (
+        not _late_window_open(record, now) or now >= record.consent_expires_at
+    ):
+        return []
+    plan = plan_of(record)
+    return [i for i in configured if kind_of(i) in plan and i not in record.sources]
+
+
+def _check_late_window(record: SessionRecord, now: datetime) -> None:
+    """That a source joining after a collection can still be merged (``_late_window_open``)."""
+    if not _late_window_open(record, now):
+        raise SessionStateError(
+            f"the window for adding a source to session {record.id} after its collection "
+            "has closed; start a new session with every source"
+        )
+
+
 def retry(record: SessionRecord, source: str, now: datetime) -> Step:
-    """A failed source waits for a login again, within the consent given."""
+    """A failed source waits for a login again, within the consent given. After a
+    collection in which another instance of its kind delivered, the retried one is merged
+    with it like a late source: within the window for late sources only."""
     _check_not_expired(record, now)
     instance = instance_of(record, source)
+    kind = kind_of(instance)
+    if any(
+        other != instance and kind_of(other) == kind and progress.state is SourceState.COLLECTED
+        for other, progress in record.sources.items()
+    ):
+        _check_late_window(record, now)
     updated = _moved(record, SessionEvent.RETRY, now)
     updated = _source_moved(updated, instance, SessionEvent.RETRY, sealed=None, error=None)
     return Step(updated)
@@ -538,11 +584,14 @@ def finish_collection(
     *,
     delivered: Collection[str],
     errors: Mapping[str, BrondataError],
+    late_source_window: timedelta | None,
 ) -> Step:
     """What became of each authorised instance (``delivered`` ones are in a record, the
     others failed with their own error or their kind's); the session leaves ``collecting``
     unless the consent ended meanwhile. From here the consent covers keeping the data: its
-    term is the retention."""
+    term is the retention; and for ``late_source_window`` a source may still be added
+    (``add_source``), the raw answers kept for it to merge with (``close_late_window``);
+    ``None``: no source can be added (the gateway has one instance of each kind asked)."""
     updated = record
     if record.state is SessionState.COLLECTING:
         if record.collector != me:
@@ -556,6 +605,9 @@ def finish_collection(
             collector=None,
             lease_until=None,
             consent_expires_at=now + retention,
+            late_sources_until=(
+                now + late_source_window if late_source_window is not None else None
+            ),
         )
     for source, progress in record.sources.items():
         if progress.state is not SourceState.AUTHORISED:
@@ -575,6 +627,34 @@ def finish_collection(
                 error=problem.to_dict() if problem is not None else None,
             )
     return Step(updated)
+
+
+def late_window_closed(record: SessionRecord, now: datetime) -> bool:
+    """Whether the session's window for late sources has closed with the raw answers kept
+    for it still there, and they can go now: not while a collection runs (it may be merging
+    with them) nor once the session has ended (nothing is kept then)."""
+    until = record.late_sources_until
+    return (
+        until is not None
+        and now >= until
+        and record.state in (SessionState.CONSENTED, SessionState.COLLECTED)
+    )
+
+
+def close_late_window(record: SessionRecord, now: datetime, *, outcomes: Mapping[str, str]) -> Step:
+    """The window for late sources closed: the raw answers kept to merge a late source with
+    go, with nothing else. ``outcomes``: the kinds' outcomes without them (sealed again by the
+    driver, which reads them from this same record). Before the window closed, while a
+    collection runs, or taken again (a retried sweep): nothing changes.
+
+    No ledger event: the answers are the gateway's working copy of data whose retrieval the
+    ledger holds already (``data.retrieved``), never released, so dropping them changes
+    nothing the consent, a delivery or the consumer's access report states. The records,
+    errors, evidence and the dossier the session serves stay as they are."""
+    if not late_window_closed(record, now):
+        return Step(record)
+    kinds = {**record.kinds, **outcomes}
+    return Step(record.model_copy(update={"kinds": kinds, "late_sources_until": None}))
 
 
 def check_result(record: SessionRecord) -> None:

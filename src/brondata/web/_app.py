@@ -68,7 +68,7 @@ from brondata.errors import (
 from brondata.gateway import CollectionResult, ConsentView, Gateway
 from brondata.session import SessionState, SourceState
 from brondata.sources import get as source_kind
-from brondata.sources import instance_id, kind_of
+from brondata.sources import instance_id
 from brondata.stores import off_loop
 from brondata.web._bindings import BindingStore, JourneyBinding, MemoryBindingStore
 from brondata.web._config import JourneyConfig
@@ -433,7 +433,7 @@ class Journey:
                 row += f'<p class="error">{e(help_text)}</p>'
             items.append(row + "</li>")
         body = f'<p>{e(text(language, "sources_intro"))}</p><ul class="sources">{join(items)}</ul>'
-        body += self._add_bank_form(record.sources, language, csrf)
+        body += self._add_bank_form(self.gateway.addable_sources(record), language, csrf)
         ready = any(p.state is SourceState.AUTHORISED for p in record.sources.values())
         if ready:
             button = f'<button type="submit">{e(text(language, "collect"))}</button>'
@@ -442,15 +442,8 @@ class Journey:
             body += f"<p>{e(text(language, 'collect_wait'))}</p>"
         return self._page(request, cookie, "sources_title", body)
 
-    def _add_bank_form(self, chosen: dict[str, Any], language: str, csrf: str) -> str:
-        """Offer the instances of a kind the session uses that it does not use yet."""
-        kinds = {kind_of(i) for i in chosen}
-        others = [
-            i
-            for kind in kinds
-            for i in self.gateway.instances.get(kind, [])
-            if i not in chosen and len(self.gateway.instances[kind]) > 1
-        ]
+    def _add_bank_form(self, others: list[str], language: str, csrf: str) -> str:
+        """Offer the instances the session can take now (``Gateway.addable_sources``)."""
         if not others:
             return ""
         options = join(f'<option value="{e(i)}">{e(self._title(i))}</option>' for i in others)

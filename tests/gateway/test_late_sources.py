@@ -1,0 +1,339 @@
+"""Sources added after the collection (``Gateway.add_source``): the late-source window, the
+raw answers dropped when it closes (``expire_due``), and a late bank after a failed first."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from brondata import Gateway, verify_record
+from brondata._session_store import MemorySessionStore, SessionRecord
+from brondata.consent import LogSigner, MemoryLedger, audit_verify, export
+from brondata.errors import ConfigurationError, SessionStateError, StoreUnavailableError
+from brondata.mock._faults import Fault
+from brondata.records import SigningKey
+from brondata.session import SessionState, SourceState
+from brondata.stores import open_stores
+from brondata.testing import MockSources
+
+from .test_dossier import add_bank_and_collect, collected, ledger, mortgage
+
+pytestmark = pytest.mark.anyio
+
+
+#: An answer the bank's mapping cannot use (an account without a booked balance), served for
+#: every account request: the fetch succeeds, the bank's outcome is an error.
+_NO_BALANCE = {
+    "accounts": [{"resourceId": "x1", "iban": "NL91ABNA0417164300", "currency": "EUR"}],
+    "account": {"iban": "NL91ABNA0417164300"},
+    "balances": [],
+    "transactions": {"booked": [], "pending": []},
+}
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(Fault("status", "/v1/accounts", status=503), id="source-down"),
+        pytest.param(Fault("body", "/v1/accounts", body=_NO_BALANCE), id="answer-unusable"),
+    ],
+)
+async def test_a_late_bank_after_a_failed_first_bank_becomes_the_bank_record(
+    gateway: Gateway, sources: MockSources, tmp_path: Path, fault: Fault
+) -> None:
+    # The first bank fails (down at fetch; or its answer cannot be mapped, which leaves an
+    # error as the kind's outcome): no bank record is delivered, nothing is kept to merge
+    # with. The consumer logs in at another bank: its data are the bank record (superseding
+    # nothing), and the checks and decisions run again over it.
+    request = mortgage(
+        attributes=["bank.balance_total", "bank.accounts", "employment.current"],
+    )
+    person = sources.scenario("salary_elsewhere")
+    sources.faults["bank.mockbank"].add(fault)
+    session = await collected(gateway, sources, request, "salary_elsewhere", only=["bank.mockbank"])
+    first = gateway.result(session)
+    assert "bank" not in first.records
+    assert first.error("bank.mockbank") is not None
+
+    await add_bank_and_collect(gateway, sources, session, person)
+    result = gateway.result(session)
+    bank = verify_record(result.records["bank"].compact, gateway.jwks())
+    assert bank.claims["instances"] == ["bank.noordbank"]
+    assert "supersedes" not in bank.claims
+    assert result.delivered("bank.noordbank")
+    assert result.error("bank.mockbank") is not None  # the first bank's failure stands
+    entries: list[dict[str, Any]] = ledger(gateway)
+    delivered = [e for e in entries if e["event"] == "data.delivered" and e["source"] == "bank"]
+    assert len(delivered) == 1
+    assert "supersedes" not in delivered[0]
+    checked = [e for e in entries if e["event"] == "dossier.checked"]
+    assert len(checked) == 2  # the checks ran again over the late bank
+    export(gateway.ledger, tmp_path / "export", LogSigner.generate("lender.example/log"))
+    audit = audit_verify(tmp_path / "export")
+    assert audit.ok, audit.to_dict()
+
+
+# --- the late-source window -----------------------------------------------------------------
+
+WINDOW = timedelta(hours=1)  # the default: the gateway's login window (consent_ttl)
+REQUEST = mortgage(attributes=["bank.balance_total", "bank.accounts", "employment.current"])
+
+
+def opened(gateway: Gateway, session: str) -> dict[str, dict[str, Any]]:
+    """The session's outcomes as the store keeps them, opened (the test reaches in)."""
+    record = gateway.sessions.get(session)
+    return {k: gateway._box.open(s, f"{session}/{k}/outcome") for k, s in record.kinds.items()}
+
+
+def stored_size(gateway: Gateway, session: str) -> int:
+    """The bytes of the session record as the stores write it (its JSON body)."""
+    return len(gateway.sessions.get(session).model_dump_json().encode())
+
+
+def snapshot(gateway: Gateway, session: str) -> tuple[Any, ...]:
+    """What the session serves: records, errors, evidence, dossier."""
+    result = gateway.result(session)
+    return (
+        {k: r.compact for k, r in result.records.items()},
+        {k: e.to_dict() for k, e in result.errors.items()},
+        result.evidence,
+        gateway.dossier(session),
+    )
+
+
+async def test_add_source_after_the_window_closed_is_refused_and_changes_nothing(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    record = gateway.session(session)
+    assert record.late_sources_until == sources.clock.now() + WINDOW
+    sources.clock.advance(WINDOW)
+    size = gateway.ledger.size()
+    with pytest.raises(SessionStateError, match="window") as refused:
+        await gateway.add_source(session, "bank.noordbank")
+    message = json.dumps(refused.value.to_dict())
+    for value in (person.bsn, person.surname, person.iban, person.username):
+        assert value not in message
+    assert gateway.session(session) == record
+    assert gateway.ledger.size() == size
+
+
+async def test_a_late_bank_inside_the_window_still_merges(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    first = gateway.result(session).records["bank"].digest
+    sources.clock.advance(WINDOW - timedelta(seconds=1))
+    await add_bank_and_collect(gateway, sources, session, person)
+    bank = verify_record(gateway.result(session).records["bank"].compact, gateway.jwks())
+    assert bank.claims["supersedes"] == first
+    # A collection that merged a late source opens the window again, from its end.
+    assert gateway.session(session).late_sources_until == sources.clock.now() + WINDOW
+
+
+async def test_the_window_is_the_gateway_s_to_set(sources: MockSources) -> None:
+    window = timedelta(minutes=10)
+    async with Gateway.embedded(
+        sources.connectors(), clock=sources.clock, late_source_window=window
+    ) as gateway:
+        session = await collected(
+            gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"]
+        )
+        assert gateway.session(session).late_sources_until == sources.clock.now() + window
+        sources.clock.advance(window)
+        with pytest.raises(SessionStateError):
+            await gateway.add_source(session, "bank.noordbank")
+    with pytest.raises(ConfigurationError):
+        Gateway.embedded(sources.connectors(), late_source_window=timedelta(seconds=-1))
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def engine_gateway(
+    request: pytest.FixtureRequest, sources: MockSources, tmp_path: Path
+) -> AsyncIterator[Gateway]:
+    """A gateway on each session store engine (with the ledger beside it)."""
+    shared: dict[str, Any] = {
+        "issuer": "https://lender.example",
+        "connectors": sources.connectors(),
+        "redirect_uri": "https://lender.example/callback/{source}",
+        "signing_key": SigningKey.generate(),
+        "store_key": b"s" * 32,
+        "pseudonym_key": b"p" * 32,
+        "clock": sources.clock,
+    }
+    if request.param == "memory":
+        gateway = Gateway(ledger=MemoryLedger(), sessions=MemorySessionStore(), **shared)
+        yield gateway
+        return
+    if request.param == "sqlite":
+        stores = open_stores(f"sqlite:///{tmp_path / 'gateway.db'}")
+    else:
+        dsn = request.getfixturevalue("postgres_dsn")
+        stores = open_stores(dsn, schema=request.getfixturevalue("pg_schema"))
+    with stores:
+        yield Gateway(
+            ledger=stores.ledger, sessions=stores.sessions, keyring=stores.keyring, **shared
+        )
+
+
+async def test_expire_due_drops_the_kept_answers_and_the_result_stands(
+    engine_gateway: Gateway, sources: MockSources
+) -> None:
+    gateway = engine_gateway
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    assert "answers" in opened(gateway, session)["bank"]
+    served = snapshot(gateway, session)
+    before = stored_size(gateway, session)
+    assert await gateway.expire_due() == []  # the window is open: nothing to do
+    assert "answers" in opened(gateway, session)["bank"]
+
+    sources.clock.advance(WINDOW)
+    assert gateway.sessions.due(sources.clock.now()) == [session]
+    size = gateway.ledger.size()
+    assert await gateway.expire_due() == []  # nothing expired: the consent runs on
+    record = gateway.session(session)
+    assert record.late_sources_until is None
+    assert record.state is SessionState.COLLECTED
+    assert all("answers" not in outcome for outcome in opened(gateway, session).values())
+    assert snapshot(gateway, session) == served
+    assert gateway.ledger.size() == size  # no ledger event (see ``flow.close_late_window``)
+    after = stored_size(gateway, session)
+    assert after < before
+    print(f"session record: {before} bytes with the answers kept, {after} after the drop")
+    # Not due any more until its consent ends, and the sweep again changes nothing.
+    assert gateway.sessions.due(sources.clock.now()) == []
+    assert await gateway.expire_due() == []
+    assert gateway.session(session).version == record.version
+    with pytest.raises(SessionStateError, match="window"):
+        await gateway.add_source(session, "bank.noordbank")
+    sources.clock.advance(timedelta(days=365))
+    assert await gateway.expire_due() == [session]
+
+
+async def test_a_drop_cut_short_or_done_twice_changes_nothing_twice(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    served = snapshot(gateway, session)
+    sources.clock.advance(WINDOW)
+    replace = gateway.sessions.replace
+
+    def down(record: SessionRecord) -> SessionRecord:
+        raise StoreUnavailableError("the session store is down")
+
+    # The store down for the drop's one write: nothing changed, the session still due.
+    gateway.sessions.replace = down  # type: ignore[method-assign]
+    try:
+        assert await gateway.expire_due() == []
+    finally:
+        gateway.sessions.replace = replace  # type: ignore[method-assign]
+    assert "answers" in opened(gateway, session)["bank"]
+    assert gateway.sessions.due(sources.clock.now()) == [session]
+
+    # The write lands but its caller never hears (a crash right after it): done, not due.
+    def lands_then_fails(record: SessionRecord) -> SessionRecord:
+        replace(record)
+        raise StoreUnavailableError("the connection broke after the commit")
+
+    gateway.sessions.replace = lands_then_fails  # type: ignore[method-assign]
+    try:
+        assert await gateway.expire_due() == []
+    finally:
+        gateway.sessions.replace = replace  # type: ignore[method-assign]
+    dropped = gateway.session(session)
+    assert dropped.late_sources_until is None
+    assert gateway.sessions.due(sources.clock.now()) == []
+    # Taken again (another instance's sweep that read the session before): nothing changes.
+    again = await gateway._collector.drop_answers(session)  # test reaches in
+    assert again.version == dropped.version
+    assert snapshot(gateway, session) == served
+
+
+async def test_a_late_bank_added_in_the_window_but_collected_after_it_fails_alone(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    # Added in time, but the consumer logged in there only after the window closed and the
+    # sweep dropped the answers: the late bank cannot join, fails with a typed error, and
+    # the bank record delivered before stands.
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    first = gateway.result(session).records["bank"].digest
+    await gateway.add_source(session, "bank.noordbank")
+    assert gateway.session(session).state is SessionState.CONSENTED
+    sources.clock.advance(WINDOW)
+    assert await gateway.expire_due() == []
+    assert all("answers" not in outcome for outcome in opened(gateway, session).values())
+    async with sources.browser() as browser:
+        url = await gateway.login_url(session, "bank.noordbank")
+        callback = await browser.authorize(url, username=person.username, password=person.password)
+        await gateway.callback(session, "bank.noordbank", callback)
+    await gateway.collect(session)
+    result = gateway.result(session)
+    assert result.records["bank"].digest == first
+    assert isinstance(result.error("bank.noordbank"), SessionStateError)
+    assert gateway.session(session).sources["bank.noordbank"].state is SourceState.FAILED
+
+
+async def test_a_session_that_cannot_take_a_late_source_has_no_window(
+    sources: MockSources,
+) -> None:
+    # One bank configured: no instance can be added after the collection and no answers are
+    # kept, so there is no window to close and the sweep has no work before the consent ends.
+    connectors = {i: c for i, c in sources.connectors().items() if i != "bank.noordbank"}
+    async with Gateway.embedded(connectors, clock=sources.clock) as gateway:
+        session = await collected(gateway, sources, REQUEST, "salaried")
+        record = gateway.session(session)
+        assert record.late_sources_until is None
+        assert record.due_at == record.consent_expires_at
+        assert all("answers" not in outcome for outcome in opened(gateway, session).values())
+        sources.clock.advance(WINDOW)
+        assert gateway.sessions.due(sources.clock.now()) == []
+
+
+async def test_a_failed_second_bank_is_retried_after_the_collection_only_within_the_window(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    # Two banks at the first collection: one delivers, the other fails. Retrying the failed
+    # one later merges it into the delivered bank record, which needs the answers kept for
+    # the window: after it closed, the retry is refused at once (before a login the consumer
+    # would go through for nothing), and nothing changes.
+    sources.scenario("salary_elsewhere")
+    sources.faults["bank.noordbank"].add(Fault("status", "/v1/accounts", status=503))
+    session = await collected(
+        gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank", "bank.noordbank"]
+    )
+    assert gateway.result(session).error("bank.noordbank") is not None
+    sources.clock.advance(WINDOW)
+    await gateway.expire_due()  # the kept answers go
+    before = gateway.session(session)
+    size = gateway.ledger.size()
+    with pytest.raises(SessionStateError, match="window"):
+        await gateway.retry(session, "bank.noordbank")
+    assert gateway.session(session) == before
+    assert gateway.ledger.size() == size
+
+
+async def test_a_failed_second_bank_retried_within_the_window_merges(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    person = sources.scenario("salary_elsewhere")
+    sources.faults["bank.noordbank"].add(Fault("status", "/v1/accounts", status=503))
+    session = await collected(
+        gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank", "bank.noordbank"]
+    )
+    sources.faults["bank.noordbank"].clear()
+    await gateway.retry(session, "bank.noordbank")
+    async with sources.browser() as browser:
+        url = await gateway.login_url(session, "bank.noordbank")
+        callback = await browser.authorize(url, username=person.username, password=person.password)
+        await gateway.callback(session, "bank.noordbank", callback)
+    await gateway.collect(session)
+    bank = verify_record(gateway.result(session).records["bank"].compact, gateway.jwks())
+    assert sorted(bank.claims["instances"]) == ["bank.mockbank", "bank.noordbank"]
