@@ -37,9 +37,9 @@ def test_the_decisions_are_in_the_catalogue_with_their_rule_versions() -> None:
     }
     assert decisions["decision.max_mortgage"].rules == ("income_norm@2026.1",)
     assert decisions["decision.max_mortgage"].type is ValueType.MONEY
-    assert "student_debt.monthly_repayment" in decisions["decision.max_mortgage"].inputs
+    assert "student_debt.statutory_monthly_repayment" in decisions["decision.max_mortgage"].inputs
     assert decisions["decision.nhg_eligible"].inputs == ()  # the application's facts only
-    assert decisions["decision.nhg_eligible"].to_dict()["rules"] == ["nhg@2026.1"]
+    assert decisions["decision.nhg_eligible"].to_dict()["rules"] == ["nhg@2026.2"]
     # The beslagvrije voet reads the household, the children under 18, the taxable income
     # from the polis and the salary, not the birth dates; the spouse's income is no attribute.
     protected = decisions["decision.protected_earnings_monthly"]

@@ -27,6 +27,7 @@ from typing import Any
 from brondata._clock import SystemClock
 from brondata._session_store import SessionRecord
 from brondata.consent import Controller
+from brondata.dossier._decisions import DECISIONS
 from brondata.dossier._partner import needs_partner
 from brondata.dossier._run import DECISION_SOURCE
 from brondata.errors import NoFiscalPartnerError, RequestError
@@ -133,8 +134,9 @@ def preset_request(
     attributes: Sequence[str] | None = None,
     facts: Mapping[str, Any] | None = None,
 ) -> DataRequest:
-    """The preset ``name``, optionally with other attributes (then no decision unless named)
-    or other application facts (a JSON object, ``ApplicationFacts.parse``)."""
+    """The preset ``name``, optionally with other attributes (then no decision unless named,
+    and the example facts only for a decision that reads them) or other application facts (a
+    JSON object, ``ApplicationFacts.parse``; refused when no decision asked reads them)."""
     try:
         fields = dict(PRESETS[name])
     except KeyError:
@@ -145,6 +147,8 @@ def preset_request(
     fields["attributes"] = list(attributes) if attributes else fields["attributes"] + decisions
     if facts is not None:
         fields["facts"] = facts
+    elif not any(name in DECISIONS and DECISIONS[name].facts for name in fields["attributes"]):
+        fields.pop("facts", None)  # the example's facts go only with a decision reading them
     fields["purpose"] = Purpose(**fields["purpose"])
     return DataRequest(**fields)
 

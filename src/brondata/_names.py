@@ -33,6 +33,7 @@ Scenario = Literal[
     "stale_pension_overview",
     "new_build",
     "single_parent",
+    "new_job_pay_rise",
 ]
 
 #: The named scenarios, in the order that numbers them (see ``Population.scenario``).

@@ -745,11 +745,14 @@ class Gateway:
         still there: what the collected data cannot show and what the consumer can do about
         it (the request's ``dossier`` preset; ``brondata.dossier``). Available once the
         collection finished; after ``add_source`` and a collection of the new source it
-        covers that source too. ``RequestError`` when the request asks for no checks."""
+        covers that source too. It speaks of the collection's day, whenever asked: the same
+        report as the ledger's ``dossier.checked`` and the signed report record.
+        ``RequestError`` when the request asks for no checks."""
         record = self._load_now(session_id)
         flow.check_result(record)
         kept = self._collector.kept(record, partners.partner_of(self.sessions, record))
-        report = dossier_run.run_checks(record.request, self._clock.now().date(), kept)
+        as_of = dossier_run.collection_day(kept, self._clock.now().date())
+        report = dossier_run.run_checks(record.request, as_of, kept)
         if report is None:
             raise RequestError(f"session {record.id} asks for no dossier checks (dossier=)")
         return report

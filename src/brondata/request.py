@@ -36,7 +36,7 @@ from brondata._limits import (
 )
 from brondata.attributes import CATALOGUE, Sensitivity
 from brondata.dossier._checks import preset
-from brondata.dossier._decisions import check_decisions, latest_year
+from brondata.dossier._decisions import DECISIONS, check_decisions, latest_year
 from brondata.dossier._facts import ApplicationFacts
 from brondata.dossier._partner import PARTNER_ATTRIBUTES
 from brondata.errors import LegalBasisError, NoSourceError, RequestError
@@ -214,6 +214,9 @@ class DataRequest(TypedModel):
         check_decisions(self.decisions, year=self.rules_year, facts=self.facts)
         if not self.attributes and self.feeds is None:
             raise RequestError("a data request must ask for at least one attribute")
+        if self.facts is not None and not any(DECISIONS[d].facts for d in self.decisions):
+            # They would be in the notice, consented to, and used by nothing.
+            raise RequestError("facts are given but no decision asked needs them; leave them out")
         if self.dossier_record and self.dossier is None:
             raise RequestError("dossier_record needs a dossier preset (dossier='mortgage')")
         return self

@@ -61,6 +61,7 @@ def test_version() -> None:
         (["--purpose", "rent"], "unknown purpose"),
         (["--sources", "no-such-file.json"], "neither a file nor inline JSON"),
         (["--sources", "{not json"], "not JSON"),
+        (["--sources", '{"bank": ' + "[" * 200_000], "not JSON"),  # too deep to parse
         (["--sources", '{"bank": 3}'], "JSON object"),
         (["--sources", '{"bank": "http://127.0.0.1:9"}'], "no configured source provides"),
     ],
@@ -253,3 +254,11 @@ def test_verify_refuses_a_binary_file_and_empty_key_binding(tmp_path: Path) -> N
     )
     assert empty.exit_code == 2
     assert "must not be empty" in empty.output
+
+
+def test_a_jwks_file_nested_too_deep_is_bad_input(tmp_path: Path) -> None:
+    records = tmp_path / "records"
+    records.write_text("x.y.z~\n")
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text("[" * 200_000)
+    assert "not JSON" in run("verify", str(records), "--jwks", str(jwks))

@@ -56,14 +56,27 @@ def test_demo_writes_records_keys_ledger_and_summary(tmp_path: Path) -> None:
     report = json.loads((out / "dossier.json").read_text())
     assert report["preset"] == "mortgage"
     assert summary["dossier"]["codes"] == [f["code"] for f in report["findings"]]
-    for finding in report["findings"]:
-        assert {"code", "severity", "sources"} <= set(finding)
+    assert report["findings"] == []  # a salaried person with every source: nothing to fix
     assert "decisions" in result.output
     receipt = json.loads((out / "consent-receipt.json").read_text())
     assert receipt["version"] == "KI-CR-v1.1.0"
     assert receipt["consentReceiptID"]
     assert (out / "brondata.db").exists()
     assert stat.S_IMODE((out / "brondata.db").stat().st_mode) == 0o600
+
+
+def test_dossier_json_findings_carry_code_severity_and_sources(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ["demo", "--out", str(out), "--scenario", "new_bank_account"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "dossier.json").read_text())
+    assert "bank_history_short" in [f["code"] for f in report["findings"]]
+    for finding in report["findings"]:
+        assert {"code", "severity", "sources"} <= set(finding)
+        assert finding["severity"] in ("blocking", "warning", "info")
+        assert finding["sources"]
+        assert all(isinstance(s, str) for s in finding["sources"])
 
 
 def test_demo_with_chosen_attributes_and_a_second_run_in_the_same_directory(
@@ -111,7 +124,7 @@ def test_attributes_lists_the_decisions_with_their_rule_versions() -> None:
     assert "employment.sv_wage_12m" in listed["decision.max_mortgage"]["inputs"]
     table = runner.invoke(app, ["attributes"], env={"COLUMNS": "300"})
     assert "decision.nhg_eligible" in table.output
-    assert "nhg@2026.1" in table.output
+    assert "nhg@2026.2" in table.output
 
 
 def test_verify_accepts_the_demo_record_and_rejects_a_tampered_one(tmp_path: Path) -> None:

@@ -368,3 +368,13 @@ def test_presets_are_data() -> None:
     assert mortgage.bank_history_months == 6
     assert mortgage.gross_income_tolerance == Decimal("0.15")
     assert set(mortgage.severity) == set(FINDINGS)
+
+
+def test_the_woz_remedy_fits_a_new_build() -> None:
+    """A new build has no WOZ value yet: the remedy must not send the consumer to a WOZ
+    decision that does not exist."""
+    _, remedy = FINDINGS["property_without_woz"]
+    assert "new build" in remedy.en
+    assert "nieuwbouw" in remedy.nl
+    assert "valuation report" in remedy.en
+    assert "taxatierapport" in remedy.nl

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from brondata.dossier import check_dossier, dossier_input
+from brondata.dossier import check_dossier, decision_inputs, dossier_input
 from brondata.errors import DossierInputError
 
 AS_OF = date(2026, 6, 15)
@@ -89,6 +89,23 @@ def test_salary_elsewhere_and_a_second_bank() -> None:
         "salary_not_in_bank"
         not in check_dossier("mortgage", dossier_input(AS_OF, second, extra2)).codes()
     )
+
+
+def test_a_bank_whose_facts_could_not_be_computed_is_left_out_of_the_bank_checks() -> None:
+    """Not "0 months" (a misleading bank_history_short) nor "no salary there": unknown."""
+    extra = {k: v for k, v in EXTRA.items() if k != "bank"}  # the bank's facts failed
+    data = dossier_input(AS_OF, collected(), extra)
+    assert data.bank[0].history_months is None
+    assert data.bank[0].salary_payers is None
+    codes = check_dossier("mortgage", data).codes()
+    assert "bank_history_short" not in codes
+    assert "salary_not_in_bank" not in codes
+    # Beside a bank whose facts are known and show no salary: still not judged.
+    second = collected(**{"bank-2": ("bank", {"bank.salary_monthly_average": money("0")})})
+    extra2 = {**extra, "bank-2": {"history_months": 7, "salary_payers": []}}
+    codes2 = check_dossier("mortgage", dossier_input(AS_OF, second, extra2)).codes()
+    assert "salary_not_in_bank" not in codes2
+    assert "bank_history_short" not in codes2
 
 
 def test_kinds_not_consulted_are_absent() -> None:
@@ -176,3 +193,30 @@ def test_a_malformed_birth_date_is_a_typed_error() -> None:
     with pytest.raises(DossierInputError) as caught:
         dossier_input(AS_OF, collected(population=population), EXTRA)
     assert "April" not in str(caught.value)
+
+
+_NEW_JOB = [{"employer": "Acme Logistics B.V.", "start": "2026-01-01", "end": None}]
+
+
+@pytest.mark.parametrize(
+    ("change", "applicable"),
+    [
+        ({}, True),
+        ({"employment.current": [], "employment.sv_wage_12m": money("0.00")}, False),
+        ({"employment.current": _NEW_JOB, "employment.history": _NEW_JOB}, False),
+        ({"person.birth_date": "1962-01-15"}, False),  # within ten years of the AOW age
+    ],
+    ids=["salaried", "no current employment", "under a year", "near the AOW age"],
+)
+def test_the_income_norm_and_the_check_judge_the_uwv_income_alike(
+    change: dict[str, Any], applicable: bool
+) -> None:
+    """One set of criteria: where the check says ibl_not_applicable, the decisions get no
+    income from the UWV record either."""
+    values = collected()
+    for instance, (kind, held) in list(values.items()):
+        values[instance] = (kind, {k: change.get(k, v) for k, v in held.items()})
+    report = check_dossier("mortgage", dossier_input(AS_OF, values, EXTRA))
+    assert ("ibl_not_applicable" not in report.codes()) is applicable
+    merged = {k: v for _, held in values.values() for k, v in held.items()}
+    assert decision_inputs(merged, AS_OF)["ibl_applicable"] is applicable

@@ -8,7 +8,9 @@ Sources of the expected figures (see also each rule file's ``brondata.sources``)
   rate, grossed up by 1.20, lowers the maximum mortgage by EUR 18,711.
 * The annuity: EUR 100,000 over 360 months at 6% costs EUR 599.55 a month (by hand:
   i = 0.005, 100000 * i / (1 - 1.005^-360)).
-* NHG 2026 cost limit EUR 470,000 / EUR 498,200; LTV 100% / 106% (Trhk art. 5).
+* NHG 2026 cost limit EUR 470,000, raised by the cost of energy-saving measures up to 6%
+  (EUR 28,200, so at most EUR 498,200; NHG's Energiebespaarbudget); LTV 100% / 106% (Trhk
+  art. 5).
 * Beslagvrije voet: the formula of Rv art. 475da lid 2 with the 2026 figures of the rule file
   (the Participatiewet norms of 1 January and 1 July 2026, the zorg, rent and child terms),
   within the maxima of lid 1, or 95% of the income when lower (art. 475dc lid 1). No published
@@ -38,12 +40,14 @@ from brondata.dossier import (
     check_decisions,
     decide,
     decision_inputs,
+    input_attributes,
     rule_table,
 )
 from brondata.errors import (
     DecisionsUnavailableError,
     InvalidDecisionInputError,
     MissingDecisionInputError,
+    RuleNotApplicableError,
     RuleTableNotFoundError,
     UnknownDecisionError,
 )
@@ -70,6 +74,7 @@ def inputs(**change: Any) -> dict[str, Any]:
         "partner_income_annual": Decimal(0),
         "student_loan_monthly": Decimal(0),
         "aow_age_reached": False,
+        "ibl_applicable": True,
     }
     return {**base, **change}
 
@@ -137,9 +142,13 @@ def test_max_mortgage_is_the_annuity_of_the_allowed_cost() -> None:
     assert max_mortgage() == Decimal(272831)
 
 
-def test_annuity_arithmetic_matches_the_hand_calculation() -> None:
-    # EUR 599.55 a month at 6% over 360 months is EUR 100,000 (to the euro).
-    assert abs(annuity_principal(Decimal("599.55"), Decimal("0.06")) - 100000) <= 1
+def test_the_annuity_matches_the_hand_calculation() -> None:
+    # EUR 599.55 a month at 6% over 360 months repays EUR 100,000 (by hand: i = 0.005,
+    # 100000 * i / (1 - 1.005^-360)): the maximum at 6% is the monthly room in that ratio.
+    pct = Decimal(str(flp_rows(False)["[65000..66000)"][9]))  # the 5,501-6,000% column
+    room = Decimal(65000) * pct / 100 / 12
+    expected = room * 100000 / Decimal("599.55")  # 599.55 is to the cent: within EUR 3
+    assert abs(max_mortgage(facts(interest_rate="0.06")) - expected) <= 3
 
 
 def test_short_fixed_period_is_tested_at_five_percent() -> None:
@@ -175,6 +184,40 @@ def test_student_loan_nibud_2026_example() -> None:
     without = max_mortgage(f)
     with_debt = max_mortgage(f, student_loan_monthly=Decimal("72.21"))
     assert abs((without - with_debt) - 18711) <= 2
+
+
+@pytest.mark.parametrize("name", ["decision.max_mortgage", "decision.loan_within_income_norm"])
+def test_no_income_norm_when_the_uwv_record_cannot_give_the_income(name: str) -> None:
+    """The check ibl_not_applicable's criteria (no current employment, under a year, within
+    ten years of the AOW age: Trhk art. 2 lid 4 wants the income after it): no figure."""
+    with pytest.raises(RuleNotApplicableError, match="ibl_not_applicable") as caught:
+        decide(name, year=YEAR, facts=facts(), inputs=inputs(ibl_applicable=False))
+    assert not any(ch.isdigit() for ch in caught.value.message)
+    # The decisions that read no income are not concerned.
+    assert decide("decision.nhg_eligible", year=YEAR, facts=facts()).value is True
+
+
+def test_student_loan_input_is_duos_statutory_amount() -> None:
+    """Trhk art. 3a: the amount before any reduction for income, not what DUO collects now."""
+    collected = {"amount": "0.00", "currency": "EUR"}  # reduced to nothing for income
+    statutory = {"amount": "120.00", "currency": "EUR"}
+    given = decision_inputs(
+        {
+            "student_debt.monthly_repayment": collected,
+            "student_debt.statutory_monthly_repayment": statutory,
+        },
+        date(2026, 11, 2),
+    )
+    assert given["student_loan_monthly"] == "120.00"
+    assert input_attributes("decision.max_mortgage").count("student_debt.monthly_repayment") == 0
+
+
+def test_an_unknown_statutory_amount_is_a_missing_input_never_zero() -> None:
+    given = decision_inputs({"student_debt.statutory_monthly_repayment": None}, date(2026, 11, 2))
+    assert "student_loan_monthly" not in given
+    with pytest.raises(MissingDecisionInputError) as caught:
+        max_mortgage(student_loan_monthly=given.get("student_loan_monthly"))
+    assert "student_loan_monthly" in caught.value.message
 
 
 @pytest.mark.parametrize(
@@ -246,7 +289,17 @@ def test_loan_to_value(loan: int, measures: int, expected: bool) -> None:
 
 @pytest.mark.parametrize(
     ("loan", "measures", "expected"),
-    [(470000, 0, True), (470001, 0, False), (498200, 1, True), (498201, 1, False)],
+    [
+        (470000, 0, True),
+        (470001, 0, False),
+        # EUR 1 of measures buys EUR 1 of room, not EUR 28,200.
+        (470001, 1, True),
+        (498200, 1, False),
+        (475000, 5000, True),
+        (480000, 5000, False),
+        (498200, 28200, True),
+        (498201, 40000, False),  # the room stops at 6% of EUR 470,000
+    ],
 )
 def test_nhg_cost_limit_2026(loan: int, measures: int, expected: bool) -> None:
     result = decide(
@@ -255,6 +308,7 @@ def test_nhg_cost_limit_2026(loan: int, measures: int, expected: bool) -> None:
         facts=facts(loan_amount=loan, purchase_price=600000, energy_saving_measures=measures),
     )
     assert result.value is expected
+    assert result.rule_version == "nhg@2026.2"
 
 
 def protected(**given: Any) -> Decimal | bool:
@@ -493,6 +547,7 @@ def test_result_names_inputs_and_version_never_values() -> None:
         "facts.fixed_period_years",
         "facts.interest_rate",
         "has_partner",
+        "ibl_applicable",
         "partner_income_annual",
         "student_loan_monthly",
     )
@@ -525,7 +580,8 @@ def test_missing_facts_are_named() -> None:
 
 
 @pytest.mark.parametrize(
-    "leave_out", ["applicant_income_annual", "student_loan_monthly", "aow_age_reached"]
+    "leave_out",
+    ["applicant_income_annual", "student_loan_monthly", "aow_age_reached", "ibl_applicable"],
 )
 def test_no_default_for_a_missing_input(leave_out: str) -> None:
     with pytest.raises(MissingDecisionInputError, match=leave_out):
@@ -586,6 +642,18 @@ def test_no_rule_table_for_the_year() -> None:
     assert "2026" in caught.value.message  # says which years there are
 
 
+@pytest.mark.parametrize("day", ["2025-12-31", "2027-01-01", "2027-03-01"])
+@pytest.mark.parametrize("name", sorted(DECISIONS))
+def test_a_day_outside_the_tables_year_is_refused(name: str, day: str) -> None:
+    """A table speaks of its own year: a collection on another year's day never gets 2026's
+    figures (the beslagvrije voet of 1 July 2026 in March 2027, an income norm of 2026)."""
+    given = {**inputs(), "as_of": day, "household": "single", "age_band": "adult"}
+    given["net_income_monthly"] = "5000.00"
+    with pytest.raises(RuleTableNotFoundError, match="2026") as caught:
+        decide(name, year=YEAR, facts=facts(), inputs=given)
+    assert day not in caught.value.message
+
+
 def test_every_decision_has_its_table_for_2026() -> None:
     for decision in DECISIONS.values():
         table = rule_table(decision.table, YEAR)
@@ -623,7 +691,7 @@ def test_without_the_engine_deciding_is_a_typed_error(monkeypatch: pytest.Monkey
 def test_check_decisions_gives_the_rule_versions() -> None:
     names = ["decision.nhg_eligible", "decision.protected_earnings_monthly"]
     assert check_decisions(names, year=YEAR, facts=facts()) == [
-        "nhg@2026.1",
+        "nhg@2026.2",
         "protected_earnings@2026.4",
     ]
     # The beslagvrije voet needs no application facts.

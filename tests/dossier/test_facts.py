@@ -32,6 +32,27 @@ def test_decimal_strings_are_numbers_too() -> None:
     assert facts.loan_amount == Decimal("380000.50")
 
 
+@pytest.mark.parametrize(
+    ("price", "rate"),
+    [(425000, 0.041), ("425000.00", "0.0410"), (425000.0, "0.041000"), ("425000.0", 0.041)],
+)
+def test_the_same_facts_are_one_value_and_so_one_notice(price: object, rate: object) -> None:
+    """Money in cents, the rate without trailing zeros: the notice (and its hash) over the
+    facts does not depend on how a form or a file wrote the same numbers."""
+    facts = ApplicationFacts.parse({**GOOD, "purchase_price": price, "interest_rate": rate})
+    dumped = facts.model_dump(mode="json")
+    assert dumped == ApplicationFacts.parse(GOOD).model_dump(mode="json")
+    assert dumped["purchase_price"] == "425000.00"
+    assert dumped["energy_saving_measures"] == "0.00"
+    assert dumped["interest_rate"] == "0.041"
+
+
+@pytest.mark.parametrize("text", ["300_000", " 300000", "300000 ", "3e5", "+300000", "Infinity"])
+def test_only_plain_decimal_strings_are_numbers(text: str) -> None:
+    with pytest.raises(FactsError, match="loan_amount"):
+        ApplicationFacts.parse({**GOOD, "loan_amount": text})
+
+
 def test_facts_are_frozen() -> None:
     facts = ApplicationFacts.parse(GOOD)
     with pytest.raises(ValueError, match="frozen"):

@@ -48,7 +48,7 @@ def test_facts_are_parsed_and_the_rule_year_is_fixed() -> None:
     assert r.decisions == ("decision.max_mortgage", "decision.nhg_eligible")
     assert r.rule_versions() == {
         "decision.max_mortgage": "income_norm@2026.1",
-        "decision.nhg_eligible": "nhg@2026.1",
+        "decision.nhg_eligible": "nhg@2026.2",
     }
     assert DataRequest.model_validate_json(r.model_dump_json()) == r
 
@@ -63,14 +63,18 @@ def test_a_decision_plans_the_kinds_of_its_inputs_but_releases_none_of_them() ->
     assert "pension" not in plan
     assert plan["population"] == []
     assert r.decision_inputs()["population"] == ["household.partner", "person.birth_date"]
-    assert r.decision_inputs()["employment"] == ["employment.sv_wage_12m"]
-    assert r.decision_inputs()["duo"] == ["student_debt.monthly_repayment"]
+    assert r.decision_inputs()["employment"] == [
+        "employment.current",  # the IBL criteria (ibl_applicable)
+        "employment.history",
+        "employment.sv_wage_12m",
+    ]
+    assert r.decision_inputs()["duo"] == ["student_debt.statutory_monthly_repayment"]
     # The facts alone decide NHG: no source at all.
     assert request(attributes=["decision.nhg_eligible"]).sources() == {}
 
 
 def test_a_decision_whose_inputs_no_configured_source_gives() -> None:
-    with pytest.raises(NoSourceError, match=r"student_debt\.monthly_repayment"):
+    with pytest.raises(NoSourceError, match=r"student_debt\.statutory_monthly_repayment"):
         request().sources(["employment", "population", "pension", "tax"])
 
 
@@ -107,19 +111,32 @@ def test_without_decisions_no_facts_are_needed() -> None:
     assert notice_lines(plain) == []
 
 
+@pytest.mark.parametrize(
+    "attributes", [["bank.balance_total"], ["decision.protected_earnings_monthly"]]
+)
+def test_facts_no_decision_asked_needs_are_refused(attributes: list[str]) -> None:
+    """The consumer would be shown (and consent to) facts nothing uses."""
+    with pytest.raises(RequestError, match="facts") as caught:
+        request(attributes=attributes)
+    assert "400000" not in str(caught.value)
+
+
 def test_notice_lines_name_facts_decisions_rule_versions_and_checks() -> None:
     r = request(dossier="mortgage", dossier_record=True)
     english = "\n".join(notice_lines(r, "en"))
     dutch = "\n".join(notice_lines(r, "nl"))
-    for text in ("EUR 400,000.00", "4.1%", "10 years", "income_norm@2026.1", "nhg@2026.1"):
+    for text in ("EUR 400,000.00", "4.1%", "10 years", "income_norm@2026.1", "nhg@2026.2"):
         assert text in english
     for text in ("€ 400.000,00", "4,1%", "10 jaar", "income_norm@2026.1", "Beslissingen"):
         assert text in dutch
-    assert "student_debt.monthly_repayment" in english  # what the decision reads
+    assert "student_debt.statutory_monthly_repayment" in english  # what the decision reads
     assert "(mortgage)" in english
     assert "record" in english
     terms = notice_terms(r)
-    assert terms["facts"]["loan_amount"] == "300000"
+    assert terms["facts"]["loan_amount"] == "300000.00"
+    # The same facts written otherwise: the same notice.
+    same = {**FACTS, "loan_amount": "300000.00", "interest_rate": "0.0410"}
+    assert notice_terms(request(facts=same, dossier="mortgage", dossier_record=True)) == terms
     assert terms["decisions"]["decision.max_mortgage"]["rule_version"] == "income_norm@2026.1"
     # Other facts, another notice: the hash over these terms differs.
     assert notice_terms(request(facts={**FACTS, "loan_amount": 310000})) != notice_terms(request())

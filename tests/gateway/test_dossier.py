@@ -40,7 +40,10 @@ def mortgage(**change: Any) -> DataRequest:
         "facts": FACTS,
         "dossier": "mortgage",
     }
-    return DataRequest(**{**fields, **change})
+    fields.update(change)
+    if not any(a.startswith("decision.") for a in fields["attributes"]):
+        fields["facts"] = None  # facts no decision reads are refused
+    return DataRequest(**fields)
 
 
 async def collected(
@@ -101,7 +104,7 @@ async def test_decisions_are_a_signed_record_with_rule_versions_and_input_digest
     # Only the outcome leaves: no input the decision read is released.
     released = {a for k, r in result.records.items() for a in r.attribute_names}
     assert "employment.sv_wage_12m" not in released
-    assert "student_debt.monthly_repayment" not in released
+    assert "student_debt.statutory_monthly_repayment" not in released
 
     entries = ledger(gateway)
     delivered = [e for e in entries if e["event"] == "data.delivered" and e["source"] == "decision"]
@@ -112,6 +115,47 @@ async def test_decisions_are_a_signed_record_with_rule_versions_and_input_digest
     export(gateway.ledger, tmp_path / "export", signer)
     audit = audit_verify(tmp_path / "export")
     assert audit.ok, audit.to_dict()
+
+
+@pytest.mark.parametrize("scenario", ["self_employed", "stale_pension_overview"])
+async def test_no_income_norm_from_an_income_the_checks_say_uwv_cannot_give(
+    gateway: Gateway, sources: MockSources, scenario: str
+) -> None:
+    """self_employed: no current employment; stale_pension_overview: within ten years of the
+    AOW age (Trhk art. 2 lid 4 wants the income after it). No figure from the UWV wage: the
+    decision fails, typed, naming the check's code."""
+    session = await collected(gateway, sources, mortgage(), scenario)
+    assert "ibl_not_applicable" in gateway.dossier(session).codes()
+    result = gateway.result(session)
+    assert "decision" not in result.records
+    error = result.errors["decision"]
+    assert error.code == "rule_not_applicable"
+    assert "ibl_not_applicable" in error.message
+    assert not any(ch.isdigit() for ch in error.message.replace("decision.", ""))
+
+
+async def test_a_collection_in_another_year_gets_no_figure_of_the_requests_year() -> None:
+    """The request's rules are 2026's; its collection runs on New Year's Day 2027."""
+    from datetime import UTC, datetime, timedelta
+
+    sources = MockSources(seed=7, clock=FixedClock(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)))
+    async with Gateway.embedded(sources.connectors(), clock=sources.clock) as gateway:
+        person = sources.scenario("salaried")
+        session = await gateway.start(mortgage(), "applicant-salaried")
+        notice_hash = gateway.consent_view(session.id).notice_hash
+        await gateway.give_consent(session.id, notice_hash=notice_hash)
+        async with sources.browser() as browser:
+            for source in session.sources:
+                url = await gateway.login_url(session.id, source)
+                callback = await browser.authorize(
+                    url, username=person.username, password=person.password
+                )
+                await gateway.callback(session.id, source, callback)
+        sources.clock.advance(timedelta(minutes=40))
+        await gateway.collect(session.id)
+        result = gateway.result(session.id)
+    assert "decision" not in result.records
+    assert result.errors["decision"].code == "rule_table_not_found"
 
 
 async def test_the_report_while_the_consumer_is_there_and_codes_only_in_the_ledger(
@@ -148,6 +192,23 @@ async def test_the_report_as_a_signed_record_when_asked(
     assert "bank_history_short" in [f["code"] for f in report["findings"]]
     checked = [e for e in ledger(gateway) if e["event"] == "dossier.checked"][-1]
     assert checked["record_digest"] == gateway.result(session).records["dossier"].digest
+
+
+async def test_the_report_speaks_of_the_collection_whenever_asked(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """Asked two months later, across a new year (the tax data would then be stale), the
+    report is still the collection's: the ledger's dossier.checked and the signed record."""
+    from datetime import timedelta
+
+    request = mortgage(dossier_record=True)
+    session = await collected(gateway, sources, request, "salaried")
+    sources.clock.advance(timedelta(days=61))  # 2027-01-02, within the retention
+    report = gateway.dossier(session)
+    checked = [e for e in ledger(gateway) if e["event"] == "dossier.checked"][-1]
+    assert list(report.codes()) == checked["codes"]
+    record = verify_record(gateway.result(session).records["dossier"].compact, gateway.jwks())
+    assert report.to_dict() == record.attributes["dossier.report"]
 
 
 async def test_a_second_bank_added_before_collection_clears_salary_not_in_bank(

@@ -131,7 +131,12 @@ async def test_the_partner_income_raises_the_max_mortgage_by_the_joint_test_inco
         values = MAPPING.map(raw, ["employment.sv_wage_12m"], today)
         return Decimal(values["employment.sv_wage_12m"]["amount"])
 
-    common = {"has_partner": True, "student_loan_monthly": "0", "aow_age_reached": False}
+    common = {
+        "has_partner": True,
+        "student_loan_monthly": "0",
+        "aow_age_reached": False,
+        "ibl_applicable": True,
+    }
     joint = decide(
         "decision.max_mortgage",
         year=2026,

@@ -197,8 +197,16 @@ def test_what_mijn_duo_shows_the_mapping_releases(
     body = {"peildatum": TODAY.isoformat(), "schulden": [duo.studieschuld(shown, TODAY)]}
     VALIDATOR.validate(body)
     names = [a.name for a in CATALOGUE.provided_by("duo")]
-    assert source_kinds.get("duo").mapping.map({"schulden": body}, names, TODAY) == {
+    values = source_kinds.get("duo").mapping.map({"schulden": body}, names, TODAY)
+    statutory = values.pop("student_debt.statutory_monthly_repayment")
+    assert values == {
         "student_debt.outstanding": {"amount": f"{outstanding:.2f}", "currency": "EUR"},
         "student_debt.monthly_repayment": {"amount": f"{monthly:.2f}", "currency": "EUR"},
         "student_debt.repayment_regime": regime,
     }
+    fixed = body["schulden"][0]["wettelijkMaandbedrag"]
+    if Decimal(fixed) > 0 or outstanding == 0:
+        assert statutory == {"amount": fixed, "currency": "EUR"}
+    elif body["schulden"][0]["resterendeLooptijdInMaanden"] > 0:
+        # None fixed: the mock shows the rate and the remaining term to compute it from.
+        assert statutory is not None

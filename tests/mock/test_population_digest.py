@@ -95,6 +95,7 @@ PINNED = {
     # Added with the children (a derived ``Person.children``, its own stream): no pin above
     # moved.
     "single_parent": "2f4e393b96a4a673e57d4239c22a8595f0196710fa0de31bcc02e12c6ad758bd",
+    "new_job_pay_rise": "d28e676c48472e0d0ef88e7c4a8d5ccb1a795b632181192ff08a13917c5b28f1",
 }
 
 LEGACY = {

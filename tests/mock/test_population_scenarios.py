@@ -65,6 +65,7 @@ def test_scenarios_are_the_documented_sixteen() -> None:
         "stale_pension_overview",
         "new_build",
         "single_parent",
+        "new_job_pay_rise",
     )
 
 

@@ -55,6 +55,7 @@ def test_the_catalogue_and_the_mapping_agree() -> None:
         "student_debt.monthly_repayment",
         "student_debt.outstanding",
         "student_debt.repayment_regime",
+        "student_debt.statutory_monthly_repayment",
     ]
     assert all(CATALOGUE[name].sources == ("duo",) for name in ALL)
     assert source_kinds.get("duo").mapping.version == MAPPING_VERSION == "duo.v1"
@@ -65,6 +66,7 @@ def test_one_student_debt() -> None:
         "student_debt.outstanding": {"amount": "20123.45", "currency": "EUR"},
         "student_debt.monthly_repayment": {"amount": "57.14", "currency": "EUR"},
         "student_debt.repayment_regime": "SF35",
+        "student_debt.statutory_monthly_repayment": {"amount": "57.14", "currency": "EUR"},
     }
 
 
@@ -73,6 +75,7 @@ def test_no_student_debt_is_zero_and_no_rules() -> None:
         "student_debt.outstanding": {"amount": "0.00", "currency": "EUR"},
         "student_debt.monthly_repayment": {"amount": "0.00", "currency": "EUR"},
         "student_debt.repayment_regime": None,
+        "student_debt.statutory_monthly_repayment": {"amount": "0.00", "currency": "EUR"},
     }
 
 
@@ -116,6 +119,38 @@ def test_the_term_collected_outside_a_pause_is_released(
     assert values == {"student_debt.monthly_repayment": {"amount": monthly, "currency": "EUR"}}
 
 
+@pytest.mark.parametrize(
+    ("changes", "statutory"),
+    [
+        ({"aflosvrijePeriode": True, "teBetalenMaandbedrag": "0.00"}, "57.14"),
+        (
+            {
+                "maandbedragVerlaagdOpBasisVanInkomen": True,
+                "maandbedragOpBasisVanInkomen": "0.00",
+                "teBetalenMaandbedrag": "0.00",
+            },
+            "57.14",
+        ),
+        ({"fase": "aanloopfase", "ingangsdatumAflosfase": "2027-01-01"}, "57.14"),
+        # No amount fixed yet: the annuity of the debt at its rate over the remaining term
+        # (20,123.45 at 2.33% over 362 months, by hand: i = 0.0233 / 12).
+        ({"wettelijkMaandbedrag": "0.00", "rentepercentage": "2.33"}, "77.45"),
+        # ... and without the rate it cannot be known: no amount, never EUR 0.00.
+        ({"wettelijkMaandbedrag": "0.00"}, None),
+    ],
+    ids=["paused", "reduced to nothing", "not yet repaying", "no amount fixed", "unknown"],
+)
+def test_the_income_norm_counts_the_statutory_amount(
+    changes: dict[str, Any], statutory: str | None
+) -> None:
+    """Trhk art. 3a (income_norm.json's sources, Nibud 2026): DUO's statutory monthly amount,
+    not the amount reduced for income or paused."""
+    name = "student_debt.statutory_monthly_repayment"
+    values = mapping("duo")(raw(debt(**changes)), [name], TODAY)
+    expected = None if statutory is None else {"amount": statutory, "currency": "EUR"}
+    assert values == {name: expected}
+
+
 def test_only_student_debts_count_and_the_largest_names_the_rules() -> None:
     answer = raw(
         debt(terugbetalingsregels="SF15", schuldsaldo="3000.00", wettelijkMaandbedrag="20.00"),
@@ -126,6 +161,7 @@ def test_only_student_debts_count_and_the_largest_names_the_rules() -> None:
         "student_debt.outstanding": {"amount": "23123.45", "currency": "EUR"},
         "student_debt.monthly_repayment": {"amount": "77.14", "currency": "EUR"},
         "student_debt.repayment_regime": "SF35",
+        "student_debt.statutory_monthly_repayment": {"amount": "77.14", "currency": "EUR"},
     }
 
 

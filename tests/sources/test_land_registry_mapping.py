@@ -92,10 +92,17 @@ def test_bad_answers() -> None:
         mapping("land_registry")(raw(mortgage="lots"), ALL, TODAY)
     with pytest.raises(MappingError):
         mapping("land_registry")(raw(share=(3, 2)), ALL, TODAY)
+
+
+def test_a_property_without_woz_value_omits_the_value_not_the_record() -> None:
+    """A new build has no WOZ value yet: the rest is delivered, the value left out (None),
+    and the checks say so (property_without_woz)."""
     broken = raw()
     broken["wozobjecten"] = {}
-    with pytest.raises(MappingError, match="no WOZ value"):
-        mapping("land_registry")(broken, ["property.woz_value"], TODAY)
+    values = mapping("land_registry")(broken, ALL, TODAY)
+    assert values["property.woz_value"] is None
+    assert values["property.count"] == 1
+    assert values == {**mapping("land_registry")(raw(), ALL, TODAY), "property.woz_value": None}
 
 
 def test_only_the_persons_own_right_counts() -> None:
@@ -152,7 +159,6 @@ def _renumbered(data: dict[str, Any], zaak_id: str = "76870487970000") -> dict[s
 @pytest.mark.parametrize(
     "corrupt",
     [
-        lambda d: d.update(wozobjecten={}),
         lambda d: d["zakelijkgerechtigden"]["76870487970000"]["_embedded"]["zakelijkGerechtigden"][
             0
         ].update(tenaamstelling={"aandeel": {"teller": 3, "noemer": 2}}),

@@ -67,7 +67,7 @@ def _url_map(sources: str) -> dict[str, str]:
             raise fail(f"cannot read the URL map {sources}: {type(exc).__name__}") from None
     try:
         urls = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep to parse is not JSON either
         raise fail("the URL map is not JSON: give what `brondata mock serve` printed") from None
     if not isinstance(urls, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v.startswith(("http://", "https://"))
@@ -86,7 +86,7 @@ def _facts(path: Path | None) -> dict[str, object] | None:
         facts = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise fail(f"cannot read --facts {path}: {type(exc).__name__}") from None
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep to parse is not JSON either
         raise fail(f"--facts {path} is not JSON: give an object of application facts") from None
     if not isinstance(facts, dict):
         raise fail(

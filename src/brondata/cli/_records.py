@@ -141,6 +141,8 @@ def _holder_key(path: Path) -> SigningKey:
         return SigningKey.from_jwk(json.loads(raw))
     except OSError as exc:
         raise _fail(f"cannot read {path}: {exc.strerror}") from None
+    except RecursionError:
+        raise _fail(f"{path} is not a private key (PEM or JWK)") from None
     except (ValueError, BrondataError) as exc:
         raise _fail(f"{path} is not a private key (PEM or JWK): {exc}") from None
 
@@ -256,7 +258,7 @@ def verify(
         jwks = KeySet.from_dict(json.loads(jwks_file.read_text(encoding="utf-8")))
     except OSError as exc:
         raise _fail(f"cannot read {jwks_file}: {exc.strerror}") from None
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep to parse is not JSON either
         raise _fail(f"{jwks_file} is not JSON") from None
     except (InvalidKeyError, RecordError) as exc:
         raise _fail(exc) from None

@@ -17,6 +17,7 @@ from typing import Any
 
 from brondata.attributes import Attribute, Sensitivity, ValueType
 from brondata.dossier._aow import aow_age_reached
+from brondata.dossier._collected import ibl_applicable
 from brondata.dossier._decisions import DECISIONS, INPUTS, rule_versions
 from brondata.errors import InvalidDecisionInputError
 
@@ -28,9 +29,10 @@ INPUT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "applicant_income_annual": ("employment.sv_wage_12m",),
     "has_partner": ("household.partner",),
     "partner_income_annual": (),
-    "student_loan_monthly": ("student_debt.monthly_repayment",),
+    "student_loan_monthly": ("student_debt.statutory_monthly_repayment",),
     # The AOW age is the law's (the ``aow_age`` table), so the BRP birth date is enough.
     "aow_age_reached": ("person.birth_date",),
+    "ibl_applicable": ("employment.current", "employment.history", "person.birth_date"),
     "household": ("household.partner",),
     "children_under_18": ("household.children_under_18",),
     "taxable_income_annual": ("employment.taxable_income_annual",),
@@ -89,13 +91,16 @@ def decision_inputs(values: Mapping[str, Any], today: date) -> dict[str, object]
         out["applicant_income_annual"] = _amount(
             values["employment.sv_wage_12m"], "employment.sv_wage_12m"
         )
+    if "employment.current" in values:
+        out["ibl_applicable"] = ibl_applicable(values, today)
     if "household.partner" in values:
         partner = values["household.partner"]
         out["has_partner"] = partner is not None
         out["household"] = "single" if partner is None else "couple"
-    if "student_debt.monthly_repayment" in values:
+    if values.get("student_debt.statutory_monthly_repayment") is not None:
         out["student_loan_monthly"] = _amount(
-            values["student_debt.monthly_repayment"], "student_debt.monthly_repayment"
+            values["student_debt.statutory_monthly_repayment"],
+            "student_debt.statutory_monthly_repayment",
         )
     if values.get("person.birth_date") is not None:
         born = _birth_date(values["person.birth_date"], "person.birth_date")

@@ -10,6 +10,8 @@ personal value (a test throws generated values at every check to hold this).
 The checks, each with a stable code:
 
 * ``bank_history_short``: a bank's data cover fewer months than the preset needs.
+  A bank whose dossier facts could not be computed is left out of the bank checks (unknown,
+  not zero months).
 * ``salary_not_in_bank``: an employer or benefit agency pays the person (UWV, else the tax
   return) but no regular salary credit from it appears in any account consulted.
 * ``income_sources_disagree``: UWV SV-wage and tax wages differ by more than the preset's
@@ -82,10 +84,12 @@ class BankFacts(_Facts):
 
     #: The instance's id in the session ("bank", "bank-2"); an id the application chose.
     instance: str = Field(pattern=r"^[a-z][a-z0-9_:.-]{0,63}$")
-    #: Complete calendar months the fetched transactions cover.
-    history_months: int = Field(ge=0, le=1200)
-    #: Counterparties of the regular salary or benefit credits (as the bank mapping finds them).
-    salary_payers: tuple[str, ...] = ()
+    #: Complete calendar months the fetched transactions cover; ``None`` when the bank's
+    #: dossier facts could not be computed: then the bank checks leave this bank out.
+    history_months: int | None = Field(ge=0, le=1200)
+    #: Counterparties of the regular salary or benefit credits (as the bank mapping finds
+    #: them); ``None`` when not computed (the salary check cannot judge then).
+    salary_payers: tuple[str, ...] | None = ()
     #: ``bank.salary_monthly_average`` (net), if computed.
     salary_monthly_average: Decimal | None = _Amount
 
@@ -102,6 +106,15 @@ class EmploymentFacts(_Facts):
     #: Years until the person reaches the AOW age (from BRP birth date and the AOW age);
     #: ``None`` when unknown, then that criterion is not judged.
     years_until_aow_age: Decimal | None = Field(default=None, ge=-100, le=100)
+
+    @property
+    def ibl_applicable(self) -> bool:
+        """Whether the test income can be taken from this UWV record (the IBL criteria): a
+        current employment, 12 months of history, and more than 10 years until the AOW age
+        (Trhk art. 2 lid 4 wants the income after it). The check ``ibl_not_applicable`` and
+        the income-norm decisions both read this, and only this."""
+        near_aow = self.years_until_aow_age is not None and self.years_until_aow_age < 10
+        return bool(self.current_employers) and self.history_months >= 12 and not near_aow
 
 
 class TaxFacts(_Facts):
@@ -327,8 +340,11 @@ FINDINGS: dict[str, tuple[FindingText, FindingText]] = {
             "Een geregistreerde onroerende zaak heeft geen WOZ-waarde.",
         ),
         _text(
-            "Ask the municipality for the WOZ decision, or provide a valuation report.",
-            "Vraag de gemeente om de WOZ-beschikking, of lever een taxatierapport aan.",
+            "A new build gets its WOZ value only later: provide a valuation report or the "
+            "purchase contract; for an existing home, ask the municipality for the WOZ decision.",
+            "Een nieuwbouwwoning krijgt pas later een WOZ-waarde: lever een taxatierapport of de "
+            "koop- en aanneemovereenkomst aan; vraag voor een bestaande woning de gemeente om "
+            "de WOZ-beschikking.",
         ),
     ),
     "partner_data_missing": (
@@ -406,7 +422,11 @@ def _same_payer(a: str, b: str) -> bool:
 
 
 def _bank_history_short(d: DossierInput, p: Preset) -> Iterable[tuple[str, ...]]:
-    short = tuple(b.instance for b in d.bank if b.history_months < p.bank_history_months)
+    short = tuple(
+        b.instance
+        for b in d.bank
+        if b.history_months is not None and b.history_months < p.bank_history_months
+    )
     if short:
         yield short
 
@@ -420,8 +440,9 @@ def _salary_not_in_bank(d: DossierInput, p: Preset) -> Iterable[tuple[str, ...]]
         payers, source = d.tax.payers, "tax"
     else:
         return
-    credited = [c for b in d.bank for c in b.salary_payers]
-    if any(not any(_same_payer(payer, c) for c in credited) for payer in payers):
+    credited = [c for b in d.bank for c in b.salary_payers or ()]
+    unknown = any(b.salary_payers is None for b in d.bank)  # it may be there: not judged
+    if not unknown and any(not any(_same_payer(payer, c) for c in credited) for payer in payers):
         yield (*(b.instance for b in d.bank), source)
 
 
@@ -448,11 +469,7 @@ def _income_sources_disagree(d: DossierInput, p: Preset) -> Iterable[tuple[str, 
 
 
 def _ibl_not_applicable(d: DossierInput, p: Preset) -> Iterable[tuple[str, ...]]:
-    e = d.employment
-    if e is None:
-        return
-    near_aow = e.years_until_aow_age is not None and e.years_until_aow_age < 10
-    if not e.current_employers or e.history_months < 12 or near_aow:
+    if d.employment is not None and not d.employment.ibl_applicable:
         yield ("employment",)
 
 

@@ -21,10 +21,10 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from brondata.dossier._checks import DossierInput
+from brondata.dossier._checks import DossierInput, EmploymentFacts
 from brondata.errors import DecisionsUnavailableError, DossierInputError
 
-__all__ = ["CHECKED", "Collected", "dossier_input"]
+__all__ = ["CHECKED", "Collected", "dossier_input", "ibl_applicable"]
 
 #: instance id -> (source kind, {catalogue name: value}).
 Collected = Mapping[str, tuple[str, Mapping[str, Any]]]
@@ -101,6 +101,16 @@ def _employment(
     }
 
 
+def ibl_applicable(values: Mapping[str, Any], as_of: date) -> bool:
+    """Whether the UWV record in ``values`` (``employment.*`` and ``person.birth_date``) can
+    give the test income: ``EmploymentFacts.ibl_applicable``, for the decisions."""
+    from brondata.dossier._aow import years_until_aow_age
+
+    born = _date(values.get("person.birth_date"), "person.birth_date")
+    years = None if born is None else years_until_aow_age(born, as_of)
+    return EmploymentFacts.model_validate(_employment(values, years, as_of)).ibl_applicable
+
+
 def _tax(values: Mapping[str, Any]) -> dict[str, Any]:
     payers = _list(values, "income.employers")
     wages = [_money({"w": p}, "w") for p in payers] if payers else []
@@ -144,8 +154,9 @@ def dossier_input(
             data["bank"].append(
                 {
                     "instance": instance,
-                    "history_months": more.get("history_months", 0),
-                    "salary_payers": list(more.get("salary_payers", ())),
+                    # No facts (the mapping's failed): unknown, never "0 months".
+                    "history_months": more.get("history_months"),
+                    "salary_payers": more.get("salary_payers") if more else None,
                     "salary_monthly_average": _money(values, "bank.salary_monthly_average"),
                 }
             )

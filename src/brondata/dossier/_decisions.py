@@ -15,7 +15,8 @@ The 2026 tables (sources in the files):
   full, EUR 17,000 for a single person, energy label amounts, the DUO repayment grossed up
   (art. 3a). Gives ``decision.max_mortgage`` and ``decision.loan_within_income_norm``.
 * ``loan_to_value``: Trhk art. 5, 100% of the value plus energy-saving measures up to 106%.
-* ``nhg``: NHG cost limit 2026, EUR 470,000 or EUR 498,200 with energy-saving measures.
+* ``nhg``: NHG cost limit 2026, EUR 470,000, raised by the cost of energy-saving measures up
+  to 6% (EUR 28,200).
 * ``protected_earnings``: the beslagvrije voet (Rv art. 475da and 475dc, Wet vereenvoudiging
   beslagvrije voet): the formula of art. 475da lid 2 (95% of the social-assistance norm of
   Participatiewet art. 21 for the household, plus the terms for health insurance, rent and
@@ -26,8 +27,10 @@ The 2026 tables (sources in the files):
   criteria (``brondata.dossier._aow``).
 
 Rules: a decision never uses a default for a missing input (``MissingDecisionInputError``
-names what is missing); the result carries the rule version ``<table>@<year>.<revision>`` and
-the names of its inputs, never their values.
+names what is missing); the income norm gives no figure from an income the UWV record cannot
+give (``ibl_applicable`` false: ``RuleNotApplicableError`` naming ``ibl_not_applicable``);
+the result carries the rule version ``<table>@<year>.<revision>`` and the names of its
+inputs, never their values.
 """
 
 from __future__ import annotations
@@ -101,11 +104,15 @@ INPUTS: dict[str, str] = {
     "applicant_income_annual": "money",  # test income (toetsinkomen), EUR a year
     "has_partner": "boolean",  # the loan is for the applicant and a partner
     "partner_income_annual": "money",  # needed only when has_partner
-    # DUO's monthly repayment, 0 when DUO shows no debt; in the run-up phase, a repayment-free
-    # period or with a reduction for ability to pay, the amount that repays the remaining debt
-    # at its rate over the remaining term (Trhk art. 3a, Nibud 2026), not the reduced amount.
+    # DUO's statutory monthly amount (``student_debt.statutory_monthly_repayment``), 0 when
+    # DUO shows no debt; in the run-up phase, a repayment-free period or with a reduction for
+    # ability to pay, the amount that repays the remaining debt at its rate over the remaining
+    # term (Trhk art. 3a, Nibud 2026), not the reduced amount.
     "student_loan_monthly": "money",
     "aow_age_reached": "boolean",  # by the BRP birth date and the ``aow_age`` table
+    # The UWV record can give the test income (``EmploymentFacts.ibl_applicable``, the check
+    # ``ibl_not_applicable``'s criteria); when false the income norm gives no figure.
+    "ibl_applicable": "boolean",
     "household": "household",  # "single" (alone or single parent) or "couple"
     # Children under 18 in the household: single parent rather than single, and the child
     # terms of Rv art. 475da lid 2 b and d.
@@ -123,6 +130,7 @@ _MORTGAGE_INPUTS = (
     "has_partner",
     "student_loan_monthly",
     "aow_age_reached",
+    "ibl_applicable",
 )
 _MORTGAGE_FACTS = ("interest_rate", "fixed_period_years", "energy_label", "energy_saving_measures")
 
@@ -326,10 +334,18 @@ def decide(
 
     Every fact and input the decision names must be given: a missing one is a
     ``MissingDecisionInputError`` (all of them named), never a default. Inputs it does not need
-    are ignored and not named in the result.
+    are ignored and not named in the result, except ``as_of``: a day outside ``year`` is a
+    ``RuleTableNotFoundError`` for every decision.
     """
     decision = _decision(name)
     given = dict(inputs or {})
+    if given.get("as_of") is not None and _day("as_of", given["as_of"]).year != year:
+        # A table speaks of its own year (a norm may change within it): another year's day
+        # never gets its figures, whether or not the decision reads the day itself.
+        raise RuleTableNotFoundError(
+            f"{name}: the rule tables of {year} do not speak of a day in another year; "
+            "a request for that day needs that year's tables"
+        )
     needed = list(decision.inputs) + [
         k for k, (on, when) in _CONDITIONAL.items() if on in decision.inputs and when(given)
     ]
@@ -339,6 +355,11 @@ def decide(
         raise MissingDecisionInputError(name, missing)
     table = rule_table(decision.table, year)
     context: dict[str, Any] = {k: _checked(k, given[k]) for k in needed}
+    if context.get("ibl_applicable") is False:
+        raise RuleNotApplicableError(
+            f"{name} needs an income the UWV record cannot give here (ibl_not_applicable); "
+            "the lender determines the income another way"
+        )
     context.update({f: getattr(facts, f) for f in decision.facts})
     # Inputs a table reads but this decision does not need (the loan for the maximum; the
     # partner's income when there is none) go in as explicit nulls or zeros the rules name.
@@ -368,11 +389,7 @@ def _checked(name: str, value: object) -> object:
             raise InvalidDecisionInputError(f"{name} must be 'single' or 'couple'")
         return value
     if kind == "date":
-        try:
-            day = value if isinstance(value, date) else date.fromisoformat(str(value))
-        except ValueError:
-            raise InvalidDecisionInputError(f"{name} must be an ISO 8601 date") from None
-        return day.isoformat()
+        return _day(name, value).isoformat()
     if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
         raise InvalidDecisionInputError(f"{name} must be an amount in euros")
     try:
@@ -386,6 +403,13 @@ def _checked(name: str, value: object) -> object:
     if amount != amount.quantize(_CENT):
         raise InvalidDecisionInputError(f"{name} must be in whole cents")
     return amount
+
+
+def _day(name: str, value: object) -> date:
+    try:
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidDecisionInputError(f"{name} must be an ISO 8601 date") from None
 
 
 def _evaluate(table: RuleTable, context: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,16 +5,19 @@ the interest rate and its fixed period, the energy label, energy-saving measures
 enter the notice the consumer consents to, so they are checked strictly here, before any
 login: a wrong type or an out-of-range value is a ``FactsError`` naming the field, never
 echoing the value (it may be personal). Money is whole or cent euros as ``Decimal``; the rate
-is a fraction (0.041 for 4.1%).
+is a fraction (0.041 for 4.1%). A string must be a plain decimal (``"300000.00"``; not
+``"300_000"``, ``"3e5"`` or padded). The values are kept in one canonical form, money in cents
+and the rate without trailing zeros, so the same facts always give the same notice (hash).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from brondata.errors import FactsError
 
@@ -28,6 +31,10 @@ ENERGY_LABELS: tuple[str, ...] = get_args(EnergyLabel)
 # Bounds that catch unit mistakes (cents for euros, 4.1 for 0.041), not policy limits.
 _MAX_AMOUNT = Decimal("100000000")
 _Money = Field(ge=0, le=_MAX_AMOUNT, max_digits=12, decimal_places=2)
+_CENT = Decimal("0.01")
+#: What a decimal string may look like (Python's ``Decimal`` takes more: ``"300_000"``,
+#: ``" 3e5 "``), so that a form's odd input is refused rather than read as some number.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 class ApplicationFacts(BaseModel):
@@ -43,6 +50,16 @@ class ApplicationFacts(BaseModel):
     energy_label: EnergyLabel
     #: Cost of energy-saving measures financed with the loan; 0 when there are none.
     energy_saving_measures: Decimal = _Money
+
+    @field_validator("purchase_price", "loan_amount", "energy_saving_measures")
+    @classmethod
+    def _in_cents(cls, value: Decimal) -> Decimal:
+        return value.quantize(_CENT)
+
+    @field_validator("interest_rate")
+    @classmethod
+    def _canonical_rate(cls, value: Decimal) -> Decimal:
+        return value.normalize()
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> ApplicationFacts:
@@ -74,6 +91,8 @@ def _number(key: str, value: object) -> object:
     # neighbour. Anything else is left for the model to refuse with the field's name.
     if isinstance(value, bool):
         return value
+    if isinstance(value, str) and _PLAIN_DECIMAL.fullmatch(value) is None:
+        raise FactsError(f"{key}: not a plain decimal number (digits, at most one point)")
     if isinstance(value, int | float | str):
         try:
             return Decimal(str(value))

@@ -6,6 +6,7 @@ decisions' inputs) mapped beside the requested ones, with the kind's dossier fac
 kept sealed with the kind's outcome (personal values: they never leave the gateway, and go
 with the subject's key). From what is kept for every kind delivered so far:
 
+* ``collection_day(kept, today)`` is the day both speak of: the collection's, whenever asked.
 * ``run_checks(request, as_of, kept)`` gives the ``DossierReport`` of the request's preset
   (``None`` when the request asks for no checks); ``report_claims`` its record's attributes.
 * ``run_decisions(request, as_of, kept)`` computes each decision asked, and
@@ -46,6 +47,7 @@ __all__ = [
     "Kept",
     "Sign",
     "after_collection",
+    "collection_day",
     "decision_claims",
     "extra_attributes",
     "fetched",
@@ -61,8 +63,9 @@ DECISION_SOURCE = "decision"
 DOSSIER_SOURCE = "dossier"
 
 #: Per kind: ``{"digest": the kind record's response digest, "instances": {instance:
-#: {"values": {...}, "facts": {...}}}, "values": {...}}`` (``values`` at the top: mapped from
-#: the instances combined, what the decisions read).
+#: {"values": {...}, "facts": {...}}}, "values": {...}, "as_of": "YYYY-MM-DD"}`` (``values``
+#: at the top: mapped from the instances combined, what the decisions read; ``as_of``: the day
+#: the kind was fetched).
 Kept = Mapping[str, Mapping[str, Any]]
 
 
@@ -121,7 +124,16 @@ def kept_for_checks(
         instances[instance] = {"values": values, "facts": facts}
     inputs = [n for n in names if n in request.decision_inputs().get(kind.name, ())]
     values = _mapped(kind, raws, inputs, today)
-    return {"digest": digest, "instances": instances, "values": values}
+    return {"digest": digest, "instances": instances, "values": values, "as_of": today.isoformat()}
+
+
+def collection_day(kept: Kept, today: date) -> date:
+    """The day the checks and decisions speak of: the collection's, the day the newest kind
+    kept was fetched, so the report is the same whenever it is asked (and equals the ledger's
+    ``dossier.checked`` and the signed report). ``today`` only for what a session of an older
+    release kept without its day."""
+    days = [date.fromisoformat(part["as_of"]) for part in kept.values() if "as_of" in part]
+    return max(days, default=today)
 
 
 def run_checks(request: DataRequest, as_of: date, kept: Kept) -> DossierReport | None:
@@ -210,6 +222,7 @@ def after_collection(
     """The decision record and the dossier report (record) over ``kept``; a pseudo-source in
     ``done`` (already delivered) is not computed again. Errors are typed and per source."""
     outcomes: dict[str, tuple[dict[str, Any], tuple[tuple[EventType, dict[str, Any]], ...]]] = {}
+    as_of = collection_day(kept, as_of)
     if request.decisions and DECISION_SOURCE not in done:
         try:
             results = run_decisions(request, as_of, kept)

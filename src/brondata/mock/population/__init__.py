@@ -10,8 +10,8 @@ lender meets: two incomes with a fiscal partner, self-employed, retired, a tempo
 student debt (repaying, or paused), a tenant, several properties, three pension providers, a
 recent arrival, a salary paid into an account at the other bank; and for the first-time-right
 checks, a bank account opened ten weeks ago, a pension overview two years old, a newly built
-flat without a WOZ value; and for the beslagvrije voet a single parent with children in the
-BRP.
+flat without a WOZ value, a better-paid new job begun this year (the UWV wage and the last tax
+return's disagree); and for the beslagvrije voet a single parent with children in the BRP.
 
 One model feeds every source, so the sources agree the way real ones do: a single payroll model
 (``Payslip``: gross → SV-loon, fiscal wage, withheld tax, net) gives the bank's salary credits,

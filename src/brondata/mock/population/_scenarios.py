@@ -18,7 +18,8 @@ _SCENARIO_BLOCKS: tuple[tuple[int, tuple[Scenario, ...]], ...] = (
     (SCENARIO_BASE, SCENARIOS[:10]),
     (5_500_000, SCENARIOS[10:12]),
     (7_750_000, SCENARIOS[12:15]),
-    (9_000_000, SCENARIOS[15:]),
+    (9_000_000, SCENARIOS[15:16]),
+    (9_250_000, SCENARIOS[16:]),
 )
 
 
@@ -65,6 +66,7 @@ _AGES: dict[Scenario, tuple[int, int]] = {
     # Children born at the parent's 24 and 28 (``_identity._children_of``): the younger one
     # is under 18 at every age of this range, the elder an adult for some.
     "single_parent": (30, 44),
+    "new_job_pay_rise": (28, 55),
 }
 
 

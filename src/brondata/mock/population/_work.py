@@ -504,6 +504,16 @@ def _draw_career(
             gross,
             contract="bepaald",
         )
+    elif scenario == "new_job_pay_rise":
+        # A better-paid job, begun four to nine months ago this year: the UWV's last twelve
+        # months and the last tax return's wages (the old job's alone) differ well beyond a
+        # lender's tolerance (income_sources_disagree).
+        start = max(life.month_start_before(life_rng.randint(4, 9)), date(life.as_of.year, 1, 1))
+        previous = _other_employer(life_rng, taken, set())
+        taken.add(previous)
+        life.job(previous, career_start, start - timedelta(days=1), gross)
+        gross = _money(float(gross) * life_rng.uniform(1.7, 2.0))
+        main_relation = life.job(employer, start, None, gross)
     elif scenario == "recent_arrival":
         assert arrival is not None
         start = _add_months(arrival.replace(day=1), 1 + life_rng.randint(0, 1))

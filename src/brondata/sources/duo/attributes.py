@@ -9,6 +9,7 @@ __all__ = [
     "STUDENT_DEBT_MONTHLY_REPAYMENT",
     "STUDENT_DEBT_OUTSTANDING",
     "STUDENT_DEBT_REPAYMENT_REGIME",
+    "STUDENT_DEBT_STATUTORY_MONTHLY_REPAYMENT",
 ]
 
 STUDENT_DEBT_OUTSTANDING = Attribute(
@@ -31,6 +32,17 @@ STUDENT_DEBT_MONTHLY_REPAYMENT = Attribute(
     category="dpv-pd:LoanRecord",
 )
 
+STUDENT_DEBT_STATUTORY_MONTHLY_REPAYMENT = Attribute(
+    "student_debt.statutory_monthly_repayment",
+    ValueType.MONEY,
+    "Statutory monthly repayment of the student debt, before any reduction for income or "
+    "pause: what the Dutch income norm counts (none when DUO shows no way to know it)",
+    "Wettelijk maandbedrag van de studieschuld, vóór verlaging op basis van inkomen of een "
+    "aflosvrije periode: wat de inkomensnorm meetelt (leeg als DUO het niet laat zien)",
+    Sensitivity.FINANCIAL,
+    category="dpv-pd:LoanRecord",
+)
+
 STUDENT_DEBT_REPAYMENT_REGIME = Attribute(
     "student_debt.repayment_regime",
     ValueType.STRING,
@@ -46,5 +58,6 @@ STUDENT_DEBT_REPAYMENT_REGIME = Attribute(
 ATTRIBUTES: tuple[Attribute, ...] = (
     STUDENT_DEBT_OUTSTANDING,
     STUDENT_DEBT_MONTHLY_REPAYMENT,
+    STUDENT_DEBT_STATUTORY_MONTHLY_REPAYMENT,
     STUDENT_DEBT_REPAYMENT_REGIME,
 )

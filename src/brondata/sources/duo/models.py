@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
 
 from brondata.errors import SourceProtocolError
 
-__all__ = ["Amount", "Schuld", "Schulden"]
+__all__ = ["Amount", "Percent", "Schuld", "Schulden"]
 
 
 _AMOUNT = re.compile(r"\d{1,9}\.\d{2}")
@@ -28,6 +35,17 @@ def _amount(value: object) -> Decimal:
 
 
 Amount = Annotated[Decimal, PlainValidator(_amount)]
+
+_PERCENT = re.compile(r"\d{1,2}\.\d{2}")
+
+
+def _percent(value: object) -> Decimal:
+    if not isinstance(value, str) or _PERCENT.fullmatch(value) is None:
+        raise ValueError("a rate is a percentage string with two decimals, e.g. '2.33'")
+    return Decimal(value)
+
+
+Percent = Annotated[Decimal, PlainValidator(_percent)]
 
 
 class _Lenient(BaseModel):
@@ -47,6 +65,9 @@ class Schuld(_Lenient):
     aflosvrijePeriode: bool
     maandbedragVerlaagdOpBasisVanInkomen: bool
     maandbedragOpBasisVanInkomen: Amount | None
+    # Read only where DUO has fixed no monthly amount yet (``statutory``).
+    rentepercentage: Percent | None = None
+    resterendeLooptijdInMaanden: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _reduced_has_its_amount(self) -> Schuld:
@@ -61,6 +82,24 @@ class Schuld(_Lenient):
         if self.maandbedragVerlaagdOpBasisVanInkomen and reduced is not None:
             return reduced  # may be EUR 0.00: an income too low to repay anything
         return self.wettelijkMaandbedrag
+
+    @property
+    def statutory(self) -> Decimal | None:
+        """The statutory monthly amount, before any reduction for income or pause: what the
+        income norm counts (Trhk art. 3a; income_norm.json's sources). Where DUO has fixed
+        none yet (EUR 0.00 on a debt), the amount that repays the debt at its rate over the
+        remaining term; ``None`` when DUO does not show those."""
+        if self.wettelijkMaandbedrag > 0 or self.schuldsaldo == 0:
+            return self.wettelijkMaandbedrag
+        rate, months = self.rentepercentage, self.resterendeLooptijdInMaanden
+        if rate is None or not months:
+            return None
+        if rate == 0:
+            return self.schuldsaldo / months
+        with localcontext() as exact:
+            exact.prec = 40
+            i = rate / 100 / 12
+            return self.schuldsaldo * i / (1 - (1 + i) ** -months)
 
 
 class Schulden(_Lenient):

@@ -45,9 +45,11 @@ PROPERTY_WOZ_VALUE = Attribute(
     "property.woz_value",
     ValueType.MONEY,
     "Latest assessed (WOZ) value of the owned properties (your share), with its "
-    "reference date; for one home, that home's WOZ value",
+    "reference date; for one home, that home's WOZ value; none while a property has no "
+    "WOZ value yet",
     "Laatste WOZ-waarde van de onroerende zaken in eigendom (uw aandeel), met "
-    "waardepeildatum; bij één woning de WOZ-waarde van die woning",
+    "waardepeildatum; bij één woning de WOZ-waarde van die woning; leeg zolang een zaak "
+    "nog geen WOZ-waarde heeft",
     Sensitivity.FINANCIAL,
     category="dpv-pd:Ownership",
 )

@@ -9,10 +9,12 @@
 * ``property.woz_value``: the latest assessed value of each owned property times the person's
   share, summed, with the latest ``waardepeildatum``. For the common case of one home this is
   the home's WOZ value; the land registry alone cannot tell which of several properties the
-  person lives in, so it does not pretend to.
+  person lives in, so it does not pretend to. When a property has no WOZ value (a new build
+  is valued only later) the value is left out (``None``) and the rest is delivered; the
+  dossier check ``property_without_woz`` says why.
 
 For the dossier checks (``dossier_facts``, never released): ``without_woz``, how many of the
-registered properties have no WOZ value (``property.woz_value`` cannot be computed for them).
+registered properties have no WOZ value (``property.woz_value`` is then left out).
 """
 
 from __future__ import annotations
@@ -187,14 +189,14 @@ def _woz_values(raw: dict[str, Any], zaak: dict[str, Any]) -> list[dict[str, Any
     return values
 
 
-def _woz_value(raw: dict[str, Any]) -> dict[str, Any]:
+def _woz_value(raw: dict[str, Any]) -> dict[str, Any] | None:
     total = Decimal(0)
     latest_date = ""
     for zaak in _zaken(raw):
         share = _share(raw, str(zaak.get("identificatie")))
         values = _woz_values(raw, zaak)
         if not values:
-            raise MappingError(f"{_SOURCE}: no WOZ value for a property")
+            return None  # a sum without it would understate: left out, the checks say so
         newest = max(values, key=lambda v: str(v.get("waardepeildatum", "")))
         total += Decimal(str(newest["vastgesteldeWaarde"])) * share.numerator / share.denominator
         latest_date = max(latest_date, str(newest.get("waardepeildatum", "")))
