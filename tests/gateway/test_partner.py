@@ -447,3 +447,29 @@ async def test_the_applicants_own_collection_counts_the_partner_once(
     await gateway.collect(partner.id)
     await gateway.collect(applicant)
     assert len(ledger(gateway)) == before
+
+
+async def test_a_couples_protected_earnings_count_the_partners_taxable_income(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """The beslagvrije voet of a couple counts the spouse's taxable income (Rv art. 475da lid
+    2, C): it comes from the partner's own session, never assumed 0."""
+    from .test_dossier import payment_plan
+
+    person = sources.scenario("two_incomes")
+    session = await gateway.start(payment_plan(), "applicant-two_incomes")
+    await consented(gateway, session)
+    await sources.authorise(gateway, session.id, person)
+    await gateway.collect(session.id)
+    error = gateway.result(session.id).errors["decision"]
+    assert "partner_taxable_income_annual" in error.message
+    partner = await gateway.start_partner(session.id, "partner-two_incomes")
+    await consented(gateway, partner)
+    await sources.authorise(gateway, partner.id, sources.partner(person))
+    await gateway.collect(partner.id)
+    decided = decision_of(gateway, session.id)
+    assert "decision.protected_earnings_monthly" in decided
+    record = verify_record(gateway.result(session.id).records["decision"].compact, gateway.jwks())
+    provenance = record.claims["decisions"]["decision.protected_earnings_monthly"]
+    assert "partner.employment" in provenance["input_digests"]
+    assert "partner_taxable_income_annual" in provenance["inputs"]

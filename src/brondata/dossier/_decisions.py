@@ -211,6 +211,11 @@ _CONDITIONAL: dict[str, tuple[str, Callable[[Mapping[str, Any]], bool]]] = {
 }
 
 
+def conditional_on(name: str) -> str:
+    """The input that decides whether the conditional input ``name`` is needed."""
+    return _CONDITIONAL[name][0]
+
+
 class DecisionResult(BaseModel):
     """The outcome of one decision: the only thing that leaves, with its provenance."""
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from brondata.dossier._catalogue import _amount
 from brondata.dossier._checks import preset
-from brondata.dossier._decisions import DECISIONS
+from brondata.dossier._decisions import DECISIONS, conditional_on
 
 if TYPE_CHECKING:
     from brondata.request import DataRequest
@@ -43,18 +43,24 @@ __all__ = [
 
 #: Per source kind, the partner's attributes a partner's session reads for the applicant.
 PARTNER_ATTRIBUTES: Final[Mapping[str, tuple[str, ...]]] = {
-    "employment": ("employment.sv_wage_12m",),
+    "employment": ("employment.sv_wage_12m", "employment.taxable_income_annual"),
     "tax": ("household.partner",),
 }
 #: Per decision input of the applicant's, the partner's attribute it is computed from.
-PARTNER_INPUTS: Final[Mapping[str, str]] = {"partner_income_annual": "employment.sv_wage_12m"}
+PARTNER_INPUTS: Final[Mapping[str, str]] = {
+    "partner_income_annual": "employment.sv_wage_12m",
+    # The beslagvrije voet's C for a couple (Rv art. 475da lid 2): the spouse's taxable income.
+    "partner_taxable_income_annual": "employment.taxable_income_annual",
+}
 #: The keys of the partner's parts among the applicant's kept data: ``partner.<kind>``.
 PARTNER_PREFIX: Final = "partner."
 
 
 def feeds(request: DataRequest) -> tuple[str, ...]:
-    """The decisions of ``request`` that take the partner's data (for a couple)."""
-    return tuple(d for d in request.decisions if "has_partner" in DECISIONS[d].inputs)
+    """The decisions of ``request`` that take the partner's data (for a couple): those with
+    an input that makes a partner's input needed (``has_partner``, ``household``)."""
+    deciding = {conditional_on(name) for name in PARTNER_INPUTS}
+    return tuple(d for d in request.decisions if deciding & set(DECISIONS[d].inputs))
 
 
 def needs_partner(request: DataRequest) -> bool:
