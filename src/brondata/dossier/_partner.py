@@ -8,7 +8,8 @@ is determined as the applicant's is: the UWV SV wage of the last 12 months
 own session (``Gateway.start_partner``), never from the applicant's.
 
 * ``PARTNER_ATTRIBUTES``: per source kind, what a partner's session reads for the applicant
-  (mapped and kept there, never released): the UWV income, and at the tax authority the
+  (mapped and kept there, never released): the UWV income and the employments the IBL
+  criteria read (current, history), and at the tax authority the
   fiscal partner their return names, so that the partner logs in there and answers with
   their own citizen service number.
 * ``feeds(request)``: the applicant's decisions the partner's data feed; ``needs_partner``
