@@ -272,6 +272,40 @@ def test_a_flush_lost_after_the_commit_is_flushed_again_and_acknowledged(
         assert [e.event.session_id for e in ledger.entries()] == ["ses_0", "ses_1"]
 
 
+def test_a_commit_whose_answer_was_lost_is_read_back_not_called_a_failure(
+    postgres_dsn: str, pg_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection lost with the COMMIT's answer still on its way (the server ended the
+    connection after the COMMIT, before its answer left): whether the batch is in is read back
+    once the old connection's backend is gone, never guessed. In: acknowledged as appended."""
+    import brondata.consent._postgres as pgmod
+
+    with PostgresLedger(postgres_dsn, schema=pg_schema) as ledger:
+        ledger.append(make_event(session_id="ses_0"))
+        seq = f"{pg_schema}.lost_once"
+        with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SEQUENCE {}").format(sql.Identifier(*seq.split("."))))
+        monkeypatch.setattr(pgmod, "_FLUSH", _FLUSH_LOST_ONCE.format(seq=seq))
+        monkeypatch.setattr(pgmod, "_committed", lambda commit: False)  # its answer lost
+        assert ledger.append(make_event(session_id="ses_1")).index == 1
+        monkeypatch.undo()
+        assert [e.event.session_id for e in ledger.entries()] == ["ses_0", "ses_1"]
+
+
+def test_a_batch_read_back_as_not_in_is_a_failed_append(postgres_dsn: str, pg_schema: str) -> None:
+    """What the read-back decides when the batch is not in: the append failed (safe to try
+    again), said as the store being unavailable."""
+    from brondata.errors import StoreUnavailableError
+
+    with PostgresLedger(postgres_dsn, schema=pg_schema) as ledger:
+        entry = ledger.append(make_event(session_id="ses_0"))
+        assert ledger._batch_is_in(0, entry.leaf_hash, backend=None)
+        assert not ledger._batch_is_in(0, bytes(32), backend=None)
+        assert not ledger._batch_is_in(1, entry.leaf_hash, backend=None)
+        with pytest.raises(StoreUnavailableError):
+            ledger._resolve_in_doubt(1, entry.leaf_hash, backend=None)
+
+
 def test_a_flush_lost_twice_after_the_commit_says_committed_durability_unknown(
     postgres_dsn: str, pg_schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -45,6 +45,7 @@ Requires the ``postgres`` extra (``psycopg[binary]``, ``psycopg-pool``).
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Collection, Iterator
 from typing import Any, Final
@@ -75,6 +76,7 @@ from brondata.errors import (
     LedgerError,
     LedgerIntegrityError,
     LedgerKeyringElsewhereError,
+    StoreUnavailableError,
     SubjectErasedError,
 )
 from brondata.stores._base import GroupCommit
@@ -183,6 +185,8 @@ _LIVE_KEYS: Final = "SELECT key_id FROM {s}.subject_keys WHERE key_id = ANY(%s::
 
 # Every entry and tree node of a batch in one statement. Row order follows the arrays
 # (WITH ORDINALITY), so the next-index trigger sees the entries in order.
+_LEAF_AT: Final = "SELECT leaf_hash FROM {s}.ledger_entries WHERE idx = %s"
+
 _INSERT: Final = """
 WITH entries AS (
     INSERT INTO {s}.ledger_entries (idx, entry, leaf_hash, at)
@@ -314,8 +318,11 @@ class PostgresLedger(PostgresStore):
         results: list[tuple[LedgerEntry, ...] | BaseException] = []
         commit: psycopg.Cursor[Any] | None = None
         unconfirmed = False  # committed, the flush after it not confirmed
+        in_doubt: LedgerEntry | None = None  # the COMMIT sent, its answer lost
+        entries: list[LedgerEntry] = []
         with self._connection() as conn:
             was_autocommit = conn.autocommit
+            backend = conn.info.backend_pid
             # BEGIN and COMMIT are sent by hand, so that they travel with the statements
             # around them in the pipeline rather than each in a round trip of its own.
             conn.autocommit = True
@@ -376,6 +383,10 @@ class PostgresLedger(PostgresStore):
                     # is unconfirmed. Not a failed append (a retry would append it twice):
                     # flushed again below, on a fresh connection.
                     unconfirmed = True
+                elif commit is not None and entries and conn.broken:
+                    # The COMMIT was sent and the connection lost before its answer came
+                    # back: it may have committed. Read back below, never guessed.
+                    in_doubt = entries[0]
                 else:
                     _roll_back(conn)
                     raise
@@ -385,9 +396,54 @@ class PostgresLedger(PostgresStore):
             finally:
                 if not conn.closed:
                     conn.autocommit = was_autocommit
+        if in_doubt is not None:
+            self._resolve_in_doubt(in_doubt.index, in_doubt.leaf_hash, backend=backend)
+            unconfirmed = True
         if unconfirmed:
             self._flush_again()
         return results
+
+    def _resolve_in_doubt(self, index: int, leaf_hash: bytes, *, backend: int | None) -> None:
+        """After a batch whose COMMIT was sent and whose answer was lost with the connection:
+        returns if the batch is in (its first entry is, by index and leaf hash; a batch
+        commits whole), else raises ``StoreUnavailableError`` (it failed; safe to try again).
+        Read once the old connection's server process is gone, so that its COMMIT cannot
+        still land after the read; a server that cannot be asked leaves the outcome unknown:
+        ``LedgerDurabilityUnknownError``, never a guess either way."""
+        try:
+            is_in = self._batch_is_in(index, leaf_hash, backend=backend)
+        except BrondataError as exc:
+            raise LedgerDurabilityUnknownError(
+                "the connection was lost before the append's COMMIT was answered, and the"
+                " ledger could not be read back: its entries may be in; do not append them"
+                " again before checking the ledger"
+            ) from exc
+        if not is_in:
+            raise StoreUnavailableError(
+                "PostgreSQL ledger: the connection was lost at the append's COMMIT, which did"
+                " not commit (read back); nothing was appended"
+            )
+
+    def _batch_is_in(self, index: int, leaf_hash: bytes, *, backend: int | None) -> bool:
+        """Whether the entry ``index`` with ``leaf_hash`` is in the ledger, read after the
+        server process ``backend`` (the lost connection's) has ended: ended by this call if
+        it still runs (a COMMIT in progress then completes or not, before the read)."""
+        with self._connection() as conn:
+            if backend is not None:
+                for _ in range(500):  # at most ~5 s: terminating a backend takes milliseconds
+                    alive = conn.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = %s",
+                        (backend,),
+                    ).fetchone()
+                    if alive is None:
+                        break
+                    time.sleep(0.01)
+                else:
+                    raise StoreUnavailableError(
+                        "PostgreSQL ledger: the server process of a lost connection did not end"
+                    )
+            row = conn.execute(self._q(_LEAF_AT), (index,)).fetchone()
+            return row is not None and bytes(row[0]) == leaf_hash
 
     def _flush_again(self) -> None:
         """Flush after a batch whose COMMIT was answered but whose flush was not: any flush
