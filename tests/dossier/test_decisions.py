@@ -13,7 +13,9 @@ Sources of the expected figures (see also each rule file's ``brondata.sources``)
   art. 5).
 * Beslagvrije voet: the formula of Rv art. 475da lid 2 with the 2026 figures of the rule file
   (the Participatiewet norms of 1 January and 1 July 2026, the zorg, rent and child terms),
-  within the maxima of lid 1, or 95% of the income when lower (art. 475dc lid 1). No published
+  within the maxima of lid 1, lowered by the spouse's income up to half (art. 475db lid 1 a:
+  refused where the spouse's net income decides), or 95% of the income when lower (art. 475dc
+  lid 1). No published
   worked example of a 2026 amount was found (rechtspraak, the Rijksoverheid rekenhulp and the
   MvT of Kamerstuk 34628 were not reachable here); the cases are hand-worked from the law
   texts, and the eight published maxima of lid 1 pin the figures (seven to the cent, one a
@@ -31,6 +33,8 @@ from importlib import resources
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from brondata.dossier import (
     DECISIONS,
@@ -473,6 +477,48 @@ def test_a_couple_without_the_partner_income_is_a_typed_error() -> None:
     with pytest.raises(MissingDecisionInputError) as caught:
         protected(household="couple")
     assert caught.value.missing == ["partner_taxable_income_annual"]
+
+
+_AMOUNTS = st.integers(min_value=0, max_value=15_000_000).map(lambda c: Decimal(c) / 100)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    as_of=st.sampled_from(["2026-01-01", "2026-06-30", "2026-07-01", "2026-12-31"]),
+    children=st.booleans(),
+    taxable=_AMOUNTS,
+    spouse=_AMOUNTS | st.just(Decimal(0)),
+    net=st.integers(min_value=0, max_value=1_000_000).map(lambda c: Decimal(c) / 100),
+)
+def test_a_couples_amount_follows_art_475db_or_is_refused(
+    as_of: str, children: bool, taxable: Decimal, spouse: Decimal, net: Decimal
+) -> None:
+    # Against the table's own art. 475da amount (within the maximum) for the same C: a spouse
+    # without income lowers nothing; a spouse with income leaves at least half, so a figure
+    # exists only where 95% of the debtor's income is at most that half (art. 475dc lid 1),
+    # and it is then that 95%. Never a figure above what art. 475da and 475dc allow.
+    given_ = {
+        "as_of": as_of,
+        "household": "couple",
+        "children_under_18": children,
+        "taxable_income_annual": taxable,
+        "partner_taxable_income_annual": spouse,
+        "net_income_monthly": net,
+    }
+    raw = _decisions._evaluate(rule_table("protected_earnings", YEAR), given_)
+    within = Decimal(str(raw["within_maximum"]))
+    share = net * Decimal("0.95")
+    # Within half a cent of the half the engine's float (not its decimal) could go either way.
+    assume(spouse == 0 or abs(share - within / 2) > Decimal("0.005"))
+    if spouse > 0 and share > within / 2:
+        with pytest.raises(RuleNotApplicableError, match="475db"):
+            decide("decision.protected_earnings_monthly", year=YEAR, inputs=given_)
+        return
+    value = decide("decision.protected_earnings_monthly", year=YEAR, inputs=given_).value
+    assert isinstance(value, Decimal)
+    expected = min(within, share) if spouse == 0 else share
+    assert abs(value - expected) <= Decimal("0.005")
+    assert value <= min(within, share) + Decimal("0.005")
 
 
 @pytest.mark.parametrize(
