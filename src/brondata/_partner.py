@@ -173,7 +173,9 @@ def parts(
     if joined is None:
         return {}
     opened = {k: box.open(s, f"{joined.id}/{k}/outcome") for k, s in joined.kinds.items()}
-    return partner_parts(kept_of({k: o for k, o in opened.items() if "record" in o}))
+    # The applicant's own kept data: the birth date they name for the partner.
+    own = {k: box.open(s, f"{record.id}/{k}/outcome") for k, s in record.kinds.items()}
+    return partner_parts(kept_of({k: o for k, o in opened.items() if "record" in o}), kept_of(own))
 
 
 def covered(partner_parts: Mapping[str, Mapping[str, Any]]) -> str | None:

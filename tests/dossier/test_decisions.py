@@ -79,6 +79,7 @@ def inputs(**change: Any) -> dict[str, Any]:
         "student_loan_monthly": Decimal(0),
         "aow_age_reached": False,
         "ibl_applicable": True,
+        "partner_ibl_applicable": True,
     }
     return {**base, **change}
 
@@ -199,6 +200,46 @@ def test_no_income_norm_when_the_uwv_record_cannot_give_the_income(name: str) ->
     assert not any(ch.isdigit() for ch in caught.value.message)
     # The decisions that read no income are not concerned.
     assert decide("decision.nhg_eligible", year=YEAR, facts=facts()).value is True
+
+
+@pytest.mark.parametrize("name", ["decision.max_mortgage", "decision.loan_within_income_norm"])
+def test_no_income_norm_when_the_partners_uwv_record_cannot_give_their_income(name: str) -> None:
+    """The same criteria for the partner's UWV record (their job ended months ago, yet their
+    12-month SV wage is still positive; within ten years of their AOW age): no figure, and the
+    reason named for the partner."""
+    with pytest.raises(RuleNotApplicableError, match="partner_ibl_not_applicable") as caught:
+        decide(
+            name,
+            year=YEAR,
+            facts=facts(),
+            inputs=inputs(partner_ibl_applicable=False, partner_income_annual=Decimal(30000)),
+        )
+    assert "(ibl_not_applicable" not in caught.value.message  # the applicant's is fine
+    assert not any(ch.isdigit() for ch in caught.value.message)
+    both = inputs(
+        ibl_applicable=False, partner_ibl_applicable=False, partner_income_annual=Decimal(30000)
+    )
+    with pytest.raises(RuleNotApplicableError, match="ibl_not_applicable, partner_ibl_not"):
+        decide(name, year=YEAR, facts=facts(), inputs=both)
+
+
+def test_a_partner_whose_uwv_record_shows_no_income_counts_nothing() -> None:
+    """No SV wage in 12 months (no job): there is no partner's income to determine, and
+    counting none never raises the figure; the couple's maximum is decided."""
+    counted = max_mortgage(partner_ibl_applicable=False, partner_income_annual=Decimal(0))
+    assert counted == max_mortgage(partner_income_annual=Decimal(0))
+
+
+def test_the_partners_ibl_is_needed_with_a_partner_only() -> None:
+    with pytest.raises(MissingDecisionInputError, match="partner_ibl_applicable"):
+        max_mortgage(partner_ibl_applicable=None)
+    single = decide(
+        "decision.max_mortgage",
+        year=YEAR,
+        facts=facts(),
+        inputs=inputs(has_partner=False, partner_income_annual=None, partner_ibl_applicable=None),
+    )
+    assert "partner_ibl_applicable" not in single.inputs
 
 
 def test_student_loan_input_is_duos_statutory_amount() -> None:
@@ -634,6 +675,7 @@ def test_result_names_inputs_and_version_never_values() -> None:
         "facts.interest_rate",
         "has_partner",
         "ibl_applicable",
+        "partner_ibl_applicable",
         "partner_income_annual",
         "student_loan_monthly",
     )

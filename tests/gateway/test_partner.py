@@ -4,6 +4,7 @@ only the partner the applicant's data name, the applicant's checks and decisions
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from brondata import DataRequest, Gateway, LegalBasis, Purpose, verify_record
 from brondata._session_store import SessionRecord
 from brondata.consent import LogSigner, audit_verify, export
+from brondata.dossier._aow import years_until_aow_age
 from brondata.errors import (
     NoFiscalPartnerError,
     PartnerMismatchError,
@@ -68,11 +70,11 @@ async def consented(gateway: Gateway, session: SessionRecord) -> None:
 
 
 async def applicant_collected(
-    gateway: Gateway, sources: MockSources, scenario: str = "two_incomes"
+    gateway: Gateway, sources: MockSources, scenario: str = "two_incomes", n: int = 0
 ) -> str:
     session = await gateway.start(mortgage(), f"applicant-{scenario}")
     await consented(gateway, session)
-    await sources.authorise(gateway, session.id, sources.scenario(scenario))
+    await sources.authorise(gateway, session.id, sources.scenario(scenario, n))
     await gateway.collect(session.id)
     return session.id
 
@@ -136,6 +138,7 @@ async def test_the_partner_income_raises_the_max_mortgage_by_the_joint_test_inco
         "student_loan_monthly": "0",
         "aow_age_reached": False,
         "ibl_applicable": True,
+        "partner_ibl_applicable": True,
     }
     joint = decide(
         "decision.max_mortgage",
@@ -148,6 +151,62 @@ async def test_the_partner_income_raises_the_max_mortgage_by_the_joint_test_inco
         },
     )
     assert amount == joint.value
+
+
+def _couple(sources: MockSources, fits: Callable[[Person, Person], bool]) -> int:
+    """The first ``two_incomes`` couple (by number) whose applicant's UWV record gives their
+    income and whose partner ``fits``."""
+    today = sources.clock.now().date()
+    for n in range(400):
+        couple = sources.scenario("two_incomes", n)
+        if years_until_aow_age(couple.birth_date, today) >= 10 and fits(
+            couple, sources.partner(couple)
+        ):
+            return n
+    raise AssertionError("no such couple in the mock population")
+
+
+def _job_ended(_: Person, partner: Person) -> bool:
+    return all(r.end is not None for r in partner.employments)
+
+
+def _near_aow(_: Person, partner: Person) -> bool:
+    return not _job_ended(_, partner) and years_until_aow_age(partner.birth_date, TODAY) < 10
+
+
+TODAY = FixedClock().now().date()
+
+
+@pytest.mark.parametrize("partner", ["job ended", "near the AOW age"])
+async def test_no_income_norm_figure_when_the_partners_uwv_record_cannot_give_it(
+    gateway: Gateway, sources: MockSources, partner: str
+) -> None:
+    """The IBL criteria hold for the partner's income as for the applicant's: a partner whose
+    job ended months ago (their 12-month SV wage still positive), or within ten years of
+    their AOW age (by the birth date the applicant's register entry names), gives no joint
+    test income; the decision names the reason for the partner, never a figure."""
+    n = _couple(sources, _job_ended if partner == "job ended" else _near_aow)
+    couple = sources.scenario("two_incomes", n)
+    applicant = await applicant_collected(gateway, sources, n=n)
+    await partner_collected(gateway, sources, applicant, sources.partner(couple))
+
+    result = gateway.result(applicant)
+    assert "decision" not in result.records
+    error = result.errors["decision"]
+    assert error.code == "rule_not_applicable"
+    assert "partner_ibl_not_applicable" in error.message
+    assert "(ibl_not_applicable" not in error.message  # the applicant's own income is fine
+    assert not any(ch.isdigit() for ch in error.message)
+    failed = [
+        e
+        for e in ledger(gateway)
+        if e["event"] == "data.failed"
+        and e["source"] == "decision"
+        and e["session_id"] == applicant
+    ]
+    assert failed[-1]["error_code"] == "rule_not_applicable"
+    # The partner's data are there: the check that asks for them is satisfied.
+    assert "partner_data_missing" not in gateway.dossier(applicant).codes()
 
 
 async def test_partner_data_missing_can_be_cleared(gateway: Gateway, sources: MockSources) -> None:
@@ -185,6 +244,7 @@ async def test_the_decision_record_names_the_partner_record_never_the_income(
     ]
     assert provenance["input_digests"]["partner.employment"] == partner_digest
     assert "partner_income_annual" in provenance["inputs"]
+    assert "partner_ibl_applicable" in provenance["inputs"]  # their record gives the income
     # The partner's income is nowhere in the applicant's record, nor its events.
     wage = str(sources.partner(sources.scenario("two_incomes")).gross_annual_salary)
     assert wage.split(".")[0] not in json.dumps(claims)
@@ -273,6 +333,9 @@ async def test_the_partner_notice_says_whose_application_and_what_is_read(
     assert "your partner's application" in english
     assert "decision.max_mortgage" in english
     assert "employment.sv_wage_12m" in english
+    # The IBL criteria read the partner's current employment and its history as well.
+    assert "employment.current (employment)" in english
+    assert "employment.history (employment)" in english
     assert "aanvraag van uw partner" in dutch
     assert partner.request.legal_basis is LegalBasis.CONSENT
     assert set(partner.sources) == {"employment", "tax"}

@@ -394,3 +394,26 @@ def test_a_couples_partner_logs_in_as_the_person_the_applicants_sources_name(
     assert partner.address == couple.address
     assert partner.tax_years[-1].wages
     assert population.partner_of(population.scenario("salaried", n)) is None
+
+
+def test_some_couples_partner_is_between_jobs() -> None:
+    """A partner variant for the income norm's IBL criteria: some ``two_incomes`` partners'
+    one job ended two to eight months ago, so their 12-month SV wage is still positive but
+    there is no current employment. Drawn from a stream of their own: the applicant's data
+    (their partner entry included) are those of every other partner."""
+    population = Population(seed=7, as_of=AS_OF)
+    couples = [population.scenario("two_incomes", n) for n in range(80)]
+    partners = [population.partner_of(c) for c in couples]
+    ended = [p for p in partners if p is not None and p.employments[0].end is not None]
+    assert 0 < len(ended) < len(couples) // 3
+    for partner in ended:
+        (job,) = partner.employments
+        assert job.end is not None
+        assert AS_OF - timedelta(days=9 * 31) < job.end < AS_OF - timedelta(days=31)
+        recent = [s for s in partner.payslips if s.pay_date > AS_OF - timedelta(days=365)]
+        assert sum(s.sv_wage for s in recent) > 0
+        assert partner.tax_years[-1].wages
+    # The partner of the first couple, which the partner's session tests use, works.
+    first = population.partner_of(couples[0])
+    assert first is not None
+    assert first.employments[0].end is None

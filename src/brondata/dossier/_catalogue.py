@@ -29,6 +29,9 @@ INPUT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "applicant_income_annual": ("employment.sv_wage_12m",),
     "has_partner": ("household.partner",),
     "partner_income_annual": (),
+    # The IBL criteria over the partner's own UWV record (their session's); the AOW criterion
+    # reads the birth date this consumer's data name for the partner (``household.partner``).
+    "partner_ibl_applicable": ("household.partner",),
     "student_loan_monthly": ("student_debt.statutory_monthly_repayment",),
     # The AOW age is the law's (the ``aow_age`` table), so the BRP birth date is enough.
     "aow_age_reached": ("person.birth_date",),

@@ -31,11 +31,12 @@ The 2026 tables (sources in the files):
 
 Rules: a decision never uses a default for a missing input (``MissingDecisionInputError``
 names what is missing); the income norm gives no figure from an income the UWV record cannot
-give (``ibl_applicable`` false: ``RuleNotApplicableError`` naming ``ibl_not_applicable``); a
-table that cannot decide a case from the data gives ``not_applicable``, a fixed text saying
-why, and ``decide`` raises ``RuleNotApplicableError`` with it;
-the result carries the rule version ``<table>@<year>.<revision>`` and the names of its
-inputs, never their values.
+give (``ibl_applicable`` false: ``RuleNotApplicableError`` naming ``ibl_not_applicable``),
+nor from a partner's income their own UWV record cannot give (``partner_ibl_applicable``
+false: naming ``partner_ibl_not_applicable``); a table that cannot decide a case from the
+data gives ``not_applicable``, a fixed text saying why, and ``decide`` raises
+``RuleNotApplicableError`` with it; the result carries the rule version
+``<table>@<year>.<revision>`` and the names of its inputs, never their values.
 """
 
 from __future__ import annotations
@@ -118,6 +119,9 @@ INPUTS: dict[str, str] = {
     # The UWV record can give the test income (``EmploymentFacts.ibl_applicable``, the check
     # ``ibl_not_applicable``'s criteria); when false the income norm gives no figure.
     "ibl_applicable": "boolean",
+    # The same criteria over the partner's own UWV record (``brondata.dossier._partner``);
+    # needed only when has_partner. False with a positive partner's income: no figure.
+    "partner_ibl_applicable": "boolean",
     "household": "household",  # "single" (alone or single parent) or "couple"
     # Children under 18 in the household: single parent rather than single, and the child
     # terms of Rv art. 475da lid 2 b and d.
@@ -209,6 +213,7 @@ DECISIONS: dict[str, Decision] = {
 #: Inputs needed only in some cases: name -> (the input that decides, needed when true).
 _CONDITIONAL: dict[str, tuple[str, Callable[[Mapping[str, Any]], bool]]] = {
     "partner_income_annual": ("has_partner", lambda given: given.get("has_partner") is True),
+    "partner_ibl_applicable": ("has_partner", lambda given: given.get("has_partner") is True),
     "partner_taxable_income_annual": (
         "household",
         lambda given: given.get("household") == "couple",
@@ -365,9 +370,10 @@ def decide(
         raise MissingDecisionInputError(name, missing)
     table = rule_table(decision.table, year)
     context: dict[str, Any] = {k: _checked(k, given[k]) for k in needed}
-    if context.get("ibl_applicable") is False:
+    reasons = _not_from_uwv(context)
+    if reasons:
         raise RuleNotApplicableError(
-            f"{name} needs an income the UWV record cannot give here (ibl_not_applicable); "
+            f"{name} needs an income the UWV record cannot give here ({', '.join(reasons)}); "
             "the lender determines the income another way"
         )
     context.update({f: getattr(facts, f) for f in decision.facts})
@@ -390,6 +396,17 @@ def decide(
         rule_version=table.version,
         inputs=tuple(sorted([f"facts.{f}" for f in decision.facts] + needed)),
     )
+
+
+def _not_from_uwv(context: Mapping[str, Any]) -> list[str]:
+    """Why the incomes a decision counts cannot come from the UWV records (the IBL criteria,
+    ``EmploymentFacts.ibl_applicable``): the applicant's, the partner's. A partner's record
+    that shows no SV wage counts nothing (there is no income to determine; none is added)."""
+    reasons = ["ibl_not_applicable"] if context.get("ibl_applicable") is False else []
+    counted = context.get("partner_income_annual")
+    if context.get("partner_ibl_applicable") is False and isinstance(counted, Decimal) and counted:
+        reasons.append("partner_ibl_not_applicable")
+    return reasons
 
 
 def _checked(name: str, value: object) -> object:

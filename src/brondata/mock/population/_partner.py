@@ -9,6 +9,11 @@ return's wages agree), and a tax return naming the applicant as fiscal partner. 
 keeps no bank account in the mock. Their draws come from a stream of their own, so adding
 them moved no draw of anyone else.
 
+One partner in eight is between jobs (``_job_ended``, a stream of its own again, so every
+other partner stayed as they were): their one job ended two to eight months ago, so their
+12-month SV wage is still positive but there is no current employment, which the income
+norm's IBL criteria do not accept as the partner's income.
+
 The partner's login name ends in the applicant's index, like every login name here, so the
 population finds them by name (``Population.by_username``) and by BSN (the partner's BSN
 shares the applicant's seven-digit head: ``Population.by_bsn``).
@@ -55,6 +60,14 @@ def _applicant_as_partner(person: Person, partner: Partner) -> Partner:
     )
 
 
+def _job_ended(seed: int, as_of: date, index: int) -> date | None:
+    """The day the partner's job ended, for one partner in eight (``None``: it goes on)."""
+    rng = random.Random(f"brondata:{seed}:partner-between-jobs:{index}")
+    if rng.random() >= 0.125:
+        return None
+    return as_of - timedelta(days=rng.randint(2 * 31, 8 * 30))
+
+
 def partner_person(seed: int, as_of: date, person: Person) -> Person | None:
     """``person``'s fiscal partner as a person who logs in, or ``None`` without one."""
     partner = person.partner
@@ -65,7 +78,8 @@ def partner_person(seed: int, as_of: date, person: Person) -> Person | None:
     # Working at their employer for two to ten years, from 21 at the earliest.
     start = as_of - timedelta(days=rng.randint(2 * 365, 10 * 365))
     start = max(start, _add_years(partner.birth_date, 21)).replace(day=1)
-    relation = life.job(partner.employer, start, None, partner.gross_annual_salary)
+    ended = _job_ended(seed, as_of, person.index)
+    relation = life.job(partner.employer, start, ended, partner.gross_annual_salary)
     payslips = life.payslips()
     career = _Career(
         partner.employer,
