@@ -82,7 +82,7 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     │   ├── UnknownDecisionError      a decision name no rule defines
     │   ├── RuleTableNotFoundError    no rule table for that decision and year
     │   ├── DecisionsUnavailableError the rules engine is not installed (the `decisions` extra)
-    │   └── RuleNotApplicableError    the rule table has no row for these inputs (a gap, named)
+    │   └── RuleNotApplicableError    the rule table cannot decide these inputs (why, named)
     └── DossierError                  first-time-right checks over the collected data
         ├── DossierInputError         a DossierInput of the wrong shape
         └── UnknownPresetError        a purpose preset that is not defined

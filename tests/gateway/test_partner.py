@@ -512,11 +512,13 @@ async def test_the_applicants_own_collection_counts_the_partner_once(
     assert len(ledger(gateway)) == before
 
 
-async def test_a_couples_protected_earnings_count_the_partners_taxable_income(
+async def test_a_couples_protected_earnings_wait_for_the_partner_and_then_refuse_by_475db(
     gateway: Gateway, sources: MockSources
 ) -> None:
     """The beslagvrije voet of a couple counts the spouse's taxable income (Rv art. 475da lid
-    2, C): it comes from the partner's own session, never assumed 0."""
+    2, C): it comes from the partner's own session, never assumed 0. A spouse with income of
+    their own lowers the amount by that income, net, up to half (art. 475db lid 1 a), which
+    neither session shows: the decision is refused naming the article, not given too high."""
     from .test_dossier import payment_plan
 
     person = sources.scenario("two_incomes")
@@ -530,9 +532,13 @@ async def test_a_couples_protected_earnings_count_the_partners_taxable_income(
     await consented(gateway, partner)
     await sources.authorise(gateway, partner.id, sources.partner(person))
     await gateway.collect(partner.id)
-    decided = decision_of(gateway, session.id)
-    assert "decision.protected_earnings_monthly" in decided
-    record = verify_record(gateway.result(session.id).records["decision"].compact, gateway.jwks())
-    provenance = record.claims["decisions"]["decision.protected_earnings_monthly"]
-    assert "partner.employment" in provenance["input_digests"]
-    assert "partner_taxable_income_annual" in provenance["inputs"]
+    result = gateway.result(session.id)
+    assert "decision" not in result.records
+    error = result.errors["decision"]
+    assert error.code == "rule_not_applicable"
+    assert "475db" in error.message
+    assert "partner_taxable_income_annual" not in error.message  # the input was there
+    # No value of either person in the error the application reads.
+    spouse = sources.partner(person)
+    assert spouse.bsn not in error.message
+    assert person.bsn not in error.message

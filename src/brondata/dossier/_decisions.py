@@ -21,8 +21,11 @@ The 2026 tables (sources in the files):
   beslagvrije voet): the formula of art. 475da lid 2 (95% of the social-assistance norm of
   Participatiewet art. 21 for the household, plus the terms for health insurance, rent and
   children that grow with the taxable income of debtor and spouse) within the maxima of lid 1,
-  from 1 January and from 1 July 2026; or 95% of the net income when that is lower. A couple
-  needs the spouse's taxable income, which no source of this consumer's session gives.
+  from 1 January and from 1 July 2026; lowered by the spouse's own income up to half
+  (art. 475db lid 1 a); or 95% of the net income when that is lower. A couple needs the
+  spouse's taxable income, from the spouse's own session; when the spouse has income and it
+  decides the amount (the data give it gross, the law subtracts it net), no figure:
+  ``RuleNotApplicableError`` naming art. 475db.
 * ``aow_age``: the AOW age by date of birth (AOW art. 7a), the input of the others' AOW
   criteria (``brondata.dossier._aow``).
 
@@ -30,7 +33,9 @@ Rules: a decision never uses a default for a missing input (``MissingDecisionInp
 names what is missing); the income norm gives no figure from an income the UWV record cannot
 give (``ibl_applicable`` false: ``RuleNotApplicableError`` naming ``ibl_not_applicable``),
 nor from a partner's income their own UWV record cannot give (``partner_ibl_applicable``
-false: naming ``partner_ibl_not_applicable``); the result carries the rule version
+false: naming ``partner_ibl_not_applicable``); a table that cannot decide a case from the
+data gives ``not_applicable``, a fixed text saying why, and ``decide`` raises
+``RuleNotApplicableError`` with it; the result carries the rule version
 ``<table>@<year>.<revision>`` and the names of its inputs, never their values.
 """
 
@@ -378,6 +383,10 @@ def decide(
     if decision.table == "income_norm" and not context.get("has_partner"):
         context["partner_income_annual"] = Decimal(0)
     raw = _evaluate(table, context)
+    reason = raw.get("not_applicable")
+    if reason is not None:
+        # A table that cannot decide a case from the data says why (a fixed text, no value).
+        raise RuleNotApplicableError(f"{name}: {table.version} gives no figure here: {reason}")
     value = raw.get(decision.output)
     if value is None:
         raise RuleNotApplicableError(f"{table.version} gave no {decision.output}")
