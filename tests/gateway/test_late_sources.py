@@ -337,3 +337,241 @@ async def test_a_failed_second_bank_retried_within_the_window_merges(
     await gateway.collect(session)
     bank = verify_record(gateway.result(session).records["bank"].compact, gateway.jwks())
     assert sorted(bank.claims["instances"]) == ["bank.mockbank", "bank.noordbank"]
+
+
+# --- the review's findings on late sources and retries (issue 12) ---------------------------
+
+
+async def log_in(gateway: Gateway, sources: MockSources, session: str, instance: str) -> None:
+    person = sources.scenario("salary_elsewhere")
+    async with sources.browser() as browser:
+        url = await gateway.login_url(session, instance)
+        callback = await browser.authorize(url, username=person.username, password=person.password)
+        await gateway.callback(session, instance, callback)
+
+
+async def test_the_failed_only_bank_retried_alone_becomes_the_bank_record(
+    gateway: Gateway, sources: MockSources, tmp_path: Path
+) -> None:
+    # The only bank's answer could not be mapped: the kind's outcome is an error. The bank
+    # fixes it, the consumer retries that bank (the journey's way for a failed source) and
+    # logs in again: its fresh answer is the bank record, superseding nothing, and the
+    # ledger says so after its ``data.retrieved``.
+    sources.faults["bank.mockbank"].add(Fault("body", "/v1/accounts", body=_NO_BALANCE))
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    assert "bank" not in gateway.result(session).records
+    assert gateway.session(session).sources["bank.mockbank"].error is not None
+    sources.faults["bank.mockbank"].clear()
+    await gateway.retry(session, "bank.mockbank")
+    await log_in(gateway, sources, session, "bank.mockbank")
+    await gateway.collect(session)
+    result = gateway.result(session)
+    bank = verify_record(result.records["bank"].compact, gateway.jwks())
+    assert bank.claims["instances"] == ["bank.mockbank"]
+    assert "supersedes" not in bank.claims
+    assert result.delivered("bank.mockbank")
+    assert result.error("bank.mockbank") is None
+    progress = gateway.session(session).sources["bank.mockbank"]
+    assert progress.state is SourceState.COLLECTED
+    assert progress.error is None
+    entries = ledger(gateway)
+    last = max(
+        i
+        for i, e in enumerate(entries)
+        if e["event"] == "data.retrieved" and e["source"] == "bank.mockbank"
+    )
+    assert [e["event"] for e in entries[last + 1 :] if e.get("source") == "bank"] == [
+        "data.delivered"
+    ]
+    export(gateway.ledger, tmp_path / "export", LogSigner.generate("lender.example/log"))
+    audit = audit_verify(tmp_path / "export")
+    assert audit.ok, audit.to_dict()
+
+
+async def test_the_failed_only_bank_retried_and_failing_again_fails_with_its_error(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    sources.faults["bank.mockbank"].add(Fault("body", "/v1/accounts", body=_NO_BALANCE))
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    await gateway.retry(session, "bank.mockbank")
+    await log_in(gateway, sources, session, "bank.mockbank")
+    size = len(ledger(gateway))
+    await gateway.collect(session)
+    progress = gateway.session(session).sources["bank.mockbank"]
+    assert progress.state is SourceState.FAILED
+    assert progress.error is not None
+    assert progress.error["code"] == "mapping_failed"
+    assert "bank" not in gateway.result(session).records
+    after = [(e["event"], e.get("source")) for e in ledger(gateway)[size:]]
+    assert ("data.failed", "bank.mockbank") in after
+
+
+def stored_by_the_previous_release(record: SessionRecord) -> SessionRecord:
+    """``record`` as the release before the late-source window stored it (no
+    ``late_sources_until``), read by this one."""
+    body = json.loads(record.model_dump_json())
+    del body["late_sources_until"]
+    return SessionRecord.model_validate(body)
+
+
+async def test_answers_kept_by_the_previous_release_are_dropped_by_the_next_sweep(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    # The previous release kept the raw bank answers with the kind's outcome and had no
+    # window: no source can join such a session, so the answers serve nothing and must not
+    # stay for the whole retention.
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    served = snapshot(gateway, session)
+    gateway.sessions.replace(stored_by_the_previous_release(gateway.sessions.get(session)))
+    assert "answers" in opened(gateway, session)["bank"]
+    assert gateway.sessions.due(sources.clock.now()) == [session]
+    assert await gateway.expire_due() == []
+    record = gateway.session(session)
+    assert record.state is SessionState.COLLECTED
+    assert record.late_sources_until is None
+    assert all("answers" not in outcome for outcome in opened(gateway, session).values())
+    assert snapshot(gateway, session) == served
+    assert gateway.sessions.due(sources.clock.now()) == []
+    with pytest.raises(SessionStateError, match="window"):
+        await gateway.add_source(session, "bank.noordbank")
+
+
+async def test_answers_kept_by_the_previous_release_in_sqlite_are_due_after_db_upgrade(
+    sources: MockSources, tmp_path: Path
+) -> None:
+    # Rows the previous release wrote hold their consent's end as the due time: ``db
+    # upgrade`` makes those that may keep answers due now (no schema change, the rows only).
+    import sqlite3
+
+    from brondata.consent import upgrade_sqlite
+
+    path = tmp_path / "gateway.db"
+    stores = open_stores(f"sqlite:///{path}")
+    with stores:
+        gateway = Gateway(
+            issuer="https://lender.example",
+            connectors=sources.connectors(),
+            redirect_uri="https://lender.example/callback/{source}",
+            signing_key=SigningKey.generate(),
+            store_key=b"s" * 32,
+            pseudonym_key=b"p" * 32,
+            clock=sources.clock,
+            ledger=stores.ledger,
+            sessions=stores.sessions,
+            keyring=stores.keyring,
+        )
+        session = await collected(
+            gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"]
+        )
+        fresh = await collected(gateway, sources, REQUEST, "salaried", only=["bank.mockbank"])
+        record = gateway.sessions.get(session)
+        conn = sqlite3.connect(path)
+        with conn:
+            conn.execute(
+                "UPDATE session_records SET expires_at = ?,"
+                " body = json_remove(body, '$.late_sources_until')",
+                (record.consent_expires_at.timestamp(),),
+            )
+        conn.close()
+        sources.clock.advance(timedelta(days=30))
+        assert gateway.sessions.due(sources.clock.now()) == []  # the rows as they were
+        upgrade_sqlite(path)
+        upgrade_sqlite(path)  # idempotent
+        assert gateway.sessions.due(sources.clock.now()) == sorted([session, fresh])
+        assert await gateway.expire_due() == []
+        assert all("answers" not in o for o in opened(gateway, session).values())
+        assert gateway.sessions.due(sources.clock.now()) == []
+
+
+async def test_a_late_collection_cut_short_lets_the_sweep_drop_the_answers(
+    gateway: Gateway, sources: MockSources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A late bank's collection dies after its merge committed (the session stays
+    # ``collecting``, its lease freed or lapsed) and the consumer never comes back. Once the
+    # window closed the sweep drops both banks' answers (the dead lease protects no merge)
+    # and the session is not due again until its consent ends.
+    from brondata._collector import Collector
+
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    real = Collector._computed
+
+    async def crash(self: Collector, *args: Any, **kw: Any) -> Any:
+        if "bank.noordbank" in gateway.sessions.get(session).sources:
+            raise RuntimeError("process killed after the merge committed")
+        return await real(self, *args, **kw)
+
+    monkeypatch.setattr(Collector, "_computed", crash)
+    with pytest.raises(ExceptionGroup):
+        await add_bank_and_collect(gateway, sources, session, person)
+    monkeypatch.setattr(Collector, "_computed", real)
+    assert gateway.session(session).state is SessionState.COLLECTING
+    sources.clock.advance(WINDOW + timedelta(days=1))
+    assert gateway.sessions.due(sources.clock.now()) == [session]
+    assert await gateway.expire_due() == []
+    assert all("answers" not in o for o in opened(gateway, session).values())
+    assert gateway.sessions.due(sources.clock.now()) == []
+    # The consumer comes back: the collection resumes and finishes with the merged record.
+    await gateway.collect(session)
+    assert gateway.session(session).state is SessionState.COLLECTED
+    assert gateway.result(session).delivered("bank.noordbank")
+
+
+async def test_a_late_collection_cut_short_before_its_merge_fails_the_late_bank_typed(
+    gateway: Gateway, sources: MockSources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from brondata._collector import Collector
+
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    first = gateway.result(session).records["bank"].digest
+
+    async def crash(self: Collector, *args: Any, **kw: Any) -> Any:
+        raise RuntimeError("process killed before the merge")
+
+    monkeypatch.setattr(Collector, "_merge", crash)
+    with pytest.raises(ExceptionGroup):
+        await add_bank_and_collect(gateway, sources, session, person)
+    monkeypatch.undo()
+    sources.clock.advance(WINDOW)
+    await gateway.expire_due()
+    assert all("answers" not in o for o in opened(gateway, session).values())
+    await gateway.collect(session)
+    result = gateway.result(session)
+    assert result.records["bank"].digest == first
+    error = result.error("bank.noordbank")
+    assert isinstance(error, SessionStateError)
+    assert "not kept" in str(error)
+
+
+async def test_a_late_collection_without_answers_to_join_opens_no_window(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    # The late bank logged in in time but was collected after the sweep dropped the answers:
+    # it fails alone (as designed), and its collection opens no new window, for nothing is
+    # kept to merge with: a retry of that bank is refused at once.
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    await gateway.add_source(session, "bank.noordbank")
+    await log_in(gateway, sources, session, "bank.noordbank")
+    sources.clock.advance(WINDOW)
+    await gateway.expire_due()
+    await gateway.collect(session)
+    record = gateway.session(session)
+    assert record.sources["bank.noordbank"].state is SourceState.FAILED
+    assert record.late_sources_until is None
+    assert record.due_at == record.consent_expires_at
+    with pytest.raises(SessionStateError, match="window"):
+        await gateway.retry(session, "bank.noordbank")
+
+
+async def test_a_login_at_a_late_bank_after_the_window_is_refused_at_once(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    await gateway.add_source(session, "bank.noordbank")
+    sources.clock.advance(WINDOW)
+    await gateway.expire_due()
+    before = gateway.session(session)
+    with pytest.raises(SessionStateError, match="window"):
+        await gateway.login_url(session, "bank.noordbank")
+    assert gateway.session(session) == before
