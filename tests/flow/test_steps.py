@@ -233,7 +233,9 @@ def test_the_window_closed_drops_the_kept_answers_once_and_appends_nothing() -> 
     again = flow.close_late_window(closed.record, T0 + TTL, outcomes={"bank": "other"})
     assert again.record is closed.record
     # While a collection runs (it may be merging with the answers) nothing is dropped.
-    collecting = record.model_copy(update={"state": SessionState.COLLECTING})
+    collecting = record.model_copy(
+        update={"state": SessionState.COLLECTING, "lease_until": T0 + TTL + timedelta(seconds=6)}
+    )
     assert flow.close_late_window(collecting, T0 + TTL, outcomes=outcomes).record is collecting
 
 

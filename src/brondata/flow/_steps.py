@@ -631,21 +631,24 @@ def finish_collection(
 
 def late_window_closed(record: SessionRecord, now: datetime) -> bool:
     """Whether the session's window for late sources has closed with the raw answers kept
-    for it still there, and they can go now: not while a collection runs (it may be merging
-    with them) nor once the session has ended (nothing is kept then)."""
+    for it still there, and they can go now: not while a collection runs (its lease holds:
+    it may be merging with them) nor once the session has ended (nothing is kept then). A
+    collection cut short (its lease lapsed or freed) protects nothing: a resumed one fails
+    a late instance that has not joined yet with the typed "answers not kept" error."""
     until = record.late_sources_until
-    return (
-        until is not None
-        and now >= until
-        and record.state in (SessionState.CONSENTED, SessionState.COLLECTED)
-    )
+    if until is None or now < until:
+        return False
+    if record.state is SessionState.COLLECTING:
+        return record.lease_until is None or record.lease_until <= now
+    return record.state in (SessionState.CONSENTED, SessionState.COLLECTED)
 
 
 def close_late_window(record: SessionRecord, now: datetime, *, outcomes: Mapping[str, str]) -> Step:
     """The window for late sources closed: the raw answers kept to merge a late source with
     go, with nothing else. ``outcomes``: the kinds' outcomes without them (sealed again by the
     driver, which reads them from this same record). Before the window closed, while a
-    collection runs, or taken again (a retried sweep): nothing changes.
+    collection runs (``late_window_closed``), or taken again (a retried sweep): nothing
+    changes.
 
     No ledger event: the answers are the gateway's working copy of data whose retrieval the
     ledger holds already (``data.retrieved``), never released, so dropping them changes
