@@ -392,14 +392,21 @@ class Collector:
         withdrawn or expired meanwhile."""
 
         def finish(current: SessionRecord) -> Step:
-            with_record = {
-                kind
+            outcomes = {
+                kind: self._box.open(sealed, f"{current.id}/{kind}/outcome")
                 for kind, sealed in current.kinds.items()
-                if "record" in self._box.open(sealed, f"{current.id}/{kind}/outcome")
             }
+            with_record = {kind for kind, outcome in outcomes.items() if "record" in outcome}
             delivered = {s for s in responses if kind_of(s) in with_record}
-            # A window for late sources only where one can come: no wake-up for the others.
-            late = any(self._several(kind) for kind in flow.plan_of(current))
+            # A window for late sources only where one can still join: a kind the gateway
+            # has several instances of, whose record keeps the answers to merge with, or
+            # that has no record yet (an error, or none) for a late instance to become. Not
+            # for a record whose answers were dropped: a login there would be for nothing.
+            late = any(
+                self._several(kind)
+                and (kind not in with_record or "answers" in outcomes[kind])
+                for kind in flow.plan_of(current)
+            )
             return flow.finish_collection(
                 current,
                 me,

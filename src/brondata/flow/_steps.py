@@ -591,7 +591,8 @@ def finish_collection(
     unless the consent ended meanwhile. From here the consent covers keeping the data: its
     term is the retention; and for ``late_source_window`` a source may still be added
     (``add_source``), the raw answers kept for it to merge with (``close_late_window``);
-    ``None``: no source can be added (the gateway has one instance of each kind asked)."""
+    ``None``: no source can join (the gateway has one instance of each kind asked, or the
+    kinds' records keep no answers to merge with any more): the window closes."""
     updated = record
     if record.state is SessionState.COLLECTING:
         if record.collector != me:
