@@ -373,7 +373,8 @@ async def test_the_failed_only_bank_retried_alone_becomes_the_bank_record(
     assert bank.claims["instances"] == ["bank.mockbank"]
     assert "supersedes" not in bank.claims
     assert result.delivered("bank.mockbank")
-    assert result.error("bank.mockbank") is None
+    assert "bank.mockbank" not in result.errors
+    assert "bank" not in result.errors
     progress = gateway.session(session).sources["bank.mockbank"]
     assert progress.state is SourceState.COLLECTED
     assert progress.error is None

@@ -627,14 +627,19 @@ def finish_collection(
                 updated, source, SessionEvent.COLLECT, sealed=None, fetched=None
             )
         else:
-            problem = errors.get(source) or errors.get(kind_of(source))
+            # Never failed without an error: the consumer and ``callback_seen`` read it.
+            problem = (
+                errors.get(source)
+                or errors.get(kind_of(source))
+                or SessionStateError(f"{source}: its answer is in no record of its kind")
+            )
             updated = _source_moved(
                 updated,
                 source,
                 SessionEvent.FAIL_COLLECT,
                 sealed=None,
                 fetched=None,
-                error=problem.to_dict() if problem is not None else None,
+                error=problem.to_dict(),
             )
     return Step(updated)
 
