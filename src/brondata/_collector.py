@@ -412,8 +412,7 @@ class Collector:
             # that has no record yet (an error, or none) for a late instance to become. Not
             # for a record whose answers were dropped: a login there would be for nothing.
             late = any(
-                self._several(kind)
-                and (kind not in with_record or "answers" in outcomes[kind])
+                self._several(kind) and (kind not in with_record or "answers" in outcomes[kind])
                 for kind in flow.plan_of(current)
             )
             return flow.finish_collection(
