@@ -440,17 +440,52 @@ async def test_answers_kept_by_the_previous_release_are_dropped_by_the_next_swee
         await gateway.add_source(session, "bank.noordbank")
 
 
-async def test_answers_kept_by_the_previous_release_in_sqlite_are_due_after_db_upgrade(
-    sources: MockSources, tmp_path: Path
+def as_the_previous_release_wrote(engine: str, at: dict[str, Any]) -> None:
+    """Rewrite the session table's rows as the release before the window wrote them: no
+    ``late_sources_until`` in the body, the consent's end (``at``) as the due time."""
+    if engine == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(at["path"])
+        with conn:
+            conn.execute(
+                "UPDATE session_records SET expires_at = ?,"
+                " body = json_remove(body, '$.late_sources_until')",
+                (at["until"].timestamp(),),
+            )
+        conn.close()
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(at["dsn"]) as conn:
+        conn.execute(
+            sql.SQL(
+                "UPDATE {s}.session_records SET expires_at = %s, body = body - 'late_sources_until'"
+            ).format(s=sql.Identifier(at["schema"])),
+            (at["until"],),
+        )
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_sessions_of_the_previous_release_are_due_after_db_upgrade(
+    request: pytest.FixtureRequest, sources: MockSources, tmp_path: Path, engine: str
 ) -> None:
     # Rows the previous release wrote hold their consent's end as the due time: ``db
-    # upgrade`` makes those that may keep answers due now (no schema change, the rows only).
-    import sqlite3
+    # upgrade`` makes those that may keep answers due now (no schema change, the rows only),
+    # and the next sweep drops the answers.
+    from brondata.consent import upgrade_postgres, upgrade_sqlite
 
-    from brondata.consent import upgrade_sqlite
-
-    path = tmp_path / "gateway.db"
-    stores = open_stores(f"sqlite:///{path}")
+    where: dict[str, Any] = {}
+    if engine == "sqlite":
+        where["path"] = tmp_path / "gateway.db"
+        stores = open_stores(f"sqlite:///{where['path']}")
+        upgrade = lambda: upgrade_sqlite(where["path"])  # noqa: E731
+    else:
+        where["dsn"] = request.getfixturevalue("postgres_dsn")
+        where["schema"] = request.getfixturevalue("pg_schema")
+        stores = open_stores(where["dsn"], schema=where["schema"])
+        upgrade = lambda: upgrade_postgres(where["dsn"], schema=where["schema"])  # noqa: E731
     with stores:
         gateway = Gateway(
             issuer="https://lender.example",
@@ -467,23 +502,18 @@ async def test_answers_kept_by_the_previous_release_in_sqlite_are_due_after_db_u
         session = await collected(
             gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"]
         )
-        fresh = await collected(gateway, sources, REQUEST, "salaried", only=["bank.mockbank"])
-        record = gateway.sessions.get(session)
-        conn = sqlite3.connect(path)
-        with conn:
-            conn.execute(
-                "UPDATE session_records SET expires_at = ?,"
-                " body = json_remove(body, '$.late_sources_until')",
-                (record.consent_expires_at.timestamp(),),
-            )
-        conn.close()
+        other = await collected(gateway, sources, REQUEST, "salaried", only=["bank.mockbank"])
+        where["until"] = gateway.sessions.get(session).consent_expires_at
+        as_the_previous_release_wrote(engine, where)
+        assert "answers" in opened(gateway, session)["bank"]
         sources.clock.advance(timedelta(days=30))
         assert gateway.sessions.due(sources.clock.now()) == []  # the rows as they were
-        upgrade_sqlite(path)
-        upgrade_sqlite(path)  # idempotent
-        assert gateway.sessions.due(sources.clock.now()) == sorted([session, fresh])
+        upgrade()
+        upgrade()  # idempotent
+        assert gateway.sessions.due(sources.clock.now()) == sorted([session, other])
         assert await gateway.expire_due() == []
         assert all("answers" not in o for o in opened(gateway, session).values())
+        assert gateway.session(session).state is SessionState.COLLECTED
         assert gateway.sessions.due(sources.clock.now()) == []
 
 
