@@ -400,7 +400,10 @@ class Collector:
                 for kind, sealed in current.kinds.items()
             }
             with_record = {kind for kind, outcome in outcomes.items() if "record" in outcome}
-            delivered = {s for s in responses if kind_of(s) in with_record}
+            # In its kind's record: the instances the record was made from (its evidence).
+            delivered = {
+                s for s in responses if s in outcomes.get(kind_of(s), {}).get("evidence", {})
+            }
             # An instance in no record fails with its own error, else its kind's.
             kind_errors: dict[str, BrondataError] = {
                 kind: error_from_dict(outcome["error"])

@@ -589,3 +589,33 @@ async def test_a_login_at_a_late_bank_after_the_window_is_refused_at_once(
     with pytest.raises(SessionStateError, match="window"):
         await gateway.login_url(session, "bank.noordbank")
     assert gateway.session(session) == before
+
+
+async def test_a_merge_whose_answers_went_meanwhile_does_not_count_the_late_bank_delivered(
+    gateway: Gateway, sources: MockSources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A late collection stalls past its lease while it merges (the store slow, the process
+    # paused); the window closes and a sweep drops the answers meanwhile. The merge then no
+    # longer lands (the outcome it replaces changed): the late bank is in no record, so it
+    # fails with an error, never shows as collected.
+    from brondata._collector import Collector
+
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    first = gateway.result(session).records["bank"].digest
+    real = Collector._deliver
+
+    async def stalled(self: Collector, session_id: str, *args: Any, **kw: Any) -> Any:
+        if kw.get("replacing") is not None:
+            sources.clock.advance(WINDOW + timedelta(minutes=1))  # the lease lapsed too
+            await self.drop_answers(session_id)
+        return await real(self, session_id, *args, **kw)
+
+    monkeypatch.setattr(Collector, "_deliver", stalled)
+    await add_bank_and_collect(gateway, sources, session, person)
+    result = gateway.result(session)
+    assert result.records["bank"].digest == first
+    assert not result.delivered("bank.noordbank")
+    progress = gateway.session(session).sources["bank.noordbank"]
+    assert progress.state is SourceState.FAILED
+    assert progress.error is not None
