@@ -297,14 +297,11 @@ def add_source(
 
 
 def check_login(record: SessionRecord, source: str, now: datetime) -> str:
-    """The instance a login may start at now (before its I/O), or the typed refusal: also
-    for an instance whose data could no longer join its kind's record (``_check_joins``),
-    before a login the consumer would go through for nothing."""
+    """The instance a login may start at now (before its I/O), or the typed refusal."""
     next_session_state(record.state, SessionEvent.START_LOGIN)
     _check_not_expired(record, now)
     instance = instance_of(record, source)
     next_source_state(instance, record.sources[instance].state, SessionEvent.START_LOGIN)
-    _check_joins(record, instance, now)
     return instance
 
 
@@ -437,24 +434,18 @@ def _check_late_window(record: SessionRecord, now: datetime) -> None:
         )
 
 
-def _check_joins(record: SessionRecord, instance: str, now: datetime) -> None:
-    """That ``instance``'s data can still join its kind's record: where another instance of
-    its kind delivered, it is merged like a late source, within the window only."""
-    kind = kind_of(instance)
-    if any(
-        other != instance and kind_of(other) == kind and progress.state is SourceState.COLLECTED
-        for other, progress in record.sources.items()
-    ):
-        _check_late_window(record, now)
-
-
 def retry(record: SessionRecord, source: str, now: datetime) -> Step:
     """A failed source waits for a login again, within the consent given. After a
     collection in which another instance of its kind delivered, the retried one is merged
     with it like a late source: within the window for late sources only."""
     _check_not_expired(record, now)
     instance = instance_of(record, source)
-    _check_joins(record, instance, now)
+    kind = kind_of(instance)
+    if any(
+        other != instance and kind_of(other) == kind and progress.state is SourceState.COLLECTED
+        for other, progress in record.sources.items()
+    ):
+        _check_late_window(record, now)
     updated = _moved(record, SessionEvent.RETRY, now)
     updated = _source_moved(updated, instance, SessionEvent.RETRY, sealed=None, error=None)
     return Step(updated)
