@@ -301,16 +301,6 @@ def test_a_source_never_fails_without_an_error() -> None:
     assert done.sources[BANK].error["code"]
 
 
-def test_a_late_source_after_the_window_is_refused_a_login_at_once() -> None:
-    # Added in time, but the window closed before the consumer went to log in there: its
-    # data could not join the kind's record, so no login for nothing (as ``retry``).
-    record = collected()
-    added = flow.add_source(record, "bank.noordbank", T0, configured={BANK, "bank.noordbank"})
-    assert flow.check_login(added.record, "bank.noordbank", T0 + TTL / 2) == "bank.noordbank"
-    with pytest.raises(SessionStateError, match="window"):
-        flow.check_login(added.record, "bank.noordbank", T0 + TTL)
-
-
 def consented_with_login() -> SessionRecord:
     record = flow.give_consent(started().record, T0, settings=SETTINGS, notice_hash=None).record
     instance = flow.check_login(record, "bank", T0)

@@ -578,33 +578,26 @@ async def test_a_late_collection_cut_short_before_its_merge_fails_the_late_bank_
 async def test_a_late_collection_without_answers_to_join_opens_no_window(
     gateway: Gateway, sources: MockSources
 ) -> None:
-    # The late bank logged in in time but was collected after the sweep dropped the answers:
-    # it fails alone (as designed), and its collection opens no new window, for nothing is
-    # kept to merge with: a retry of that bank is refused at once.
+    # The late bank was added in time but logged in to and collected after the sweep dropped
+    # the answers: it fails alone (as designed) and the session serves its result again; its
+    # collection opens no new window, for nothing is kept to merge with: a retry of that bank
+    # is refused at once.
     session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    first = gateway.result(session).records["bank"].digest
     await gateway.add_source(session, "bank.noordbank")
-    await log_in(gateway, sources, session, "bank.noordbank")
     sources.clock.advance(WINDOW)
     await gateway.expire_due()
+    await log_in(gateway, sources, session, "bank.noordbank")
     await gateway.collect(session)
     record = gateway.session(session)
     assert record.sources["bank.noordbank"].state is SourceState.FAILED
+    assert isinstance(gateway.result(session).error("bank.noordbank"), SessionStateError)
+    assert gateway.result(session).records["bank"].digest == first
     assert record.late_sources_until is None
     assert record.due_at == record.consent_expires_at
-    with pytest.raises(SessionStateError, match="window"):
-        await gateway.retry(session, "bank.noordbank")
-
-
-async def test_a_login_at_a_late_bank_after_the_window_is_refused_at_once(
-    gateway: Gateway, sources: MockSources
-) -> None:
-    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
-    await gateway.add_source(session, "bank.noordbank")
-    sources.clock.advance(WINDOW)
-    await gateway.expire_due()
     before = gateway.session(session)
     with pytest.raises(SessionStateError, match="window"):
-        await gateway.login_url(session, "bank.noordbank")
+        await gateway.retry(session, "bank.noordbank")
     assert gateway.session(session) == before
 
 
