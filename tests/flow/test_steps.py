@@ -301,6 +301,37 @@ def test_a_source_never_fails_without_an_error() -> None:
     assert done.sources[BANK].error["code"]
 
 
+def test_a_late_source_not_logged_in_to_in_the_window_is_refused_and_closed() -> None:
+    # Added in time, but the window closed before the consumer went to log in there: its
+    # data could not join the kind's record, so no login for nothing (as ``retry``). The
+    # window's close fails it with that refusal and, nothing left to collect, the session
+    # returns to its result; one logged in to already stays, to be collected (alone).
+    record = flow.login_refused(collected(), "tax", AuthorizationDeniedError("no"), T0).record
+    configured = {BANK, "bank.noordbank", "tax"}
+    added = flow.add_source(record, "bank.noordbank", T0, configured=configured).record
+    assert flow.check_login(added, "bank.noordbank", T0 + TTL / 2) == "bank.noordbank"
+    with pytest.raises(SessionStateError, match="window"):
+        flow.check_login(added, "bank.noordbank", T0 + TTL)
+    closed = flow.close_late_window(added, T0 + TTL, outcomes={}).record
+    assert closed.state is SessionState.COLLECTED
+    assert closed.sources["bank.noordbank"].state is SourceState.FAILED
+    assert closed.sources["bank.noordbank"].error is not None
+    assert closed.sources["bank.noordbank"].error["code"] == "invalid_transition"
+    assert flow.close_late_window(closed, T0 + TTL, outcomes={}).record is closed
+    started = flow.login_started(added, "bank.noordbank", "sealed-pending", T0).record
+    authorised = flow.login_completed(started, "bank.noordbank", "sealed-grant", T0).record
+    still = flow.close_late_window(authorised, T0 + TTL, outcomes={}).record
+    assert still.state is SessionState.CONSENTED
+    assert still.sources["bank.noordbank"].state is SourceState.AUTHORISED
+    assert still.late_sources_until is None
+    # A source whose kind has no record to join (the tax login refused) can still log in.
+    tax = flow.retry(added, "tax", T0).record
+    waiting = flow.close_late_window(tax, T0 + TTL, outcomes={}).record
+    assert waiting.state is SessionState.CONSENTED
+    assert waiting.sources["tax"].state is SourceState.WAITING
+    assert waiting.sources["bank.noordbank"].state is SourceState.FAILED
+
+
 def consented_with_login() -> SessionRecord:
     record = flow.give_consent(started().record, T0, settings=SETTINGS, notice_hash=None).record
     instance = flow.check_login(record, "bank", T0)

@@ -90,6 +90,14 @@ def opened(gateway: Gateway, session: str) -> dict[str, dict[str, Any]]:
     return {k: gateway._box.open(s, f"{session}/{k}/outcome") for k, s in record.kinds.items()}
 
 
+async def log_in(gateway: Gateway, sources: MockSources, session: str, instance: str) -> None:
+    person = sources.scenario("salary_elsewhere")
+    async with sources.browser() as browser:
+        url = await gateway.login_url(session, instance)
+        callback = await browser.authorize(url, username=person.username, password=person.password)
+        await gateway.callback(session, instance, callback)
+
+
 def stored_size(gateway: Gateway, session: str) -> int:
     """The bytes of the session record as the stores write it (its JSON body)."""
     return len(gateway.sessions.get(session).model_dump_json().encode())
@@ -259,26 +267,64 @@ async def test_a_drop_cut_short_or_done_twice_changes_nothing_twice(
 async def test_a_late_bank_added_in_the_window_but_collected_after_it_fails_alone(
     gateway: Gateway, sources: MockSources
 ) -> None:
-    # Added in time, but the consumer logged in there only after the window closed and the
+    # Added and logged in to in time, but collected only after the window closed and the
     # sweep dropped the answers: the late bank cannot join, fails with a typed error, and
-    # the bank record delivered before stands.
-    person = sources.scenario("salary_elsewhere")
+    # the bank record delivered before stands. That collection opens no new window, for
+    # nothing is kept to merge with: a retry of that bank is refused at once.
     session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
     first = gateway.result(session).records["bank"].digest
     await gateway.add_source(session, "bank.noordbank")
     assert gateway.session(session).state is SessionState.CONSENTED
-    sources.clock.advance(WINDOW)
+    sources.clock.advance(WINDOW - timedelta(minutes=1))
+    await log_in(gateway, sources, session, "bank.noordbank")  # just in time
+    sources.clock.advance(timedelta(minutes=1))
     assert await gateway.expire_due() == []
     assert all("answers" not in outcome for outcome in opened(gateway, session).values())
-    async with sources.browser() as browser:
-        url = await gateway.login_url(session, "bank.noordbank")
-        callback = await browser.authorize(url, username=person.username, password=person.password)
-        await gateway.callback(session, "bank.noordbank", callback)
+    assert gateway.session(session).state is SessionState.CONSENTED  # to collect still
     await gateway.collect(session)
     result = gateway.result(session)
     assert result.records["bank"].digest == first
     assert isinstance(result.error("bank.noordbank"), SessionStateError)
-    assert gateway.session(session).sources["bank.noordbank"].state is SourceState.FAILED
+    record = gateway.session(session)
+    assert record.sources["bank.noordbank"].state is SourceState.FAILED
+    assert record.late_sources_until is None
+    assert record.due_at == record.consent_expires_at
+    with pytest.raises(SessionStateError, match="window"):
+        await gateway.retry(session, "bank.noordbank")
+    assert gateway.session(session) == record
+
+
+async def test_a_late_bank_not_logged_in_to_in_the_window_is_refused_at_once(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    # Added in time, but the consumer goes to log in there only after the window closed: its
+    # data could not join the bank record, so no login for nothing (refused at once, as a
+    # retry is). When the sweep closes the window the session, left with nothing to
+    # collect, serves its result again: the late bank failed with that refusal.
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    first = gateway.result(session).records["bank"].digest
+    await gateway.add_source(session, "bank.noordbank")
+    sources.clock.advance(WINDOW)
+    before = gateway.session(session)
+    with pytest.raises(SessionStateError, match="window"):
+        await gateway.login_url(session, "bank.noordbank")
+    assert gateway.session(session) == before
+    size = gateway.ledger.size()
+    assert await gateway.expire_due() == []
+    record = gateway.session(session)
+    assert record.state is SessionState.COLLECTED
+    assert record.late_sources_until is None
+    assert record.sources["bank.noordbank"].state is SourceState.FAILED
+    assert record.sources["bank.noordbank"].error is not None
+    assert all("answers" not in outcome for outcome in opened(gateway, session).values())
+    result = gateway.result(session)
+    assert result.records["bank"].digest == first
+    assert isinstance(result.error("bank.noordbank"), SessionStateError)
+    assert gateway.dossier(session).codes()
+    assert gateway.ledger.size() == size  # no login was made: nothing to record
+    assert gateway.sessions.due(sources.clock.now()) == []
+    with pytest.raises(SessionStateError):
+        await gateway.login_url(session, "bank.noordbank")
 
 
 async def test_a_session_that_cannot_take_a_late_source_has_no_window(
@@ -340,14 +386,6 @@ async def test_a_failed_second_bank_retried_within_the_window_merges(
 
 
 # --- the review's findings on late sources and retries (issue 12) ---------------------------
-
-
-async def log_in(gateway: Gateway, sources: MockSources, session: str, instance: str) -> None:
-    person = sources.scenario("salary_elsewhere")
-    async with sources.browser() as browser:
-        url = await gateway.login_url(session, instance)
-        callback = await browser.authorize(url, username=person.username, password=person.password)
-        await gateway.callback(session, instance, callback)
 
 
 async def test_the_failed_only_bank_retried_alone_becomes_the_bank_record(
@@ -573,32 +611,6 @@ async def test_a_late_collection_cut_short_before_its_merge_fails_the_late_bank_
     error = result.error("bank.noordbank")
     assert isinstance(error, SessionStateError)
     assert "not kept" in str(error)
-
-
-async def test_a_late_collection_without_answers_to_join_opens_no_window(
-    gateway: Gateway, sources: MockSources
-) -> None:
-    # The late bank was added in time but logged in to and collected after the sweep dropped
-    # the answers: it fails alone (as designed) and the session serves its result again; its
-    # collection opens no new window, for nothing is kept to merge with: a retry of that bank
-    # is refused at once.
-    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
-    first = gateway.result(session).records["bank"].digest
-    await gateway.add_source(session, "bank.noordbank")
-    sources.clock.advance(WINDOW)
-    await gateway.expire_due()
-    await log_in(gateway, sources, session, "bank.noordbank")
-    await gateway.collect(session)
-    record = gateway.session(session)
-    assert record.sources["bank.noordbank"].state is SourceState.FAILED
-    assert isinstance(gateway.result(session).error("bank.noordbank"), SessionStateError)
-    assert gateway.result(session).records["bank"].digest == first
-    assert record.late_sources_until is None
-    assert record.due_at == record.consent_expires_at
-    before = gateway.session(session)
-    with pytest.raises(SessionStateError, match="window"):
-        await gateway.retry(session, "bank.noordbank")
-    assert gateway.session(session) == before
 
 
 async def test_a_merge_whose_answers_went_meanwhile_does_not_count_the_late_bank_delivered(
