@@ -251,12 +251,15 @@ class Collector:
         return await self._finish_collection(session_id, me, responses, errors, kinds)
 
     def _covered(self, session_id: str, kinds: Mapping[str, str], kind: str) -> set[str]:
-        """The instances of ``kind`` an outcome (a record or an error) exists for already."""
+        """The instances of ``kind`` a record exists for already. Those of an error outcome
+        are not: an instance of it that answers again (retried after its answer could not be
+        mapped) joins like a late one (``_merge``: its data become the kind's record, or it
+        fails with its own error)."""
         covered: set[str] = set()
         for key, sealed in kinds.items():
             if kind_of(key) == kind:
                 outcome = self._box.open(sealed, f"{session_id}/{key}/outcome")
-                covered |= {key, *outcome.get("evidence", ()), *outcome.get("instances", ())}
+                covered |= {key, *outcome.get("evidence", ())}
         return covered
 
     def _identities(self, record: SessionRecord) -> dict[str, Identity]:
@@ -392,20 +395,35 @@ class Collector:
         withdrawn or expired meanwhile."""
 
         def finish(current: SessionRecord) -> Step:
-            with_record = {
-                kind
+            outcomes = {
+                kind: self._box.open(sealed, f"{current.id}/{kind}/outcome")
                 for kind, sealed in current.kinds.items()
-                if "record" in self._box.open(sealed, f"{current.id}/{kind}/outcome")
             }
-            delivered = {s for s in responses if kind_of(s) in with_record}
-            # A window for late sources only where one can come: no wake-up for the others.
-            late = any(self._several(kind) for kind in flow.plan_of(current))
+            with_record = {kind for kind, outcome in outcomes.items() if "record" in outcome}
+            # In its kind's record: the instances the record was made from (its evidence).
+            delivered = {
+                s for s in responses if s in outcomes.get(kind_of(s), {}).get("evidence", {})
+            }
+            # An instance in no record fails with its own error, else its kind's.
+            kind_errors: dict[str, BrondataError] = {
+                kind: error_from_dict(outcome["error"])
+                for kind, outcome in outcomes.items()
+                if "error" in outcome
+            }
+            # A window for late sources only where one can still join: a kind the gateway
+            # has several instances of, whose record keeps the answers to merge with, or
+            # that has no record yet (an error, or none) for a late instance to become. Not
+            # for a record whose answers were dropped: a login there would be for nothing.
+            late = any(
+                self._several(kind) and (kind not in with_record or "answers" in outcomes[kind])
+                for kind in flow.plan_of(current)
+            )
             return flow.finish_collection(
                 current,
                 me,
                 self._clock.now(),
                 delivered=delivered,
-                errors=errors,
+                errors={**kind_errors, **errors},
                 late_source_window=self._late_source_window if late else None,
             )
 
@@ -547,8 +565,10 @@ class Collector:
         outcome = self._box.open(previous, f"{record.id}/{kind}/outcome")
         identities = outcome.get("identities", {})
         if "record" not in outcome:
+            # Who an instance answering again answered for is its fresh answer's.
+            others = {i: kept for i, kept in identities.items() if i not in late}
             return await self._deliver(
-                session_id, me, kind, late, replacing=previous, identities=identities
+                session_id, me, kind, late, replacing=previous, identities=others
             )
         answers = await self._opened_answers(record, kind, outcome.get("answers"))
         had = set(outcome.get("evidence") or outcome.get("instances") or ())
@@ -730,9 +750,10 @@ class Collector:
             flow.kind_outcome, me=me, kind=kind, outcome=outcome, events=events
         )
         if replacing is not None:
-            # An earlier outcome that was an error stays the earlier instances' own error.
+            # An earlier outcome that was an error stays the earlier instances' own error,
+            # but for those that answered again (a retry): theirs is this outcome.
             carried = (
-                dict.fromkeys(earlier.get("instances", ()), earlier["error"])
+                dict.fromkeys(set(earlier.get("instances", ())) - set(responses), earlier["error"])
                 if "error" in earlier
                 else {}
             )

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from brondata.errors import ConcurrentUpdateError, SessionNotFoundError, StoreError
 from brondata.request import DataRequest
@@ -160,13 +160,30 @@ class SessionRecord(BaseModel):
     #: collector): set when a collection finishes (the gateway's ``late_source_window``).
     #: ``None`` before that, once the window closed and the answers were dropped
     #: (``expire_due``), for a session no source can join (the gateway has one instance of
-    #: each kind it asks), and for a session stored before sessions kept it: then no source
-    #: can be added after the collection.
+    #: each kind it asks). A session stored before sessions kept it reads as one whose window
+    #: closed when it was last written (``_window_of_the_previous_release``): no source can
+    #: be added after its collection, and the answers it may keep go at the next sweep.
     late_sources_until: datetime | None = None
     #: An applicant's: their fiscal partner's own session, once started.
     partner: PartnerLink | None = None
     #: A fiscal partner's: the applicant's session theirs joins.
     joins: PartnerLink | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _window_of_the_previous_release(cls, data: Any) -> Any:
+        """A session stored before sessions kept ``late_sources_until`` (the key absent, not
+        ``null``) with a kind delivered may keep raw answers with its outcomes, and no source
+        can join it after its collection: its window counts as closed when it was last
+        written, so it is due now and the sweep drops them (``flow.close_late_window``)."""
+        if (
+            isinstance(data, dict)
+            and "late_sources_until" not in data
+            and data.get("kinds")
+            and data.get("state") in _LIVE  # a str enum: its values compare equal
+        ):
+            return {**data, "late_sources_until": data.get("updated_at")}
+        return data
 
     @property
     def due_at(self) -> datetime | None:

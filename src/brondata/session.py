@@ -118,6 +118,10 @@ SESSION_TRANSITIONS: dict[tuple[SessionState, SessionEvent], SessionState] = {
     # A failed source may be tried again within the consent: the session takes logins again.
     (_S.CONSENTED, _E.RETRY): _S.CONSENTED,
     (_S.COLLECTED, _E.RETRY): _S.CONSENTED,
+    # Taking logins again after its collection (a source added or retried), the session
+    # returns to its result once no source is left to collect: those still waiting for a
+    # login could no longer join (the late-source window closed; ``flow.close_late_window``).
+    (_S.CONSENTED, _E.FINISH_COLLECT): _S.COLLECTED,
 }
 
 #: (source state, event) -> next source state.
@@ -127,6 +131,8 @@ SOURCE_TRANSITIONS: dict[tuple[SourceState, SessionEvent], SourceState] = {
     (_Q.LOGIN_STARTED, _E.START_LOGIN): _Q.LOGIN_STARTED,
     (_Q.LOGIN_STARTED, _E.COMPLETE_LOGIN): _Q.AUTHORISED,
     (_Q.LOGIN_STARTED, _E.FAIL_LOGIN): _Q.FAILED,
+    # A login that can no longer be of use (its data could not join: the window closed).
+    (_Q.WAITING, _E.FAIL_LOGIN): _Q.FAILED,
     # A refused login, or a grant that died at the source, can be done again.
     (_Q.FAILED, _E.START_LOGIN): _Q.LOGIN_STARTED,
     (_Q.AUTHORISED, _E.START_LOGIN): _Q.LOGIN_STARTED,

@@ -127,7 +127,7 @@ def test_db_upgrade_sqlite_twice(app: typer.Typer, runner: CliRunner, tmp_path: 
         "session_records",
     } <= _tables(path)
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT count(*) FROM brondata_schema").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM brondata_schema").fetchone() == (SCHEMA_VERSION,)
 
 
 def test_db_upgrade_refuses_a_newer_schema(

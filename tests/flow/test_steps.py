@@ -233,20 +233,103 @@ def test_the_window_closed_drops_the_kept_answers_once_and_appends_nothing() -> 
     again = flow.close_late_window(closed.record, T0 + TTL, outcomes={"bank": "other"})
     assert again.record is closed.record
     # While a collection runs (it may be merging with the answers) nothing is dropped.
-    collecting = record.model_copy(update={"state": SessionState.COLLECTING})
+    collecting = record.model_copy(
+        update={"state": SessionState.COLLECTING, "lease_until": T0 + TTL + timedelta(seconds=6)}
+    )
     assert flow.close_late_window(collecting, T0 + TTL, outcomes=outcomes).record is collecting
 
 
-def test_a_session_stored_by_the_previous_release_still_reads() -> None:
-    # Stored before sessions kept the window: no ``late_sources_until``. No source can be
-    # added to it after its collection, and it is due when its consent ends.
+def test_a_session_stored_by_the_previous_release_is_due_for_its_kept_answers() -> None:
+    # Stored before sessions kept the window: no ``late_sources_until``, and the raw answers
+    # perhaps kept with its kinds' outcomes. No source can be added to it after its
+    # collection, so the answers serve nothing: its window counts as closed when it was last
+    # written, and it is due now (the sweep drops them), not when its consent ends.
     body = json.loads(collected().model_dump_json())
     del body["late_sources_until"]
     record = SessionRecord.model_validate(body)
-    assert record.late_sources_until is None
-    assert record.due_at == record.consent_expires_at
+    assert record.late_sources_until == record.updated_at
+    assert record.due_at == record.updated_at
+    assert flow.late_window_closed(record, T0)
     with pytest.raises(SessionStateError, match="window"):
         flow.add_source(record, "bank.noordbank", T0, configured={BANK, "bank.noordbank"})
+    closed = flow.close_late_window(record, T0, outcomes={"bank": "sealed-without"}).record
+    assert closed.late_sources_until is None
+    assert closed.due_at == closed.consent_expires_at
+    # Written again, it reads as this release's session: due when its consent ends.
+    again = SessionRecord.model_validate_json(closed.model_dump_json())
+    assert again.due_at == again.consent_expires_at
+    # One stored before any collection kept nothing: due when its consent ends, as before.
+    body = json.loads(consented_with_login().model_dump_json())
+    del body["late_sources_until"]
+    fresh = SessionRecord.model_validate(body)
+    assert fresh.late_sources_until is None
+    assert fresh.due_at == fresh.consent_expires_at
+
+
+def test_a_collection_cut_short_lets_the_answers_go_once_its_lease_lapsed() -> None:
+    # A late collection that died (its lease lapsed, or was freed) protects no running merge:
+    # the answers go when the window closed. A running one (its lease holds) keeps them.
+    record = collected()
+    outcomes = {"bank": "sealed-without"}
+    after = T0 + TTL
+    for lease_until in (None, after - timedelta(seconds=1), after):
+        cut = record.model_copy(
+            update={"state": SessionState.COLLECTING, "lease_until": lease_until}
+        )
+        assert flow.late_window_closed(cut, after)
+        closed = flow.close_late_window(cut, after, outcomes=outcomes).record
+        assert closed.kinds == outcomes
+        assert closed.late_sources_until is None
+        assert closed.state is SessionState.COLLECTING  # a resumed collection finishes it
+    running = record.model_copy(
+        update={"state": SessionState.COLLECTING, "lease_until": after + timedelta(seconds=1)}
+    )
+    assert not flow.late_window_closed(running, after)
+    assert flow.close_late_window(running, after, outcomes=outcomes).record is running
+
+
+def test_a_source_never_fails_without_an_error() -> None:
+    # An authorised instance in no record, with no error of its own or of its kind: it
+    # still fails with one (the consumer and ``callback_seen`` read it), never ``None``.
+    record = flow.login_completed(consented_with_login(), BANK, "sealed-grant", T0).record
+    record = flow.claim_collection(record, "me", T0, lease=timedelta(seconds=6)).record
+    done = flow.finish_collection(
+        record, "me", T0, delivered=(), errors={}, late_source_window=None
+    ).record
+    assert done.sources[BANK].state is SourceState.FAILED
+    assert done.sources[BANK].error is not None
+    assert done.sources[BANK].error["code"]
+
+
+def test_a_late_source_not_logged_in_to_in_the_window_is_refused_and_closed() -> None:
+    # Added in time, but the window closed before the consumer went to log in there: its
+    # data could not join the kind's record, so no login for nothing (as ``retry``). The
+    # window's close fails it with that refusal and, nothing left to collect, the session
+    # returns to its result; one logged in to already stays, to be collected (alone).
+    record = flow.login_refused(collected(), "tax", AuthorizationDeniedError("no"), T0).record
+    configured = {BANK, "bank.noordbank", "tax"}
+    added = flow.add_source(record, "bank.noordbank", T0, configured=configured).record
+    assert flow.check_login(added, "bank.noordbank", T0 + TTL / 2) == "bank.noordbank"
+    with pytest.raises(SessionStateError, match="window"):
+        flow.check_login(added, "bank.noordbank", T0 + TTL)
+    closed = flow.close_late_window(added, T0 + TTL, outcomes={}).record
+    assert closed.state is SessionState.COLLECTED
+    assert closed.sources["bank.noordbank"].state is SourceState.FAILED
+    assert closed.sources["bank.noordbank"].error is not None
+    assert closed.sources["bank.noordbank"].error["code"] == "invalid_transition"
+    assert flow.close_late_window(closed, T0 + TTL, outcomes={}).record is closed
+    started = flow.login_started(added, "bank.noordbank", "sealed-pending", T0).record
+    authorised = flow.login_completed(started, "bank.noordbank", "sealed-grant", T0).record
+    still = flow.close_late_window(authorised, T0 + TTL, outcomes={}).record
+    assert still.state is SessionState.CONSENTED
+    assert still.sources["bank.noordbank"].state is SourceState.AUTHORISED
+    assert still.late_sources_until is None
+    # A source whose kind has no record to join (the tax login refused) can still log in.
+    tax = flow.retry(added, "tax", T0).record
+    waiting = flow.close_late_window(tax, T0 + TTL, outcomes={}).record
+    assert waiting.state is SessionState.CONSENTED
+    assert waiting.sources["tax"].state is SourceState.WAITING
+    assert waiting.sources["bank.noordbank"].state is SourceState.FAILED
 
 
 def consented_with_login() -> SessionRecord:

@@ -90,6 +90,14 @@ def opened(gateway: Gateway, session: str) -> dict[str, dict[str, Any]]:
     return {k: gateway._box.open(s, f"{session}/{k}/outcome") for k, s in record.kinds.items()}
 
 
+async def log_in(gateway: Gateway, sources: MockSources, session: str, instance: str) -> None:
+    person = sources.scenario("salary_elsewhere")
+    async with sources.browser() as browser:
+        url = await gateway.login_url(session, instance)
+        callback = await browser.authorize(url, username=person.username, password=person.password)
+        await gateway.callback(session, instance, callback)
+
+
 def stored_size(gateway: Gateway, session: str) -> int:
     """The bytes of the session record as the stores write it (its JSON body)."""
     return len(gateway.sessions.get(session).model_dump_json().encode())
@@ -259,26 +267,64 @@ async def test_a_drop_cut_short_or_done_twice_changes_nothing_twice(
 async def test_a_late_bank_added_in_the_window_but_collected_after_it_fails_alone(
     gateway: Gateway, sources: MockSources
 ) -> None:
-    # Added in time, but the consumer logged in there only after the window closed and the
+    # Added and logged in to in time, but collected only after the window closed and the
     # sweep dropped the answers: the late bank cannot join, fails with a typed error, and
-    # the bank record delivered before stands.
-    person = sources.scenario("salary_elsewhere")
+    # the bank record delivered before stands. That collection opens no new window, for
+    # nothing is kept to merge with: a retry of that bank is refused at once.
     session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
     first = gateway.result(session).records["bank"].digest
     await gateway.add_source(session, "bank.noordbank")
     assert gateway.session(session).state is SessionState.CONSENTED
-    sources.clock.advance(WINDOW)
+    sources.clock.advance(WINDOW - timedelta(minutes=1))
+    await log_in(gateway, sources, session, "bank.noordbank")  # just in time
+    sources.clock.advance(timedelta(minutes=1))
     assert await gateway.expire_due() == []
     assert all("answers" not in outcome for outcome in opened(gateway, session).values())
-    async with sources.browser() as browser:
-        url = await gateway.login_url(session, "bank.noordbank")
-        callback = await browser.authorize(url, username=person.username, password=person.password)
-        await gateway.callback(session, "bank.noordbank", callback)
+    assert gateway.session(session).state is SessionState.CONSENTED  # to collect still
     await gateway.collect(session)
     result = gateway.result(session)
     assert result.records["bank"].digest == first
     assert isinstance(result.error("bank.noordbank"), SessionStateError)
-    assert gateway.session(session).sources["bank.noordbank"].state is SourceState.FAILED
+    record = gateway.session(session)
+    assert record.sources["bank.noordbank"].state is SourceState.FAILED
+    assert record.late_sources_until is None
+    assert record.due_at == record.consent_expires_at
+    with pytest.raises(SessionStateError, match="window"):
+        await gateway.retry(session, "bank.noordbank")
+    assert gateway.session(session) == record
+
+
+async def test_a_late_bank_not_logged_in_to_in_the_window_is_refused_at_once(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    # Added in time, but the consumer goes to log in there only after the window closed: its
+    # data could not join the bank record, so no login for nothing (refused at once, as a
+    # retry is). When the sweep closes the window the session, left with nothing to
+    # collect, serves its result again: the late bank failed with that refusal.
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    first = gateway.result(session).records["bank"].digest
+    await gateway.add_source(session, "bank.noordbank")
+    sources.clock.advance(WINDOW)
+    before = gateway.session(session)
+    with pytest.raises(SessionStateError, match="window"):
+        await gateway.login_url(session, "bank.noordbank")
+    assert gateway.session(session) == before
+    size = gateway.ledger.size()
+    assert await gateway.expire_due() == []
+    record = gateway.session(session)
+    assert record.state is SessionState.COLLECTED
+    assert record.late_sources_until is None
+    assert record.sources["bank.noordbank"].state is SourceState.FAILED
+    assert record.sources["bank.noordbank"].error is not None
+    assert all("answers" not in outcome for outcome in opened(gateway, session).values())
+    result = gateway.result(session)
+    assert result.records["bank"].digest == first
+    assert isinstance(result.error("bank.noordbank"), SessionStateError)
+    assert gateway.dossier(session).codes()
+    assert gateway.ledger.size() == size  # no login was made: nothing to record
+    assert gateway.sessions.due(sources.clock.now()) == []
+    with pytest.raises(SessionStateError):
+        await gateway.login_url(session, "bank.noordbank")
 
 
 async def test_a_session_that_cannot_take_a_late_source_has_no_window(
@@ -337,3 +383,261 @@ async def test_a_failed_second_bank_retried_within_the_window_merges(
     await gateway.collect(session)
     bank = verify_record(gateway.result(session).records["bank"].compact, gateway.jwks())
     assert sorted(bank.claims["instances"]) == ["bank.mockbank", "bank.noordbank"]
+
+
+# --- the review's findings on late sources and retries (issue 12) ---------------------------
+
+
+async def test_the_failed_only_bank_retried_alone_becomes_the_bank_record(
+    gateway: Gateway, sources: MockSources, tmp_path: Path
+) -> None:
+    # The only bank's answer could not be mapped: the kind's outcome is an error. The bank
+    # fixes it, the consumer retries that bank (the journey's way for a failed source) and
+    # logs in again: its fresh answer is the bank record, superseding nothing, and the
+    # ledger says so after its ``data.retrieved``.
+    sources.faults["bank.mockbank"].add(Fault("body", "/v1/accounts", body=_NO_BALANCE))
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    assert "bank" not in gateway.result(session).records
+    assert gateway.session(session).sources["bank.mockbank"].error is not None
+    sources.faults["bank.mockbank"].clear()
+    await gateway.retry(session, "bank.mockbank")
+    await log_in(gateway, sources, session, "bank.mockbank")
+    await gateway.collect(session)
+    result = gateway.result(session)
+    bank = verify_record(result.records["bank"].compact, gateway.jwks())
+    assert bank.claims["instances"] == ["bank.mockbank"]
+    assert "supersedes" not in bank.claims
+    assert result.delivered("bank.mockbank")
+    assert "bank.mockbank" not in result.errors
+    assert "bank" not in result.errors
+    progress = gateway.session(session).sources["bank.mockbank"]
+    assert progress.state is SourceState.COLLECTED
+    assert progress.error is None
+    entries = ledger(gateway)
+    last = max(
+        i
+        for i, e in enumerate(entries)
+        if e["event"] == "data.retrieved" and e["source"] == "bank.mockbank"
+    )
+    assert [e["event"] for e in entries[last + 1 :] if e.get("source") == "bank"] == [
+        "data.delivered"
+    ]
+    export(gateway.ledger, tmp_path / "export", LogSigner.generate("lender.example/log"))
+    audit = audit_verify(tmp_path / "export")
+    assert audit.ok, audit.to_dict()
+
+
+async def test_the_failed_only_bank_retried_and_failing_again_fails_with_its_error(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    sources.faults["bank.mockbank"].add(Fault("body", "/v1/accounts", body=_NO_BALANCE))
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    await gateway.retry(session, "bank.mockbank")
+    await log_in(gateway, sources, session, "bank.mockbank")
+    size = len(ledger(gateway))
+    await gateway.collect(session)
+    progress = gateway.session(session).sources["bank.mockbank"]
+    assert progress.state is SourceState.FAILED
+    assert progress.error is not None
+    assert progress.error["code"] == "mapping_failed"
+    assert "bank" not in gateway.result(session).records
+    after = [(e["event"], e.get("source")) for e in ledger(gateway)[size:]]
+    assert ("data.failed", "bank.mockbank") in after
+
+
+def stored_by_the_previous_release(record: SessionRecord) -> SessionRecord:
+    """``record`` as the release before the late-source window stored it (no
+    ``late_sources_until``), read by this one."""
+    body = json.loads(record.model_dump_json())
+    del body["late_sources_until"]
+    return SessionRecord.model_validate(body)
+
+
+async def test_answers_kept_by_the_previous_release_are_dropped_by_the_next_sweep(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    # The previous release kept the raw bank answers with the kind's outcome and had no
+    # window: no source can join such a session, so the answers serve nothing and must not
+    # stay for the whole retention.
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    served = snapshot(gateway, session)
+    gateway.sessions.replace(stored_by_the_previous_release(gateway.sessions.get(session)))
+    assert "answers" in opened(gateway, session)["bank"]
+    assert gateway.sessions.due(sources.clock.now()) == [session]
+    assert await gateway.expire_due() == []
+    record = gateway.session(session)
+    assert record.state is SessionState.COLLECTED
+    assert record.late_sources_until is None
+    assert all("answers" not in outcome for outcome in opened(gateway, session).values())
+    assert snapshot(gateway, session) == served
+    assert gateway.sessions.due(sources.clock.now()) == []
+    with pytest.raises(SessionStateError, match="window"):
+        await gateway.add_source(session, "bank.noordbank")
+
+
+def as_the_previous_release_wrote(engine: str, at: dict[str, Any]) -> None:
+    """Rewrite the session table's rows as the release before the window wrote them: no
+    ``late_sources_until`` in the body, the consent's end (``at``) as the due time."""
+    if engine == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(at["path"])
+        with conn:
+            conn.execute(
+                "UPDATE session_records SET expires_at = ?,"
+                " body = json_remove(body, '$.late_sources_until')",
+                (at["until"].timestamp(),),
+            )
+        conn.close()
+        return
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(at["dsn"]) as conn:
+        conn.execute(
+            sql.SQL(
+                "UPDATE {s}.session_records SET expires_at = %s, body = body - 'late_sources_until'"
+            ).format(s=sql.Identifier(at["schema"])),
+            (at["until"],),
+        )
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_sessions_of_the_previous_release_are_due_after_db_upgrade(
+    request: pytest.FixtureRequest, sources: MockSources, tmp_path: Path, engine: str
+) -> None:
+    # Rows the previous release wrote hold their consent's end as the due time: ``db
+    # upgrade`` makes those that may keep answers due now (no schema change, the rows only),
+    # and the next sweep drops the answers.
+    from brondata.consent import upgrade_postgres, upgrade_sqlite
+
+    where: dict[str, Any] = {}
+    if engine == "sqlite":
+        where["path"] = tmp_path / "gateway.db"
+        stores = open_stores(f"sqlite:///{where['path']}")
+        upgrade = lambda: upgrade_sqlite(where["path"])  # noqa: E731
+    else:
+        where["dsn"] = request.getfixturevalue("postgres_dsn")
+        where["schema"] = request.getfixturevalue("pg_schema")
+        stores = open_stores(where["dsn"], schema=where["schema"])
+        upgrade = lambda: upgrade_postgres(where["dsn"], schema=where["schema"])  # noqa: E731
+    with stores:
+        gateway = Gateway(
+            issuer="https://lender.example",
+            connectors=sources.connectors(),
+            redirect_uri="https://lender.example/callback/{source}",
+            signing_key=SigningKey.generate(),
+            store_key=b"s" * 32,
+            pseudonym_key=b"p" * 32,
+            clock=sources.clock,
+            ledger=stores.ledger,
+            sessions=stores.sessions,
+            keyring=stores.keyring,
+        )
+        session = await collected(
+            gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"]
+        )
+        other = await collected(gateway, sources, REQUEST, "salaried", only=["bank.mockbank"])
+        where["until"] = gateway.sessions.get(session).consent_expires_at
+        as_the_previous_release_wrote(engine, where)
+        assert "answers" in opened(gateway, session)["bank"]
+        sources.clock.advance(timedelta(days=30))
+        assert gateway.sessions.due(sources.clock.now()) == []  # the rows as they were
+        upgrade()
+        upgrade()  # idempotent
+        assert gateway.sessions.due(sources.clock.now()) == sorted([session, other])
+        assert await gateway.expire_due() == []
+        assert all("answers" not in o for o in opened(gateway, session).values())
+        assert gateway.session(session).state is SessionState.COLLECTED
+        assert gateway.sessions.due(sources.clock.now()) == []
+
+
+async def test_a_late_collection_cut_short_lets_the_sweep_drop_the_answers(
+    gateway: Gateway, sources: MockSources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A late bank's collection dies after its merge committed (the session stays
+    # ``collecting``, its lease freed or lapsed) and the consumer never comes back. Once the
+    # window closed the sweep drops both banks' answers (the dead lease protects no merge)
+    # and the session is not due again until its consent ends.
+    from brondata._collector import Collector
+
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    real = Collector._computed
+
+    async def crash(self: Collector, *args: Any, **kw: Any) -> Any:
+        if "bank.noordbank" in gateway.sessions.get(session).sources:
+            raise RuntimeError("process killed after the merge committed")
+        return await real(self, *args, **kw)
+
+    monkeypatch.setattr(Collector, "_computed", crash)
+    with pytest.raises(ExceptionGroup):
+        await add_bank_and_collect(gateway, sources, session, person)
+    monkeypatch.setattr(Collector, "_computed", real)
+    assert gateway.session(session).state is SessionState.COLLECTING
+    sources.clock.advance(WINDOW + timedelta(days=1))
+    assert gateway.sessions.due(sources.clock.now()) == [session]
+    assert await gateway.expire_due() == []
+    assert all("answers" not in o for o in opened(gateway, session).values())
+    assert gateway.sessions.due(sources.clock.now()) == []
+    # The consumer comes back: the collection resumes and finishes with the merged record.
+    await gateway.collect(session)
+    assert gateway.session(session).state is SessionState.COLLECTED
+    assert gateway.result(session).delivered("bank.noordbank")
+
+
+async def test_a_late_collection_cut_short_before_its_merge_fails_the_late_bank_typed(
+    gateway: Gateway, sources: MockSources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from brondata._collector import Collector
+
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    first = gateway.result(session).records["bank"].digest
+
+    async def crash(self: Collector, *args: Any, **kw: Any) -> Any:
+        raise RuntimeError("process killed before the merge")
+
+    monkeypatch.setattr(Collector, "_merge", crash)
+    with pytest.raises(ExceptionGroup):
+        await add_bank_and_collect(gateway, sources, session, person)
+    monkeypatch.undo()
+    sources.clock.advance(WINDOW)
+    await gateway.expire_due()
+    assert all("answers" not in o for o in opened(gateway, session).values())
+    await gateway.collect(session)
+    result = gateway.result(session)
+    assert result.records["bank"].digest == first
+    error = result.error("bank.noordbank")
+    assert isinstance(error, SessionStateError)
+    assert "not kept" in str(error)
+
+
+async def test_a_merge_whose_answers_went_meanwhile_does_not_count_the_late_bank_delivered(
+    gateway: Gateway, sources: MockSources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A late collection stalls past its lease while it merges (the store slow, the process
+    # paused); the window closes and a sweep drops the answers meanwhile. The merge then no
+    # longer lands (the outcome it replaces changed): the late bank is in no record, so it
+    # fails with an error, never shows as collected.
+    from brondata._collector import Collector
+
+    person = sources.scenario("salary_elsewhere")
+    session = await collected(gateway, sources, REQUEST, "salary_elsewhere", only=["bank.mockbank"])
+    first = gateway.result(session).records["bank"].digest
+    real = Collector._deliver
+
+    async def stalled(self: Collector, session_id: str, *args: Any, **kw: Any) -> Any:
+        if kw.get("replacing") is not None:
+            sources.clock.advance(WINDOW + timedelta(minutes=1))  # the lease lapsed too
+            await self.drop_answers(session_id)
+        return await real(self, session_id, *args, **kw)
+
+    monkeypatch.setattr(Collector, "_deliver", stalled)
+    await add_bank_and_collect(gateway, sources, session, person)
+    result = gateway.result(session)
+    assert result.records["bank"].digest == first
+    assert not result.delivered("bank.noordbank")
+    progress = gateway.session(session).sources["bank.noordbank"]
+    assert progress.state is SourceState.FAILED
+    assert progress.error is not None

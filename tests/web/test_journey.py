@@ -563,3 +563,45 @@ async def test_another_bank_is_offered_after_the_collection_only_within_its_wind
     assert 'id="add-instance"' in (await browser.get("/journey/sources")).text
     harness.sources.clock.advance(window - harness.sources.clock.now())
     assert 'id="add-instance"' not in (await browser.get("/journey/sources")).text
+
+
+async def test_the_result_page_offers_another_bank_and_the_journey_collects_it(
+    harness: JourneyHarness,
+) -> None:
+    # Every login approved and collected: the consumer lands on the result page, and the
+    # dossier's remedy for ``salary_not_in_bank`` ("log in at another bank") is reachable
+    # there while the session can take one (its late-source window): the form adds the
+    # bank, the sources page takes its login, and a collect merges it into the bank record.
+    session_id, link = await harness.start()
+    browser = harness.browser()
+    page = await consent(browser, link)
+    person = harness.sources.scenario("salary_elsewhere")  # the salary at a second bank
+    for instance in harness.gateway.session(session_id).sources:
+        response = await browser.post(f"/journey/login/{instance}", {"csrf": csrf_of(page)})
+        back = await browser.login(response, person.username, person.password)
+        page = (await browser.follow(await browser.get(back))).text
+    await browser.post("/journey/collect", {"csrf": csrf_of(page)})
+    await _wait_collected(harness, session_id)
+    record = harness.gateway.session(session_id)
+    offered = harness.gateway.addable_sources(record)
+    assert offered
+    result = await browser.follow(await browser.get("/journey/sources"))
+    assert result.url.path == "/journey/result"
+    assert 'id="add-instance"' in result.text
+    assert "Nog een bank van u" in (await browser.get("/journey/result", lang="nl")).text
+    added = await browser.post(
+        "/journey/sources/add", {"csrf": csrf_of(result.text), "instance": offered[0]}
+    )
+    page = (await browser.follow(added)).text
+    assert f'action="/journey/login/{offered[0]}"' in page
+    response = await browser.post(f"/journey/login/{offered[0]}", {"csrf": csrf_of(page)})
+    back = await browser.login(response, person.username, person.password)
+    page = (await browser.follow(await browser.get(back))).text
+    await browser.post("/journey/collect", {"csrf": csrf_of(page)})
+    await _wait_collected(harness, session_id)
+    assert harness.gateway.result(session_id).delivered(offered[0])
+    # Once the window closed the result page offers nothing the gateway would refuse.
+    window = harness.gateway.session(session_id).late_sources_until
+    assert window is not None
+    harness.sources.clock.advance(window - harness.sources.clock.now())
+    assert 'id="add-instance"' not in (await browser.get("/journey/result")).text

@@ -7,7 +7,8 @@ by step and know where each database stands. ``upgrade_sqlite`` and ``upgrade_po
 idempotent, and refuse a database that a newer release has already migrated further.
 
 A migration is a version number, a description and its statements per backend. Version 1 is
-the schema the stores themselves create; later versions list their ``ALTER``s here. Each runs
+the schema the stores themselves create; later versions list their ``ALTER``s (or ``UPDATE``s
+of rows an earlier release wrote) here. Each runs
 in one transaction with its version row, under a lock (SQLite's write lock, a PostgreSQL
 advisory lock), so that two upgrades at once apply every step exactly once.
 
@@ -53,6 +54,28 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         1,
         "ledger entries and tree nodes (append-only), subject keys and erasure markers",
         # The stores create these tables on open; the upgrade opens them first.
+    ),
+    Migration(
+        2,
+        "sessions stored before the late-source window that may keep raw answers: due now",
+        # No schema change: the rows' due time only. A session the release before stored (no
+        # ``late_sources_until`` in its body) with a kind delivered reads as one whose window
+        # closed when it was last written (``SessionRecord``), but its row still holds its
+        # consent's end: due from then on, so the next sweep drops the answers it may keep.
+        sqlite=(
+            "UPDATE session_records SET expires_at = MIN(expires_at,"
+            " CAST(strftime('%s', json_extract(body, '$.updated_at')) AS REAL))"
+            " WHERE json_type(body, '$.late_sources_until') IS NULL"
+            " AND json_extract(body, '$.kinds') <> json_object()"
+            " AND state IN ('consented', 'collecting', 'collected')",
+        ),
+        postgres=(
+            "UPDATE {s}.session_records SET expires_at = LEAST(expires_at,"
+            " (body->>'updated_at')::timestamptz)"
+            " WHERE NOT body ? 'late_sources_until'"
+            " AND body->'kinds' <> jsonb_build_object()"
+            " AND state IN ('consented', 'collecting', 'collected')",
+        ),
     ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

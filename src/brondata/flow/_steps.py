@@ -297,11 +297,14 @@ def add_source(
 
 
 def check_login(record: SessionRecord, source: str, now: datetime) -> str:
-    """The instance a login may start at now (before its I/O), or the typed refusal."""
+    """The instance a login may start at now (before its I/O), or the typed refusal: also
+    for an instance whose data could no longer join its kind's record (``_check_joins``),
+    before a login the consumer would go through for nothing."""
     next_session_state(record.state, SessionEvent.START_LOGIN)
     _check_not_expired(record, now)
     instance = instance_of(record, source)
     next_source_state(instance, record.sources[instance].state, SessionEvent.START_LOGIN)
+    _check_joins(record, instance, now)
     return instance
 
 
@@ -434,18 +437,24 @@ def _check_late_window(record: SessionRecord, now: datetime) -> None:
         )
 
 
-def retry(record: SessionRecord, source: str, now: datetime) -> Step:
-    """A failed source waits for a login again, within the consent given. After a
-    collection in which another instance of its kind delivered, the retried one is merged
-    with it like a late source: within the window for late sources only."""
-    _check_not_expired(record, now)
-    instance = instance_of(record, source)
+def _check_joins(record: SessionRecord, instance: str, now: datetime) -> None:
+    """That ``instance``'s data can still join its kind's record: where another instance of
+    its kind delivered, it is merged like a late source, within the window only."""
     kind = kind_of(instance)
     if any(
         other != instance and kind_of(other) == kind and progress.state is SourceState.COLLECTED
         for other, progress in record.sources.items()
     ):
         _check_late_window(record, now)
+
+
+def retry(record: SessionRecord, source: str, now: datetime) -> Step:
+    """A failed source waits for a login again, within the consent given. After a
+    collection in which another instance of its kind delivered, the retried one is merged
+    with it like a late source: within the window for late sources only."""
+    _check_not_expired(record, now)
+    instance = instance_of(record, source)
+    _check_joins(record, instance, now)
     updated = _moved(record, SessionEvent.RETRY, now)
     updated = _source_moved(updated, instance, SessionEvent.RETRY, sealed=None, error=None)
     return Step(updated)
@@ -591,7 +600,8 @@ def finish_collection(
     unless the consent ended meanwhile. From here the consent covers keeping the data: its
     term is the retention; and for ``late_source_window`` a source may still be added
     (``add_source``), the raw answers kept for it to merge with (``close_late_window``);
-    ``None``: no source can be added (the gateway has one instance of each kind asked)."""
+    ``None``: no source can join (the gateway has one instance of each kind asked, or the
+    kinds' records keep no answers to merge with any more): the window closes."""
     updated = record
     if record.state is SessionState.COLLECTING:
         if record.collector != me:
@@ -617,44 +627,78 @@ def finish_collection(
                 updated, source, SessionEvent.COLLECT, sealed=None, fetched=None
             )
         else:
-            problem = errors.get(source) or errors.get(kind_of(source))
+            # Never failed without an error: the consumer and ``callback_seen`` read it.
+            problem = (
+                errors.get(source)
+                or errors.get(kind_of(source))
+                or SessionStateError(f"{source}: its answer is in no record of its kind")
+            )
             updated = _source_moved(
                 updated,
                 source,
                 SessionEvent.FAIL_COLLECT,
                 sealed=None,
                 fetched=None,
-                error=problem.to_dict() if problem is not None else None,
+                error=problem.to_dict(),
             )
     return Step(updated)
 
 
 def late_window_closed(record: SessionRecord, now: datetime) -> bool:
     """Whether the session's window for late sources has closed with the raw answers kept
-    for it still there, and they can go now: not while a collection runs (it may be merging
-    with them) nor once the session has ended (nothing is kept then)."""
+    for it still there, and they can go now: not while a collection runs (its lease holds:
+    it may be merging with them) nor once the session has ended (nothing is kept then). A
+    collection cut short (its lease lapsed or freed) protects nothing: a resumed one fails
+    a late instance that has not joined yet with the typed "answers not kept" error."""
     until = record.late_sources_until
-    return (
-        until is not None
-        and now >= until
-        and record.state in (SessionState.CONSENTED, SessionState.COLLECTED)
-    )
+    if until is None or now < until:
+        return False
+    if record.state is SessionState.COLLECTING:
+        return record.lease_until is None or record.lease_until <= now
+    return record.state in (SessionState.CONSENTED, SessionState.COLLECTED)
 
 
 def close_late_window(record: SessionRecord, now: datetime, *, outcomes: Mapping[str, str]) -> Step:
     """The window for late sources closed: the raw answers kept to merge a late source with
-    go, with nothing else. ``outcomes``: the kinds' outcomes without them (sealed again by the
-    driver, which reads them from this same record). Before the window closed, while a
-    collection runs, or taken again (a retried sweep): nothing changes.
+    go; and a session taking logins again for sources that can no longer join returns to its
+    result (``_late_logins_closed``). ``outcomes``: the kinds' outcomes without the answers
+    (sealed again by the driver, which reads them from this same record). Before the window
+    closed, while a collection runs (``late_window_closed``), or taken again (a retried
+    sweep): nothing changes.
 
     No ledger event: the answers are the gateway's working copy of data whose retrieval the
     ledger holds already (``data.retrieved``), never released, so dropping them changes
-    nothing the consent, a delivery or the consumer's access report states. The records,
-    errors, evidence and the dossier the session serves stay as they are."""
+    nothing the consent, a delivery or the consumer's access report states; a source that
+    can no longer join had no login completed (nothing the ledger holds of it changes). The
+    records, evidence and the dossier the session serves stay as they are."""
     if not late_window_closed(record, now):
         return Step(record)
     kinds = {**record.kinds, **outcomes}
-    return Step(record.model_copy(update={"kinds": kinds, "late_sources_until": None}))
+    closed = record.model_copy(update={"kinds": kinds, "late_sources_until": None})
+    return Step(_late_logins_closed(closed, now))
+
+
+def _late_logins_closed(record: SessionRecord, now: datetime) -> SessionRecord:
+    """A session taking logins again after its collection (a source added or retried in the
+    window) whose window just closed: the sources waiting for a login whose data could no
+    longer join fail with that refusal (``check_login`` refuses their login now), and with
+    no source left to collect the session returns to its result (``collected``); a source
+    logged in to already is still collected, and fails alone then."""
+    if record.state is not SessionState.CONSENTED:
+        return record
+    for source, progress in record.sources.items():
+        if progress.state not in (SourceState.WAITING, SourceState.LOGIN_STARTED):
+            continue
+        try:
+            _check_joins(record, source, now)
+        except SessionStateError as refused:
+            record = _source_moved(
+                record, source, SessionEvent.FAIL_LOGIN, sealed=None, error=refused.to_dict()
+            )
+    pending = (SourceState.WAITING, SourceState.LOGIN_STARTED, SourceState.AUTHORISED)
+    if any(p.state in pending for p in record.sources.values()):
+        return record
+    return _moved(record, SessionEvent.FINISH_COLLECT, now)
 
 
 def check_result(record: SessionRecord) -> None:

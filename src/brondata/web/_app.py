@@ -668,6 +668,12 @@ class Journey:
             + f"<p>{e(text(language, 'shared_with', lender=lender))}</p>"
             f'<ul class="sources">{join(items)}</ul>'
             + await self._findings_html(record.id, language)
+            # The remedy for a salary the banks consulted do not show: another bank, while
+            # the session can take one (its late-source window); added, it is logged in to
+            # and collected from the sources page like the others.
+            + self._add_bank_form(
+                self.gateway.addable_sources(record), language, self._signer.csrf(cookie)
+            )
             + f'<div class="actions"><a class="button" href="{e(self.config.mount_path)}/done">'
             f"{e(text(language, 'return', lender=self.config.lender_name))}</a>"
             f'<a href="{e(self.config.mount_path)}/consents">{e(text(language, "my_consents"))}</a></div>'  # noqa: E501
