@@ -741,9 +741,9 @@ def test_unknown_polis_income_or_children_are_left_out_so_the_decision_names_the
         "household.partner": None,
         "household.children_under_18": None,
         "employment.taxable_income_annual": None,
-        "bank.salary_monthly_average": {"amount": "2000.00", "currency": "EUR"},
     }
-    given = decision_inputs(values, date(2026, 12, 2))
+    # The net income is the bank's own decision input (``brondata.sources.bank.mapping``).
+    given = {**decision_inputs(values, date(2026, 12, 2)), "net_income_monthly": "2000.00"}
     assert "children_under_18" not in given
     assert "taxable_income_annual" not in given
     with pytest.raises(MissingDecisionInputError) as caught:
@@ -754,7 +754,7 @@ def test_unknown_polis_income_or_children_are_left_out_so_the_decision_names_the
         "household.children_under_18": True,
         "employment.taxable_income_annual": {"amount": "40000.00", "currency": "EUR"},
     }
-    given = decision_inputs(known, date(2026, 12, 2))
+    given = {**decision_inputs(known, date(2026, 12, 2)), "net_income_monthly": "2000.00"}
     assert given["children_under_18"] is True
     assert given["taxable_income_annual"] == "40000.00"
     # The single parent of test_protected_earnings_of_a_single_parent, on 2 December 2026.
