@@ -694,3 +694,22 @@ async def test_no_income_seen_at_the_bank_leaves_the_net_income_missing_not_zero
     await add_bank_and_collect(gateway, sources, session, sources.scenario("salary_elsewhere"))
     decision = verify_record(gateway.result(session).records["decision"].compact, gateway.jwks())
     assert Decimal(decision.attributes["decision.protected_earnings_monthly"]["amount"]) > 0
+
+
+async def test_the_checks_and_decisions_speak_of_the_dutch_day() -> None:
+    # 23:30 UTC on 1 November is 00:30 on 2 November in the Netherlands: what is kept for the
+    # checks and decisions speaks of 2 November (on 1 July, the day the figures of Rv art.
+    # 475da change, this is what gives the July figures).
+    from datetime import UTC, datetime
+
+    clock = FixedClock(datetime(2026, 11, 1, 23, 30, tzinfo=UTC))
+    sources = MockSources(seed=7, clock=clock)
+    async with Gateway.embedded(sources.connectors(), clock=clock) as gw:
+        session = await collected(gw, sources, payment_plan(), "single_parent")
+        record = gw.sessions.get(session)
+        days = {
+            gw._box.open(s, f"{session}/{k}/outcome")["kept"]["as_of"]
+            for k, s in record.kinds.items()
+            if k in ("bank", "employment", "population")
+        }
+    assert days == {"2026-11-02"}

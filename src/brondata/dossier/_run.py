@@ -22,8 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from brondata.attributes import CATALOGUE
 from brondata.consent._events import EventType
@@ -49,6 +50,7 @@ __all__ = [
     "after_collection",
     "collection_day",
     "decision_claims",
+    "decision_day",
     "extra_attributes",
     "fetched",
     "kept_for_checks",
@@ -152,6 +154,17 @@ def _decision_inputs(
     except BrondataError:
         return {}
     return {name: value for name, value in given.items() if name in read}
+
+
+#: Where the decisions' days are counted: the figures of Rv art. 475da change on 1 January
+#: and 1 July, and the rule years begin on 1 January, Dutch calendar dates.
+_DECISION_ZONE = ZoneInfo("Europe/Amsterdam")
+
+
+def decision_day(moment: datetime) -> date:
+    """The Dutch calendar date of ``moment`` (an aware datetime): the day a kind fetched at
+    that moment speaks of for the checks and decisions."""
+    return moment.astimezone(_DECISION_ZONE).date()
 
 
 def collection_day(kept: Kept, today: date) -> date:
