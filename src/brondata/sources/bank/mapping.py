@@ -26,7 +26,7 @@ paid above that range once in the window (the holiday allowance, usually in May 
 the salary credit or beside it). Transfers from the consumer's own accounts (an IBAN or
 holder's name of the data) and allowances (toeslagen, art. 475c lid 1 j) are left out. It is
 unknown (left out, so the decision names it missing, never 0) when no payer is regular, or
-when the window holds neither May nor June and a payer shows no holiday allowance: the
+when the window does not hold both May and June and a payer shows no holiday allowance: the
 yearly amount cannot be told then.
 
 For the dossier checks (``dossier_facts``, never released): ``history_months``, the complete
