@@ -147,14 +147,19 @@ _HOLIDAY_ALLOWANCE_MONTHS = frozenset({5, 6})
 _STILL_PAYING = 2
 
 
-def _own(t: BankTransaction, data: BankData) -> bool:
-    """A credit from one of the consumer's own accounts (by IBAN, or the holder's name)."""
+def _own_accounts(data: BankData) -> Callable[[BankTransaction], bool]:
+    """Whether a credit comes from one of the consumer's own accounts (by IBAN, or the
+    holder's name)."""
     ibans = {a.iban.replace(" ", "").upper() for a in data.accounts}
     holders = {a.owner_name.casefold() for a in data.accounts if a.owner_name}
-    iban = t.debtor_account.iban if t.debtor_account else None
-    if iban and iban.replace(" ", "").upper() in ibans:
-        return True
-    return t.counterparty.casefold() in holders
+
+    def own(t: BankTransaction) -> bool:
+        iban = t.debtor_account.iban if t.debtor_account else None
+        if iban and iban.replace(" ", "").upper() in ibans:
+            return True
+        return t.counterparty.casefold() in holders
+
+    return own
 
 
 def _allowance(t: BankTransaction) -> bool:
@@ -165,7 +170,8 @@ def _allowance(t: BankTransaction) -> bool:
 def _periodic_income(data: BankData) -> Decimal | None:
     """Rv art. 475dc lid 1's monthly income (see the module text); ``None``: unknown."""
     months = _complete_months(data)
-    credits = [t for t in _eur_transactions(data) if not _own(t, data) and not _allowance(t)]
+    own = _own_accounts(data)
+    credits = [t for t in _eur_transactions(data) if not own(t) and not _allowance(t)]
     recent = set(months[-_STILL_PAYING:])
     holiday_months_seen = {m for _, m in months} >= _HOLIDAY_ALLOWANCE_MONTHS
     total = Decimal(0)
