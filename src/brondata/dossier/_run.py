@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -156,15 +157,18 @@ def _decision_inputs(
     return {name: value for name, value in given.items() if name in read}
 
 
-#: Where the decisions' days are counted: the figures of Rv art. 475da change on 1 January
-#: and 1 July, and the rule years begin on 1 January, Dutch calendar dates.
-_DECISION_ZONE = ZoneInfo("Europe/Amsterdam")
-
-
 def decision_day(moment: datetime) -> date:
     """The Dutch calendar date of ``moment`` (an aware datetime): the day a kind fetched at
-    that moment speaks of for the checks and decisions."""
-    return moment.astimezone(_DECISION_ZONE).date()
+    that moment speaks of for the checks and decisions. The figures of Rv art. 475da change
+    on 1 January and 1 July, and the rule years begin on 1 January: Dutch dates."""
+    return moment.astimezone(_dutch_time()).date()
+
+
+@cache
+def _dutch_time() -> ZoneInfo:
+    # Read on first use: the time zone database comes from the system (or the ``tzdata``
+    # package where the system has none), not at import.
+    return ZoneInfo("Europe/Amsterdam")
 
 
 def collection_day(kept: Kept, today: date) -> date:
