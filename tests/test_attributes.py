@@ -41,10 +41,11 @@ def test_the_decisions_are_in_the_catalogue_with_their_rule_versions() -> None:
     assert decisions["decision.nhg_eligible"].inputs == ()  # the application's facts only
     assert decisions["decision.nhg_eligible"].to_dict()["rules"] == ["nhg@2026.2"]
     # The beslagvrije voet reads the household, the children under 18, the taxable income
-    # from the polis and the salary, not the birth dates; the spouse's income is no attribute.
+    # from the polis and the bank transactions (the income of art. 475dc is read from them),
+    # not the birth dates; the spouse's income is no attribute.
     protected = decisions["decision.protected_earnings_monthly"]
     assert protected.inputs == (
-        "bank.salary_monthly_average",
+        "bank.transactions",
         "employment.taxable_income_annual",
         "household.children_under_18",
         "household.partner",

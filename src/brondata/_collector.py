@@ -315,7 +315,7 @@ class Collector:
         computed = await off_loop(
             dossier_run.after_collection,
             record.request,
-            now.date(),
+            dossier_run.decision_day(now),
             kept,
             done={k: v for k, v in record.kinds.items() if k not in earlier},
             sign=sign,
@@ -689,7 +689,7 @@ class Collector:
         # What the checks and decisions read, kept even when the record cannot be made: a
         # property without a WOZ value fails the record and is a finding of the checks.
         kept = dossier_run.kept_for_checks(
-            record.request, source_kind(kind), raws, digest, now.date()
+            record.request, source_kind(kind), raws, digest, dossier_run.decision_day(now)
         )
         earlier = self._box.open(replacing, context) if replacing else {}
         try:

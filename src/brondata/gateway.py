@@ -751,7 +751,7 @@ class Gateway:
         record = self._load_now(session_id)
         flow.check_result(record)
         kept = self._collector.kept(record, partners.partner_of(self.sessions, record))
-        as_of = dossier_run.collection_day(kept, self._clock.now().date())
+        as_of = dossier_run.collection_day(kept, dossier_run.decision_day(self._clock.now()))
         report = dossier_run.run_checks(record.request, as_of, kept)
         if report is None:
             raise RequestError(f"session {record.id} asks for no dossier checks (dossier=)")

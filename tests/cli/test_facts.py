@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from brondata.cli import app
+from brondata.testing import FixedClock
 
 runner = CliRunner()
 
@@ -100,7 +101,11 @@ def test_demo_writes_the_dossier_and_the_decisions_with_given_facts(tmp_path: Pa
     assert "decision.nhg_eligible" in result.output
 
 
-def test_demo_payment_plan_end_to_end(tmp_path: Path) -> None:
+def test_demo_payment_plan_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # On 2 November the six complete months of bank data hold May and June, so the income of
+    # art. 475dc (holiday allowance included) can be told; in December-June it cannot
+    # (``brondata.sources.bank.mapping``), and the decision names it missing.
+    monkeypatch.setattr("brondata._demo.SystemClock", FixedClock)
     out = tmp_path / "out"
     result = runner.invoke(
         app, ["demo", "--out", str(out), "--purpose", "payment_plan"], env={"COLUMNS": "200"}

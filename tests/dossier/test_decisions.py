@@ -869,9 +869,9 @@ def test_unknown_polis_income_or_children_are_left_out_so_the_decision_names_the
         "household.partner": None,
         "household.children_under_18": None,
         "employment.taxable_income_annual": None,
-        "bank.salary_monthly_average": {"amount": "2000.00", "currency": "EUR"},
     }
-    given = decision_inputs(values, date(2026, 12, 2))
+    # The net income is the bank's own decision input (``brondata.sources.bank.mapping``).
+    given = {**decision_inputs(values, date(2026, 12, 2)), "net_income_monthly": "2000.00"}
     assert "children_under_18" not in given
     assert "taxable_income_annual" not in given
     with pytest.raises(MissingDecisionInputError) as caught:
@@ -882,7 +882,7 @@ def test_unknown_polis_income_or_children_are_left_out_so_the_decision_names_the
         "household.children_under_18": True,
         "employment.taxable_income_annual": {"amount": "40000.00", "currency": "EUR"},
     }
-    given = decision_inputs(known, date(2026, 12, 2))
+    given = {**decision_inputs(known, date(2026, 12, 2)), "net_income_monthly": "2000.00"}
     assert given["children_under_18"] is True
     assert given["taxable_income_annual"] == "40000.00"
     # The single parent of test_protected_earnings_of_a_single_parent, on 2 December 2026.
@@ -890,3 +890,34 @@ def test_unknown_polis_income_or_children_are_left_out_so_the_decision_names_the
     assert result.value == Decimal("1686.76")
     with pytest.raises(InvalidDecisionInputError, match="children_under_18"):
         decision_inputs({"household.children_under_18": "yes"}, date(2026, 12, 2))
+
+
+@pytest.mark.parametrize(
+    ("moment", "day"),
+    [
+        # 00:30 on 1 July in the Netherlands (summer time, UTC+2): the July figures apply.
+        ("2026-06-30T22:30:00+00:00", "2026-07-01"),
+        ("2026-06-30T21:59:59+00:00", "2026-06-30"),
+        # 00:30 on 1 January (winter time, UTC+1): another year's tables.
+        ("2026-12-31T23:30:00+00:00", "2027-01-01"),
+        ("2026-12-31T22:59:59+00:00", "2026-12-31"),
+    ],
+)
+def test_the_decision_day_is_the_dutch_calendar_date(moment: str, day: str) -> None:
+    # The figures of Rv art. 475da change on 1 January and 1 July, Dutch dates: a decision
+    # made between midnight and 02:00 Dutch time speaks of the Dutch day, not the UTC one.
+    from datetime import datetime
+
+    from brondata.dossier._run import decision_day
+
+    assert decision_day(datetime.fromisoformat(moment)) == date.fromisoformat(day)
+
+
+def test_the_taxable_income_text_says_how_a_period_is_made_a_year() -> None:
+    # The consent notice shows this text: a four-weekly payroll counts 13 periods, a weekly
+    # one 52, not "times 12".
+    from brondata.attributes import CATALOGUE
+
+    attribute = CATALOGUE["employment.taxable_income_annual"]
+    for text in (attribute.description_en, attribute.description_nl):
+        assert all(n in text for n in ("12", "13", "52"))

@@ -144,7 +144,8 @@ def test_notice_lines_name_facts_decisions_rule_versions_and_checks() -> None:
 
 def test_the_notice_names_what_the_protected_earnings_read() -> None:
     # The consumer reads, in English and Dutch, that the beslagvrije voet is computed from the
-    # polis wage, the children under 18, the partner and the salary, and which rule version.
+    # polis wage, the children under 18, the partner and the bank transactions (the income
+    # of art. 475dc is read from them), and which rule version.
     r = request(attributes=["decision.protected_earnings_monthly"], facts=None)
     for language, words in (("en", "health insurance"), ("nl", "bijstandsnorm")):
         text = "\n".join(notice_lines(r, language))
@@ -154,7 +155,7 @@ def test_the_notice_names_what_the_protected_earnings_read() -> None:
             "employment.taxable_income_annual",
             "household.children_under_18",
             "household.partner",
-            "bank.salary_monthly_average",
+            "bank.transactions",
         ):
             assert name in text
     inputs = notice_terms(r)["decisions"]["decision.protected_earnings_monthly"]["inputs"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -271,12 +272,13 @@ async def test_a_bank_added_after_collection_is_merged_into_the_one_bank_record(
     person = sources.scenario("salary_elsewhere")
     session = await collected(gateway, sources, request, "salary_elsewhere", only=["bank.mockbank"])
     first = gateway.result(session)
-    old_bank, old_decision = first.records["bank"], first.records["decision"]
-    old_dossier = first.records["dossier"]
+    old_bank, old_dossier = first.records["bank"], first.records["dossier"]
+    # The first bank shows no income: the beslagvrije voet's net income is missing there.
+    assert first.errors["decision"].code == "decision_input_missing"
     await add_bank_and_collect(gateway, sources, session, person)
 
     result = gateway.result(session)
-    assert sorted(result.records) == sorted(first.records)  # no record of its own
+    assert sorted(result.records) == sorted([*first.records, "decision"])  # none of its own
     assert "bank.noordbank" not in result.records
     bank = verify_record(result.records["bank"].compact, gateway.jwks())
     assert bank.claims["instances"] == ["bank.mockbank", "bank.noordbank"]
@@ -306,15 +308,16 @@ async def test_a_bank_added_after_collection_is_merged_into_the_one_bank_record(
         ("data.delivered", old_bank.digest, None),
         ("data.delivered", result.records["bank"].digest, old_bank.digest),
     ]
-    # The decisions and the report read the banks too: re-issued over the merged record.
+    # The decisions and the report read the banks too: made over the merged record (the
+    # decision record now that the income is there; it replaces none).
     decision = verify_record(result.records["decision"].compact, gateway.jwks())
-    assert decision.claims["supersedes"] == old_decision.digest
+    assert "supersedes" not in decision.claims
     digests = decision.claims["decisions"]["decision.protected_earnings_monthly"]["input_digests"]
     assert digests["bank"] == bank.claims["source_response_digest"]
     assert result.records["dossier"].digest != old_dossier.digest
     assert not [e for e in entries if e["event"] == "data.erased"]
     superseding = {e["source"]: e["supersedes"] for e in entries if e.get("supersedes")}
-    assert superseding == {"bank": old_bank.digest, "decision": old_decision.digest}
+    assert superseding == {"bank": old_bank.digest}
     dossier = verify_record(result.records["dossier"].compact, gateway.jwks())
     assert dossier.claims["supersedes"] == old_dossier.digest
     checked = [e for e in entries if e["event"] == "dossier.checked"]
@@ -478,7 +481,8 @@ async def test_a_crash_between_the_merge_and_the_computed_records_is_repaired_by
     request = mortgage(attributes=LATE, dossier_record=True)
     person = sources.scenario("salary_elsewhere")
     session = await collected(gateway, sources, request, "salary_elsewhere", only=["bank.mockbank"])
-    old_decision = gateway.result(session).records["decision"].digest
+    # No income at the first bank: the decision waits for the bank the salary goes to.
+    assert gateway.result(session).errors["decision"].code == "decision_input_missing"
     real = Collector._computed
     crashed: list[bool] = []
 
@@ -497,12 +501,11 @@ async def test_a_crash_between_the_merge_and_the_computed_records_is_repaired_by
     bank = verify_record(result.records["bank"].compact, gateway.jwks())
     decision = verify_record(result.records["decision"].compact, gateway.jwks())
     assert bank.claims["instances"] == ["bank.mockbank", "bank.noordbank"]
-    assert result.records["decision"].digest != old_decision, "decision not redone after merge"
     digests = decision.claims["decisions"]["decision.protected_earnings_monthly"]["input_digests"]
     assert digests["bank"] == bank.claims["source_response_digest"]
-    assert decision.claims["supersedes"] == old_decision
+    assert "supersedes" not in decision.claims  # the first try left an error, no record
     superseding = [e["source"] for e in ledger(gateway) if e.get("supersedes")]
-    assert sorted(superseding) == ["bank", "decision"]
+    assert superseding == ["bank"]
 
 
 async def test_two_collects_of_a_late_bank_reissue_the_computed_records_once(
@@ -526,8 +529,10 @@ async def test_two_collects_of_a_late_bank_reissue_the_computed_records_once(
     async with anyio.create_task_group() as group:
         group.start_soon(collect)
         group.start_soon(collect)
-    superseding = [e["source"] for e in ledger(gateway) if e.get("supersedes")]
-    assert sorted(superseding) == ["bank", "decision"]
+    entries = ledger(gateway)
+    assert [e["source"] for e in entries if e.get("supersedes")] == ["bank"]
+    delivered = [e for e in entries if e["event"] == "data.delivered"]
+    assert [e["source"] for e in delivered].count("decision") == 1
 
 
 async def test_an_error_outcome_keeps_no_raw_answer(
@@ -668,3 +673,43 @@ async def test_protected_earnings_of_a_couple_need_the_partner_income(
     error = result.errors["decision"]
     assert error.code == "decision_input_missing"
     assert "partner_taxable_income_annual" in error.message
+
+
+async def test_no_income_seen_at_the_bank_leaves_the_net_income_missing_not_zero(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    # salary_elsewhere with only the first bank: no periodic credit is seen there. The net
+    # income of art. 475dc is unknown, not 0: a beslagvrije voet of EUR 0.00 (everything
+    # attachable) never comes out of a missing input; the decision names it missing.
+    request = payment_plan()
+    start = await gateway.start(request, "probe")
+    only = [s for s in start.sources if not s.startswith("bank.")] + ["bank.mockbank"]
+    session = await collected(gateway, sources, request, "salary_elsewhere", only=only)
+    result = gateway.result(session)
+    assert "decision" not in result.records
+    error = result.errors["decision"]
+    assert error.code == "decision_input_missing"
+    assert "net_income_monthly" in error.message
+    # With the bank the salary goes to, the income is there and so is the decision.
+    await add_bank_and_collect(gateway, sources, session, sources.scenario("salary_elsewhere"))
+    decision = verify_record(gateway.result(session).records["decision"].compact, gateway.jwks())
+    assert Decimal(decision.attributes["decision.protected_earnings_monthly"]["amount"]) > 0
+
+
+async def test_the_checks_and_decisions_speak_of_the_dutch_day() -> None:
+    # 23:30 UTC on 1 November is 00:30 on 2 November in the Netherlands: what is kept for the
+    # checks and decisions speaks of 2 November (on 1 July, the day the figures of Rv art.
+    # 475da change, this is what gives the July figures).
+    from datetime import UTC, datetime
+
+    clock = FixedClock(datetime(2026, 11, 1, 23, 30, tzinfo=UTC))
+    sources = MockSources(seed=7, clock=clock)
+    async with Gateway.embedded(sources.connectors(), clock=clock) as gw:
+        session = await collected(gw, sources, payment_plan(), "single_parent")
+        record = gw.sessions.get(session)
+        days = {
+            gw._box.open(s, f"{session}/{k}/outcome")["kept"]["as_of"]
+            for k, s in record.kinds.items()
+            if k in ("bank", "employment", "population")
+        }
+    assert days == {"2026-11-02"}

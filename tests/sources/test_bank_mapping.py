@@ -261,3 +261,118 @@ def test_the_same_answer_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None
     other = raw(salaried(), {"acc-1": "1.00", "acc-2": "2.00", "acc-usd": "3.00"})
     assert mapping("bank")(other, ["bank.balance_total"], TODAY) != first
     assert len(parses) == 2
+
+
+def periodic_income(transactions: list[dict[str, Any]]) -> Decimal | None:
+    """Rv art. 475dc lid 1's monthly income as the bank's decision input gives it."""
+    from brondata.sources.bank.mapping import decision_inputs
+
+    value = decision_inputs(raw(transactions), TODAY).get("net_income_monthly")
+    return None if value is None else Decimal(value)
+
+
+def test_no_regular_income_seen_is_unknown_not_zero() -> None:
+    # The salary goes to another bank: nothing regular is credited here. The net income is
+    # unknown (the decision names it missing), never 0 (a beslagvrije voet of EUR 0.00).
+    only_costs = [t for t in salaried() if Decimal(t["transactionAmount"]["amount"]) < 0]
+    assert periodic_income(only_costs) is None
+
+
+def test_the_periodic_income_counts_every_regular_payer() -> None:
+    # Art. 475dc lid 1: the income of all periodic payments of art. 475c lid 1 a-i (wages,
+    # benefits, pensions, alimony), not the largest payer's only.
+    txs = []
+    for d in MONTHS:
+        txs.append(tx(d, "1500.00", "Bakkerij de Korenbloem B.V."))
+        txs.append(tx(d.replace(day=20), "1200.00", "Schoonmaak Noord B.V."))
+        txs.append(tx(d.replace(day=2), "150.00", "J. de Vries"))  # alimony
+    txs.append(tx(date(2026, 7, 14), "250.00", "Marktplaats koper"))  # one-off: not periodic
+    assert periodic_income(txs) == Decimal("2850.00")
+    # The released attribute keeps its meaning: the largest payer's salary.
+    values = map_bank(BankData.from_raw(raw(txs)), ["bank.salary_monthly_average"])
+    assert values["bank.salary_monthly_average"]["amount"] == "1500.00"
+
+
+def test_no_zero_months_before_the_first_pay() -> None:
+    # A job that began in July: its pay counts over the months it was paid, not as 2 months
+    # of 0 (which would lower the cap and so the beslagvrije voet).
+    txs = [tx(d, "2000.00", "Nieuw Werk B.V.") for d in MONTHS[2:]]
+    assert periodic_income(txs) == Decimal("2000.00")
+
+
+def test_a_payer_that_stopped_paying_is_not_income_now() -> None:
+    txs = [tx(d, "2000.00", "Oud Werk B.V.") for d in MONTHS[:3]]
+    txs += [tx(d, "1000.00", "UWV") for d in MONTHS[3:]]
+    assert periodic_income(txs) == Decimal("1000.00")
+
+
+def test_holiday_allowance_counts_as_a_twelfth_of_the_year() -> None:
+    # Paid once, in May (in the salary credit or beside it): 1/12 of it a month, whatever
+    # month the window holds it in. 2,000 a month and 1,920 in May: 2,000 + 160.
+    together = [tx(d, "2000.00", "Werk B.V.") for d in MONTHS]
+    together[0] = tx(MONTHS[0], "3920.00", "Werk B.V.")
+    assert periodic_income(together) == Decimal("2160.00")
+    beside = [tx(d, "2000.00", "Werk B.V.") for d in MONTHS]
+    beside.append(tx(MONTHS[0].replace(day=26), "1920.00", "Werk B.V."))
+    assert periodic_income(beside) == Decimal("2160.00")
+
+
+def test_holiday_allowance_outside_the_window_is_unknown() -> None:
+    # On 10 January the six complete months are July..December: a holiday allowance paid in
+    # May or June is not in them, so the yearly income cannot be told.
+    from brondata.sources.bank.mapping import decision_inputs
+
+    data = raw([])
+    data["period"] = {"dateFrom": "2025-07-01", "dateTo": "2026-01-10"}
+    months = [date(2025, m, 25) for m in range(7, 13)]
+    data["transactions"]["acc-1"][0]["transactions"]["booked"] = [
+        tx(d, "2000.00", "Werk B.V.") for d in months
+    ]
+    assert decision_inputs(data, date(2026, 1, 10)) == {}
+
+
+def test_transfers_between_own_accounts_are_not_income() -> None:
+    txs = [tx(d, "2000.00", "Werk B.V.") for d in MONTHS]
+    for d in MONTHS:
+        own = tx(d.replace(day=26), "500.00", "J. Jansen")
+        txs.append(own)
+        other = tx(d.replace(day=27), "300.00", "Spaarrekening")
+        other["debtorAccount"] = {"iban": "NL02ABNA0123456789"}  # the consumer's acc-2
+        txs.append(other)
+    assert periodic_income(txs) == Decimal("2000.00")
+
+
+def test_allowances_of_art_475c_j_are_not_counted() -> None:
+    # Rent and care allowances (toeslagen, art. 475c lid 1 j) are outside a-i.
+    txs = [tx(d, "2000.00", "Werk B.V.") for d in MONTHS]
+    txs += [tx(d.replace(day=20), "123.00", "Belastingdienst/Toeslagen") for d in MONTHS]
+    assert periodic_income(txs) == Decimal("2000.00")
+
+
+def test_the_95_percent_cap_reads_every_periodic_income() -> None:
+    # Two jobs paid into this account, 1,500 and 1,200 net a month; C (the polis, both
+    # relations) 34,800 a year; single, on 2 November 2026. Art. 475dc lid 1 caps at 95% of
+    # 2,700 (2,565.00), above the formula's 1,662.37 (art. 475da lid 2 a, the July figures:
+    # 0.95 x 1,419.46 + the health-insurance term 57.94 + the rent term 255.94): the formula
+    # stands. With the largest payer only (1,500) the cap, 1,425.00, would have cut it.
+    from brondata.dossier import decide, decision_inputs
+
+    txs = []
+    for d in MONTHS:
+        txs.append(tx(d, "1500.00", "Bakkerij de Korenbloem B.V."))
+        txs.append(tx(d.replace(day=20), "1200.00", "Schoonmaak Noord B.V."))
+    values = {
+        "household.partner": None,
+        "household.children_under_18": False,
+        "employment.taxable_income_annual": {"amount": "34800.00", "currency": "EUR"},
+    }
+    inputs = {**decision_inputs(values, TODAY), **mapping_inputs(raw(txs))}
+    got = decide("decision.protected_earnings_monthly", year=2026, inputs=inputs).value
+    assert got == Decimal("1662.37")
+
+
+def mapping_inputs(data: dict[str, Any]) -> dict[str, Any]:
+    """The bank kind's decision inputs, as the gateway keeps them (``SourceMapping.inputs``)."""
+    inputs = source_kinds.get("bank").mapping.inputs
+    assert inputs is not None
+    return inputs(data, TODAY)

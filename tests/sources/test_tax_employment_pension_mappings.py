@@ -140,10 +140,10 @@ def test_taxable_income_is_the_latest_polis_month_annualised() -> None:
     name = "employment.taxable_income_annual"
     values = mapping("employment")(uwv(), [name], TODAY)
     assert values == {name: {"amount": "33600.00", "currency": "EUR"}}
-    # Two relations in the latest month add up.
+    # Two relations in the latest month (and the three before it) add up.
     raw = uwv()
-    raw["verzekeringsbericht"]["inkomstenverhoudingen"][0]["perioden"].append(
-        period(11, amount="1000.00")
+    raw["verzekeringsbericht"]["inkomstenverhoudingen"][0]["perioden"].extend(
+        period(m, amount="1000.00") for m in range(8, 12)
     )
     assert mapping("employment")(raw, [name], TODAY)[name]["amount"] == "43200.00"
 
@@ -164,6 +164,9 @@ def test_taxable_income_of_a_four_weekly_payroll_counts_thirteen_periods() -> No
                 "fiscaalLoon": wage,
             }
             for start, end, wage in (
+                ("2026-07-13", "2026-08-09", "1800.00"),
+                ("2026-08-10", "2026-09-06", "1800.00"),
+                ("2026-09-07", "2026-10-04", "1800.00"),
                 ("2026-10-05", "2026-11-01", "1800.00"),
                 ("2026-11-02", "2026-11-29", "1900.00"),
             )
@@ -199,6 +202,66 @@ def test_taxable_income_unknown_is_none(change: str) -> None:
         relations.clear()
     name = "employment.taxable_income_annual"
     assert mapping("employment")(raw, [name], TODAY) == {name: None}
+
+
+def steady(periods: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "verzekeringsbericht": {
+            "inkomstenverhoudingen": [
+                {
+                    "werkgever": {"naam": "Vast B.V."},
+                    "datumAanvang": "2020-01-01",
+                    "datumEinde": None,
+                    "soortContract": "onbepaald",
+                    "urenPerWeek": 40,
+                    "perioden": periods,
+                }
+            ]
+        }
+    }
+
+
+def test_a_holiday_allowance_month_is_not_annualised_twelve_times() -> None:
+    # Fiscal wage 2,800 a month; the holiday allowance, 8% of 36,000 = 2,880, paid in May. On
+    # 10 June the latest polis month is May. Rv art. 475d lid 1: the latest month counts
+    # "tenzij dit maandinkomen geen reele afspiegeling vormt ... omdat het maandinkomen
+    # fluctueert of er sprake is van een incidentele betaling", judged on the four most
+    # recent months. x12 it gave 68,160; the year's taxable wage is about 36,480. Until the
+    # order in council is applied: unknown.
+    periods = [period(m, amount="3000.00") for m in range(1, 6)]
+    periods[-1]["fiscaalLoon"] = str(Decimal("2800.00") + Decimal("2880.00"))
+    name = "employment.taxable_income_annual"
+    assert mapping("employment")(steady(periods), [name], date(2026, 6, 10)) == {name: None}
+    # In July the latest month, June, is like the three before it (not May's): 2,800 x 12.
+    periods.append(period(6, amount="3000.00"))
+    value = mapping("employment")(steady(periods), [name], date(2026, 7, 10))[name]
+    assert value == {"amount": "33600.00", "currency": "EUR"}
+
+
+@pytest.mark.parametrize(
+    ("latest", "known"),
+    [
+        ("2800.00", True),  # the three months before: 2,800
+        ("3080.00", True),  # +10%: a rise within the tolerance
+        ("3081.00", False),  # beyond it: a fluctuating month
+        ("2519.00", False),  # and below
+    ],
+)
+def test_a_latest_month_unlike_the_three_before_is_unknown(latest: str, known: bool) -> None:
+    periods = [period(m, amount="3000.00") for m in range(7, 12)]
+    periods[-1]["fiscaalLoon"] = latest
+    name = "employment.taxable_income_annual"
+    value = mapping("employment")(steady(periods), [name], TODAY)[name]
+    assert (value is not None) is known
+
+
+def test_a_job_of_two_months_cannot_show_the_latest_month_is_real() -> None:
+    # Judged on the four most recent months: a job of three months, like its two before, is
+    # judged real (the median of the three before is its wage); one of two months is not.
+    name = "employment.taxable_income_annual"
+    periods = [period(m, amount="3000.00") for m in range(9, 12)]
+    assert mapping("employment")(steady(periods), [name], TODAY)[name] is not None
+    assert mapping("employment")(steady(periods[1:]), [name], TODAY) == {name: None}
 
 
 def pension_export(periods: list[dict[str, Any]]) -> dict[str, Any]:

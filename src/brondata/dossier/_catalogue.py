@@ -41,7 +41,9 @@ INPUT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "taxable_income_annual": ("employment.taxable_income_annual",),
     # The spouse's taxable income is the spouse's own data: never from this session.
     "partner_taxable_income_annual": (),
-    "net_income_monthly": ("bank.salary_monthly_average",),
+    # Rv art. 475dc's income from every periodic payment the banks show: the kind's decision
+    # input (``brondata.sources.bank.mapping``), read from the transactions, never released.
+    "net_income_monthly": ("bank.transactions",),
     "as_of": (),
 }
 assert set(INPUT_ATTRIBUTES) == set(INPUTS)
@@ -118,9 +120,5 @@ def decision_inputs(values: Mapping[str, Any], today: date) -> dict[str, object]
     if values.get("employment.taxable_income_annual") is not None:
         out["taxable_income_annual"] = _amount(
             values["employment.taxable_income_annual"], "employment.taxable_income_annual"
-        )
-    if "bank.salary_monthly_average" in values:
-        out["net_income_monthly"] = _amount(
-            values["bank.salary_monthly_average"], "bank.salary_monthly_average"
         )
     return out

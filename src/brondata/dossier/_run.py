@@ -22,8 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from brondata.attributes import CATALOGUE
 from brondata.consent._events import EventType
@@ -49,6 +51,7 @@ __all__ = [
     "after_collection",
     "collection_day",
     "decision_claims",
+    "decision_day",
     "extra_attributes",
     "fetched",
     "kept_for_checks",
@@ -63,9 +66,10 @@ DECISION_SOURCE = "decision"
 DOSSIER_SOURCE = "dossier"
 
 #: Per kind: ``{"digest": the kind record's response digest, "instances": {instance:
-#: {"values": {...}, "facts": {...}}}, "values": {...}, "as_of": "YYYY-MM-DD"}`` (``values``
-#: at the top: mapped from the instances combined, what the decisions read; ``as_of``: the day
-#: the kind was fetched).
+#: {"values": {...}, "facts": {...}}}, "values": {...}, "inputs": {...}, "as_of": "YYYY-MM-DD"}``
+#: (``values`` at the top: mapped from the instances combined, what the decisions read;
+#: ``inputs``: decision inputs given directly, by the kind's ``SourceMapping.inputs`` or a
+#: partner's session; ``as_of``: the day the kind was fetched).
 Kept = Mapping[str, Mapping[str, Any]]
 
 
@@ -123,8 +127,48 @@ def kept_for_checks(
         values = _mapped(kind, {instance: raw}, checked, today)
         instances[instance] = {"values": values, "facts": facts}
     inputs = [n for n in names if n in request.decision_inputs().get(kind.name, ())]
-    values = _mapped(kind, raws, inputs, today)
-    return {"digest": digest, "instances": instances, "values": values, "as_of": today.isoformat()}
+    # A raw attribute a decision reads (the bank's transactions) is read through the kind's
+    # ``inputs``: kept as the inputs it gives, never as itself.
+    values = _mapped(kind, raws, [n for n in inputs if not CATALOGUE[n].raw], today)
+    kept: dict[str, Any] = {
+        "digest": digest,
+        "instances": instances,
+        "values": values,
+        "as_of": today.isoformat(),
+    }
+    if inputs and kind.mapping.inputs is not None:
+        kept["inputs"] = _decision_inputs(request, kind, raws, today)
+    return kept
+
+
+def _decision_inputs(
+    request: DataRequest, kind: SourceKind, raws: Mapping[str, Mapping[str, Any]], today: date
+) -> dict[str, Any]:
+    """The decision inputs the kind's ``inputs`` gives that the request's decisions read; an
+    answer that cannot be read gives none (each is then named missing, never guessed)."""
+    from brondata.flow._codec import combined_raw
+
+    assert kind.mapping.inputs is not None
+    read = {i for d in request.decisions for i in DECISIONS[d].inputs}
+    try:
+        given = kind.mapping.inputs(combined_raw(kind.name, raws), today)
+    except BrondataError:
+        return {}
+    return {name: value for name, value in given.items() if name in read}
+
+
+def decision_day(moment: datetime) -> date:
+    """The Dutch calendar date of ``moment`` (an aware datetime): the day a kind fetched at
+    that moment speaks of for the checks and decisions. The figures of Rv art. 475da change
+    on 1 January and 1 July, and the rule years begin on 1 January: Dutch dates."""
+    return moment.astimezone(_dutch_time()).date()
+
+
+@cache
+def _dutch_time() -> ZoneInfo:
+    # Read on first use: the time zone database comes from the system (or the ``tzdata``
+    # package where the system has none), not at import.
+    return ZoneInfo("Europe/Amsterdam")
 
 
 def collection_day(kept: Kept, today: date) -> date:
@@ -165,7 +209,7 @@ def run_decisions(request: DataRequest, as_of: date, kept: Kept) -> list[Decisio
     for part in kept.values():
         values.update(part["values"])
     inputs = decision_inputs(values, as_of)
-    for part in kept.values():  # the partner's own session's (``brondata.dossier._partner``)
+    for part in kept.values():  # a kind's own, or a partner's (``brondata.dossier._partner``)
         inputs.update(part.get("inputs", {}))
     return [
         decide(name, year=request.rules_year, facts=request.facts, inputs=inputs)

@@ -40,6 +40,7 @@ __all__ = [
     "bind_state",
     "callback_digest",
     "choose_instances",
+    "combined_raw",
     "error_from_dict",
     "holder_jwk",
     "mapped_values",
@@ -198,18 +199,22 @@ def state_matches(callback_url: str, pending: Mapping[str, Any]) -> bool:
     return len(values) == 1 and hmac.compare_digest(values[0].encode(), expected.encode())
 
 
+def combined_raw(kind: str, raws: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The raw answers of ``kind``'s instances as the one raw input its mapping reads."""
+    if len(raws) == 1:
+        raw: Mapping[str, Any] = next(iter(raws.values()))
+        return raw
+    registered = source_kind(kind)
+    assert registered.combine is not None  # checked when the gateway was built
+    return registered.combine(dict(raws))
+
+
 def mapped_values(
     kind: str, raws: Mapping[str, Any], attributes: tuple[str, ...], today: date
 ) -> dict[str, Any]:
     """The values of ``kind`` mapped from its instances' raw answers (combined when there
     are several), before minimisation: where a step after collection (a decision) hooks in."""
-    registered = source_kind(kind)
-    if len(raws) == 1:
-        raw = next(iter(raws.values()))
-    else:
-        assert registered.combine is not None  # checked when the gateway was built
-        raw = registered.combine(dict(raws))
-    return registered.mapping.map(raw, attributes, today)
+    return source_kind(kind).mapping.map(combined_raw(kind, raws), attributes, today)
 
 
 def record_claims(

@@ -57,6 +57,9 @@ MapFunction = Callable[[Mapping[str, Any], Sequence[str], date], dict[str, Any]]
 #: ``facts(raw, today) -> {name: value}``: what the dossier checks need of one instance that no
 #: catalogue attribute carries (a bank's covered months); pure, no I/O, never released.
 FactsFunction = Callable[[Mapping[str, Any], date], dict[str, Any]]
+#: ``inputs(raw, today) -> {decision input: value}``: what a decision reads of the kind's raw
+#: data (its instances combined) that no catalogue attribute carries; pure, never released.
+InputsFunction = Callable[[Mapping[str, Any], date], dict[str, Any]]
 #: Several instances' raw data (``{instance id: raw}``) as one raw input of the mapping.
 CombineFunction = Callable[[Mapping[str, Mapping[str, Any]]], dict[str, Any]]
 #: ``factory(base_url=..., client_id=..., transport=..., clock=..., timeout=..., name=...)``.
@@ -73,12 +76,16 @@ class SourceMapping:
 
     ``facts``, if given, computes from one instance's raw data the few facts the dossier
     checks (``brondata.dossier``) need and no attribute carries; they stay in the gateway.
+    ``inputs``, if given, computes from the kind's raw data (its instances combined) the
+    decision inputs (``brondata.dossier.INPUTS``) no attribute carries (a bank's income of Rv
+    art. 475dc); they stay in the gateway too.
     """
 
     version: str
     provides: frozenset[str]
     map: MapFunction
     facts: FactsFunction | None = None
+    inputs: InputsFunction | None = None
 
 
 @dataclass(frozen=True, slots=True)

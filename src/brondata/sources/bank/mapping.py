@@ -14,6 +14,21 @@ dates); nothing relies on a category the bank does not send. The rules:
   mortgage, utilities, insurance. Groceries (many debits of varying amounts) fall out.
 * ``bank.accounts`` and ``bank.transactions`` are copies in catalogue shape.
 
+For the decisions (``decision_inputs``, never released): ``net_income_monthly``, the monthly
+income of Rv art. 475dc lid 1 (the cap of the beslagvrije voet at 95% of it): "het
+maandelijkse inkomen inclusief vakantiebijslag" from every periodic payment of art. 475c
+lid 1 a-i (wages, benefits, pensions, alimony), over the instances combined. Per payer whose
+credits, summed per month, are regular (in at least 3 of the 6 complete months, at most twice
+a month, within 25 % of that payer's monthly median): its regular months' average, counted
+from its first pay (a job that began in the window has no zero months before it), and only
+while it pays (a credit in one of the last two months); plus, spread as 1/12 a month, what it
+paid above that range once in the window (the holiday allowance, usually in May or June, in
+the salary credit or beside it). Transfers from the consumer's own accounts (an IBAN or
+holder's name of the data) and allowances (toeslagen, art. 475c lid 1 j) are left out. It is
+unknown (left out, so the decision names it missing, never 0) when no payer is regular, or
+when the window does not hold both May and June and a payer shows no holiday allowance: the
+yearly amount cannot be told then.
+
 For the dossier checks (``dossier_facts``, never released): ``history_months``, the complete
 calendar months the data cover, and ``salary_payers``, the counterparties whose credits pass
 the salary rule above. An account covers the whole period asked unless it was opened inside
@@ -36,7 +51,7 @@ from brondata.sources._kind import SourceMapping
 from brondata.sources._mapping import money, select
 from brondata.sources.bank.models import BankData, BankTransaction
 
-__all__ = ["MAPPING", "MAPPING_VERSION", "dossier_facts", "map_bank"]
+__all__ = ["MAPPING", "MAPPING_VERSION", "decision_inputs", "dossier_facts", "map_bank"]
 
 MAPPING_VERSION = "bank.v1"
 
@@ -126,6 +141,70 @@ def _salary(data: BankData) -> dict[str, str]:
     return money(max(totals, default=Decimal(0)) / _MONTHS)
 
 
+#: The months in which a holiday allowance paid once a year usually falls.
+_HOLIDAY_ALLOWANCE_MONTHS = frozenset({5, 6})
+#: A payer still pays when it credited in one of the last this many complete months.
+_STILL_PAYING = 2
+
+
+def _own_accounts(data: BankData) -> Callable[[BankTransaction], bool]:
+    """Whether a credit comes from one of the consumer's own accounts (by IBAN, or the
+    holder's name)."""
+    ibans = {a.iban.replace(" ", "").upper() for a in data.accounts}
+    holders = {a.owner_name.casefold() for a in data.accounts if a.owner_name}
+
+    def own(t: BankTransaction) -> bool:
+        iban = t.debtor_account.iban if t.debtor_account else None
+        if iban and iban.replace(" ", "").upper() in ibans:
+            return True
+        return t.counterparty.casefold() in holders
+
+    return own
+
+
+def _allowance(t: BankTransaction) -> bool:
+    """An allowance of art. 475c lid 1 j (huurtoeslag, zorgtoeslag ...): outside a-i."""
+    return "toeslag" in f"{t.counterparty} {t.remittance or ''}".casefold()
+
+
+def _periodic_income(data: BankData) -> Decimal | None:
+    """Rv art. 475dc lid 1's monthly income (see the module text); ``None``: unknown."""
+    months = _complete_months(data)
+    own = _own_accounts(data)
+    credits = [t for t in _eur_transactions(data) if not own(t) and not _allowance(t)]
+    recent = set(months[-_STILL_PAYING:])
+    holiday_months_seen = {m for _, m in months} >= _HOLIDAY_ALLOWANCE_MONTHS
+    total = Decimal(0)
+    found = False
+    for txs in _by_counterparty(credits, months, credit=True).values():
+        per_month: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+        count: dict[tuple[int, int], int] = defaultdict(int)
+        for t in txs:
+            per_month[_month(t.booking_date)] += t.amount.amount
+            count[_month(t.booking_date)] += 1
+        middle = Decimal(median(per_month.values()))
+        regular = [m for m, s in per_month.items() if abs(s - middle) <= middle * _STABLE]
+        if len(regular) < _MIN_MONTHS or any(count[m] > 2 for m in regular):
+            continue
+        if not recent & set(regular):
+            continue  # no longer paying: not an income now
+        found = True
+        extra = sum(
+            (s - middle for s in per_month.values() if s - middle > middle * _STABLE), Decimal(0)
+        )
+        if extra == 0 and not holiday_months_seen:
+            return None  # a holiday allowance paid outside the window cannot be told
+        total += sum((per_month[m] for m in regular), Decimal(0)) / len(regular) + extra / 12
+    return total if found else None
+
+
+def decision_inputs(raw: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """The decisions' inputs from the (combined) bank data, see the module text; an unknown
+    one is left out."""
+    income = _periodic_income(BankData.parsed(raw))
+    return {} if income is None else {"net_income_monthly": money(income)["amount"]}
+
+
 def _fixed_costs(data: BankData) -> dict[str, str]:
     months = _complete_months(data)
     total = Decimal(0)
@@ -204,5 +283,9 @@ def _map(raw: Mapping[str, Any], attributes: Sequence[str], today: date) -> dict
 
 
 MAPPING = SourceMapping(
-    version=MAPPING_VERSION, provides=frozenset(_MAPPERS), map=_map, facts=dossier_facts
+    version=MAPPING_VERSION,
+    provides=frozenset(_MAPPERS),
+    map=_map,
+    facts=dossier_facts,
+    inputs=decision_inputs,
 )

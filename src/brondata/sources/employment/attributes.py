@@ -56,9 +56,11 @@ EMPLOYMENT_TAXABLE_INCOME_ANNUAL = Attribute(
     "employment.taxable_income_annual",
     ValueType.MONEY,
     "Taxable wage (loon voor de loonheffing) of the latest month in the UWV polis "
-    "administration, times 12",
+    "administration, made a year's (a monthly period times 12, four weeks times 13, a week "
+    "times 52)",
     "Fiscaal loon (loon voor de loonheffing) van de laatste maand in de polisadministratie "
-    "van UWV, maal 12",
+    "van UWV, herleid tot een jaar (een maandperiode maal 12, vier weken maal 13, een week "
+    "maal 52)",
     Sensitivity.FINANCIAL,
     category="dpv-pd:Salary",
     derived=True,

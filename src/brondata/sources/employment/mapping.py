@@ -8,15 +8,28 @@
 * ``employment.taxable_income_annual``: C of Rv art. 475da lid 2 as art. 475d lid 1 computes
   it, "op basis van het meest recente maandinkomen zoals dat blijkt uit de
   polisadministratie" (which records the wage "in de zin van de Wet op de loonbelasting 1964"
-  beside the SV-loon: Wet SUWI art. 33 lid 2 a and d): per relation whose latest period
+  beside the SV-loon: Wet SUWI art. 33 lid 2 a and d): per relation, its latest period that
   starts or ends in the latest month of the message, that period's fiscal wage
   (``fiscaalLoon``, loon voor de loonheffing) times the periods a year (a calendar month 12,
   four weeks 13, a week 52), summed. ``None`` (unknown, never 0) when that month is more than
   three months before today's (no current income in the polis), when such a period has no
   fiscal wage or covers part of a month only (a job that began or ended in it), or when
-  there is no period at all (the report leaves out benefits and self-employment). Not
-  applied: the order in council for a latest month that does not reflect the income
-  (art. 475d lid 1, fourth sentence).
+  there is no period at all (the report leaves out benefits and self-employment). The latest
+  month counts "tenzij dit maandinkomen geen reele afspiegeling vormt ... omdat het
+  maandinkomen fluctueert of er sprake is van een incidentele betaling", judged on "de vier
+  meest recente maanden": the latest month, annualised as above, against the median of the
+  three before it, each annualised alike; more than 10 % apart (``_REAL_REFLECTION``) and
+  it is ``None`` too, as when one of them cannot be told: a May that holds the holiday
+  allowance is not that allowance twelve times. The order in council for such a month
+  (art. 475d lid 1, fourth sentence) is not applied.
+
+  The holiday allowance outside the month it is paid: the law takes the latest month's
+  taxable income as the polis shows it, and the periods as this mapping reads them
+  (``models.Periode``: SV-loon and fiscal wage) carry no holiday allowance accrued in the
+  period, so C leaves a holiday allowance paid once a year out (about 8 % of the wage: a
+  lower C, so slightly lower income-dependent terms of the beslagvrije voet). Adding an
+  estimate would be a figure the polis does not show; a period field of accrued holiday
+  allowance, where UWV gives one, belongs in the period's wage here.
 """
 
 from __future__ import annotations
@@ -25,6 +38,7 @@ import calendar
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from statistics import median
 from typing import Any
 
 from brondata.sources._kind import SourceMapping
@@ -71,6 +85,17 @@ def _sv_wage_12m(b: Verzekeringsbericht, today: date) -> dict[str, str]:
 #: The polis is filled by the monthly payroll tax returns, due the month after the period: a
 #: latest month further back than this shows no current income.
 _POLIS_LAG_MONTHS = 3
+#: Art. 475d lid 1, third sentence: whether the latest month reflects the income "wordt
+#: beoordeeld aan de hand van ... de vier meest recente maanden": the latest and three before.
+_JUDGED_MONTHS = 4
+#: How far the latest month may lie from the median of the three before it and still be a
+#: "reele afspiegeling". A rise of a few percent (a collective agreement's, a step in the
+#: scale) stays within; a holiday allowance paid at once (at least 8% of the year's wage, Wet
+#: minimumloon en minimumvakantiebijslag art. 15 lid 1: about 96% of a month) or a
+#: thirteenth month (100%) is far outside, and so is a month of many more or fewer hours.
+#: Our choice until the order in council (art. 475d lid 1, fourth sentence) is applied:
+#: beyond it C is unknown, never a month annualised that the law says not to take.
+_REAL_REFLECTION = Decimal("0.10")
 
 
 def _month(day: date) -> int:
@@ -87,24 +112,40 @@ def _periods_a_year(p: Periode) -> int | None:
     return {28: 13, 7: 52}.get(days)
 
 
-def _taxable_income_annual(b: Verzekeringsbericht, today: date) -> dict[str, str] | None:
-    latest = [
-        max(r.perioden, key=lambda p: p.datumAanvang) for r in b.inkomstenverhoudingen if r.perioden
-    ]
-    if not latest:
-        return None
-    month = max(_month(p.datumAanvang) for p in latest)
-    if month < _month(today) - _POLIS_LAG_MONTHS:
-        return None
+def _annual_in(b: Verzekeringsbericht, month: int) -> Decimal | None:
+    """The fiscal wage of ``month`` made a year's: per relation, its latest period that starts
+    or ends in that month, times the periods a year, summed (0: no income that month);
+    ``None`` when such a period has no fiscal wage or covers part of a month only."""
     total = Decimal(0)
-    for period in latest:
-        if month not in (_month(period.datumAanvang), _month(period.datumEinde)):
-            continue  # a relation whose income stopped before the latest month
+    for relation in b.inkomstenverhoudingen:
+        touching = [
+            p for p in relation.perioden if month in (_month(p.datumAanvang), _month(p.datumEinde))
+        ]
+        if not touching:
+            continue  # no income from this relation in that month
+        period = max(touching, key=lambda p: p.datumAanvang)
         factor = _periods_a_year(period)
         if period.fiscaalLoon is None or factor is None:
             return None
         total += period.fiscaalLoon * factor
-    return money(total)
+    return total
+
+
+def _taxable_income_annual(b: Verzekeringsbericht, today: date) -> dict[str, str] | None:
+    starts = [_month(p.datumAanvang) for r in b.inkomstenverhoudingen for p in r.perioden]
+    if not starts:
+        return None
+    month = max(starts)
+    if month < _month(today) - _POLIS_LAG_MONTHS:
+        return None
+    latest = _annual_in(b, month)
+    before = [_annual_in(b, month - k) for k in range(1, _JUDGED_MONTHS)]
+    if latest is None or any(a is None for a in before):
+        return None
+    usual = median(a for a in before if a is not None)
+    if usual == 0 or abs(latest - usual) > usual * _REAL_REFLECTION:
+        return None  # not a real reflection of the income (art. 475d lid 1): unknown
+    return money(latest)
 
 
 _Input = tuple[Verzekeringsbericht, date]
