@@ -50,7 +50,7 @@ def test_the_decisions_are_in_the_catalogue_with_their_rule_versions() -> None:
         "household.children_under_18",
         "household.partner",
     )
-    assert protected.rules == ("protected_earnings@2026.5",)
+    assert protected.rules == ("protected_earnings@2026.6",)
     assert "rules" not in CATALOGUE["bank.balance_total"].to_dict()
     assert all(not a.decision for a in CATALOGUE.provided_by("duo"))
 

@@ -120,7 +120,7 @@ def test_attributes_lists_the_catalogue() -> None:
 def test_attributes_lists_the_decisions_with_their_rule_versions() -> None:
     listed = {a["name"]: a for a in json.loads(runner.invoke(app, ["attributes", "--json"]).output)}
     assert listed["decision.max_mortgage"]["rules"] == ["income_norm@2026.1"]
-    assert listed["decision.protected_earnings_monthly"]["rules"] == ["protected_earnings@2026.5"]
+    assert listed["decision.protected_earnings_monthly"]["rules"] == ["protected_earnings@2026.6"]
     assert "employment.sv_wage_12m" in listed["decision.max_mortgage"]["inputs"]
     table = runner.invoke(app, ["attributes"], env={"COLUMNS": "300"})
     assert "decision.nhg_eligible" in table.output

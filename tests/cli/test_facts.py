@@ -113,7 +113,7 @@ def test_demo_payment_plan_end_to_end(tmp_path: Path, monkeypatch: pytest.Monkey
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     protected = summary["decisions"]["decision.protected_earnings_monthly"]
-    assert protected["rule_version"] == "protected_earnings@2026.5"
+    assert protected["rule_version"] == "protected_earnings@2026.6"
     assert set(protected["value"]) == {"amount", "currency"}
     # The salaried demo person earns well above the minimum: the income-dependent terms of
     # Rv art. 475da lid 2 lift the amount above 95% of the social-assistance norm (EUR

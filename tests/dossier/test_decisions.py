@@ -363,6 +363,7 @@ def protected(**given: Any) -> Decimal | bool:
         "children_under_18": False,
         "taxable_income_annual": "18000.00",
         "net_income_monthly": "5000.00",
+        "net_income_complete": True,
     }
     return decide("decision.protected_earnings_monthly", year=YEAR, inputs={**base, **given}).value
 
@@ -372,6 +373,7 @@ PROTECTED_INPUTS = (
     "as_of",
     "children_under_18",
     "household",
+    "net_income_complete",
     "net_income_monthly",
     "taxable_income_annual",
 )
@@ -404,11 +406,12 @@ def test_protected_earnings_at_the_minimum_by_household_and_period(
         # A spouse without income: art. 475db lid 1 a lowers nothing (see below).
         "partner_taxable_income_annual": "0.00",
         "net_income_monthly": "5000.00",
+        "net_income_complete": True,
     }
     result = decide("decision.protected_earnings_monthly", year=YEAR, inputs=given)
     assert result.value == Decimal(expected)
     assert result.claim() == {"amount": expected, "currency": "EUR"}
-    assert result.rule_version == "protected_earnings@2026.5"
+    assert result.rule_version == "protected_earnings@2026.6"
     # The partner's income is an input of a couple's decision only.
     partner = ("partner_taxable_income_annual",) if household == "couple" else ()
     assert result.inputs == tuple(sorted(PROTECTED_INPUTS + partner))
@@ -445,6 +448,18 @@ def test_protected_earnings_of_a_single_by_taxable_income(
 ) -> None:
     given = {"as_of": "2026-01-01", "taxable_income_annual": taxable, "net_income_monthly": net}
     assert protected(**given) == Decimal(expected)
+
+
+def test_an_income_without_its_holiday_allowance_decides_where_the_cap_does_not_bind() -> None:
+    # The months read hold no holiday allowance (paid in May or June, outside them): the
+    # income seen is a lower bound. 95 % of it above the art. 475da amount: the cap of art.
+    # 475dc lid 1 does not bind for the true income either, so the amount stands.
+    high = {"as_of": "2026-03-01", "net_income_monthly": "5000.00"}
+    assert protected(**high, net_income_complete=False) == protected(**high)
+    # Below it the cap would bind on a figure known to be too low: refused, never a guess.
+    with pytest.raises(RuleNotApplicableError, match="475dc"):
+        protected(as_of="2026-03-01", net_income_monthly="1000.00", net_income_complete=False)
+    assert protected(as_of="2026-03-01", net_income_monthly="1000.00") == Decimal("950.00")
 
 
 def test_protected_earnings_of_a_single_parent() -> None:
@@ -495,7 +510,7 @@ def test_a_couple_whose_spouse_has_income_is_refused_by_art_475db() -> None:
         )
     assert caught.value.code == "rule_not_applicable"
     assert "475db" in caught.value.message
-    assert "protected_earnings@2026.5" in caught.value.message
+    assert "protected_earnings@2026.6" in caught.value.message
     for value in ("30000", "30,000", "20000", "20,000", "5000", "2541", "1270"):
         assert value not in caught.value.message
 
@@ -545,6 +560,7 @@ def test_a_couples_amount_follows_art_475db_or_is_refused(
         "taxable_income_annual": taxable,
         "partner_taxable_income_annual": spouse,
         "net_income_monthly": net,
+        "net_income_complete": True,
     }
     raw = _decisions._evaluate(rule_table("protected_earnings", YEAR), given_)
     within = Decimal(str(raw["within_maximum"]))
@@ -572,6 +588,7 @@ def test_protected_earnings_without_an_input_is_a_typed_error(name: str) -> None
         "children_under_18": False,
         "taxable_income_annual": "18000.00",
         "net_income_monthly": "1000.00",
+        "net_income_complete": True,
     }
     del base[name]
     with pytest.raises(MissingDecisionInputError) as caught:
@@ -614,6 +631,7 @@ def test_the_formula_reproduces_the_maxima_of_lid_1(
         "taxable_income_annual": binding,
         "partner_taxable_income_annual": Decimal(0),
         "net_income_monthly": Decimal(10000),
+        "net_income_complete": True,
     }
     raw = _decisions._evaluate(table, context)
     formula = Decimal(str(raw["formula_monthly"])).quantize(Decimal("0.01"))
@@ -760,6 +778,7 @@ def test_household_must_be_known() -> None:
                 "children_under_18": False,
                 "taxable_income_annual": "1",
                 "net_income_monthly": "1",
+                "net_income_complete": True,
             },
         )
 
@@ -777,6 +796,7 @@ def test_a_day_outside_the_tables_year_is_refused(name: str, day: str) -> None:
     figures (the beslagvrije voet of 1 July 2026 in March 2027, an income norm of 2026)."""
     given = {**inputs(), "as_of": day, "household": "single", "age_band": "adult"}
     given["net_income_monthly"] = "5000.00"
+    given["net_income_complete"] = True
     with pytest.raises(RuleTableNotFoundError, match="2026") as caught:
         decide(name, year=YEAR, facts=facts(), inputs=given)
     assert day not in caught.value.message
@@ -820,7 +840,7 @@ def test_check_decisions_gives_the_rule_versions() -> None:
     names = ["decision.nhg_eligible", "decision.protected_earnings_monthly"]
     assert check_decisions(names, year=YEAR, facts=facts()) == [
         "nhg@2026.2",
-        "protected_earnings@2026.5",
+        "protected_earnings@2026.6",
     ]
     # The beslagvrije voet needs no application facts.
     assert check_decisions(["decision.protected_earnings_monthly"], year=YEAR, facts=None)
@@ -852,6 +872,7 @@ def test_amounts_reach_the_engine_exactly() -> None:
             "children_under_18": False,
             "taxable_income_annual": "1.05",
             "net_income_monthly": "1.05",
+            "net_income_complete": True,
         },
     )
     assert result.value == Decimal("1.00")  # 0.9975 rounds half up to cents: 1.00
@@ -871,7 +892,11 @@ def test_unknown_polis_income_or_children_are_left_out_so_the_decision_names_the
         "employment.taxable_income_annual": None,
     }
     # The net income is the bank's own decision input (``brondata.sources.bank.mapping``).
-    given = {**decision_inputs(values, date(2026, 12, 2)), "net_income_monthly": "2000.00"}
+    given = {
+        **decision_inputs(values, date(2026, 12, 2)),
+        "net_income_monthly": "2000.00",
+        "net_income_complete": True,
+    }
     assert "children_under_18" not in given
     assert "taxable_income_annual" not in given
     with pytest.raises(MissingDecisionInputError) as caught:
@@ -882,7 +907,11 @@ def test_unknown_polis_income_or_children_are_left_out_so_the_decision_names_the
         "household.children_under_18": True,
         "employment.taxable_income_annual": {"amount": "40000.00", "currency": "EUR"},
     }
-    given = {**decision_inputs(known, date(2026, 12, 2)), "net_income_monthly": "2000.00"}
+    given = {
+        **decision_inputs(known, date(2026, 12, 2)),
+        "net_income_monthly": "2000.00",
+        "net_income_complete": True,
+    }
     assert given["children_under_18"] is True
     assert given["taxable_income_annual"] == "40000.00"
     # The single parent of test_protected_earnings_of_a_single_parent, on 2 December 2026.

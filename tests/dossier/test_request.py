@@ -149,7 +149,7 @@ def test_the_notice_names_what_the_protected_earnings_read() -> None:
     r = request(attributes=["decision.protected_earnings_monthly"], facts=None)
     for language, words in (("en", "health insurance"), ("nl", "bijstandsnorm")):
         text = "\n".join(notice_lines(r, language))
-        assert "protected_earnings@2026.5" in text
+        assert "protected_earnings@2026.6" in text
         assert words in text
         for name in (
             "employment.taxable_income_annual",

@@ -639,11 +639,12 @@ async def test_protected_earnings_read_the_polis_and_the_children_not_releasing_
     assert set(result.records) == {"population", "employment", "bank", "decision"}
     decision = verify_record(result.records["decision"].compact, gateway.jwks())
     provenance = decision.claims["decisions"]["decision.protected_earnings_monthly"]
-    assert provenance["rule_version"] == "protected_earnings@2026.5"
+    assert provenance["rule_version"] == "protected_earnings@2026.6"
     assert provenance["inputs"] == [
         "as_of",
         "children_under_18",
         "household",
+        "net_income_complete",
         "net_income_monthly",
         "taxable_income_annual",
     ]

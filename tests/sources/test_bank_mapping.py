@@ -317,9 +317,10 @@ def test_holiday_allowance_counts_as_a_twelfth_of_the_year() -> None:
     assert periodic_income(beside) == Decimal("2160.00")
 
 
-def test_holiday_allowance_outside_the_window_is_unknown() -> None:
+def test_holiday_allowance_outside_the_window_gives_a_lower_bound() -> None:
     # On 10 January the six complete months are July..December: a holiday allowance paid in
-    # May or June is not in them, so the yearly income cannot be told.
+    # May or June is not in them, so the income seen is a lower bound, and said to be one
+    # (the decision can still use it where the cap of art. 475dc does not bind).
     from brondata.sources.bank.mapping import decision_inputs
 
     data = raw([])
@@ -328,7 +329,10 @@ def test_holiday_allowance_outside_the_window_is_unknown() -> None:
     data["transactions"]["acc-1"][0]["transactions"]["booked"] = [
         tx(d, "2000.00", "Werk B.V.") for d in months
     ]
-    assert decision_inputs(data, date(2026, 1, 10)) == {}
+    assert decision_inputs(data, date(2026, 1, 10)) == {
+        "net_income_monthly": "2000.00",
+        "net_income_complete": False,
+    }
 
 
 def test_transfers_between_own_accounts_are_not_income() -> None:

@@ -44,6 +44,7 @@ INPUT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     # Rv art. 475dc's income from every periodic payment the banks show: the kind's decision
     # input (``brondata.sources.bank.mapping``), read from the transactions, never released.
     "net_income_monthly": ("bank.transactions",),
+    "net_income_complete": ("bank.transactions",),
     "as_of": (),
 }
 assert set(INPUT_ATTRIBUTES) == set(INPUTS)

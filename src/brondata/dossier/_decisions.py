@@ -131,6 +131,8 @@ INPUTS: dict[str, str] = {
     "taxable_income_annual": "money",
     "partner_taxable_income_annual": "money",  # needed only for a couple
     "net_income_monthly": "money",  # net income a month
+    # Whether it holds the holiday allowance (else a lower bound: paid outside the months read).
+    "net_income_complete": "boolean",
     "as_of": "date",  # the day the decision speaks of (a table may change within its year)
 }
 
@@ -201,6 +203,7 @@ DECISIONS: dict[str, Decision] = {
                 "children_under_18",
                 "taxable_income_annual",
                 "net_income_monthly",
+                "net_income_complete",
             ),
             "Protected earnings a month (beslagvrije voet, Rv art. 475da): the social-assistance "
             "norm with the income-dependent terms for health insurance, rent and children",

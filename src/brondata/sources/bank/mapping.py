@@ -25,9 +25,10 @@ while it pays (a credit in one of the last two months); plus, spread as 1/12 a m
 paid above that range once in the window (the holiday allowance, usually in May or June, in
 the salary credit or beside it). Transfers from the consumer's own accounts (an IBAN or
 holder's name of the data) and allowances (toeslagen, art. 475c lid 1 j) are left out. It is
-unknown (left out, so the decision names it missing, never 0) when no payer is regular, or
-when the window does not hold both May and June and a payer shows no holiday allowance: the
-yearly amount cannot be told then.
+unknown (left out, so the decision names it missing, never 0) when no payer is regular. When
+the window does not hold both May and June and a payer shows no holiday allowance, the figure
+is a lower bound, and ``net_income_complete`` says so (the decision uses it only where the cap
+of art. 475dc does not bind).
 
 For the dossier checks (``dossier_facts``, never released): ``history_months``, the complete
 calendar months the data cover, and ``salary_payers``, the counterparties whose credits pass
@@ -167,8 +168,10 @@ def _allowance(t: BankTransaction) -> bool:
     return "toeslag" in f"{t.counterparty} {t.remittance or ''}".casefold()
 
 
-def _periodic_income(data: BankData) -> Decimal | None:
-    """Rv art. 475dc lid 1's monthly income (see the module text); ``None``: unknown."""
+def _periodic_income(data: BankData) -> tuple[Decimal, bool] | None:
+    """Rv art. 475dc lid 1's monthly income (see the module text), and whether it is whole:
+    ``False`` when a payer's holiday allowance falls outside the months read (the figure is
+    then a lower bound); ``None``: no income seen."""
     months = _complete_months(data)
     own = _own_accounts(data)
     credits = [t for t in _eur_transactions(data) if not own(t) and not _allowance(t)]
@@ -176,6 +179,7 @@ def _periodic_income(data: BankData) -> Decimal | None:
     holiday_months_seen = {m for _, m in months} >= _HOLIDAY_ALLOWANCE_MONTHS
     total = Decimal(0)
     found = False
+    whole = True
     for txs in _by_counterparty(credits, months, credit=True).values():
         per_month: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
         count: dict[tuple[int, int], int] = defaultdict(int)
@@ -193,16 +197,19 @@ def _periodic_income(data: BankData) -> Decimal | None:
             (s - middle for s in per_month.values() if s - middle > middle * _STABLE), Decimal(0)
         )
         if extra == 0 and not holiday_months_seen:
-            return None  # a holiday allowance paid outside the window cannot be told
+            whole = False  # a holiday allowance paid outside the window: not in the figure
         total += sum((per_month[m] for m in regular), Decimal(0)) / len(regular) + extra / 12
-    return total if found else None
+    return (total, whole) if found else None
 
 
 def decision_inputs(raw: Mapping[str, Any], today: date) -> dict[str, Any]:
     """The decisions' inputs from the (combined) bank data, see the module text; an unknown
     one is left out."""
     income = _periodic_income(BankData.parsed(raw))
-    return {} if income is None else {"net_income_monthly": money(income)["amount"]}
+    if income is None:
+        return {}
+    amount, whole = income
+    return {"net_income_monthly": money(amount)["amount"], "net_income_complete": whole}
 
 
 def _fixed_costs(data: BankData) -> dict[str, str]:
