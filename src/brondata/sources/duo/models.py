@@ -25,27 +25,26 @@ from brondata.errors import SourceProtocolError
 __all__ = ["Amount", "Percent", "Schuld", "Schulden"]
 
 
-_AMOUNT = re.compile(r"\d{1,9}\.\d{2}")
+def _decimal_string(pattern: str, what: str) -> PlainValidator:
+    """A validator of a decimal string of exactly ``pattern``, told as ``what`` if not."""
+    shape = re.compile(pattern)
+
+    def parse(value: object) -> Decimal:
+        if not isinstance(value, str) or shape.fullmatch(value) is None:
+            raise ValueError(what)
+        return Decimal(value)
+
+    return PlainValidator(parse)
 
 
-def _amount(value: object) -> Decimal:
-    if not isinstance(value, str) or _AMOUNT.fullmatch(value) is None:
-        raise ValueError("an amount is a decimal string with cents, e.g. '123.45'")
-    return Decimal(value)
-
-
-Amount = Annotated[Decimal, PlainValidator(_amount)]
-
-_PERCENT = re.compile(r"\d{1,2}\.\d{2}")
-
-
-def _percent(value: object) -> Decimal:
-    if not isinstance(value, str) or _PERCENT.fullmatch(value) is None:
-        raise ValueError("a rate is a percentage string with two decimals, e.g. '2.33'")
-    return Decimal(value)
-
-
-Percent = Annotated[Decimal, PlainValidator(_percent)]
+Amount = Annotated[
+    Decimal,
+    _decimal_string(r"\d{1,9}\.\d{2}", "an amount is a decimal string with cents, e.g. '123.45'"),
+]
+Percent = Annotated[
+    Decimal,
+    _decimal_string(r"\d{1,2}\.\d{2}", "a rate is a percentage with two decimals, e.g. '2.33'"),
+]
 
 
 class _Lenient(BaseModel):
