@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from datetime import UTC
 
 import psycopg
 import pytest
@@ -290,6 +292,50 @@ def test_a_commit_whose_answer_was_lost_is_read_back_not_called_a_failure(
         assert ledger.append(make_event(session_id="ses_1")).index == 1
         monkeypatch.undo()
         assert [e.event.session_id for e in ledger.entries()] == ["ses_0", "ses_1"]
+
+
+@pytest.mark.parametrize("own_pool", [False, True], ids=["ledger-pool", "application-pool"])
+def test_the_read_back_ends_a_lost_connections_live_server_process_and_answers(
+    postgres_dsn: str, pg_schema: str, own_pool: bool
+) -> None:
+    """The client side of the lost connection broke first (a network cut, a proxy): its
+    server process still runs. The read-back ends it and answers promptly, from a pool whose
+    connections are in a transaction as much as from one in autocommit (review 3)."""
+    from psycopg_pool import ConnectionPool
+
+    pool = ConnectionPool(postgres_dsn, min_size=1, max_size=4, open=True) if own_pool else None
+    try:
+        with PostgresLedger(postgres_dsn, schema=pg_schema, pool=pool) as ledger:
+            entry = ledger.append(make_event(session_id="ses_0"))
+            with psycopg.connect(postgres_dsn, autocommit=True) as old:  # "the lost connection"
+                process = old.execute(
+                    "SELECT pg_backend_pid(), pg_postmaster_start_time()"
+                ).fetchone()
+                assert process is not None
+                started = time.monotonic()
+                assert ledger._batch_is_in(0, entry.leaf_hash, backend=tuple(process))
+                assert time.monotonic() - started < 2.0
+                with pytest.raises(psycopg.OperationalError):
+                    old.execute("SELECT 1")  # ended
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def test_the_read_back_leaves_a_process_of_another_server_start_alone(
+    postgres_dsn: str, pg_schema: str
+) -> None:
+    """After a restart or a failover the lost connection's pid may name another process:
+    the read-back ends a process only on the server start it was seen on."""
+    from datetime import datetime
+
+    with PostgresLedger(postgres_dsn, schema=pg_schema) as ledger:
+        entry = ledger.append(make_event(session_id="ses_0"))
+        with psycopg.connect(postgres_dsn, autocommit=True) as other:
+            pid = other.info.backend_pid
+            before = datetime(2000, 1, 1, tzinfo=UTC)
+            assert ledger._batch_is_in(0, entry.leaf_hash, backend=(pid, before))
+            assert other.execute("SELECT 1").fetchone() == (1,)  # still running
 
 
 def test_a_batch_read_back_as_not_in_is_a_failed_append(postgres_dsn: str, pg_schema: str) -> None:

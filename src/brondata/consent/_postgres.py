@@ -45,7 +45,6 @@ Requires the ``postgres`` extra (``psycopg[binary]``, ``psycopg-pool``).
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Collection, Iterator
 from typing import Any, Final
@@ -149,7 +148,13 @@ SELECT size.n, f.level, f.hash FROM size LEFT JOIN LATERAL (
 
 # The append lock, and the server's synchronous standbys (read with it: each batch checks
 # again, so a reload of the setting takes effect from the next batch).
-_LOCK: Final = "SELECT pg_advisory_xact_lock(hashtext(%s)), {standbys}"
+# With the lock: the server process and its server's start, which name the process a COMMIT
+# whose answer is lost was sent to (read back after it ended: ``_batch_is_in``); a pooler in
+# between would make the connection's own idea of its process wrong.
+_LOCK: Final = (
+    "SELECT pg_advisory_xact_lock(hashtext(%s)), {standbys},"
+    " pg_backend_pid(), pg_postmaster_start_time()"
+)
 
 # What the server waits for besides its own disk; empty: nothing (no synchronous replication).
 _STANDBYS: Final = "current_setting('synchronous_standby_names')"
@@ -186,6 +191,13 @@ _LIVE_KEYS: Final = "SELECT key_id FROM {s}.subject_keys WHERE key_id = ANY(%s::
 # Every entry and tree node of a batch in one statement. Row order follows the arrays
 # (WITH ORDINALITY), so the next-index trigger sees the entries in order.
 _LEAF_AT: Final = "SELECT leaf_hash FROM {s}.ledger_entries WHERE idx = %s"
+
+# Ends a server process and waits for it to exit (PostgreSQL 14+: the timeout argument); no row
+# when it is gone already or the server is another one (restarted, failed over).
+_END_PROCESS: Final = (
+    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+    " WHERE pid = %s AND pg_postmaster_start_time() = %s"
+)
 
 _INSERT: Final = """
 WITH entries AS (
@@ -322,7 +334,7 @@ class PostgresLedger(PostgresStore):
         entries: list[LedgerEntry] = []
         with self._connection() as conn:
             was_autocommit = conn.autocommit
-            backend = conn.info.backend_pid
+            backend: tuple[Any, ...] | None = None  # the server process, once the lock says
             # BEGIN and COMMIT are sent by hand, so that they travel with the statements
             # around them in the pipeline rather than each in a round trip of its own.
             conn.autocommit = True
@@ -369,6 +381,8 @@ class PostgresLedger(PostgresStore):
                             ),
                         )
                     standbys = lock.fetchone()
+                    if standbys is not None:
+                        backend = (standbys[2], standbys[3])
                     early = _commits_early(standbys, writes)
                     if early:
                         conn.execute(_ASYNC_COMMIT)
@@ -403,7 +417,9 @@ class PostgresLedger(PostgresStore):
             self._flush_again()
         return results
 
-    def _resolve_in_doubt(self, index: int, leaf_hash: bytes, *, backend: int | None) -> None:
+    def _resolve_in_doubt(
+        self, index: int, leaf_hash: bytes, *, backend: tuple[Any, ...] | None
+    ) -> None:
         """After a batch whose COMMIT was sent and whose answer was lost with the connection:
         returns if the batch is in (its first entry is, by index and leaf hash; a batch
         commits whole), else raises ``StoreUnavailableError`` (it failed; safe to try again).
@@ -424,21 +440,19 @@ class PostgresLedger(PostgresStore):
                 " not commit (read back); nothing was appended"
             )
 
-    def _batch_is_in(self, index: int, leaf_hash: bytes, *, backend: int | None) -> bool:
+    def _batch_is_in(
+        self, index: int, leaf_hash: bytes, *, backend: tuple[Any, ...] | None
+    ) -> bool:
         """Whether the entry ``index`` with ``leaf_hash`` is in the ledger, read after the
-        server process ``backend`` (the lost connection's) has ended: ended by this call if
-        it still runs (a COMMIT in progress then completes or not, before the read)."""
+        server process ``backend`` (the lost connection's: its pid and its server's start,
+        so that a server restarted or failed over meanwhile, where that pid names another
+        process, is not touched) has ended: ended by this call if it still runs, waiting up to
+        5 s for it to exit (a COMMIT in progress then completes or not, before the read)."""
         with self._connection() as conn:
             if backend is not None:
-                for _ in range(500):  # at most ~5 s: terminating a backend takes milliseconds
-                    alive = conn.execute(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = %s",
-                        (backend,),
-                    ).fetchone()
-                    if alive is None:
-                        break
-                    time.sleep(0.01)
-                else:
+                pid, started = backend
+                ended = conn.execute(_END_PROCESS, (pid, started)).fetchone()
+                if ended is not None and not ended[0]:
                     raise StoreUnavailableError(
                         "PostgreSQL ledger: the server process of a lost connection did not end"
                     )
