@@ -271,11 +271,13 @@ class Collector:
                 identities[instance] = _identity_of(kept)
         return identities
 
-    def kept(self, record: SessionRecord, partner: SessionRecord | None = None) -> dict[str, Any]:
+    def kept(
+        self, record: SessionRecord, partner: SessionRecord | None, now: datetime
+    ) -> dict[str, Any]:
         """What the kinds delivered kept for the checks and decisions (``brondata.dossier``),
-        and what counts of the partner's own session (``partner``, if any)."""
+        and what counts at ``now`` of the partner's own session (``partner``, if any)."""
         opened = {k: self._box.open(s, f"{record.id}/{k}/outcome") for k, s in record.kinds.items()}
-        return {**dossier_run.kept_of(opened), **partners.parts(record, partner, self._box)}
+        return {**dossier_run.kept_of(opened), **partners.parts(record, partner, self._box, now)}
 
     async def _computed(self, session_id: str, me: str) -> SessionRecord:
         """The decision record and the dossier checks over the kinds delivered so far
@@ -287,11 +289,11 @@ class Collector:
             return record  # nothing asked: nothing to compute
         now = self._clock.now()
         partner = (
-            await off_loop(partners.partner_of, self._steps.store.store, record)
+            await off_loop(partners.partner_of, self._steps.store.store, record, now)
             if record.partner is not None
             else None
         )
-        kept = self.kept(record, partner)
+        kept = self.kept(record, partner, now)
         over = {kind: part["digest"] for kind, part in sorted(kept.items())}
         computed_sources = (dossier_run.DECISION_SOURCE, dossier_run.DOSSIER_SOURCE)
         earlier = {
@@ -344,7 +346,7 @@ class Collector:
             with suppress(ConsentDeniedError):
                 record = await self._steps.update(session_id, lambda r: Step(r, (checked,)))
         if record.partner is not None:  # the partner's data these outcomes ran over
-            ran_over = partners.covered(partners.parts(record, partner, self._box))
+            ran_over = partners.covered(partners.parts(record, partner, self._box, now))
             record = await self._steps.update(session_id, partial(partners.cover, ran_over))
         return record
 

@@ -13,14 +13,22 @@ session. What holds:
   collection delivers nothing unless the sources the partner logged in at answered for
   exactly that number: ``mismatch``, with the same ``identity_conflict`` the sources of one
   session are held to.
+* The partner's session is the partner's own: never under the applicant's subject (their
+  consent would be in the applicant's access report and erased with the applicant).
 * Starting it is idempotent: the partner's session and consent ids derive from the
   applicant's session (under the store key), so a retry, or a call cut short between
   creating the partner's session and linking it, creates nothing twice (``session_ids``).
+  A couple has that one partner's session: once it has ended (withdrawn, denied, erased,
+  its consent's term over) it is not started again under the same ids (which the ledger
+  holds already) but refused (``standing``: ``PartnerSessionEndedError``), and the couple
+  starts a new application session.
 * The applicant's session reads the partner's as it stands (``parts``): their delivered
-  kinds' record digests and the decision inputs they give, only while the partner's consent
-  stands and both sessions name each other. The partner's values stay in the partner's
-  session (sealed there, erased with the partner), never in the applicant's records, logs
-  or errors; the applicant's decision record names the partner record's response digest.
+  kinds' record digests and the decision inputs they give, only while both sessions name
+  each other and the partner's consent stands, its term included (as of the gateway's
+  clock, whether or not ``expire_due`` has swept it yet). The partner's values stay in the
+  partner's session (sealed there, erased with the partner), never in the applicant's
+  records, logs or errors; the applicant's decision record names the partner record's
+  response digest.
 * After the partner's collection, the applicant's computed outcomes are redone over it
   (``claim_refresh``: claimed like a collection; the checks again, with their
   ``dossier.checked``, and each decision whose inputs changed, superseding the earlier),
@@ -46,6 +54,7 @@ from brondata.dossier._run import kept_of
 from brondata.errors import (
     NoFiscalPartnerError,
     PartnerMismatchError,
+    PartnerSessionEndedError,
     RequestError,
     SessionNotFoundError,
     SessionStateError,
@@ -65,6 +74,7 @@ __all__ = [
     "partner_request",
     "parts",
     "session_ids",
+    "standing",
 ]
 
 #: How the partner's session names the applicant's data in an identity conflict.
@@ -147,29 +157,59 @@ def mismatch(
     return None
 
 
-def _joined(record: SessionRecord, partner: SessionRecord | None) -> SessionRecord | None:
-    """``partner`` if it is the partner's session of ``record`` and its consent stands."""
+def _ended(partner: SessionRecord, now: datetime) -> bool:
+    """Whether the partner's consent is over: denied, withdrawn, expired (the final states,
+    which are never due), or its term ended before ``expire_due`` swept it."""
+    return partner.due_at is None or now >= partner.consent_expires_at
+
+
+def _joined(
+    record: SessionRecord, partner: SessionRecord | None, now: datetime
+) -> SessionRecord | None:
+    """``partner`` if it and ``record`` name each other, it is collected and its consent
+    stands at ``now``."""
     if partner is None or partner.joins is None or partner.joins.session_id != record.id:
         return None
-    return partner if partner.state is SessionState.COLLECTED else None
+    if record.partner is None or record.partner.session_id != partner.id:
+        return None
+    if partner.state is not SessionState.COLLECTED or _ended(partner, now):
+        return None
+    return partner
 
 
-def partner_of(sessions: SessionStore, record: SessionRecord) -> SessionRecord | None:
-    """The partner's session of ``record`` (a store read: off the loop in async code)."""
+def standing(
+    applicant: SessionRecord, partner: SessionRecord | None, now: datetime
+) -> SessionRecord:
+    """The partner's session of ``applicant`` (``None``: erased) if it has not ended; else
+    ``PartnerSessionEndedError``: the couple starts a new application session."""
+    if partner is None or _ended(partner, now):
+        raise PartnerSessionEndedError(
+            f"the fiscal partner's session of session {applicant.id} has ended (withdrawn, "
+            "denied, erased or its consent's term over); start a new application session"
+        )
+    return partner
+
+
+def partner_of(
+    sessions: SessionStore, record: SessionRecord, now: datetime
+) -> SessionRecord | None:
+    """The partner's session of ``record`` if it counts at ``now`` (a store read: off the
+    loop in async code)."""
     if record.partner is None:
         return None
     try:
-        return _joined(record, sessions.get(record.partner.session_id))
+        return _joined(record, sessions.get(record.partner.session_id), now)
     except SessionNotFoundError:
         return None  # the partner was erased
 
 
 def parts(
-    record: SessionRecord, partner: SessionRecord | None, box: SecretBox
+    record: SessionRecord, partner: SessionRecord | None, box: SecretBox, now: datetime
 ) -> dict[str, dict[str, Any]]:
-    """What the applicant's checks and decisions read of the partner's session (its kinds
-    delivered: record digests and decision inputs; ``brondata.dossier._partner``)."""
-    joined = _joined(record, partner)
+    """What the applicant's checks and decisions read of the partner's session at ``now``
+    (its kinds delivered: record digests and decision inputs; ``brondata.dossier._partner``),
+    nothing once its consent is over."""
+    joined = _joined(record, partner, now)
     if joined is None:
         return {}
     opened = {k: box.open(s, f"{joined.id}/{k}/outcome") for k, s in joined.kinds.items()}

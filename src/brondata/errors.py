@@ -12,8 +12,11 @@ the message) and a message a person can act on. Catch ``BrondataError`` to catch
     ├── SessionError                  the consent session
     │   ├── SessionNotFoundError
     │   ├── SessionStateError         a call out of order (the transition table says no)
-    │   │   └── NoFiscalPartnerError  a partner's session for a session whose data name no
-    │   │                             fiscal partner, or whose request needs none
+    │   │   ├── NoFiscalPartnerError  a partner's session for a session whose data name no
+    │   │   │                         fiscal partner, or whose request needs none
+    │   │   └── PartnerSessionEndedError  the partner's session ended (withdrawn, erased,
+    │   │                             denied, its consent's term over): start a new
+    │   │                             application session for the couple
     │   └── ConsentDeniedError        collecting after the consumer said no, or withdrew
     ├── AuthorizationError            the OAuth 2.0 round trip with a source
     │   ├── StateMismatchError        callback `state` missing or not ours (CSRF, mix-up)
@@ -139,6 +142,7 @@ __all__ = [
     "NoFiscalPartnerError",
     "NoSourceError",
     "PartnerMismatchError",
+    "PartnerSessionEndedError",
     "ProofError",
     "RecordError",
     "RecordExpiredError",
@@ -245,6 +249,14 @@ class NoFiscalPartnerError(SessionStateError):
     (or name two who differ), or whose request needs no partner data."""
 
     code = "no_fiscal_partner"
+
+
+class PartnerSessionEndedError(SessionStateError):
+    """``Gateway.start_partner`` for a session whose fiscal partner's session has ended
+    (withdrawn, erased, denied, its consent's term over): a couple has one partner's session,
+    so the couple starts a new application session."""
+
+    code = "partner_session_ended"
 
 
 class ConsentDeniedError(SessionError):

@@ -410,11 +410,19 @@ class Gateway:
         applicant's data name can join (``PartnerMismatchError`` for anyone else, and
         nothing of theirs is used). Called again (a retry, another instance), it returns
         the same partner's session. ``NoFiscalPartnerError`` when the data name no partner
-        or the request needs none."""
+        or the request needs none; ``RequestError`` for the applicant's own ``subject``;
+        ``PartnerSessionEndedError`` once the partner's session has ended (withdrawn,
+        denied, erased, its consent's term over): the couple starts a new application
+        session."""
         require_text(subject, "subject", RequestError, max_length=1000)
         applicant = await self._steps.current(session_id)
+        if self.pseudonym(subject) == applicant.subject:
+            raise RequestError(
+                "the fiscal partner's session is opened under the partner's own subject, "
+                "not the applicant's"
+            )
         if applicant.partner is not None:
-            return await self._steps.current(applicant.partner.session_id)
+            return await self._standing_partner(applicant, applicant.partner.session_id)
         flow.check_result(applicant)
         request = partners.partner_request(applicant.request, attributes)
         expected = partners.expected_identity(applicant, self._box)
@@ -445,11 +453,19 @@ class Gateway:
                 record = await self._steps.current(partner_id)
             except SessionNotFoundError:
                 raise exc from None
-        await self._steps.update(
+        applicant = await self._steps.update(
             applicant.id, lambda r: partners.link(r, partner_id, self._clock.now())
         )
         _log.info("session.started", session=record.id, joins=applicant.id)
-        return record
+        return await self._standing_partner(applicant, partner_id)
+
+    async def _standing_partner(self, applicant: SessionRecord, partner_id: str) -> SessionRecord:
+        """The partner's session of ``applicant``, unless it has ended (``partners.standing``)."""
+        try:
+            partner: SessionRecord | None = await self._steps.current(partner_id)
+        except SessionNotFoundError:
+            partner = None  # erased
+        return partners.standing(applicant, partner, self._clock.now())
 
     async def add_source(self, session_id: str, instance: str) -> SessionRecord:
         """Add an instance of a kind the session already uses (a second bank), before the
@@ -710,7 +726,8 @@ class Gateway:
             return  # erased meanwhile
         if applicant.state not in (SessionState.COLLECTED, SessionState.COLLECTING):
             return  # its own next collection reads the partner's data
-        covered = partners.covered(partners.parts(applicant, partner, self._box))
+        now = self._clock.now()
+        covered = partners.covered(partners.parts(applicant, partner, self._box, now))
         claim = partial(partners.claim_refresh, covered=covered)
         try:
             await self._collector.collect(applicant.id, claim=claim)
@@ -746,12 +763,14 @@ class Gateway:
         it (the request's ``dossier`` preset; ``brondata.dossier``). Available once the
         collection finished; after ``add_source`` and a collection of the new source it
         covers that source too. It speaks of the collection's day, whenever asked: the same
-        report as the ledger's ``dossier.checked`` and the signed report record.
+        report as the ledger's ``dossier.checked`` and the signed report record, the fiscal
+        partner's data counted while their consent stands (``brondata._partner``).
         ``RequestError`` when the request asks for no checks."""
         record = self._load_now(session_id)
         flow.check_result(record)
-        kept = self._collector.kept(record, partners.partner_of(self.sessions, record))
-        as_of = dossier_run.collection_day(kept, dossier_run.decision_day(self._clock.now()))
+        now = self._clock.now()
+        kept = self._collector.kept(record, partners.partner_of(self.sessions, record, now), now)
+        as_of = dossier_run.collection_day(kept, dossier_run.decision_day(now))
         report = dossier_run.run_checks(record.request, as_of, kept)
         if report is None:
             raise RequestError(f"session {record.id} asks for no dossier checks (dossier=)")

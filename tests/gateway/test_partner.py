@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from brondata.dossier._aow import years_until_aow_age
 from brondata.errors import (
     NoFiscalPartnerError,
     PartnerMismatchError,
+    PartnerSessionEndedError,
     RequestError,
     StoreUnavailableError,
 )
@@ -481,6 +483,90 @@ async def test_erasing_the_partner_leaves_nothing_of_theirs_with_the_applicant(
     # before stays delivered (the recipient's to keep until its retention ends).
     assert "partner_data_missing" in gateway.dossier(applicant).codes()
     assert "decision" in gateway.result(applicant).records
+
+
+async def test_the_partner_withdrawing_after_collection_stops_their_data_counting(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    applicant = await applicant_collected(gateway, sources)
+    partner = await partner_collected(
+        gateway, sources, applicant, sources.partner(sources.scenario("two_incomes"))
+    )
+    assert "partner_data_missing" not in gateway.dossier(applicant).codes()
+    await gateway.withdraw(partner.id)
+    assert "partner_data_missing" in gateway.dossier(applicant).codes()
+
+
+async def _partner_term_over(gateway: Gateway, sources: MockSources, applicant: str) -> str:
+    """The applicant renews their consent (a new retention period), the partner does not;
+    the clock goes past the partner's consent's end, before ``expire_due`` runs."""
+    partner = await partner_collected(
+        gateway, sources, applicant, sources.partner(sources.scenario("two_incomes"))
+    )
+    sources.clock.advance(timedelta(days=300))
+    view = gateway.consent_view(applicant)
+    await gateway.renew(applicant, notice_hash=view.notice_hash)
+    ends = gateway.session(partner.id).consent_expires_at
+    sources.clock.advance(ends - sources.clock.now() + timedelta(minutes=1))
+    assert gateway.session(partner.id).state.value == "collected"  # not swept yet
+    return partner.id
+
+
+async def test_the_partners_data_do_not_count_after_their_consent_ended(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """Once the partner's consent term has ended their data no longer count in the
+    applicant's checks and decisions, whether or not the expiry sweep has run."""
+    applicant = await applicant_collected(gateway, sources)
+    partner = await _partner_term_over(gateway, sources, applicant)
+    assert "partner_data_missing" in gateway.dossier(applicant).codes()
+    await gateway.collect(partner)  # a refresh finds nothing of the partner's to count
+    assert "partner_data_missing" in gateway.dossier(applicant).codes()
+    await gateway.expire_due()
+    assert gateway.session(partner).state.value == "expired"
+    assert "partner_data_missing" in gateway.dossier(applicant).codes()
+
+
+async def test_the_partner_session_is_not_opened_under_the_applicants_own_subject(
+    gateway: Gateway, sources: MockSources
+) -> None:
+    """The partner's consent is their own: under the applicant's subject it would be in the
+    applicant's access report (GDPR art. 15) and erased with the applicant (art. 17)."""
+    applicant = await applicant_collected(gateway, sources)
+    before = len(ledger(gateway))
+    with pytest.raises(RequestError, match="own subject"):
+        await gateway.start_partner(applicant, "applicant-two_incomes")
+    assert len(ledger(gateway)) == before
+    assert gateway.session(applicant).partner is None
+    await gateway.start_partner(applicant, "partner-two_incomes")
+    with pytest.raises(RequestError, match="own subject"):
+        await gateway.start_partner(applicant, "applicant-two_incomes")
+
+
+@pytest.mark.parametrize("ended", ["erased", "withdrawn", "consent term over"])
+async def test_after_the_partner_session_ended_start_partner_says_to_start_anew(
+    gateway: Gateway, sources: MockSources, ended: str
+) -> None:
+    """The partner's session is the couple's one: once it has ended (erased, withdrawn, its
+    consent's term over) ``start_partner`` returns no dead session but a typed error, the
+    same each time, and starts nothing."""
+    applicant = await applicant_collected(gateway, sources)
+    if ended == "consent term over":
+        await _partner_term_over(gateway, sources, applicant)
+    else:
+        partner = await partner_collected(
+            gateway, sources, applicant, sources.partner(sources.scenario("two_incomes"))
+        )
+        if ended == "erased":
+            assert await gateway.erase_subject("partner-two_incomes")
+        else:
+            await gateway.withdraw(partner.id)
+    before = len(ledger(gateway))
+    for _ in range(2):
+        with pytest.raises(PartnerSessionEndedError, match="new application session") as info:
+            await gateway.start_partner(applicant, "partner-two_incomes-2")
+        assert info.value.code == "partner_session_ended"
+    assert len(ledger(gateway)) == before
 
 
 async def test_the_applicants_own_collection_counts_the_partner_once(
