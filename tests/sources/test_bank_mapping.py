@@ -371,6 +371,15 @@ def test_a_two_weekly_wage_counts_at_its_yearly_rate() -> None:
     assert income_at(txs, date(2026, 5, 1), TODAY)["net_income_monthly"] == "1950.00"  # x 26/12
 
 
+def test_a_weekly_wage_is_a_salary_credit_for_the_checks() -> None:
+    # salary_not_in_bank compares the polis's employers with these payers: a weekly wage is
+    # in the bank (and the net income not a lower bound for it, see brondata.dossier._run).
+    facts = source_kinds.get("bank").mapping.facts
+    assert facts is not None
+    txs = every(7, date(2026, 5, 1), date(2026, 11, 1), "500.00", "Uitzendbureau B.V.")
+    assert facts(raw(txs), TODAY)["salary_payers"] == ["Uitzendbureau B.V."]
+
+
 def test_pay_twice_a_month_is_not_two_weekly() -> None:
     # On the 1st and the 15th: 24 credits a year, summed per month, not 26.
     txs = [tx(d.replace(day=day), "1000.00", "Werk B.V.") for d in MONTHS for day in (1, 15)]

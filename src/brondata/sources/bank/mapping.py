@@ -40,10 +40,11 @@ shows no extra paid in May or June (its holiday allowance; a December extra is n
 
 For the dossier checks (``dossier_facts``, never released): ``history_months``, the complete
 calendar months the data cover, and ``salary_payers``, the counterparties whose credits pass
-the salary rule above. An account covers the whole period asked unless it was opened inside
-it: its booked balance less the period's bookings is zero (nothing before) and its first
-booking lies after the period's start; it then covers from that booking on. The instance
-covers what its longest-covering account covers (a quiet account is not a short one).
+the salary rule above, or that pay by the period (weekly, two-weekly, four-weekly, as
+above). An account covers the whole period asked unless it was opened inside it: its booked
+balance less the period's bookings is zero (nothing before) and its first booking lies after
+the period's start; it then covers from that booking on. The instance covers what its
+longest-covering account covers (a quiet account is not a short one).
 """
 
 from __future__ import annotations
@@ -234,6 +235,15 @@ def _by_the_period(
     return amount * per_year / 12, extra
 
 
+def _period_payers(data: BankData) -> set[str]:
+    """The payers paying by the period (a weekly wage ...): salary credits for the checks too,
+    which the salary rule (at most twice a month) does not see."""
+    months = _complete_months(data)
+    recent = set(months[-_STILL_PAYING:])
+    groups = _by_counterparty(_eur_transactions(data), months, credit=True)
+    return {txs[0].counterparty for txs in groups.values() if _by_the_period(txs, recent)}
+
+
 def _by_the_month(
     txs: Sequence[BankTransaction], recent: set[tuple[int, int]]
 ) -> tuple[Decimal, dict[tuple[int, int], Decimal]] | None:
@@ -352,7 +362,8 @@ def _covered_months(data: BankData) -> int:
 def dossier_facts(raw: Mapping[str, Any], today: date) -> dict[str, Any]:
     """One bank instance's facts for the dossier checks (see the module text)."""
     data = BankData.from_raw(dict(raw))
-    payers = sorted({txs[0].counterparty or "" for txs in _salaries(data).values()})
+    salaried = {txs[0].counterparty or "" for txs in _salaries(data).values()}
+    payers = sorted(salaried | _period_payers(data))
     return {"history_months": _covered_months(data), "salary_payers": payers}
 
 
