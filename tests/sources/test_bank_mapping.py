@@ -397,6 +397,31 @@ def test_a_four_weekly_pay_counts_thirteen_times_a_year() -> None:
     }
 
 
+def working_day(day: date) -> date:
+    """``day``, or the Friday before it when it falls in a weekend (as payrolls pay)."""
+    return day - timedelta(days=max(0, day.weekday() - 4))
+
+
+@pytest.mark.parametrize("first", [date(2025 + m // 12, m % 12 + 1, 1) for m in range(12)])
+def test_a_monthly_pay_is_never_read_as_four_weekly(first: date) -> None:
+    # On the last working day, any six months: the mean gap stays above 29 days (read as
+    # four-weekly, 13/12 of the pay, the income would be 8 % too high).
+    months = [
+        date(first.year + (first.month + k - 1) // 12, (first.month + k - 1) % 12 + 1, 1)
+        for k in range(7)
+    ]
+    txs = [tx(working_day(m - timedelta(days=1)), "2000.00", "Werk B.V.") for m in months[1:]]
+    today = months[-1] + timedelta(days=1)
+    assert income_at(txs, first, today)["net_income_monthly"] == "2000.00"
+
+
+@pytest.mark.parametrize("offset", range(0, 28, 3))
+def test_a_four_weekly_pay_is_read_from_any_first_day(offset: int) -> None:
+    first = date(2026, 5, 1) + timedelta(days=offset)
+    txs = every(28, first, date(2026, 11, 1), "1200.00", "Gemeente Noord")
+    assert income_at(txs, date(2026, 5, 1), TODAY)["net_income_monthly"] == "1300.00"
+
+
 def test_a_four_weekly_double_month_is_no_holiday_allowance() -> None:
     # July..December, two pay dates in July: the second is the thirteenth period, not a
     # holiday allowance; none was seen (paid in May), so the figure is a lower bound.
