@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from brondata import DataRequest, LegalBasis, Purpose
 from brondata import sources as source_kinds
 from brondata.dossier import CHECKED, FINDINGS, DossierReport, check_dossier, dossier_input
 from brondata.dossier._run import decision_claims, kept_for_checks, run_checks, run_decisions
-from brondata.errors import MissingDecisionInputError
+from brondata.errors import MissingDecisionInputError, RuleNotApplicableError
 from brondata.testing import FixedClock, MockSources
 
 pytestmark = pytest.mark.anyio
@@ -195,3 +196,36 @@ async def test_nothing_is_kept_for_a_request_without_checks_or_decisions() -> No
     kind = source_kinds.get("bank")
     assert kept_for_checks(request, kind, {}, "sha-256:x", FixedClock().now().date()) is None
     assert run_checks(request, FixedClock().now().date(), {}) is None
+
+
+def payment_plan_request() -> DataRequest:
+    return DataRequest(
+        purpose=Purpose(term="dpv:CreditChecking", text="Agree a payment arrangement"),
+        legal_basis=LegalBasis.CONTRACT,
+        attributes=["decision.protected_earnings_monthly"],
+        retention_days=365,
+        recipient="Voorbeeld Incasso B.V.",
+        dossier="payment_plan",
+    )
+
+
+async def test_a_salary_outside_the_banks_consulted_makes_the_income_a_lower_bound() -> None:
+    # The polis names an employer whose pay reaches none of the banks consulted
+    # (``salary_not_in_bank``): the income the banks show leaves that pay out, a lower bound
+    # however whole it is at those banks. Where the 95 % cap of art. 475dc would bind on it,
+    # the decision is refused, never computed on a figure known to be too low.
+    request = payment_plan_request()
+    day = FixedClock().now().date()
+    held = await kept(request, "salary_elsewhere", ["bank.mockbank", "employment", "population"])
+    report = run_checks(request, day, held)
+    assert report is not None
+    assert "salary_not_in_bank" in report.codes()
+    # As if the first bank showed a small benefit, whole by itself.
+    held["bank"] = {**held["bank"], "inputs": {"net_income_monthly": "800.00"}}
+    held["bank"]["inputs"]["net_income_complete"] = True
+    with pytest.raises(RuleNotApplicableError, match="475dc"):
+        run_decisions(request, day, held)
+    # Without the checks nothing says the salary is elsewhere: the cap is applied.
+    unchecked = request.model_copy(update={"dossier": None})
+    (result,) = run_decisions(unchecked, day, held)
+    assert result.value == Decimal("760.00")

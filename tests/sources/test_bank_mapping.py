@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -331,6 +331,140 @@ def test_holiday_allowance_outside_the_window_gives_a_lower_bound() -> None:
     ]
     assert decision_inputs(data, date(2026, 1, 10)) == {
         "net_income_monthly": "2000.00",
+        "net_income_complete": False,
+    }
+
+
+def income_at(transactions: list[dict[str, Any]], start: date, today: date) -> dict[str, Any]:
+    """The bank's decision inputs on ``today``, of data fetched from ``start``."""
+    from brondata.sources.bank.mapping import decision_inputs
+
+    data = raw(transactions)
+    data["period"] = {"dateFrom": start.isoformat(), "dateTo": today.isoformat()}
+    return decision_inputs(data, today)
+
+
+def every(days: int, first: date, last: date, amount: str, party: str) -> list[dict[str, Any]]:
+    """A credit of ``amount`` every ``days`` days from ``first`` until before ``last``."""
+    out, day = [], first
+    while day < last:
+        out.append(tx(day, amount, party, tid=f"{party}-{day}"))
+        day += timedelta(days=days)
+    return out
+
+
+def test_a_weekly_wage_counts_at_its_yearly_rate() -> None:
+    # Art. 475dc lid 1: every periodic payment of art. 475c lid 1 a-i. A weekly wage (four or
+    # five credits a month, the uitzendbureau's rhythm) counts as 52/12 of the week's pay a
+    # month: 500 x 52 / 12 + the benefit's 800. Its monthly sums (2,000 or 2,500) differ 25 %,
+    # so the rhythm is read from the days between the credits, not from the months.
+    txs = every(7, date(2026, 5, 1), date(2026, 11, 1), "500.00", "Uitzendbureau B.V.")
+    txs += [tx(d, "800.00", "UWV") for d in MONTHS]
+    assert income_at(txs, date(2026, 5, 1), TODAY) == {
+        "net_income_monthly": "2966.67",
+        "net_income_complete": True,
+    }
+
+
+def test_a_two_weekly_wage_counts_at_its_yearly_rate() -> None:
+    txs = every(14, date(2026, 5, 8), date(2026, 11, 1), "900.00", "Horeca B.V.")
+    assert income_at(txs, date(2026, 5, 1), TODAY)["net_income_monthly"] == "1950.00"  # x 26/12
+
+
+def test_a_weekly_wage_is_a_salary_credit_for_the_checks() -> None:
+    # salary_not_in_bank compares the polis's employers with these payers: a weekly wage is
+    # in the bank (and the net income not a lower bound for it, see brondata.dossier._run).
+    facts = source_kinds.get("bank").mapping.facts
+    assert facts is not None
+    txs = every(7, date(2026, 5, 1), date(2026, 11, 1), "500.00", "Uitzendbureau B.V.")
+    assert facts(raw(txs), TODAY)["salary_payers"] == ["Uitzendbureau B.V."]
+
+
+def test_pay_twice_a_month_is_not_two_weekly() -> None:
+    # On the 1st and the 15th: 24 credits a year, summed per month, not 26.
+    txs = [tx(d.replace(day=day), "1000.00", "Werk B.V.") for d in MONTHS for day in (1, 15)]
+    assert income_at(txs, date(2026, 5, 1), TODAY)["net_income_monthly"] == "2000.00"
+
+
+def test_a_four_weekly_pay_counts_thirteen_times_a_year() -> None:
+    # Thirteen periods a year: 13/12 of the period's pay a month, whether or not the window
+    # holds a month with two pay dates (here it does not: one credit a month).
+    txs = every(28, date(2026, 5, 20), date(2026, 11, 1), "2400.00", "Gemeente Noord")
+    assert len(txs) == 6
+    assert income_at(txs, date(2026, 5, 1), TODAY) == {
+        "net_income_monthly": "2600.00",
+        "net_income_complete": True,
+    }
+
+
+def working_day(day: date) -> date:
+    """``day``, or the Friday before it when it falls in a weekend (as payrolls pay)."""
+    return day - timedelta(days=max(0, day.weekday() - 4))
+
+
+@pytest.mark.parametrize("first", [date(2025 + m // 12, m % 12 + 1, 1) for m in range(12)])
+def test_a_monthly_pay_is_never_read_as_four_weekly(first: date) -> None:
+    # On the last working day, any six months: the mean gap stays above 29 days (read as
+    # four-weekly, 13/12 of the pay, the income would be 8 % too high).
+    months = [
+        date(first.year + (first.month + k - 1) // 12, (first.month + k - 1) % 12 + 1, 1)
+        for k in range(7)
+    ]
+    txs = [tx(working_day(m - timedelta(days=1)), "2000.00", "Werk B.V.") for m in months[1:]]
+    today = months[-1] + timedelta(days=1)
+    assert income_at(txs, first, today)["net_income_monthly"] == "2000.00"
+
+
+@pytest.mark.parametrize("offset", range(0, 28, 3))
+def test_a_four_weekly_pay_is_read_from_any_first_day(offset: int) -> None:
+    first = date(2026, 5, 1) + timedelta(days=offset)
+    txs = every(28, first, date(2026, 11, 1), "1200.00", "Gemeente Noord")
+    assert income_at(txs, date(2026, 5, 1), TODAY)["net_income_monthly"] == "1300.00"
+
+
+def test_a_four_weekly_double_month_is_no_holiday_allowance() -> None:
+    # July..December, two pay dates in July: the second is the thirteenth period, not a
+    # holiday allowance; none was seen (paid in May), so the figure is a lower bound.
+    txs = every(28, date(2025, 7, 3), date(2026, 1, 1), "2400.00", "Gemeente Noord")
+    assert income_at(txs, date(2025, 7, 1), date(2026, 1, 10)) == {
+        "net_income_monthly": "2600.00",
+        "net_income_complete": False,
+    }
+
+
+def test_a_weekly_wage_with_its_holiday_allowance_beside() -> None:
+    # The holiday allowance paid beside a week's pay, in May: 1/12 of it a month on top.
+    txs = every(7, date(2026, 5, 1), date(2026, 11, 1), "500.00", "Uitzendbureau B.V.")
+    txs.append(tx(date(2026, 5, 22), "1800.00", "Uitzendbureau B.V.", tid="va"))
+    assert income_at(txs, date(2026, 5, 1), TODAY) == {
+        "net_income_monthly": "2316.67",  # 500 x 52 / 12 + 1,800 / 12
+        "net_income_complete": True,
+    }
+
+
+def test_a_one_off_extra_is_not_a_seen_holiday_allowance() -> None:
+    # On 10 January the window is July..December: no May or June. A thirteenth month in
+    # December is an extra (1/12 of it a month), not the holiday allowance (paid in May):
+    # the figure stays a lower bound.
+    txs = [tx(date(2025, m, 25), "2000.00", "Werk B.V.") for m in range(7, 13)]
+    txs.append(tx(date(2025, 12, 20), "2000.00", "Werk B.V.", tid="bonus"))
+    assert income_at(txs, date(2025, 7, 1), date(2026, 1, 10)) == {
+        "net_income_monthly": "2166.67",
+        "net_income_complete": False,
+    }
+
+
+def test_a_payer_whose_rhythm_cannot_be_read_gives_a_lower_bound() -> None:
+    # Paid every month, per job done: at no rhythm, of no steady amount. Not dropped
+    # silently: the figure without it is a lower bound.
+    txs = [tx(d, "1000.00", "UWV") for d in MONTHS]
+    jobs = {5: [(2, 100), (3, 200)], 6: [(4, 300), (12, 250), (27, 350)], 7: [(9, 500)]}
+    jobs |= {8: [(1, 400), (14, 600), (28, 400)], 9: [(19, 200)], 10: [(6, 300), (7, 500)]}
+    for month, paid in jobs.items():
+        for day, amount in paid:
+            txs.append(tx(date(2026, month, day), f"{amount}.00", "Klusbedrijf"))
+    assert income_at(txs, date(2026, 5, 1), TODAY) == {
+        "net_income_monthly": "1000.00",
         "net_income_complete": False,
     }
 

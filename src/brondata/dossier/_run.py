@@ -202,15 +202,27 @@ def report_claims(report: DossierReport) -> dict[str, Any]:
     return {"dossier.report": report.to_dict()}
 
 
+#: The finding that says a payer's salary reaches none of the banks consulted.
+_SALARY_ELSEWHERE = "salary_not_in_bank"
+
+
 def run_decisions(request: DataRequest, as_of: date, kept: Kept) -> list[DecisionResult]:
     """Each decision the request asks, from the kept values and the request's facts; a
-    missing input is ``MissingDecisionInputError`` (never a default)."""
+    missing input is ``MissingDecisionInputError`` (never a default). Where the request's
+    checks find a salary outside the banks consulted, the banks' net income is a lower bound
+    (``net_income_complete`` false)."""
     values: dict[str, Any] = {}
     for part in kept.values():
         values.update(part["values"])
     inputs = decision_inputs(values, as_of)
     for part in kept.values():  # a kind's own, or a partner's (``brondata.dossier._partner``)
         inputs.update(part.get("inputs", {}))
+    if inputs.get("net_income_complete") is True:
+        # The banks' income of art. 475dc leaves out a salary the checks find paid into an
+        # account not consulted: a lower bound, however whole at those banks.
+        report = run_checks(request, as_of, kept)
+        if report is not None and _SALARY_ELSEWHERE in report.codes():
+            inputs["net_income_complete"] = False
     return [
         decide(name, year=request.rules_year, facts=request.facts, inputs=inputs)
         for name in request.decisions

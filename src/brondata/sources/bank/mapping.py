@@ -17,25 +17,34 @@ dates); nothing relies on a category the bank does not send. The rules:
 For the decisions (``decision_inputs``, never released): ``net_income_monthly``, the monthly
 income of Rv art. 475dc lid 1 (the cap of the beslagvrije voet at 95% of it): "het
 maandelijkse inkomen inclusief vakantiebijslag" from every periodic payment of art. 475c
-lid 1 a-i (wages, benefits, pensions, alimony), over the instances combined. Per payer whose
-credits, summed per month, are regular (in at least 3 of the 6 complete months, at most twice
-a month, within 25 % of that payer's monthly median): its regular months' average, counted
-from its first pay (a job that began in the window has no zero months before it), and only
-while it pays (a credit in one of the last two months); plus, spread as 1/12 a month, what it
-paid above that range once in the window (the holiday allowance, usually in May or June, in
-the salary credit or beside it). Transfers from the consumer's own accounts (an IBAN or
-holder's name of the data) and allowances (toeslagen, art. 475c lid 1 j) are left out. It is
-unknown (left out, so the decision names it missing, never 0) when no payer is regular. When
-the window does not hold both May and June and a payer shows no holiday allowance, the figure
-is a lower bound, and ``net_income_complete`` says so (the decision uses it only where the cap
-of art. 475dc does not bind).
+lid 1 a-i (wages, benefits, pensions, alimony), over the instances combined, per payer paying
+in at least 3 of the 6 complete months and still paying (in one of the last two):
+
+* by the period (weekly, two-weekly, four-weekly: three in four of the days between its pay
+  credits, those within 25 % of its median credit, are 7, 14 or 28 give or take 2): the pay
+  credits' average at its yearly rate, 52/12, 26/12 or 13/12 of it a month (a month holds
+  four or five weeks, so its monthly sums differ 25 %; a four-weekly pay needs five credits
+  whose mean gap is under 29 days, a monthly one's is above);
+* else by the month (its credits summed per month within 25 % of its monthly median): its
+  regular months' average, counted from its first pay (a job that began in the window has no
+  zero months before it);
+
+plus, spread as 1/12 a month, what it paid above that once in the window (the holiday
+allowance, in a pay credit or beside it; a thirteenth month). Transfers from the consumer's
+own accounts (an IBAN or holder's name of the data) and allowances (toeslagen, art. 475c lid
+1 j) are left out. It is unknown (left out, so the decision names it missing, never 0) when
+no payer's pay is read. The figure is a lower bound, and ``net_income_complete`` says so (the
+decision uses it only where the cap of art. 475dc does not bind), when a payer that pays has
+no rhythm read (left out), or when the window does not hold both May and June and a payer
+shows no extra paid in May or June (its holiday allowance; a December extra is not it).
 
 For the dossier checks (``dossier_facts``, never released): ``history_months``, the complete
 calendar months the data cover, and ``salary_payers``, the counterparties whose credits pass
-the salary rule above. An account covers the whole period asked unless it was opened inside
-it: its booked balance less the period's bookings is zero (nothing before) and its first
-booking lies after the period's start; it then covers from that booking on. The instance
-covers what its longest-covering account covers (a quiet account is not a short one).
+the salary rule above, or that pay by the period (weekly, two-weekly, four-weekly, as
+above). An account covers the whole period asked unless it was opened inside it: its booked
+balance less the period's bookings is zero (nothing before) and its first booking lies after
+the period's start; it then covers from that booking on. The instance covers what its
+longest-covering account covers (a quiet account is not a short one).
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 from statistics import median
 from typing import Any
 
@@ -168,10 +178,93 @@ def _allowance(t: BankTransaction) -> bool:
     return "toeslag" in f"{t.counterparty} {t.remittance or ''}".casefold()
 
 
+#: Pay by the period rather than the calendar month: days between pay dates, and periods a
+#: year (a weekly wage counts 52/12 of a week's pay a month, a four-weekly one 13/12).
+_PERIODS = ((7, 52), (14, 26), (28, 13))
+#: How far a pay date may move from its rhythm (a bank holiday, a weekend).
+_DAYS_OFF = 2
+#: A four-weekly rhythm needs this many pay credits to tell it from a monthly one: over five
+#: or more, a monthly pay's mean gap is above 29.4 days, a four-weekly one's below 28.5.
+_FOUR_WEEKLY_CREDITS = 5
+_FOUR_WEEKLY_MEAN = Decimal(29)
+
+
+def _rhythm(pay: Sequence[BankTransaction]) -> int | None:
+    """Periods a year of the pay credits' rhythm (weekly, two-weekly, four-weekly), read from
+    the days between them; ``None``: no such rhythm."""
+    days = sorted({t.booking_date for t in pay})
+    gaps = [(b - a).days for a, b in pairwise(days)]
+    if len(gaps) < _MIN_MONTHS - 1:
+        return None
+    for period, per_year in _PERIODS:
+        close = [g for g in gaps if abs(g - period) <= _DAYS_OFF]
+        if len(close) * 4 < len(gaps) * 3:  # three in four gaps keep the rhythm
+            continue
+        if 2 * sum(close) >= (2 * period + 1) * len(close):
+            continue  # longer on average: twice a month (about 15.2 days), not two-weekly
+        if period == 28 and (
+            len(days) < _FOUR_WEEKLY_CREDITS
+            or Decimal((days[-1] - days[0]).days) / len(gaps) >= _FOUR_WEEKLY_MEAN
+        ):
+            continue  # as likely a monthly pay
+        return per_year
+    return None
+
+
+def _by_the_period(
+    txs: Sequence[BankTransaction], recent: set[tuple[int, int]]
+) -> tuple[Decimal, dict[tuple[int, int], Decimal]] | None:
+    """A payer paying by the period: its monthly pay (the pay credits' average at its yearly
+    rate) and its extras per month (above the band: what a credit in a pay slot holds above
+    the pay, or all of one beside a pay credit); ``None``: it has no such rhythm, or no
+    longer pays."""
+    middle = Decimal(median(t.amount.amount for t in txs))
+    pay = [t for t in txs if abs(t.amount.amount - middle) <= middle * _STABLE]
+    if len(pay) * 4 < len(txs) * 3:
+        return None
+    per_year = _rhythm(pay)
+    paying = {_month(t.booking_date) for t in pay}
+    if per_year is None or len(paying) < _MIN_MONTHS or not recent & paying:
+        return None
+    amount = sum((t.amount.amount for t in pay), Decimal(0)) / len(pay)
+    extra: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for t in txs:
+        if t.amount.amount - middle > middle * _STABLE:
+            beside = any(abs((t.booking_date - p.booking_date).days) <= _DAYS_OFF for p in pay)
+            extra[_month(t.booking_date)] += t.amount.amount - (0 if beside else amount)
+    return amount * per_year / 12, extra
+
+
+def _period_payers(data: BankData) -> set[str]:
+    """The payers paying by the period (a weekly wage ...): salary credits for the checks too,
+    which the salary rule (at most twice a month) does not see."""
+    months = _complete_months(data)
+    recent = set(months[-_STILL_PAYING:])
+    groups = _by_counterparty(_eur_transactions(data), months, credit=True)
+    return {txs[0].counterparty for txs in groups.values() if _by_the_period(txs, recent)}
+
+
+def _by_the_month(
+    txs: Sequence[BankTransaction], recent: set[tuple[int, int]]
+) -> tuple[Decimal, dict[tuple[int, int], Decimal]] | None:
+    """A payer paying by the calendar month: its regular months' average (counted from its
+    first pay, while it pays) and its extras per month (a month's sum above the band);
+    ``None``: its monthly sums are not regular, or it no longer pays."""
+    per_month: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    for t in txs:
+        per_month[_month(t.booking_date)] += t.amount.amount
+    middle = Decimal(median(per_month.values()))
+    regular = [m for m, s in per_month.items() if abs(s - middle) <= middle * _STABLE]
+    if len(regular) < _MIN_MONTHS or not recent & set(regular):
+        return None
+    extra = {m: s - middle for m, s in per_month.items() if s - middle > middle * _STABLE}
+    return sum((per_month[m] for m in regular), Decimal(0)) / len(regular), extra
+
+
 def _periodic_income(data: BankData) -> tuple[Decimal, bool] | None:
     """Rv art. 475dc lid 1's monthly income (see the module text), and whether it is whole:
-    ``False`` when a payer's holiday allowance falls outside the months read (the figure is
-    then a lower bound); ``None``: no income seen."""
+    ``False`` when a payer's holiday allowance falls outside the months read, or a payer's
+    rhythm cannot be read (the figure is then a lower bound); ``None``: no income seen."""
     months = _complete_months(data)
     own = _own_accounts(data)
     credits = [t for t in _eur_transactions(data) if not own(t) and not _allowance(t)]
@@ -181,24 +274,17 @@ def _periodic_income(data: BankData) -> tuple[Decimal, bool] | None:
     found = False
     whole = True
     for txs in _by_counterparty(credits, months, credit=True).values():
-        per_month: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-        count: dict[tuple[int, int], int] = defaultdict(int)
-        for t in txs:
-            per_month[_month(t.booking_date)] += t.amount.amount
-            count[_month(t.booking_date)] += 1
-        middle = Decimal(median(per_month.values()))
-        regular = [m for m, s in per_month.items() if abs(s - middle) <= middle * _STABLE]
-        if len(regular) < _MIN_MONTHS or any(count[m] > 2 for m in regular):
+        paid = _by_the_period(txs, recent) or _by_the_month(txs, recent)
+        if paid is None:
+            paying = {_month(t.booking_date) for t in txs}
+            if len(paying) >= _MIN_MONTHS and recent & paying:
+                whole = False  # it pays, at no rhythm read: left out, and said to be
             continue
-        if not recent & set(regular):
-            continue  # no longer paying: not an income now
         found = True
-        extra = sum(
-            (s - middle for s in per_month.values() if s - middle > middle * _STABLE), Decimal(0)
-        )
-        if extra == 0 and not holiday_months_seen:
-            whole = False  # a holiday allowance paid outside the window: not in the figure
-        total += sum((per_month[m] for m in regular), Decimal(0)) / len(regular) + extra / 12
+        monthly, extra = paid
+        if not holiday_months_seen and not any(m in _HOLIDAY_ALLOWANCE_MONTHS for _, m in extra):
+            whole = False  # its holiday allowance was paid outside the window: not in the figure
+        total += monthly + sum(extra.values(), Decimal(0)) / 12
     return (total, whole) if found else None
 
 
@@ -276,7 +362,8 @@ def _covered_months(data: BankData) -> int:
 def dossier_facts(raw: Mapping[str, Any], today: date) -> dict[str, Any]:
     """One bank instance's facts for the dossier checks (see the module text)."""
     data = BankData.from_raw(dict(raw))
-    payers = sorted({txs[0].counterparty or "" for txs in _salaries(data).values()})
+    salaried = {txs[0].counterparty or "" for txs in _salaries(data).values()}
+    payers = sorted(salaried | _period_payers(data))
     return {"history_months": _covered_months(data), "salary_payers": payers}
 
 
