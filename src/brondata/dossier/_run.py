@@ -206,11 +206,13 @@ def report_claims(report: DossierReport) -> dict[str, Any]:
 _SALARY_ELSEWHERE = "salary_not_in_bank"
 
 
-def run_decisions(request: DataRequest, as_of: date, kept: Kept) -> list[DecisionResult]:
+def run_decisions(
+    request: DataRequest, as_of: date, kept: Kept, report: DossierReport | None = None
+) -> list[DecisionResult]:
     """Each decision the request asks, from the kept values and the request's facts; a
     missing input is ``MissingDecisionInputError`` (never a default). Where the request's
     checks find a salary outside the banks consulted, the banks' net income is a lower bound
-    (``net_income_complete`` false)."""
+    (``net_income_complete`` false); ``report``: those checks, when the caller ran them."""
     values: dict[str, Any] = {}
     for part in kept.values():
         values.update(part["values"])
@@ -220,7 +222,7 @@ def run_decisions(request: DataRequest, as_of: date, kept: Kept) -> list[Decisio
     if inputs.get("net_income_complete") is True:
         # The banks' income of art. 475dc leaves out a salary the checks find paid into an
         # account not consulted: a lower bound, however whole at those banks.
-        report = run_checks(request, as_of, kept)
+        report = report if report is not None else run_checks(request, as_of, kept)
         if report is not None and _SALARY_ELSEWHERE in report.codes():
             inputs["net_income_complete"] = False
     return [
@@ -279,9 +281,10 @@ def after_collection(
     ``done`` (already delivered) is not computed again. Errors are typed and per source."""
     outcomes: dict[str, tuple[dict[str, Any], tuple[tuple[EventType, dict[str, Any]], ...]]] = {}
     as_of = collection_day(kept, as_of)
+    report = run_checks(request, as_of, kept)  # once: the decisions read it too
     if request.decisions and DECISION_SOURCE not in done:
         try:
-            results = run_decisions(request, as_of, kept)
+            results = run_decisions(request, as_of, kept, report)
             compact, digest = sign(
                 DECISION_SOURCE,
                 decision_claims(results, kept),
@@ -304,7 +307,6 @@ def after_collection(
                 {"record": compact, "evidence": {}},
                 (("data.delivered", delivered),),
             )
-    report = run_checks(request, as_of, kept)
     if report is None:
         return Computed(outcomes, None)
     checked: dict[str, Any] = {"preset": report.preset, "codes": report.codes()}
